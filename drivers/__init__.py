@@ -1,0 +1,1 @@
+"""Hardware drivers (drawer, scanner, printer) and their simulators. Imports nothing from firmware."""

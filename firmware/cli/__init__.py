@@ -1,0 +1,51 @@
+"""`kassa`: one entry point, a subcommand per job. Heavy imports happen inside each handler.
+
+This package is the composition root: only here are config, drivers, till and UI wired.
+Each subcommand lives in its own module exposing `add_parser(subparsers)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMANDS = (
+    "sim", "journal", "report", "catalogue", "user", "till", "uplink", "office", "provision",
+    "doctor",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kassa", description="Kassa till, fleet and head office")
+    parser.add_argument("--config", help="config file (default: $KASSA_CONFIG, /etc/kassa/kassa.toml,"
+                        " else the embedded dev defaults under var/)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"firmware.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"firmware.cli.{name}":
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from firmware.config import ConfigError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.handler(args)
+    except ConfigError as exc:
+        print(f"kassa: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

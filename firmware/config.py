@@ -1,0 +1,417 @@
+"""Terminal configuration: TOML (tomllib) into frozen dataclasses, refused loudly when wrong.
+
+An unknown key, a value of the wrong type or an impossible value stops start-up with the
+file, the dotted key and the reason, so a fleet admin can fix the file without guessing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from firmware.money import percent_to_bp
+
+DEFAULT_CONFIG_PATH = Path("/etc/kassa/kassa.toml")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_VAR_DIR = PROJECT_ROOT / "var"
+
+
+class ConfigError(Exception):
+    """A configuration problem, naming the file, the key and the reason."""
+
+    def __init__(self, file: str | os.PathLike[str], key: str, reason: str) -> None:
+        self.file, self.key, self.reason = str(file), key, reason
+        super().__init__(f"{file}: {key}: {reason}")
+
+
+class _ValueError(Exception):
+    def __init__(self, key: str, reason: str) -> None:
+        self.key, self.reason = key, reason
+        super().__init__(f"{key}: {reason}")
+
+
+def _check(condition: bool, key: str, reason: str) -> None:
+    if not condition:
+        raise _ValueError(key, reason)
+
+
+@dataclass(frozen=True)
+class TerminalConfig:
+    store: str = "dev-store"
+    terminal: str = "dev-till-1"
+    name: str = "Kassa 1"
+    country: str = "NL"
+    shop_name: str = "Kassa Demo Winkel"
+    address: str = "Voorbeeldstraat 1, 1234 AB Utrecht"
+    vat_number: str = "NL000099998B57"
+    signing_key: str = ""  # empty: var/keys/journal_ed25519.pem, a dev key made on first start
+    pin_attempts: int = 3
+    lockout_seconds: int = 60
+
+    def validate(self) -> None:
+        for key in ("store", "terminal"):
+            value = getattr(self, key)
+            _check(bool(value), key, "must not be empty")
+            _check(
+                all(c.isalnum() or c in "-_" for c in value),
+                key,
+                f"{value!r} may only hold letters, digits, '-' and '_' (it is an MQTT topic level)",
+            )
+        _check(self.country in ("NL", "BE"), "country", f"{self.country!r} is not NL or BE")
+        _check(1 <= self.pin_attempts <= 20, "pin_attempts", "must be between 1 and 20")
+        _check(0 <= self.lockout_seconds <= 86400, "lockout_seconds", "must be 0..86400")
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: str = ""  # empty: var/kassa.sqlite3
+
+    def validate(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class DrawerConfig:
+    kind: str = "sim"  # sim | gpio | printer | none
+    pin: int = 17
+    active_high: bool = True
+    pulse_ms: int = 100
+    sensor_pin: int = -1  # -1: no drawer-open sensor
+    sensor_open_when_high: bool = True
+    debounce_ms: int = 20
+    open_alert_seconds: int = 60
+    kick_pin: int = 2  # printer kind: ESC p connector pin 2 or 5
+
+    def validate(self) -> None:
+        _check(self.kind in ("sim", "gpio", "printer", "none"), "kind",
+               f"{self.kind!r} is not one of sim, gpio, printer, none")
+        _check(0 <= self.pin <= 53, "pin", f"{self.pin} is not a BCM GPIO number (0..53)")
+        _check(10 <= self.pulse_ms <= 500, "pulse_ms",
+               f"{self.pulse_ms} ms is outside 10..500 ms (a longer pulse burns the solenoid)")
+        _check(self.sensor_pin == -1 or 0 <= self.sensor_pin <= 53, "sensor_pin",
+               f"{self.sensor_pin} is not -1 or a BCM GPIO number")
+        _check(self.sensor_pin != self.pin, "sensor_pin", "must differ from pin")
+        _check(0 <= self.debounce_ms <= 1000, "debounce_ms", "must be 0..1000")
+        _check(1 <= self.open_alert_seconds <= 3600, "open_alert_seconds", "must be 1..3600")
+        _check(self.kick_pin in (2, 5), "kick_pin", f"{self.kick_pin} is not 2 or 5")
+
+
+@dataclass(frozen=True)
+class VariableMeasure:
+    """A GS1 in-store (prefix 20-29) layout: PP IIIII VVVVV C, price or weight embedded."""
+
+    prefix: str = "21"
+    kind: str = "price"  # price (cents) | weight (grams)
+    item_digits: int = 5
+    value_digits: int = 5
+
+    def validate(self) -> None:
+        _check(len(self.prefix) == 2 and self.prefix.isdigit() and 20 <= int(self.prefix) <= 29,
+               "prefix", f"{self.prefix!r} is not a GS1 in-store prefix 20..29")
+        _check(self.kind in ("price", "weight"), "kind", f"{self.kind!r} is not price or weight")
+        _check(1 <= self.item_digits <= 6, "item_digits", "must be 1..6")
+        _check(2 <= self.value_digits <= 6, "value_digits", "must be 2..6")
+        _check(2 + self.item_digits + self.value_digits <= 12, "value_digits",
+               "prefix, item and value digits exceed the 12 data digits of an EAN-13")
+
+
+@dataclass(frozen=True)
+class ScannerConfig:
+    kind: str = "sim"  # sim | evdev | none
+    path: str = ""  # /dev/input/by-id/...
+    name: str = ""
+    vendor_id: int = 0
+    product_id: int = 0
+    layout: str = "us"
+    suffix_key: str = "KEY_ENTER"
+    timeout_ms: int = 200
+    loyalty_prefix: str = ""
+    variable_measure: tuple[VariableMeasure, ...] = (
+        VariableMeasure(prefix="21", kind="price"),
+        VariableMeasure(prefix="22", kind="weight"),
+    )
+
+    def validate(self) -> None:
+        _check(self.kind in ("sim", "evdev", "none"), "kind",
+               f"{self.kind!r} is not one of sim, evdev, none")
+        _check(self.layout in ("us", "de", "fr", "be", "nl"), "layout",
+               f"{self.layout!r} is not a known keyboard layout (us, de, fr, be, nl)")
+        _check(10 <= self.timeout_ms <= 5000, "timeout_ms", "must be 10..5000")
+        _check(0 <= self.vendor_id <= 0xFFFF, "vendor_id", "must be 0..0xFFFF")
+        _check(0 <= self.product_id <= 0xFFFF, "product_id", "must be 0..0xFFFF")
+        prefixes = [v.prefix for v in self.variable_measure]
+        _check(len(prefixes) == len(set(prefixes)), "variable_measure", "prefix given twice")
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    kind: str = "sim"  # sim | usb | network | file | dummy | none
+    vendor_id: int = 0
+    product_id: int = 0
+    profile: str = "TM-T88III"
+    host: str = ""
+    port: int = 9100
+    device: str = "/dev/usb/lp0"
+    columns: int = 42
+    timeout_seconds: int = 5
+
+    def validate(self) -> None:
+        _check(self.kind in ("sim", "usb", "network", "file", "dummy", "none"), "kind",
+               f"{self.kind!r} is not one of sim, usb, network, file, dummy, none")
+        _check(self.columns in (32, 42, 48), "columns", f"{self.columns} is not 32, 42 or 48")
+        _check(1 <= self.port <= 65535, "port", "must be 1..65535")
+        _check(not (self.kind == "network" and not self.host), "host",
+               "required for a network printer")
+        _check(1 <= self.timeout_seconds <= 120, "timeout_seconds", "must be 1..120")
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 1883
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    keepalive: int = 30
+    inflight: int = 100
+    backoff_max_seconds: int = 30
+
+    def validate(self) -> None:
+        _check(1 <= self.port <= 65535, "port", "must be 1..65535")
+        _check(5 <= self.keepalive <= 3600, "keepalive", "must be 5..3600")
+        _check(1 <= self.inflight <= 65535, "inflight", "must be 1..65535")
+        _check(1 <= self.backoff_max_seconds <= 3600, "backoff_max_seconds", "must be 1..3600")
+        _check(bool(self.cert_file) == bool(self.key_file), "cert_file",
+               "cert_file and key_file go together")
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    language: str = "nl"
+    fullscreen: bool = True
+    width: int = 800
+    height: int = 480
+    show_cursor: bool = False
+
+    def validate(self) -> None:
+        _check(self.language in ("nl", "en"), "language", f"{self.language!r} is not nl or en")
+        _check(320 <= self.width <= 7680, "width", "must be 320..7680")
+        _check(240 <= self.height <= 4320, "height", "must be 240..4320")
+
+
+@dataclass(frozen=True)
+class VatRate:
+    code: str
+    percent: str
+    valid_from: dt.date = dt.date(2000, 1, 1)
+
+    @property
+    def bp(self) -> int:
+        return percent_to_bp(self.percent)
+
+    def validate(self) -> None:
+        _check(self.code in VAT_CODES, "code", f"{self.code!r} is not one of {', '.join(VAT_CODES)}")
+        try:
+            bp = self.bp
+        except (ValueError, ArithmeticError) as exc:
+            raise _ValueError("percent", f"{self.percent!r} is not a percentage: {exc}") from None
+        _check(0 <= bp < 10000, "percent", f"{self.percent}% is not a VAT rate (0 <= rate < 100)")
+        _check(self.code not in ("zero", "exempt") or bp == 0, "percent",
+               f"code {self.code!r} must have rate 0")
+
+
+VAT_CODES = ("high", "low", "zero", "exempt")
+
+NL_RATES = (
+    VatRate("high", "21", dt.date(2012, 10, 1)),
+    VatRate("low", "9", dt.date(2019, 1, 1)),
+    VatRate("zero", "0"),
+    VatRate("exempt", "0"),
+)
+
+
+@dataclass(frozen=True)
+class TaxConfig:
+    rates: tuple[VatRate, ...] = NL_RATES
+
+    def validate(self) -> None:
+        for code in ("high", "low", "zero", "exempt"):
+            _check(any(r.code == code for r in self.rates), "rates", f"no rate for code {code!r}")
+        seen = {(r.code, r.valid_from) for r in self.rates}
+        _check(len(seen) == len(self.rates), "rates", "a code has two rates from the same date")
+
+    def rate_bp(self, code: str, on: dt.date) -> int:
+        """The rate for a VAT code in force on a date (rates change by law)."""
+        candidates = [r for r in self.rates if r.code == code and r.valid_from <= on]
+        if not candidates:
+            raise KeyError(f"no VAT rate for code {code!r} on {on.isoformat()}")
+        return max(candidates, key=lambda r: r.valid_from).bp
+
+
+@dataclass(frozen=True)
+class CashConfig:
+    round_to_5_cents: bool = True
+    discount_limit_percent: int = 10
+    default_float_cents: int = 10000
+    quick_amounts_cents: tuple[int, ...] = (500, 1000, 2000, 5000)
+    denominations_cents: tuple[int, ...] = (
+        50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1,
+    )
+    variance_tolerance_cents: int = 500
+
+    def validate(self) -> None:
+        _check(0 <= self.discount_limit_percent <= 100, "discount_limit_percent", "must be 0..100")
+        _check(self.default_float_cents >= 0, "default_float_cents", "must not be negative")
+        _check(all(a > 0 for a in self.quick_amounts_cents), "quick_amounts_cents",
+               "amounts must be positive")
+        _check(all(d > 0 for d in self.denominations_cents), "denominations_cents",
+               "denominations must be positive")
+        _check(self.variance_tolerance_cents >= 0, "variance_tolerance_cents", "must be >= 0")
+
+
+@dataclass(frozen=True)
+class Config:
+    terminal: TerminalConfig = field(default_factory=TerminalConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    drawer: DrawerConfig = field(default_factory=DrawerConfig)
+    scanner: ScannerConfig = field(default_factory=ScannerConfig)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
+    tax: TaxConfig = field(default_factory=TaxConfig)
+    cash: CashConfig = field(default_factory=CashConfig)
+    source: str = "<defaults>"
+    var_dir: str = str(DEV_VAR_DIR)
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.database.path) if self.database.path else Path(self.var_dir) / "kassa.sqlite3"
+
+    @property
+    def signing_key_path(self) -> Path:
+        if self.terminal.signing_key:
+            return Path(self.terminal.signing_key)
+        return Path(self.var_dir) / "keys" / "journal_ed25519.pem"
+
+
+_SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name not in ("source", "var_dir")}
+
+
+def _resolve(tp: object) -> object:
+    return tp
+
+
+def _coerce(value: object, tp: object, key: str) -> object:
+    """Checks a TOML value against a dataclass field type and converts lists to tuples."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        for arg in args:
+            try:
+                return _coerce(value, arg, key)
+            except _ValueError:
+                continue
+        raise _ValueError(key, f"{value!r} has the wrong type")
+    if origin is tuple:
+        (item_type, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise _ValueError(key, f"expected a list, got {type(value).__name__}")
+        return tuple(_coerce(v, item_type, f"{key}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise _ValueError(key, f"expected a table, got {type(value).__name__}")
+        return _build(tp, value, key)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise _ValueError(key, f"expected true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _ValueError(key, f"expected an integer, got {value!r}")
+        return value
+    if tp is str:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise _ValueError(key, f"expected a string, got {value!r}")
+        if isinstance(value, float):
+            raise _ValueError(key, f"write {value!r} as a string (\"{value}\") to keep it exact")
+        return str(value)
+    if tp is dt.date:
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise _ValueError(key, f"expected a date (YYYY-MM-DD), got {value!r}")
+        return value
+    raise _ValueError(key, f"unsupported type {tp!r}")
+
+
+def _build(cls: type, table: dict[str, object], prefix: str) -> object:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    kwargs: dict[str, object] = {}
+    for name, value in table.items():
+        key = f"{prefix}.{name}" if prefix else name
+        if name not in names:
+            raise _ValueError(key, f"unknown key (known: {', '.join(sorted(names))})")
+        kwargs[name] = _coerce(value, hints[name], key)
+    try:
+        obj = cls(**kwargs)
+    except TypeError as exc:
+        raise _ValueError(prefix, f"missing key: {exc}") from None
+    validate = getattr(obj, "validate", None)
+    if validate is not None:
+        try:
+            validate()
+        except _ValueError as exc:
+            raise _ValueError(f"{prefix}.{exc.key}" if prefix else exc.key, exc.reason) from None
+    return obj
+
+
+def parse_config(text: str, source: str = "<string>", var_dir: str | None = None) -> Config:
+    """Parses TOML text; raises ConfigError naming source, key and reason."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "(syntax)", f"not valid TOML: {exc}") from None
+    sections: dict[str, object] = {}
+    for name, table in data.items():
+        if name not in _SECTIONS:
+            raise ConfigError(source, name, f"unknown section (known: {', '.join(_SECTIONS)})")
+        try:
+            sections[name] = _coerce(table, typing.get_type_hints(Config)[name], name)
+        except _ValueError as exc:
+            raise ConfigError(source, exc.key, exc.reason) from None
+    extra = {"var_dir": var_dir} if var_dir else {}
+    return Config(**sections, source=source, **extra)  # type: ignore[arg-type]
+
+
+def config_path_from_env(explicit: str | None = None) -> Path | None:
+    """The config file to read: --config, then KASSA_CONFIG, then /etc/kassa/kassa.toml."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("KASSA_CONFIG"):
+        return Path(os.environ["KASSA_CONFIG"])
+    if DEFAULT_CONFIG_PATH.exists():
+        return DEFAULT_CONFIG_PATH
+    return None
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Reads the terminal's config; with no file at all, the embedded dev defaults under var/."""
+    resolved = config_path_from_env(str(path) if path else None)
+    if resolved is None:
+        return Config()
+    try:
+        text = resolved.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(resolved, "(file)", "does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(resolved, "(file)", f"cannot be read: {exc}") from None
+    var_dir = os.environ.get("KASSA_VAR_DIR") or str(resolved.parent / "var")
+    if resolved == DEFAULT_CONFIG_PATH:
+        var_dir = os.environ.get("KASSA_VAR_DIR") or "/var/lib/kassa"
+    return parse_config(text, str(resolved), var_dir=var_dir)

@@ -1,0 +1,165 @@
+"""The fiscal journal: gap-free seq, canonical JSON, SHA-256 chain, Ed25519 signature.
+
+Entries are appended inside the caller's write transaction so that a sale, its stock change
+and its journal entry commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import peewee
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from firmware import chain
+from firmware.models import JournalEntry, Meta
+
+ENTRY_TYPES = frozenset({
+    "sale", "refund", "void", "no_sale", "cash_in", "cash_out", "float", "cash_count",
+    "login", "logout", "training_on", "training_off", "price_override", "x_report", "z_close",
+    "receipt_copy", "config_change", "software_start", "software_update", "journal_alarm_ack",
+    "goods_received", "stock_count", "offer_redemption",
+})
+
+HEAD_KEY = "journal_head"
+
+
+def now_local() -> str:
+    """Local wall-clock time with its UTC offset, to the millisecond."""
+    return dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    type: str
+    ts: str
+    body: dict[str, Any]
+    body_text: str
+    hash: str
+    sig: str
+
+    @classmethod
+    def from_row(cls, row: JournalEntry) -> Entry:
+        import json
+
+        return cls(row.seq, row.type, row.ts, json.loads(row.body), row.body, row.hash, row.sig)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    bad_seq: int | None = None
+    problem: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"journal OK: {self.checked} entries, chain and signatures verified"
+        return f"journal BROKEN at entry {self.bad_seq}: {self.problem}"
+
+
+class Journal:
+    """Appends and verifies entries of one terminal's journal."""
+
+    def __init__(
+        self,
+        db: peewee.SqliteDatabase,
+        key: Ed25519PrivateKey,
+        store: str,
+        terminal: str,
+        clock: Callable[[], str] = now_local,
+    ) -> None:
+        self.db, self.key, self.store, self.terminal, self.clock = db, key, store, terminal, clock
+        self.public_key: Ed25519PublicKey = key.public_key()
+
+    def transaction(self) -> Any:
+        """A write transaction; BEGIN IMMEDIATE so seq allocation never races."""
+        if self.db.in_transaction():
+            return self.db.atomic()
+        return self.db.atomic("IMMEDIATE")
+
+    def head(self) -> tuple[int, bytes]:
+        """(last seq, its hash) as stored; (0, genesis) for an empty journal."""
+        row = (JournalEntry.select(JournalEntry.seq, JournalEntry.hash)
+               .order_by(JournalEntry.seq.desc()).limit(1).first())
+        if row is None:
+            return 0, chain.GENESIS
+        return row.seq, bytes.fromhex(row.hash)
+
+    def append(
+        self,
+        entry_type: str,
+        data: dict[str, Any],
+        *,
+        cashier: str | None = None,
+        training: bool = False,
+        ref_seq: int | None = None,
+    ) -> Entry:
+        """Adds one entry. Must run inside self.transaction() together with its side effects."""
+        if entry_type not in ENTRY_TYPES:
+            raise ValueError(f"unknown journal entry type {entry_type!r}")
+        if not self.db.in_transaction():
+            raise RuntimeError("journal entries are appended inside a transaction")
+        last_seq, prev_hash = self.head()
+        seq = last_seq + 1
+        ts = self.clock()
+        body: dict[str, Any] = {
+            "v": chain.SCHEMA, "seq": seq, "type": entry_type, "ts": ts,
+            "store": self.store, "terminal": self.terminal,
+            "cashier": cashier, "training": training, "data": data,
+        }
+        if ref_seq is not None:
+            body["ref_seq"] = ref_seq
+        text = chain.canonical(body)
+        digest = chain.entry_hash(prev_hash, text)
+        signature = chain.sign(self.key, digest)
+        body_text = text.decode()
+        JournalEntry.insert(
+            seq=seq, type=entry_type, ts=ts, ref_seq=ref_seq, body=body_text,
+            hash=digest.hex(), sig=signature.hex(),
+        ).execute()
+        Meta.insert(key=HEAD_KEY, value=f"{seq}:{digest.hex()}").on_conflict_replace().execute()
+        return Entry(seq, entry_type, ts, body, body_text, digest.hex(), signature.hex())
+
+    def get(self, seq: int) -> Entry | None:
+        row = JournalEntry.get_or_none(JournalEntry.seq == seq)
+        return Entry.from_row(row) if row else None
+
+    def entries(self, after: int = 0, limit: int | None = None) -> Iterator[Entry]:
+        query = JournalEntry.select().where(JournalEntry.seq > after).order_by(JournalEntry.seq)
+        if limit:
+            query = query.limit(limit)
+        for row in query.iterator():
+            yield Entry.from_row(row)
+
+    def verify(self, public_key: Ed25519PublicKey | None = None) -> VerifyResult:
+        """Re-checks the whole chain; names the first entry edited, deleted, inserted or moved."""
+        key = public_key or self.public_key
+        prev = chain.GENESIS
+        expected = 1
+        checked = 0
+        cursor = self.db.execute_sql("SELECT seq, body, hash, sig FROM journal ORDER BY seq")
+        for seq, body, hash_hex, sig_hex in cursor:
+            if seq != expected:
+                if seq > expected:
+                    return VerifyResult(False, checked, expected,
+                                        f"missing (deleted); next present entry is {seq}")
+                return VerifyResult(False, checked, seq, "out of order")
+            problem = chain.check_entry(prev, body, hash_hex, sig_hex, key, expected_seq=seq)
+            if problem:
+                return VerifyResult(False, checked, seq, problem)
+            prev = bytes.fromhex(hash_hex)
+            expected += 1
+            checked += 1
+        head = Meta.get_or_none(Meta.key == HEAD_KEY)
+        if head is not None:
+            head_seq = int(head.value.split(":", 1)[0])
+            if head_seq != checked:
+                return VerifyResult(False, checked, checked + 1 if head_seq > checked else head_seq,
+                                    f"journal head says {head_seq} entries but {checked} are present"
+                                    " (truncated)")
+        return VerifyResult(True, checked)

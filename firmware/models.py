@@ -1,0 +1,85 @@
+"""Peewee models of the terminal database. The journal is append-only; the rest is state."""
+
+from __future__ import annotations
+
+import peewee
+
+# Models are bound to a database by firmware.db.open_database.
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = None
+        legacy_table_names = False
+
+
+class Meta(BaseModel):
+    """Small key/value facts: journal head, alarms, catalogue version."""
+
+    key = peewee.CharField(primary_key=True)
+    value = peewee.TextField()
+
+
+class JournalEntry(BaseModel):
+    """One fiscal event. Rows are only ever inserted; `body` is the canonical JSON."""
+
+    seq = peewee.IntegerField(primary_key=True)
+    type = peewee.CharField(index=True)
+    ts = peewee.CharField()
+    ref_seq = peewee.IntegerField(null=True, index=True)
+    body = peewee.TextField()
+    hash = peewee.CharField()
+    sig = peewee.CharField()
+
+    class Meta:
+        table_name = "journal"
+
+
+class Product(BaseModel):
+    gtin = peewee.CharField(null=True, unique=True, max_length=14)  # normalised GTIN-14
+    plu = peewee.CharField(null=True, unique=True, max_length=8)
+    name = peewee.CharField()
+    price_cents = peewee.IntegerField()  # per piece, or per kg when sold_by_weight
+    vat_code = peewee.CharField(max_length=8)
+    category = peewee.CharField(default="", index=True)
+    stock_tracked = peewee.BooleanField(default=True)
+    active = peewee.BooleanField(default=True)
+    sold_by_weight = peewee.BooleanField(default=False)
+    favourite = peewee.BooleanField(default=False)
+    name_folded = peewee.CharField(index=True, default="")  # lower-cased for search
+
+
+class StockLevel(BaseModel):
+    """Local stock in pieces, or grams for products sold by weight."""
+
+    product = peewee.ForeignKeyField(Product, primary_key=True, on_delete="CASCADE")
+    quantity = peewee.IntegerField(default=0)
+
+
+class User(BaseModel):
+    name = peewee.CharField(unique=True)
+    role = peewee.CharField()  # cashier | manager
+    pin_hash = peewee.CharField()  # scrypt$n$r$p$salt$hash
+    failed_attempts = peewee.IntegerField(default=0)
+    locked_until = peewee.FloatField(default=0.0)  # epoch seconds; a time, never money
+    active = peewee.BooleanField(default=True)
+
+
+class ParkedTicket(BaseModel):
+    created = peewee.CharField()
+    cashier = peewee.CharField()
+    label = peewee.CharField(default="")
+    payload = peewee.TextField()  # JSON of the ticket
+
+
+class Delivery(BaseModel):
+    """Head office's confirmed high-water mark, written by the uplink."""
+
+    key = peewee.CharField(primary_key=True, default="ack")
+    acked_seq = peewee.IntegerField(default=0)
+    updated = peewee.CharField(default="")
+
+
+ALL_MODELS: list[type[BaseModel]] = [
+    Meta, JournalEntry, Product, StockLevel, User, ParkedTicket, Delivery,
+]

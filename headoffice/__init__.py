@@ -1,0 +1,1 @@
+"""Head office: ingest of the sales feed, its database, dashboard and exports."""

@@ -1,0 +1,1 @@
+"""Fleet provisioning: CA, enrollment bundles, broker config, revocation."""
