@@ -180,13 +180,17 @@ class MqttConfig:
     cert_file: str = ""
     key_file: str = ""
     keepalive: int = 30
-    inflight: int = 100
+    inflight: int = 100  # publishes awaiting the broker's PUBACK
+    window: int = 5000  # entries sent ahead of head office's ack
+    resend_seconds: int = 10  # no ack progress for this long: send again from the ack
     backoff_max_seconds: int = 30
 
     def validate(self) -> None:
         _check(1 <= self.port <= 65535, "port", "must be 1..65535")
         _check(5 <= self.keepalive <= 3600, "keepalive", "must be 5..3600")
         _check(1 <= self.inflight <= 65535, "inflight", "must be 1..65535")
+        _check(1 <= self.window <= 1_000_000, "window", "must be 1..1000000")
+        _check(1 <= self.resend_seconds <= 3600, "resend_seconds", "must be 1..3600")
         _check(1 <= self.backoff_max_seconds <= 3600, "backoff_max_seconds", "must be 1..3600")
         _check(bool(self.cert_file) == bool(self.key_file), "cert_file",
                "cert_file and key_file go together")

@@ -80,6 +80,15 @@ class Delivery(BaseModel):
     updated = peewee.CharField(default="")
 
 
+class DownstreamReject(BaseModel):
+    """A catalogue, price or config message from head office that was refused, and why."""
+
+    received = peewee.CharField()
+    kind = peewee.CharField()
+    reason = peewee.TextField()
+    payload = peewee.TextField()  # first 4 kB, for the fleet admin
+
+
 ALL_MODELS: list[type[BaseModel]] = [
-    Meta, JournalEntry, Product, StockLevel, User, ParkedTicket, Delivery,
+    Meta, JournalEntry, Product, StockLevel, User, ParkedTicket, Delivery, DownstreamReject,
 ]

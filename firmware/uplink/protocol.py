@@ -1,0 +1,135 @@
+"""The wire format between terminals and head office (DESIGN.md, "Head office link").
+
+Journal payload (`kassa/v1/{store}/{terminal}/journal`, QoS 1, MQTT 5 user properties
+`seq` and `schema`) is UTF-8 JSON: {"body": canonical body text, "hash": hex, "sig": hex,
+"prev": hex of the previous entry's hash}. Carrying `prev` lets head office verify hash and
+signature of an entry that arrives before its predecessor; the link itself is checked once
+the predecessor is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+ROOT = "kassa/v1"
+SCHEMA = "1"
+FLEET = "fleet"
+MAX_PAYLOAD = 256 * 1024  # a journal entry is a few kB; anything bigger is hostile
+
+
+def terminal_topic(store: str, terminal: str, leaf: str) -> str:
+    return f"{ROOT}/{store}/{terminal}/{leaf}"
+
+
+def store_topic(store: str, leaf: str) -> str:
+    return f"{ROOT}/{store}/{leaf}"
+
+
+FLEET_CONFIG_TOPIC = f"{ROOT}/{FLEET}/config"
+SHARED_JOURNAL_SUBSCRIPTION = f"$share/ingest/{ROOT}/+/+/journal"
+ALL_STATUS = f"{ROOT}/+/+/status"
+
+
+class ProtocolError(ValueError):
+    """A message that does not follow the wire format; the text says what is wrong."""
+
+
+def split_terminal_topic(topic: str, leaf: str) -> tuple[str, str]:
+    """(store, terminal) of `kassa/v1/{store}/{terminal}/{leaf}`, else ProtocolError."""
+    parts = topic.split("/")
+    if len(parts) != 5 or "/".join(parts[:2]) != ROOT or parts[4] != leaf:
+        raise ProtocolError(f"topic {topic!r} is not {ROOT}/<store>/<terminal>/{leaf}")
+    store, terminal = parts[2], parts[3]
+    if not valid_id(store) or not valid_id(terminal):
+        raise ProtocolError(f"topic {topic!r} names an invalid store or terminal")
+    return store, terminal
+
+
+def valid_id(value: object) -> bool:
+    return (isinstance(value, str) and 0 < len(value) <= 64
+            and all(c.isascii() and (c.isalnum() or c in "-_") for c in value))
+
+
+@dataclass(frozen=True)
+class JournalMessage:
+    body: str
+    hash: str
+    sig: str
+    prev: str
+
+
+def encode_journal(body: str, hash_hex: str, sig_hex: str, prev_hex: str) -> bytes:
+    return json.dumps({"body": body, "hash": hash_hex, "sig": sig_hex, "prev": prev_hex},
+                      separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_journal(payload: bytes) -> JournalMessage:
+    if len(payload) > MAX_PAYLOAD:
+        raise ProtocolError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    data = _json_object(payload)
+    fields = {}
+    for name in ("body", "hash", "sig", "prev"):
+        value = data.get(name)
+        if not isinstance(value, str) or not value:
+            raise ProtocolError(f"field {name!r} is missing or not a string")
+        fields[name] = value
+    for name in ("hash", "prev"):
+        if len(fields[name]) != 64 or not _is_hex(fields[name]):
+            raise ProtocolError(f"field {name!r} is not 32 bytes of hex")
+    if len(fields["sig"]) != 128 or not _is_hex(fields["sig"]):
+        raise ProtocolError("field 'sig' is not 64 bytes of hex")
+    return JournalMessage(**fields)
+
+
+def encode_ack(seq: int, hash_hex: str) -> bytes:
+    return json.dumps({"seq": seq, "hash": hash_hex}, separators=(",", ":")).encode()
+
+
+def decode_ack(payload: bytes) -> int:
+    data = _json_object(payload)
+    seq = data.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise ProtocolError("ack 'seq' is not a non-negative integer")
+    return seq
+
+
+def encode_replay(from_seq: int) -> bytes:
+    return json.dumps({"cmd": "replay", "from_seq": from_seq}, separators=(",", ":")).encode()
+
+
+def decode_cmd(payload: bytes) -> dict[str, Any]:
+    data = _json_object(payload)
+    if not isinstance(data.get("cmd"), str):
+        raise ProtocolError("command has no 'cmd' name")
+    if data["cmd"] == "replay":
+        seq = data.get("from_seq")
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise ProtocolError("replay 'from_seq' is not a positive integer")
+    return data
+
+
+def encode_status(status: dict[str, Any]) -> bytes:
+    return json.dumps(status, sort_keys=True, separators=(",", ":")).encode()
+
+
+def decode_status(payload: bytes) -> dict[str, Any]:
+    data = _json_object(payload)
+    if data.get("state") not in ("online", "offline"):
+        raise ProtocolError("status 'state' is not online or offline")
+    return data
+
+
+def _json_object(payload: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"not UTF-8 JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("not a JSON object")
+    return data
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
