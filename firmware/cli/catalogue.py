@@ -1,0 +1,76 @@
+"""`kassa catalogue import|find`: load a shop's products from CSV, look one up."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("catalogue", help="import products from CSV, look them up")
+    csub = parser.add_subparsers(dest="catalogue_command", required=True)
+    imp = csub.add_parser("import", help="import a product CSV (format in README)")
+    imp.add_argument("file")
+    imp.add_argument("--partial", action="store_true",
+                     help="import the good rows even when some rows have errors")
+    imp.set_defaults(handler=run_import)
+    find = csub.add_parser("find", help="look up a barcode or PLU, or search a name")
+    find.add_argument("query")
+    find.set_defaults(handler=run_find)
+
+
+def _db(args: argparse.Namespace):
+    from firmware.config import load_config
+    from firmware.db import open_database
+
+    config = load_config(args.config)
+    return config, open_database(config.database_path)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from firmware.catalogue import import_csv, progress_bar
+
+    _config, db = _db(args)
+    try:
+        report = import_csv(db, args.file, partial=args.partial, progress=progress_bar)
+    except OSError as exc:
+        print(f"kassa catalogue import: {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    for error in report.errors:
+        print(f"{args.file}: {error}", file=sys.stderr)
+    if report.errors and not args.partial:
+        print(f"nothing imported: {len(report.errors)} row(s) with errors (fix them or use --partial)",
+              file=sys.stderr)
+        return 1
+    print(f"{report.rows} rows: {report.inserted} new, {report.updated} updated, "
+          f"{len(report.errors)} skipped")
+    return 0
+
+
+def run_find(args: argparse.Namespace) -> int:
+    from firmware.catalogue import Catalogue, UnknownProduct
+    from firmware.gtin import BarcodeError, VariableLayout
+    from firmware.money import format_money
+
+    config, db = _db(args)
+    layouts = tuple(VariableLayout(v.prefix, v.kind, v.item_digits, v.value_digits)
+                    for v in config.scanner.variable_measure)
+    catalogue = Catalogue(db, layouts)
+    if args.query.isdigit():
+        try:
+            found = catalogue.resolve(args.query)
+        except (BarcodeError, UnknownProduct) as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        p = found.product
+        extra = ""
+        if found.embedded_price is not None:
+            extra = f" (label price {format_money(found.embedded_price)})"
+        if found.weight_g is not None:
+            extra = f" ({found.weight_g} g)"
+        print(f"{p.gtin or '-'} PLU {p.plu or '-'} {p.name} {format_money(p.price_cents)}"
+              f" {p.vat_code}{extra}")
+        return 0
+    for p in catalogue.search(args.query):
+        print(f"{p.gtin or '-'} PLU {p.plu or '-'} {p.name} {format_money(p.price_cents)} {p.vat_code}")
+    return 0

@@ -1,0 +1,39 @@
+"""`kassa sim`: a scripted shop day on simulated hardware, printing each committed seq."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("sim", help="run a scripted shop day on the till service (no UI)")
+    parser.add_argument("--sales", type=int, default=100, help="number of sales (default 100)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the day")
+    parser.add_argument("--products", type=int, default=200, help="catalogue size if empty")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from firmware.config import load_config
+    from firmware.runtime import build_till
+    from firmware.sim import ensure_demo_data, run_day, summary
+    from firmware.till import StorageError
+
+    config = load_config(args.config)
+    till = build_till(config)
+    ensure_demo_data(till, args.products, args.seed)
+
+    def out(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    try:
+        stats = run_day(till, args.sales, args.seed, out)
+    except StorageError as exc:
+        print(f"kassa sim: {exc}", file=sys.stderr)
+        return 1
+    print(summary(stats))
+    result = till.journal.verify()
+    print(result)
+    return 0 if result.ok else 1

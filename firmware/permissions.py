@@ -1,0 +1,60 @@
+"""Who may do what. The core enforces it; the UI only reflects it with override dialogs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from firmware.users import Cashier
+
+
+class Action(StrEnum):
+    SELL = "sell"
+    VOID_OPEN_TICKET = "void_open_ticket"
+    VOID_PAID_TICKET = "void_paid_ticket"
+    REFUND = "refund"
+    PRICE_OVERRIDE = "price_override"
+    LARGE_DISCOUNT = "large_discount"
+    NO_SALE = "no_sale"
+    CASH_IN_OUT = "cash_in_out"
+    X_REPORT = "x_report"
+    Z_CLOSE = "z_close"
+    TRAINING = "training"
+    REPRINT = "reprint"
+    STOCK = "stock"
+    ACK_JOURNAL_ALARM = "ack_journal_alarm"
+    EXIT_KIOSK = "exit_kiosk"
+
+
+MANAGER_ONLY = frozenset({
+    Action.VOID_PAID_TICKET, Action.REFUND, Action.PRICE_OVERRIDE, Action.LARGE_DISCOUNT,
+    Action.NO_SALE, Action.Z_CLOSE, Action.TRAINING, Action.ACK_JOURNAL_ALARM,
+    Action.EXIT_KIOSK, Action.CASH_IN_OUT, Action.STOCK,
+})
+
+
+class ApprovalRequired(PermissionError):
+    """The action needs a manager's PIN; the UI shows an override dialog and retries."""
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+        super().__init__(f"{action.value.replace('_', ' ')} needs a manager PIN")
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A manager's consent to one action, obtained by TillService.approve(pin, action)."""
+
+    manager: Cashier
+    action: Action
+
+
+def authorising_manager(user: Cashier, action: Action, approval: Approval | None) -> Cashier | None:
+    """Returns who authorised a manager-only action (None when no manager is needed)."""
+    if action not in MANAGER_ONLY:
+        return None
+    if user.is_manager:
+        return user
+    if approval is None or approval.action != action or not approval.manager.is_manager:
+        raise ApprovalRequired(action)
+    return approval.manager

@@ -1,0 +1,48 @@
+"""Opens a terminal's database, key and journal and builds the till service from config.
+
+Shared by `kassa sim`, `kassa till` and the tests, so every entry point starts the same way:
+the software start is journaled and the journal is checked before anything is sold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee
+
+from firmware import __version__
+from firmware.config import Config
+from firmware.db import open_database
+from firmware.journal import Journal
+from firmware.ports import Drawer
+from firmware.print_queue import PrintQueue
+from firmware.signing import load_or_create_key
+from firmware.till import TillService
+
+
+@dataclass
+class Terminal:
+    config: Config
+    db: peewee.SqliteDatabase
+    journal: Journal
+
+
+def open_terminal(config: Config) -> Terminal:
+    db = open_database(config.database_path)
+    key = load_or_create_key(config.signing_key_path)
+    journal = Journal(db, key, config.terminal.store, config.terminal.terminal)
+    return Terminal(config, db, journal)
+
+
+def build_till(
+    config: Config,
+    drawer: Drawer | None = None,
+    print_queue: PrintQueue | None = None,
+    terminal: Terminal | None = None,
+) -> TillService:
+    """The till service on an opened terminal; journals the software start."""
+    terminal = terminal or open_terminal(config)
+    till = TillService(config, terminal.db, terminal.journal, drawer=drawer, print_queue=print_queue)
+    with terminal.journal.transaction():
+        terminal.journal.append("software_start", {"version": __version__, "config": config.source})
+    return till

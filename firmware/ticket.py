@@ -1,0 +1,319 @@
+"""The open ticket: lines, discounts, tenders and totals, as pure data in integer cents.
+
+VAT is computed per rate on the gross total of that rate, after ticket discounts are spread
+over the lines, exactly as the receipt and the journal state it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from firmware.money import (
+    CashRounding,
+    div_round_half_up,
+    format_money,
+    round_to_5_cents,
+    vat_from_gross,
+)
+
+
+class TicketError(ValueError):
+    """An operation the open ticket refuses; the ticket is left as it was."""
+
+
+@dataclass
+class Line:
+    line_no: int
+    product_id: int | None
+    code: str
+    name: str
+    vat_code: str
+    unit_price: int  # cents per piece, or per kg when weight_g is set
+    quantity: int = 1
+    weight_g: int | None = None
+    embedded_price: int | None = None  # a price-embedded in-store barcode fixes the amount
+    original_unit_price: int | None = None  # set when the price was overridden
+    discount: int = 0  # line discount in cents
+    ticket_discount: int = 0  # this line's share of the ticket discount
+    removed: bool = False
+    stock_tracked: bool = True
+    override_by: str | None = None
+    discount_by: str | None = None
+
+    @property
+    def amount(self) -> int:
+        """Gross before discounts."""
+        if self.embedded_price is not None:
+            return self.embedded_price * self.quantity
+        if self.weight_g is not None:
+            return div_round_half_up(self.unit_price * self.weight_g, 1000) * self.quantity
+        return self.unit_price * self.quantity
+
+    @property
+    def gross(self) -> int:
+        return self.amount - self.discount - self.ticket_discount
+
+    @property
+    def stock_units(self) -> int:
+        """Pieces, or grams for goods sold by weight."""
+        return self.weight_g * self.quantity if self.weight_g is not None else self.quantity
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["amount"] = self.amount
+        data["gross"] = self.gross
+        data["stock_units"] = self.stock_units
+        return data
+
+
+@dataclass(frozen=True)
+class VatLine:
+    code: str
+    rate_bp: int
+    gross: int
+    vat: int
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.vat
+
+
+@dataclass
+class Tender:
+    kind: str  # cash | card | voucher
+    amount: int  # what this tender pays towards the (rounded) total
+    given: int = 0  # cash handed over
+    reference: str = ""
+
+    @property
+    def change(self) -> int:
+        return self.given - self.amount if self.kind == "cash" else 0
+
+
+TENDER_KINDS = ("cash", "card", "voucher")
+
+
+@dataclass
+class Ticket:
+    lines: list[Line] = field(default_factory=list)
+    tenders: list[Tender] = field(default_factory=list)
+    ticket_discount: int = 0
+    ticket_discount_by: str | None = None
+    rounding: int = 0  # cash rounding delta applied at final cash settlement
+    customer_id: str | None = None
+    next_line_no: int = 1
+
+    # --- lines ---------------------------------------------------------------------------
+    @property
+    def active_lines(self) -> list[Line]:
+        return [line for line in self.lines if not line.removed]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.active_lines
+
+    def add(self, line: Line) -> Line:
+        self._require_unpaid()
+        line.line_no = self.next_line_no
+        self.next_line_no += 1
+        self.lines.append(line)
+        self._spread_ticket_discount()
+        return line
+
+    def line(self, line_no: int) -> Line:
+        for line in self.lines:
+            if line.line_no == line_no and not line.removed:
+                return line
+        raise TicketError(f"there is no line {line_no} on the ticket")
+
+    def set_quantity(self, line_no: int, quantity: int) -> None:
+        self._require_unpaid()
+        if quantity < 1 or quantity > 9999:
+            raise TicketError(f"quantity {quantity} must be between 1 and 9999")
+        line = self.line(line_no)
+        old = line.quantity
+        line.quantity = quantity
+        if line.gross < 0:
+            line.quantity = old
+            raise TicketError("the line discount is larger than the new line amount")
+        self._spread_ticket_discount()
+
+    def remove(self, line_no: int) -> Line:
+        self._require_unpaid()
+        line = self.line(line_no)
+        line.removed = True
+        self._spread_ticket_discount()
+        return line
+
+    def set_line_discount(self, line_no: int, cents: int, by: str | None) -> None:
+        self._require_unpaid()
+        line = self.line(line_no)
+        if cents < 0 or cents > line.amount:
+            raise TicketError(f"discount {format_money(cents)} is not between 0 and the line amount")
+        line.discount, line.discount_by = cents, by
+        self._spread_ticket_discount()
+
+    def set_ticket_discount(self, cents: int, by: str | None) -> None:
+        self._require_unpaid()
+        subtotal = sum(line.amount - line.discount for line in self.active_lines)
+        if cents < 0 or cents > subtotal:
+            raise TicketError(f"discount {format_money(cents)} is not between 0 and the subtotal")
+        self.ticket_discount, self.ticket_discount_by = cents, by
+        self._spread_ticket_discount()
+
+    def override_price(self, line_no: int, unit_price: int, by: str | None) -> Line:
+        self._require_unpaid()
+        if unit_price < 0:
+            raise TicketError("a price cannot be negative")
+        line = self.line(line_no)
+        if line.original_unit_price is None:
+            line.original_unit_price = line.unit_price
+        line.unit_price, line.embedded_price, line.override_by = unit_price, None, by
+        if line.discount > line.amount:
+            line.discount = 0
+        self._spread_ticket_discount()
+        return line
+
+    def _spread_ticket_discount(self) -> None:
+        """Allocates the ticket discount to lines pro rata (largest remainder), for VAT."""
+        lines = self.active_lines
+        for line in self.lines:
+            line.ticket_discount = 0
+        base = [line.amount - line.discount for line in lines]
+        total = sum(base)
+        if not self.ticket_discount or total <= 0:
+            self.ticket_discount = 0 if total <= 0 else self.ticket_discount
+            return
+        self.ticket_discount = min(self.ticket_discount, total)
+        shares = [self.ticket_discount * b // total for b in base]
+        remainders = sorted(range(len(lines)), key=lambda i: -(self.ticket_discount * base[i] % total))
+        for i in remainders[: self.ticket_discount - sum(shares)]:
+            shares[i] += 1
+        for line, share in zip(lines, shares, strict=True):
+            line.ticket_discount = share
+
+    # --- totals --------------------------------------------------------------------------
+    @property
+    def total(self) -> int:
+        """Gross total before cash rounding."""
+        return sum(line.gross for line in self.active_lines)
+
+    @property
+    def discount_total(self) -> int:
+        return sum(line.discount + line.ticket_discount for line in self.active_lines)
+
+    def vat_lines(self, rate_of: Callable[[str], int]) -> list[VatLine]:
+        per_code: dict[str, int] = {}
+        for line in self.active_lines:
+            per_code[line.vat_code] = per_code.get(line.vat_code, 0) + line.gross
+        result = []
+        for code in sorted(per_code):
+            rate = rate_of(code)
+            result.append(VatLine(code, rate, per_code[code], vat_from_gross(per_code[code], rate)))
+        return result
+
+    @property
+    def paid(self) -> int:
+        return sum(t.amount for t in self.tenders)
+
+    @property
+    def due(self) -> int:
+        """What is still to pay (total + rounding - paid)."""
+        return self.total + self.rounding - self.paid
+
+    @property
+    def is_paid(self) -> bool:
+        return bool(self.tenders) and self.due == 0
+
+    @property
+    def change(self) -> int:
+        return sum(t.change for t in self.tenders)
+
+    # --- tenders -------------------------------------------------------------------------
+    def _require_unpaid(self) -> None:
+        if self.tenders:
+            raise TicketError("payment has started; cancel the payments first to change the ticket")
+
+    def cash_due(self, round_cash: bool) -> CashRounding:
+        """What a cash payment of the whole remainder would be (rounded when configured)."""
+        remaining = self.due
+        return round_to_5_cents(remaining) if round_cash else CashRounding(remaining, remaining)
+
+    def pay_cash(self, given: int, round_cash: bool, partial: bool = False) -> Tender:
+        if self.is_empty:
+            raise TicketError("the ticket is empty")
+        if given <= 0:
+            raise TicketError("the amount tendered must be positive")
+        if self.due <= 0:
+            raise TicketError("nothing is due")
+        settle = self.cash_due(round_cash)
+        if given >= settle.rounded:
+            self.rounding += settle.delta
+            tender = Tender("cash", settle.rounded, given=given)
+        elif partial:
+            tender = Tender("cash", given, given=given)
+        else:
+            raise TicketError(
+                f"tendered {format_money(given)} is less than the {format_money(settle.rounded)} due")
+        self.tenders.append(tender)
+        return tender
+
+    def pay_card(self, amount: int, reference: str) -> Tender:
+        if self.is_empty:
+            raise TicketError("the ticket is empty")
+        if not reference.strip():
+            raise TicketError("a card payment needs the payment terminal's reference")
+        if amount <= 0 or amount > self.due:
+            raise TicketError(f"card amount {format_money(amount)} must be between € 0,01 and the "
+                              f"{format_money(self.due)} due")
+        tender = Tender("card", amount, reference=reference.strip())
+        self.tenders.append(tender)
+        return tender
+
+    def pay_voucher(self, face_value: int, code: str) -> Tender:
+        if self.is_empty:
+            raise TicketError("the ticket is empty")
+        if not code.strip():
+            raise TicketError("a voucher payment needs the voucher code")
+        if face_value <= 0:
+            raise TicketError("the voucher value must be positive")
+        if self.due <= 0:
+            raise TicketError("nothing is due")
+        if any(t.kind == "voucher" and t.reference == code.strip() for t in self.tenders):
+            raise TicketError(f"voucher {code.strip()} is already on this ticket")
+        # A voucher gives no change: it pays at most what is due.
+        tender = Tender("voucher", min(face_value, self.due), given=face_value, reference=code.strip())
+        self.tenders.append(tender)
+        return tender
+
+    def cancel_payments(self) -> None:
+        self.tenders.clear()
+        self.rounding = 0
+
+    # --- persistence ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lines": [asdict(line) for line in self.lines],
+            "tenders": [asdict(t) for t in self.tenders],
+            "ticket_discount": self.ticket_discount,
+            "ticket_discount_by": self.ticket_discount_by,
+            "rounding": self.rounding,
+            "customer_id": self.customer_id,
+            "next_line_no": self.next_line_no,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Ticket:
+        ticket = cls(
+            lines=[Line(**line) for line in data["lines"]],
+            tenders=[Tender(**t) for t in data["tenders"]],
+            ticket_discount=data["ticket_discount"],
+            ticket_discount_by=data.get("ticket_discount_by"),
+            rounding=data["rounding"],
+            customer_id=data.get("customer_id"),
+            next_line_no=data["next_line_no"],
+        )
+        ticket._spread_ticket_discount()
+        return ticket

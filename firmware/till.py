@@ -1,0 +1,578 @@
+"""The till service: the one place where scans, taps and payments become journal entries.
+
+The UI, the simulator and the tests all drive this class; it enforces permissions, commits
+every fiscal event (with its stock change) before anything physical happens, and only then
+opens the drawer and queues the receipt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import peewee
+
+from firmware.catalogue import Catalogue, ProductInfo, Resolved, UnknownProduct
+from firmware.config import Config
+from firmware.gtin import BarcodeError
+from firmware.journal import Entry, Journal
+from firmware.models import JournalEntry, ParkedTicket, StockLevel
+from firmware.money import div_round_half_up, format_money, percent_of, round_to_5_cents
+from firmware.permissions import Action, Approval, authorising_manager
+from firmware.ports import DeviceError, Drawer
+from firmware.print_queue import PrintJob, PrintQueue
+from firmware.receipt import build_receipt
+from firmware.ticket import Line, Ticket, TicketError
+from firmware.users import AuthError, Cashier, Users
+
+log = logging.getLogger(__name__)
+
+
+class TillError(Exception):
+    """A refused till operation; the message is meant for the cashier's screen."""
+
+
+class StorageError(TillError):
+    """The journal could not be written (disk full, I/O error): nothing was stored."""
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A committed fiscal entry and what follows it physically."""
+
+    entry: Entry
+    change: int = 0
+    drawer_opened: bool = False
+
+
+Listener = Callable[[str, dict[str, Any]], None]
+
+
+class TillService:
+    def __init__(
+        self,
+        config: Config,
+        db: peewee.SqliteDatabase,
+        journal: Journal,
+        drawer: Drawer | None = None,
+        print_queue: PrintQueue | None = None,
+        users: Users | None = None,
+    ) -> None:
+        from firmware.gtin import VariableLayout
+
+        self.config, self.db, self.journal = config, db, journal
+        layouts = tuple(VariableLayout(v.prefix, v.kind, v.item_digits, v.value_digits)
+                        for v in config.scanner.variable_measure)
+        self.catalogue = Catalogue(db, layouts)
+        self.users = users or Users(config.terminal.pin_attempts, config.terminal.lockout_seconds)
+        self.drawer = drawer
+        self.print_queue = print_queue
+        self.ticket = Ticket()
+        self.cashier: Cashier | None = None
+        self.training = False
+        self.language = config.ui.language
+        self._listeners: list[Listener] = []
+        self._lock = threading.RLock()
+
+    # --- events --------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def emit(self, event: str, **data: Any) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event, data)
+            except Exception:
+                log.exception("listener failed on %s", event)
+
+    # --- helpers -------------------------------------------------------------------------
+    def _require_cashier(self) -> Cashier:
+        if self.cashier is None:
+            raise TillError("log in first")
+        return self.cashier
+
+    def rate_of(self, vat_code: str) -> int:
+        return self.config.tax.rate_bp(vat_code, dt.date.today())
+
+    def _commit(self, entry_type: str, data: dict[str, Any], *, ref_seq: int | None = None,
+                stock: list[tuple[int, int]] = (), cashier: str | None = None) -> Entry:
+        """Writes one journal entry and its stock changes in one transaction, or nothing."""
+        name = cashier if cashier is not None else (self.cashier.name if self.cashier else None)
+        try:
+            with self.journal.transaction():
+                entry = self.journal.append(entry_type, data, cashier=name,
+                                            training=self.training, ref_seq=ref_seq)
+                if not self.training:
+                    for product_id, delta in stock:
+                        (StockLevel.insert(product=product_id, quantity=delta)
+                         .on_conflict(conflict_target=[StockLevel.product],
+                                      update={StockLevel.quantity: StockLevel.quantity + delta})
+                         .execute())
+        except (peewee.OperationalError, peewee.DatabaseError, sqlite3.Error, OSError) as exc:
+            text = str(exc)
+            if "full" in text:
+                raise StorageError(f"the disk is full: the {entry_type.replace('_', ' ')} was NOT "
+                                   "stored; free space, then try again") from exc
+            raise StorageError(f"the journal could not be written ({text}): the "
+                               f"{entry_type.replace('_', ' ')} was NOT stored") from exc
+        self.emit("committed", seq=entry.seq, type=entry_type)
+        return entry
+
+    def _open_drawer(self) -> bool:
+        if self.drawer is None:
+            return False
+        try:
+            self.drawer.open()
+        except DeviceError as exc:
+            self.emit("device", device="drawer", state="error", detail=str(exc))
+            return False
+        return True
+
+    def _print(self, entry: Entry, copy: bool = False) -> PrintJob | None:
+        if self.print_queue is None:
+            return None
+        document = build_receipt(entry.body, entry.hash, self.config.terminal,
+                                 self.config.printer.columns, self.language, copy=copy)
+        return self.print_queue.submit(entry.seq, document)
+
+    # --- sessions ------------------------------------------------------------------------
+    def login(self, pin: str) -> Cashier:
+        with self._lock:
+            try:
+                cashier = self.users.authenticate(pin)
+            except AuthError as exc:
+                self.emit("auth_failed", reason=str(exc))
+                raise TillError(str(exc)) from None
+            if self.cashier is not None and self.cashier.id != cashier.id:
+                self.logout()
+            self.cashier = cashier
+            self._commit("login", {"role": cashier.role}, cashier=cashier.name)
+            self.emit("session", cashier=cashier.name, role=cashier.role)
+            return cashier
+
+    def logout(self) -> None:
+        with self._lock:
+            if self.cashier is None:
+                return
+            if not self.ticket.is_empty:
+                self.park(label="logout")
+            self._commit("logout", {})
+            self.cashier = None
+            self.emit("session", cashier=None, role=None)
+
+    def approve(self, pin: str, action: Action) -> Approval:
+        """A manager's PIN for one action (the override dialog)."""
+        try:
+            manager = self.users.authenticate(pin, role="manager")
+        except AuthError as exc:
+            raise TillError(str(exc)) from None
+        return Approval(manager, action)
+
+    def _authorise(self, action: Action, approval: Approval | None) -> str | None:
+        manager = authorising_manager(self._require_cashier(), action, approval)
+        return manager.name if manager else None
+
+    # --- building the ticket -------------------------------------------------------------
+    def scan(self, code: str) -> Line:
+        """A code from the scanner or typed in: adds the product, or raises with the reason."""
+        with self._lock:
+            self._require_cashier()
+            try:
+                resolved = self.catalogue.resolve(code)
+            except (BarcodeError, UnknownProduct) as exc:
+                self.emit("scan_rejected", code=code, reason=str(exc))
+                raise TillError(str(exc)) from None
+            return self._add_resolved(resolved, 1)
+
+    def add_product(self, product_id: int, quantity: int = 1, weight_g: int | None = None) -> Line:
+        with self._lock:
+            self._require_cashier()
+            product = self.catalogue.by_id(product_id)
+            if product is None or not product.active:
+                raise TillError(f"product {product_id} is not in the catalogue")
+            if product.sold_by_weight and weight_g is None:
+                raise TillError(f"{product.name} is sold by weight: enter the weight")
+            return self._add_resolved(Resolved(product, product.gtin or product.plu or "",
+                                               weight_g=weight_g), quantity)
+
+    def add_plu(self, plu: str, quantity: int = 1) -> Line:
+        with self._lock:
+            self._require_cashier()
+            product = self.catalogue.by_plu(plu)
+            if product is None or not product.active:
+                raise TillError(f"no active product with PLU {plu}")
+            return self._add_resolved(Resolved(product, plu), quantity)
+
+    def _add_resolved(self, resolved: Resolved, quantity: int) -> Line:
+        if not 1 <= quantity <= 9999:
+            raise TillError(f"quantity {quantity} must be between 1 and 9999")
+        product: ProductInfo = resolved.product
+        if product.sold_by_weight and resolved.weight_g is None and resolved.embedded_price is None:
+            raise TillError(f"{product.name} is sold by weight: weigh it or scan the scale label")
+        try:
+            line = self.ticket.add(Line(
+                line_no=0, product_id=product.id, code=resolved.code, name=product.name,
+                vat_code=product.vat_code, unit_price=product.price_cents, quantity=quantity,
+                weight_g=resolved.weight_g, embedded_price=resolved.embedded_price,
+                stock_tracked=product.stock_tracked,
+            ))
+        except TicketError as exc:
+            raise TillError(str(exc)) from None
+        self.emit("ticket", action="add", line_no=line.line_no)
+        return line
+
+    def _edit(self, change: Callable[[], Any], action: str, line_no: int | None = None) -> Any:
+        with self._lock:
+            self._require_cashier()
+            try:
+                result = change()
+            except TicketError as exc:
+                raise TillError(str(exc)) from None
+            self.emit("ticket", action=action, line_no=line_no)
+            return result
+
+    def set_quantity(self, line_no: int, quantity: int) -> None:
+        self._edit(lambda: self.ticket.set_quantity(line_no, quantity), "quantity", line_no)
+
+    def remove_line(self, line_no: int) -> None:
+        self._edit(lambda: self.ticket.remove(line_no), "remove", line_no)
+
+    def _discount_needs_manager(self, base: int, cents: int) -> bool:
+        return cents > percent_of(base, self.config.cash.discount_limit_percent * 100)
+
+    def discount_line(self, line_no: int, cents: int | None = None, percent: int | None = None,
+                      approval: Approval | None = None) -> None:
+        with self._lock:
+            line = self._line(line_no)
+            cents = percent_of(line.amount, percent * 100) if percent is not None else cents or 0
+            by = None
+            if self._discount_needs_manager(line.amount, cents):
+                by = self._authorise(Action.LARGE_DISCOUNT, approval)
+            self._edit(lambda: self.ticket.set_line_discount(line_no, cents, by or self.cashier.name),
+                       "discount", line_no)
+
+    def discount_ticket(self, cents: int | None = None, percent: int | None = None,
+                        approval: Approval | None = None) -> None:
+        with self._lock:
+            base = sum(line.amount - line.discount for line in self.ticket.active_lines)
+            cents = percent_of(base, percent * 100) if percent is not None else cents or 0
+            by = None
+            if self._discount_needs_manager(base, cents):
+                by = self._authorise(Action.LARGE_DISCOUNT, approval)
+            self._edit(lambda: self.ticket.set_ticket_discount(cents, by or self.cashier.name),
+                       "discount")
+
+    def override_price(self, line_no: int, unit_price: int, approval: Approval | None = None) -> None:
+        """A manual price: needs a manager, and is journaled on its own as well as on the sale."""
+        with self._lock:
+            line = self._line(line_no)
+            by = self._authorise(Action.PRICE_OVERRIDE, approval)
+            old = line.unit_price
+            self._edit(lambda: self.ticket.override_price(line_no, unit_price, by), "price", line_no)
+            self._commit("price_override", {
+                "product_id": line.product_id, "name": line.name, "old_unit_price": old,
+                "new_unit_price": unit_price, "approved_by": by,
+            })
+
+    def _line(self, line_no: int) -> Line:
+        try:
+            return self.ticket.line(line_no)
+        except TicketError as exc:
+            raise TillError(str(exc)) from None
+
+    # --- park / recall / void open -------------------------------------------------------
+    def park(self, label: str = "") -> int:
+        with self._lock:
+            cashier = self._require_cashier()
+            if self.ticket.is_empty:
+                raise TillError("there is nothing to park")
+            if self.ticket.tenders:
+                raise TillError("payment has started; finish or cancel it before parking")
+            row = ParkedTicket.create(created=dt.datetime.now().astimezone().isoformat(),
+                                      cashier=cashier.name, label=label,
+                                      payload=json.dumps(self.ticket.to_dict()))
+            self.ticket = Ticket()
+            self.emit("ticket", action="park")
+            return row.id
+
+    def parked(self) -> list[ParkedTicket]:
+        return list(ParkedTicket.select().order_by(ParkedTicket.id))
+
+    def recall(self, parked_id: int) -> None:
+        with self._lock:
+            self._require_cashier()
+            if not self.ticket.is_empty:
+                raise TillError("finish or park the open ticket first")
+            row = ParkedTicket.get_or_none(ParkedTicket.id == parked_id)
+            if row is None:
+                raise TillError(f"there is no parked ticket {parked_id}")
+            with self.db.atomic():
+                self.ticket = Ticket.from_dict(json.loads(row.payload))
+                row.delete_instance()
+            self.emit("ticket", action="recall")
+
+    def void_open_ticket(self) -> Entry | None:
+        """Cancels the open ticket; a ticket with lines leaves a void entry in the journal."""
+        with self._lock:
+            self._require_cashier()
+            if not self.ticket.lines:
+                return None
+            entry = self._commit("void", {"scope": "open", **self._ticket_data(self.ticket)})
+            self.ticket = Ticket()
+            self.emit("ticket", action="void")
+            return entry
+
+    def void_parked(self, parked_id: int) -> Entry:
+        with self._lock:
+            self._require_cashier()
+            row = ParkedTicket.get_or_none(ParkedTicket.id == parked_id)
+            if row is None:
+                raise TillError(f"there is no parked ticket {parked_id}")
+            ticket = Ticket.from_dict(json.loads(row.payload))
+            with self.journal.transaction():
+                entry = self._commit("void", {"scope": "parked", **self._ticket_data(ticket)})
+                row.delete_instance()
+            return entry
+
+    # --- payment -------------------------------------------------------------------------
+    def cash_due(self) -> int:
+        return self.ticket.cash_due(self.config.cash.round_to_5_cents).rounded
+
+    def pay_cash(self, given: int, partial: bool = False) -> Committed | None:
+        return self._pay(lambda: self.ticket.pay_cash(given, self.config.cash.round_to_5_cents, partial))
+
+    def pay_card(self, amount: int | None, reference: str) -> Committed | None:
+        return self._pay(lambda: self.ticket.pay_card(self.ticket.due if amount is None else amount,
+                                                      reference))
+
+    def pay_voucher(self, face_value: int, code: str) -> Committed | None:
+        return self._pay(lambda: self.ticket.pay_voucher(face_value, code))
+
+    def cancel_payments(self) -> None:
+        self._edit(self.ticket.cancel_payments, "payments_cancelled")
+
+    def _pay(self, tender: Callable[[], Any]) -> Committed | None:
+        with self._lock:
+            self._require_cashier()
+            snapshot = self.ticket.to_dict()
+            try:
+                tender()
+            except TicketError as exc:
+                raise TillError(str(exc)) from None
+            if not self.ticket.is_paid:
+                self.emit("ticket", action="tender")
+                return None
+            try:
+                return self._close_sale()
+            except StorageError:
+                self.ticket = Ticket.from_dict(snapshot)
+                raise
+
+    def _ticket_data(self, ticket: Ticket) -> dict[str, Any]:
+        lines = []
+        for line in ticket.lines:
+            data = line.to_dict()
+            data["rate_bp"] = self.rate_of(line.vat_code)
+            lines.append(data)
+        return {
+            "lines": lines,
+            "vat": [{"code": v.code, "rate_bp": v.rate_bp, "gross": v.gross, "vat": v.vat,
+                     "net": v.net} for v in ticket.vat_lines(self.rate_of)],
+            "total": ticket.total,
+            "discount_total": ticket.discount_total,
+            "ticket_discount": ticket.ticket_discount,
+            "customer_id": ticket.customer_id,
+        }
+
+    def _close_sale(self) -> Committed:
+        ticket = self.ticket
+        data = self._ticket_data(ticket)
+        data.update({
+            "rounding": ticket.rounding,
+            "total_paid": ticket.total + ticket.rounding,
+            "tenders": [{"kind": t.kind, "amount": t.amount, "given": t.given, "change": t.change,
+                         "reference": t.reference} for t in ticket.tenders],
+            "change": ticket.change,
+        })
+        stock = [(line.product_id, -line.stock_units) for line in ticket.active_lines
+                 if line.stock_tracked and line.product_id is not None]
+        entry = self._commit("sale", data, stock=stock)
+        # Committed: only now does anything physical happen.
+        self.ticket = Ticket()
+        opened = any(t.kind == "cash" for t in ticket.tenders) and self._open_drawer()
+        self._print(entry)
+        self.emit("sale", seq=entry.seq, change=ticket.change, total=data["total_paid"])
+        self.emit("ticket", action="new")
+        return Committed(entry, ticket.change, opened)
+
+    # --- after the sale ------------------------------------------------------------------
+    def sale_entry(self, seq: int) -> Entry:
+        entry = self.journal.get(seq)
+        if entry is None or entry.type != "sale":
+            raise TillError(f"receipt {seq} is not a sale on this till")
+        return entry
+
+    def refundable(self, seq: int) -> dict[int, int]:
+        """line_no -> quantity that can still be refunded from sale `seq`."""
+        entry = self.sale_entry(seq)
+        remaining = {line["line_no"]: line["quantity"] for line in entry.body["data"]["lines"]
+                     if not line.get("removed")}
+        for row in JournalEntry.select().where(JournalEntry.ref_seq == seq,
+                                              JournalEntry.type.in_(("refund", "void"))):
+            body = json.loads(row.body)
+            if body["type"] == "void":
+                return dict.fromkeys(remaining, 0)
+            for line in body["data"]["lines"]:
+                remaining[line["line_no"]] -= -line["quantity"]
+        return remaining
+
+    def refund(self, seq: int, quantities: dict[int, int], tender: str = "cash",
+               reference: str = "", approval: Approval | None = None) -> Committed:
+        """Returns goods of receipt `seq`; never more than was sold and not yet returned."""
+        with self._lock:
+            by = self._authorise(Action.REFUND, approval)
+            entry = self.sale_entry(seq)
+            remaining = self.refundable(seq)
+            if not quantities or all(q == 0 for q in quantities.values()):
+                raise TillError("choose at least one line to refund")
+            sold = {line["line_no"]: line for line in entry.body["data"]["lines"]}
+            refund = Ticket()
+            for line_no, quantity in sorted(quantities.items()):
+                if line_no not in remaining:
+                    raise TillError(f"receipt {seq} has no line {line_no}")
+                if quantity < 0 or quantity > remaining[line_no]:
+                    raise TillError(f"line {line_no}: {quantity} to refund, but only "
+                                    f"{remaining[line_no]} can still be refunded")
+                if quantity == 0:
+                    continue
+                original = sold[line_no]
+                # The customer gets back what they paid for these pieces, discounts included.
+                share = div_round_half_up(
+                    (original["discount"] + original["ticket_discount"]) * quantity,
+                    original["quantity"])
+                line = Line(
+                    line_no=0, product_id=original["product_id"], code=original["code"],
+                    name=original["name"], vat_code=original["vat_code"],
+                    unit_price=original["unit_price"], quantity=quantity,
+                    weight_g=original["weight_g"], embedded_price=original["embedded_price"],
+                    stock_tracked=original["stock_tracked"],
+                    discount=share,
+                )
+                refund.add(line)
+                refund.lines[-1].line_no = line_no
+            data = self._ticket_data(refund)
+            negate_lines(data)
+            total = data["total"]
+            if tender == "cash":
+                rounding = (round_to_5_cents(total) if self.config.cash.round_to_5_cents
+                            else round_to_5_cents(0))
+                delta = rounding.rounded - total if self.config.cash.round_to_5_cents else 0
+            elif tender == "card":
+                if not reference.strip():
+                    raise TillError("a card refund needs the payment terminal's reference")
+                delta = 0
+            else:
+                raise TillError(f"refunds are paid out in cash or to a card, not {tender!r}")
+            data.update({
+                "rounding": delta, "total_paid": total + delta,
+                "tenders": [{"kind": tender, "amount": total + delta, "given": 0, "change": 0,
+                             "reference": reference.strip()}],
+                "change": 0, "approved_by": by,
+            })
+            stock = [(line.product_id, line.stock_units) for line in refund.active_lines
+                     if line.stock_tracked and line.product_id is not None]
+            committed = self._commit("refund", data, ref_seq=seq, stock=stock)
+            opened = tender == "cash" and self._open_drawer()
+            self._print(committed)
+            return Committed(committed, 0, opened)
+
+    def void_sale(self, seq: int, approval: Approval | None = None) -> Committed:
+        """Cancels a paid ticket with a counter-entry; stock returns."""
+        with self._lock:
+            by = self._authorise(Action.VOID_PAID_TICKET, approval)
+            entry = self.sale_entry(seq)
+            remaining = self.refundable(seq)
+            sold = {line["line_no"]: line["quantity"] for line in entry.body["data"]["lines"]
+                    if not line.get("removed")}
+            if remaining != sold:
+                raise TillError(f"receipt {seq} was already (partly) refunded or voided")
+            data = json.loads(json.dumps(entry.body["data"]))
+            data["lines"] = [line for line in data["lines"] if not line.get("removed")]
+            negate_lines(data)
+            for key in ("rounding", "total_paid", "change"):
+                data[key] = -data[key]
+            for tender in data["tenders"]:
+                tender["amount"], tender["given"], tender["change"] = -tender["amount"], 0, 0
+            data.update({"scope": "paid", "approved_by": by})
+            stock = [(line["product_id"], -line["stock_units"]) for line in data["lines"]
+                     if line["stock_tracked"] and line["product_id"] is not None]
+            committed = self._commit("void", data, ref_seq=seq, stock=stock)
+            opened = any(t["kind"] == "cash" for t in data["tenders"]) and self._open_drawer()
+            self._print(committed)
+            return Committed(committed, 0, opened)
+
+    def reprint(self, seq: int) -> Entry:
+        """A copy of a receipt: journaled first, marked as a copy."""
+        with self._lock:
+            self._require_cashier()
+            original = self.journal.get(seq)
+            if original is None or original.type not in ("sale", "refund", "void"):
+                raise TillError(f"there is no receipt {seq} on this till")
+            copy_entry = self._commit("receipt_copy", {"of_type": original.type}, ref_seq=seq)
+            self._print(original, copy=True)
+            return copy_entry
+
+    # --- drawer and cash -----------------------------------------------------------------
+    def no_sale(self, reason: str = "", approval: Approval | None = None) -> Committed:
+        with self._lock:
+            by = self._authorise(Action.NO_SALE, approval)
+            entry = self._commit("no_sale", {"reason": reason, "approved_by": by})
+            return Committed(entry, 0, self._open_drawer())
+
+    def cash_movement(self, kind: str, amount: int, reason: str,
+                      approval: Approval | None = None) -> Committed:
+        """Opening float, cash in or cash out; journaled before the drawer opens."""
+        with self._lock:
+            if kind not in ("float", "cash_in", "cash_out"):
+                raise TillError(f"unknown cash movement {kind!r}")
+            if amount <= 0:
+                raise TillError(f"the amount must be positive, not {format_money(amount)}")
+            if kind != "float" and not reason.strip():
+                raise TillError("cash in and cash out need a reason")
+            by = self._authorise(Action.CASH_IN_OUT, approval)
+            entry = self._commit(kind, {"amount": amount, "reason": reason.strip(), "approved_by": by})
+            return Committed(entry, 0, self._open_drawer())
+
+    def set_training(self, on: bool, approval: Approval | None = None) -> Entry:
+        with self._lock:
+            by = self._authorise(Action.TRAINING, approval)
+            if on == self.training:
+                raise TillError("training mode is already " + ("on" if on else "off"))
+            if not self.ticket.is_empty:
+                raise TillError("finish the open ticket first")
+            if on:
+                entry = self._commit("training_on", {"approved_by": by})
+                self.training = True
+            else:
+                self.training = False
+                entry = self._commit("training_off", {"approved_by": by})
+            self.emit("training", on=on)
+            return entry
+
+
+def negate_lines(data: dict[str, Any]) -> None:
+    """Turns the amounts of a ticket's data into a counter-entry (refund or void)."""
+    for line in data["lines"]:
+        for key in ("quantity", "amount", "gross", "discount", "ticket_discount", "stock_units"):
+            line[key] = -line[key]
+    for vat in data["vat"]:
+        for key in ("gross", "vat", "net"):
+            vat[key] = -vat[key]
+    for key in ("total", "discount_total", "ticket_discount"):
+        data[key] = -data[key]

@@ -1,0 +1,306 @@
+"""`kassa uplink`: publishes the journal until head office confirms it; applies downstream.
+
+Threads: paho's network thread only records what arrived (acks, commands, PUBACKs,
+downstream messages) in queues and flags; the main thread does all database work, so the
+SQLite connection never crosses threads and no paho lock is held while we wait on ours.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import peewee
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from firmware.config import MqttConfig
+from firmware.uplink import protocol
+from firmware.uplink.downstream import (
+    CATALOGUE_VERSION,
+    CONFIG_VERSION,
+    Downstream,
+    OutOfSequence,
+    Rejected,
+    applied_version,
+)
+from firmware.uplink.outbox import Outbox
+
+log = logging.getLogger("kassa.uplink")
+
+STATUS_EVERY = 5.0  # seconds between status refreshes while the backlog changes
+
+
+def software_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("kassa")
+    except Exception:  # noqa: BLE001 - not installed: a source checkout
+        return "dev"
+
+
+@dataclass
+class Counters:
+    published: int = 0
+    refused: int = 0
+    rejected: int = 0
+    applied: int = 0
+    resends: int = 0
+    replays: int = 0
+
+
+class Uplink:
+    """One terminal's MQTT link. Create, then call run(stop_event) in the main thread."""
+
+    def __init__(self, db: peewee.SqliteDatabase, store: str, terminal: str, cfg: MqttConfig,
+                 client_id: str | None = None) -> None:
+        self.db, self.store, self.terminal, self.cfg = db, store, terminal, cfg
+        self.outbox = Outbox(db)
+        self.downstream = Downstream(db)
+        self.counters = Counters()
+        self.acked = self.outbox.acked()
+        self.next_seq = self.acked + 1
+        self._ho_ack = self.acked  # written by the network thread, read by the main thread
+        self._replay_from: int | None = None
+        self._connected = False
+        self._connections = 0
+        self._seen_connections = 0
+        self._pubacks: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self._pending_deltas: dict[str, bytes] = {}
+        self._inflight: dict[int, int] = {}  # mid -> seq, main thread only
+        self._wake = threading.Event()
+        self._last_progress = time.monotonic()
+        self._pause_until = 0.0
+        self._status_sent: tuple[int, int, int] | None = None
+        self._status_at = 0.0
+        self.topic = {leaf: protocol.terminal_topic(store, terminal, leaf)
+                      for leaf in ("journal", "status", "ack", "cmd")}
+        self._downstream_topics = {
+            protocol.store_topic(store, "catalogue"): "catalogue",
+            protocol.store_topic(store, "prices"): "prices",
+            protocol.FLEET_CONFIG_TOPIC: "config",
+        }
+        self.client = self._make_client(client_id or f"kassa-{store}-{terminal}")
+
+    # -- paho side (network thread) ------------------------------------------------------
+    def _make_client(self, client_id: str) -> mqtt.Client:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                             protocol=mqtt.MQTTv5)
+        client.max_inflight_messages_set(self.cfg.inflight)
+        client.max_queued_messages_set(0)
+        client.reconnect_delay_set(1, self.cfg.backoff_max_seconds)
+        if self.cfg.ca_file:
+            client.tls_set(ca_certs=self.cfg.ca_file, certfile=self.cfg.cert_file or None,
+                           keyfile=self.cfg.key_file or None, cert_reqs=ssl.CERT_REQUIRED)
+        client.will_set(self.topic["status"], self._status_payload("offline"), qos=1, retain=True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        client.on_message = self._on_message
+        return client
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        subs = [(self.topic["ack"], 1), (self.topic["cmd"], 1)]
+        subs += [(topic, 1) for topic in self._downstream_topics]
+        client.subscribe(subs)
+        self._connections += 1
+        self._connected = True
+        log.info("connected to %s:%s", self.cfg.host, self.cfg.port)
+        self._wake.set()
+
+    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self._connected = False
+        log.warning("disconnected from broker: %s", reason)
+        self._wake.set()
+
+    def _on_publish(self, _c: Any, _u: Any, mid: int, reason: Any, _p: Any) -> None:
+        self._pubacks.put((mid, reason.value))
+        self._wake.set()
+
+    def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        topic, payload = msg.topic, msg.payload
+        try:
+            if topic == self.topic["ack"]:
+                self._ho_ack = max(self._ho_ack, protocol.decode_ack(payload))
+            elif topic == self.topic["cmd"]:
+                cmd = protocol.decode_cmd(payload)
+                if cmd["cmd"] == "replay":
+                    seq = cmd["from_seq"]
+                    current = self._replay_from
+                    self._replay_from = seq if current is None else min(current, seq)
+                else:
+                    log.info("command %r is not handled by the uplink", cmd["cmd"])
+            elif topic in self._downstream_topics:
+                self._inbox.put((self._downstream_topics[topic], payload))
+        except protocol.ProtocolError as exc:
+            log.error("ignored a bad message on %s: %s", topic, exc)
+        self._wake.set()
+
+    # -- main thread -----------------------------------------------------------------------
+    def run(self, stop: threading.Event,
+            until: Callable[[Uplink], bool] | None = None) -> None:
+        """Runs until `stop` is set (or `until(self)` is true); says offline on the way out."""
+        self.client.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive,
+                                  clean_start=True)
+        self.client.loop_start()
+        try:
+            while not stop.is_set():
+                self._wake.wait(0.2)
+                self._wake.clear()
+                self.step()
+                if until is not None and until(self):
+                    break
+        finally:
+            self._shutdown()
+
+    def backlog(self) -> int:
+        return max(0, self.outbox.head() - self.acked)
+
+    def step(self) -> None:
+        """One round: take acks and PUBACKs in, apply downstream, publish what is due."""
+        now = time.monotonic()
+        ho_ack = self._ho_ack
+        if ho_ack > self.acked:
+            self.acked = self.outbox.record_ack(ho_ack)
+            self._last_progress = now
+        self._take_pubacks(now)
+        if self._connections != self._seen_connections:
+            self._seen_connections = self._connections
+            self._inflight.clear()
+            self.next_seq = self.acked + 1  # republish all that head office has not confirmed
+            self._status_sent = None
+        replay, self._replay_from = self._replay_from, None
+        if replay is not None:
+            self.counters.replays += 1
+            self.next_seq = min(self.next_seq, replay)
+        self.next_seq = max(self.next_seq, self.acked + 1)
+        if self.next_seq == self.acked + 1 and not self._inflight:
+            self._last_progress = now
+        elif now - self._last_progress > self.cfg.resend_seconds:
+            log.warning("no confirmation from head office for %ss; sending again from %s",
+                        self.cfg.resend_seconds, self.acked + 1)
+            self.counters.resends += 1
+            self.next_seq = self.acked + 1
+            self._last_progress = now
+        self._apply_downstream()
+        if self._connected and now >= self._pause_until:
+            self._publish_due()
+            self._publish_status(now)
+
+    def _take_pubacks(self, now: float) -> None:
+        while True:
+            try:
+                mid, code = self._pubacks.get_nowait()
+            except queue.Empty:
+                return
+            seq = self._inflight.pop(mid, None)
+            if seq is not None and code >= 0x80:
+                self.counters.refused += 1
+                log.error("ALERT: broker refused journal entry %s (reason code 0x%02x); it stays"
+                          " unsent and is retried", seq, code)
+                self.next_seq = min(self.next_seq, seq)
+                self._pause_until = now + min(5.0, self.cfg.backoff_max_seconds)
+                self._status_sent = None
+
+    def _publish_due(self) -> None:
+        room = min(self.cfg.inflight - len(self._inflight),
+                   self.acked + self.cfg.window + 1 - self.next_seq)
+        if room <= 0:
+            return
+        for item in self.outbox.read(self.next_seq, room):
+            props = Properties(PacketTypes.PUBLISH)
+            props.UserProperty = [("seq", str(item.seq)), ("schema", protocol.SCHEMA)]
+            info = self.client.publish(self.topic["journal"], item.payload, qos=1,
+                                       properties=props)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                break  # connection just dropped; everything unconfirmed goes again later
+            self._inflight[info.mid] = item.seq
+            self.next_seq = item.seq + 1
+            self.counters.published += 1
+
+    def _apply_downstream(self) -> None:
+        while True:
+            try:
+                kind, payload = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            self._apply_one(kind, payload, retry_pending=True)
+
+    def _apply_one(self, kind: str, payload: bytes, retry_pending: bool) -> None:
+        try:
+            outcome = self.downstream.apply(kind, payload)
+        except OutOfSequence as exc:
+            log.warning("%s message waits for a newer base: %s", kind, exc)
+            self._pending_deltas[kind] = payload
+            return
+        except Rejected as exc:
+            self.counters.rejected += 1
+            self._status_sent = None
+            log.error("ALERT: rejected %s message from head office: %s", kind, exc)
+            return
+        log.info("%s", outcome.detail)
+        if outcome.applied:
+            self.counters.applied += 1
+            self._status_sent = None
+            if retry_pending and self._pending_deltas:
+                pending, self._pending_deltas = self._pending_deltas, {}
+                for other_kind, other in pending.items():
+                    self._apply_one(other_kind, other, retry_pending=False)
+
+    def _status_payload(self, state: str) -> bytes:
+        status: dict[str, Any] = {"state": state, "store": self.store, "terminal": self.terminal,
+                                  "ts": time.time_ns() // 1_000_000}
+        if state == "online" or hasattr(self, "outbox"):
+            try:
+                head = self.outbox.head()
+                status.update({
+                    "head": head, "acked": self.acked, "backlog": max(0, head - self.acked),
+                    "refused": self.counters.refused, "rejected": self.counters.rejected,
+                    "versions": {"software": software_version(),
+                                 "catalogue": applied_version(CATALOGUE_VERSION),
+                                 "config": applied_version(CONFIG_VERSION)},
+                })
+            except peewee.PeeweeException:
+                pass
+        return protocol.encode_status(status)
+
+    def _publish_status(self, now: float) -> None:
+        head = self.outbox.head()
+        key = (head, self.acked, self.counters.refused + self.counters.rejected)
+        if key == self._status_sent or (self._status_sent is not None
+                                        and now - self._status_at < STATUS_EVERY
+                                        and key[1] != key[0]):
+            return
+        self.client.publish(self.topic["status"], self._status_payload("online"), qos=1,
+                            retain=True)
+        self._status_sent, self._status_at = key, now
+
+    def _shutdown(self) -> None:
+        try:
+            if self._connected:
+                info = self.client.publish(self.topic["status"], self._status_payload("offline"),
+                                           qos=1, retain=True)
+                info.wait_for_publish(timeout=2)
+            self.client.disconnect()
+        finally:
+            self.client.loop_stop()
+
+
+def drained(uplink: Uplink) -> bool:
+    """An `until` for run(): everything in the journal is confirmed by head office."""
+    return uplink.backlog() == 0
+
+
+__all__ = ["Uplink", "drained"]
