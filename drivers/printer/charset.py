@@ -1,0 +1,89 @@
+"""Turns any Unicode text into text a thermal printer's code pages can print.
+
+Product names come from a catalogue that anyone may edit: a control character would be sent
+to the printer as an ESC/POS command, and a character no code page holds would otherwise make
+escpos switch code pages blindly (or to GB18030 for CJK). Here every character is kept when
+the profile can print it, folded to its base letter when it cannot (ő -> o), else replaced.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+from escpos.codepages import CodePages
+from escpos.magicencode import Encoder
+
+# Western European pages holding é, ë and the euro sign, best first. CP437/CP850 lack the euro.
+PREFERRED_CODE_PAGES = ("CP858", "CP1252", "ISO_8859-15", "CP850", "CP437")
+REPLACEMENT = "?"
+
+
+class CodePageError(ValueError):
+    """A configured code page the printer profile does not offer."""
+
+
+def pick_code_page(available: Iterable[str], wanted: str = "") -> str:
+    """The code page to select at the start of every receipt."""
+    names = list(available)
+    if wanted:
+        canonical = CodePages.get_encoding_name(wanted)
+        if canonical not in names:
+            raise CodePageError(
+                f"code page {wanted!r} is not offered by this printer profile "
+                f"(it has: {', '.join(n for n in names if n != 'Unknown')})")
+        return canonical
+    for name in PREFERRED_CODE_PAGES:
+        if name in names:
+            return name
+    raise CodePageError("the printer profile offers none of " + ", ".join(PREFERRED_CODE_PAGES))
+
+
+@lru_cache(maxsize=16)
+def printable_characters(code_pages: tuple[str, ...]) -> frozenset[str]:
+    """Every non-ASCII character at least one of the profile's code pages can print."""
+    encoder = Encoder({name: 0 for name in code_pages})
+    chars: set[str] = set()
+    for name in code_pages:
+        try:
+            chars.update(encoder._get_codepage_char_map(name))
+        except (LookupError, AssertionError, KeyError):
+            continue  # a page escpos knows by number only: never chosen for text
+    chars.discard(" ")
+    # escpos writes any CJK run as GB18030 bytes; a western printer prints garbage for that.
+    return frozenset(c for c in chars if not "\u4e00" <= c <= "\u9fa5")
+
+
+class TextCleaner:
+    """Maps arbitrary text to printable text for one printer profile (cached per character)."""
+
+    def __init__(self, code_pages: Iterable[str]) -> None:
+        self._printable = printable_characters(tuple(sorted(code_pages)))
+        self._cache: dict[str, str] = {}
+
+    def clean(self, text: str) -> str:
+        if text.isascii() and text.isprintable():
+            return text
+        return "".join(self._char(c) for c in text)
+
+    def _char(self, char: str) -> str:
+        cached = self._cache.get(char)
+        if cached is None:
+            cached = self._cache[char] = self._map(char)
+        return cached
+
+    def _map(self, char: str) -> str:
+        if char in "\t\n\r\f\v":
+            return " "
+        if char.isascii():
+            return char if char.isprintable() else REPLACEMENT
+        if char in self._printable:
+            return char
+        if not char.isprintable():
+            return REPLACEMENT if unicodedata.category(char) != "Zs" else " "
+        folded = "".join(
+            c for c in unicodedata.normalize("NFKD", char)
+            if (c.isascii() and c.isprintable()) or c in self._printable
+        )
+        return folded or REPLACEMENT

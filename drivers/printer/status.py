@@ -1,0 +1,42 @@
+"""Decodes the printer's real-time status bytes (ESC/POS DLE EOT n) into a printer state.
+
+Every status byte has bit 1 and bit 4 set and bits 0 and 7 clear; a byte that does not is
+not an answer to our question (or a printer that does not implement it) and means "unknown".
+"""
+
+from __future__ import annotations
+
+DLE_EOT_PRINTER = b"\x10\x04\x01"  # bit 3: offline
+DLE_EOT_OFFLINE_CAUSE = b"\x10\x04\x02"  # bit 2: cover open, bit 5: stopped by paper end, bit 6: error
+DLE_EOT_PAPER = b"\x10\x04\x04"  # bits 2+3: paper near end, bits 5+6: paper end
+
+
+def is_status_byte(value: int) -> bool:
+    return value & 0x93 == 0x12
+
+
+def state_from_offline_cause(value: int) -> tuple[str, str] | None:
+    """(state, detail) from a DLE EOT 2 answer, or None when nothing is wrong."""
+    if value & 0x04:
+        return "cover_open", "the printer cover is open: close it"
+    if value & 0x20:
+        return "paper_out", "the printer is out of paper: load a new roll"
+    if value & 0x40:
+        return "error", "the printer reports an error: switch it off and on"
+    return None
+
+
+def state_from_paper(value: int) -> tuple[str, str] | None:
+    """(state, detail) from a DLE EOT 4 answer; near-end is a warning, not a stop."""
+    if value & 0x60:
+        return "paper_out", "the printer is out of paper: load a new roll"
+    return None
+
+
+def paper_near_end(value: int) -> bool:
+    return bool(value & 0x0C)
+
+
+def is_offline(value: int) -> bool:
+    """From a DLE EOT 1 answer."""
+    return bool(value & 0x08)

@@ -1,0 +1,133 @@
+"""Receipt bytes through python-escpos' Dummy: layout, code page, QR, cut, bad input."""
+
+from __future__ import annotations
+
+import pytest
+from sample_receipts import ticket
+
+from drivers.errors import DeviceError
+from drivers.printer.document import DocumentError
+from drivers.printer.escpos_printer import EscposPrinter
+from drivers.printer.factory import open_printer
+from drivers.printer.preview import preview
+
+ESC, GS = b"\x1b", b"\x1d"
+
+
+def dummy(profile: str = "TM-T88III", columns: int = 42, **kwargs) -> EscposPrinter:
+    return open_printer("dummy", profile=profile, columns=columns, **kwargs)
+
+
+def printed(printer: EscposPrinter, document: dict) -> bytes:
+    printer.print_document(document)
+    out = printer.dummy.output
+    printer.dummy.clear()
+    return out
+
+
+def test_receipt_starts_with_reset_and_cp858_and_encodes_accents_and_euro():
+    out = printed(dummy(), ticket(1))
+    assert out.startswith(ESC + b"@" + ESC + b"t\x13")  # reset, code page 19 = CP858
+    assert "Crème brûlée 0".encode("cp858") in out
+    assert "Bakkerij Één".encode("cp858") in out
+    assert "€ 1,95".encode("cp858") in out and b"\xd5" in out
+    assert "€".encode() not in out
+
+
+def test_explicit_code_page_cp1252():
+    out = printed(dummy(code_page="cp1252"), ticket(1))
+    assert out.startswith(ESC + b"@" + ESC + b"t\x10")
+    assert "Crème € 1,95".replace("Crème ", "").encode("cp1252") in out
+    assert b"\x80" in out  # the euro sign in cp1252
+
+
+def test_code_page_the_profile_lacks_is_a_clear_error():
+    with pytest.raises(DeviceError, match="CP1251.*not offered"):
+        dummy(code_page="CP1251")
+
+
+def test_unknown_profile_is_a_clear_error():
+    with pytest.raises(DeviceError, match="profile 'NoSuchPrinter'"):
+        dummy(profile="NoSuchPrinter")
+
+
+def test_layout_at_columns_with_rule_alignment_bold_double_qr_and_cut():
+    for columns in (32, 42, 48):
+        out = printed(dummy(columns=columns), ticket(2, columns))
+        assert b"-" * columns + b"\n" in out and b"-" * (columns + 1) not in out
+        assert ESC + b"a\x01" in out and ESC + b"a\x02" in out  # centre and right
+        assert ESC + b"E\x01" in out and ESC + b"E\x00" in out  # bold on and off
+        assert ESC + b"!0" in out  # double width + height for the shop name
+        data = b"https://kassa.example/r/dev-till-1/42"
+        assert GS + b"(k" + bytes([len(data) + 3, 0]) + b"1P0" + data in out  # native QR
+        assert out.endswith(GS + b"V\x00")  # full cut, last
+        for line in out.split(b"\n"):
+            if GS not in line:
+                assert len(line.rsplit(ESC, 1)[-1]) <= columns + 2
+
+
+def test_styles_are_only_sent_when_they_change():
+    doc = {"columns": 42, "blocks": [{"kind": "text", "text": f"line {i}"} for i in range(30)]}
+    out = printed(dummy(), doc)
+    assert out.count(ESC + b"a") == 0 and out.count(ESC + b"E") == 0
+    assert out.count(b"\n") == 30
+
+
+def test_too_long_line_wraps_instead_of_losing_text():
+    doc = {"columns": 42, "blocks": [{"kind": "text", "text": "A" * 50 + " end"}]}
+    out = printed(dummy(), doc)
+    assert b"A" * 42 + b"\n" + b"A" * 8 + b" end\n" in out
+
+
+def test_document_wider_than_the_paper_is_laid_out_at_the_paper_width():
+    doc = ticket(1, 48)
+    out = printed(dummy(columns=32), doc)
+    assert b"-" * 32 + b"\n" in out and b"-" * 33 not in out
+
+
+def test_unprintable_characters_are_replaced_not_sent_and_never_crash():
+    nasty = "Pizza\x1b@\x1dV\x00 中文 ő \u200b 🍕 \ud800"
+    doc = {"columns": 42, "blocks": [{"kind": "text", "text": nasty}, {"kind": "cut"}]}
+    out = printed(dummy(), doc)
+    body = out.split(b"\n")[0]
+    assert body.endswith(b"Pizza?@?V? ?? o ? ? ?")
+    assert ESC + b"@" not in out[2:].split(b"\n")[0]  # no smuggled reset
+    assert "中".encode("gb18030") not in out
+
+
+def test_profile_without_native_qr_renders_an_image():
+    out = printed(dummy(profile="ZJ-5870", columns=32), ticket(1, 32))
+    assert GS + b"(k" not in out
+    assert GS + b"v0" in out  # raster image of the QR
+
+
+@pytest.mark.parametrize("bad, reason", [
+    ({"blocks": "x"}, "'blocks' list"),
+    ({"blocks": [{"kind": "text", "text": 5}]}, "block 0: text must be a string"),
+    ({"blocks": [{"kind": "rule"}, {"kind": "poem"}]}, "block 1: unknown kind 'poem'"),
+    ({"blocks": [{"kind": "text", "text": "x", "align": "middle"}]}, "align 'middle'"),
+    ({"blocks": [{"kind": "feed", "lines": 999}]}, "feed lines"),
+    ({"blocks": [{"kind": "qr", "data": "x" * 5000}]}, "QR data is longer"),
+])
+def test_malformed_document_is_refused_before_a_byte_is_sent(bad, reason):
+    printer = dummy()
+    with pytest.raises(DocumentError, match=reason):
+        printer.print_document(bad)
+    assert printer.dummy.output == b""
+    assert printer.state == "ready"
+
+
+def test_preview_matches_the_layout():
+    text = preview(ticket(2), 42)
+    lines = text.splitlines()
+    assert lines[0].strip() == "B a k k e r i j   É é n"
+    assert lines[2] == "-" * 42
+    assert lines[3] == "Crème brûlée 0" + "€ 1,95".rjust(28)
+    assert any("[QR https://kassa.example/r/dev-till-1/42]" in line for line in lines)
+    assert "cut" in lines[-1]
+
+
+def test_drawer_kick_goes_through_send_raw():
+    printer = dummy()
+    printer.send_raw(ESC + b"p\x00\x32\x32")
+    assert printer.dummy.output == ESC + b"p\x00\x32\x32"
