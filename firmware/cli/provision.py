@@ -1,0 +1,269 @@
+"""`kassa provision`: the fleet admin's CLI (CA, enrollment, bundles, broker config, revoke).
+
+Prints paths, ids, serials and public keys; never a private key or a bundle's contents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("provision", help="fleet CA, terminal enrollment, broker config")
+    p.add_argument("--fleet-dir", help="fleet state directory (default $KASSA_FLEET_DIR, "
+                   "else var/fleet)")
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    s = sub.add_parser("init", help="create the fleet CA, broker and ingest certificates")
+    s.add_argument("--broker-host", required=True, help="name or IP terminals connect to")
+    s.add_argument("--broker-port", type=int, default=8883)
+    s.add_argument("--ingest-port", type=int, default=8884)
+    s.add_argument("--broker-name", action="append", default=[],
+                   help="another DNS name or IP of the broker (repeatable)")
+    s.add_argument("--office-db", default="", help="head-office database URL (registry)")
+    s.add_argument("--source", default=None, help="git URL cloud-init installs Kassa from")
+    s.add_argument("--ref", default="main", help="git branch or tag to install")
+    s.set_defaults(handler=_init)
+
+    s = sub.add_parser("enroll", help="enroll one terminal, or many from a CSV")
+    s.add_argument("--store")
+    s.add_argument("--terminal")
+    s.add_argument("--csv", help="file of store,terminal rows (bulk enrollment)")
+    s.add_argument("--hardware", help="TOML file with drawer/scanner/printer/ui sections")
+    s.add_argument("--office-db", help="head-office database URL (default: from init)")
+    s.add_argument("--no-register", action="store_true",
+                   help="do not write head office's registry (register the printed key later)")
+    s.set_defaults(handler=_enroll)
+
+    s = sub.add_parser("apply", help="install a bundle on this terminal")
+    s.add_argument("bundle")
+    s.add_argument("--root", default="/", help="install under this directory (default /)")
+    s.add_argument("--enable", action="store_true", help="enable (and on / start) the services")
+    s.add_argument("--owner", help="user owning the installed files (default kassa when root)")
+    s.add_argument("--force", action="store_true", help="replace a different journal key")
+    s.set_defaults(handler=_apply)
+
+    s = sub.add_parser("revoke", help="revoke a terminal (CRL, ACL, head-office registry)")
+    s.add_argument("terminal")
+    s.add_argument("--office-db", help="head-office database URL (default: from init)")
+    s.add_argument("--no-register", action="store_true", help="leave the registry alone")
+    s.set_defaults(handler=_revoke)
+
+    s = sub.add_parser("broker-config", help="write the Mosquitto config, ACLs and TLS files")
+    s.add_argument("--out", required=True, help="directory to write into")
+    s.add_argument("--install-dir", help="where the files live on the broker (default: --out)")
+    s.add_argument("--data-dir", default="/var/lib/mosquitto", help="persistence location")
+    s.add_argument("--port", type=int, help="terminal listener port (default: from init)")
+    s.add_argument("--ingest-port", type=int, help="head-office listener (default: from init)")
+    s.add_argument("--bind", default="", help="terminal listener bind address")
+    s.add_argument("--ingest-bind", default="", help="head-office listener bind address")
+    s.add_argument("--run-as", default="mosquitto", help="user the broker drops privileges to")
+    s.set_defaults(handler=_broker_config)
+
+    s = sub.add_parser("crl", help="re-sign the CRL (do it monthly; it is valid for a year)")
+    s.set_defaults(handler=_crl)
+
+    s = sub.add_parser("list", help="terminals with store, status and last seen")
+    s.add_argument("--office-db", help="head-office database URL (default: from init)")
+    s.set_defaults(handler=_list)
+
+
+def _fleet_dir(args: argparse.Namespace) -> Path:
+    from provisioning.fleet import fleet_dir_from_env
+
+    return fleet_dir_from_env(args.fleet_dir)
+
+
+def _fail(message: str) -> int:
+    print(f"kassa provision: {message}", file=sys.stderr)
+    return 1
+
+
+def _guard(handler):  # noqa: ANN001, ANN202 - a decorator over the handlers below
+    def run(args: argparse.Namespace) -> int:
+        from provisioning.fleet import FleetError
+        from provisioning.registry_link import RegistryError
+
+        os.umask(0o077)
+        try:
+            return handler(args)
+        except (FleetError, RegistryError, FileExistsError) as exc:
+            return _fail(str(exc))
+    return run
+
+
+@_guard
+def _init(args: argparse.Namespace) -> int:
+    from provisioning.enroll import init_fleet
+    from provisioning.fleet import Settings
+
+    settings = Settings(broker_host=args.broker_host, broker_port=args.broker_port,
+                        ingest_port=args.ingest_port, broker_names=args.broker_name,
+                        office_db=args.office_db, ref=args.ref)
+    if args.source:
+        settings.source = args.source
+    fleet = init_fleet(_fleet_dir(args), settings)
+    print(f"fleet created in {fleet.root}")
+    print(f"  CA certificate      {fleet.ca_cert_path}")
+    print(f"  broker certificate  {fleet.server_cert_path}  (for {args.broker_host})")
+    print(f"  ingest certificate  {fleet.ingest_cert_path}  (CN kassa-ingest)")
+    print(f"  CRL                 {fleet.crl_path}")
+    print("next: kassa provision broker-config --out DIR, then enroll terminals")
+    return 0
+
+
+def _registrar(args: argparse.Namespace, fleet):  # noqa: ANN001, ANN202
+    from provisioning.registry_link import Registry
+
+    if args.no_register:
+        return None
+    return Registry(args.office_db or fleet.settings.office_db)
+
+
+@_guard
+def _enroll(args: argparse.Namespace) -> int:
+    from provisioning.enroll import enroll, read_enrollment_csv
+    from provisioning.fleet import Fleet, FleetError
+
+    if args.csv:
+        if args.store or args.terminal:
+            raise FleetError("give either --csv or --store and --terminal, not both")
+        rows = read_enrollment_csv(Path(args.csv).read_text(encoding="utf-8"), args.csv)
+    elif args.store and args.terminal:
+        rows = [(args.store, args.terminal)]
+    else:
+        raise FleetError("enroll needs --store and --terminal, or --csv FILE")
+    hardware = Path(args.hardware).read_text(encoding="utf-8") if args.hardware else ""
+    with Fleet.locked(_fleet_dir(args)) as fleet:
+        clash = [t for _, t in rows if t in fleet.terminals]
+        if clash:
+            raise FleetError(f"already enrolled: {', '.join(clash)}; nothing was enrolled")
+        registry = _registrar(args, fleet)
+        try:
+            for store, terminal in rows:
+                done = enroll(fleet, store, terminal,
+                              registry.add if registry else None, hardware)
+                serial = done.terminal.certs[-1].serial
+                print(f"enrolled {terminal} (store {store}): cert serial {serial:x}, "
+                      f"journal key {done.terminal.public_key}")
+                print(f"  bundle {done.bundle}")
+                if registry is None:
+                    print("  not registered at head office (--no-register)")
+        finally:
+            if registry is not None:
+                registry.close()
+        if len(rows) > 1:
+            print(f"{len(rows)} terminals enrolled")
+    print("next: regenerate the broker ACL (kassa provision broker-config) and reload the broker")
+    return 0
+
+
+@_guard
+def _apply(args: argparse.Namespace) -> int:
+    from provisioning.apply import apply_bundle
+
+    done = apply_bundle(Path(args.bundle), Path(args.root), enable=args.enable,
+                        owner=args.owner, force=args.force)
+    print(f"installed terminal {done.terminal} (store {done.store}) under {args.root}")
+    for path in done.installed:
+        print(f"  {path}")
+    if done.enabled:
+        print("  services enabled: kassa-uplink.service kassa-till.service")
+    return 0
+
+
+@_guard
+def _revoke(args: argparse.Namespace) -> int:
+    from provisioning.brokerconf import refresh_revocation
+    from provisioning.fleet import Fleet
+
+    with Fleet.locked(_fleet_dir(args)) as fleet:
+        entry = fleet.revoke(args.terminal)
+        serials = ", ".join(f"{c.serial:x}" for c in entry.certs)
+        print(f"revoked {entry.terminal} (store {entry.store}): certificate {serials} in "
+              f"{fleet.crl_path}")
+        broker_dir = fleet.settings_broker_dir()
+        if broker_dir is not None:
+            refresh_revocation(fleet, broker_dir)
+            print(f"  broker files updated in {broker_dir}: crl.pem, acl-terminals")
+        registry = _registrar(args, fleet)
+        if registry is not None:
+            try:
+                registry.revoke(args.terminal)
+            finally:
+                registry.close()
+            print("  head office registry: revoked")
+    print("next: reload the broker (systemctl reload mosquitto) so it reads the new CRL")
+    return 0
+
+
+@_guard
+def _broker_config(args: argparse.Namespace) -> int:
+    from provisioning.brokerconf import BrokerOptions, write_broker_config
+    from provisioning.fleet import Fleet
+
+    out = Path(args.out).resolve()
+    with Fleet.locked(_fleet_dir(args)) as fleet:
+        opts = BrokerOptions(
+            install_dir=Path(args.install_dir) if args.install_dir else out,
+            data_dir=Path(args.data_dir),
+            port=args.port or fleet.settings.broker_port,
+            ingest_port=args.ingest_port or fleet.settings.ingest_port,
+            bind=args.bind, ingest_bind=args.ingest_bind, run_as=args.run_as,
+        )
+        written = write_broker_config(fleet, out, opts)
+        fleet.settings.broker_dir = str(out)
+        fleet.save()
+        count = len(fleet.active_terminals())
+    print(f"broker config for {count} active terminals written to {out}:")
+    for path in written:
+        print(f"  {path}")
+    print("install: point mosquitto at mosquitto.conf, chown server.key to the broker user, "
+          "reload")
+    return 0
+
+
+@_guard
+def _crl(args: argparse.Namespace) -> int:
+    from provisioning.brokerconf import refresh_revocation
+    from provisioning.fleet import Fleet
+
+    with Fleet.locked(_fleet_dir(args)) as fleet:
+        path = fleet.write_crl()
+        broker_dir = fleet.settings_broker_dir()
+        if broker_dir is not None:
+            refresh_revocation(fleet, broker_dir)
+    print(f"CRL re-signed: {path}")
+    return 0
+
+
+@_guard
+def _list(args: argparse.Namespace) -> int:
+    from provisioning.fleet import Fleet
+    from provisioning.registry_link import Registry
+
+    with Fleet.locked(_fleet_dir(args)) as fleet:
+        terminals = sorted(fleet.terminals.values(), key=lambda t: (t.store, t.terminal))
+        url = args.office_db or fleet.settings.office_db
+    office: dict[str, dict] = {}
+    if url:
+        registry = Registry(url)
+        try:
+            office = {row["terminal"]: row for row in registry.list()}
+        finally:
+            registry.close()
+    rows = [("STORE", "TERMINAL", "STATUS", "LAST SEEN", "ENROLLED")]
+    for t in terminals:
+        seen = office.get(t.terminal, {})
+        status = t.status
+        if seen.get("status") and seen["status"] != t.status:
+            status = f"{t.status} (head office: {seen['status']})"
+        rows.append((t.store, t.terminal, status, seen.get("last_seen") or "never",
+                     t.enrolled_at))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    return 0

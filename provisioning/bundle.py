@@ -1,0 +1,152 @@
+"""An enrollment bundle: everything one terminal needs, in one private directory.
+
+    kassa.toml           the terminal's config (parse_config-valid; paths point into /etc/kassa)
+    journal_ed25519.pem  the journal signing key (PKCS8 PEM, what firmware/signing.py loads)
+    ca.crt client.crt client.key   the MQTT TLS identity (CN = terminal id)
+    user-data meta-data  cloud-init (NoCloud) for Raspberry Pi OS: copy both to the boot partition
+    bundle.json          store, terminal and the sha256 of every file, checked by `apply`
+
+Every file is 0600 and the directory 0700: the bundle holds the terminal's secrets.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from firmware.config import parse_config
+from provisioning.fleet import Settings
+from provisioning.secure import private_dir, write_file
+
+ETC = PurePosixPath("/etc/kassa")
+STATE_DIR = PurePosixPath("/var/lib/kassa")
+INSTALL_DIR = PurePosixPath("/opt/kassa")
+STAGING = PurePosixPath("/root/kassa-bundle")
+# bundle file name -> where `apply` puts it on the terminal
+DESTINATIONS = {
+    "kassa.toml": ETC / "kassa.toml",
+    "journal_ed25519.pem": ETC / "keys" / "journal_ed25519.pem",
+    "ca.crt": ETC / "tls" / "ca.crt",
+    "client.crt": ETC / "tls" / "client.crt",
+    "client.key": ETC / "tls" / "client.key",
+}
+TERMINAL_GROUPS = ("input", "lp", "gpio", "video", "render")
+FIRST_BOOT_PACKAGES = ("git", "python3-venv", "python3-pip", "libgl1-mesa-dri", "libmtdev1")
+
+
+@dataclass(frozen=True)
+class BundleFiles:
+    signing_key: bytes
+    ca_cert: bytes
+    client_cert: bytes
+    client_key: bytes
+
+
+def _q(value: str) -> str:
+    """A TOML (and YAML) basic string: JSON's escaping is valid in both."""
+    return json.dumps(value)
+
+
+def kassa_toml(settings: Settings, store: str, terminal: str, hardware: str = "") -> str:
+    text = "\n".join([
+        f"# Kassa terminal {terminal} of store {store}; written by `kassa provision enroll`.",
+        "",
+        "[terminal]",
+        f"store = {_q(store)}",
+        f"terminal = {_q(terminal)}",
+        f"name = {_q(terminal)}",
+        f"signing_key = {_q(str(DESTINATIONS['journal_ed25519.pem']))}",
+        "",
+        "[database]",
+        f"path = {_q(str(STATE_DIR / 'kassa.sqlite3'))}",
+        "",
+        "[mqtt]",
+        "enabled = true",
+        f"host = {_q(settings.broker_host)}",
+        f"port = {settings.broker_port}",
+        f"ca_file = {_q(str(DESTINATIONS['ca.crt']))}",
+        f"cert_file = {_q(str(DESTINATIONS['client.crt']))}",
+        f"key_file = {_q(str(DESTINATIONS['client.key']))}",
+        "",
+    ])
+    if hardware.strip():
+        text += "\n# hardware profile\n" + hardware.strip() + "\n"
+    return text
+
+
+def user_data(settings: Settings, terminal: str, files: dict[str, bytes]) -> str:
+    """cloud-config: the kassa user, packages, the bundle staged for root, then `apply`."""
+    lines = [
+        "#cloud-config",
+        f"# Kassa terminal {terminal}. Holds the terminal's private keys: keep the SD card safe.",
+        f"hostname: {_q(terminal)}",
+        "users:",
+        "  - default",
+        "  - name: kassa",
+        "    system: true",
+        f"    homedir: {STATE_DIR}",
+        "    shell: /usr/sbin/nologin",
+        "    lock_passwd: true",
+        f"    groups: [{', '.join(TERMINAL_GROUPS)}]",
+        "package_update: true",
+        "packages:",
+        *[f"  - {p}" for p in FIRST_BOOT_PACKAGES],
+        "write_files:",
+    ]
+    for name, data in sorted(files.items()):
+        lines += [
+            f"  - path: {_q(str(STAGING / name))}",
+            "    owner: root:root",
+            "    permissions: '0600'",
+            "    encoding: b64",
+            f"    content: {base64.b64encode(data).decode()}",
+        ]
+    venv = INSTALL_DIR / ".venv"
+    script = " && ".join([
+        "set -e",
+        f"git clone --depth 1 --branch {settings.ref} {settings.source} {INSTALL_DIR / 'src'}",
+        f"python3 -m venv {venv}",
+        f"{venv}/bin/pip install '{INSTALL_DIR / 'src'}[till]'",
+        f"{venv}/bin/kassa provision apply {STAGING} --enable",
+        f"rm -rf {STAGING}",
+    ])
+    lines += [
+        "runcmd:",
+        f"  - [sh, -c, {_q(script)}]",
+        "final_message: \"Kassa provisioned after $UPTIME seconds\"",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def meta_data(terminal: str) -> str:
+    return f"instance-id: kassa-{terminal}\nlocal-hostname: {terminal}\n"
+
+
+def write_bundle(directory: Path, settings: Settings, store: str, terminal: str,
+                 files: BundleFiles, hardware: str = "") -> Path:
+    """Writes the bundle; the config is parsed with the firmware's own parser first."""
+    toml = kassa_toml(settings, store, terminal, hardware)
+    parse_config(toml, source=f"bundle {terminal}/kassa.toml")
+    payload = {
+        "kassa.toml": toml.encode(),
+        "journal_ed25519.pem": files.signing_key,
+        "ca.crt": files.ca_cert,
+        "client.crt": files.client_cert,
+        "client.key": files.client_key,
+    }
+    private_dir(directory)
+    for name, data in payload.items():
+        write_file(directory / name, data)
+    write_file(directory / "user-data", user_data(settings, terminal, payload))
+    write_file(directory / "meta-data", meta_data(terminal))
+    manifest = {
+        "store": store,
+        "terminal": terminal,
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in payload.items()},
+    }
+    write_file(directory / "bundle.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return directory
