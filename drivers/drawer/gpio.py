@@ -1,0 +1,118 @@
+"""A cash drawer on a GPIO relay/MOSFET (gpiozero), with an optional drawer-open switch.
+
+On a Pi 4 and Pi 5 gpiozero picks the lgpio pin factory by itself; tests pass a MockFactory.
+The pulse is given in full or not at all, and the relay is always switched off again, even
+when the sleep is interrupted: a solenoid left energised burns out.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from drivers.drawer.pulse import checked_pulse_ms
+from drivers.drawer.sensor import SensorMonitor
+from drivers.errors import DeviceError, StateCallback, no_state
+
+log = logging.getLogger(__name__)
+
+FIX_PERMISSION = ("add the till user to group 'gpio' (or 'kassa' with "
+                  "provisioning/udev/99-kassa.rules installed)")
+
+
+class GpioDrawer:
+    """Satisfies firmware.ports.Drawer."""
+
+    def __init__(self, pin: int, *, active_high: bool = True, pulse_ms: int = 100,
+                 sensor_pin: int = -1, sensor_open_when_high: bool = True, debounce_ms: int = 20,
+                 open_alert_seconds: float = 60, on_state: StateCallback = no_state,
+                 pin_factory: Any = None) -> None:
+        from gpiozero import DigitalInputDevice, DigitalOutputDevice
+
+        self._pulse_s = checked_pulse_ms(pulse_ms) / 1000
+        if sensor_pin == pin:
+            raise DeviceError(f"drawer sensor pin GPIO{sensor_pin} is also the relay pin")
+        self._lock = threading.Lock()
+        self._last_pulse_end = 0.0
+        self._closed = False
+        self._relay = _claim(lambda: DigitalOutputDevice(
+            pin, active_high=active_high, initial_value=False, pin_factory=pin_factory),
+            pin, "drawer relay")
+        self._sensor = None
+        self._monitor: SensorMonitor | None = None
+        if sensor_pin >= 0:
+            try:
+                self._sensor = _claim(lambda: DigitalInputDevice(
+                    sensor_pin, pull_up=True, pin_factory=pin_factory), sensor_pin, "drawer sensor")
+            except DeviceError:
+                self._relay.close()
+                raise
+            sensor = self._sensor
+            self._monitor = SensorMonitor(
+                lambda: bool(sensor.pin.state) == sensor_open_when_high,
+                debounce_s=debounce_ms / 1000, alert_s=open_alert_seconds, on_state=on_state)
+            monitor = self._monitor
+            sensor.when_activated = monitor.edge
+            sensor.when_deactivated = monitor.edge
+            monitor.start()
+
+    @property
+    def state(self) -> str:
+        return self._monitor.state if self._monitor else "unknown"
+
+    def open(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise DeviceError("the drawer driver is closed")
+            rest = self._last_pulse_end + self._pulse_s - time.monotonic()
+            if rest > 0:  # let the solenoid cool for at least one pulse length
+                time.sleep(rest)
+            try:
+                self._relay.on()
+                try:
+                    time.sleep(self._pulse_s)
+                finally:
+                    self._relay.off()
+            except DeviceError:
+                raise
+            except Exception as exc:
+                raise DeviceError(f"could not pulse the drawer relay: {exc}") from exc
+            finally:
+                self._last_pulse_end = time.monotonic()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._monitor:
+                self._monitor.stop()
+            if self._sensor is not None:
+                self._sensor.close()
+            self._relay.close()
+
+
+def _claim(make: Any, pin: int, role: str) -> Any:
+    """The gpiozero device, or a DeviceError that says what to do about it."""
+    from gpiozero.exc import BadPinFactory, GPIOPinInUse, GPIOZeroError
+
+    try:
+        return make()
+    except GPIOPinInUse as exc:
+        raise DeviceError(f"GPIO{pin} ({role}) is already in use by another device or program: "
+                          f"{exc}; choose another pin in [drawer] or stop the other user") from None
+    except BadPinFactory as exc:
+        raise DeviceError(f"no GPIO library for the {role}: {exc}; install python3-lgpio") from None
+    except PermissionError as exc:
+        raise DeviceError(f"no permission for GPIO{pin} ({role}): {exc}; {FIX_PERMISSION}") from None
+    except (GPIOZeroError, OSError, RuntimeError) as exc:
+        text = str(exc)
+        if "busy" in text.lower():
+            raise DeviceError(f"GPIO{pin} ({role}) is already in use by another program: {text}; "
+                              "choose another pin in [drawer] or stop the other user") from None
+        if "permission" in text.lower():
+            raise DeviceError(f"no permission for GPIO{pin} ({role}): {text}; "
+                              f"{FIX_PERMISSION}") from None
+        raise DeviceError(f"cannot use GPIO{pin} for the {role}: {text}") from None

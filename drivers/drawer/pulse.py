@@ -1,0 +1,15 @@
+"""The pulse limits every drawer shares: a solenoid held too long burns out."""
+
+from __future__ import annotations
+
+from drivers.errors import DeviceError
+
+MIN_PULSE_MS, MAX_PULSE_MS = 10, 500
+
+
+def checked_pulse_ms(pulse_ms: int) -> int:
+    if isinstance(pulse_ms, bool) or not isinstance(pulse_ms, int):
+        raise DeviceError(f"drawer pulse must be whole milliseconds, got {pulse_ms!r}")
+    if not MIN_PULSE_MS <= pulse_ms <= MAX_PULSE_MS:
+        raise DeviceError(f"drawer pulse {pulse_ms} ms is outside {MIN_PULSE_MS}..{MAX_PULSE_MS} ms")
+    return pulse_ms
