@@ -1,0 +1,115 @@
+"""Config: the example file is valid; anything wrong stops start-up with file, key, reason."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from firmware.config import Config, ConfigError, load_config, parse_config
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "kassa.example.toml"
+
+
+def test_example_config_parses_and_matches_defaults() -> None:
+    config = load_config(EXAMPLE)
+    assert config.terminal.store == "utrecht-01"
+    assert config.drawer.pulse_ms == 100
+    assert config.tax.rate_bp("high", dt.date(2026, 1, 1)) == 2100
+    assert config.tax.rate_bp("low", dt.date(2026, 1, 1)) == 900
+    defaults = Config()
+    assert config.printer == defaults.printer
+    assert config.scanner.variable_measure == defaults.scanner.variable_measure
+
+
+def test_rates_follow_their_valid_from_date() -> None:
+    config = parse_config("""
+[[tax.rates]]
+code = "low"
+percent = "6"
+valid_from = 2001-01-01
+[[tax.rates]]
+code = "low"
+percent = "9"
+valid_from = 2019-01-01
+[[tax.rates]]
+code = "high"
+percent = "21"
+[[tax.rates]]
+code = "zero"
+percent = "0"
+[[tax.rates]]
+code = "exempt"
+percent = "0"
+""")
+    assert config.tax.rate_bp("low", dt.date(2018, 12, 31)) == 600
+    assert config.tax.rate_bp("low", dt.date(2019, 1, 1)) == 900
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"),
+    [
+        ("[drawer]\npulse_ms = -5", "drawer.pulse_ms", "outside 10..500"),
+        ("[drawer]\npulse_ms = 2000", "drawer.pulse_ms", "outside 10..500"),
+        ('[[tax.rates]]\ncode = "high"\npercent = "150"', "tax.rates[0].percent", "not a VAT rate"),
+        ('[[tax.rates]]\ncode = "super"\npercent = "5"', "tax.rates[0].code", "is not one of"),
+        ("[drawer]\nbogus = 1", "drawer.bogus", "unknown key"),
+        ("[webshop]\nurl = 'x'", "webshop", "unknown section"),
+        ('[drawer]\npulse_ms = "100"', "drawer.pulse_ms", "expected an integer"),
+        ("[drawer]\nactive_high = 1", "drawer.active_high", "expected true or false"),
+        ("[printer]\ncolumns = 40", "printer.columns", "not 32, 42 or 48"),
+        ('[printer]\nkind = "network"', "printer.host", "required for a network printer"),
+        ('[terminal]\nstore = "a/b"', "terminal.store", "MQTT topic level"),
+        ('[ui]\nlanguage = "fr"', "ui.language", "not nl or en"),
+        ("[tax]\nrates = []", "tax.rates", "no rate for code"),
+        ("[cash]\nquick_amounts_cents = [500, -1]", "cash.quick_amounts_cents", "positive"),
+        ("[tax]\nrates = [{code = 'high', percent = 21.5}]", "tax.rates[0].percent", "as a string"),
+        ("[scanner]\nvariable_measure = [{prefix = '31'}]", "scanner.variable_measure[0].prefix",
+         "not a GS1 in-store prefix"),
+    ],
+)
+def test_bad_values_name_file_key_and_reason(tmp_path: Path, text: str, key: str, reason: str) -> None:
+    path = tmp_path / "kassa.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.file == str(path)
+    assert info.value.key == key
+    assert reason in info.value.reason
+    assert str(path) in str(info.value) and key in str(info.value)
+
+
+def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "kassa.toml"
+    path.write_text("[drawer\npulse_ms = 100")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.toml")
+    path.write_bytes(b"\xff\xfe[drawer]")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_config(path)
+
+
+def test_kassa_config_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "k.toml"
+    path.write_text('[terminal]\nterminal = "till-9"\n')
+    monkeypatch.setenv("KASSA_CONFIG", str(path))
+    assert load_config().terminal.terminal == "till-9"
+
+
+def test_config_is_frozen() -> None:
+    config = Config()
+    with pytest.raises(AttributeError):
+        config.drawer.pulse_ms = 5  # type: ignore[misc]
+
+
+def test_cli_reports_config_errors(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "kassa.toml"
+    path.write_text("[drawer]\npulse_ms = -1\n")
+    result = subprocess.run([sys.executable, "-m", "firmware.cli", "--config", str(path), "journal",
+                             "verify"], capture_output=True, text=True, cwd=EXAMPLE.parent)
+    assert result.returncode == 2
+    assert f"{path}: drawer.pulse_ms:" in result.stderr
