@@ -293,7 +293,8 @@ def test_training_mode_is_marked_and_moves_no_stock(shop: TillService) -> None:
 def test_cash_movements(shop: TillService, drawer) -> None:
     with pytest.raises(TillError, match="need a reason"):
         shop.cash_movement("cash_out", 500, "", approval=shop.approve(MANAGER_PIN, Action.CASH_IN_OUT))
-    entry = shop.cash_movement("float", 10000, "", approval=shop.approve(MANAGER_PIN, Action.CASH_IN_OUT)).entry
+    approval = shop.approve(MANAGER_PIN, Action.CASH_IN_OUT)
+    entry = shop.cash_movement("float", 10000, "", approval=approval).entry
     assert entry.type == "float" and entry.body["data"]["amount"] == 10000
     assert drawer.pulses == 1
 
