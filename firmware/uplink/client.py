@@ -101,7 +101,8 @@ class Uplink:
         if self.cfg.ca_file:
             client.tls_set(ca_certs=self.cfg.ca_file, certfile=self.cfg.cert_file or None,
                            keyfile=self.cfg.key_file or None, cert_reqs=ssl.CERT_REQUIRED)
-        client.will_set(self.topic["status"], self._status_payload("offline"), qos=1, retain=True)
+        client.will_set(self.topic["status"], self._status_payload("offline", with_state=False),
+                        qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
@@ -259,21 +260,18 @@ class Uplink:
                 for other_kind, other in pending.items():
                     self._apply_one(other_kind, other, retry_pending=False)
 
-    def _status_payload(self, state: str) -> bytes:
+    def _status_payload(self, state: str, with_state: bool = True) -> bytes:
         status: dict[str, Any] = {"state": state, "store": self.store, "terminal": self.terminal,
                                   "ts": time.time_ns() // 1_000_000}
-        if state == "online" or hasattr(self, "outbox"):
-            try:
-                head = self.outbox.head()
-                status.update({
-                    "head": head, "acked": self.acked, "backlog": max(0, head - self.acked),
-                    "refused": self.counters.refused, "rejected": self.counters.rejected,
-                    "versions": {"software": software_version(),
-                                 "catalogue": applied_version(CATALOGUE_VERSION),
-                                 "config": applied_version(CONFIG_VERSION)},
-                })
-            except peewee.PeeweeException:
-                pass
+        if with_state:
+            head = self.outbox.head()
+            status.update({
+                "head": head, "acked": self.acked, "backlog": max(0, head - self.acked),
+                "refused": self.counters.refused, "rejected": self.counters.rejected,
+                "versions": {"software": software_version(),
+                             "catalogue": applied_version(CATALOGUE_VERSION),
+                             "config": applied_version(CONFIG_VERSION)},
+            })
         return protocol.encode_status(status)
 
     def _publish_status(self, now: float) -> None:

@@ -1,0 +1,141 @@
+"""`kassa office ...`: head office. One function pair (add_*, run_*) per subcommand."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("office", help="head office: ingest, terminal registry")
+    parser.add_argument("--db", help="head-office database: a SQLite path, sqlite:///path or "
+                        "postgresql://user@host/db (default: $KASSA_OFFICE_DB, var/office.sqlite3)")
+    osub = parser.add_subparsers(dest="office_command", required=True, metavar="OFFICE_COMMAND")
+    add_ingest(osub)
+    add_terminal(osub)
+
+
+def _open(args: argparse.Namespace):
+    from headoffice.db import open_office_db
+
+    return open_office_db(args.db)
+
+
+# -- office ingest ------------------------------------------------------------------------------
+def add_ingest(osub: argparse._SubParsersAction) -> None:
+    parser = osub.add_parser("ingest", help="receive, verify and store the terminals' journals")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--mqtt-host", default="127.0.0.1")
+    parser.add_argument("--mqtt-port", type=int, default=1883)
+    parser.add_argument("--ca", default="", help="CA file: connect with TLS")
+    parser.add_argument("--cert", default="", help="client certificate (TLS)")
+    parser.add_argument("--key", default="", help="client key (TLS)")
+    parser.add_argument("--client-prefix", default="kassa-ingest",
+                        help="MQTT client id prefix; worker i is <prefix>-<i>")
+    parser.add_argument("--batch", type=int, default=1000, help="largest batch per commit")
+    parser.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.set_defaults(handler=run_ingest)
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s")
+    if args.workers < 1:
+        raise SystemExit("kassa office ingest: --workers must be at least 1")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    if args.worker_index is None and args.workers > 1:
+        from headoffice.ingest.supervisor import supervise
+
+        _open(args).close()  # create the tables once, before the workers race to do it
+        common = _forwarded(args)
+        supervise([[*common, "--worker-index", str(i)] for i in range(args.workers)], stop)
+        return 0
+    from headoffice.ingest.worker import BrokerSettings, IngestWorker
+
+    db = _open(args)
+    broker = BrokerSettings(args.mqtt_host, args.mqtt_port, args.ca, args.cert, args.key)
+    worker = IngestWorker(db, broker, f"{args.client_prefix}-{args.worker_index or 0}",
+                          batch_max=args.batch)
+    worker.run(stop)
+    return 0
+
+
+def _forwarded(args: argparse.Namespace) -> list[str]:
+    out = ["office"]
+    if args.db:
+        out += ["--db", args.db]
+    out += ["ingest", "--workers", "1", "--mqtt-host", args.mqtt_host,
+            "--mqtt-port", str(args.mqtt_port), "--client-prefix", args.client_prefix,
+            "--batch", str(args.batch)]
+    for flag, value in (("--ca", args.ca), ("--cert", args.cert), ("--key", args.key)):
+        if value:
+            out += [flag, value]
+    if args.verbose:
+        out.append("-v")
+    if args.config:
+        out = ["--config", args.config, *out]
+    return out
+
+
+# -- office terminal add|list|revoke -------------------------------------------------------------
+def add_terminal(osub: argparse._SubParsersAction) -> None:
+    parser = osub.add_parser("terminal", help="the terminal registry")
+    tsub = parser.add_subparsers(dest="terminal_command", required=True)
+    add = tsub.add_parser("add", help="enroll a terminal with its journal public key")
+    add.add_argument("terminal_id")
+    add.add_argument("--store", required=True)
+    add.add_argument("--key", required=True, help="raw Ed25519 public key, 64 hex digits")
+    add.set_defaults(handler=run_terminal_add)
+    revoke = tsub.add_parser("revoke", help="refuse a terminal's messages from now on")
+    revoke.add_argument("terminal_id")
+    revoke.set_defaults(handler=run_terminal_revoke)
+    listing = tsub.add_parser("list", help="terminals with link state")
+    listing.set_defaults(handler=run_terminal_list)
+
+
+def run_terminal_add(args: argparse.Namespace) -> int:
+    from headoffice.registry import RegistryError, add_terminal
+
+    _open(args)
+    try:
+        info = add_terminal(args.terminal_id, args.store, args.key)
+    except RegistryError as exc:
+        print(f"kassa office terminal add: {exc}")
+        return 1
+    print(f"enrolled {info.terminal_id} for store {info.store}")
+    return 0
+
+
+def run_terminal_revoke(args: argparse.Namespace) -> int:
+    from headoffice.registry import RegistryError, revoke_terminal
+
+    _open(args)
+    try:
+        info = revoke_terminal(args.terminal_id)
+    except RegistryError as exc:
+        print(f"kassa office terminal revoke: {exc}")
+        return 1
+    print(f"revoked {info.terminal_id} at {info.revoked}")
+    return 0
+
+
+def run_terminal_list(args: argparse.Namespace) -> int:
+    from headoffice.registry import list_terminals
+
+    _open(args)
+    rows = list_terminals()
+    print(f"{'terminal':20} {'store':14} {'status':8} {'link':7} {'acked':>8} {'backlog':>8}"
+          "  last seen")
+    for t in rows:
+        link = "online" if t.online else "offline"
+        backlog = "" if t.backlog is None else str(t.backlog)
+        print(f"{t.terminal_id:20} {t.store:14} {t.status:8} {link:7} {t.acked_seq:>8}"
+              f" {backlog:>8}  {t.last_seen}{'  PROBLEM: ' + t.problem if t.problem else ''}")
+    print(f"{len(rows)} terminal(s)")
+    return 0

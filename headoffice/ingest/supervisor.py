@@ -1,0 +1,47 @@
+"""Runs N ingest workers as separate processes and restarts any that dies.
+
+Separate processes, not threads: a worker killed (or crashing) mid-batch takes nothing else
+with it, and the workers use both cores for signature checks.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+log = logging.getLogger("kassa.office.ingest")
+
+
+def supervise(worker_args: list[list[str]], stop: threading.Event,
+              restart_delay: float = 0.5) -> int:
+    """worker_args[i] are the CLI arguments of worker i; returns when `stop` is set."""
+    procs: list[subprocess.Popen | None] = [None] * len(worker_args)
+    restarts = 0
+    try:
+        while not stop.is_set():
+            for index, args in enumerate(worker_args):
+                proc = procs[index]
+                if proc is not None and proc.poll() is None:
+                    continue
+                if proc is not None:
+                    restarts += 1
+                    log.error("ingest worker %d exited with %s; restarting", index, proc.returncode)
+                    time.sleep(restart_delay)
+                procs[index] = subprocess.Popen([sys.executable, "-m", "firmware.cli", *args])
+                log.info("ingest worker %d started (pid %d)", index, procs[index].pid)
+            stop.wait(0.2)
+    finally:
+        for proc in procs:
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            if proc is not None:
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    return restarts

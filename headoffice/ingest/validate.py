@@ -1,0 +1,119 @@
+"""Checks one journal message on its own: wire format, topic, registry, hash and signature.
+
+What needs the database (duplicates, the link to the stored predecessor) is left to `store`.
+Every refusal carries a short reason code (counted) and a detail text (kept).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import peewee
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from firmware import chain
+from firmware.uplink import protocol
+from headoffice.models import Terminal
+
+KEY_REFRESH_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    terminal: str
+    store: str
+    seq: int
+    type: str
+    ts: str
+    body: str
+    hash: str
+    prev: str
+    sig: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str  # malformed | topic | unknown_terminal | revoked | bad_hash | bad_signature ...
+    detail: str
+    terminal: str | None = None
+    seq: int | None = None
+
+
+class KeyCache:
+    """The registry's keys in memory, reloaded every few seconds and on an unknown id."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[str, str, Ed25519PublicKey | None]] = {}
+        self._loaded = 0.0
+
+    def reload(self) -> None:
+        keys = {}
+        for row in Terminal.select():
+            try:
+                key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(row.public_key))
+            except ValueError:
+                key = None
+            keys[row.terminal_id] = (row.store, row.status, key)
+        self._keys, self._loaded = keys, time.monotonic()
+
+    def get(self, terminal: str) -> tuple[str, str, Ed25519PublicKey | None] | None:
+        age = time.monotonic() - self._loaded
+        if age > KEY_REFRESH_SECONDS or (terminal not in self._keys and age > 1.0):
+            try:
+                self.reload()
+            except peewee.PeeweeException:
+                if not self._keys:
+                    raise
+        return self._keys.get(terminal)
+
+
+def check_message(topic: str, payload: bytes, seq_property: str | None,
+                  keys: KeyCache) -> Candidate | Refusal:
+    try:
+        store, terminal = protocol.split_terminal_topic(topic, "journal")
+    except protocol.ProtocolError as exc:
+        return Refusal("topic", str(exc))
+    try:
+        msg = protocol.decode_journal(payload)
+    except protocol.ProtocolError as exc:
+        return Refusal("malformed", str(exc), terminal)
+    try:
+        body: Any = json.loads(msg.body)
+    except ValueError:
+        return Refusal("malformed", "body is not JSON", terminal)
+    if not isinstance(body, dict):
+        return Refusal("malformed", "body is not a JSON object", terminal)
+    seq = body.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        return Refusal("malformed", "body has no positive integer seq", terminal)
+    if seq_property != str(seq):
+        return Refusal("malformed", f"user property seq {seq_property!r} differs from body"
+                       f" seq {seq}", terminal, seq)
+    if body.get("terminal") != terminal or body.get("store") != store:
+        return Refusal("topic_mismatch", f"body claims {body.get('store')!r}/"
+                       f"{body.get('terminal')!r} on topic of {store}/{terminal}", terminal, seq)
+    for name in ("type", "ts"):
+        if not isinstance(body.get(name), str) or not 0 < len(body[name]) <= 40:
+            return Refusal("malformed", f"body has no valid {name!r}", terminal, seq)
+    enrolled = keys.get(terminal)
+    if enrolled is None:
+        return Refusal("unknown_terminal", f"terminal {terminal!r} is not enrolled", terminal, seq)
+    enrolled_store, status, key = enrolled
+    if status != "active" or key is None:
+        return Refusal("revoked", f"terminal {terminal!r} is {status}", terminal, seq)
+    if enrolled_store != store:
+        return Refusal("topic_mismatch", f"terminal {terminal!r} is enrolled for store"
+                       f" {enrolled_store!r}, not {store!r}", terminal, seq)
+    if seq == 1 and msg.prev != chain.GENESIS.hex():
+        return Refusal("chain_break", "entry 1 does not start from the genesis hash",
+                       terminal, seq)
+    problem = chain.check_entry(bytes.fromhex(msg.prev), msg.body, msg.hash, msg.sig, key,
+                                expected_seq=seq)
+    if problem:
+        reason = "bad_signature" if "signature" in problem else "bad_hash"
+        return Refusal(reason, problem, terminal, seq)
+    return Candidate(terminal, store, seq, body["type"], body["ts"], msg.body, msg.hash,
+                     msg.prev, msg.sig)

@@ -1,0 +1,195 @@
+"""One ingest worker: a member of the shared subscription that stores batches and only then
+acknowledges them (paho manual_ack: the PUBACK leaves after the database commit).
+
+The worker keeps a persistent MQTT session under a fixed client id, so when it is killed
+mid-batch the broker hands the unacknowledged messages to it again after the restart; the
+till's own resend and head office's replay requests cover anything a broker drops.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import peewee
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from firmware.uplink import protocol
+from headoffice.ingest.store import Rejected, StatusUpdate, check_gaps, store_batch
+from headoffice.ingest.validate import Candidate, KeyCache, Refusal, check_message
+
+log = logging.getLogger("kassa.office.ingest")
+
+GAP_CHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    keepalive: int = 30
+    session_expiry: int = 3600  # seconds the broker keeps our unacknowledged messages
+
+
+@dataclass
+class WorkerStats:
+    batches: int = 0
+    stored: int = 0
+    rejected: int = 0
+    acks_sent: int = 0
+    replays_sent: int = 0
+
+
+class IngestWorker:
+    def __init__(self, db: peewee.Database, broker: BrokerSettings, client_id: str,
+                 batch_max: int = 1000, batch_wait: float = 0.02) -> None:
+        self.db, self.broker, self.batch_max, self.batch_wait = db, broker, batch_max, batch_wait
+        self.keys = KeyCache()
+        self.stats = WorkerStats()
+        self._queue: queue.SimpleQueue[tuple[int, mqtt.MQTTMessage]] = queue.SimpleQueue()
+        self._generation = 0
+        self.connected = threading.Event()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  protocol=mqtt.MQTTv5, manual_ack=True)
+        self.client.reconnect_delay_set(1, 10)
+        self.client.max_queued_messages_set(0)
+        if broker.ca_file:
+            self.client.tls_set(ca_certs=broker.ca_file, certfile=broker.cert_file or None,
+                                keyfile=broker.key_file or None, cert_reqs=ssl.CERT_REQUIRED)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        self._generation += 1
+        if not flags.session_present:
+            client.subscribe([(protocol.SHARED_JOURNAL_SUBSCRIPTION, 1), (protocol.ALL_STATUS, 1)])
+        log.info("connected (session present: %s)", flags.session_present)
+        self.connected.set()
+
+    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.connected.clear()
+        log.warning("disconnected: %s", reason)
+
+    def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self._queue.put((self._generation, msg))
+
+    def run(self, stop: threading.Event) -> None:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.broker.session_expiry
+        props.ReceiveMaximum = min(65535, self.batch_max)
+        self.client.connect_async(self.broker.host, self.broker.port,
+                                  keepalive=self.broker.keepalive, clean_start=False,
+                                  properties=props)
+        self.client.loop_start()
+        next_gap_check = time.monotonic() + GAP_CHECK_SECONDS
+        batch: list[tuple[int, mqtt.MQTTMessage]] = []
+        try:
+            while not stop.is_set():
+                if not batch:
+                    batch = self._collect()
+                if batch:
+                    try:
+                        self._process(batch)
+                        batch = []
+                    except peewee.PeeweeException as exc:
+                        log.error("database unavailable, batch of %d kept for retry: %s",
+                                  len(batch), exc)
+                        time.sleep(1.0)
+                    except Exception:  # noqa: BLE001 - never die on one batch; retry it
+                        log.exception("batch of %d failed; kept for retry", len(batch))
+                        time.sleep(1.0)
+                if time.monotonic() >= next_gap_check:
+                    next_gap_check = time.monotonic() + GAP_CHECK_SECONDS
+                    try:
+                        self._publish_replays(check_gaps(self.db))
+                    except peewee.PeeweeException as exc:
+                        log.error("gap check failed: %s", exc)
+        finally:
+            self.client.disconnect()
+            self.client.loop_stop()
+
+    def _collect(self) -> list[tuple[int, mqtt.MQTTMessage]]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.batch_wait
+        while len(batch) < self.batch_max:
+            try:
+                batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                break
+        return batch
+
+    def _process(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
+        candidates: list[tuple[str, bytes, Candidate]] = []
+        rejected: list[Rejected] = []
+        statuses: list[StatusUpdate] = []
+        for _gen, msg in batch:
+            topic, payload = msg.topic, bytes(msg.payload)
+            if topic.endswith("/status"):
+                update = self._status(topic, payload)
+                if update is not None:
+                    statuses.append(update)
+                continue
+            try:
+                outcome = check_message(topic, payload, _seq_property(msg), self.keys)
+            except peewee.PeeweeException:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a hostile payload must never stop us
+                outcome = Refusal("malformed", f"unreadable message: {exc!r}")
+            if isinstance(outcome, Candidate):
+                candidates.append((topic, payload, outcome))
+            else:
+                rejected.append(Rejected(topic, payload, outcome))
+        result = store_batch(self.db, candidates, rejected, statuses)
+        for gen, msg in batch:  # committed: now the broker may forget them
+            if gen == self._generation and msg.qos > 0:
+                self.client.ack(msg.mid, msg.qos)
+        self.stats.batches += 1
+        self.stats.stored += result.stored
+        self.stats.rejected += result.rejected
+        for terminal, (store, seq, hash_hex) in result.acks.items():
+            self.client.publish(protocol.terminal_topic(store, terminal, "ack"),
+                                protocol.encode_ack(seq, hash_hex), qos=1, retain=True)
+            self.stats.acks_sent += 1
+        self._publish_replays(result.replays)
+
+    def _publish_replays(self, replays: dict[str, tuple[str, int]]) -> None:
+        for terminal, (store, from_seq) in replays.items():
+            log.info("gap at %s/%s: asking for a replay from %d", store, terminal, from_seq)
+            self.client.publish(protocol.terminal_topic(store, terminal, "cmd"),
+                                protocol.encode_replay(from_seq), qos=1)
+            self.stats.replays_sent += 1
+
+    @staticmethod
+    def _status(topic: str, payload: bytes) -> StatusUpdate | None:
+        try:
+            store, terminal = protocol.split_terminal_topic(topic, "status")
+            return StatusUpdate(terminal, store, protocol.decode_status(payload))
+        except protocol.ProtocolError as exc:
+            log.warning("ignored status on %s: %s", topic, exc)
+            return None
+
+
+def _seq_property(msg: mqtt.MQTTMessage) -> str | None:
+    props = getattr(msg, "properties", None)
+    for name, value in getattr(props, "UserProperty", None) or []:
+        if name == "seq":
+            return value
+    return None

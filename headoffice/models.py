@@ -1,0 +1,84 @@
+"""Head-office tables: terminal registry, journal entries, per-terminal state, dead letters."""
+
+from __future__ import annotations
+
+import peewee
+
+from headoffice.db import database_proxy
+
+GENESIS_HEX = "0" * 64
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class Terminal(BaseModel):
+    """The registry: who may send, with which Ed25519 key (raw 32 bytes as hex)."""
+
+    terminal_id = peewee.CharField(primary_key=True, max_length=64)
+    store = peewee.CharField(max_length=64, index=True)
+    public_key = peewee.CharField(max_length=64)
+    status = peewee.CharField(max_length=16, default="active")  # active | revoked
+    enrolled = peewee.CharField()
+    revoked = peewee.CharField(null=True)
+
+
+class OfficeEntry(BaseModel):
+    """One terminal journal entry as received and verified; stored once per (terminal, seq)."""
+
+    terminal = peewee.CharField(max_length=64)
+    seq = peewee.BigIntegerField()
+    store = peewee.CharField(max_length=64, index=True)
+    type = peewee.CharField(max_length=32, index=True)
+    ts = peewee.CharField(max_length=40)
+    body = peewee.TextField()
+    hash = peewee.CharField(max_length=64)
+    prev = peewee.CharField(max_length=64)
+    sig = peewee.CharField(max_length=128)
+    received = peewee.CharField(max_length=40)
+
+    class Meta:
+        table_name = "journal_entry"
+        indexes = ((("terminal", "seq"), True),)
+
+
+class TerminalState(BaseModel):
+    """What head office knows of a terminal's link: contiguous seq, gaps, online, backlog."""
+
+    terminal = peewee.CharField(primary_key=True, max_length=64)
+    store = peewee.CharField(max_length=64)
+    contiguous_seq = peewee.BigIntegerField(default=0)
+    head_hash = peewee.CharField(max_length=64, default=GENESIS_HEX)
+    max_seen_seq = peewee.BigIntegerField(default=0)
+    gap_since = peewee.DoubleField(null=True)  # epoch seconds, a time
+    replay_requested = peewee.DoubleField(null=True)
+    online = peewee.BooleanField(default=False)
+    backlog = peewee.BigIntegerField(null=True)
+    till_acked = peewee.BigIntegerField(null=True)
+    status = peewee.TextField(default="")
+    last_seen = peewee.CharField(max_length=40, default="")
+    problem = peewee.TextField(default="")
+
+
+class DeadLetter(BaseModel):
+    """A message that was not stored, with the reason. Never fatal, always kept for review."""
+
+    received = peewee.CharField(max_length=40)
+    topic = peewee.TextField()
+    terminal = peewee.CharField(max_length=64, null=True, index=True)
+    seq = peewee.BigIntegerField(null=True)
+    reason = peewee.CharField(max_length=32, index=True)
+    detail = peewee.TextField()
+    payload = peewee.BlobField()  # first 4 kB
+
+
+class DeadLetterCount(BaseModel):
+    reason = peewee.CharField(primary_key=True, max_length=32)
+    count = peewee.BigIntegerField(default=0)
+
+
+ALL_MODELS: list[type[BaseModel]] = [Terminal, OfficeEntry, TerminalState, DeadLetter,
+                                     DeadLetterCount]

@@ -1,0 +1,147 @@
+"""Builds tills, head offices and their processes for the sales-feed tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from firmware import chain
+from firmware.db import open_database
+from firmware.journal import Journal
+from firmware.signing import load_or_create_key, public_key_hex
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Till:
+    store: str
+    terminal: str
+    config_path: Path
+    db_path: Path
+    key: Ed25519PrivateKey
+    db: peewee.SqliteDatabase
+    journal: Journal
+
+    @property
+    def public_key_hex(self) -> str:
+        return public_key_hex(self.key)
+
+    def add_entries(self, count: int, per_transaction: int = 500) -> None:
+        done = 0
+        while done < count:
+            with self.journal.transaction():
+                for _ in range(min(per_transaction, count - done)):
+                    done += 1
+                    self.journal.append("cash_in", {"amount": 100 + done % 977,
+                                                    "reason": "change for the drawer"},
+                                        cashier="anna")
+
+    def head(self) -> int:
+        return self.journal.head()[0]
+
+    def acked(self) -> int:
+        row = self.db.execute_sql("SELECT acked_seq FROM delivery WHERE key='ack'").fetchone()
+        return row[0] if row else 0
+
+    def entries(self) -> list[tuple[int, str]]:
+        return list(self.db.execute_sql("SELECT seq, hash FROM journal ORDER BY seq"))
+
+
+def make_till(tmp: Path, broker_port: int, store: str = "store1", terminal: str = "till1",
+              resend_seconds: int = 2, extra_mqtt: str = "") -> Till:
+    tmp.mkdir(parents=True, exist_ok=True)
+    db_path = tmp / "kassa.sqlite3"
+    key_path = tmp / "journal_ed25519.pem"
+    config_path = tmp / "kassa.toml"
+    config_path.write_text(
+        f'[terminal]\nstore = "{store}"\nterminal = "{terminal}"\nsigning_key = "{key_path}"\n'
+        f'[database]\npath = "{db_path}"\n'
+        f'[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {broker_port}\nkeepalive = 5\n'
+        f"resend_seconds = {resend_seconds}\nbackoff_max_seconds = 1\n{extra_mqtt}"
+    )
+    key = load_or_create_key(key_path)
+    db = open_database(db_path)
+    return Till(store, terminal, config_path, db_path, key, db,
+                Journal(db, key, store, terminal))
+
+
+def kassa(*args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "firmware.cli", *args], cwd=ROOT, env=env,
+                            **kwargs)
+
+
+def start_uplink(till: Till, **kwargs) -> subprocess.Popen:
+    return kassa("--config", str(till.config_path), "uplink", **kwargs)
+
+
+def start_ingest(db_url: str, broker_port: int, workers: int = 2,
+                 prefix: str = "kassa-ingest") -> subprocess.Popen:
+    return kassa("office", "--db", db_url, "ingest", "--workers", str(workers),
+                 "--mqtt-port", str(broker_port), "--client-prefix", prefix)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 15) -> int:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+    return proc.returncode
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
+               interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def office_entries(terminal: str) -> list[tuple[int, str]]:
+    from headoffice.models import OfficeEntry
+
+    return list(OfficeEntry.select(OfficeEntry.seq, OfficeEntry.hash)
+                .where(OfficeEntry.terminal == terminal).order_by(OfficeEntry.seq).tuples())
+
+
+def verify_office_chain(terminal: str, till: Till) -> int:
+    """Re-checks head office's copy of a terminal's journal; returns the entries checked."""
+    from headoffice.models import OfficeEntry
+
+    prev = chain.GENESIS
+    expected = 1
+    for row in (OfficeEntry.select().where(OfficeEntry.terminal == terminal)
+                .order_by(OfficeEntry.seq)):
+        assert row.seq == expected, f"head office is missing entry {expected}"
+        assert row.prev == prev.hex()
+        problem = chain.check_entry(prev, row.body, row.hash, row.sig, till.key.public_key(),
+                                    expected_seq=row.seq)
+        assert problem is None, f"entry {row.seq}: {problem}"
+        prev, expected = bytes.fromhex(row.hash), expected + 1
+    return expected - 1
+
+
+def dead_letter_counts() -> dict[str, int]:
+    from headoffice.models import DeadLetterCount
+
+    return {row.reason: row.count for row in DeadLetterCount.select()}
+
+
+def dead_letters_total() -> int:
+    from headoffice.models import DeadLetter
+
+    return DeadLetter.select().count()
