@@ -45,7 +45,7 @@ def fleet_dir_from_env(explicit: str | None = None) -> Path:
 
 def valid_id(value: str) -> bool:
     """Store and terminal ids are MQTT topic levels and certificate CNs: keep them plain."""
-    return bool(value) and len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value)
+    return 0 < len(value) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in value)
 
 
 @dataclass

@@ -129,10 +129,10 @@ def _enroll(args: argparse.Namespace) -> int:
     from provisioning.fleet import Fleet, FleetError
 
     if args.csv:
-        if args.store or args.terminal:
+        if args.store is not None or args.terminal is not None:
             raise FleetError("give either --csv or --store and --terminal, not both")
         rows = read_enrollment_csv(Path(args.csv).read_text(encoding="utf-8"), args.csv)
-    elif args.store and args.terminal:
+    elif args.store is not None and args.terminal is not None:
         rows = [(args.store, args.terminal)]
     else:
         raise FleetError("enroll needs --store and --terminal, or --csv FILE")
