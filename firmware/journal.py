@@ -14,7 +14,7 @@ from typing import Any
 import peewee
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from firmware import chain
+from firmware import chain, totals
 from firmware.models import JournalEntry, Meta
 
 ENTRY_TYPES = frozenset({
@@ -123,6 +123,7 @@ class Journal:
             hash=digest.hex(), sig=signature.hex(),
         ).execute()
         Meta.insert(key=HEAD_KEY, value=f"{seq}:{digest.hex()}").on_conflict_replace().execute()
+        totals.store(self.db, totals.changes(body))  # report counters, same transaction
         return Entry(seq, entry_type, ts, body, body_text, digest.hex(), signature.hex())
 
     def get(self, seq: int) -> Entry | None:

@@ -80,6 +80,16 @@ class Delivery(BaseModel):
     updated = peewee.CharField(default="")
 
 
+class RunningTotal(BaseModel):
+    """Report counters kept in the same transaction as each journal entry (firmware/totals.py).
+
+    Keys starting `p:` belong to the open period (reset by a Z close), `g:` ones never reset.
+    """
+
+    key = peewee.CharField(primary_key=True)
+    value = peewee.IntegerField(default=0)
+
+
 class DownstreamReject(BaseModel):
     """A catalogue, price or config message from head office that was refused, and why."""
 
@@ -91,4 +101,5 @@ class DownstreamReject(BaseModel):
 
 ALL_MODELS: list[type[BaseModel]] = [
     Meta, JournalEntry, Product, StockLevel, User, ParkedTicket, Delivery, DownstreamReject,
+    RunningTotal,
 ]

@@ -1,34 +1,65 @@
-"""The receipt model: a device-independent document (see firmware/ports.py) built from a
-journal entry, laid out for 32, 42 or 48 columns, in Dutch or English.
+"""The receipt model: device-independent documents (format in firmware/ports.py) built from a
+journal entry alone, laid out for 32, 42 or 48 columns, in Dutch or English.
 
-Because it is built from the journal entry alone, a copy printed years later is the same
-receipt, and the QR code lets anyone check it against the journal.
+Because a document is built from the journal entry only, a copy printed years later is the
+same receipt (marked KOPIE/COPY), and the QR code (store, terminal, seq, short hash) lets
+anyone check it against the journal. X and Z reports are documents of the same kind.
+No line is ever wider than the columns (half of them for double-width text).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
+from decimal import Decimal
 from typing import Any
+
+from babel.numbers import format_decimal
 
 from firmware.config import TerminalConfig
 from firmware.money import format_money
 
+COLUMNS = (32, 42, 48)
 TEXTS = {
     "nl": {
         "receipt": "Bon", "cashier": "Kassier", "total": "TOTAAL", "rounding": "Afronding",
-        "change": "Wisselgeld", "cash": "Contant", "card": "Pin", "voucher": "Waardebon",
-        "vat": "BTW", "net": "Netto", "gross": "Bruto", "copy": "*** KOPIE ***",
-        "training": "*** TRAINING - GEEN VERKOOP ***", "refund": "RETOUR", "void": "ANNULERING",
-        "discount": "Korting", "vat_no": "BTW-nr", "thanks": "Bedankt en tot ziens!",
-        "ref": "Bij bon", "price_changed": "prijs gewijzigd", "terminal": "Kassa",
+        "to_pay_cash": "Te betalen contant", "change": "Wisselgeld", "cash": "Contant",
+        "card": "Pin", "voucher": "Waardebon", "vat": "BTW", "net": "Netto", "gross": "Bruto",
+        "copy": "*** KOPIE ***", "training": "*** TRAINING - GEEN VERKOOP ***",
+        "refund": "RETOUR", "void": "ANNULERING", "discount": "Korting",
+        "ticket_discount": "Korting op bon", "vat_no": "BTW-nr", "thanks": "Bedankt en tot ziens!",
+        "ref": "bij bon", "price_changed": "prijs gewijzigd, was", "till": "Kassa",
+        "date": "Datum", "x_title": "X-RAPPORT (TUSSENTIJDS)", "z_title": "Z-RAPPORT",
+        "number": "nr", "period": "Bonnen", "turnover": "OMZET", "tenders": "Betaalwijzen",
+        "tickets": "Aantal bonnen", "refunds": "Retouren", "voids": "Annuleringen",
+        "voids_paid": "  waarvan betaalde bonnen", "discounts": "Kortingen",
+        "price_overrides": "Prijswijzigingen", "no_sales": "Lade open zonder verkoop",
+        "receipt_copies": "Kopiebonnen", "training_entries": "Trainingsboekingen",
+        "x_reports": "X-rapporten", "cash_title": "Kasgeld", "float": "Wisselgeld begin",
+        "cash_in": "Geld in", "cash_out": "Geld uit", "cash_tenders": "Contante betalingen",
+        "expected": "Verwacht in lade", "counted": "Geteld", "variance": "Verschil",
+        "grand": "Eeuwigdurende totalen", "grand_sales": "Verkopen", "grand_returns": "Retouren",
+        "approved": "Goedgekeurd door", "none": "geen", "count_title": "Telling",
     },
     "en": {
         "receipt": "Receipt", "cashier": "Cashier", "total": "TOTAL", "rounding": "Rounding",
-        "change": "Change", "cash": "Cash", "card": "Card", "voucher": "Voucher",
-        "vat": "VAT", "net": "Net", "gross": "Gross", "copy": "*** COPY ***",
-        "training": "*** TRAINING - NOT A SALE ***", "refund": "REFUND", "void": "VOID",
-        "discount": "Discount", "vat_no": "VAT no", "thanks": "Thank you, see you soon!",
-        "ref": "For receipt", "price_changed": "price changed", "terminal": "Till",
+        "to_pay_cash": "To pay in cash", "change": "Change", "cash": "Cash", "card": "Card",
+        "voucher": "Voucher", "vat": "VAT", "net": "Net", "gross": "Gross",
+        "copy": "*** COPY ***", "training": "*** TRAINING - NOT A SALE ***", "refund": "REFUND",
+        "void": "VOID", "discount": "Discount", "ticket_discount": "Ticket discount",
+        "vat_no": "VAT no", "thanks": "Thank you, see you soon!", "ref": "for receipt",
+        "price_changed": "price changed, was", "till": "Till", "date": "Date",
+        "x_title": "X REPORT (INTERIM)", "z_title": "Z REPORT", "number": "no",
+        "period": "Entries", "turnover": "TURNOVER", "tenders": "Tenders",
+        "tickets": "Tickets", "refunds": "Refunds", "voids": "Voids",
+        "voids_paid": "  of which paid tickets", "discounts": "Discounts",
+        "price_overrides": "Price overrides", "no_sales": "No-sales (drawer opened)",
+        "receipt_copies": "Receipt copies", "training_entries": "Training entries",
+        "x_reports": "X reports", "cash_title": "Cash", "float": "Opening float",
+        "cash_in": "Cash in", "cash_out": "Cash out", "cash_tenders": "Cash payments",
+        "expected": "Expected in drawer", "counted": "Counted", "variance": "Variance",
+        "grand": "Perpetual grand totals", "grand_sales": "Sales", "grand_returns": "Returns",
+        "approved": "Approved by", "none": "none", "count_title": "Cash count",
     },
 }
 LOCALES = {"nl": "nl_NL", "en": "en_IE"}
@@ -47,31 +78,109 @@ def parse_qr_payload(text: str) -> tuple[str, str, int, str]:
     return parts[1], parts[2], int(parts[3]), parts[4]
 
 
-class _Layout:
-    def __init__(self, columns: int, locale: str) -> None:
-        self.columns, self.locale, self.blocks = columns, locale, []
+class Layout:
+    """Builds blocks that never exceed the column width: long text wraps, pairs stack."""
+
+    def __init__(self, columns: int, language: str) -> None:
+        if columns not in COLUMNS:
+            raise ValueError(f"{columns} columns is not 32, 42 or 48")
+        if language not in TEXTS:
+            raise ValueError(f"language {language!r} is not nl or en")
+        self.columns, self.language, self.locale = columns, language, LOCALES[language]
+        self.t = TEXTS[language]
+        self.blocks: list[dict[str, Any]] = []
+
+    def money(self, cents: int) -> str:
+        return format_money(cents, self.locale).replace("\xa0", " ")
+
+    def amount(self, cents: int) -> str:
+        """An amount without the currency sign, for tables."""
+        return format_decimal(Decimal(cents) / 100, format="#,##0.00", locale=self.locale)
 
     def text(self, text: str, align: str = "left", bold: bool = False, double: bool = False) -> None:
         width = self.columns // 2 if double else self.columns
-        while len(text) > width:
-            self.blocks.append({"kind": "text", "text": text[:width], "align": align,
-                                "bold": bold, "double": double})
-            text = text[width:]
-        self.blocks.append({"kind": "text", "text": text, "align": align, "bold": bold,
-                            "double": double})
+        for piece in textwrap.wrap(text, width, break_long_words=True,
+                                   break_on_hyphens=False) or [""]:
+            self.blocks.append({"kind": "text", "text": piece, "align": align, "bold": bold,
+                                "double": double})
 
-    def columns2(self, left: str, right: str, bold: bool = False) -> None:
-        room = self.columns - len(right) - 1
-        if len(left) > room:
-            self.text(left, bold=bold)
-            left = ""
-        self.text(left.ljust(room) + " " + right, bold=bold)
+    def pair(self, left: str, right: str, bold: bool = False) -> None:
+        """Label left, value right; stacked when both do not fit on one line."""
+        if len(left) + 1 + len(right) <= self.columns:
+            self.blocks.append({"kind": "text", "text": left + right.rjust(self.columns - len(left)),
+                                "align": "left", "bold": bold, "double": False})
+            return
+        self.text(left, bold=bold)
+        self.text(right, align="right", bold=bold)
 
-    def money(self, cents: int) -> str:
-        return format_money(cents, self.locale)
+    def table(self, cells: list[str], first: int) -> bool:
+        """A row: `first` chars for the label, the rest split evenly, right-aligned.
+
+        Returns False (and emits nothing) when a cell does not fit its column."""
+        rest = len(cells) - 1
+        width = (self.columns - first) // rest
+        if len(cells[0]) >= first or any(len(c) >= width for c in cells[1:]):
+            return False
+        line = cells[0].ljust(first) + "".join(c.rjust(width) for c in cells[1:])
+        self.blocks.append({"kind": "text", "text": line, "align": "left", "bold": False,
+                            "double": False})
+        return True
+
+    def rule(self) -> None:
+        self.blocks.append({"kind": "rule"})
+
+    def feed(self, lines: int = 1) -> None:
+        self.blocks.append({"kind": "feed", "lines": lines})
+
+    def document(self, copy: bool = False) -> dict[str, Any]:
+        return {"columns": self.columns, "copy": copy, "blocks": self.blocks}
 
 
-def build_receipt(
+def _when(ts: str) -> str:
+    return dt.datetime.fromisoformat(ts).strftime("%d-%m-%Y %H:%M:%S")
+
+
+def _header(out: Layout, entry: dict[str, Any], shop: TerminalConfig, copy: bool) -> None:
+    t = out.t
+    out.text(shop.shop_name, align="center", bold=True, double=True)
+    out.text(shop.address, align="center")
+    out.text(f"{t['vat_no']}: {shop.vat_number}", align="center")
+    _marks(out, entry, copy)
+    out.rule()
+
+
+def _marks(out: Layout, entry: dict[str, Any], copy: bool) -> None:
+    if copy:
+        out.text(out.t["copy"], align="center", bold=True)
+    if entry.get("training"):
+        out.text(out.t["training"], align="center", bold=True)
+
+
+def _footer(out: Layout, entry: dict[str, Any], hash_hex: str, copy: bool) -> None:
+    _marks(out, entry, copy)
+    payload = qr_payload(entry["store"], entry["terminal"], entry["seq"], hash_hex)
+    out.blocks.append({"kind": "qr", "data": payload})
+    out.text(f"{entry['store']}/{entry['terminal']}/{entry['seq']} {hash_hex[:16]}", align="center")
+    out.feed(1)
+    out.blocks.append({"kind": "cut"})
+
+
+def _vat_table(out: Layout, vat_lines: list[dict[str, Any]]) -> None:
+    t = out.t
+    first = 7
+    if not out.table([t["vat"], t["net"], t["vat"], t["gross"]], first):
+        out.text(f"{t['vat']}: {t['net']} / {t['vat']} / {t['gross']}")
+    for vat in vat_lines:
+        label = f"{VAT_LABEL.get(vat['code'], '?')} {vat['rate_bp'] / 100:g}%"
+        cells = [label, out.amount(vat["net"]), out.amount(vat["vat"]), out.amount(vat["gross"])]
+        if not out.table(cells, first):
+            out.text(label)
+            out.pair(f"  {t['net']}", out.money(vat["net"]))
+            out.pair(f"  {t['vat']}", out.money(vat["vat"]))
+            out.pair(f"  {t['gross']}", out.money(vat["gross"]))
+
+
+def build_document(
     entry: dict[str, Any],
     hash_hex: str,
     shop: TerminalConfig,
@@ -79,66 +188,117 @@ def build_receipt(
     language: str = "nl",
     copy: bool = False,
 ) -> dict[str, Any]:
-    """The document for a sale, refund or void entry (its journal body as a dict)."""
-    if columns not in (32, 42, 48):
-        raise ValueError(f"{columns} columns is not 32, 42 or 48")
-    t = TEXTS[language]
-    out = _Layout(columns, LOCALES[language])
+    """The printable document of a journal entry body: a receipt, or an X/Z report."""
+    out = Layout(columns, language)
+    _header(out, entry, shop, copy)
+    if entry["type"] in ("x_report", "z_close"):
+        _report(out, entry)
+    elif entry["type"] in ("sale", "refund", "void"):
+        _receipt(out, entry)
+    else:
+        raise ValueError(f"a {entry['type']} entry has no printed document")
+    _footer(out, entry, hash_hex, copy)
+    return out.document(copy)
+
+
+def _receipt(out: Layout, entry: dict[str, Any]) -> None:
+    """Sale, refund or void: what Dutch and Belgian practice expects on a receipt."""
+    t = out.t
     data = entry["data"]
-    out.text(shop.shop_name, align="center", bold=True, double=True)
-    out.text(shop.address, align="center")
-    out.text(f"{t['vat_no']}: {shop.vat_number}", align="center")
-    if copy:
-        out.text(t["copy"], align="center", bold=True)
-    if entry.get("training"):
-        out.text(t["training"], align="center", bold=True)
-    out.blocks.append({"kind": "rule"})
-    when = dt.datetime.fromisoformat(entry["ts"])
-    out.columns2(f"{t['receipt']} {entry['terminal']}-{entry['seq']}", when.strftime("%d-%m-%Y %H:%M"))
+    out.pair(f"{t['receipt']} {entry['terminal']}-{entry['seq']}", _when(entry["ts"]))
     out.text(f"{t['cashier']}: {entry.get('cashier') or '-'}")
     if entry["type"] in ("refund", "void"):
-        out.text(f"{t[entry['type']]} - {t['ref']} {entry['terminal']}-{entry.get('ref_seq')}", bold=True)
-    out.blocks.append({"kind": "rule"})
+        ref = entry.get("ref_seq")
+        ref_text = f" - {t['ref']} {entry['terminal']}-{ref}" if ref is not None else ""
+        out.text(f"{t[entry['type']]}{ref_text}", bold=True)
+    out.rule()
     for line in data.get("lines", []):
         if line.get("removed"):
             continue
         label = VAT_LABEL.get(line["vat_code"], "?")
-        out.columns2(line["name"], f"{out.money(line['amount'])} {label}")
+        out.pair(line["name"], f"{out.money(line['amount'])} {label}")
         if line.get("weight_g") is not None:
-            out.text(f"  {line['weight_g'] / 1000:.3f} kg x {out.money(line['unit_price'])}/kg")
-        elif line["quantity"] != 1 and line.get("embedded_price") is None:
+            kilos = Decimal(line["weight_g"]) / 1000
+            out.text(f"  {kilos:.3f} kg x {out.money(line['unit_price'])}/kg")
+        elif line["quantity"] not in (1, -1) and line.get("embedded_price") is None:
             out.text(f"  {line['quantity']} x {out.money(line['unit_price'])}")
         if line.get("original_unit_price") is not None:
-            out.text(f"  ({t['price_changed']}: {out.money(line['original_unit_price'])})")
+            out.text(f"  ({t['price_changed']} {out.money(line['original_unit_price'])})")
         if line.get("discount"):
-            out.columns2(f"  {t['discount']}", out.money(-line["discount"]))
+            out.pair(f"  {t['discount']}", out.money(-line["discount"]))
     if data.get("ticket_discount"):
-        out.columns2(t["discount"], out.money(-data["ticket_discount"]))
-    out.blocks.append({"kind": "rule"})
-    out.columns2(t["total"], out.money(data["total"]), bold=True)
+        out.pair(t["ticket_discount"], out.money(-data["ticket_discount"]))
+    out.rule()
+    out.pair(t["total"], out.money(data["total"]), bold=True)
     if data.get("rounding"):
-        out.columns2(t["rounding"], out.money(data["rounding"]))
-        out.columns2(t["total"] + " " + t["cash"].lower(), out.money(data["total"] + data["rounding"]),
-                     bold=True)
+        out.pair(t["rounding"], out.money(data["rounding"]))
+        out.pair(t["to_pay_cash"], out.money(data["total"] + data["rounding"]), bold=True)
     for tender in data.get("tenders", []):
         name = t.get(tender["kind"], tender["kind"])
-        amount = tender.get("given") or tender["amount"] if tender["kind"] == "cash" else tender["amount"]
+        amount = tender["amount"]
+        if tender["kind"] in ("cash", "voucher") and tender.get("given"):
+            amount = tender["given"]
         suffix = f" {tender['reference']}" if tender.get("reference") else ""
-        out.columns2(name + suffix, out.money(amount))
+        out.pair(name + suffix, out.money(amount))
     if data.get("change"):
-        out.columns2(t["change"], out.money(data["change"]), bold=True)
-    out.blocks.append({"kind": "rule"})
-    out.columns2(f"{t['vat']}", f"{t['net']} / {t['vat']} / {t['gross']}")
-    for vat in data.get("vat", []):
-        pct = f"{vat['rate_bp'] / 100:g}%"
-        out.columns2(f"{VAT_LABEL.get(vat['code'], '?')} {pct}",
-                     f"{out.money(vat['net'])} {out.money(vat['vat'])} {out.money(vat['gross'])}")
-    out.blocks.append({"kind": "feed", "lines": 1})
+        out.pair(t["change"], out.money(data["change"]), bold=True)
+    out.rule()
+    _vat_table(out, data.get("vat", []))
+    out.feed(1)
     out.text(t["thanks"], align="center")
-    payload = qr_payload(entry["store"], entry["terminal"], entry["seq"], hash_hex)
-    out.blocks.append({"kind": "qr", "data": payload})
-    out.blocks.append({"kind": "cut"})
-    return {"columns": columns, "copy": copy, "blocks": out.blocks}
+
+
+def _report(out: Layout, entry: dict[str, Any]) -> None:
+    """An x_report or z_close entry (figures from firmware/reports.py)."""
+    t = out.t
+    data = entry["data"]
+    if entry["type"] == "z_close":
+        out.text(f"{t['z_title']} {t['number']} {data['z_number']}", align="center", bold=True)
+    else:
+        out.text(t["x_title"], align="center", bold=True)
+    out.pair(f"{t['till']} {entry['terminal']}", _when(entry["ts"]))
+    out.text(f"{t['cashier']}: {entry.get('cashier') or '-'}")
+    if data.get("approved_by"):
+        out.text(f"{t['approved']}: {data['approved_by']}")
+    out.pair(t["period"], f"{data['first_seq']} - {data['last_seq']}")
+    out.rule()
+    out.pair(t["turnover"], out.money(data["turnover"]), bold=True)
+    _vat_table(out, data["vat"])
+    out.rule()
+    out.text(t["tenders"], bold=True)
+    for tender in data["tenders"]:
+        out.pair(f"{t.get(tender['kind'], tender['kind'])} ({tender['count']}x)",
+                 out.money(tender["amount"]))
+    if not data["tenders"]:
+        out.text(f"  {t['none']}")
+    out.pair(t["rounding"], out.money(data["rounding"]))
+    out.rule()
+    out.pair(t["tickets"], str(data["tickets"]))
+    for name in ("refunds", "voids", "voids_paid", "discounts", "price_overrides"):
+        figure = data[name]
+        out.pair(f"{t[name]} ({figure['count']}x)", out.money(figure["amount"]))
+    for name in ("no_sales", "receipt_copies", "training_entries", "x_reports"):
+        value = data[name]["count"] if isinstance(data[name], dict) else data[name]
+        out.pair(t[name], str(value))
+    out.rule()
+    out.text(t["cash_title"], bold=True)
+    cash = data["cash"]
+    for name in ("float", "cash_in", "cash_out", "cash_tenders"):
+        out.pair(f"  {t[name]}", out.money(cash[name]))
+    out.pair(t["expected"], out.money(cash["expected"]), bold=True)
+    if "counted" in data:
+        out.text(t["count_title"])
+        for denomination, pieces in data["counted"]["by_denomination"]:
+            out.pair(f"  {pieces} x {out.money(denomination)}", out.money(denomination * pieces))
+        out.pair(t["counted"], out.money(data["counted"]["total"]), bold=True)
+        out.pair(t["variance"], out.money(data["variance"]), bold=True)
+    out.rule()
+    out.text(t["grand"], bold=True)
+    out.pair(f"  {t['grand_sales']}", out.money(data["grand_totals"]["sales"]))
+    out.pair(f"  {t['grand_returns']}", out.money(data["grand_totals"]["returns"]))
+
+
+build_receipt = build_report = build_document
 
 
 def render_text(document: dict[str, Any]) -> str:
@@ -150,14 +310,14 @@ def render_text(document: dict[str, Any]) -> str:
         if kind == "text":
             text = block["text"]
             if block.get("align") == "center":
-                text = text.center(columns).rstrip()
+                text = text.center(columns // 2 if block.get("double") else columns).rstrip()
             elif block.get("align") == "right":
                 text = text.rjust(columns)
             lines.append(text)
         elif kind == "rule":
             lines.append("-" * columns)
         elif kind == "qr":
-            lines.append(f"[QR {block['data']}]".center(columns).rstrip())
+            lines.append(f"[QR {block['data']}]"[:columns].center(columns).rstrip())
         elif kind == "feed":
             lines.extend([""] * block.get("lines", 1))
         elif kind == "cut":

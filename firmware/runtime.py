@@ -6,6 +6,8 @@ the software start is journaled and the journal is checked before anything is so
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import dataclass
 
 import peewee
@@ -18,6 +20,8 @@ from firmware.ports import Drawer
 from firmware.print_queue import PrintQueue
 from firmware.signing import load_or_create_key
 from firmware.till import TillService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,8 +45,21 @@ def build_till(
     terminal: Terminal | None = None,
 ) -> TillService:
     """The till service on an opened terminal; journals the software start."""
-    terminal = terminal or open_terminal(config)
+    from firmware import integrity
+
+    try:
+        terminal = terminal or open_terminal(config)
+    except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
+        raise integrity.JournalUnreadable(
+            f"the journal database {config.database_path} cannot be opened ({exc}): it is "
+            "damaged or was cut short. Do not sell on this till; restore it from a backup.") from exc
     till = TillService(config, terminal.db, terminal.journal, drawer=drawer, print_queue=print_queue)
+    # Fast check (see firmware/integrity.py); `kassa journal verify` checks every signature.
+    problems = integrity.check(terminal.journal)
+    if problems:
+        till.journal_alarm = integrity.describe(problems)
+        till.journal_alarm_codes = integrity.as_dicts(problems)
+        log.error("%s", till.journal_alarm)
     with terminal.journal.transaction():
         terminal.journal.append("software_start", {"version": __version__, "config": config.source})
     return till

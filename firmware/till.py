@@ -76,6 +76,8 @@ class TillService:
         self.ticket = Ticket()
         self.cashier: Cashier | None = None
         self.training = False
+        self.journal_alarm: str | None = None  # set by the start-up check (firmware/integrity.py)
+        self.journal_alarm_codes: list[dict[str, Any]] = []
         self.language = config.ui.language
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
@@ -100,12 +102,20 @@ class TillService:
     def rate_of(self, vat_code: str) -> int:
         return self.config.tax.rate_bp(vat_code, dt.date.today())
 
-    def _commit(self, entry_type: str, data: dict[str, Any], *, ref_seq: int | None = None,
-                stock: list[tuple[int, int]] = (), cashier: str | None = None) -> Entry:
-        """Writes one journal entry and its stock changes in one transaction, or nothing."""
+    def _commit(self, entry_type: str, data: dict[str, Any] | Callable[[], dict[str, Any]], *,
+                ref_seq: int | None = None, stock: list[tuple[int, int]] = (),
+                cashier: str | None = None) -> Entry:
+        """Writes one journal entry and its stock changes in one transaction, or nothing.
+
+        `data` may be a function, called inside the transaction (reports read the totals).
+        """
         name = cashier if cashier is not None else (self.cashier.name if self.cashier else None)
+        if self.journal_alarm and entry_type not in ALLOWED_DURING_ALARM:
+            raise TillError(self._alarm_text())
         try:
             with self.journal.transaction():
+                if callable(data):
+                    data = data()
                 entry = self.journal.append(entry_type, data, cashier=name,
                                             training=self.training, ref_seq=ref_seq)
                 if not self.training:
@@ -123,6 +133,10 @@ class TillService:
                                f"{entry_type.replace('_', ' ')} was NOT stored") from exc
         self.emit("committed", seq=entry.seq, type=entry_type)
         return entry
+
+    def _alarm_text(self) -> str:
+        return (f"selling is blocked: {self.journal_alarm} A manager must acknowledge the "
+                "journal alarm first.")
 
     def _open_drawer(self) -> bool:
         if self.drawer is None:
@@ -212,6 +226,8 @@ class TillService:
     def _add_resolved(self, resolved: Resolved, quantity: int) -> Line:
         if not 1 <= quantity <= 9999:
             raise TillError(f"quantity {quantity} must be between 1 and 9999")
+        if self.journal_alarm:
+            raise TillError(self._alarm_text())
         product: ProductInfo = resolved.product
         if product.sold_by_weight and resolved.weight_g is None and resolved.embedded_price is None:
             raise TillError(f"{product.name} is sold by weight: weigh it or scan the scale label")
@@ -564,6 +580,68 @@ class TillService:
                 entry = self._commit("training_off", {"approved_by": by})
             self.emit("training", on=on)
             return entry
+
+
+    # --- reports and the journal alarm (firmware/reports.py, firmware/integrity.py) ---------
+    def x_report(self) -> Committed:
+        """An interim report of the open period: journaled and printed, nothing reset."""
+        from firmware import reports
+        from firmware.receipt import build_report
+
+        with self._lock:
+            self._authorise(Action.X_REPORT, None)
+            entry = self._commit("x_report", lambda: reports.x_data(self.journal))
+            self._print_document(entry, build_report(entry.body, entry.hash, self.config.terminal,
+                                                     self.config.printer.columns, self.language))
+            return Committed(entry)
+
+    def z_close(self, counted_by_denomination: dict[int, int],
+                approval: Approval | None = None) -> Committed:
+        """Closes the day: figures, counted cash and variance in one z_close entry."""
+        from firmware import reports
+        from firmware.receipt import build_report
+
+        with self._lock:
+            by = self._authorise(Action.Z_CLOSE, approval)
+            if self.training:
+                raise TillError("leave training mode before the day close")
+            if not self.ticket.is_empty:
+                raise TillError("finish or park the open ticket before the day close")
+            try:
+                counted = reports.counted_cash(counted_by_denomination,
+                                               self.config.cash.denominations_cents)
+            except reports.ReportError as exc:
+                raise TillError(str(exc)) from None
+            entry = self._commit("z_close", lambda: reports.z_data(self.journal, counted, by))
+            self._print_document(entry, build_report(entry.body, entry.hash, self.config.terminal,
+                                                     self.config.printer.columns, self.language))
+            self.emit("z_close", seq=entry.seq, z_number=entry.body["data"]["z_number"])
+            return Committed(entry)
+
+    def _print_document(self, entry: Entry, document: dict[str, Any]) -> None:
+        if self.print_queue is not None:
+            self.print_queue.submit(entry.seq, document)
+
+    def acknowledge_journal_alarm(self, approval: Approval | None = None) -> Entry:
+        """A manager accepts the start-up alarm; the acknowledgement is journaled."""
+        from firmware import reports
+
+        with self._lock:
+            if not self.journal_alarm:
+                raise TillError("there is no journal alarm to acknowledge")
+            by = self._authorise(Action.ACK_JOURNAL_ALARM, approval)
+            entry = self._commit("journal_alarm_ack", {
+                "problem": self.journal_alarm, "problems": self.journal_alarm_codes,
+                "approved_by": by})
+            if any(p["code"] in RESYNC_CODES for p in self.journal_alarm_codes):
+                reports.resync_totals(self.journal)
+            self.journal_alarm, self.journal_alarm_codes = None, []
+            self.emit("journal_alarm", active=False)
+            return entry
+
+
+ALLOWED_DURING_ALARM = frozenset({"login", "logout", "journal_alarm_ack", "software_start"})
+RESYNC_CODES = frozenset({"totals", "truncated", "missing"})  # counters may disagree: rebuild
 
 
 def negate_lines(data: dict[str, Any]) -> None:

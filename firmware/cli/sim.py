@@ -21,7 +21,17 @@ def run(args: argparse.Namespace) -> int:
     from firmware.till import StorageError
 
     config = load_config(args.config)
-    till = build_till(config)
+    from firmware.integrity import JournalUnreadable
+
+    try:
+        till = build_till(config)
+    except JournalUnreadable as exc:
+        print(f"kassa sim: {exc}", file=sys.stderr)
+        return 3
+    if till.journal_alarm:
+        print(f"kassa sim: {till.journal_alarm} Selling is blocked until a manager "
+              "acknowledges it.", file=sys.stderr)
+        return 3
     ensure_demo_data(till, args.products, args.seed)
 
     def out(line: str) -> None:
