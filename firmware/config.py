@@ -121,6 +121,12 @@ class VariableMeasure:
                "prefix, item and value digits exceed the 12 data digits of an EAN-13")
 
 
+def _is_key_name(value: str) -> bool:
+    """An evdev key name (checked against evdev itself by the driver, which may import it)."""
+    return value.startswith("KEY_") and len(value) > 4 and all(
+        c.isupper() or c.isdigit() or c == "_" for c in value[4:])
+
+
 @dataclass(frozen=True)
 class ScannerConfig:
     kind: str = "sim"  # sim | evdev | none
@@ -129,7 +135,8 @@ class ScannerConfig:
     vendor_id: int = 0
     product_id: int = 0
     layout: str = "us"
-    suffix_key: str = "KEY_ENTER"
+    suffix_key: str = "KEY_ENTER"  # evdev key name ending a code (Enter always does too)
+    gs_key: str = "KEY_F8"  # key the scanner sends for GS (0x1d, GS1); Ctrl+] always works
     timeout_ms: int = 200
     loyalty_prefix: str = ""
     variable_measure: tuple[VariableMeasure, ...] = (
@@ -145,6 +152,12 @@ class ScannerConfig:
         _check(10 <= self.timeout_ms <= 5000, "timeout_ms", "must be 10..5000")
         _check(0 <= self.vendor_id <= 0xFFFF, "vendor_id", "must be 0..0xFFFF")
         _check(0 <= self.product_id <= 0xFFFF, "product_id", "must be 0..0xFFFF")
+        for key in ("suffix_key", "gs_key"):
+            value = getattr(self, key)
+            _check((key == "gs_key" and not value) or _is_key_name(value), key,
+                   f"{value!r} is not an evdev key name such as KEY_ENTER or KEY_F8")
+        _check(not (self.kind == "evdev" and not (self.path or self.name or self.vendor_id)),
+               "path", "an evdev scanner needs path (/dev/input/by-id/...), name or vendor_id")
         prefixes = [v.prefix for v in self.variable_measure]
         _check(len(prefixes) == len(set(prefixes)), "variable_measure", "prefix given twice")
 
@@ -160,10 +173,15 @@ class PrinterConfig:
     device: str = "/dev/usb/lp0"
     columns: int = 42
     timeout_seconds: int = 5
+    code_page: str = ""  # empty: the profile's first of CP858, CP1252, ISO_8859-15, CP850, CP437
 
     def validate(self) -> None:
         _check(self.kind in ("sim", "usb", "network", "file", "dummy", "none"), "kind",
                f"{self.kind!r} is not one of sim, usb, network, file, dummy, none")
+        _check(not (self.kind == "usb" and not (self.vendor_id and self.product_id)),
+               "vendor_id", "a USB printer needs vendor_id and product_id (see `lsusb`)")
+        _check(0 <= self.vendor_id <= 0xFFFF and 0 <= self.product_id <= 0xFFFF, "vendor_id",
+               "vendor_id and product_id must be 0..0xFFFF")
         _check(self.columns in (32, 42, 48), "columns", f"{self.columns} is not 32, 42 or 48")
         _check(1 <= self.port <= 65535, "port", "must be 1..65535")
         _check(not (self.kind == "network" and not self.host), "host",

@@ -1,0 +1,91 @@
+"""Config -> drivers: every kind builds, errors arrive as firmware.ports.DeviceError."""
+
+from __future__ import annotations
+
+import pytest
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory
+from sample_receipts import ticket
+
+from firmware.cli import wiring
+from firmware.config import parse_config
+from firmware.ports import DeviceError, Drawer, Printer, Scanner
+
+
+def config(tmp_path, text: str = ""):
+    return parse_config(text, "kassa.toml", var_dir=str(tmp_path))
+
+
+def test_sim_everywhere_needs_no_hardware(tmp_path):
+    states: list = []
+    devices = wiring.build_devices(config(tmp_path), lambda *a: states.append(a))
+    assert isinstance(devices.printer, Printer) and isinstance(devices.drawer, Drawer)
+    assert isinstance(devices.scanner, Scanner)
+    devices.printer.print_document(ticket(2))
+    assert (tmp_path / "printer" / "receipt-1.txt").exists()
+    devices.drawer.open()
+    codes: list = []
+    devices.scanner.start(codes.append)
+    devices.printer.simulate("paper_out")
+    with pytest.raises(DeviceError, match="out of paper"):  # the core's DeviceError
+        devices.printer.print_document(ticket(1))
+    devices.close()
+    assert ("printer", "paper_out", "the printer is out of paper: load a new roll") in states
+    assert ("scanner", "connected", "simulated scanner") in states
+
+
+def test_none_kinds_give_none(tmp_path):
+    devices = wiring.build_devices(config(tmp_path, '[printer]\nkind = "none"\n'
+                                   '[drawer]\nkind = "none"\n[scanner]\nkind = "none"\n'))
+    assert (devices.printer, devices.drawer, devices.scanner) == (None, None, None)
+
+
+def test_printer_kick_drawer_uses_the_configured_printer(tmp_path):
+    cfg = config(tmp_path, '[printer]\nkind = "dummy"\n[drawer]\nkind = "printer"\n'
+                 'kick_pin = 5\npulse_ms = 100\n')
+    devices = wiring.build_devices(cfg)
+    devices.drawer.open()
+    assert devices.printer.dummy.output == b"\x1bp\x01\x32\x64"
+    with pytest.raises(DeviceError, match="needs a \\[printer\\]"):
+        wiring.build_drawer(config(tmp_path, '[drawer]\nkind = "printer"\n'), None)
+
+
+def test_gpio_drawer_from_config_and_pin_in_use(tmp_path):
+    factory = MockFactory()
+    previous = Device.pin_factory
+    Device.pin_factory = factory
+    try:
+        cfg = config(tmp_path, '[drawer]\nkind = "gpio"\npin = 23\nactive_high = false\n'
+                     'pulse_ms = 20\nsensor_pin = 24\n')
+        drawer = wiring.build_drawer(cfg)
+        factory.pin(23).clear_states()
+        drawer.open()
+        assert [s.state for s in factory.pin(23).states] == [True, False, True]
+        assert drawer.state == "open"  # sensor pulled up, open when high
+        with pytest.raises(DeviceError, match="GPIO23 \\(drawer relay\\) is already in use"):
+            wiring.build_drawer(cfg)
+        drawer.close()
+    finally:
+        Device.pin_factory = previous
+        factory.reset()
+
+
+def test_evdev_scanner_and_network_printer_build_without_touching_hardware(tmp_path):
+    cfg = config(tmp_path, '[scanner]\nkind = "evdev"\npath = "/dev/input/by-id/none"\n'
+                 'layout = "be"\n[printer]\nkind = "network"\nhost = "127.0.0.1"\nport = 1\n')
+    scanner = wiring.build_scanner(cfg)
+    assert scanner.state == "disconnected"
+    printer = wiring.build_printer(cfg)
+    with pytest.raises(DeviceError, match="cannot reach the printer"):
+        printer.print_document(ticket(1))
+    assert printer.state == "offline"
+
+
+def test_bad_driver_settings_are_core_device_errors(tmp_path):
+    with pytest.raises(DeviceError, match="unknown printer profile 'TM-X'"):
+        wiring.build_printer(config(tmp_path, '[printer]\nprofile = "TM-X"\n'))
+    with pytest.raises(DeviceError, match="code page 'CP1251'"):
+        wiring.build_printer(config(tmp_path, '[printer]\ncode_page = "CP1251"\n'))
+    with pytest.raises(DeviceError, match="KEY_FOO"):
+        wiring.build_scanner(config(tmp_path, '[scanner]\nkind = "evdev"\nname = "x"\n'
+                                    'gs_key = "KEY_FOO"\n'))
