@@ -50,7 +50,7 @@ def find_device(*, path: str = "", name: str = "", vendor_id: int = 0, product_i
     opened = []
     for info in candidates:
         try:
-            device = InputDevice(info.path)
+            device = InputDevice(info.path, readonly=True)  # grabbing needs no write access
         except PermissionError:
             denied.append(info.path)
             continue
