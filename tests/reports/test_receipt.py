@@ -1,0 +1,169 @@
+"""Receipt and report documents: complete, checkable, and never wider than the paper."""
+
+from __future__ import annotations
+
+import pytest
+
+from drivers.printer.document import blocks_of
+from firmware.permissions import Action
+from firmware.receipt import build_document, parse_qr_payload, render_text
+from firmware.runtime import build_till
+from firmware.sim import MANAGER_PIN, ensure_demo_data
+from firmware.till import TillService
+from tests.fixtures_till import make_config
+
+WIDTHS = (32, 42, 48)
+LANGUAGES = ("nl", "en")
+
+
+@pytest.fixture(scope="module")
+def cashier_till(tmp_path_factory: pytest.TempPathFactory) -> TillService:
+    """One till for the module: the documents are built from its entries, never changed."""
+    service = build_till(make_config(tmp_path_factory.mktemp("receipts")))
+    ensure_demo_data(service, products=30)
+    service.login("1111")
+    yield service
+    service.db.close()
+
+
+@pytest.fixture(scope="module")
+def entries(cashier_till: TillService) -> dict:
+    """One of every printable entry, with long names, discounts, overrides and rounding."""
+    till = cashier_till
+    ok = lambda action: till.approve(MANAGER_PIN, action)  # noqa: E731
+    till.db.execute_sql("UPDATE product SET name = 'Biologische volle yoghurt met aardbeien en "
+                        "vanille uit de Achterhoek 1 liter' WHERE plu = '1'")
+    till.cash_movement("float", 15000, "", approval=ok(Action.CASH_IN_OUT))
+    first = till.add_plu("1", 3)
+    till.discount_line(first.line_no, cents=5)
+    second = till.add_plu("2")
+    till.override_price(second.line_no, 123456, approval=ok(Action.PRICE_OVERRIDE))
+    till.add_plu("3")
+    till.discount_ticket(cents=(till.ticket.total - 2) % 5 or 5)  # total ends in 2: rounding
+    due = till.cash_due()
+    sale = till.pay_cash(due + 50000).entry
+    till.add_plu("4")
+    till.pay_voucher(100, "VB-1")
+    card = till.pay_card(None, "TERMINAL-REF-00012345").entry
+    refund = till.refund(sale.seq, {first.line_no: 1}, "cash", approval=ok(Action.REFUND)).entry
+    void = till.void_sale(card.seq, approval=ok(Action.VOID_PAID_TICKET)).entry
+    till.set_training(True, approval=ok(Action.TRAINING))
+    till.add_plu("5")
+    training = till.pay_cash(100000).entry
+    till.set_training(False, approval=ok(Action.TRAINING))
+    x = till.x_report().entry
+    z = till.z_close({50000: 2, 5000: 1, 5: 3}, approval=ok(Action.Z_CLOSE)).entry
+    return {"sale": sale, "card": card, "refund": refund, "void": void, "training": training,
+            "x": x, "z": z}
+
+
+def text_of(document: dict) -> str:
+    return render_text(document)
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_line_wider_than_the_paper(entries: dict, cashier_till: TillService, columns: int,
+                                      language: str) -> None:
+    shop = cashier_till.config.terminal
+    for name, entry in entries.items():
+        for copy in (False, True):
+            document = build_document(entry.body, entry.hash, shop, columns, language, copy)
+            assert document["columns"] == columns and document["copy"] is copy
+            blocks_of(document)  # the printer driver's own check accepts it
+            for block in document["blocks"]:
+                if block["kind"] == "text":
+                    width = columns // 2 if block["double"] else columns
+                    assert len(block["text"]) <= width, (name, block)
+            for line in text_of(document).splitlines():
+                if not line.startswith("[QR"):
+                    assert len(line) <= columns, (name, line)
+            assert document["blocks"][-1] == {"kind": "cut"}
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_sale_receipt_has_what_dutch_practice_expects(entries: dict, cashier_till: TillService,
+                                                      columns: int) -> None:
+    shop = cashier_till.config.terminal
+    sale = entries["sale"]
+    data = sale.body["data"]
+    text = text_of(build_document(sale.body, sale.hash, shop, columns, "nl"))
+    flat = " ".join(text.split())
+    for expected in ("Kassa Demo Winkel", "Voorbeeldstraat 1, 1234 AB Utrecht",
+                     f"BTW-nr: {shop.vat_number}", f"Bon t1-{sale.seq}", "Kassier: Sanne",
+                     "TOTAAL", "Afronding", "Te betalen contant", "Contant", "Wisselgeld",
+                     "Korting", "prijs gewijzigd", "Achterhoek", "BTW", "Netto", "Bruto"):
+        assert expected in flat, expected
+    assert "KOPIE" not in text and "TRAINING" not in text
+    assert sale.body["ts"][8:10] + "-" + sale.body["ts"][5:7] + "-" + sale.body["ts"][:4] in text
+    assert data["rounding"] != 0
+    for vat in data["vat"]:
+        rate = f"{vat['rate_bp'] / 100:g}%"
+        assert rate in text
+        amount = f"{vat['vat'] // 100:,}".replace(",", ".") + f",{vat['vat'] % 100:02d}"
+        assert amount in text
+    change = f"{data['change'] // 100:,}".replace(",", ".") + f",{data['change'] % 100:02d}"
+    assert change in text
+
+
+def test_copy_training_refund_and_void_are_marked(entries: dict, cashier_till: TillService) -> None:
+    shop = cashier_till.config.terminal
+    sale, refund, void, training = (entries[k] for k in ("sale", "refund", "void", "training"))
+    assert text_of(build_document(sale.body, sale.hash, shop, 42, "nl", copy=True)).count("KOPIE") == 2
+    assert text_of(build_document(sale.body, sale.hash, shop, 42, "en", copy=True)).count("COPY") == 2
+    assert "TRAINING - GEEN VERKOOP" in text_of(build_document(training.body, training.hash, shop))
+    assert "TRAINING - NOT A SALE" in text_of(build_document(training.body, training.hash, shop,
+                                                             language="en"))
+    assert f"RETOUR - bij bon t1-{sale.seq}" in text_of(build_document(refund.body, refund.hash, shop))
+    assert "VOID - for receipt" in text_of(build_document(void.body, void.hash, shop, language="en"))
+
+
+def test_qr_code_identifies_the_journal_entry(entries: dict, cashier_till: TillService) -> None:
+    for entry in entries.values():
+        document = build_document(entry.body, entry.hash, cashier_till.config.terminal, 32)
+        (qr,) = [b for b in document["blocks"] if b["kind"] == "qr"]
+        store, terminal, seq, short = parse_qr_payload(qr["data"])
+        stored = cashier_till.journal.get(seq)
+        assert (store, terminal) == ("s1", "t1")
+        assert stored.hash.startswith(short) and len(short) == 16
+        assert stored.body == entry.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_z_report_document_shows_every_figure(entries: dict, cashier_till: TillService,
+                                              language: str) -> None:
+    z = entries["z"]
+    data = z.body["data"]
+    text = " ".join(text_of(build_document(z.body, z.hash, cashier_till.config.terminal, 42,
+                                           language)).split())
+    words = {
+        "nl": ("Z-RAPPORT nr 1", "OMZET", "Betaalwijzen", "Aantal bonnen", "Retouren",
+               "Annuleringen", "Kortingen", "Prijswijzigingen", "Lade open zonder verkoop",
+               "Afronding", "Wisselgeld begin", "Geld in", "Geld uit", "Verwacht in lade",
+               "Geteld", "Verschil", "Eeuwigdurende totalen", "Trainingsboekingen", "Pin",
+               "Waardebon", "2 x € 500,00"),
+        "en": ("Z REPORT no 1", "TURNOVER", "Tenders", "Tickets", "Refunds", "Voids",
+               "Discounts", "Price overrides", "No-sales", "Rounding", "Opening float",
+               "Cash in", "Cash out", "Expected in drawer", "Counted", "Variance",
+               "Perpetual grand totals", "Training entries", "Card", "Voucher",
+               "2 x €500.00"),
+    }[language]
+    for word in words:
+        assert word in text, word
+    assert f"{data['first_seq']} - {data['last_seq']}" in text
+    x = entries["x"]
+    x_text = text_of(build_document(x.body, x.hash, cashier_till.config.terminal, 32, language))
+    assert ("X-RAPPORT" if language == "nl" else "X REPORT") in x_text
+    assert "Geteld" not in x_text and "Counted" not in x_text
+
+
+def test_unknown_width_language_or_entry_refused(entries: dict, cashier_till: TillService) -> None:
+    sale = entries["sale"]
+    shop = cashier_till.config.terminal
+    with pytest.raises(ValueError, match="40 columns"):
+        build_document(sale.body, sale.hash, shop, 40)
+    with pytest.raises(ValueError, match="language"):
+        build_document(sale.body, sale.hash, shop, 42, "de")
+    login = next(e for e in cashier_till.journal.entries() if e.type == "login")
+    with pytest.raises(ValueError, match="no printed document"):
+        build_document(login.body, login.hash, shop)
