@@ -58,16 +58,6 @@ def scanner(opener, rec: Recorder, **kwargs) -> EvdevScanner:
     return EvdevScanner(open_device=opener, on_state=rec.state, **kwargs)
 
 
-def push_in_reports(device: FakeInputDevice, events) -> None:
-    """The kernel hands events over per SYN_REPORT; so does this."""
-    batch = []
-    for event in events:
-        batch.append(event)
-        if event.type == 0:
-            device.push(batch)
-            batch = []
-
-
 def test_scan_is_decoded_and_handed_over_from_the_scanner_thread():
     rec, device = Recorder(), FakeInputDevice()
     threads = []
@@ -75,8 +65,8 @@ def test_scan_is_decoded_and_handed_over_from_the_scanner_thread():
     s.start(lambda code: (threads.append(threading.current_thread().name), rec.code(code)))
     rec.wait(lambda: rec.states)
     assert device.grabbed and s.state == "connected"
-    push_in_reports(device, typed("8712345678906"))
-    push_in_reports(device, typed("Ab-1/%"))
+    device.push_reports(typed("8712345678906"))
+    device.push_reports(typed("Ab-1/%"))
     rec.wait(lambda: len(rec.codes) == 2)
     assert rec.codes == ["8712345678906", "Ab-1/%"] and threads == ["scanner", "scanner"]
     s.stop()
@@ -87,7 +77,7 @@ def test_layout_is_applied():
     rec, device = Recorder(), FakeInputDevice()
     s = scanner(Opener(device), rec, layout="fr")
     s.start(rec.code)
-    push_in_reports(device, typed("Azerty-12", "fr"))
+    device.push_reports(typed("Azerty-12", "fr"))
     rec.wait(lambda: rec.codes)
     assert rec.codes == ["Azerty-12"]
     s.stop()
@@ -98,9 +88,9 @@ def test_partial_code_is_dropped_after_the_timeout_by_the_wall_clock():
     s = scanner(Opener(device), rec, timeout_ms=100)
     s.start(rec.code)
     clock = Clock()  # timestamps run on without a gap: only the reader's own clock sees it
-    push_in_reports(device, typed("8712", clock=clock, end=None))
+    device.push_reports(typed("8712", clock=clock, end=None))
     time.sleep(0.4)
-    push_in_reports(device, typed("4006381333931", clock=clock))
+    device.push_reports(typed("4006381333931", clock=clock))
     rec.wait(lambda: rec.codes)
     assert rec.codes == ["4006381333931"] and s.dropped == 1
     s.stop()
@@ -115,10 +105,10 @@ def test_mid_code_unplug_then_replug_reconnects_and_reports_state():
     s.start(rec.code)
     rec.wait(lambda: rec.states == [("connected", "Honeywell Scanner")])
     clock = Clock()
-    push_in_reports(first, typed("8712", clock=clock, end=None))
+    first.push_reports(typed("8712", clock=clock, end=None))
     first.unplug()
     rec.wait(lambda: rec.states[-1][0] == "connected" and len(rec.states) > 1)
-    push_in_reports(second, typed("345", clock=clock))  # straight on: no time-out gap
+    second.push_reports(typed("345", clock=clock))  # straight on: no time-out gap
     rec.wait(lambda: rec.codes)
     assert rec.codes == ["345"]  # the half scan from before the unplug is gone
     names = [state for state, _ in rec.states]
@@ -160,7 +150,7 @@ def test_a_failing_code_handler_does_not_stop_the_scanner():
 
     s = scanner(Opener(device), rec)
     s.start(handler)
-    push_in_reports(device, typed("1") + typed("2"))
+    device.push_reports(typed("1") + typed("2"))
     rec.wait(lambda: rec.codes)
     assert rec.codes == ["2"]
     s.stop()
