@@ -21,7 +21,7 @@ ENTRY_TYPES = frozenset({
     "sale", "refund", "void", "no_sale", "cash_in", "cash_out", "float", "cash_count",
     "login", "logout", "training_on", "training_off", "price_override", "x_report", "z_close",
     "receipt_copy", "config_change", "software_start", "software_update", "journal_alarm_ack",
-    "goods_received", "stock_count", "offer_redemption",
+    "goods_received", "stock_count", "offer_redemption", "customer_favourite",
 })
 
 HEAD_KEY = "journal_head"

@@ -18,6 +18,7 @@ from typing import Any
 
 import peewee
 
+from firmware import customers, offers, stock_ops
 from firmware.catalogue import Catalogue, ProductInfo, Resolved, UnknownProduct
 from firmware.config import Config
 from firmware.gtin import BarcodeError
@@ -79,7 +80,7 @@ class TillService:
         self.journal_alarm: str | None = None  # set by the start-up check (firmware/integrity.py)
         self.journal_alarm_codes: list[dict[str, Any]] = []
         self.language = config.ui.language
-        self._listeners: list[Listener] = []
+        self._listeners: list[Listener] = [offers.ticket_listener(self)]  # offer discounts first
         self._lock = threading.RLock()
 
     # --- events --------------------------------------------------------------------------
@@ -193,10 +194,14 @@ class TillService:
         return manager.name if manager else None
 
     # --- building the ticket -------------------------------------------------------------
-    def scan(self, code: str) -> Line:
-        """A code from the scanner or typed in: adds the product, or raises with the reason."""
+    def scan(self, code: str) -> Line | None:
+        """A code from the scanner or typed in: adds the product, or raises with the reason.
+        A loyalty card (scanner.loyalty_prefix) attaches its customer and returns None."""
         with self._lock:
             self._require_cashier()
+            if customers.is_card(code, self.config.scanner.loyalty_prefix):
+                self.attach_card(code)
+                return None
             try:
                 resolved = self.catalogue.resolve(code)
             except (BarcodeError, UnknownProduct) as exc:
@@ -418,7 +423,13 @@ class TillService:
         })
         stock = [(line.product_id, -line.stock_units) for line in ticket.active_lines
                  if line.stock_tracked and line.product_id is not None]
-        entry = self._commit("sale", data, stock=stock)
+        try:
+            with self.journal.transaction():  # the sale and its offer redemptions commit together
+                entry = self._commit("sale", data, stock=stock)
+                offers.record_redemptions(self, entry)
+        except (peewee.DatabaseError, sqlite3.Error, OSError) as exc:
+            raise StorageError(f"the journal could not be written ({exc}): the sale was NOT "
+                               "stored") from exc
         # Committed: only now does anything physical happen.
         self.ticket = Ticket()
         opened = any(t.kind == "cash" for t in ticket.tenders) and self._open_drawer()
@@ -581,6 +592,44 @@ class TillService:
             self.emit("training", on=on)
             return entry
 
+
+    # --- customers, favourites and stock (firmware/customers.py, offers.py, stock_ops.py) ---
+    def attach_card(self, card: str) -> customers.CustomerInfo:
+        """A scanned or typed loyalty card: its customer goes on the ticket, offers apply."""
+        with self._lock:
+            self._require_cashier()
+            try:
+                customer = customers.by_card(self, card)
+            except customers.CustomerError as exc:
+                self.emit("scan_rejected", code=card, reason=str(exc))
+                raise TillError(str(exc)) from None
+            return customers.attach(self, customer)
+
+    def search_customers(self, text: str) -> list[customers.CustomerInfo]:
+        return customers.search(self, text)
+
+    def attach_customer(self, customer: customers.CustomerInfo) -> customers.CustomerInfo:
+        with self._lock:
+            self._require_cashier()
+            return customers.attach(self, customer)
+
+    def detach_customer(self) -> None:
+        with self._lock:
+            customers.detach(self)
+
+    def add_favourite(self, line_no: int) -> Entry:
+        """The line's product becomes the attached customer's favourite (a line action)."""
+        with self._lock:
+            self._require_cashier()
+            return customers.add_favourite(self, line_no)
+
+    def goods_received(self, lines: list[tuple[int | str, int]], supplier: str = "",
+                       reference: str = "", approval: Approval | None = None) -> Entry:
+        return stock_ops.goods_received(self, lines, supplier, reference, approval)
+
+    def stock_count(self, counts: list[tuple[int | str, int]], note: str = "",
+                    approval: Approval | None = None) -> Entry:
+        return stock_ops.stock_count(self, counts, note, approval)
 
     # --- reports and the journal alarm (firmware/reports.py, firmware/integrity.py) ---------
     def x_report(self) -> Committed:

@@ -87,6 +87,7 @@ class Uplink:
         self._downstream_topics = {
             protocol.store_topic(store, "catalogue"): "catalogue",
             protocol.store_topic(store, "prices"): "prices",
+            protocol.store_topic(store, "offers"): "offers",
             protocol.FLEET_CONFIG_TOPIC: "config",
         }
         self.client = self._make_client(client_id or f"kassa-{store}-{terminal}")

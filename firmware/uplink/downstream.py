@@ -11,6 +11,7 @@ Re-delivered (retained) messages with an already applied version are ignored qui
                                "remove": ["<gtin or plu>", ...] (delta)}
   kassa/v1/{store}/prices     {"version": 8, "base": 7, "prices": [{gtin|plu, price_cents}]}
   kassa/v1/fleet/config       {"version": 3, "toml": "[ui]\\nlanguage = \\"en\\"\\n"}
+  kassa/v1/{store}/offers     customers and personal offers, a full snapshot (firmware/offers.py)
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class Downstream:
         try:
             data = _object(payload)
             handler = {"catalogue": self._catalogue, "prices": self._prices,
-                       "config": self._config}[kind]
+                       "config": self._config, "offers": self._offers}[kind]
             return handler(data)
         except Rejected as exc:
             if not isinstance(exc, OutOfSequence):
@@ -164,6 +165,16 @@ class Downstream:
             Meta.insert(key=CONFIG_TOML, value=text).on_conflict_replace().execute()
             _set_version(CONFIG_VERSION, version)
         return Outcome(True, version, f"config v{version}: {', '.join(sorted(sections))}")
+
+    def _offers(self, data: dict[str, Any]) -> Outcome:
+        """Customers and personal offers of the store (firmware/offers.py), a full snapshot."""
+        from firmware.offers import OfferMessageError, apply_message
+
+        try:
+            applied, version, detail = apply_message(self.db, data, applied_version, _set_version)
+        except OfferMessageError as exc:
+            raise Rejected(str(exc)) from None
+        return Outcome(applied, version, detail)
 
     @staticmethod
     def _check_base(data: dict[str, Any], version: int, current: int) -> None:

@@ -1,0 +1,118 @@
+"""Loyalty customers at the till: card scans, search, attaching to the ticket, favourites.
+
+The till only knows what head office sent in the `offers` message (firmware/offers.py): a
+pseudonymous customer id, the card number, a name to find them by, their language. The
+journal carries only the pseudonymous id, so erasing a customer at head office (GDPR)
+leaves every fiscal entry intact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from firmware.gtin import gs1_check_digit
+from firmware.shop_models import LocalCustomer, ensure_tables
+
+if TYPE_CHECKING:
+    from firmware.journal import Entry
+    from firmware.till import TillService
+
+
+class CustomerError(LookupError):
+    """An unknown card or customer; the message is meant for the cashier's screen."""
+
+
+@dataclass(frozen=True)
+class CustomerInfo:
+    customer_id: str
+    card: str
+    name: str
+    language: str
+
+
+def card_number(prefix: str, number: int) -> str:
+    """An EAN-13 loyalty card: prefix + zero-padded number + GS1 check digit."""
+    if not prefix.isdigit() or not 1 <= len(prefix) <= 6:
+        raise ValueError(f"loyalty prefix {prefix!r} must be 1 to 6 digits")
+    body = prefix + str(number).zfill(12 - len(prefix))
+    if len(body) != 12:
+        raise ValueError(f"card number {number} does not fit after prefix {prefix}")
+    return body + str(gs1_check_digit(body))
+
+
+def is_card(code: str, prefix: str) -> bool:
+    """True when a scanned code is one of our loyalty cards (the configured prefix)."""
+    code = code.strip()
+    return bool(prefix) and code.startswith(prefix) and code.isdigit() and len(code) == 13
+
+
+def _info(row: LocalCustomer) -> CustomerInfo:
+    return CustomerInfo(row.customer_id, row.card, row.name, row.language)
+
+
+def by_card(till: TillService, card: str) -> CustomerInfo:
+    ensure_tables(till.db)
+    row = LocalCustomer.get_or_none(LocalCustomer.card == card.strip())
+    if row is None:
+        raise CustomerError(f"loyalty card {card.strip()} is not known on this till (new cards "
+                            "arrive with head office's next offers update)")
+    return _info(row)
+
+
+def search(till: TillService, text: str, limit: int = 20) -> list[CustomerInfo]:
+    """Customers whose name or card number contains `text` (case-insensitive)."""
+    ensure_tables(till.db)
+    needle = text.strip().casefold()
+    if len(needle) < 2:
+        return []
+    query = (LocalCustomer.select()
+             .where(LocalCustomer.name_folded.contains(needle) | LocalCustomer.card.contains(needle))
+             .order_by(LocalCustomer.name).limit(limit))
+    return [_info(row) for row in query]
+
+
+def attach(till: TillService, customer: CustomerInfo) -> CustomerInfo:
+    """Puts the customer on the open ticket; their offers are applied at once."""
+    from firmware.offers import apply_to_ticket
+
+    if till.ticket.tenders:
+        from firmware.till import TillError
+
+        raise TillError("payment has started; cancel the payments first to change the customer")
+    till.ticket.customer_id = customer.customer_id
+    apply_to_ticket(till)
+    till.emit("customer", customer_id=customer.customer_id, name=customer.name,
+              language=customer.language)
+    till.emit("ticket", action="customer")
+    return customer
+
+
+def detach(till: TillService) -> None:
+    from firmware.offers import apply_to_ticket
+
+    if till.ticket.tenders:
+        from firmware.till import TillError
+
+        raise TillError("payment has started; cancel the payments first to change the customer")
+    till.ticket.customer_id = None
+    apply_to_ticket(till)
+    till.emit("customer", customer_id=None, name=None, language=None)
+    till.emit("ticket", action="customer")
+
+
+def add_favourite(till: TillService, line_no: int) -> Entry:
+    """Marks the product of a ticket line as the attached customer's favourite (journaled, so
+    it reaches head office through the same outbox as the sales)."""
+    from firmware.product_key import DEFAULT_LAYOUTS, sku_for_code
+    from firmware.till import TillError
+
+    customer = till.ticket.customer_id
+    if customer is None:
+        raise TillError("scan the customer's loyalty card first")
+    line = till._line(line_no)
+    sku = sku_for_code(line.code, till.catalogue.layouts or DEFAULT_LAYOUTS)
+    if sku is None:
+        raise TillError(f"{line.name} has no barcode or PLU to remember it by")
+    return till._commit("customer_favourite", {"customer_id": customer, "sku": sku,
+                                               "name": line.name})

@@ -1,0 +1,99 @@
+"""Goods received and stock counts at the till's manager screen.
+
+Each is one journal entry carrying the counts, committed in the same transaction as the
+till's local stock change, so head office can keep the store's stock from the journal
+alone (headoffice/stock/).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from firmware.models import StockLevel
+from firmware.permissions import Action, Approval
+from firmware.product_key import sku_of
+
+if TYPE_CHECKING:
+    from firmware.catalogue import ProductInfo
+    from firmware.journal import Entry
+    from firmware.till import TillService
+
+MAX_UNITS = 1_000_000
+
+
+def _product(till: TillService, ref: int | str) -> ProductInfo:
+    """A product by id, or by a scanned/typed code (GTIN or PLU)."""
+    from firmware.catalogue import UnknownProduct
+    from firmware.gtin import BarcodeError
+    from firmware.till import TillError
+
+    if isinstance(ref, int):
+        product = till.catalogue.by_id(ref)
+    else:
+        try:
+            product = till.catalogue.resolve(ref).product
+        except (BarcodeError, UnknownProduct) as exc:
+            raise TillError(str(exc)) from None
+    if product is None:
+        raise TillError(f"product {ref} is not in the catalogue")
+    if not product.stock_tracked:
+        raise TillError(f"{product.name} is not stock-tracked")
+    return product
+
+
+def _line(product: ProductInfo, **values: Any) -> dict[str, Any]:
+    return {"product_id": product.id, "sku": sku_of(product.gtin, product.plu),
+            "code": product.gtin or product.plu, "name": product.name, **values}
+
+
+def goods_received(till: TillService, lines: list[tuple[int | str, int]], supplier: str = "",
+                   reference: str = "", approval: Approval | None = None) -> Entry:
+    """Adds delivered goods to stock: [(product id or code, units)], units > 0."""
+    from firmware.till import TillError
+
+    with till._lock:
+        by = till._authorise(Action.STOCK, approval)
+        if not lines:
+            raise TillError("enter at least one product received")
+        data_lines, stock = [], []
+        for ref, units in lines:
+            product = _product(till, ref)
+            if not isinstance(units, int) or not 1 <= units <= MAX_UNITS:
+                raise TillError(f"{product.name}: {units} received must be 1..{MAX_UNITS}")
+            data_lines.append(_line(product, quantity=units))
+            stock.append((product.id, units))
+        return till._commit("goods_received", {
+            "lines": data_lines, "supplier": supplier.strip(), "reference": reference.strip(),
+            "approved_by": by}, stock=stock)
+
+
+def stock_count(till: TillService, counts: list[tuple[int | str, int]], note: str = "",
+                approval: Approval | None = None) -> Entry:
+    """Records counted stock: [(product id or code, counted units)], counted >= 0. The entry
+    holds what was counted, what the till expected and the difference."""
+    from firmware.till import TillError
+
+    with till._lock:
+        by = till._authorise(Action.STOCK, approval)
+        if not counts:
+            raise TillError("enter at least one counted product")
+        data_lines, stock, seen = [], [], set()
+        for ref, counted in counts:
+            product = _product(till, ref)
+            if product.id in seen:
+                raise TillError(f"{product.name} is counted twice")
+            seen.add(product.id)
+            if not isinstance(counted, int) or not 0 <= counted <= MAX_UNITS:
+                raise TillError(f"{product.name}: counted {counted} must be 0..{MAX_UNITS}")
+            row = StockLevel.get_or_none(StockLevel.product == product.id)
+            expected = row.quantity if row else 0
+            data_lines.append(_line(product, counted=counted, expected=expected,
+                                    difference=counted - expected))
+            stock.append((product.id, counted - expected))
+        return till._commit("stock_count", {"lines": data_lines, "note": note.strip(),
+                                            "approved_by": by}, stock=stock)
+
+
+def local_stock(till: TillService, product_id: int) -> int:
+    row = StockLevel.get_or_none(StockLevel.product == product_id)
+    return row.quantity if row else 0
