@@ -1,0 +1,196 @@
+"""`kassa office web|user|export|verify-export|alerts|aggregates`: the dashboard side of head office.
+
+Registered by firmware/cli/office.py; heavy imports (Starlette, lxml) only inside handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_office_web(osub: argparse._SubParsersAction) -> None:
+    settings_help = "office settings TOML ([alerts], [accounts], [company], [web]); default " \
+                    "$KASSA_OFFICE_SETTINGS"
+    web = osub.add_parser("web", help="the dashboard (login, live turnover, tax overviews)")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8080)
+    web.add_argument("--settings", help=settings_help)
+    web.add_argument("--no-alerts", action="store_true", help="do not run the alert sender here")
+    web.set_defaults(handler=run_web)
+
+    user = osub.add_parser("user", help="dashboard users")
+    usub = user.add_subparsers(dest="user_command", required=True)
+    add = usub.add_parser("add", help="add a user (password from --password-stdin or a prompt)")
+    add.add_argument("name")
+    add.add_argument("--password-stdin", action="store_true")
+    add.add_argument("--replace", action="store_true", help="set a new password for an existing user")
+    add.set_defaults(handler=run_user_add)
+
+    export = osub.add_parser("export", help="tax overviews: vat, xaf, journal")
+    export.add_argument("kind", choices=("vat", "xaf", "journal"))
+    export.add_argument("--period", required=True,
+                        help="YYYY, YYYY-Qn, YYYY-MM, YYYY-Www, YYYY-MM-DD or FROM..TO")
+    export.add_argument("--store", help="one shop (required for xaf)")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="journal format")
+    export.add_argument("--settings", help=settings_help)
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.set_defaults(handler=run_export)
+
+    verify = osub.add_parser("verify-export", help="check a journal export offline: chain and "
+                             "signatures")
+    verify.add_argument("file")
+    verify.add_argument("--public-key", action="append", required=True,
+                        help="TERMINAL=HEX, HEX (every terminal) or a file of 'TERMINAL HEX' lines")
+    verify.set_defaults(handler=run_verify_export, office_db=False)
+
+    alerts = osub.add_parser("alerts", help="run the alert monitor and sender on its own")
+    alerts.add_argument("--settings", help=settings_help)
+    alerts.set_defaults(handler=run_alerts)
+
+    agg = osub.add_parser("aggregates", help="rebuild the dashboard totals from the journal")
+    agg.add_argument("action", choices=("rebuild",))
+    agg.set_defaults(handler=run_aggregates)
+
+
+def _open(args: argparse.Namespace):
+    from headoffice.aggregates import ensure_tables
+    from headoffice.db import open_office_db
+
+    db = open_office_db(args.db)
+    ensure_tables(db)
+    return db
+
+
+def _settings(args: argparse.Namespace):
+    from headoffice.alerts import settings
+
+    loaded = settings.load_settings(getattr(args, "settings", None))
+    settings.use(loaded)
+    return loaded
+
+
+def run_web(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from headoffice.alerts.delivery import AlertWorker
+    from headoffice.web.app import create_app
+
+    settings = _settings(args)
+    db = _open(args)
+    worker = None
+    if not args.no_alerts:
+        worker = AlertWorker(db, settings.alerts)
+        worker.start()
+    print(f"kassa office web: http://{args.host}:{args.port}/", flush=True)
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    finally:
+        if worker:
+            worker.stop()
+    return 0
+
+
+def run_user_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from headoffice.web.users import UserError, add_user
+
+    _open(args)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("kassa office user add: the passwords differ", file=sys.stderr)
+            return 1
+    try:
+        add_user(args.name, password, replace=args.replace)
+    except UserError as exc:
+        print(f"kassa office user add: {exc}", file=sys.stderr)
+        return 1
+    print(f"user {args.name} {'updated' if args.replace else 'added'}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from headoffice.exports import journal
+    from headoffice.exports.periods import PeriodError, parse_period
+    from headoffice.exports.vat import vat_csv, vat_report
+    from headoffice.exports.xaf import build_xaf, validate_xaf
+
+    settings = _settings(args)
+    _open(args)
+    try:
+        period = parse_period(args.period)
+    except PeriodError as exc:
+        print(f"kassa office export: {exc}", file=sys.stderr)
+        return 2
+    if args.kind == "vat":
+        data: bytes = vat_csv(vat_report(period, args.store)).encode()
+    elif args.kind == "xaf":
+        if not args.store:
+            print("kassa office export xaf: --store is required (one auditfile per shop)",
+                  file=sys.stderr)
+            return 2
+        data = build_xaf(args.store, period, settings.company, settings.accounts)
+        problems = validate_xaf(data)
+        if problems:
+            print("kassa office export xaf: the file does not validate against the XSD:\n  "
+                  + "\n  ".join(problems[:20]), file=sys.stderr)
+            return 1
+    else:
+        data = journal.export_text(period, args.format, args.store).encode()
+    if args.output:
+        with open(args.output, "wb") as fh:
+            fh.write(data)
+        print(f"wrote {args.output} ({len(data)} bytes)", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def run_verify_export(args: argparse.Namespace) -> int:
+    from headoffice.exports.journal import ExportFormatError, parse_keys, read_export, verify_rows
+
+    try:
+        result = verify_rows(read_export(args.file), parse_keys(args.public_key))
+    except (ExportFormatError, OSError, KeyError) as exc:
+        print(f"kassa office verify-export: {exc}", file=sys.stderr)
+        return 2
+    for problem in result.problems[:50]:
+        print(f"BAD {problem}")
+    if result.ok:
+        per = ", ".join(f"{t}: {n}" for t, n in sorted(result.terminals.items()))
+        print(f"export OK: {result.entries} entries ({per}), chain and signatures verified")
+        return 0
+    if not result.entries:
+        print("export holds no entries")
+    else:
+        print(f"export BROKEN: {len(result.problems)} problem(s) in {result.entries} entries")
+    return 1
+
+
+def run_alerts(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from headoffice.alerts.delivery import AlertWorker
+
+    settings = _settings(args)
+    worker = AlertWorker(_open(args), settings.alerts)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.start()
+    stop.wait()
+    worker.stop()
+    return 0
+
+
+def run_aggregates(args: argparse.Namespace) -> int:
+    from headoffice.aggregates import rebuild
+
+    count = rebuild(_open(args))
+    print(f"aggregates rebuilt from {count} journal entries")
+    return 0

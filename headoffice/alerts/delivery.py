@@ -1,0 +1,97 @@
+"""Sends new alerts by SMTP e-mail and webhook, each alert claimed once (at most one send).
+
+Runs as a thread of `kassa office web` (or `kassa office alerts`); it also runs the monitor
+rules that read the ingest's dead letters and terminal states.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import threading
+import urllib.request
+from email.message import EmailMessage
+
+import peewee
+
+from headoffice.alerts import rules
+from headoffice.alerts.models import Alert
+from headoffice.alerts.settings import AlertSettings
+
+log = logging.getLogger(__name__)
+
+
+def send_mail(settings: AlertSettings, alert: Alert) -> None:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = ", ".join(settings.mail_to)
+    message["Subject"] = f"[kassa] {alert.kind}: {alert.store}/{alert.terminal}".rstrip("/: ")
+    message["X-Kassa-Alert"] = alert.key
+    message.set_content(f"{alert.message}\n\ncause: {alert.key}\nraised: {alert.created}\n")
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=5) as smtp:
+        smtp.send_message(message)
+
+
+def send_webhook(settings: AlertSettings, alert: Alert) -> None:
+    payload = json.dumps({"key": alert.key, "kind": alert.kind, "store": alert.store,
+                          "terminal": alert.terminal, "seq": alert.seq, "message": alert.message,
+                          "created": alert.created}).encode()
+    request = urllib.request.Request(settings.webhook_url, data=payload, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        response.read()
+
+
+def deliver_pending(db: peewee.Database, settings: AlertSettings) -> int:
+    """Claims and sends every new alert; a claim is a conditional update, so no double send."""
+    sent = 0
+    for alert in Alert.select().where(Alert.state == "new").order_by(Alert.id).limit(100):
+        with db.atomic():
+            claimed = (Alert.update(state="sending")
+                       .where((Alert.id == alert.id) & (Alert.state == "new")).execute())
+        if not claimed:
+            continue
+        errors = []
+        if settings.smtp_host and settings.mail_to:
+            try:
+                send_mail(settings, alert)
+            except (OSError, smtplib.SMTPException) as exc:
+                errors.append(f"mail: {exc}")
+        if settings.webhook_url:
+            try:
+                send_webhook(settings, alert)
+            except (OSError, ValueError) as exc:
+                errors.append(f"webhook: {exc}")
+        with db.atomic():
+            Alert.update(state="failed" if errors else "sent", delivered=rules.now_iso(),
+                         error="; ".join(errors)).where(Alert.id == alert.id).execute()
+        if errors:
+            log.warning("alert %s not delivered: %s", alert.key, errors)
+        sent += not errors
+    return sent
+
+
+class AlertWorker(threading.Thread):
+    """Every `interval` seconds: monitor rules, then delivery of what is new."""
+
+    def __init__(self, db: peewee.Database, settings: AlertSettings, interval: float = 0.5) -> None:
+        super().__init__(name="kassa-alerts", daemon=True)
+        self.db, self.settings, self.interval = db, settings, interval
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            try:
+                self.tick()
+            except peewee.PeeweeException:
+                log.exception("alert worker: database error, retrying")
+
+    def tick(self) -> None:
+        rules.check_dead_letters(self.db)
+        rules.check_terminals(self.db)
+        deliver_pending(self.db, self.settings)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)

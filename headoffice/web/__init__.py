@@ -1,0 +1,1 @@
+"""`kassa office web`: the owner's and bookkeeper's dashboard (Starlette, Chart.js vendored)."""

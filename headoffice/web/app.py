@@ -1,0 +1,203 @@
+"""The dashboard application: login, live today, periods, terminals, Z archive, alerts, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from firmware.money import format_money
+from headoffice.alerts.settings import OfficeSettings
+from headoffice.exports import journal as journal_export
+from headoffice.exports.periods import Period, PeriodError, around, parse_period
+from headoffice.exports.vat import vat_csv, vat_report
+from headoffice.exports.xaf import build_xaf
+from headoffice.exports.zreports import check_z, z_list
+from headoffice.web import queries
+from headoffice.web.users import authenticate
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.filters["money"] = lambda cents: format_money(int(cents or 0))
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapper(request: Request) -> Response:
+        if not request.session.get("user"):
+            if request.url.path.startswith("/api/"):
+                return JSONResponse({"error": "login required"}, status_code=401)
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return view(request)
+    return wrapper
+
+
+def _page(request: Request, name: str, **context: Any) -> Response:
+    context.update(request=request, user=request.session.get("user"), nav=name.split(".")[0])
+    return templates.TemplateResponse(request, name, context)
+
+
+def _bad(message: str) -> Response:
+    return PlainTextResponse(message, status_code=400)
+
+
+def _day(request: Request) -> dt.date:
+    text = request.query_params.get("day")
+    return dt.date.fromisoformat(text) if text else dt.date.today()
+
+
+async def login(request: Request) -> Response:
+    error = ""
+    if request.method == "POST":
+        form = await request.form()
+        user = authenticate(str(form.get("name", "")), str(form.get("password", "")))
+        if user is not None:
+            request.session["user"] = user.name
+            target = request.query_params.get("next", "/")
+            return RedirectResponse(target if target.startswith("/") else "/", status_code=303)
+        error = "Unknown user or wrong password"
+    return _page(request, "login.html", error=error)
+
+
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@login_required
+def dashboard(request: Request) -> Response:
+    try:
+        day = _day(request)
+    except ValueError:
+        return _bad("day must be YYYY-MM-DD")
+    return _page(request, "dashboard.html", data=queries.live(day))
+
+
+@login_required
+def api_live(request: Request) -> Response:
+    try:
+        day = _day(request)
+    except ValueError:
+        return _bad("day must be YYYY-MM-DD")
+    return JSONResponse(queries.live(day))
+
+
+def _period_of(request: Request) -> Period:
+    kind = request.query_params.get("kind", "day")
+    text = request.query_params.get("date")
+    day = dt.date.fromisoformat(text) if text else dt.date.today()
+    return around(kind, day)
+
+
+@login_required
+def period_view(request: Request) -> Response:
+    try:
+        period = _period_of(request)
+    except (ValueError, PeriodError) as exc:
+        return _bad(str(exc))
+    store = request.query_params.get("store") or None
+    previous = period.previous()
+    now, before = queries.totals(period, store), queries.totals(previous, store)
+    labels, values = queries.series(period, store)
+    _, previous_values = queries.series(previous, store)
+    compare = {key: queries.change_percent(now[key], before[key])
+               for key in ("turnover", "tickets", "basket", "items", "refunds", "voids")}
+    return _page(request, "period.html", period=period, previous=previous, now=now, before=before,
+                 compare=compare, labels=labels, values=values, previous_values=previous_values,
+                 top=queries.top_products(period, store), stores=queries.by_store(period),
+                 kind=request.query_params.get("kind", "day"), store=store or "")
+
+
+@login_required
+def terminals(request: Request) -> Response:
+    return _page(request, "terminals.html", terminals=queries.terminals())
+
+
+@login_required
+def z_archive(request: Request) -> Response:
+    return _page(request, "z.html", rows=z_list(request.query_params.get("store") or None))
+
+
+@login_required
+def z_detail(request: Request) -> Response:
+    try:
+        check = check_z(request.path_params["terminal"], int(request.path_params["seq"]))
+    except LookupError as exc:
+        return PlainTextResponse(str(exc), status_code=404)
+    return _page(request, "z_detail.html", check=check)
+
+
+@login_required
+def alerts(request: Request) -> Response:
+    return _page(request, "alerts.html", alerts=queries.recent_alerts(200))
+
+
+@login_required
+def exports(request: Request) -> Response:
+    today = dt.date.today()
+    return _page(request, "exports.html", month=today.strftime("%Y-%m"), year=str(today.year),
+                 stores=sorted({r["store"] for r in queries.by_store(around("year", today))}))
+
+
+def _download(body: str | bytes, filename: str, media: str) -> Response:
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@login_required
+def export_file(request: Request) -> Response:
+    kind = request.path_params["kind"]
+    store = request.query_params.get("store") or None
+    try:
+        period = parse_period(request.query_params.get("period", str(dt.date.today().year)))
+    except PeriodError as exc:
+        return _bad(str(exc))
+    settings: OfficeSettings = request.app.state.settings
+    tag = f"{store or 'all'}-{period.label}".replace("..", "_")
+    if kind == "vat":
+        return _download(vat_csv(vat_report(period, store)), f"btw-{tag}.csv", "text/csv")
+    if kind == "xaf":
+        if not store:
+            return _bad("an auditfile is made per shop: choose a store")
+        data = build_xaf(store, period, settings.company, settings.accounts)
+        return _download(data, f"auditfile-{tag}.xaf", "application/xml")
+    if kind in ("csv", "jsonl"):
+        text = journal_export.export_text(period, kind, store)
+        return _download(text, f"journal-{tag}.{kind}",
+                         "text/csv" if kind == "csv" else "application/x-ndjson")
+    return PlainTextResponse(f"unknown export {kind!r}", status_code=404)
+
+
+def create_app(settings: OfficeSettings) -> Starlette:
+    secret = settings.secret_key or secrets.token_hex(32)
+    app = Starlette(
+        routes=[
+            Route("/login", login, methods=["GET", "POST"]),
+            Route("/logout", logout),
+            Route("/", dashboard),
+            Route("/api/live", api_live),
+            Route("/period", period_view),
+            Route("/terminals", terminals),
+            Route("/z", z_archive),
+            Route("/z/{terminal}/{seq:int}", z_detail),
+            Route("/alerts", alerts),
+            Route("/exports", exports),
+            Route("/export/{kind}", export_file),
+            Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        ],
+        middleware=[Middleware(SessionMiddleware, secret_key=secret, same_site="strict",
+                               session_cookie="kassa_office")],
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,156 @@
+"""What the dashboard shows, read from the aggregates (never a scan of the journal)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from peewee import fn
+
+from headoffice.aggregates import AggDay, AggHour, AggProduct
+from headoffice.exports.periods import Period
+
+SUM_FIELDS = ("tickets", "sales_gross", "turnover", "items", "refunds", "voids", "no_sales",
+              "overrides", "rounding", "cash", "card", "voucher", "cash_variance")
+
+
+def _totals_query(period: Period, store: str | None, *group: Any):
+    columns = [fn.COALESCE(fn.SUM(getattr(AggDay, f)), 0).alias(f) for f in SUM_FIELDS]
+    query = AggDay.select(*group, *columns).where(AggDay.day.between(period.first, period.last))
+    if store:
+        query = query.where(AggDay.store == store)
+    if group:
+        query = query.group_by(*group).order_by(*group)
+    return query
+
+
+def _with_basket(row: dict[str, Any]) -> dict[str, Any]:
+    row = {k: (int(v) if k in SUM_FIELDS else v) for k, v in row.items()}
+    row["basket"] = row["sales_gross"] // row["tickets"] if row["tickets"] else 0
+    return row
+
+
+def totals(period: Period, store: str | None = None) -> dict[str, Any]:
+    return _with_basket(_totals_query(period, store).dicts().get())
+
+
+def by_terminal(period: Period, store: str | None = None) -> list[dict[str, Any]]:
+    return [_with_basket(r) for r in _totals_query(period, store, AggDay.store, AggDay.terminal).dicts()]
+
+
+def by_store(period: Period) -> list[dict[str, Any]]:
+    return [_with_basket(r) for r in _totals_query(period, None, AggDay.store).dicts()]
+
+
+def hourly(period: Period, store: str | None = None) -> list[int]:
+    query = (AggHour.select(AggHour.hour, fn.SUM(AggHour.turnover).alias("turnover"))
+             .where(AggHour.day.between(period.first, period.last)).group_by(AggHour.hour))
+    if store:
+        query = query.where(AggHour.store == store)
+    series = [0] * 24
+    for row in query.namedtuples():
+        series[row.hour] = int(row.turnover)
+    return series
+
+
+def series(period: Period, store: str | None = None) -> tuple[list[str], list[int]]:
+    """Turnover per hour (a day), per day (week, month) or per month (a year or more)."""
+    if period.start == period.end:
+        return [f"{h:02d}" for h in range(24)], hourly(period, store)
+    by_month = (period.end - period.start).days > 62
+    key = fn.SUBSTR(AggDay.day, 1, 7) if by_month else AggDay.day
+    query = (AggDay.select(key.alias("k"), fn.SUM(AggDay.turnover).alias("t"))
+             .where(AggDay.day.between(period.first, period.last)).group_by(key))
+    if store:
+        query = query.where(AggDay.store == store)
+    found = {row.k: int(row.t) for row in query.namedtuples()}
+    labels: list[str] = []
+    day = period.start
+    while day <= period.end:
+        label = day.strftime("%Y-%m") if by_month else day.isoformat()
+        if label not in labels:
+            labels.append(label)
+        day += dt.timedelta(days=1)
+    return labels, [found.get(label, 0) for label in labels]
+
+
+def _buckets(period: Period) -> list[str]:
+    buckets, day = [], period.start
+    while day <= period.end:
+        month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        if day.day == 1 and month_end <= period.end:
+            buckets.append("m" + day.strftime("%Y-%m"))
+            day = month_end + dt.timedelta(days=1)
+        else:
+            buckets.append("d" + day.isoformat())
+            day += dt.timedelta(days=1)
+    return buckets
+
+
+def top_products(period: Period, store: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
+    gross = fn.SUM(AggProduct.gross)
+    query = (AggProduct.select(AggProduct.product, fn.MAX(AggProduct.name).alias("name"),
+                               fn.SUM(AggProduct.quantity).alias("quantity"), gross.alias("gross"))
+             .where(AggProduct.bucket.in_(_buckets(period)))
+             .group_by(AggProduct.product).order_by(gross.desc()).limit(limit))
+    if store:
+        query = query.where(AggProduct.store == store)
+    return [{"product": r["product"], "name": r["name"], "quantity": int(r["quantity"]),
+             "gross": int(r["gross"])} for r in query.dicts()]
+
+
+def change_percent(now: int, before: int) -> str:
+    if before == 0:
+        return "n/a" if now == 0 else "new"
+    delta = (now - before) * 1000 // abs(before)
+    return f"{'+' if delta >= 0 else '-'}{abs(delta) // 10},{abs(delta) % 10}%"
+
+
+def terminals() -> list[dict[str, Any]]:
+    """Link state per terminal as the ingest keeps it, with peripherals from `status`."""
+    import json
+
+    from headoffice.models import TerminalState
+
+    rows = []
+    for row in TerminalState.select().order_by(TerminalState.store, TerminalState.terminal):
+        try:
+            status = json.loads(row.status) if row.status else {}
+        except ValueError:
+            status = {}
+        devices = status.get("peripherals") or status.get("devices") or {}
+        rows.append({
+            "store": row.store, "terminal": row.terminal, "online": bool(row.online),
+            "backlog": row.backlog, "last_seen": row.last_seen, "contiguous_seq": row.contiguous_seq,
+            "printer": _device(devices, status, "printer"), "drawer": _device(devices, status, "drawer"),
+            "problem": row.problem,
+        })
+    return rows
+
+
+def _device(devices: dict[str, Any], status: dict[str, Any], name: str) -> str:
+    value = devices.get(name, status.get(name, ""))
+    if isinstance(value, dict):
+        value = value.get("state") or value.get("status") or ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value or "unknown")
+
+
+def recent_alerts(limit: int = 20) -> list[dict[str, Any]]:
+    from headoffice.alerts.models import Alert
+
+    return list(Alert.select(Alert.id, Alert.kind, Alert.store, Alert.terminal, Alert.message,
+                             Alert.created, Alert.state)
+                .order_by(Alert.id.desc()).limit(limit).dicts())
+
+
+def live(day: dt.date) -> dict[str, Any]:
+    period = Period(day, day, day.isoformat())
+    return {
+        "day": day.isoformat(),
+        "totals": totals(period),
+        "terminals": by_terminal(period),
+        "stores": by_store(period),
+        "hourly": hourly(period),
+        "top": top_products(period),
+        "alerts": recent_alerts(10),
+    }

@@ -1,0 +1,70 @@
+"""Real tills whose journals reach a head-office database through the ingest's own code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from firmware.config import parse_config
+from firmware.permissions import Action
+from firmware.runtime import build_till
+from firmware.sim import MANAGER_PIN, ensure_demo_data, run_day
+from firmware.till import TillService
+from firmware.uplink import protocol
+
+
+def make_till(tmp: Path, store: str = "s1", terminal: str = "t1") -> TillService:
+    tmp.mkdir(parents=True, exist_ok=True)
+    text = (f'[terminal]\nstore = "{store}"\nterminal = "{terminal}"\n'
+            f'signing_key = "{tmp / "journal.pem"}"\n[database]\npath = "{tmp / "kassa.sqlite3"}"\n')
+    (tmp / "kassa.toml").write_text(text)
+    till = build_till(parse_config(text, str(tmp / "kassa.toml"), var_dir=str(tmp / "var")))
+    ensure_demo_data(till, products=40)
+    return till
+
+
+def shop_day(till: TillService, sales: int = 40, seed: int = 3) -> None:
+    """A sim day, a manual price, a no-sale, and a Z close with a cash shortfall of 7.50."""
+    run_day(till, sales, seed, out=lambda _line: None)
+    till.login("1111")
+    line = till.add_plu("1")
+    till.override_price(line.line_no, 1, approval=till.approve(MANAGER_PIN, Action.PRICE_OVERRIDE))
+    till.pay_card(None, "REF1")
+    till.no_sale("wisselgeld", approval=till.approve(MANAGER_PIN, Action.NO_SALE))
+    expected = till.x_report().entry.body["data"]["cash"]["expected"]
+    counted = max(expected - 750, 0)
+    till.z_close({1: counted}, approval=till.approve(MANAGER_PIN, Action.Z_CLOSE))
+    till.logout()
+
+
+def payloads(till: TillService) -> list[tuple[str, bytes, str]]:
+    out, prev = [], "0" * 64
+    for entry in till.journal.entries():
+        topic = protocol.terminal_topic(till.journal.store, till.journal.terminal, "journal")
+        out.append((topic, protocol.encode_journal(entry.body_text, entry.hash, entry.sig, prev),
+                    str(entry.seq)))
+        prev = entry.hash
+    return out
+
+
+def feed(db, messages: list[tuple[str, bytes, str]], batch: int = 50) -> None:
+    """Stores messages exactly as an ingest worker does: check, then one batch per commit."""
+    from headoffice.ingest.store import Rejected, store_batch
+    from headoffice.ingest.validate import KeyCache, Refusal, check_message
+
+    keys = KeyCache()
+    for start in range(0, len(messages), batch):
+        candidates, rejected = [], []
+        for topic, payload, seq in messages[start:start + batch]:
+            outcome = check_message(topic, payload, seq, keys)
+            if isinstance(outcome, Refusal):
+                rejected.append(Rejected(topic, payload, outcome))
+            else:
+                candidates.append((topic, payload, outcome))
+        store_batch(db, candidates, rejected, [])
+
+
+def enroll(till: TillService) -> None:
+    from firmware.signing import public_key_hex
+    from headoffice import registry
+
+    registry.add_terminal(till.journal.terminal, till.journal.store, public_key_hex(till.journal.key))
