@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from firmware.cli.office_web import add_office_web
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("office", help="head office: ingest, terminal registry")
@@ -12,6 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     osub = parser.add_subparsers(dest="office_command", required=True, metavar="OFFICE_COMMAND")
     add_ingest(osub)
     add_terminal(osub)
+    add_office_web(osub)  # web, user, export, verify-export, alerts (firmware/cli/office_web.py)
 
 
 def _open(args: argparse.Namespace):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import peewee
 
+from headoffice.aggregates import on_ingest_batch
 from headoffice.db import is_postgres, write_transaction
 from headoffice.ingest.validate import Candidate, Refusal
 from headoffice.models import (
@@ -121,8 +122,8 @@ def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Reject
                 "ts": cand.ts, "body": cand.body, "hash": cand.hash, "prev": cand.prev,
                 "sig": cand.sig, "received": now_iso,
             })
-    for chunk in _chunks(rows, 400):
-        OfficeEntry.insert_many(chunk).on_conflict_ignore().execute()
+    rows = _insert(rows, by_terminal, rejected)
+    on_ingest_batch(rows)  # dashboard aggregates and anomaly alerts, in this same transaction
     result.stored = len(rows)
     touched: dict[str, str] = {}
     for row in rows:
@@ -147,6 +148,36 @@ def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Reject
     _dead_letters(rejected, now_iso)
     result.rejected = len(rejected)
     return result
+
+
+def _insert(rows: list[dict], by_terminal: dict[str, dict[int, tuple[str, bytes, Candidate]]],
+            rejected: list[Rejected]) -> list[dict]:
+    """Inserts; returns the rows really inserted. On SQLite the write lock makes the earlier
+    duplicate check exact; on PostgreSQL another worker may have stored the same entry
+    meanwhile, so RETURNING tells which rows were new and the rest are dead-lettered."""
+    if not is_postgres():
+        for chunk in _chunks(rows, 400):
+            OfficeEntry.insert_many(chunk).on_conflict_ignore().execute()
+        return rows
+    inserted: set[tuple[str, int]] = set()
+    for chunk in _chunks(rows, 400):
+        query = (OfficeEntry.insert_many(chunk).on_conflict_ignore()
+                 .returning(OfficeEntry.terminal, OfficeEntry.seq))
+        inserted.update((r.terminal, r.seq) for r in query.execute())
+    kept = []
+    for row in rows:
+        key = (row["terminal"], row["seq"])
+        if key in inserted:
+            kept.append(row)
+            continue
+        topic, payload, cand = by_terminal[row["terminal"]][row["seq"]]
+        other = OfficeEntry.get(OfficeEntry.terminal == key[0], OfficeEntry.seq == key[1])
+        same = other.hash == cand.hash
+        rejected.append(Rejected(topic, payload, Refusal(
+            "duplicate" if same else "conflict",
+            "stored meanwhile by another worker" if same else "another entry with this seq",
+            key[0], key[1])))
+    return kept
 
 
 def _advance(terminal: str, store: str, max_new: int, status: StatusUpdate | None,
