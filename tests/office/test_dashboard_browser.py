@@ -1,0 +1,156 @@
+"""End to end in headless Chromium: `kassa sim` -> uplink -> Mosquitto -> ingest -> dashboard.
+
+Logs in, watches the sale appear live, saves screenshots, downloads the VAT report and the
+XAF auditfile (validated against the XSD) and receives the alert mails over SMTP (aiosmtpd).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures_services import free_port, wait_for_port
+from tests.uplink.harness import ROOT, kassa, make_till, start_ingest, start_uplink, stop, wait_until
+
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture
+def smtp_inbox():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    inbox: list = []
+
+    class Collect(Message):
+        def handle_message(self, message) -> None:
+            inbox.append(message)
+
+    port = free_port()
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,1000"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+def _text(driver, element_id: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, element_id).text
+
+
+def _download(driver, button_id: str, suffix: str, timeout: float = 20) -> Path:
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, button_id).click()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = [p for p in driver.downloads.iterdir() if p.suffix == suffix]
+        if done:
+            return done[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no {suffix} file downloaded")
+
+
+def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbox, browser):
+    from selenium.webdriver.common.by import By
+
+    from headoffice import registry
+    from headoffice.db import open_office_db
+    from headoffice.exports.xaf import validate_xaf
+
+    smtp_port, inbox = smtp_inbox
+    broker = mosquitto()
+    till = make_till(tmp_path / "till", broker.port, store="amsterdam", terminal="kassa1")
+    url = str(tmp_path / "office.sqlite3")
+    open_office_db(url)
+    registry.add_terminal(till.terminal, till.store, till.public_key_hex)
+    settings = tmp_path / "office.toml"
+    settings.write_text(
+        '[alerts]\nopening_hours = "00:00-00:01"\nsmtp_host = "127.0.0.1"\n'
+        f'smtp_port = {smtp_port}\nmail_to = ["eigenaar@example.nl"]\n'
+        '[company]\nname = "Winkel Amsterdam"\nvat_number = "NL001234567B01"\n')
+    user = subprocess.run([sys.executable, "-m", "firmware.cli", "office", "--db", url, "user", "add",
+                           "baas", "--password-stdin"], input="geheim-wachtwoord\n", text=True,
+                          cwd=ROOT, capture_output=True)
+    assert user.returncode == 0, user.stderr
+    web_port = free_port()
+    env_settings = {"KASSA_OFFICE_SETTINGS": str(settings)}
+    procs: list[subprocess.Popen] = []
+    os.environ.update(env_settings)  # the ingest evaluates the entry rules with these settings
+    try:
+        procs = [start_ingest(url, broker.port, workers=1), start_uplink(till),
+                 kassa("office", "--db", url, "web", "--port", str(web_port), "--settings",
+                       str(settings))]
+        wait_for_port(web_port, 20, procs[2])
+        base = f"http://127.0.0.1:{web_port}"
+        browser.get(base + "/")
+        assert "/login" in browser.current_url
+        browser.find_element(By.ID, "name").send_keys("baas")
+        browser.find_element(By.ID, "password").send_keys("fout")
+        browser.find_element(By.ID, "submit").click()
+        assert "wrong password" in _text(browser, "error")
+        browser.find_element(By.ID, "name").send_keys("baas")
+        browser.find_element(By.ID, "password").send_keys("geheim-wachtwoord")
+        browser.find_element(By.ID, "submit").click()
+        assert _text(browser, "tickets") == "0"
+        sim = subprocess.run([sys.executable, "-m", "firmware.cli", "--config",
+                              str(till.config_path), "sim", "--sales", "6", "--seed", "4"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert sim.returncode == 0, sim.stderr
+        wait_until(lambda: _text(browser, "tickets") == "6", 20, "6 tickets on the dashboard")
+        assert "kassa1" in _text(browser, "terminals")
+        assert _text(browser, "turnover") != "€ 0,00"
+        time.sleep(1.5)  # let the chart redraw before the picture
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(SHOTS / "office-dashboard.png"))
+        browser.get(base + "/period?kind=month")
+        assert "Omzet" in _text(browser, "compare")
+        browser.save_screenshot(str(SHOTS / "office-period.png"))
+        browser.get(base + "/terminals")
+        wait_until(lambda: "kassa1" in _text(browser, "terminal-state"), 10, "terminal listed")
+        browser.save_screenshot(str(SHOTS / "office-terminals.png"))
+        browser.get(base + "/exports")
+        vat = _download(browser, "download-vat", ".csv")
+        assert "1b" in vat.read_text() and "5a" in vat.read_text()
+        xaf = _download(browser, "download-xaf", ".xaf")
+        assert validate_xaf(xaf.read_bytes()) == []
+        assert b"Winkel Amsterdam" in xaf.read_bytes()
+        wait_until(lambda: len(inbox) >= 6, 15, "an after-hours alert mail per sale")
+        time.sleep(1.5)
+        keys = [m["X-Kassa-Alert"] for m in inbox]
+        assert len(keys) == len(set(keys)), "an alert was mailed twice"
+        assert any("after_hours" in k for k in keys)
+        browser.get(base + "/alerts")
+        browser.save_screenshot(str(SHOTS / "office-alerts.png"))
+    finally:
+        for proc in procs:
+            stop(proc)
+        for key in env_settings:
+            os.environ.pop(key, None)
