@@ -122,10 +122,10 @@ def test_cloud_init_user_data_installs_kassa_and_applies_the_bundle(capsys, tmp_
 def test_hardware_profile_goes_into_the_config(capsys, tmp_path) -> None:
     fleet = init_fleet(capsys, tmp_path)
     hw = tmp_path / "hw.toml"
-    hw.write_text('[drawer]\nkind = "gpio"\npin = 17\n\n[printer]\nkind = "usb"\n')
+    hw.write_text('[drawer]\nkind = "gpio"\npin = 17\n\n[printer]\nkind = "network"\nhost = "10.0.0.5"\n')
     bundle = enroll(capsys, fleet, "s1", "t1", "--no-register", "--hardware", str(hw))
     config = parse_config((bundle / "kassa.toml").read_text())
-    assert config.drawer.kind == "gpio" and config.printer.kind == "usb"
+    assert config.drawer.kind == "gpio" and config.printer.kind == "network"
 
 
 def test_bad_hardware_profile_enrolls_nothing(capsys, tmp_path) -> None:
