@@ -55,35 +55,46 @@ def printable_characters(code_pages: tuple[str, ...]) -> frozenset[str]:
     return frozenset(c for c in chars if not "\u4e00" <= c <= "\u9fa5")
 
 
+class _CharMap(dict):
+    """str.translate table filled on first sight of each character (C-speed afterwards)."""
+
+    def __init__(self, printable: frozenset[str]) -> None:
+        super().__init__()
+        self._printable = printable
+
+    def __missing__(self, codepoint: int) -> str:
+        mapped = self[codepoint] = _map(chr(codepoint), self._printable)
+        return mapped
+
+
 class TextCleaner:
     """Maps arbitrary text to printable text for one printer profile (cached per character)."""
 
     def __init__(self, code_pages: Iterable[str]) -> None:
-        self._printable = printable_characters(tuple(sorted(code_pages)))
-        self._cache: dict[str, str] = {}
+        self._table = _CharMap(printable_characters(tuple(sorted(code_pages))))
 
     def clean(self, text: str) -> str:
         if text.isascii() and text.isprintable():
             return text
-        return "".join(self._char(c) for c in text)
+        return text.translate(self._table)
 
-    def _char(self, char: str) -> str:
-        cached = self._cache.get(char)
-        if cached is None:
-            cached = self._cache[char] = self._map(char)
-        return cached
 
-    def _map(self, char: str) -> str:
-        if char in "\t\n\r\f\v":
-            return " "
-        if char.isascii():
-            return char if char.isprintable() else REPLACEMENT
-        if char in self._printable:
-            return char
-        if not char.isprintable():
-            return REPLACEMENT if unicodedata.category(char) != "Zs" else " "
-        folded = "".join(
-            c for c in unicodedata.normalize("NFKD", char)
-            if (c.isascii() and c.isprintable()) or c in self._printable
-        )
-        return folded or REPLACEMENT
+def _map(char: str, printable: frozenset[str]) -> str:
+    if char in "\t\n\r\f\v":
+        return " "
+    if char.isascii():
+        return char if char.isprintable() else REPLACEMENT
+    if char in printable:
+        return char
+    if not char.isprintable():
+        return REPLACEMENT if unicodedata.category(char) != "Zs" else " "
+    folded = "".join(
+        c for c in unicodedata.normalize("NFKD", char)
+        if (c.isascii() and c.isprintable()) or c in printable
+    )
+    return folded or REPLACEMENT
+
+
+def python_codec(code_page: str) -> str | None:
+    """The Python codec of an escpos code page, for encoding whole lines at once."""
+    return CodePages.get_encoding(code_page).get("python_encode")

@@ -11,8 +11,28 @@ from typing import Any
 from escpos.constants import HW_INIT, QR_ECLEVEL_M
 from escpos.escpos import Escpos
 
-from drivers.printer.charset import TextCleaner
+from drivers.printer.charset import TextCleaner, python_codec
 from drivers.printer.document import blocks_of, document_columns, wrap
+
+
+class _Text:
+    """Writes text lines: whole-line codec encoding while the selected page can hold them,
+    escpos' per-character code-page switching (MagicEncode) for the rare line that cannot."""
+
+    def __init__(self, printer: Escpos, code_page: str) -> None:
+        self.printer = printer
+        self.code_page = code_page
+        self.codec = python_codec(code_page)
+
+    def write(self, text: str) -> None:
+        printer = self.printer
+        if self.codec and printer.magic.encoding == self.code_page:
+            try:
+                printer._raw(text.encode(self.codec))
+                return
+            except UnicodeEncodeError:
+                pass
+        printer.text(text)
 
 
 class _Style:
@@ -44,19 +64,20 @@ def render(printer: Escpos, document: dict[str, Any], *, columns: int, code_page
     printer.magic.encoding = None  # ESC @ reset the printer's page: select ours again
     printer.magic.write_with_encoding(code_page, None)
     style = _Style(printer)
+    out = _Text(printer, code_page)
     for block in blocks:
         kind = block["kind"]
         if kind == "text":
             style.apply(block["align"], block["bold"], block["double"])
             line_width = width // 2 if block["double"] else width
             for line in wrap(cleaner.clean(block["text"]), line_width):
-                printer.text(line + "\n")
+                out.write(line + "\n")
         elif kind == "rule":
             style.apply("left", False, False)
-            printer.text("-" * width + "\n")
+            out.write("-" * width + "\n")
         elif kind == "feed":
             if block["lines"]:
-                printer.text("\n" * block["lines"])
+                out.write("\n" * block["lines"])
         elif kind == "qr":
             if block["data"]:
                 style.apply("center", False, False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sample_receipts import ticket
 
@@ -131,3 +133,29 @@ def test_drawer_kick_goes_through_send_raw():
     printer = dummy()
     printer.send_raw(ESC + b"p\x00\x32\x32")
     assert printer.dummy.output == ESC + b"p\x00\x32\x32"
+
+
+def decode_pages(data: bytes, profile: str) -> str:
+    """Reads text the way the printer does: ESC t n switches the code page."""
+    from escpos.capabilities import get_profile
+    from escpos.codepages import CodePages
+
+    codecs = {int(num): CodePages.get_encoding(name).get("python_encode")
+              for name, num in get_profile(profile).get_code_pages().items() if name != "Unknown"}
+    parts = re.split(rb"\x1bt(.)", data, flags=re.S)
+    text, codec = parts[0].decode("ascii"), "ascii"
+    for page, chunk in zip(parts[1::2], parts[2::2], strict=True):
+        codec = codecs[page[0]]
+        text += chunk.decode(codec)
+    return text
+
+
+def test_line_outside_the_chosen_page_switches_pages_and_later_lines_stay_right():
+    printer = dummy(profile="default")
+    doc = {"columns": 42, "blocks": [{"kind": "text", "text": "Łódź"},
+                                     {"kind": "text", "text": "Café €"},
+                                     {"kind": "text", "text": "Één"}]}
+    out = printed(printer, doc)
+    assert out.startswith(ESC + b"@" + ESC + b"t\x13")  # CP858 first
+    assert out.count(ESC + b"t") >= 2  # switched for the Polish letters
+    assert decode_pages(out[2:], "default") == "Łódź\nCafé €\nÉén\n"
