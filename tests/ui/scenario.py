@@ -1,0 +1,356 @@
+"""One cashier's day driven through the real Kivy window (run as a child process per size).
+
+Usage: python -m tests.ui.scenario WIDTHxHEIGHT OUT_DIR VAR_DIR [--qr]
+Taps go through Kivy's input pipeline (UnitTestTouch at the widget's window position), codes
+through the simulated scanner's own thread. Writes OUT_DIR/result-WxH.json and a PNG per
+screen; the pytest side checks the result.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+MIN_TARGET = 59.5
+
+
+class Driver:
+    def __init__(self, app: Any, devices: Any, out: Path, tag: str) -> None:
+        self.app, self.devices, self.out, self.tag = app, devices, out, tag
+        self.result: dict[str, Any] = {"size": tag, "screens": [], "small_targets": [],
+                                       "steps": [], "error": None}
+        self._wait: tuple[Callable[[], bool], float, str] | None = None
+        self._sleep_until = 0.0
+        self._steps: Iterator[Any] | None = None
+
+    # --- stepping ------------------------------------------------------------------------
+    def start(self, steps: Iterator[Any]) -> None:
+        from kivy.clock import Clock
+
+        self._steps = steps
+        Clock.schedule_interval(self._tick, 0.05)
+
+    def _tick(self, _dt: float) -> bool | None:
+        now = time.monotonic()
+        if now < self._sleep_until:
+            return None
+        if self._wait is not None:
+            check, deadline, what = self._wait
+            if not check():
+                if now > deadline:
+                    return self._fail(f"timed out waiting for {what}")
+                return None
+            self._wait = None
+        try:
+            step = next(self._steps)
+        except StopIteration:
+            self.result["finished"] = True
+            self.app.stop()
+            return False
+        except Exception:
+            return self._fail(traceback.format_exc())
+        if isinstance(step, (int, float)):
+            self._sleep_until = now + step
+        elif isinstance(step, tuple):
+            self._wait = (step[0], now + 10.0, step[1])
+        return None
+
+    def _fail(self, text: str) -> bool:
+        self.result["error"] = text
+        self.shot("zz-failure", check=False)
+        self.app.stop()
+        return False
+
+    def step(self, name: str) -> None:
+        self.result["steps"].append(name)
+
+    # --- input ---------------------------------------------------------------------------
+    def tap(self, widget: Any) -> None:
+        from kivy.tests.common import UnitTestTouch
+
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        touch.touch_up()
+
+    def key(self, keypad: Any, key: str) -> None:
+        self.tap(next(b for b in keypad.children if getattr(b, "key", None) == key))
+
+    def type(self, keypad: Any, text: str) -> None:
+        for char in text:
+            self.key(keypad, char)
+
+    # --- evidence ------------------------------------------------------------------------
+    def shot(self, name: str, check: bool = True) -> None:
+        from kivy.core.window import Window
+
+        target = self.out / f"{self.tag}-{name}.png"
+        made = Path(Window.screenshot(name=str(self.out / f"tmp-{self.tag}-{name}.png")))
+        made.replace(target)
+        self.result["screens"].append(target.name)
+        if check:
+            self.check_targets(name)
+
+    def check_targets(self, name: str) -> None:
+        """Every visible, enabled button of the screen is at least 60 px both ways."""
+        from kivy.core.window import Window
+        from kivy.uix.behaviors import ButtonBehavior
+
+        def visible(widget: Any) -> bool:
+            node = widget
+            while node is not None and node is not Window:
+                if node.opacity == 0:
+                    return False
+                node = node.parent
+            return True
+
+        for widget in (w for top in Window.children for w in top.walk()):
+            if not isinstance(widget, ButtonBehavior) or widget.disabled:
+                continue
+            if widget.width < 2 or widget.height < 2 or not visible(widget):
+                continue
+            if widget.width < MIN_TARGET or widget.height < MIN_TARGET:
+                self.result["small_targets"].append(
+                    [name, type(widget).__name__, getattr(widget, "text", ""),
+                     round(widget.width), round(widget.height)])
+
+
+def dialog() -> Any:
+    from kivy.core.window import Window
+    from kivy.uix.modalview import ModalView
+
+    return next((w for w in Window.children if isinstance(w, ModalView)), None)
+
+
+def scenario(d: Driver) -> Iterator[Any]:
+    from firmware.models import JournalEntry
+    from firmware.sim import make_gtin
+
+    app, till, scanner = d.app, d.app.till, d.devices.scanner
+    sm = app.sm
+    yield (lambda: sm.current == "login", "the login screen")
+    yield 0.3
+    login = sm.get_screen("login")
+    d.shot("01-login")
+    d.type(login.ids.keypad, "1112")
+    d.key(login.ids.keypad, "OK")
+    yield (lambda: bool(login.message), "the wrong-PIN message")
+    d.shot("02-login-wrong-pin")
+    d.type(login.ids.keypad, "1111")
+    d.key(login.ids.keypad, "OK")
+    yield (lambda: sm.current == "sale", "the sale screen after login")
+    d.step("login")
+    sale = sm.get_screen("sale")
+    yield 0.3
+    d.shot("03-sale-empty")
+
+    for n in (1, 2, 3):
+        scanner.inject(make_gtin(n))
+    yield (lambda: len(sale.ids.ticket.data) == 3, "three scanned lines on the ticket")
+    d.step("scan3")
+    yield 0.3
+    d.shot("04-sale-three-items")
+    d.result["status_bar"] = app.root.ids.status_bar.ids.st_cashier.text
+    d.result["ticket_total"] = till.ticket.total
+
+    beeps = app.beeper.played
+    scanner.inject(make_gtin(99999))  # a valid GTIN that is not in the catalogue
+    yield (lambda: app.root.ids.flash.alpha > 0.3, "the red flash")
+    d.shot("05-scan-rejected")
+    d.result["reject"] = {"message": sale.message, "beeps": app.beeper.played - beeps,
+                          "lines": len(till.ticket.active_lines)}
+    yield (lambda: app.root.ids.flash.alpha == 0, "the flash to fade")
+
+    d.tap(sale.ids.ticket.children[0].children[-1])  # select the first row
+    yield 0.2
+    d.tap(sale.ids.qty_plus)
+    yield (lambda: till.ticket.active_lines[0].quantity == 2, "quantity 2 on the first line")
+    d.tap(sale.ids.qty_minus)
+    yield (lambda: till.ticket.active_lines[0].quantity == 1, "quantity back to 1")
+    d.tap(sale.ids.tab_keypad)
+    yield 0.3
+    d.shot("06-sale-keypad")
+    d.tap(sale.ids.tab_search)
+    yield 0.2
+    for letter in "KO":
+        d.tap(next(b for b in sale.ids.search_keys.children if b.text == letter))
+    yield 0.3
+    d.shot("07-sale-search")
+    d.result["search_results"] = len(sale.ids.results.children)
+    d.tap(sale.ids.tab_products)
+    yield 0.2
+
+    d.tap(sale.ids.pay)
+    yield (lambda: sm.current == "payment", "the payment screen")
+    payment = sm.get_screen("payment")
+    yield 0.3
+    d.shot("08-payment")
+    due = till.cash_due()
+    given = ((due // 1000) + 1) * 1000
+    d.result["payment"] = {"total": till.ticket.total, "cash_due": due, "given": given,
+                           "rounding_text": payment.rounding_text}
+    d.type(payment.ids.pay_keypad, str(given))
+    d.key(payment.ids.pay_keypad, "OK")
+    yield (lambda: sm.current == "done", "the done screen")
+    done = sm.get_screen("done")
+    d.result["done"] = {"change_text": done.change_text, "last_sale": dict(app.last_sale)}
+    yield (lambda: app.print_state == "printed", "the receipt to print")
+    yield 0.2
+    d.shot("09-done-printed")
+    d.step("paid")
+    sale_seq = app.last_sale["seq"]
+
+    d.tap(done.ids.next)
+    yield (lambda: sm.current == "sale", "the sale screen for the next customer")
+    yield 0.3
+    d.tap(sale.ids.manager)
+    yield (lambda: sm.current == "manager", "the manager screen")
+    manager = sm.get_screen("manager")
+    yield 0.3
+    d.shot("10-manager")
+
+    d.tap(manager.ids.refund)
+    yield 0.3
+    d.shot("11-refund-find")
+    if d.result.get("use_qr"):
+        preview = sorted((Path(app.till.config.var_dir) / "printer").glob("receipt-*.txt"))
+        text = "\n".join(p.read_text() for p in preview)
+        code = re.findall(r"\[QR (KASSA1\|[^\]]+)\]", text)[0]
+        d.result["refund_by"] = "qr"
+        scanner.inject(code)
+    else:
+        d.result["refund_by"] = "number"
+        d.type(manager.ids.refund_keypad, str(sale_seq))
+        d.key(manager.ids.refund_keypad, "OK")
+    yield (lambda: manager.panel == "refund_lines", "the receipt's lines")
+    yield 0.3
+    d.shot("12-refund-lines")
+    plus = next(w for w in manager.ids.refund_rows.walk() if getattr(w, "line_no", None) == 2)
+    d.tap(plus)
+    yield 0.1
+    d.tap(manager.ids.do_refund)
+    yield (lambda: dialog() is not None, "the manager override dialog")
+    yield 0.3
+    d.shot("13-override-dialog")
+    override = dialog()
+    d.type(override.ids.get("keypad") or override.children[0].children[1], "9999")
+    d.key(override.children[0].children[1], "OK")
+    yield (lambda: dialog() is None and manager.message != "", "the refund to complete")
+    yield 0.3
+    d.shot("14-refunded")
+    d.step("refund")
+
+    d.tap(manager.ids.x_report)
+    yield (lambda: "X" in manager.report, "the X report")
+    yield 0.3
+    d.shot("15-x-report")
+
+    d.tap(manager.ids.cash)
+    yield 0.3
+    d.shot("16-cash-in-out")
+
+    d.tap(manager.ids.training)
+    yield (lambda: dialog() is not None, "the override dialog for training")
+    override = dialog()
+    d.type(override.children[0].children[1], "9999")
+    d.key(override.children[0].children[1], "OK")
+    yield (lambda: till.training, "training mode on")
+    yield 0.3
+    d.tap(manager.ids.back)
+    yield (lambda: sm.current == "sale", "the sale screen in training mode")
+    yield 0.3
+    d.shot("17-sale-training")
+    d.tap(sale.ids.manager)
+    yield (lambda: sm.current == "manager", "the manager screen again")
+    yield 0.3
+    d.tap(manager.ids.training)
+    yield (lambda: dialog() is not None, "the override dialog for training off")
+    override = dialog()
+    d.type(override.children[0].children[1], "9999")
+    d.key(override.children[0].children[1], "OK")
+    yield (lambda: not till.training, "training mode off")
+    yield 0.3
+
+    d.tap(manager.ids.z_close)
+    yield 0.3
+    first_row = manager.ids.count_rows.children[-1]  # the largest denomination
+    d.result["closing"] = {}
+    d.shot("18-cash-count")
+    for row in manager.ids.count_rows.children:
+        if row.children[-1].text == app_money(app, 2000):
+            d.tap(row.children[1])  # +1 twenty
+    del first_row
+    yield 0.2
+    d.tap(manager.ids.close_day)
+    yield (lambda: dialog() is not None, "the override dialog for the Z close")
+    override = dialog()
+    d.type(override.children[0].children[1], "9999")
+    d.key(override.children[0].children[1], "OK")
+    yield (lambda: manager.message != "" and "Z" in manager.report, "the Z report")
+    yield 0.3
+    d.shot("19-z-report")
+    d.step("z_close")
+
+    from kivy.core.window import Window
+
+    d.result["close_refused"] = bool(Window.dispatch("on_request_close"))
+    d.tap(manager.ids.logout)
+    yield (lambda: sm.current == "login", "the login screen after logout")
+    yield 0.3
+    english = next(w for w in sm.get_screen("login").walk() if getattr(w, "text", "") == "English")
+    d.tap(english)
+    yield (lambda: app.till.language == "en", "English")
+    yield 0.3
+    d.shot("20-login-english")
+    rows = JournalEntry.select(JournalEntry.type, JournalEntry.body).order_by(JournalEntry.seq)
+    d.result["journal"] = [r.type for r in rows]
+    d.result["refund_body"] = next((json.loads(r.body) for r in rows if r.type == "refund"), None)
+    d.result["receipts"] = [p.read_text() for p in sorted(
+        (Path(app.till.config.var_dir) / "printer").glob("receipt-*.txt"),
+        key=lambda p: int(p.stem.split("-")[1]))]
+
+
+def app_money(app: Any, cents: int) -> str:
+    from ui.i18n import money
+
+    return money(cents)
+
+
+def main(argv: list[str]) -> int:
+    size, out, var = argv[0], Path(argv[1]), argv[2]
+    width, height = (int(v) for v in size.split("x"))
+    out.mkdir(parents=True, exist_ok=True)
+    from ui.kivy_setup import configure_kivy
+
+    configure_kivy(False, width, height, False)
+    from firmware.cli.till import build_app, sim_devices
+    from firmware.config import Config
+
+    config = Config(var_dir=var)
+    devices = sim_devices(config)
+    app = build_app(config, devices, demo=True)
+    driver = Driver(app, devices, out, size)
+    driver.result["use_qr"] = "--qr" in argv
+    from kivy.clock import Clock
+
+    Clock.schedule_once(lambda _dt: driver.start(scenario(driver)), 0.5)
+    app.run()
+    app.till.print_queue.wait_idle(5)
+    (out / f"result-{size}.json").write_text(json.dumps(driver.result, indent=1, default=str))
+    return 0 if driver.result.get("finished") and not driver.result["error"] else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except Exception:
+        Path(sys.argv[2]).mkdir(parents=True, exist_ok=True)
+        (Path(sys.argv[2]) / f"result-{sys.argv[1]}.json").write_text(
+            json.dumps({"error": traceback.format_exc()}))
+        raise

@@ -1,0 +1,269 @@
+"""The Kivy kiosk app: status bar, screens, override dialogs and the scanner hand-over.
+
+The app talks only to the till service (and reads device states for the status bar).
+Scanner codes and print-job updates arrive on driver threads and are handed to Kivy's
+main thread with Clock.schedule_once before anything touches a widget.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from firmware.permissions import Action, Approval, ApprovalRequired, authorising_manager
+from firmware.till import TillError, TillService
+from ui import i18n
+from ui.dialogs import MessageDialog, OverrideDialog
+from ui.i18n import _
+from ui.metrics import set_scale
+from ui.sound import Beeper
+from ui.status import snapshot
+
+log = logging.getLogger(__name__)
+UI_DIR = Path(__file__).resolve().parent
+SCREENS = ("login", "sale", "payment", "done", "manager")
+
+
+@dataclass
+class Hardware:
+    """The devices the status bar reports on; the till service owns drawer and printer use."""
+
+    scanner: Any = None
+    printer: Any = None
+    drawer: Any = None
+
+
+def load_kv() -> None:
+    for name in ("widgets.kv", "dialogs.kv", "app.kv"):
+        Builder.load_file(str(UI_DIR / name))
+    for name in SCREENS:
+        Builder.load_file(str(UI_DIR / "screens" / f"{name}.kv"))
+
+
+class StatusBar(BoxLayout):
+    """Cashier, head-office link and backlog, printer, drawer, scanner, clock."""
+
+    cashier = StringProperty("")
+    link = StringProperty("")
+    backlog = NumericProperty(0)
+    printer = StringProperty("")
+    drawer = StringProperty("")
+    scanner = StringProperty("")
+    clock = StringProperty("")
+
+    def update(self, status: dict[str, Any]) -> None:
+        for key in ("cashier", "link", "backlog", "printer", "drawer", "scanner", "clock"):
+            setattr(self, key, status[key])
+
+
+class KassaApp(App):
+    status = DictProperty({})
+    print_state = StringProperty("")
+    training = BooleanProperty(False)
+    use_kivy_settings = False
+
+    def __init__(self, till: TillService, hardware: Hardware | None = None, *,
+                 language: str | None = None, kiosk: bool = True,
+                 on_exit: Callable[[], None] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.till = till
+        self.hardware = hardware or Hardware()
+        self.kiosk = kiosk
+        self.on_exit = on_exit
+        self.title = "Kassa"
+        self.allow_exit = False
+        self.last_sale: dict[str, Any] = {}
+        self.print_jobs: dict[int, str] = {}
+        i18n.set_language(language or till.config.ui.language)
+        till.language = i18n.language()
+        self.beeper: Beeper | None = None
+        self.sm: ScreenManager | None = None
+
+    # --- building ------------------------------------------------------------------------
+    def build(self):  # noqa: ANN201 - Kivy's signature
+        set_scale(Window.height)
+        if self.kiosk:
+            Window.show_cursor = self.till.config.ui.show_cursor
+        Window.bind(on_request_close=self._on_request_close)
+        logging.getLogger("peewee").setLevel(logging.WARNING)  # no SQL in the till's log
+        load_kv()
+        self.beeper = Beeper(Path(self.till.config.var_dir) / "ui")
+        self.till.subscribe(self._till_event)
+        Clock.schedule_interval(lambda _dt: self.refresh_status(), 1.0)
+        root = self._make_root()
+        Clock.schedule_once(lambda _dt: self.refresh_status())
+        return root
+
+    def _make_root(self):  # noqa: ANN202
+        from ui.screens import build_screens
+
+        root = Builder.load_string("RootLayout:\n")
+        self.sm = root.ids.sm
+        self.sm.transition = NoTransition()
+        for screen in build_screens():
+            self.sm.add_widget(screen)
+        self.sm.current = "sale" if self.till.cashier else "login"
+        return root
+
+    def on_start(self) -> None:
+        scanner = self.hardware.scanner
+        if scanner is not None:
+            try:
+                scanner.start(self.scanner_code)
+            except Exception as exc:  # a missing scanner must not stop the till: show it
+                log.warning("scanner did not start: %s", exc)
+                self.show_error(_("The scanner is not working") + f": {exc}")
+
+    def on_stop(self) -> None:
+        scanner = self.hardware.scanner
+        if scanner is not None:
+            try:
+                scanner.stop()
+            except Exception:
+                log.exception("scanner stop failed")
+
+    def open_settings(self, *args: Any) -> bool:  # the kiosk has no Kivy settings panel
+        return False
+
+    def switch_language(self, language: str) -> None:
+        """Reloads every screen in the other language (texts are resolved when built)."""
+        i18n.set_language(language)
+        self.till.language = language
+        current = self.sm.current if self.sm else "login"
+        Window.remove_widget(self.root)
+        self.root = self._make_root()
+        Window.add_widget(self.root)
+        self.sm.current = current
+        self.refresh_status()
+
+    # --- thread hand-over ----------------------------------------------------------------
+    def scanner_code(self, code: str) -> None:
+        """Called on the scanner's thread: only schedules, never touches a widget."""
+        Clock.schedule_once(lambda _dt: self.on_scan(code))
+
+    def print_job_update(self, job: Any) -> None:
+        """Called on the print queue's thread."""
+        seq, state, error = job.seq, job.state, job.error
+        Clock.schedule_once(lambda _dt: self._print_job(seq, state, error))
+
+    def _print_job(self, seq: int, state: str, error: str) -> None:
+        self.print_jobs[seq] = state
+        if self.last_sale.get("seq") == seq:
+            self.print_state = state if not error else f"{state}: {error}"
+        self.refresh_status()
+
+    def _till_event(self, event: str, data: dict[str, Any]) -> None:
+        # Till events come from whichever thread called the service; widgets change on Kivy's.
+        Clock.schedule_once(lambda _dt: self._on_till_event(event, data))
+
+    def _on_till_event(self, event: str, data: dict[str, Any]) -> None:
+        if event in ("session", "training", "device", "committed"):
+            self.refresh_status()
+        if event == "ticket" and self.sm is not None and self.sm.has_screen("sale"):
+            self.sm.get_screen("sale").refresh_ticket(scroll=data.get("action") == "add")
+
+    # --- scanning ------------------------------------------------------------------------
+    def on_scan(self, code: str) -> None:
+        screen = self.sm.current_screen if self.sm else None
+        handler = getattr(screen, "on_scan", None)
+        if handler is None:
+            self.reject(_("Log in first"))
+            return
+        handler(code)
+
+    def reject(self, message: str) -> None:
+        """Unknown or invalid code: red flash, beep and the reason on screen."""
+        self.root.ids.flash.fire()
+        if self.beeper is not None:
+            self.beeper.play()
+        self.show_error(message)
+
+    # --- calling the till ----------------------------------------------------------------
+    def attempt(self, call: Callable[..., Any], *, on_done: Callable[[Any], None] | None = None,
+                **kwargs: Any) -> None:
+        """Runs a till operation; a manager-only one opens the override dialog and retries."""
+        try:
+            result = call(**kwargs)
+        except ApprovalRequired as exc:
+            self.ask_manager(exc.action, lambda approval: self.attempt(
+                call, on_done=on_done, **{**kwargs, "approval": approval}))
+            return
+        except TillError as exc:
+            self.show_error(_(str(exc)))
+            return
+        self.show_error("")
+        if on_done is not None:
+            on_done(result)
+
+    def ask_manager(self, action: Action, then: Callable[[Approval], None]) -> OverrideDialog:
+        dialog = OverrideDialog(self.till.approve, action, then)
+        dialog.open()
+        return dialog
+
+    def show_error(self, message: str) -> None:
+        screen = self.sm.current_screen if self.sm else None
+        if screen is not None and hasattr(screen, "message"):
+            screen.message = message
+
+    def alert(self, message: str) -> None:
+        MessageDialog(message).open()
+
+    def finish_sale(self, committed: Any) -> None:
+        """The sale is committed: show the change and follow the receipt."""
+        seq = committed.entry.seq
+        self.last_sale = {"seq": seq, "change": committed.change,
+                          "total": committed.entry.body["data"]["total_paid"],
+                          "drawer": committed.drawer_opened}
+        self.print_state = self.print_jobs.get(seq, "queued" if self.till.print_queue else "failed")
+        self.go("done")
+
+    def go(self, name: str) -> None:
+        self.show_error("")
+        self.sm.current = name
+
+    # --- status and session --------------------------------------------------------------
+    def refresh_status(self) -> None:
+        try:
+            status = snapshot(self.till, self.hardware)
+        except Exception as exc:  # the status bar must never take the till down
+            log.warning("status failed: %s", exc)
+            return
+        self.training = status.training
+        self.status = status.__dict__.copy()
+        if self.root is not None:
+            self.root.ids.status_bar.update(self.status)
+
+    def logout(self) -> None:
+        self.attempt(self.till.logout, on_done=lambda _r: self.go("login"))
+
+    def request_exit(self) -> None:
+        """Leaving the kiosk needs a manager (the cashier never reaches the desktop)."""
+        def leave(approval: Approval | None = None) -> None:
+            try:
+                if self.till.cashier is None:
+                    raise ApprovalRequired(Action.EXIT_KIOSK)
+                authorising_manager(self.till.cashier, Action.EXIT_KIOSK, approval)
+            except ApprovalRequired:
+                self.ask_manager(Action.EXIT_KIOSK, leave)
+                return
+            self.allow_exit = True
+            if self.on_exit is not None:
+                self.on_exit()
+            self.stop()
+
+        leave()
+
+    def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
+        """True keeps the window open: Alt-F4, Escape and the like do nothing in the kiosk."""
+        return self.kiosk and not self.allow_exit

@@ -1,0 +1,86 @@
+"""Translations for the till UI: gettext catalogs (nl default, en), compiled with Babel.
+
+The .po files are the source; the .mo files are produced on first run (or by
+`python -m ui.i18n`) with babel.messages, so no Debian gettext package is needed. When the
+package directory is read-only the compiled catalogs go to a cache directory instead.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+import tempfile
+from pathlib import Path
+
+from firmware.money import format_money
+
+DOMAIN = "kassa"
+LANGUAGES = ("nl", "en")
+SOURCE_DIR = Path(__file__).resolve().parent / "locale"
+MONEY_LOCALES = {"nl": "nl_NL", "en": "en_IE"}
+
+_translation: gettext.NullTranslations = gettext.NullTranslations()
+_language = "nl"
+
+
+def _po_path(language: str) -> Path:
+    return SOURCE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _writable(directory: Path) -> bool:
+    return os.access(directory, os.W_OK)
+
+
+def compile_catalogs(target: Path | None = None) -> Path:
+    """Compiles every .po newer than its .mo; returns the locale directory to load from."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    if target is None:
+        target = SOURCE_DIR if _writable(SOURCE_DIR) else Path(tempfile.gettempdir()) / "kassa-locale"
+    for language in LANGUAGES:
+        po = _po_path(language)
+        mo = target / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=language, domain=DOMAIN)
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = mo.with_name(mo.name + ".tmp")
+        with tmp.open("wb") as out:
+            write_mo(out, catalog)
+        os.replace(tmp, mo)
+    return target
+
+
+def set_language(language: str) -> None:
+    """Loads the catalog of `language`; an unknown language is refused by name."""
+    global _translation, _language
+    if language not in LANGUAGES:
+        raise ValueError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+    directory = compile_catalogs()
+    _translation = gettext.translation(DOMAIN, str(directory), [language])
+    _language = language
+
+
+def language() -> str:
+    return _language
+
+
+def _(text: str) -> str:
+    """The translation of `text` in the current language (text itself when not catalogued)."""
+    return _translation.gettext(text)
+
+
+def N_(text: str) -> str:
+    """Marks a string for the catalog where it is defined; translated later with _()."""
+    return text
+
+
+def money(cents: int) -> str:
+    """Every amount on screen goes through the core's Babel formatting."""
+    return format_money(cents, MONEY_LOCALES[_language])
+
+
+if __name__ == "__main__":
+    print(compile_catalogs())

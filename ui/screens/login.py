@@ -1,0 +1,43 @@
+"""PIN login: a large keypad; shows who is logged in and lets the next person take over."""
+
+from __future__ import annotations
+
+from kivy.properties import StringProperty
+
+from ui.i18n import _
+from ui.screens.base import KassaScreen
+
+
+class LoginScreen(KassaScreen):
+    pin_mask = StringProperty("")
+    who = StringProperty("")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.pin = ""
+
+    def on_pre_enter(self, *_args) -> None:
+        self.pin, self.pin_mask = "", ""
+        cashier = self.till.cashier
+        self.who = (_("Logged in") + f": {cashier.name}") if cashier else _("Nobody is logged in")
+
+    def key(self, key: str) -> None:
+        if key == "C":
+            self.pin = ""
+        elif key == "OK":
+            self.submit()
+            return
+        elif len(self.pin) < 12:
+            self.pin += key
+        self.message = ""
+        self.pin_mask = "\u25cf " * len(self.pin)
+
+    def submit(self) -> None:
+        pin, self.pin, self.pin_mask = self.pin, "", ""
+        if not pin:
+            self.message = _("Enter your PIN")
+            return
+        self.app.attempt(self.till.login, pin=pin, on_done=lambda _c: self.app.go("sale"))
+
+    def on_scan(self, code: str) -> None:
+        self.app.reject(_("Log in first"))

@@ -1,0 +1,231 @@
+"""Manager functions: X/Z reports, cash movements and count, refunds, reprint, no-sale,
+training mode and leaving the kiosk. Every manager-only call goes through the override
+dialog when a cashier is logged in (the core decides; the UI only asks for the PIN)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+
+from firmware.receipt import parse_qr_payload
+from firmware.till import TillError
+from ui import widgets as w
+from ui.i18n import N_, _, money
+from ui.metrics import S
+from ui.screens.base import KassaScreen
+
+CASH_KINDS = {"float": N_("Opening float"), "cash_in": N_("Cash in"), "cash_out": N_("Cash out")}
+
+
+def report_text(till: Any, committed: Any) -> str:
+    """The report as the printer gets it, so the screen and the paper say the same."""
+    entry = committed.entry
+    try:
+        from firmware.receipt import build_report, render_text
+
+        document = build_report(entry.body, entry.hash, till.config.terminal,
+                                till.config.printer.columns, till.language)
+        return render_text(document)
+    except ImportError:
+        return "\n".join(f"{key}: {value}" for key, value in sorted(entry.body["data"].items()))
+
+
+class ManagerScreen(KassaScreen):
+    panel = StringProperty("report")  # report | cash | count | refund_find | refund_lines
+    report = StringProperty("")
+    cash_kind = StringProperty("cash_in")
+    reason = StringProperty("")
+    entry = StringProperty("")
+    counts = DictProperty({})
+    count_total = NumericProperty(0)
+    refund_seq = NumericProperty(0)
+    refund_qty = DictProperty({})
+    alarm = BooleanProperty(False)
+
+    def on_pre_enter(self, *_args) -> None:
+        self.alarm = bool(getattr(self.till, "journal_alarm", None))
+        if not self.report:
+            self.report = _("Choose a function on the left.")
+
+    def on_panel(self, _screen, panel: str) -> None:  # noqa: ANN001
+        self.ids.panels.current = panel
+
+    def show(self, panel: str) -> None:
+        self.message, self.entry = "", ""
+        self.panel = panel
+        if panel == "count":
+            self.build_count()
+
+    # --- reports -------------------------------------------------------------------------
+    def x_report(self) -> None:
+        self.show("report")
+        self.app.attempt(self.till.x_report, on_done=lambda c: setattr(
+            self, "report", report_text(self.till, c)))
+
+    def z_close(self) -> None:
+        counts = {int(d): n for d, n in self.counts.items() if n}
+        self.app.attempt(self.till.z_close, counted_by_denomination=counts, on_done=self._z_done)
+
+    def _z_done(self, committed: Any) -> None:
+        self.counts = {}
+        self.show("report")
+        self.report = report_text(self.till, committed)
+        self.message = _("Day closed")
+
+    # --- cash ----------------------------------------------------------------------------
+    def key(self, key: str) -> None:
+        if key == "C":
+            self.entry = ""
+        elif key == "OK":
+            self.confirm()
+        elif len(self.entry) < 8:
+            self.entry += key
+
+    def confirm(self) -> None:
+        if self.panel == "cash":
+            self.cash_movement()
+        elif self.panel == "refund_find":
+            self.load_receipt(self.entry)
+
+    def cash_movement(self) -> None:
+        if not self.entry:
+            self.message = _("Type the amount in cents")
+            return
+        amount = int(self.entry)
+        reason = _(self.reason) if self.reason else ""
+        self.app.attempt(self.till.cash_movement, kind=self.cash_kind, amount=amount, reason=reason,
+                         on_done=lambda _c: self._done_cash(amount))
+
+    def _done_cash(self, amount: int) -> None:
+        self.entry = ""
+        self.message = _(CASH_KINDS[self.cash_kind]) + f": {money(amount)}"
+
+    # --- cash count ----------------------------------------------------------------------
+    def build_count(self) -> None:
+        rows = self.ids.count_rows
+        rows.clear_widgets()
+        for cents in self.till.config.cash.denominations_cents:
+            rows.add_widget(self._count_row(cents))
+        self._count_changed()
+
+    def _count_row(self, cents: int) -> BoxLayout:
+        row = BoxLayout(size_hint_y=None, height=S(60), spacing=S(3))
+        row.add_widget(Label(text=money(cents), font_size=S(18), size_hint_x=1.2))
+        count = Label(text=str(self.counts.get(str(cents), 0)), font_size=S(22), bold=True)
+        for delta, text in ((-1, "−"), (1, "+"), (10, "+10")):
+            button = w.BigButton(text=text, font_size=S(22))
+            button.bind(on_release=lambda _b, d=delta: self.count(cents, d, count))
+            if delta == -1:
+                row.add_widget(button)
+                row.add_widget(count)
+            else:
+                row.add_widget(button)
+        return row
+
+    def count(self, cents: int, delta: int, label: Label) -> None:
+        value = max(0, self.counts.get(str(cents), 0) + delta)
+        self.counts[str(cents)] = value
+        label.text = str(value)
+        self._count_changed()
+
+    def _count_changed(self) -> None:
+        self.count_total = sum(int(d) * n for d, n in self.counts.items())
+
+    # --- refunds and reprints ------------------------------------------------------------
+    def on_scan(self, code: str) -> None:
+        if self.panel not in ("refund_find", "refund_lines"):
+            self.app.reject(_("To refund, open Refund first and then scan the receipt"))
+            return
+        self.load_receipt(code)
+
+    def load_receipt(self, text: str) -> None:
+        """A receipt number or the receipt's QR code -> its lines that can still be returned."""
+        self.entry = ""
+        text = text.strip()
+        try:
+            if text.startswith("KASSA1|"):
+                store, terminal, seq, short = parse_qr_payload(text)
+                config = self.till.config.terminal
+                if (store, terminal) != (config.store, config.terminal):
+                    raise TillError(_("This receipt is from another till") + f" ({terminal})")
+                entry = self.till.sale_entry(seq)
+                if not entry.hash.startswith(short):
+                    raise TillError(_("This receipt does not match the journal"))
+            elif text.isdigit():
+                seq = int(text)
+            else:
+                raise TillError(_("Not a receipt number or receipt code") + f": {text}")
+            entry = self.till.sale_entry(seq)
+            remaining = self.till.refundable(seq)
+        except (TillError, ValueError) as exc:
+            self.app.reject(_(str(exc)))
+            return
+        self.refund_seq = seq
+        self.refund_qty = {}
+        self.build_refund_lines(entry, remaining)
+        self.show("refund_lines")
+
+    def build_refund_lines(self, entry: Any, remaining: dict[int, int]) -> None:
+        rows = self.ids.refund_rows
+        rows.clear_widgets()
+        for line in entry.body["data"]["lines"]:
+            if line.get("removed"):
+                continue
+            line_no = line["line_no"]
+            left = remaining.get(line_no, 0)
+            row = BoxLayout(size_hint_y=None, height=S(60), spacing=S(3))
+            row.add_widget(Label(text=f"{line['name']}\n{line['quantity']} × {money(line['unit_price'])}"
+                                 f"  ({_('left')}: {left})", font_size=S(15), size_hint_x=2.4,
+                                 halign="left", valign="middle", text_size=(S(200), None)))
+            qty = Label(text="0", font_size=S(22), bold=True, size_hint_x=0.6)
+            minus = w.BigButton(text="−", font_size=S(24), disabled=left == 0)
+            plus = w.BigButton(text="+", font_size=S(24), disabled=left == 0)
+            minus.bind(on_release=lambda _b, n=line_no, q=qty, m=left: self.refund_step(n, -1, m, q))
+            plus.bind(on_release=lambda _b, n=line_no, q=qty, m=left: self.refund_step(n, 1, m, q))
+            plus.line_no = line_no
+            for widget in (minus, qty, plus):
+                row.add_widget(widget)
+            rows.add_widget(row)
+
+    def refund_step(self, line_no: int, delta: int, most: int, label: Label) -> None:
+        value = min(most, max(0, self.refund_qty.get(str(line_no), 0) + delta))
+        self.refund_qty[str(line_no)] = value
+        label.text = str(value)
+
+    def refund(self) -> None:
+        quantities = {int(n): q for n, q in self.refund_qty.items() if q}
+        self.app.attempt(self.till.refund, seq=self.refund_seq, quantities=quantities, tender="cash",
+                         on_done=self._refunded)
+
+    def _refunded(self, committed: Any) -> None:
+        amount = -committed.entry.body["data"]["total_paid"]
+        self.show("refund_find")
+        self.message = _("Refunded in cash") + f": {money(amount)}"
+
+    def reprint(self) -> None:
+        seq = self.refund_seq or (int(self.entry) if self.entry else 0)
+        if not seq:
+            self.message = _("Type the receipt number first")
+            return
+        self.app.attempt(self.till.reprint, seq=seq,
+                         on_done=lambda _e: setattr(self, "message", _("Copy printed")))
+
+    # --- drawer, training, alarm ---------------------------------------------------------
+    def no_sale(self) -> None:
+        self.app.attempt(self.till.no_sale, reason="manager",
+                         on_done=lambda _c: setattr(self, "message", _("Drawer opened")))
+
+    def toggle_training(self) -> None:
+        on = not self.till.training
+        self.app.attempt(self.till.set_training, on=on, on_done=lambda _e: setattr(
+            self, "message", _("Training mode on") if on else _("Training mode off")))
+
+    def acknowledge_alarm(self) -> None:
+        self.app.attempt(self.till.acknowledge_journal_alarm, on_done=self._alarm_done)
+
+    def _alarm_done(self, _entry: Any) -> None:
+        self.alarm = False
+        self.message = _("Journal alarm acknowledged")

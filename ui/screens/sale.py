@@ -1,0 +1,249 @@
+"""The sale screen: the open ticket (always visible), products, keypad, search, park/recall."""
+
+from __future__ import annotations
+
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.modalview import ModalView
+
+from firmware.ticket import Line
+from firmware.till import TillError
+from ui import widgets as w
+from ui.i18n import _, money
+from ui.metrics import S
+from ui.screens.base import KassaScreen
+
+SEARCH_KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def line_row(line: Line) -> dict:
+    if line.weight_g is not None:
+        detail = f"{line.weight_g / 1000:.3f} kg × {money(line.unit_price)}/kg"
+    elif line.embedded_price is not None:
+        detail = f"{line.quantity} × {money(line.embedded_price)}"
+    else:
+        detail = f"{line.quantity} × {money(line.unit_price)}"
+    if line.discount:
+        detail += "   " + _("discount") + " " + money(-line.discount)
+    if line.original_unit_price is not None:
+        detail += "   " + _("price changed")
+    return {"line_no": line.line_no, "name": line.name, "detail": detail,
+            "amount": money(line.gross), "selected": False}
+
+
+class SaleScreen(KassaScreen):
+    mode = StringProperty("products")  # products | keypad | search
+    total_text = StringProperty("")
+    count_text = StringProperty("")
+    entry = StringProperty("")
+    multiplier = NumericProperty(1)
+    query = StringProperty("")
+    category = StringProperty("")
+
+    def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
+        self.build_categories()
+        self.show_category("*")
+        self.build_search_keys()
+        self.refresh_ticket()
+
+    def on_pre_enter(self, *_args) -> None:
+        self.refresh_ticket()
+
+    def on_mode(self, _screen, mode: str) -> None:  # noqa: ANN001
+        self.ids.modes.current = mode
+
+    # --- the ticket ----------------------------------------------------------------------
+    def refresh_ticket(self, scroll: bool = False) -> None:
+        ticket = self.till.ticket
+        lines = ticket.active_lines
+        view = self.ids.ticket
+        if view.selected_line and not any(line.line_no == view.selected_line for line in lines):
+            view.selected_line = 0
+        view.show([line_row(line) for line in lines], scroll_to_end=scroll)
+        self.total_text = money(ticket.total)
+        pieces = sum(line.quantity for line in lines)
+        self.count_text = f"{len(lines)} " + _("lines") + f" · {pieces} " + _("items")
+
+    def selected(self) -> int | None:
+        line_no = self.ids.ticket.selected_line
+        if not line_no:
+            self.message = _("Tap a line on the ticket first")
+            return None
+        return line_no
+
+    def change_quantity(self, delta: int) -> None:
+        line_no = self.selected()
+        if line_no is None:
+            return
+        quantity = self.till.ticket.line(line_no).quantity + delta
+        if quantity < 1:
+            self.remove_line()
+            return
+        self.app.attempt(self.till.set_quantity, line_no=line_no, quantity=quantity)
+
+    def remove_line(self) -> None:
+        line_no = self.selected()
+        if line_no is not None:
+            self.app.attempt(self.till.remove_line, line_no=line_no)
+
+    def void_ticket(self) -> None:
+        self.app.attempt(self.till.void_open_ticket)
+
+    # --- scanning and adding -------------------------------------------------------------
+    def on_scan(self, code: str) -> None:
+        quantity, self.multiplier = self.multiplier, 1
+        try:
+            line = self.till.scan(code)
+            if quantity != 1:
+                self.till.set_quantity(line.line_no, quantity)
+        except TillError as exc:
+            self.app.reject(_(str(exc)))
+            return
+        self.message = ""
+
+    def add_product(self, product_id: int) -> None:
+        quantity, self.multiplier = self.multiplier, 1
+        self.app.attempt(self.till.add_product, product_id=product_id, quantity=quantity)
+
+    # --- the keypad ----------------------------------------------------------------------
+    def key(self, key: str) -> None:
+        if key == "C":
+            self.entry, self.multiplier = "", 1
+        elif key == "OK":
+            self.add_plu()
+        elif len(self.entry) < 13:
+            self.entry += key
+
+    def _take_number(self) -> int | None:
+        text, self.entry = self.entry, ""
+        if not text:
+            self.message = _("Type a number first")
+            return None
+        return int(text)
+
+    def add_plu(self) -> None:
+        """OK on the keypad: a short number is a PLU, a long one a barcode typed in."""
+        text, self.entry = self.entry, ""
+        if not text:
+            self.message = _("Type a PLU or barcode first")
+            return
+        if len(text) > 6:
+            self.on_scan(text)
+            return
+        quantity, self.multiplier = self.multiplier, 1
+        try:
+            self.till.add_plu(text, quantity)
+        except TillError as exc:
+            self.app.reject(_(str(exc)))
+
+    def set_multiplier(self) -> None:
+        number = self._take_number()
+        if number is not None:
+            if not 1 <= number <= 9999:
+                self.message = _("Quantity must be between 1 and 9999")
+                return
+            self.multiplier = number
+
+    def set_line_quantity(self) -> None:
+        line_no = self.selected()
+        number = self._take_number() if line_no else None
+        if number is not None:
+            self.app.attempt(self.till.set_quantity, line_no=line_no, quantity=number)
+
+    def discount_line(self) -> None:
+        line_no = self.selected()
+        number = self._take_number() if line_no else None
+        if number is not None:
+            self.app.attempt(self.till.discount_line, line_no=line_no, percent=number)
+
+    def override_price(self) -> None:
+        line_no = self.selected()
+        number = self._take_number() if line_no else None
+        if number is not None:
+            # typed in cents, as on a calculator till: 199 is € 1,99
+            self.app.attempt(self.till.override_price, line_no=line_no, unit_price=number)
+
+    # --- products ------------------------------------------------------------------------
+    def build_categories(self) -> None:
+        bar = self.ids.categories
+        bar.clear_widgets()
+        names = [("*", _("Favourites"))] + [(c, c or _("Other")) for c in self.till.catalogue.categories()]
+        for key, label in names:
+            button = w.BigButton(text=label, size_hint_x=None, width=S(118), font_size=S(17))
+            button.bind(on_release=lambda _b, k=key: self.show_category(k))
+            bar.add_widget(button)
+
+    def show_category(self, category: str) -> None:
+        self.category = category
+        for button in self.ids.categories.children:
+            button.tone = w.BLUE if button.text == (_("Favourites") if category == "*" else category) \
+                else w.GREY
+        products = (self.till.catalogue.favourites() if category == "*"
+                    else self.till.catalogue.in_category(category))
+        self._fill(self.ids.grid, products)
+
+    def _fill(self, grid, products) -> None:  # noqa: ANN001
+        grid.clear_widgets()
+        for product in products:
+            button = w.BigButton(text=f"{product.name}\n{money(product.price_cents)}",
+                                 size_hint_y=None, height=S(70), font_size=S(16),
+                                 tone=(0.20, 0.24, 0.30, 1))
+            button.bind(on_release=lambda _b, pid=product.id: self.add_product(pid))
+            grid.add_widget(button)
+
+    # --- search --------------------------------------------------------------------------
+    def build_search_keys(self) -> None:
+        keys = self.ids.search_keys
+        for letter in [*SEARCH_KEYS, " ", "⌫"]:
+            button = w.BigButton(text=letter if letter != " " else "␣", font_size=S(20))
+            button.bind(on_release=lambda _b, k=letter: self.search_key(k))
+            keys.add_widget(button)
+
+    def search_key(self, key: str) -> None:
+        self.query = self.query[:-1] if key == "⌫" else (self.query + key)[:30]
+        if len(self.query.strip()) >= 2:
+            self._fill(self.ids.results, self.till.catalogue.search(self.query, limit=30))
+        else:
+            self.ids.results.clear_widgets()
+
+    # --- park and recall -----------------------------------------------------------------
+    def park(self) -> None:
+        self.app.attempt(self.till.park, on_done=lambda pid: setattr(
+            self, "message", _("Ticket parked") + f" (#{pid})"))
+
+    def recall(self) -> None:
+        parked = self.till.parked()
+        if not parked:
+            self.message = _("There are no parked tickets")
+            return
+        if len(parked) == 1:
+            self.app.attempt(self.till.recall, parked_id=parked[0].id)
+            return
+        RecallDialog(self, parked).open()
+
+    def pay(self) -> None:
+        if self.till.ticket.is_empty:
+            self.message = _("The ticket is empty")
+            return
+        self.app.go("payment")
+
+
+class RecallDialog(ModalView):
+    """The parked tickets, oldest first; tap one to bring it back."""
+
+    def __init__(self, screen: SaleScreen, parked: list, **kwargs) -> None:  # noqa: ANN001
+        super().__init__(size_hint=(0.8, 0.85), **kwargs)
+        box = BoxLayout(orientation="vertical", spacing=S(6), padding=S(8))
+        for row in parked[-5:]:
+            text = f"#{row.id}  {row.created[11:16]}  {row.cashier}  {row.label}"
+            button = w.BigButton(text=text, tone=w.BLUE)
+            button.bind(on_release=lambda _b, pid=row.id: self.choose(screen, pid))
+            box.add_widget(button)
+        cancel = w.BigButton(text=_("Cancel"))
+        cancel.bind(on_release=lambda _b: self.dismiss())
+        box.add_widget(cancel)
+        self.add_widget(box)
+
+    def choose(self, screen: SaleScreen, parked_id: int) -> None:
+        self.dismiss()
+        screen.app.attempt(screen.till.recall, parked_id=parked_id)
