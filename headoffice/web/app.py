@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,28 @@ def export_file(request: Request) -> Response:
     return PlainTextResponse(f"unknown export {kind!r}", status_code=404)
 
 
+class ServerTiming:
+    """Adds `Server-Timing: app;dur=<ms>` so the time spent in the server can be measured."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+
+        async def timed_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                ms = (time.perf_counter() - start) * 1000
+                message["headers"] = [*message.get("headers", []),
+                                      (b"server-timing", f"app;dur={ms:.2f}".encode())]
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
+
+
 def create_app(settings: OfficeSettings) -> Starlette:
     secret = settings.secret_key or secrets.token_hex(32)
     app = Starlette(
@@ -196,7 +219,8 @@ def create_app(settings: OfficeSettings) -> Starlette:
             Route("/export/{kind}", export_file),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
-        middleware=[Middleware(SessionMiddleware, secret_key=secret, same_site="strict",
+        middleware=[Middleware(ServerTiming),
+                    Middleware(SessionMiddleware, secret_key=secret, same_site="strict",
                                session_cookie="kassa_office")],
     )
     app.state.settings = settings
