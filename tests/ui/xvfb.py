@@ -40,6 +40,7 @@ def kivy_env(display: str) -> dict[str, str]:
     """Environment for a Kivy child process on that display, quiet and without audio."""
     env = dict(os.environ)
     env.update({"DISPLAY": display, "KIVY_NO_ARGS": "1",
-                "KIVY_NO_CONSOLELOG": env.get("KIVY_NO_CONSOLELOG", "1"), "KIVY_NO_FILELOG": "1", "KIVY_NO_CONFIG": "1", "SDL_AUDIODRIVER": "dummy",
+                "KIVY_NO_CONSOLELOG": env.get("KIVY_NO_CONSOLELOG", "1"), "KIVY_NO_FILELOG": "1",
+                "KIVY_NO_CONFIG": "1", "SDL_AUDIODRIVER": "dummy",
                 "KIVY_HOME": env.get("KIVY_HOME", "/tmp/kassa-kivy-home")})
     return env
