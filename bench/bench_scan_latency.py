@@ -89,7 +89,11 @@ def scanner_path(till, codes: list[str]) -> list[float]:
             enter_down, enter_up = batches[-2], batches[-1]
             for batch in batches[:-2]:
                 device.push(batch)
-            time.sleep(0.004)  # let the reader take the 13 digits; only the last key is timed
+            # a scanner types at most one report per USB poll (1 ms): the reader has taken
+            # the 13 digits before Enter comes, so only the last key event is timed
+            while device.pending():
+                time.sleep(0.0005)
+            time.sleep(0.002)
             done.clear()
             start = time.perf_counter()
             device.push(enter_down)

@@ -116,6 +116,10 @@ class ReplayDevice:
         for report in reports(events):
             self.push(report)
 
+    def pending(self) -> int:
+        """Reports pushed but not read yet."""
+        return self._batches.qsize()
+
     def unplug(self) -> None:
         self._batches.put(OSError(errno.ENODEV, "No such device"))
         os.write(self._w, b"x")
