@@ -1,0 +1,1 @@
+"""Customer accounts, loyalty cards, consent, favourites and erasure at head office."""

@@ -1,0 +1,57 @@
+"""Head-office tables for customers. Only these tables hold personal data; everything else
+(the journal, stock, redemptions) knows a customer by the pseudonymous `customer_id`."""
+
+from __future__ import annotations
+
+import peewee
+
+from headoffice.models import BaseModel
+
+
+class Customer(BaseModel):
+    customer_id = peewee.CharField(primary_key=True, max_length=40)  # pseudonym: c-<hex>
+    name = peewee.CharField(max_length=200)
+    email = peewee.CharField(max_length=254, unique=True)
+    card = peewee.CharField(max_length=20, unique=True)
+    language = peewee.CharField(max_length=5, default="nl")  # nl | en
+    home_store = peewee.CharField(max_length=64, default="")
+    consent = peewee.BooleanField(default=False)  # marketing e-mail
+    consent_date = peewee.CharField(max_length=40, null=True)
+    consent_source = peewee.CharField(max_length=32, null=True)  # till | office | webshop | unsubscribe
+    unsubscribe_token = peewee.CharField(max_length=64, unique=True)
+    created = peewee.CharField(max_length=40)
+
+
+class Favourite(BaseModel):
+    customer_id = peewee.CharField(max_length=40, index=True)
+    sku = peewee.CharField(max_length=20, index=True)
+    source = peewee.CharField(max_length=16)  # till | office | webshop
+    created = peewee.CharField(max_length=40)
+
+    class Meta:
+        indexes = ((("customer_id", "sku"), True),)
+
+
+class Purchase(BaseModel):
+    """One sale line of a known customer (from the journal), for offers and history."""
+
+    customer_id = peewee.CharField(max_length=40, index=True)
+    terminal = peewee.CharField(max_length=64)
+    seq = peewee.BigIntegerField()
+    line_no = peewee.IntegerField()
+    sku = peewee.CharField(max_length=20, index=True)
+    quantity = peewee.IntegerField()
+    day = peewee.CharField(max_length=10)
+
+    class Meta:
+        indexes = ((("terminal", "seq", "line_no"), True),)
+
+
+class Erased(BaseModel):
+    """Pseudonyms whose person was erased: later entries naming them are not linked again."""
+
+    customer_id = peewee.CharField(primary_key=True, max_length=40)
+    erased = peewee.CharField(max_length=40)
+
+
+CUSTOMER_MODELS = [Customer, Favourite, Purchase, Erased]

@@ -1,0 +1,1 @@
+"""Back-in-stock e-mails: one per consenting customer and restock, rate-limited."""

@@ -1,0 +1,140 @@
+"""Sends offers out: the retained `kassa/v1/{store}/offers` message to the tills, and one
+e-mail per consenting customer with new offers.
+
+The message is a full snapshot (firmware/offers.py documents it): every customer's card
+(cards work in every shop), every offer still valid, and each offer's redemptions per
+terminal as head office has them. A new version is published only when the content
+changed, so it can run after every journal sync.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import smtplib
+from dataclasses import dataclass
+from typing import Any
+
+from firmware.uplink import protocol
+from headoffice.customers.models import Customer
+from headoffice.customers.service import now_iso
+from headoffice.db import write_transaction
+from headoffice.models import Terminal
+from headoffice.notify.mailer import Mailer, RateLimited, text
+from headoffice.offers.compute import active_offers
+from headoffice.offers.models import Offer, Published
+from headoffice.offers.redeem import counts
+from headoffice.stock.models import OfficeProduct
+
+
+def stores() -> list[str]:
+    known = {t for (t,) in Terminal.select(Terminal.store).where(
+        Terminal.status == "active").distinct().tuples()}
+    return sorted(known)
+
+
+def snapshot(today: dt.date | None = None) -> dict[str, Any]:
+    """Customers and offers for the tills (without version and store)."""
+    customers = [{"id": c.customer_id, "card": c.card, "name": c.name, "language": c.language}
+                 for c in Customer.select().order_by(Customer.customer_id)]
+    known = {c["id"] for c in customers}
+    offers = list(active_offers(today))
+    used = counts([o.offer_id for o in offers])
+    return {"customers": customers, "offers": [
+        {"id": o.offer_id, "customer": o.customer_id, "sku": o.sku, "title": o.title,
+         "kind": o.kind, "value": o.value, "max_units": o.max_units, "uses": o.uses,
+         "valid_from": o.valid_from, "valid_until": o.valid_until,
+         "redeemed": used.get(o.offer_id, {})}
+        for o in offers if o.customer_id in known]}
+
+
+def next_messages(store_ids: list[str] | None = None, force: bool = False,
+                  today: dt.date | None = None) -> dict[str, bytes]:
+    """store -> payload of a new version, for each store whose content changed."""
+    body = snapshot(today)
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    out = {}
+    with write_transaction():
+        for store in store_ids if store_ids is not None else stores():
+            row = Published.get_or_none(Published.store == store)
+            if row is not None and row.digest == digest and not force:
+                continue
+            version = (row.version if row else 0) + 1
+            Published.insert(store=store, version=version, digest=digest).on_conflict(
+                conflict_target=[Published.store],
+                update={Published.version: version, Published.digest: digest}).execute()
+            out[store] = json.dumps({"version": version, "store": store, **body},
+                                    sort_keys=True, separators=(",", ":")).encode()
+    return out
+
+
+@dataclass(frozen=True)
+class BrokerTarget:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+
+
+def publish(messages: dict[str, bytes], broker: BrokerTarget, timeout: float = 10.0) -> int:
+    """Publishes retained QoS 1 and waits for each PUBACK; raises if the broker is away."""
+    import ssl
+
+    import paho.mqtt.client as mqtt
+
+    if not messages:
+        return 0
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
+                         client_id=f"kassa-offers-{now_iso()[-8:].replace(':', '')}")
+    if broker.ca_file:
+        client.tls_set(ca_certs=broker.ca_file, certfile=broker.cert_file or None,
+                       keyfile=broker.key_file or None, cert_reqs=ssl.CERT_REQUIRED)
+    client.connect(broker.host, broker.port, keepalive=30)
+    client.loop_start()
+    try:
+        for store, payload in messages.items():
+            info = client.publish(protocol.store_topic(store, "offers"), payload, qos=1,
+                                  retain=True)
+            info.wait_for_publish(timeout)
+            if not info.is_published():
+                raise TimeoutError(f"offers for {store}: no PUBACK within {timeout}s")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return len(messages)
+
+
+def mail_offers(mailer: Mailer, shop_name: str = "Kassa") -> tuple[int, list[str]]:
+    """One mail per consenting customer listing offers not mailed yet; (sent, errors)."""
+    pending: dict[str, list[Offer]] = {}
+    for offer in active_offers().where(Offer.emailed.is_null()):
+        pending.setdefault(offer.customer_id, []).append(offer)
+    sent, errors = 0, []
+    for customer_id, offers in sorted(pending.items()):
+        customer = Customer.get_or_none(Customer.customer_id == customer_id)
+        if customer is None or not customer.consent:
+            continue
+        lines = []
+        for o in offers:
+            product = OfficeProduct.get_or_none(OfficeProduct.sku == o.sku)
+            lines.append(text(customer.language, "offer_line", percent=o.value,
+                              product=product.name if product else o.sku, start=o.valid_from,
+                              end=o.valid_until))
+        try:
+            mailer.send(customer.name, customer.email, text(customer.language, "offer_subject"),
+                        text(customer.language, "offer_body", name=customer.name,
+                             lines="\n".join(lines), shop=shop_name,
+                             unsubscribe=mailer.unsubscribe_url(customer.unsubscribe_token)),
+                        customer.unsubscribe_token)
+        except RateLimited:
+            break
+        except (smtplib.SMTPException, OSError) as exc:
+            errors.append(f"{customer_id}: {exc!r}")
+            continue
+        with write_transaction():
+            Offer.update(emailed=now_iso()).where(
+                Offer.offer_id.in_([o.offer_id for o in offers])).execute()
+        sent += 1
+    return sent, errors
