@@ -93,10 +93,25 @@ def _acknowledged(journal: Journal) -> set[tuple[str, int]]:
     return keys
 
 
+ALARM_KEY = "journal_alarm"
+
+
 def check(journal: Journal) -> list[Problem]:
-    """Unacknowledged problems of the journal; raises JournalUnreadable for a damaged file."""
+    """Unacknowledged problems of the journal; raises JournalUnreadable for a damaged file.
+
+    Problems are kept in Meta until a manager acknowledges them: the next entry (the
+    software start) rewrites the head record, so a cut-off end would otherwise be
+    forgotten after one restart."""
     try:
-        return _check(journal)
+        found = _check(journal)
+        with journal.transaction():
+            stored = _scalar(journal.db, "SELECT value FROM meta WHERE key = ?", (ALARM_KEY,))
+            pending = [Problem(**p) for p in json.loads(str(stored))] if stored else []
+            merged = pending + [p for p in found if p.key() not in {q.key() for q in pending}]
+            if merged != pending:
+                journal.db.execute_sql("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                       (ALARM_KEY, json.dumps(as_dicts(merged))))
+        return merged
     except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
         raise JournalUnreadable(
             f"the journal database cannot be read ({exc}): the file is damaged or was cut "
@@ -152,6 +167,11 @@ def _check(journal: Journal) -> list[Problem]:
         resync_totals(journal)  # a journal from before running totals existed
     done = _acknowledged(journal)
     return [p for p in problems if p.key() not in done]
+
+
+def clear_alarm(journal: Journal) -> None:
+    """Forgets acknowledged problems; call in the transaction of the acknowledgement."""
+    journal.db.execute_sql("DELETE FROM meta WHERE key = ?", (ALARM_KEY,))
 
 
 def describe(problems: list[Problem]) -> str:

@@ -43,6 +43,19 @@ class StorageError(TillError):
     """The journal could not be written (disk full, I/O error): nothing was stored."""
 
 
+def storage_error(exc: BaseException, entry_type: str) -> StorageError:
+    """The cashier's message for a failed write. SQLite rolls back by itself on a full disk,
+    so the failed ROLLBACK that follows hides the cause: look down the exception chain."""
+    causes = [str(exc)]
+    while exc.__context__ is not None and len(causes) < 6:
+        exc = exc.__context__
+        causes.append(str(exc))
+    what = entry_type.replace("_", " ")
+    if any("full" in cause for cause in causes):
+        return StorageError(f"the disk is full: the {what} was NOT stored; free space, then try again")
+    return StorageError(f"the journal could not be written ({causes[-1]}): the {what} was NOT stored")
+
+
 @dataclass(frozen=True)
 class Committed:
     """A committed fiscal entry and what follows it physically."""
@@ -126,12 +139,7 @@ class TillService:
                                       update={StockLevel.quantity: StockLevel.quantity + delta})
                          .execute())
         except (peewee.OperationalError, peewee.DatabaseError, sqlite3.Error, OSError) as exc:
-            text = str(exc)
-            if "full" in text:
-                raise StorageError(f"the disk is full: the {entry_type.replace('_', ' ')} was NOT "
-                                   "stored; free space, then try again") from exc
-            raise StorageError(f"the journal could not be written ({text}): the "
-                               f"{entry_type.replace('_', ' ')} was NOT stored") from exc
+            raise storage_error(exc, entry_type) from exc
         self.emit("committed", seq=entry.seq, type=entry_type)
         return entry
 
@@ -428,8 +436,7 @@ class TillService:
                 entry = self._commit("sale", data, stock=stock)
                 offers.record_redemptions(self, entry)
         except (peewee.DatabaseError, sqlite3.Error, OSError) as exc:
-            raise StorageError(f"the journal could not be written ({exc}): the sale was NOT "
-                               "stored") from exc
+            raise storage_error(exc, "sale") from exc
         # Committed: only now does anything physical happen.
         self.ticket = Ticket()
         opened = any(t.kind == "cash" for t in ticket.tenders) and self._open_drawer()
@@ -679,9 +686,13 @@ class TillService:
             if not self.journal_alarm:
                 raise TillError("there is no journal alarm to acknowledge")
             by = self._authorise(Action.ACK_JOURNAL_ALARM, approval)
-            entry = self._commit("journal_alarm_ack", {
-                "problem": self.journal_alarm, "problems": self.journal_alarm_codes,
-                "approved_by": by})
+            from firmware import integrity
+
+            with self.journal.transaction():
+                entry = self._commit("journal_alarm_ack", {
+                    "problem": self.journal_alarm, "problems": self.journal_alarm_codes,
+                    "approved_by": by})
+                integrity.clear_alarm(self.journal)
             if any(p["code"] in RESYNC_CODES for p in self.journal_alarm_codes):
                 reports.resync_totals(self.journal)
             self.journal_alarm, self.journal_alarm_codes = None, []
