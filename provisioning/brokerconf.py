@@ -11,7 +11,6 @@ worth nothing on the head-office listener and the ingest identity nothing on the
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,8 +130,7 @@ def write_broker_config(fleet: Fleet, out_dir: Path, opts: BrokerOptions) -> lis
     return written
 
 
-def refresh_revocation(fleet: Fleet, out_dir: Path) -> None:
-    """After a revoke: the broker's copy of the CRL and the terminal ACL, nothing else."""
-    shutil.copyfile(fleet.crl_path, out_dir / ".crl.pem.new")
-    (out_dir / ".crl.pem.new").replace(out_dir / "crl.pem")
+def refresh_broker_files(fleet: Fleet, out_dir: Path) -> None:
+    """After an enroll or revoke: the broker's copy of the CRL and the terminal ACL."""
+    write_file(out_dir / "crl.pem", fleet.crl_path.read_bytes(), 0o644)
     write_file(out_dir / "acl-terminals", terminal_acl(fleet.active_terminals()), 0o644)

@@ -125,6 +125,7 @@ def _registrar(args: argparse.Namespace, fleet):  # noqa: ANN001, ANN202
 
 @_guard
 def _enroll(args: argparse.Namespace) -> int:
+    from provisioning.brokerconf import refresh_broker_files
     from provisioning.enroll import enroll, read_enrollment_csv
     from provisioning.fleet import Fleet, FleetError
 
@@ -157,7 +158,12 @@ def _enroll(args: argparse.Namespace) -> int:
                 registry.close()
         if len(rows) > 1:
             print(f"{len(rows)} terminals enrolled")
-    print("next: regenerate the broker ACL (kassa provision broker-config) and reload the broker")
+        broker_dir = fleet.settings_broker_dir()
+        if broker_dir is not None:
+            refresh_broker_files(fleet, broker_dir)
+            print(f"broker ACL updated in {broker_dir}")
+    print("next: " + ("reload the broker (systemctl reload mosquitto)" if broker_dir else
+                      "kassa provision broker-config --out DIR, then reload the broker"))
     return 0
 
 
@@ -177,7 +183,7 @@ def _apply(args: argparse.Namespace) -> int:
 
 @_guard
 def _revoke(args: argparse.Namespace) -> int:
-    from provisioning.brokerconf import refresh_revocation
+    from provisioning.brokerconf import refresh_broker_files
     from provisioning.fleet import Fleet
 
     with Fleet.locked(_fleet_dir(args)) as fleet:
@@ -187,7 +193,7 @@ def _revoke(args: argparse.Namespace) -> int:
               f"{fleet.crl_path}")
         broker_dir = fleet.settings_broker_dir()
         if broker_dir is not None:
-            refresh_revocation(fleet, broker_dir)
+            refresh_broker_files(fleet, broker_dir)
             print(f"  broker files updated in {broker_dir}: crl.pem, acl-terminals")
         registry = _registrar(args, fleet)
         if registry is not None:
@@ -228,14 +234,14 @@ def _broker_config(args: argparse.Namespace) -> int:
 
 @_guard
 def _crl(args: argparse.Namespace) -> int:
-    from provisioning.brokerconf import refresh_revocation
+    from provisioning.brokerconf import refresh_broker_files
     from provisioning.fleet import Fleet
 
     with Fleet.locked(_fleet_dir(args)) as fleet:
         path = fleet.write_crl()
         broker_dir = fleet.settings_broker_dir()
         if broker_dir is not None:
-            refresh_revocation(fleet, broker_dir)
+            refresh_broker_files(fleet, broker_dir)
     print(f"CRL re-signed: {path}")
     return 0
 

@@ -196,13 +196,17 @@ def test_no_certificate_is_refused(secured: Secured) -> None:
     plain.close()
 
 
+def _identity(tmp: Path, name: str, key, cert) -> tuple[Path, Path]:  # noqa: ANN001
+    (tmp / f"{name}.crt").write_bytes(x509ca.cert_pem(cert))
+    (tmp / f"{name}.key").write_bytes(x509ca.key_pem(key))
+    return tmp / f"{name}.crt", tmp / f"{name}.key"
+
+
 def test_certificate_from_another_ca_is_refused(secured: Secured, tmp_path: Path) -> None:
     rogue = x509ca.create_ca("Kassa fleet CA")  # same name, different key
     key, cert = x509ca.issue(rogue, "t1", unit="store s1")
-    (tmp_path / "rogue.crt").write_bytes(x509ca.cert_pem(cert))
-    (tmp_path / "rogue.key").write_bytes(x509ca.key_pem(key))
-    session = Session(secured.port, secured.fleet / "ca" / "ca.crt", tmp_path / "rogue.crt",
-                      tmp_path / "rogue.key")
+    session = Session(secured.port, secured.fleet / "ca" / "ca.crt",
+                      *_identity(tmp_path, "rogue", key, cert))
     assert not session.accepted
     assert session.connack is None and session.error
     assert "certificate verify failed" in secured.broker.log()
@@ -217,18 +221,15 @@ def test_expired_certificate_is_refused(secured: Secured, tmp_path: Path) -> Non
     key, cert = x509ca.issue(authority, "t1", unit="store s1",
                              not_before=now - dt.timedelta(days=30),
                              not_after=now - dt.timedelta(days=1))
-    (tmp_path / "old.crt").write_bytes(x509ca.cert_pem(cert))
-    (tmp_path / "old.key").write_bytes(x509ca.key_pem(key))
-    session = Session(secured.port, secured.fleet / "ca" / "ca.crt", tmp_path / "old.crt",
-                      tmp_path / "old.key")
+    session = Session(secured.port, secured.fleet / "ca" / "ca.crt",
+                      *_identity(tmp_path, "old", key, cert))
     assert not session.accepted
     assert session.connack is None and session.error
     session.close()
     # the same key and name with current dates is accepted: the dates were the reason
     key, cert = x509ca.issue(authority, "t1", unit="store s1", key=key)
-    (tmp_path / "new.crt").write_bytes(x509ca.cert_pem(cert))
-    renewed = Session(secured.port, secured.fleet / "ca" / "ca.crt", tmp_path / "new.crt",
-                      tmp_path / "old.key")
+    renewed = Session(secured.port, secured.fleet / "ca" / "ca.crt",
+                      *_identity(tmp_path, "new", key, cert))
     assert renewed.accepted
     renewed.close()
 
@@ -315,6 +316,26 @@ def test_ingest_shares_the_journal_subscription(secured: Secured) -> None:
     finally:
         for session in (w1, w2, t1):
             session.close()
+
+
+def test_terminal_enrolled_later_may_publish_after_a_reload(capsys, secured: Secured) -> None:
+    enroll(capsys, secured.fleet, "s2", "t4")
+    assert "user t4\n" in (secured.tmp / "broker" / "acl-terminals").read_text()
+    t4 = terminal_session(secured, "t4")
+    assert t4.accepted  # its certificate is good at once, but it has no rights yet
+    assert t4.publish("kassa/v1/s2/t4/status", b"online") == NOT_AUTHORIZED
+    t4.close()
+    secured.reload()
+
+    def allowed() -> bool:
+        session = terminal_session(secured, "t4")
+        try:
+            # success, or 0x10 "no matching subscribers": anything below 0x80 is accepted
+            return session.accepted and session.publish("kassa/v1/s2/t4/status", b"on") < 0x80
+        finally:
+            session.close()
+
+    wait_until(allowed, 10, "t4 to be allowed after the reload")
 
 
 # -- revocation and forged signatures ----------------------------------------------------------
