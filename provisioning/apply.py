@@ -20,9 +20,7 @@ from provisioning.bundle import DESTINATIONS, ETC, STATE_DIR
 from provisioning.fleet import FleetError
 from provisioning.secure import write_file
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-UNITS_DIR = PROJECT_ROOT / "systemd"
-UDEV_DIR = PROJECT_ROOT / "provisioning" / "udev"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # a source checkout: systemd/, udev/
 TERMINAL_UNITS = ("kassa-uplink.service", "kassa-till.service")
 SERVICE_USER = "kassa"
 
@@ -85,9 +83,13 @@ def _chown(path: Path, ids: tuple[int, int] | None) -> None:
 
 
 def apply_bundle(bundle: Path, root: Path = Path("/"), *, enable: bool = False,
-                 owner: str | None = None, force: bool = False) -> Applied:
+                 owner: str | None = None, force: bool = False,
+                 source: Path = PROJECT_ROOT) -> Applied:
     """Installs the bundle's files under root; with enable, also turns the services on."""
     manifest, files = read_bundle(bundle)
+    if not (source / "systemd" / TERMINAL_UNITS[0]).is_file():
+        raise FleetError(f"{source} is not a Kassa source tree (no systemd/ units); "
+                         "pass --source with the checkout cloud-init made")
     ids = _owner(root, owner)
     key_dest = _under(root, DESTINATIONS["journal_ed25519.pem"])
     if key_dest.exists() and key_dest.read_bytes() != files["journal_ed25519.pem"] and not force:
@@ -103,19 +105,19 @@ def apply_bundle(bundle: Path, root: Path = Path("/"), *, enable: bool = False,
         path = write_file(_under(root, dest), files[name])
         _chown(path, ids)
         installed.append(path)
-    installed += _install_system_files(root)
+    installed += _install_system_files(root, source)
     if enable:
         _enable(root)
     return Applied(manifest["store"], manifest["terminal"], installed, enable)
 
 
-def _install_system_files(root: Path) -> list[Path]:
+def _install_system_files(root: Path, source: Path) -> list[Path]:
     out: list[Path] = []
     units = _under(root, PurePosixPath("/etc/systemd/system"))
     for name in TERMINAL_UNITS:
-        out.append(write_file(units / name, (UNITS_DIR / name).read_bytes(), 0o644))
+        out.append(write_file(units / name, (source / "systemd" / name).read_bytes(), 0o644))
     rules = _under(root, PurePosixPath("/etc/udev/rules.d"))
-    for rule in sorted(UDEV_DIR.glob("*.rules")):
+    for rule in sorted((source / "provisioning" / "udev").glob("*.rules")):
         out.append(write_file(rules / rule.name, rule.read_bytes(), 0o644))
     return out
 

@@ -110,7 +110,7 @@ def user_data(settings: Settings, terminal: str, files: dict[str, bytes]) -> str
         f"git clone --depth 1 --branch {settings.ref} {settings.source} {INSTALL_DIR / 'src'}",
         f"python3 -m venv {venv}",
         f"{venv}/bin/pip install '{INSTALL_DIR / 'src'}[till]'",
-        f"{venv}/bin/kassa provision apply {STAGING} --enable",
+        f"{venv}/bin/kassa provision apply {STAGING} --source {INSTALL_DIR / 'src'} --enable",
         f"rm -rf {STAGING}",
     ])
     lines += [
@@ -138,15 +138,15 @@ def write_bundle(directory: Path, settings: Settings, store: str, terminal: str,
         "client.crt": files.client_cert,
         "client.key": files.client_key,
     }
-    private_dir(directory)
-    for name, data in payload.items():
-        write_file(directory / name, data)
-    write_file(directory / "user-data", user_data(settings, terminal, payload))
-    write_file(directory / "meta-data", meta_data(terminal))
     manifest = {
         "store": store,
         "terminal": terminal,
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in payload.items()},
     }
-    write_file(directory / "bundle.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    payload["bundle.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    private_dir(directory)
+    for name, data in payload.items():
+        write_file(directory / name, data)
+    write_file(directory / "user-data", user_data(settings, terminal, payload))
+    write_file(directory / "meta-data", meta_data(terminal))
     return directory

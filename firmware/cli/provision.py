@@ -44,6 +44,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--enable", action="store_true", help="enable (and on / start) the services")
     s.add_argument("--owner", help="user owning the installed files (default kassa when root)")
     s.add_argument("--force", action="store_true", help="replace a different journal key")
+    s.add_argument("--source", help="Kassa source tree with systemd/ and provisioning/udev/ "
+                   "(default: the one this kassa runs from)")
     s.set_defaults(handler=_apply)
 
     s = sub.add_parser("revoke", help="revoke a terminal (CRL, ACL, head-office registry)")
@@ -169,10 +171,11 @@ def _enroll(args: argparse.Namespace) -> int:
 
 @_guard
 def _apply(args: argparse.Namespace) -> int:
-    from provisioning.apply import apply_bundle
+    from provisioning.apply import PROJECT_ROOT, apply_bundle
 
     done = apply_bundle(Path(args.bundle), Path(args.root), enable=args.enable,
-                        owner=args.owner, force=args.force)
+                        owner=args.owner, force=args.force,
+                        source=Path(args.source) if args.source else PROJECT_ROOT)
     print(f"installed terminal {done.terminal} (store {done.store}) under {args.root}")
     for path in done.installed:
         print(f"  {path}")

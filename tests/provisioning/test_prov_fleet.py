@@ -17,6 +17,7 @@ from provkit import enroll, init_fleet, run_cli
 from firmware.config import parse_config
 from firmware.signing import load_or_create_key, public_key_hex
 
+REPO = Path(__file__).resolve().parents[2]
 BUNDLE_FILES = {"kassa.toml", "journal_ed25519.pem", "ca.crt", "client.crt", "client.key",
                 "user-data", "meta-data", "bundle.json"}
 
@@ -107,16 +108,39 @@ def test_cloud_init_user_data_installs_kassa_and_applies_the_bundle(capsys, tmp_
     assert {"input", "lp", "gpio"} <= set(kassa["groups"])
     assert "python3-venv" in doc["packages"]
     staged = {Path(f["path"]).name: base64.b64decode(f["content"]) for f in doc["write_files"]}
-    for name in ("kassa.toml", "journal_ed25519.pem", "ca.crt", "client.crt", "client.key"):
+    for name in ("kassa.toml", "journal_ed25519.pem", "ca.crt", "client.crt", "client.key",
+                 "bundle.json"):
         assert staged[name] == (bundle / name).read_bytes(), name
     assert all(f["permissions"] == "0600" for f in doc["write_files"])
     (command,) = doc["runcmd"]
     script = command[2]
     assert "git clone --depth 1 --branch v1.2 https://git.example.nl/kassa.git" in script
-    assert "kassa provision apply /root/kassa-bundle --enable" in script
+    assert ("kassa provision apply /root/kassa-bundle --source /opt/kassa/src --enable"
+            in script)
     assert script.index("pip install") < script.index("provision apply") < script.index("rm -rf")
     meta = yaml.safe_load((bundle / "meta-data").read_text())
     assert meta == {"instance-id": "kassa-t1", "local-hostname": "t1"}
+
+    # what cloud-init stages is a bundle `apply` accepts, with the checked-out units and rules
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    for name, data in staged.items():
+        (staging / name).write_bytes(data)
+    code, out, err = run_cli(capsys, "provision", "apply", str(staging), "--root",
+                             str(tmp_path / "pi"), "--source", str(REPO))
+    assert code == 0, err
+    assert (tmp_path / "pi/etc/kassa/keys/journal_ed25519.pem").read_bytes() == staged[
+        "journal_ed25519.pem"]
+    assert (tmp_path / "pi/etc/systemd/system/kassa-till.service").is_file()
+
+
+def test_apply_needs_a_source_tree(capsys, tmp_path) -> None:
+    fleet = init_fleet(capsys, tmp_path)
+    bundle = enroll(capsys, fleet, "s1", "t1", "--no-register")
+    code, _, err = run_cli(capsys, "provision", "apply", str(bundle), "--root",
+                           str(tmp_path / "pi"), "--source", str(tmp_path))
+    assert code == 1 and "not a Kassa source tree" in err
+    assert not (tmp_path / "pi").exists()
 
 
 def test_hardware_profile_goes_into_the_config(capsys, tmp_path) -> None:
