@@ -33,13 +33,20 @@ def _level(location: str, sku: str) -> Stock:
     return row
 
 
-def _set(row: Stock, new: int, source: str, at: int, counted_ms: int | None = None) -> None:
+def _known(location: str, sku: str) -> bool:
+    """Whether head office has seen this SKU at this location before (a first count or
+    delivery of a new product is no "back in stock")."""
+    return StockMove.select().where(StockMove.location == location, StockMove.sku == sku).exists()
+
+
+def _set(row: Stock, new: int, source: str, at: int, counted_ms: int | None = None,
+         known: bool = True) -> None:
     before = row.quantity
     updates = {"quantity": new}
     if counted_ms is not None:
         updates["counted_ms"] = counted_ms
     Stock.update(**updates).where(Stock.id == row.id).execute()
-    if before <= 0 < new:
+    if known and before <= 0 < new:
         Restock.insert(location=row.location, sku=row.sku, at_ms=at,
                        source=source).on_conflict_ignore().execute()
 
@@ -49,12 +56,13 @@ def move(location: str, sku: str, delta: int, kind: str, source: str, at: int) -
     if StockMove.get_or_none(StockMove.source == source) is not None:
         return False
     row = _level(location, sku)
+    known = _known(location, sku)
     applied = at >= row.counted_ms
     new = row.quantity + delta if applied else row.quantity
     StockMove.create(source=source, location=location, sku=sku, kind=kind, delta=delta,
                      ts_ms=at, applied=applied, level_after=new)
     if applied:
-        _set(row, new, source, at)
+        _set(row, new, source, at, known=known)
         if new < 0 and delta < 0:
             Oversold.insert(location=location, sku=sku, source=source, level_after=new,
                             at_ms=at).on_conflict_ignore().execute()
@@ -66,6 +74,7 @@ def count(location: str, sku: str, counted: int, source: str, at: int) -> bool:
     if StockMove.get_or_none(StockMove.source == source) is not None:
         return False
     row = _level(location, sku)
+    known = _known(location, sku)
     if at < row.counted_ms:  # an older count than the one in force: keep it for the record
         StockMove.create(source=source, location=location, sku=sku, kind="stock_count",
                          delta=0, ts_ms=at, applied=False, level_after=row.quantity)
@@ -77,7 +86,7 @@ def count(location: str, sku: str, counted: int, source: str, at: int) -> bool:
     new = counted + int(later)
     StockMove.create(source=source, location=location, sku=sku, kind="stock_count",
                      delta=new - row.quantity, ts_ms=at, applied=True, level_after=new)
-    _set(row, new, source, at, counted_ms=at)
+    _set(row, new, source, at, counted_ms=at, known=known)
     return True
 
 
