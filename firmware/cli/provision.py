@@ -68,6 +68,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     s = sub.add_parser("crl", help="re-sign the CRL (do it monthly; it is valid for a year)")
     s.set_defaults(handler=_crl)
 
+    s = sub.add_parser("sync-registry", help="write every terminal's key and status into a "
+                       "head-office database (a new PostgreSQL one, or after a restore)")
+    s.add_argument("--office-db", help="head-office database URL (default: from init)")
+    s.set_defaults(handler=_sync_registry)
+
     s = sub.add_parser("list", help="terminals with store, status and last seen")
     s.add_argument("--office-db", help="head-office database URL (default: from init)")
     s.set_defaults(handler=_list)
@@ -246,6 +251,30 @@ def _crl(args: argparse.Namespace) -> int:
         if broker_dir is not None:
             refresh_broker_files(fleet, broker_dir)
     print(f"CRL re-signed: {path}")
+    return 0
+
+
+@_guard
+def _sync_registry(args: argparse.Namespace) -> int:
+    from provisioning.fleet import Fleet
+    from provisioning.registry_link import Registry
+
+    with Fleet.locked(_fleet_dir(args)) as fleet:
+        terminals = sorted(fleet.terminals.values(), key=lambda t: (t.store, t.terminal))
+        url = args.office_db or fleet.settings.office_db
+    registry = Registry(url)
+    try:
+        current = {row["terminal"]: row["status"] for row in registry.list()}
+        for t in terminals:
+            if current.get(t.terminal) != t.status:
+                if current.get(t.terminal) is None or t.status == "active":
+                    registry.add(t.terminal, t.store, t.public_key)
+                if t.status == "revoked":
+                    registry.revoke(t.terminal)
+                print(f"{t.terminal} (store {t.store}): {t.status}")
+    finally:
+        registry.close()
+    print(f"head office registry holds the fleet's {len(terminals)} terminals")
     return 0
 
 

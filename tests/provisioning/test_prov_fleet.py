@@ -310,3 +310,31 @@ def test_list_shows_last_seen_from_head_office(capsys, tmp_path) -> None:
     assert code == 0
     assert out.splitlines()[1].split()[:4] == ["s1", "t1", "active",
                                                "2026-11-27T10:00:00.000+00:00"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_sync_registry_fills_a_new_head_office_database(capsys, tmp_path, engine,
+                                                        request) -> None:
+    from headoffice.db import open_office_db
+    from headoffice.registry import list_terminals
+
+    first = tmp_path / "office.sqlite3"
+    fleet = init_fleet(capsys, tmp_path, "--office-db", str(first))
+    for terminal in ("t1", "t2", "t3"):
+        enroll(capsys, fleet, "s1", terminal)
+    assert run_cli(capsys, "provision", "--fleet-dir", str(fleet), "revoke", "t2")[0] == 0
+    new = (request.getfixturevalue("postgres_database")() if engine == "postgresql"
+           else str(tmp_path / "new.sqlite3"))
+    code, out, err = run_cli(capsys, "provision", "--fleet-dir", str(fleet), "sync-registry",
+                             "--office-db", new)
+    assert code == 0, err
+    assert "holds the fleet's 3 terminals" in out
+    index = {t["terminal"]: t for t in json.loads((fleet / "fleet.json").read_text())["terminals"]}
+    open_office_db(new)
+    rows = {t.terminal_id: (t.store, t.status, t.public_key) for t in list_terminals()}
+    assert rows == {name: ("s1", t["status"], t["public_key"]) for name, t in index.items()}
+    assert rows["t2"][1] == "revoked"
+    # a second run changes nothing and says so
+    code, out, _ = run_cli(capsys, "provision", "--fleet-dir", str(fleet), "sync-registry",
+                           "--office-db", new)
+    assert code == 0 and out.splitlines() == ["head office registry holds the fleet's 3 terminals"]
