@@ -23,7 +23,7 @@ from firmware.catalogue import Catalogue, ProductInfo, Resolved, UnknownProduct
 from firmware.config import Config
 from firmware.gtin import BarcodeError
 from firmware.journal import Entry, Journal
-from firmware.models import JournalEntry, ParkedTicket, StockLevel
+from firmware.models import JournalEntry, ParkedTicket
 from firmware.money import div_round_half_up, format_money, percent_of, round_to_5_cents
 from firmware.permissions import Action, Approval, authorising_manager
 from firmware.ports import DeviceError, Drawer
@@ -132,12 +132,11 @@ class TillService:
                     data = data()
                 entry = self.journal.append(entry_type, data, cashier=name,
                                             training=self.training, ref_seq=ref_seq)
-                if not self.training:
-                    for product_id, delta in stock:
-                        (StockLevel.insert(product=product_id, quantity=delta)
-                         .on_conflict(conflict_target=[StockLevel.product],
-                                      update={StockLevel.quantity: StockLevel.quantity + delta})
-                         .execute())
+                if not self.training and stock:
+                    self.db.cursor().executemany(
+                        "INSERT INTO stock_level (product_id, quantity) VALUES (?, ?) ON CONFLICT"
+                        "(product_id) DO UPDATE SET quantity = quantity + excluded.quantity",
+                        list(stock))
         except (peewee.OperationalError, peewee.DatabaseError, sqlite3.Error, OSError) as exc:
             raise storage_error(exc, entry_type) from exc
         self.emit("committed", seq=entry.seq, type=entry_type)
