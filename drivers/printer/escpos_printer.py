@@ -122,7 +122,7 @@ class EscposPrinter:
                 device.open()
         except DeviceError:
             raise
-        except (OSError, EscposError, AssertionError, ValueError) as exc:
+        except (OSError, EscposError, AssertionError, ValueError, RuntimeError) as exc:
             self._fail(exc, "cannot reach the printer")
         self._device = device
         return device
@@ -147,6 +147,13 @@ class EscposPrinter:
 
     def _check(self, device: Escpos) -> None:
         """Refuses to print onto no paper or under an open cover, when the printer can say."""
+        probe = getattr(device, "problem", None)
+        if probe is not None:  # a device file with its own status (usblp)
+            problem = probe()
+            if problem is not None:
+                self._finish(device)
+                self._set_state(*problem)
+                raise DeviceError(problem[1])
         if not self._query_status:
             return
         cause = self._ask(device, st.DLE_EOT_OFFLINE_CAUSE)
@@ -243,6 +250,8 @@ def _classify(exc: BaseException, what: str, name: str) -> tuple[str, str]:
     if "Access denied" in str(exc) or "Permission denied" in str(exc):
         return "error", (f"{what} ({name}): permission denied - add the till user to group "
                          "'kassa' and install provisioning/udev/99-kassa.rules")
+    if "No backend available" in str(exc):
+        return "error", f"{what} ({name}): libusb is missing - install the libusb-1.0-0 package"
     return "offline", f"{what} ({name}): {_short(exc)} - check cable and power"
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 
 from escpos.escpos import Escpos
-from escpos.printer import Dummy, File, Network
+from escpos.printer import Dummy, Network
 
 from drivers.errors import DeviceError, StateCallback, no_state
 from drivers.printer.escpos_printer import EscposPrinter, check_profile
+from drivers.printer.lp import LpFile
 from drivers.printer.sim import SimPrinter
 
 KINDS = ("usb", "network", "file", "dummy", "sim")
@@ -36,7 +37,7 @@ def open_printer(kind: str, *, on_state: StateCallback = no_state, profile: str 
             lambda: Network(host, port, timeout=timeout_seconds, profile=profile),
             name=f"network printer {host}:{port}", query_status=True, **common)
     if kind == "file":
-        return EscposPrinter(lambda: File(device, profile=profile),
+        return EscposPrinter(lambda: LpFile(device, timeout=timeout_seconds, profile=profile),
                              name=f"printer {device}", **common)
     if kind == "usb":
         if not (vendor_id and product_id):

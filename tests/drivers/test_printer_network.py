@@ -102,6 +102,7 @@ def test_nobody_listening_is_offline_not_a_crash():
 
 def test_file_printer_writes_and_reports_a_missing_device(tmp_path):
     path = tmp_path / "lp0"
+    path.write_bytes(b"")  # the device node
     printer = open_printer("file", device=str(path), profile="TM-T88III")
     printer.print_document(ticket(1))
     assert path.read_bytes() == printer.render(ticket(1))
