@@ -86,7 +86,7 @@ def _postgres(url: str) -> peewee.Database:
         kwargs["user"] = unquote(parsed.username)
     if parsed.password:
         kwargs["password"] = unquote(parsed.password)
-    return peewee.PostgresqlDatabase(name, autorollback=True, **kwargs)
+    return peewee.PostgresqlDatabase(name, **kwargs)
 
 
 def is_postgres(db: peewee.Database | peewee.DatabaseProxy = database_proxy) -> bool:

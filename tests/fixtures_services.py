@@ -208,3 +208,18 @@ def postgres_database(postgres_server: str) -> Iterator[Callable[[], str]]:
     for name in created:
         with contextlib.suppress(Exception):
             admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def office_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, opened head-office database, once on SQLite and once on PostgreSQL."""
+    from headoffice.db import database_proxy, open_office_db
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'office.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_database")()
+    db = open_office_db(url)
+    yield url
+    db.close()
+    database_proxy.initialize(None)

@@ -17,10 +17,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_office_web(osub)  # web, user, export, verify-export, alerts (firmware/cli/office_web.py)
 
 
-def _open(args: argparse.Namespace):
+def _open(args: argparse.Namespace, create: bool = True):
     from headoffice.db import open_office_db
 
-    return open_office_db(args.db)
+    return open_office_db(args.db, create=create)
 
 
 # -- office ingest ------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         return 0
     from headoffice.ingest.worker import BrokerSettings, IngestWorker
 
-    db = _open(args)
+    db = _open(args, create=args.worker_index is None)  # the supervisor made the tables
     broker = BrokerSettings(args.mqtt_host, args.mqtt_port, args.ca, args.cert, args.key)
     worker = IngestWorker(db, broker, f"{args.client_prefix}-{args.worker_index or 0}",
                           batch_max=args.batch)

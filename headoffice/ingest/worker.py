@@ -75,8 +75,9 @@ class IngestWorker:
             log.error("broker refused the connection: %s", reason)
             return
         self._generation += 1
-        if not flags.session_present:
-            client.subscribe([(protocol.SHARED_JOURNAL_SUBSCRIPTION, 1), (protocol.ALL_STATUS, 1)])
+        # always (re)subscribe: a restarted broker may restore the session but not its
+        # shared subscriptions (seen with Mosquitto 2.0), and subscribing again is harmless
+        client.subscribe([(protocol.SHARED_JOURNAL_SUBSCRIPTION, 1), (protocol.ALL_STATUS, 1)])
         log.info("connected (session present: %s)", flags.session_present)
         self.connected.set()
 

@@ -145,3 +145,10 @@ def dead_letters_total() -> int:
     from headoffice.models import DeadLetter
 
     return DeadLetter.select().count()
+
+
+def wait_ingest_ready(broker, workers: int = 2, prefix: str = "kassa-ingest") -> None:
+    """Waits until every worker has connected (and so subscribed) to the broker."""
+    ids = [f"as {prefix}-{i} " for i in range(workers)]
+    wait_until(lambda: all(i in broker.log() for i in ids), 30, "the ingest workers to connect")
+    time.sleep(0.3)
