@@ -182,6 +182,16 @@ class KassaApp(App):
             return
         handler(code)
 
+    def scan_error(self, code: str, error: TillError) -> None:
+        """A refused scan, in the cashier's language: unknown product or a bad code."""
+        text = str(error)
+        if text.startswith(("no active product", "in-store code")) and "not sold by weight" not in text:
+            self.reject(_("Unknown code") + f": {code}")
+        elif "sold by weight" in text or "quantity" in text:
+            self.reject(_(text))
+        else:
+            self.reject(_("Invalid code") + f": {code} ({_(text)})")
+
     def reject(self, message: str) -> None:
         """Unknown or invalid code: red flash, beep and the reason on screen."""
         self.root.ids.flash.fire()

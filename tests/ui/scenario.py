@@ -74,6 +74,9 @@ class Driver:
     def tap(self, widget: Any) -> None:
         from kivy.tests.common import UnitTestTouch
 
+        if widget.get_root_window() is None:
+            raise RuntimeError(f"tap on {type(widget).__name__} {getattr(widget, 'text', '')!r}, "
+                               "which is not on screen")
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
@@ -174,10 +177,14 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.tap(sale.ids.qty_minus)
     yield (lambda: till.ticket.active_lines[0].quantity == 1, "quantity back to 1")
     d.tap(sale.ids.tab_keypad)
+    yield (lambda: sale.ids.modes.current == "keypad", "the keypad")
     yield 0.3
     d.shot("06-sale-keypad")
     d.tap(sale.ids.tab_search)
-    yield 0.2
+    keys = sale.ids.search_keys
+    yield (lambda: keys.get_root_window() is not None and keys.children[0].y > keys.y - 1
+           and keys.children[-1].top <= keys.top + 1 and keys.children[0].x > 1, "the letter keys")
+    yield 0.3
     for letter in "KO":
         d.tap(next(b for b in sale.ids.search_keys.children if b.text == letter))
     yield 0.3

@@ -97,7 +97,7 @@ class SaleScreen(KassaScreen):
             if quantity != 1:
                 self.till.set_quantity(line.line_no, quantity)
         except TillError as exc:
-            self.app.reject(_(str(exc)))
+            self.app.scan_error(code, exc)
             return
         self.message = ""
 

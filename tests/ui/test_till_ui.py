@@ -1,0 +1,127 @@
+"""The till UI in a real Kivy window under Xvfb, at 800x480 and 1280x800.
+
+Each size runs tests/ui/scenario.py in its own process (Kivy's window is a process-wide
+singleton): log in, three scans through the simulated scanner, a rejected code, cash with
+change, the receipt in the printer simulator, a refund with the manager PIN (by number at
+800x480, by the receipt's QR code at 1280x800), X report, training on/off, the Z close.
+Screenshots of every screen go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from firmware.money import format_money
+from tests.ui.xvfb import kivy_env, xvfb
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+SIZES = {"800x480": [], "1280x800": ["--qr"]}
+SCREENS = ("01-login", "02-login-wrong-pin", "03-sale-empty", "04-sale-three-items",
+           "05-scan-rejected", "06-sale-keypad", "07-sale-search", "08-payment",
+           "09-done-printed", "10-manager", "11-refund-find", "12-refund-lines",
+           "13-override-dialog", "14-refunded", "15-x-report", "16-cash-in-out",
+           "17-sale-training", "18-cash-count", "19-z-report", "20-login-english")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    results = {}
+    with xvfb(1280, 800) as display:
+        for size, extra in SIZES.items():
+            work = tmp_path_factory.mktemp(f"ui-{size}")
+            proc = subprocess.run(
+                [sys.executable, "-m", "tests.ui.scenario", size, str(work / "out"),
+                 str(work / "var"), *extra],
+                cwd=ROOT, env=kivy_env(display), capture_output=True, text=True, timeout=300)
+            result_file = work / "out" / f"result-{size}.json"
+            assert result_file.exists(), f"{size}: no result (rc {proc.returncode})\n{proc.stderr[-3000:]}"
+            result = json.loads(result_file.read_text())
+            result["rc"], result["out"] = proc.returncode, work / "out"
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for png in (work / "out").glob("*.png"):
+                shutil.copy(png, ARTIFACTS / png.name)
+            results[size] = result
+    return results
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return struct.unpack(">II", header[16:24])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_whole_day_passes(runs: dict, size: str) -> None:
+    result = runs[size]
+    assert result["error"] is None, result["error"]
+    assert result["rc"] == 0 and result["finished"]
+    assert result["steps"] == ["login", "scan3", "paid", "refund", "z_close"]
+    for kind in ("login", "sale", "refund", "x_report", "training_on", "training_off", "z_close"):
+        assert kind in result["journal"], f"{kind} missing from the journal"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_screen_is_captured_at_its_size(runs: dict, size: str) -> None:
+    width, height = (int(v) for v in size.split("x"))
+    for screen in SCREENS:
+        path = ARTIFACTS / f"{size}-{screen}.png"
+        assert path.exists(), f"no screenshot {path.name}"
+        assert png_size(path) == (width, height)
+        assert path.stat().st_size > 5000, f"{path.name} looks empty"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_touch_targets_are_at_least_60_px(runs: dict, size: str) -> None:
+    assert runs[size]["small_targets"] == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_unknown_code_flashes_beeps_and_adds_nothing(runs: dict, size: str) -> None:
+    reject = runs[size]["reject"]
+    assert reject["lines"] == 3
+    assert reject["beeps"] == 1
+    assert "8700000999992" in reject["message"] and "Onbekende code" in reject["message"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cash_with_change_and_rounding(runs: dict, size: str) -> None:
+    result = runs[size]
+    pay, done = result["payment"], result["done"]
+    change = pay["given"] - pay["cash_due"]
+    assert done["last_sale"]["change"] == change > 0
+    assert done["change_text"] == format_money(change)
+    assert pay["cash_due"] % 5 == 0
+    assert bool(pay["rounding_text"]) == (pay["cash_due"] != pay["total"])
+    assert result["search_results"] > 0
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_receipts_reach_the_printer_simulator(runs: dict, size: str) -> None:
+    receipts = runs[size]["receipts"]
+    assert len(receipts) >= 4, "sale, refund, X and Z should all be printed"
+    sale = receipts[0]
+    for name in ("Brood 1", "Drop 2", "Soep 3"):
+        assert name in sale
+    assert "Wisselgeld" in sale and "[QR KASSA1|" in sale
+    assert "RETOUR" in receipts[1]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_refund_needed_the_manager(runs: dict, size: str) -> None:
+    body = runs[size]["refund_body"]
+    assert body["data"]["approved_by"] == "Bram"
+    assert [(line["line_no"], line["quantity"]) for line in body["data"]["lines"]] == [(2, -1)]
+    assert runs[size]["refund_by"] == ("qr" if size == "1280x800" else "number")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_window_close_is_refused_in_the_kiosk(runs: dict, size: str) -> None:
+    assert runs[size]["close_refused"] is True

@@ -1,0 +1,78 @@
+"""The UI's parts that need no window: catalogs, status bar logic, the reject beep."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import wave
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from ui import i18n
+from ui.extract import messages
+from ui.sound import RATE, write_beep
+from ui.status import link_state
+
+NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def catalog(language: str):  # noqa: ANN201
+    with (i18n.SOURCE_DIR / language / "LC_MESSAGES" / "kassa.po").open("rb") as source:
+        return read_po(source, locale=language)
+
+
+def test_every_ui_text_has_a_dutch_translation() -> None:
+    nl = catalog("nl")
+    missing = [m for m in sorted(messages()) if not (nl.get(m) and nl.get(m).string)]
+    assert missing == []
+
+
+def test_english_catalog_knows_every_text() -> None:
+    en = catalog("en")
+    assert [m for m in sorted(messages()) if en.get(m) is None] == []
+
+
+def test_catalogs_compile_with_babel_and_load_with_gettext(tmp_path: Path) -> None:
+    target = i18n.compile_catalogs(tmp_path)
+    nl = gettext.translation("kassa", str(target), ["nl"])
+    en = gettext.translation("kassa", str(target), ["en"])
+    assert nl.gettext("Pay") == "Afrekenen"
+    assert en.gettext("Pay") == "Pay"
+
+
+def test_money_follows_the_language() -> None:
+    i18n.set_language("en")
+    try:
+        assert i18n.money(123456) == "€1,234.56"
+    finally:
+        i18n.set_language("nl")
+    assert i18n.money(123456) == "€\xa01.234,56"
+
+
+def test_unknown_language_is_refused_by_name() -> None:
+    try:
+        i18n.set_language("fr")
+    except ValueError as exc:
+        assert "fr" in str(exc)
+    else:
+        raise AssertionError("fr was accepted")
+
+
+def test_link_state() -> None:
+    recent = (NOW - dt.timedelta(seconds=30)).isoformat()
+    old = (NOW - dt.timedelta(minutes=10)).isoformat()
+    assert link_state(False, 5, recent, NOW) == "local"
+    assert link_state(True, 0, old, NOW) == "online"
+    assert link_state(True, 7, recent, NOW) == "online"
+    assert link_state(True, 7, old, NOW) == "offline"
+    assert link_state(True, 7, "", NOW) == "offline"
+
+
+def test_reject_beep_is_a_short_valid_wav(tmp_path: Path) -> None:
+    path = write_beep(tmp_path / "beep.wav", ms=250)
+    with wave.open(str(path)) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, RATE)
+        assert wav.getnframes() == RATE // 4
+        frames = wav.readframes(wav.getnframes())
+    assert any(frames) and len(set(frames)) > 2
