@@ -281,18 +281,21 @@ def _sync_registry(args: argparse.Namespace) -> int:
 @_guard
 def _list(args: argparse.Namespace) -> int:
     from provisioning.fleet import Fleet
-    from provisioning.registry_link import Registry
+    from provisioning.registry_link import Registry, RegistryError
 
     with Fleet.locked(_fleet_dir(args)) as fleet:
         terminals = sorted(fleet.terminals.values(), key=lambda t: (t.store, t.terminal))
         url = args.office_db or fleet.settings.office_db
     office: dict[str, dict] = {}
     if url:
-        registry = Registry(url)
         try:
-            office = {row["terminal"]: row for row in registry.list()}
-        finally:
-            registry.close()
+            registry = Registry(url)
+            try:
+                office = {row["terminal"]: row for row in registry.list()}
+            finally:
+                registry.close()
+        except RegistryError as exc:  # the fleet's own view is still worth showing
+            print(f"kassa provision: warning: no last-seen times: {exc}", file=sys.stderr)
     rows = [("STORE", "TERMINAL", "STATUS", "LAST SEEN", "ENROLLED")]
     for t in terminals:
         seen = office.get(t.terminal, {})

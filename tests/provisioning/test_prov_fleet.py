@@ -338,3 +338,13 @@ def test_sync_registry_fills_a_new_head_office_database(capsys, tmp_path, engine
     code, out, _ = run_cli(capsys, "provision", "--fleet-dir", str(fleet), "sync-registry",
                            "--office-db", new)
     assert code == 0 and out.splitlines() == ["head office registry holds the fleet's 3 terminals"]
+
+
+def test_list_without_head_office_still_lists_the_fleet(capsys, tmp_path) -> None:
+    fleet = init_fleet(capsys, tmp_path)
+    enroll(capsys, fleet, "s1", "t1", "--no-register")
+    code, out, err = run_cli(capsys, "provision", "--fleet-dir", str(fleet), "list",
+                             "--office-db", "mysql://nowhere/db")
+    assert code == 0
+    assert "warning: no last-seen times" in err and "mysql" in err
+    assert out.splitlines()[1].split()[:4] == ["s1", "t1", "active", "never"]
