@@ -8,6 +8,7 @@ main thread with Clock.schedule_once before anything touches a widget.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,7 +166,10 @@ class KassaApp(App):
 
     def _till_event(self, event: str, data: dict[str, Any]) -> None:
         # Till events come from whichever thread called the service; widgets change on Kivy's.
-        Clock.schedule_once(lambda _dt: self._on_till_event(event, data))
+        if threading.current_thread() is threading.main_thread():
+            self._on_till_event(event, data)  # same frame: a scan is drawn at the next flip
+        else:
+            Clock.schedule_once(lambda _dt: self._on_till_event(event, data))
 
     def _on_till_event(self, event: str, data: dict[str, Any]) -> None:
         if event in ("session", "training", "device", "committed"):

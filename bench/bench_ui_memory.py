@@ -1,0 +1,92 @@
+"""Resident memory of the till UI after 200 sales (target <= 150 MB).
+
+The sales go through the screens' own code paths (scan on the sale screen, cash on the
+payment screen, the done screen, back to the sale screen), a few per frame so every screen
+is drawn. Reference, same run: the same process's RSS at its first interactive frame, and a
+bare Kivy app with one button.
+
+Run: .venv/bin/python bench/bench_ui_memory.py [--sales 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_ui_common import after_first_frame, bare_app, report, rss_mb, run_child, till_app  # noqa: E402
+
+from tests.ui.xvfb import xvfb  # noqa: E402
+
+
+def child(mode: str, sales: int) -> None:
+    if mode == "bare":
+        app = bare_app()
+
+        def done() -> None:
+            report({"rss": rss_mb()})
+            app.stop()
+
+        after_first_frame(app, done)
+        app.run()
+        return
+    app = till_app()
+    state = {"sold": 0, "start": 0.0}
+
+    def sell(_dt: float) -> bool | None:
+        from firmware.sim import make_gtin
+
+        sm = app.sm
+        for _ in range(2):
+            if sm.current != "sale":
+                sm.get_screen("done").next_customer()
+            sale = sm.get_screen("sale")
+            for n in range(3):
+                sale.on_scan(make_gtin(1 + (state["sold"] * 3 + n) % 200))
+            sale.pay()
+            payment = sm.get_screen("payment")
+            payment.pay_cash(app.till.cash_due() + 1000)
+            state["sold"] += 1
+            if state["sold"] >= sales:
+                app.till.print_queue.wait_idle(30)
+                report({"rss_start": state["start"], "rss": rss_mb(), "sales": state["sold"],
+                        "journal": app.till.journal.head()[0]})
+                app.stop()
+                return False
+        return None
+
+    def begin() -> None:
+        from kivy.clock import Clock
+
+        app.till.login("1111")
+        app.go("sale")
+        state["start"] = rss_mb()
+        Clock.schedule_interval(sell, 0)
+
+    after_first_frame(app, begin)
+    app.run()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sales", type=int, default=200)
+    parser.add_argument("--child")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.sales)
+        return 0
+    with xvfb() as display:
+        till, _ = run_child(Path(__file__), "till", display, "--sales", str(args.sales))
+        bare, _ = run_child(Path(__file__), "bare", display)
+    print(f"RSS after {till['sales']} sales through the UI: {till['rss']:.0f} MB "
+          f"(at the first frame: {till['rss_start']:.0f} MB, "
+          f"growth {till['rss'] - till['rss_start']:.1f} MB); "
+          f"bare Kivy button: {bare['rss']:.0f} MB; target <= 150 MB: "
+          f"{'met' if till['rss'] <= 150 else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

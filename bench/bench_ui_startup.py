@@ -1,0 +1,64 @@
+"""Cold start of the till UI to its first interactive frame under Xvfb (target <= 3 s).
+
+Measured from spawning the process (interpreter start, imports, database, catalogue, kv
+rules, screens) to the first window flip after on_start, when the login keypad takes
+touches, on a terminal whose database already exists (the first start, which creates keys
+and demo data, is not counted). Reference, same run and display: a bare Kivy app with one
+button.
+
+Run: .venv/bin/python bench/bench_ui_startup.py [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_ui_common import after_first_frame, bare_app, report, run_child, till_app  # noqa: E402
+
+from tests.ui.xvfb import xvfb  # noqa: E402
+
+
+def child(mode: str, var_dir: str) -> None:
+    app = till_app(var_dir=var_dir) if mode == "till" else bare_app()
+
+    def ready() -> None:
+        report({"ready": time.time()})
+        app.stop()
+
+    after_first_frame(app, ready)
+    app.run()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--child")
+    parser.add_argument("--var", default="")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.var)
+        return 0
+    times: dict[str, list[float]] = {"till": [], "bare": []}
+    var = tempfile.mkdtemp(prefix="kassa-bench-start-")
+    with xvfb() as display:
+        run_child(Path(__file__), "till", display, "--var", var)  # first start: demo data, keys
+        for _ in range(args.runs):
+            for mode in times:
+                result, spawned = run_child(Path(__file__), mode, display, "--var", var)
+                times[mode].append(result["ready"] - spawned)
+    till, bare = statistics.median(times["till"]), statistics.median(times["bare"])
+    print(f"cold start to first interactive frame: till UI {till:.2f} s (median of {args.runs}), "
+          f"bare Kivy button {bare:.2f} s; ratio {till / bare:.2f}; target <= 3 s: "
+          f"{'met' if till <= 3 else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
