@@ -152,23 +152,27 @@ class ImportReport:
             self.errors = []
 
 
+_FLAGS: dict[str, bool | None] = {"": None, **dict.fromkeys(_TRUE, True),
+                                   **dict.fromkeys(_FALSE - {""}, False)}
+_NOT_A_FLAG = object()
+
+
 def _flag(value: str, field: str, default: bool) -> bool:
-    value = value.strip().lower()
-    if value == "":
+    parsed = _FLAGS.get(value.strip().lower(), _NOT_A_FLAG)
+    if parsed is None:
         return default
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"{field}: {value!r} is not yes/no")
+    if parsed is _NOT_A_FLAG:
+        raise ValueError(f"{field}: {value.strip()!r} is not yes/no")
+    return parsed  # type: ignore[return-value]
 
 
-def _parse_row(row: dict[str, str]) -> tuple:
-    for field in REQUIRED_FIELDS:
-        if not (row.get(field) or "").strip():
+def _parse_row(cells: list[str], ix: dict[str, int]) -> tuple:
+    """One CSV row (cells padded so that a missing column reads as '') -> the product tuple."""
+    name, price_text, vat = cells[ix["name"]].strip(), cells[ix["price"]].strip(), cells[ix["vat"]]
+    for field, value in (("name", name), ("price", price_text), ("vat", vat.strip())):
+        if not value:
             raise ValueError(f"{field}: missing")
-    gtin_text = (row.get("gtin") or "").strip()
-    plu = (row.get("plu") or "").strip()
+    gtin_text, plu = cells[ix["gtin"]].strip(), cells[ix["plu"]].strip()
     if not gtin_text and not plu:
         raise ValueError("gtin/plu: a product needs a GTIN or a PLU")
     try:
@@ -179,27 +183,26 @@ def _parse_row(row: dict[str, str]) -> tuple:
         if not plu.isdigit() or len(plu) > 6:
             raise ValueError(f"plu: {plu!r} is not 1 to 6 digits")
         plu = plu.lstrip("0") or "0"
-    name = row["name"].strip()
     try:
-        price = parse_money(row["price"])
+        price = parse_money(price_text)
     except ValueError as exc:
         raise ValueError(f"price: {exc}") from None
     if price < 0:
         raise ValueError("price: negative")
-    vat = row["vat"].strip().lower()
+    vat = vat.strip().lower()
     if vat not in VAT_CODES:
         raise ValueError(f"vat: {vat!r} is not one of {', '.join(VAT_CODES)}")
-    stock_text = (row.get("stock") or "").strip()
+    stock_text = cells[ix["stock"]].strip()
     try:
         stock = int(stock_text) if stock_text else None
     except ValueError:
         raise ValueError(f"stock: {stock_text!r} is not a whole number") from None
     return (
-        gtin, plu or None, name, price, vat, (row.get("category") or "").strip(),
-        _flag(row.get("stock_tracked") or "", "stock_tracked", True),
-        _flag(row.get("active") or "", "active", True),
-        _flag(row.get("sold_by_weight") or "", "sold_by_weight", False),
-        _flag(row.get("favourite") or "", "favourite", False),
+        gtin, plu or None, name, price, vat, cells[ix["category"]].strip(),
+        _flag(cells[ix["stock_tracked"]], "stock_tracked", True),
+        _flag(cells[ix["active"]], "active", True),
+        _flag(cells[ix["sold_by_weight"]], "sold_by_weight", False),
+        _flag(cells[ix["favourite"]], "favourite", False),
         name.casefold(), stock,
     )
 
@@ -229,9 +232,9 @@ def import_csv(
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(lines, dialect=dialect)
+    reader = csv.reader(lines, dialect=dialect)
     report = ImportReport()
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    header = [h.strip().lower() for h in next(reader, [])]
     unknown = [h for h in header if h not in CSV_FIELDS]
     missing = [f for f in REQUIRED_FIELDS if f not in header]
     if unknown or missing:
@@ -242,16 +245,24 @@ def import_csv(
             problems.append(f"missing column(s) {', '.join(missing)}")
         report.errors.append(f"line 1: header: {'; '.join(problems)} (columns: {', '.join(CSV_FIELDS)})")
         return report
-    reader.fieldnames = header
+    width = len(header)
+    # Columns left out of the file read the always-empty cell just past the header's width.
+    ix = {field: header.index(field) if field in header else width for field in CSV_FIELDS}
     parsed: list[tuple] = []
     seen_gtin: dict[str, int] = {}
     seen_plu: dict[str, int] = {}
     total = max(len(lines) - 1, 0)
-    for index, row in enumerate(reader):
+    for index, cells in enumerate(reader):
         line_no = reader.line_num
+        if not cells:
+            continue
         report.rows += 1
+        if len(cells) > width:
+            report.errors.append(f"line {line_no}: {len(cells)} cells where the header has {width}")
+            continue
+        cells.extend([""] * (width + 1 - len(cells)))
         try:
-            values = _parse_row(row)
+            values = _parse_row(cells, ix)
         except ValueError as exc:
             report.errors.append(f"line {line_no}: {exc}")
             continue

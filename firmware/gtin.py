@@ -17,10 +17,8 @@ class BarcodeError(ValueError):
 
 def gs1_check_digit(payload: str) -> int:
     """The GS1 mod-10 check digit for the digits before it (weights 3,1,3,... from the right)."""
-    total = 0
-    for index, char in enumerate(reversed(payload)):
-        total += int(char) * (3 if index % 2 == 0 else 1)
-    return (10 - total % 10) % 10
+    total = 3 * sum(map(int, payload[-1::-2])) + sum(map(int, payload[-2::-2]))
+    return -total % 10
 
 
 def is_valid_gtin(code: str) -> bool:

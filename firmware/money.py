@@ -6,6 +6,7 @@ computation is exact integer arithmetic.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -70,8 +71,14 @@ def format_money(cents: int, locale: str = DEFAULT_LOCALE) -> str:
     return format_currency(Decimal(cents) / 100, CURRENCY, locale=locale)
 
 
+_PLAIN_AMOUNT = re.compile(r"(\d{1,12})(?:[.,](\d\d))?")
+
+
 def parse_money(text: str) -> int:
     """Cashier input such as '12,50', '12.50', '€ 1.234,56' or '20' -> cents; exact or error."""
+    plain = _PLAIN_AMOUNT.fullmatch(text)
+    if plain:  # the common case (CSV imports, keypad): no Decimal needed
+        return int(plain[1]) * 100 + int(plain[2] or 0)
     cleaned = text.replace("€", "").replace(" ", "").replace("\u00a0", "").strip()
     if not cleaned:
         raise ValueError("empty amount")
