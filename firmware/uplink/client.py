@@ -36,6 +36,7 @@ from firmware.uplink.outbox import Outbox
 log = logging.getLogger("kassa.uplink")
 
 STATUS_EVERY = 5.0  # seconds between status refreshes while the backlog changes
+LINK_EVERY = 30.0  # seconds between `link` heartbeats in the database while connected
 
 
 def software_version() -> str:
@@ -82,6 +83,7 @@ class Uplink:
         self._pause_until = 0.0
         self._status_sent: tuple[int, int, int] | None = None
         self._status_at = 0.0
+        self._link_written: tuple[bool, float] | None = None  # (connected, when), main thread
         self.topic = {leaf: protocol.terminal_topic(store, terminal, leaf)
                       for leaf in ("journal", "status", "ack", "cmd")}
         self._downstream_topics = {
@@ -197,9 +199,19 @@ class Uplink:
             self.next_seq = self.acked + 1
             self._last_progress = now
         self._apply_downstream()
+        self._record_link(now)
         if self._connected and now >= self._pause_until:
             self._publish_due()
             self._publish_status(now)
+
+    def _record_link(self, now: float) -> None:
+        """on_connect/on_disconnect only flip a flag (network thread); the database write of
+        the change, and a heartbeat while connected, happen here on the main thread."""
+        connected = self._connected
+        last = self._link_written
+        if last is None or last[0] != connected or (connected and now - last[1] >= LINK_EVERY):
+            self.outbox.record_link(connected)
+            self._link_written = (connected, now)
 
     def _take_pubacks(self, now: float) -> None:
         while True:
@@ -295,6 +307,8 @@ class Uplink:
             self.client.disconnect()
         finally:
             self.client.loop_stop()
+            self._connected = False
+            self.outbox.record_link(False)
 
 
 def drained(uplink: Uplink) -> bool:

@@ -1,7 +1,9 @@
 """The journal as outbox: what head office has confirmed, and what is still to be sent.
 
 An entry counts as delivered only when head office's `ack` covers it, never on a broker
-PUBACK; the confirmed seq is kept in `Delivery`, which only the uplink writes.
+PUBACK; the confirmed seq is kept in `Delivery`, which only the uplink writes. So is the
+`link` row: connected (acked_seq 1) or not (0) and when that was last confirmed, which the
+till's status bar reads instead of guessing from the ack's age.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import peewee
 from firmware import chain
 from firmware.models import Delivery
 from firmware.uplink import protocol
+
+LINK_KEY = "link"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,12 @@ class Outbox:
             now = dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
             Delivery.insert(key="ack", acked_seq=seq, updated=now).on_conflict_replace().execute()
         return seq
+
+    def record_link(self, connected: bool) -> None:
+        """The broker connection as the uplink sees it, with the time (a heartbeat while up)."""
+        now = dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
+        Delivery.insert(key=LINK_KEY, acked_seq=int(connected), updated=now
+                        ).on_conflict_replace().execute()
 
     def head(self) -> int:
         row = self.db.execute_sql("SELECT MAX(seq) FROM journal").fetchone()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gettext
 import wave
 from pathlib import Path
@@ -12,9 +11,6 @@ from babel.messages.pofile import read_po
 from ui import i18n
 from ui.extract import messages
 from ui.sound import RATE, write_beep
-from ui.status import link_state
-
-NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def catalog(language: str):  # noqa: ANN201
@@ -57,16 +53,6 @@ def test_unknown_language_is_refused_by_name() -> None:
         assert "fr" in str(exc)
     else:
         raise AssertionError("fr was accepted")
-
-
-def test_link_state() -> None:
-    recent = (NOW - dt.timedelta(seconds=30)).isoformat()
-    old = (NOW - dt.timedelta(minutes=10)).isoformat()
-    assert link_state(False, 5, recent, NOW) == "local"
-    assert link_state(True, 0, old, NOW) == "online"
-    assert link_state(True, 7, recent, NOW) == "online"
-    assert link_state(True, 7, old, NOW) == "offline"
-    assert link_state(True, 7, "", NOW) == "offline"
 
 
 def test_reject_beep_is_a_short_valid_wav(tmp_path: Path) -> None:
