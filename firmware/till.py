@@ -7,6 +7,7 @@ opens the drawer and queues the receipt.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -95,6 +96,7 @@ class TillService:
         self.language = config.ui.language
         self._listeners: list[Listener] = [offers.ticket_listener(self)]  # offer discounts first
         self._lock = threading.RLock()
+        self._deferred: list[dict[str, Any]] | None = None  # committed events awaiting COMMIT
 
     # --- events --------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -127,7 +129,7 @@ class TillService:
         if self.journal_alarm and entry_type not in ALLOWED_DURING_ALARM:
             raise TillError(self._alarm_text())
         try:
-            with self.journal.transaction():
+            with self._atomic():
                 if callable(data):
                     data = data()
                 entry = self.journal.append(entry_type, data, cashier=name,
@@ -137,10 +139,29 @@ class TillService:
                         "INSERT INTO stock_level (product_id, quantity) VALUES (?, ?) ON CONFLICT"
                         "(product_id) DO UPDATE SET quantity = quantity + excluded.quantity",
                         list(stock))
+                self._deferred.append({"seq": entry.seq, "type": entry_type})
         except (peewee.OperationalError, peewee.DatabaseError, sqlite3.Error, OSError) as exc:
             raise storage_error(exc, entry_type) from exc
-        self.emit("committed", seq=entry.seq, type=entry_type)
         return entry
+
+    @contextlib.contextmanager
+    def _atomic(self) -> Any:
+        """A write transaction. 'committed' events wait for the outermost one to commit, so
+        nothing is announced (or printed by `kassa sim`) that a crash could still undo."""
+        outer = self._deferred is None
+        if outer:
+            self._deferred = []
+        try:
+            with self.journal.transaction():
+                yield
+        except BaseException:
+            if outer:
+                self._deferred = None
+            raise
+        if outer:
+            events, self._deferred = self._deferred, None
+            for event in events:
+                self.emit("committed", **event)
 
     def _alarm_text(self) -> str:
         return (f"selling is blocked: {self.journal_alarm} A manager must acknowledge the "
@@ -363,7 +384,7 @@ class TillService:
             if row is None:
                 raise TillError(f"there is no parked ticket {parked_id}")
             ticket = Ticket.from_dict(json.loads(row.payload))
-            with self.journal.transaction():
+            with self._atomic():
                 entry = self._commit("void", {"scope": "parked", **self._ticket_data(ticket)})
                 row.delete_instance()
             return entry
@@ -431,7 +452,7 @@ class TillService:
         stock = [(line.product_id, -line.stock_units) for line in ticket.active_lines
                  if line.stock_tracked and line.product_id is not None]
         try:
-            with self.journal.transaction():  # the sale and its offer redemptions commit together
+            with self._atomic():  # the sale and its offer redemptions commit together
                 entry = self._commit("sale", data, stock=stock)
                 offers.record_redemptions(self, entry)
         except (peewee.DatabaseError, sqlite3.Error, OSError) as exc:
@@ -687,7 +708,7 @@ class TillService:
             by = self._authorise(Action.ACK_JOURNAL_ALARM, approval)
             from firmware import integrity
 
-            with self.journal.transaction():
+            with self._atomic():
                 entry = self._commit("journal_alarm_ack", {
                     "problem": self.journal_alarm, "problems": self.journal_alarm_codes,
                     "approved_by": by})

@@ -304,3 +304,26 @@ def test_reprint_is_a_journaled_copy(shop: TillService) -> None:
     sale = shop.pay_card(None, "X").entry
     copy = shop.reprint(sale.seq)
     assert copy.type == "receipt_copy" and copy.body["ref_seq"] == sale.seq
+
+
+def test_committed_is_announced_only_after_the_outer_commit(shop: TillService, monkeypatch) -> None:
+    """A sale and its offer redemptions commit together: if the second part fails, the sale is
+    rolled back and was never announced as committed (kassa sim prints those announcements)."""
+    from firmware import offers
+
+    events = []
+    shop.subscribe(lambda e, d: events.append((e, d)))
+
+    def fail(*_args):
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(offers, "record_redemptions", fail)
+    shop.scan(WINE)
+    before = journal_count()
+    with pytest.raises(TillError, match="NOT stored"):
+        shop.pay_card(None, "X")
+    assert journal_count() == before
+    assert not [e for e in events if e[0] == "committed"]
+    monkeypatch.undo()
+    committed = shop.pay_card(None, "X")
+    assert ("committed", {"seq": committed.entry.seq, "type": "sale"}) in events
