@@ -21,17 +21,22 @@ class CanonicalError(ValueError):
     """A body that cannot be canonical (a float, a non-string key, NaN...)."""
 
 
-def _reject_floats(value: Any, path: str = "$") -> None:
-    if isinstance(value, float):
-        raise CanonicalError(f"{path}: floats are not allowed in the journal (use cents)")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise CanonicalError(f"{path}: key {key!r} is not a string")
-            _reject_floats(item, f"{path}.{key}")
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            _reject_floats(item, f"{path}[{index}]")
+def _reject_floats(value: Any) -> None:
+    """Walks the body once (iteratively: it runs on every sale) and refuses floats and odd keys."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            for key, child in item.items():
+                if type(key) is not str:
+                    raise CanonicalError(f"key {key!r} is not a string")
+                if type(child) in (dict, list, tuple, float):
+                    stack.append(child)
+        elif kind is list or kind is tuple:
+            stack.extend(child for child in item if type(child) in (dict, list, tuple, float))
+        elif kind is float:
+            raise CanonicalError(f"floats are not allowed in the journal (use cents): {item!r}")
 
 
 def canonical(body: dict[str, Any]) -> bytes:

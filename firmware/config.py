@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import os
 import tomllib
 import types
@@ -271,10 +272,16 @@ class TaxConfig:
 
     def rate_bp(self, code: str, on: dt.date) -> int:
         """The rate for a VAT code in force on a date (rates change by law)."""
-        candidates = [r for r in self.rates if r.code == code and r.valid_from <= on]
-        if not candidates:
-            raise KeyError(f"no VAT rate for code {code!r} on {on.isoformat()}")
-        return max(candidates, key=lambda r: r.valid_from).bp
+        return _rate_in_force(self.rates, code, on)
+
+
+@functools.lru_cache(maxsize=256)
+def _rate_in_force(rates: tuple[VatRate, ...], code: str, on: dt.date) -> int:
+    """Cached: it is asked for every line of every ticket, and rates are immutable config."""
+    candidates = [r for r in rates if r.code == code and r.valid_from <= on]
+    if not candidates:
+        raise KeyError(f"no VAT rate for code {code!r} on {on.isoformat()}")
+    return max(candidates, key=lambda r: r.valid_from).bp
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ over the lines, exactly as the receipt and the journal state it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from firmware.money import (
@@ -61,7 +61,7 @@ class Line:
         return self.weight_g * self.quantity if self.weight_g is not None else self.quantity
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = dict(vars(self))  # every field is a plain value: a shallow copy is a full copy
         data["amount"] = self.amount
         data["gross"] = self.gross
         data["stock_units"] = self.stock_units
@@ -295,8 +295,8 @@ class Ticket:
     # --- persistence ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
-            "lines": [asdict(line) for line in self.lines],
-            "tenders": [asdict(t) for t in self.tenders],
+            "lines": [dict(vars(line)) for line in self.lines],
+            "tenders": [dict(vars(t)) for t in self.tenders],
             "ticket_discount": self.ticket_discount,
             "ticket_discount_by": self.ticket_discount_by,
             "rounding": self.rounding,
