@@ -22,11 +22,12 @@ from kivy.properties import BooleanProperty, DictProperty, NumericProperty, Stri
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from firmware import sdnotify
 from firmware.permissions import Action, Approval, ApprovalRequired, authorising_manager
 from firmware.till import TillError, TillService
 from ui import i18n
 from ui.dialogs import MessageDialog, OverrideDialog
-from ui.i18n import _
+from ui.i18n import N_, _
 from ui.metrics import set_scale
 from ui.sound import Beeper
 from ui.status import snapshot
@@ -34,6 +35,14 @@ from ui.status import snapshot
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent
 SCREENS = ("login", "sale", "payment", "done", "manager")
+DROP_WHEN_LEFT = ("login", "manager")
+LEFT_OPEN = "left open longer than"  # drivers.drawer.sensor.LEFT_OPEN (ui imports no driver)
+DEVICE_TEXT = {"printer": N_("Printer"), "drawer": N_("Drawer"), "scanner": N_("Scanner")}
+
+
+def detail_text(detail: str) -> str:
+    """The drawer's left-open alert carries its seconds; the catalog knows the sentence."""
+    return N_("the drawer was left open") if detail.startswith(LEFT_OPEN) else detail
 
 
 @dataclass
@@ -46,10 +55,9 @@ class Hardware:
 
 
 def load_kv() -> None:
+    """The shared rules; each screen's own rules are loaded when it is first shown."""
     for name in ("widgets.kv", "dialogs.kv", "app.kv"):
         Builder.load_file(str(UI_DIR / name))
-    for name in SCREENS:
-        Builder.load_file(str(UI_DIR / "screens" / f"{name}.kv"))
 
 
 class StatusBar(BoxLayout):
@@ -90,6 +98,8 @@ class KassaApp(App):
         till.language = i18n.language()
         self.beeper: Beeper | None = None
         self.sm: ScreenManager | None = None
+        self.devices: dict[str, tuple[str, str]] = {}  # device -> (state, detail) as reported
+        self.notified: list[str] = []  # what was said to systemd (READY=1, watchdog pings)
 
     # --- building ------------------------------------------------------------------------
     def build(self):  # noqa: ANN201 - Kivy's signature
@@ -106,18 +116,39 @@ class KassaApp(App):
         Clock.schedule_once(lambda _dt: self.refresh_status())
         return root
 
-    def _make_root(self):  # noqa: ANN202
-        from ui.screens import build_screens
-
+    def _make_root(self, current: str | None = None):  # noqa: ANN202
         root = Builder.load_string("RootLayout:\n")
         self.sm = root.ids.sm
         self.sm.transition = NoTransition()
-        for screen in build_screens():
-            self.sm.add_widget(screen)
-        self.sm.current = "sale" if self.till.cashier else "login"
+        self.sm.bind(current=self._drop_left_screens)
+        self.root = root
+        self.show_screen(current or ("sale" if self.till.cashier else "login"))
         return root
 
+    def screen(self, name: str) -> Any:
+        """The screen `name`, built (rules and widgets) the first time it is needed."""
+        if not self.sm.has_screen(name):
+            from ui.screens import build_screen
+
+            self.sm.add_widget(build_screen(name))
+        return self.sm.get_screen(name)
+
+    def show_screen(self, name: str) -> None:
+        self.screen(name)
+        self.sm.current = name
+
+    def _drop_left_screens(self, sm: ScreenManager, current: str) -> None:
+        """Rarely used screens (login, manager) are let go once left: their widget trees and
+        report textures do not stay in memory for the rest of the day (after the switch)."""
+        def drop(_dt: float) -> None:
+            for name in DROP_WHEN_LEFT:
+                if name != sm.current and sm.has_screen(name):
+                    sm.remove_widget(sm.get_screen(name))
+
+        Clock.schedule_once(drop, 0.5)
+
     def on_start(self) -> None:
+        Window.bind(on_flip=self._first_frame)
         scanner = self.hardware.scanner
         if scanner is not None:
             try:
@@ -126,7 +157,23 @@ class KassaApp(App):
                 log.warning("scanner did not start: %s", exc)
                 self.show_error(_("The scanner is not working") + f": {exc}")
 
+    def _first_frame(self, *_args: Any) -> None:
+        """The first frame is on screen and takes touches: tell systemd, start the watchdog
+        from Kivy's clock (a hung UI stops feeding it and systemd restarts the till)."""
+        Window.unbind(on_flip=self._first_frame)
+        if sdnotify.ready(status="till ready"):
+            self.notified.append("READY=1")
+        period = sdnotify.watchdog_period()
+        if period:
+            Clock.schedule_interval(self._feed_watchdog, period)
+
+    def _feed_watchdog(self, _dt: float) -> None:
+        if sdnotify.watchdog():
+            self.notified.append("WATCHDOG=1")
+            del self.notified[1:-50]  # bounded: READY=1 and the last pings
+
     def on_stop(self) -> None:
+        sdnotify.stopping()
         scanner = self.hardware.scanner
         if scanner is not None:
             try:
@@ -143,9 +190,7 @@ class KassaApp(App):
         self.till.language = language
         current = self.sm.current if self.sm else "login"
         Window.remove_widget(self.root)
-        self.root = self._make_root()
-        Window.add_widget(self.root)
-        self.sm.current = current
+        Window.add_widget(self._make_root(current))
         self.refresh_status()
 
     # --- thread hand-over ----------------------------------------------------------------
@@ -157,6 +202,16 @@ class KassaApp(App):
         """Called on the print queue's thread."""
         seq, state, error = job.seq, job.state, job.error
         Clock.schedule_once(lambda _dt: self._print_job(seq, state, error))
+
+    def device_state(self, device: str, state: str, detail: str) -> None:
+        """The wiring's on_state, called on a driver thread: handed to Kivy's thread."""
+        Clock.schedule_once(lambda _dt: self._device_state(device, state, detail))
+
+    def _device_state(self, device: str, state: str, detail: str) -> None:
+        self.devices[device] = (state, detail)
+        self.refresh_status()
+        if detail and state not in ("ready", "connected", "closed"):
+            self.show_error(_(DEVICE_TEXT.get(device, device)) + ": " + _(detail_text(detail)))
 
     def _print_job(self, seq: int, state: str, error: str) -> None:
         self.print_jobs[seq] = state
@@ -174,8 +229,12 @@ class KassaApp(App):
     def _on_till_event(self, event: str, data: dict[str, Any]) -> None:
         if event in ("session", "training", "device", "committed"):
             self.refresh_status()
-        if event == "ticket" and self.sm is not None and self.sm.has_screen("sale"):
-            self.sm.get_screen("sale").refresh_ticket(scroll=data.get("action") == "add")
+        if event in ("ticket", "customer") and self.sm is not None and self.sm.has_screen("sale"):
+            sale = self.sm.get_screen("sale")
+            if event == "customer":
+                sale.show_customer(data)
+            else:
+                sale.refresh_ticket(scroll=data.get("action") == "add")
 
     # --- scanning ------------------------------------------------------------------------
     def on_scan(self, code: str) -> None:
@@ -244,7 +303,7 @@ class KassaApp(App):
 
     def go(self, name: str) -> None:
         self.show_error("")
-        self.sm.current = name
+        self.show_screen(name)
 
     # --- status and session --------------------------------------------------------------
     def refresh_status(self) -> None:
@@ -255,6 +314,9 @@ class KassaApp(App):
             return
         self.training = status.training
         self.status = status.__dict__.copy()
+        drawer = self.devices.get("drawer")
+        if self.status["drawer"] == "open" and drawer and drawer[1].startswith(LEFT_OPEN):
+            self.status["drawer"] = "open_too_long"  # the sensor's alert, until it closes
         if self.root is not None:
             self.root.ids.status_bar.update(self.status)
 

@@ -10,6 +10,9 @@ from kivy.uix.modalview import ModalView
 from firmware.permissions import Action, Approval
 from firmware.till import TillError
 from ui.i18n import N_, _
+from ui.metrics import S
+
+TEXT_KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -"
 
 ACTION_TEXT = {
     Action.VOID_PAID_TICKET: N_("Void a paid ticket"),
@@ -60,6 +63,81 @@ class OverrideDialog(ModalView):
             return
         self.dismiss()
         self.on_approved(approval)
+
+
+class NumberDialog(ModalView):
+    """A number typed on the big keypad (grams, units, a card terminal's reference)."""
+
+    title = StringProperty("")
+    unit = StringProperty("")
+    value = StringProperty("")
+    error = StringProperty("")
+
+    def __init__(self, title: str, unit: str, on_ok: Callable[[str], str | None], *,
+                 max_digits: int = 7, **kwargs) -> None:
+        super().__init__(auto_dismiss=False, **kwargs)
+        self.title, self.unit, self.on_ok, self.max_digits = title, unit, on_ok, max_digits
+
+    def key(self, key: str) -> None:
+        if key == "C":
+            self.value = ""
+        elif key == "OK":
+            self.submit()
+        elif len(self.value) < self.max_digits:
+            self.value += key
+        if key != "OK":
+            self.error = ""
+
+    def submit(self) -> None:
+        """on_ok returns an error text to stay open with, or None when done."""
+        if not self.value:
+            self.error = _("Type a number first")
+            return
+        error = self.on_ok(self.value)
+        if error:
+            self.error, self.value = error, ""
+            return
+        self.dismiss()
+
+
+class TextDialog(ModalView):
+    """Free text on an on-screen keyboard (the kiosk has no physical one), e.g. a reason."""
+
+    title = StringProperty("")
+    value = StringProperty("")
+    error = StringProperty("")
+
+    def __init__(self, title: str, on_ok: Callable[[str], str | None], *, max_length: int = 60,
+                 **kwargs) -> None:
+        super().__init__(auto_dismiss=False, **kwargs)
+        self.title, self.on_ok, self.max_length = title, on_ok, max_length
+
+    def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
+        from ui.widgets import BigButton
+
+        for key in [*TEXT_KEYS, "⌫"]:
+            button = BigButton(text=key if key != " " else "␣", font_size=S(20))
+            button.key = key
+            button.bind(on_release=lambda b: self.key(b.key))
+            self.ids.keys.add_widget(button)
+
+    def key(self, key: str) -> None:
+        self.error = ""
+        if key == "⌫":
+            self.value = self.value[:-1]
+        elif len(self.value) < self.max_length:
+            self.value += key.lower() if self.value else key  # a sentence: capital first
+
+    def submit(self) -> None:
+        text = self.value.strip()
+        if not text:
+            self.error = _("Type a text first")
+            return
+        error = self.on_ok(text)
+        if error:
+            self.error = error
+            return
+        self.dismiss()
 
 
 class MessageDialog(ModalView):

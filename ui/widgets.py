@@ -9,6 +9,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
+from kivy.uix.recycleboxlayout import RecycleBoxLayout
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.widget import Widget
@@ -77,6 +78,39 @@ class TicketRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
             view.select(self.line_no)
 
 
+class TicketLayout(RecycleBoxLayout):
+    """A RecycleBoxLayout that keeps each row widget bound to its line when lines are only
+    appended or changed in place: Kivy's own layout hands every visible row new data after
+    any change (re-rendering all their label textures); here only the rows whose data
+    changed are refreshed, so a scan re-renders one row, not the whole visible ticket."""
+
+    _keep: list | None = None  # 'modified' slices of an append/modify-only change
+
+    def compute_sizes_from_data(self, data, flags):  # noqa: ANN001, ANN201 - Kivy's signature
+        if flags and all(f and set(f) <= {"appended", "modified"} for f in flags):
+            self._keep = [f["modified"] for f in flags if "modified" in f]
+        else:
+            self._keep = None
+        return super().compute_sizes_from_data(data, flags)
+
+    def clear_layout(self) -> None:
+        keep, adapter = self._keep, self.recycleview.view_adapter if self.recycleview else None
+        if keep is None or adapter is None:
+            super().clear_layout()
+            return
+        data = self.recycleview.data
+        for changed in keep:  # rows on screen whose line changed get their new data now
+            for index in range(*changed.indices(len(data))):
+                view = adapter.views.get(index)
+                if view is not None:
+                    adapter.refresh_view_attrs(index, data[index], view)
+        self._keep = []  # compute_layout clears again within the same refresh: keep views
+        adapter.make_views_dirty()  # still in sync with their data: reused by index
+        self.clear_widgets()
+        self.view_indices = {}
+        self._size_needs_update = False
+
+
 class TicketView(RecycleView):
     """The open ticket; a RecycleView so 100+ lines still draw within one frame."""
 
@@ -88,17 +122,27 @@ class TicketView(RecycleView):
         super().__init__(**kwargs)
 
     def show(self, rows: list[dict], scroll_to_end: bool) -> None:
+        """Applies the ticket's rows with the smallest change to `data`: an added line is one
+        append, an edited line one item replaced; anything else replaces the list."""
         for row in rows:
             row["selected"] = row["line_no"] == self.selected_line
-        self.data = rows
+        data, old = self.data, len(self.data)
+        changed = [i for i in range(old) if data[i] != rows[i]] if len(rows) >= old else None
+        if changed is None or len(changed) > 3:
+            self.data = rows  # a new, recalled or shortened ticket: everything is redrawn
+        else:
+            for i in changed:
+                data[i] = rows[i]
+            if len(rows) > old:
+                data.extend(rows[old:])
         if scroll_to_end and len(rows) * self.row_height > self.height:
             self.scroll_y = 0
 
     def select(self, line_no: int) -> None:
         self.selected_line = 0 if self.selected_line == line_no else line_no
-        for row in self.data:
-            row["selected"] = row["line_no"] == self.selected_line
-        self.refresh_from_data()
+        for i, row in enumerate(self.data):
+            if row["selected"] != (row["line_no"] == self.selected_line):
+                self.data[i] = {**row, "selected": not row["selected"]}
         self.dispatch("on_select", self.selected_line)
 
     def on_select(self, line_no: int) -> None:

@@ -7,9 +7,12 @@ imported only inside the handler, after the window size and kiosk settings are m
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -29,11 +32,46 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+class StateRelay:
+    """The wiring's on_state(device, state, detail), called on driver threads before and after
+    the app exists: it keeps each device's last report and forwards to the app once attached
+    (the app hands every report to Kivy's thread with Clock.schedule_once)."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, tuple[str, str]] = {}
+        self._target: Callable[[str, str, str], None] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, device: str, state: str, detail: str) -> None:
+        with self._lock:
+            self.last[device] = (state, detail)
+            target = self._target
+        if target is not None:
+            target(device, state, detail)
+
+    def attach(self, target: Callable[[str, str, str], None]) -> None:
+        with self._lock:
+            self._target = target
+            earlier = list(self.last.items())
+        for device, (state, detail) in earlier:
+            target(device, state, detail)
+
+
 @dataclass
 class Devices:
     scanner: Any = None
     printer: Any = None
     drawer: Any = None
+    relay: StateRelay = field(default_factory=StateRelay)
+
+    def close(self) -> None:
+        for device, method in ((self.scanner, "stop"), (self.drawer, "close"),
+                               (self.printer, "close")):
+            if device is not None:
+                try:
+                    getattr(device, method)()
+                except Exception:
+                    log.exception("closing %s failed", type(device).__name__)
 
 
 def parse_size(text: str, default: tuple[int, int]) -> tuple[int, int]:
@@ -48,50 +86,28 @@ def parse_size(text: str, default: tuple[int, int]) -> tuple[int, int]:
     return width, height
 
 
-def sim_devices(config: Any, *, scanner_stdin: bool = False) -> Devices:
-    """Simulated hardware: previews under var/printer, a drawer with a sensor, an injectable
-    scanner. Used by `--sim`, the UI tests and the benchmarks."""
-    from drivers.drawer.sim import SimDrawer
-    from drivers.printer.sim import SimPrinter
-    from drivers.scanner.sim import SimScanner
-
-    return Devices(
-        scanner=SimScanner(stdin=scanner_stdin),
-        printer=SimPrinter(config.var_dir, columns=config.printer.columns),
-        drawer=SimDrawer(pulse_ms=config.drawer.pulse_ms,
-                         open_alert_seconds=config.drawer.open_alert_seconds),
-    )
+def simulated(config: Any) -> Any:
+    """The same config with every device kind set to `sim` (`--sim`, tests, benchmarks)."""
+    return dataclasses.replace(
+        config, scanner=dataclasses.replace(config.scanner, kind="sim"),
+        printer=dataclasses.replace(config.printer, kind="sim"),
+        drawer=dataclasses.replace(config.drawer, kind="sim"))
 
 
-def configured_devices(config: Any) -> Devices:
-    """The drivers the config names, through the shared wiring."""
+def open_devices(config: Any, *, scanner_stdin: bool = False) -> Devices:
+    """The devices the config names, sim or real, through the shared wiring; their state
+    reports go to the relay (and from there to the status bar)."""
     from firmware.cli import wiring
 
-    return Devices(**{k: v for k, v in vars(wiring.build_devices(config)).items()
-                      if k in ("scanner", "printer", "drawer")})
+    relay = StateRelay()
+    built = wiring.build_devices(config, relay, scanner_stdin=scanner_stdin)
+    return Devices(scanner=built.scanner, printer=built.printer, drawer=built.drawer, relay=relay)
 
 
-class _Drawer:
-    """Translates the drivers' DeviceError into the core's (drivers import nothing from firmware)."""
-
-    def __init__(self, drawer: Any) -> None:
-        self._drawer = drawer
-
-    def open(self) -> None:
-        from drivers.errors import DeviceError as DriverError
-        from firmware.ports import DeviceError
-
-        try:
-            self._drawer.open()
-        except DriverError as exc:
-            raise DeviceError(str(exc)) from exc
-
-    @property
-    def state(self) -> str:
-        return self._drawer.state
-
-    def close(self) -> None:
-        self._drawer.close()
+def sim_devices(config: Any, *, scanner_stdin: bool = False) -> Devices:
+    """Simulated hardware whatever the config says: previews under var/printer, a drawer with
+    a sensor, an injectable scanner. Used by `--sim`, the UI tests and the benchmarks."""
+    return open_devices(simulated(config), scanner_stdin=scanner_stdin)
 
 
 def build_app(config: Any, devices: Devices, *, language: str | None = None, kiosk: bool = True,
@@ -103,8 +119,7 @@ def build_app(config: Any, devices: Devices, *, language: str | None = None, kio
 
     holder: list[Any] = []
     queue = PrintQueue(devices.printer, on_job=lambda job: holder and holder[0].print_job_update(job))
-    drawer = _Drawer(devices.drawer) if devices.drawer is not None else None
-    till = build_till(config, drawer=drawer, print_queue=queue)
+    till = build_till(config, drawer=devices.drawer, print_queue=queue)
     if demo:
         from firmware.sim import ensure_demo_data
 
@@ -112,6 +127,7 @@ def build_app(config: Any, devices: Devices, *, language: str | None = None, kio
     app = KassaApp(till, Hardware(devices.scanner, devices.printer, devices.drawer),
                    language=language, kiosk=kiosk)
     holder.append(app)
+    devices.relay.attach(app.device_state)
     return app
 
 
@@ -123,17 +139,20 @@ def run(args: argparse.Namespace) -> int:
     fullscreen = config.ui.fullscreen and not args.windowed
     width, height = parse_size(args.size, (config.ui.width, config.ui.height))
     configure_kivy(fullscreen, width, height, config.ui.show_cursor)
-    if args.sim or all(kind == "sim" for kind in (config.scanner.kind, config.printer.kind,
-                                                   config.drawer.kind)):
-        devices = sim_devices(config, scanner_stdin=args.scanner_stdin)
-    else:
-        try:
-            devices = configured_devices(config)
-        except ImportError as exc:
-            print(f"kassa till: real drivers need firmware/cli/wiring.py ({exc}); use --sim",
-                  file=sys.stderr)
-            return 2
+    from firmware.ports import DeviceError
+
+    if args.sim:
+        config = simulated(config)
+    try:
+        devices = open_devices(config, scanner_stdin=args.scanner_stdin)
+    except DeviceError as exc:
+        print(f"kassa till: a device could not be set up: {exc} (see docs/peripherals.md; "
+              "--sim runs on simulated hardware)", file=sys.stderr)
+        return 2
     app = build_app(config, devices, language=args.language, demo=args.demo)
-    app.run()
-    app.till.print_queue.wait_idle(5)
+    try:
+        app.run()
+        app.till.print_queue.wait_idle(5)
+    finally:
+        devices.close()
     return 0

@@ -13,6 +13,7 @@ from kivy.uix.label import Label
 from firmware.receipt import parse_qr_payload
 from firmware.till import TillError
 from ui import widgets as w
+from ui.dialogs import NumberDialog, TextDialog
 from ui.i18n import N_, _, money
 from ui.metrics import S
 from ui.screens.base import KassaScreen
@@ -34,7 +35,7 @@ def report_text(till: Any, committed: Any) -> str:
 
 
 class ManagerScreen(KassaScreen):
-    panel = StringProperty("report")  # report | cash | count | refund_find | refund_lines
+    panel = StringProperty("report")  # report | cash | count | refund_find | refund_lines | stock
     report = StringProperty("")
     cash_kind = StringProperty("cash_in")
     reason = StringProperty("")
@@ -44,6 +45,8 @@ class ManagerScreen(KassaScreen):
     refund_seq = NumericProperty(0)
     refund_qty = DictProperty({})
     alarm = BooleanProperty(False)
+    stock_kind = StringProperty("goods_received")  # goods_received | stock_count
+    stock_product = DictProperty({})  # id, name, stock of the product being booked
 
     def on_pre_enter(self, *_args) -> None:
         self.alarm = bool(getattr(self.till, "journal_alarm", None))
@@ -89,6 +92,17 @@ class ManagerScreen(KassaScreen):
             self.cash_movement()
         elif self.panel == "refund_find":
             self.load_receipt(self.entry)
+        elif self.panel == "stock":
+            self.book_stock()
+
+    def other_reason(self) -> TextDialog:
+        """A reason of the manager's own for cash in/out, typed on the on-screen keyboard."""
+        def take(text: str) -> None:
+            self.reason = text
+
+        dialog = TextDialog(_("Reason for the cash movement"), take)
+        dialog.open()
+        return dialog
 
     def cash_movement(self) -> None:
         if not self.entry:
@@ -135,7 +149,61 @@ class ManagerScreen(KassaScreen):
         self.count_total = sum(int(d) * n for d, n in self.counts.items())
 
     # --- refunds and reprints ------------------------------------------------------------
+    # --- stock: goods received and stock counts ----------------------------------------
+    def set_stock_product(self, ref: int | str) -> None:
+        """The product to book, scanned or typed as a PLU (or a code) on the keypad."""
+        from firmware.stock_ops import _product, local_stock
+
+        try:
+            product = _product(self.till, ref)
+        except TillError as exc:
+            self.app.reject(_(str(exc)))
+            return
+        self.entry = ""
+        self.stock_product = {"id": product.id, "name": product.name,
+                              "stock": local_stock(self.till, product.id)}
+        self.message = ""
+
+    def stock_key(self, key: str) -> None:
+        if key == "OK":
+            self.book_stock()
+        else:
+            self.key(key)
+
+    def product_from_entry(self) -> None:
+        if not self.entry:
+            self.message = _("Scan a product or type its PLU")
+            return
+        self.set_stock_product(self.entry)
+
+    def book_stock(self) -> None:
+        if not self.stock_product:
+            self.product_from_entry()
+            return
+        if not self.entry:
+            self.message = _("Type the number of units")
+            return
+        units, product = int(self.entry), dict(self.stock_product)
+        lines = [(product["id"], units)]
+        if self.stock_kind == "goods_received":
+            self.app.attempt(self.till.goods_received, lines=lines,
+                             on_done=lambda _e: self._stock_done(product, units))
+        else:
+            self.app.attempt(self.till.stock_count, counts=lines,
+                             on_done=lambda _e: self._stock_done(product, units))
+
+    def _stock_done(self, product: dict, units: int) -> None:
+        from firmware.stock_ops import local_stock
+
+        self.entry = ""
+        what = _("Goods received") if self.stock_kind == "goods_received" else _("Stock counted")
+        self.stock_product = {**product, "stock": local_stock(self.till, product["id"])}
+        self.message = f"{what}: {units} × {product['name']}"
+
     def on_scan(self, code: str) -> None:
+        if self.panel == "stock":
+            self.set_stock_product(code)
+            return
         if self.panel not in ("refund_find", "refund_lines"):
             self.app.reject(_("To refund, open Refund first and then scan the receipt"))
             return
@@ -195,15 +263,33 @@ class ManagerScreen(KassaScreen):
         self.refund_qty[str(line_no)] = value
         label.text = str(value)
 
-    def refund(self) -> None:
+    def refund(self, tender: str = "cash", reference: str = "") -> None:
         quantities = {int(n): q for n, q in self.refund_qty.items() if q}
-        self.app.attempt(self.till.refund, seq=self.refund_seq, quantities=quantities, tender="cash",
-                         on_done=self._refunded)
+        self.app.attempt(self.till.refund, seq=self.refund_seq, quantities=quantities,
+                         tender=tender, reference=reference, on_done=self._refunded)
+
+    def card_refund(self) -> NumberDialog | None:
+        """Back to the card: the payment terminal's refund reference goes into the journal."""
+        if not any(self.refund_qty.values()):
+            self.message = _("choose at least one line to refund")
+            return None
+
+        def take(reference: str) -> None:
+            self.refund("card", reference)
+
+        dialog = NumberDialog(_("Card terminal reference of the refund"), "", take, max_digits=12)
+        dialog.open()
+        return dialog
 
     def _refunded(self, committed: Any) -> None:
-        amount = -committed.entry.body["data"]["total_paid"]
+        data = committed.entry.body["data"]
+        amount = -data["total_paid"]
         self.show("refund_find")
-        self.message = _("Refunded in cash") + f": {money(amount)}"
+        tender = data["tenders"][0]
+        if tender["kind"] == "card":
+            self.message = _("Refunded to the card") + f": {money(amount)} ({tender['reference']})"
+        else:
+            self.message = _("Refunded in cash") + f": {money(amount)}"
 
     def reprint(self) -> None:
         seq = self.refund_seq or (int(self.entry) if self.entry else 0)

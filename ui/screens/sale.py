@@ -9,6 +9,7 @@ from kivy.uix.modalview import ModalView
 from firmware.ticket import Line
 from firmware.till import TillError
 from ui import widgets as w
+from ui.dialogs import NumberDialog
 from ui.i18n import _, money
 from ui.metrics import S
 from ui.screens.base import KassaScreen
@@ -24,7 +25,8 @@ def line_row(line: Line) -> dict:
     else:
         detail = f"{line.quantity} × {money(line.unit_price)}"
     if line.discount:
-        detail += "   " + _("discount") + " " + money(-line.discount)
+        offer = (line.discount_by or "").startswith("offer:")
+        detail += "   " + (_("offer") if offer else _("discount")) + " " + money(-line.discount)
     if line.original_unit_price is not None:
         detail += "   " + _("price changed")
     return {"line_no": line.line_no, "name": line.name, "detail": detail,
@@ -39,6 +41,8 @@ class SaleScreen(KassaScreen):
     multiplier = NumericProperty(1)
     query = StringProperty("")
     category = StringProperty("")
+    search_for = StringProperty("products")  # products | customers
+    customer = StringProperty("")  # the attached customer's name
 
     def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
         self.build_categories()
@@ -63,6 +67,8 @@ class SaleScreen(KassaScreen):
         self.total_text = money(ticket.total)
         pieces = sum(line.quantity for line in lines)
         self.count_text = f"{len(lines)} " + _("lines") + f" · {pieces} " + _("items")
+        if ticket.customer_id is None:
+            self.customer = ""
 
     def selected(self) -> int | None:
         line_no = self.ids.ticket.selected_line
@@ -89,21 +95,82 @@ class SaleScreen(KassaScreen):
     def void_ticket(self) -> None:
         self.app.attempt(self.till.void_open_ticket)
 
+    def favourite(self) -> None:
+        """The heart on a line: the product becomes the attached customer's favourite."""
+        line_no = self.selected()
+        if line_no is None:
+            return
+        name = self.till.ticket.line(line_no).name
+        self.app.attempt(self.till.add_favourite, line_no=line_no, on_done=lambda _e: setattr(
+            self, "message", _("Favourite of") + f" {self.customer}: {name}"))
+
+    # --- the customer --------------------------------------------------------------------
+    def show_customer(self, data: dict) -> None:
+        """The till's 'customer' event: a card was scanned or a customer chosen or removed."""
+        self.customer = data.get("name") or ""
+        if self.customer:
+            self.message = _("Customer") + f": {self.customer}"
+        if self.mode == "search" and self.search_for == "customers":
+            self.search_key("")
+
+    def attach_customer(self, customer) -> None:  # noqa: ANN001 - firmware.customers.CustomerInfo
+        self.app.attempt(self.till.attach_customer, customer=customer,
+                         on_done=lambda _c: setattr(self, "mode", "products"))
+
+    def detach_customer(self) -> None:
+        self.app.attempt(self.till.detach_customer)
+
     # --- scanning and adding -------------------------------------------------------------
     def on_scan(self, code: str) -> None:
         quantity, self.multiplier = self.multiplier, 1
         try:
-            line = self.till.scan(code)
-            if quantity != 1:
+            line = self.till.scan(code)  # None: a loyalty card, shown by the 'customer' event
+            if line is not None and quantity != 1:
                 self.till.set_quantity(line.line_no, quantity)
         except TillError as exc:
+            product = self._weighed_product(exc, code)
+            if product is not None:
+                self.ask_weight(product)
+                return
             self.app.scan_error(code, exc)
             return
-        self.message = ""
+        if line is not None:
+            self.message = ""
+
+    def _weighed_product(self, exc: TillError, code: str):  # noqa: ANN202
+        """The product behind a 'sold by weight' refusal, so the cashier can type the weight."""
+        if "sold by weight" not in str(exc):
+            return None
+        try:
+            return self.till.catalogue.resolve(code).product
+        except Exception:
+            return None
 
     def add_product(self, product_id: int) -> None:
         quantity, self.multiplier = self.multiplier, 1
+        product = self.till.catalogue.by_id(product_id)
+        if product is not None and product.sold_by_weight:
+            self.ask_weight(product)
+            return
         self.app.attempt(self.till.add_product, product_id=product_id, quantity=quantity)
+
+    def ask_weight(self, product) -> NumberDialog:  # noqa: ANN001 - firmware ProductInfo
+        """Goods sold by weight without a scale label: the weight in grams on the keypad."""
+        def add(text: str) -> str | None:
+            grams = int(text)
+            if not 1 <= grams <= 99_999:
+                return _("The weight must be between 1 and 99999 grams")
+            try:
+                self.till.add_product(product.id, weight_g=grams)
+            except TillError as exc:
+                return _(str(exc))
+            self.message = ""
+            return None
+
+        dialog = NumberDialog(f"{product.name}: " + _("weight in grams") +
+                              f"  ({money(product.price_cents)}/kg)", "g", add, max_digits=5)
+        dialog.open()
+        return dialog
 
     # --- the keypad ----------------------------------------------------------------------
     def key(self, key: str) -> None:
@@ -131,6 +198,10 @@ class SaleScreen(KassaScreen):
             self.on_scan(text)
             return
         quantity, self.multiplier = self.multiplier, 1
+        product = self.till.catalogue.by_plu(text)
+        if product is not None and product.sold_by_weight:
+            self.ask_weight(product)
+            return
         try:
             self.till.add_plu(text, quantity)
         except TillError as exc:
@@ -201,10 +272,32 @@ class SaleScreen(KassaScreen):
 
     def search_key(self, key: str) -> None:
         self.query = self.query[:-1] if key == "⌫" else (self.query + key)[:30]
-        if len(self.query.strip()) >= 2:
-            self._fill(self.ids.results, self.till.catalogue.search(self.query, limit=30))
+        results = self.ids.results
+        if self.search_for == "customers":
+            self._fill_customers(results)
+        elif len(self.query.strip()) >= 2:
+            self._fill(results, self.till.catalogue.search(self.query, limit=30))
         else:
-            self.ids.results.clear_widgets()
+            results.clear_widgets()
+
+    def toggle_search(self) -> None:
+        self.search_for = "customers" if self.search_for == "products" else "products"
+        self.query = ""
+        self.search_key("")
+
+    def _fill_customers(self, grid) -> None:  # noqa: ANN001
+        grid.clear_widgets()
+        if self.customer:
+            detach = w.BigButton(text=_("Remove customer") + f"\n{self.customer}", tone=w.ORANGE,
+                                 size_hint_y=None, height=S(70), font_size=S(16))
+            detach.bind(on_release=lambda _b: self.detach_customer())
+            grid.add_widget(detach)
+        found = self.till.search_customers(self.query) if len(self.query.strip()) >= 2 else []
+        for customer in found[:11]:
+            button = w.BigButton(text=f"{customer.name}\n…{customer.card[-6:]}", tone=w.BLUE,
+                                 size_hint_y=None, height=S(70), font_size=S(16))
+            button.bind(on_release=lambda _b, c=customer: self.attach_customer(c))
+            grid.add_widget(button)
 
     # --- park and recall -----------------------------------------------------------------
     def park(self) -> None:
