@@ -116,10 +116,11 @@ class TextDialog(ModalView):
         from ui.widgets import BigButton
 
         for key in [*TEXT_KEYS, "⌫"]:
-            button = BigButton(text=key if key != " " else "␣", font_size=S(20))
+            button = BigButton(text=key if key != " " else "␣", font_size=S(20),
+                               font_name="DejaVuSans")  # Roboto has no ␣ or ⌫
             button.key = key
             button.bind(on_release=lambda b: self.key(b.key))
-            self.ids.keys.add_widget(button)
+            self.ids.letters.add_widget(button)
 
     def key(self, key: str) -> None:
         self.error = ""

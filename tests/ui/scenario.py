@@ -18,6 +18,40 @@ from pathlib import Path
 from typing import Any
 
 MIN_TARGET = 59.5
+LOYALTY_PREFIX = "299"
+LOYALTY_CARD = "2990000000017"
+WEIGHED_PLU = "900"
+
+
+def shop_data(till: Any) -> None:
+    """A loyalty customer with an offer on product 1 (as head office's offers message brings
+    them) and a product sold by weight."""
+    import datetime as dt
+
+    from firmware import offers
+    from firmware.models import Meta, Product
+    from firmware.product_key import sku_of
+    from firmware.sim import make_gtin
+
+    def version(key: str) -> int:
+        row = Meta.get_or_none(Meta.key == key)
+        return int(row.value) if row else 0
+
+    def set_version(key: str, value: int) -> None:
+        Meta.insert(key=key, value=str(value)).on_conflict_replace().execute()
+
+    today = dt.date.today()
+    offers.apply_message(till.db, {"version": 1, "store": till.config.terminal.store,
+        "customers": [{"id": "c-eva", "card": LOYALTY_CARD, "name": "Eva de Vries",
+                       "language": "nl"}],
+        "offers": [{"id": "of-1", "customer": "c-eva", "sku": sku_of(make_gtin(1), "1"),
+                    "title": "20% op brood", "kind": "percent", "value": 20, "max_units": 1,
+                    "uses": 1, "valid_from": (today - dt.timedelta(days=1)).isoformat(),
+                    "valid_until": (today + dt.timedelta(days=1)).isoformat(), "redeemed": {}}]},
+        version, set_version)
+    Product.create(plu=WEIGHED_PLU, name="Kaas (per kg)", price_cents=1495, vat_code="low",
+                   category="Zuivel", sold_by_weight=True, stock_tracked=False,
+                   name_folded="kaas (per kg)")
 
 
 class Driver:
@@ -124,6 +158,26 @@ class Driver:
                      round(widget.width), round(widget.height)])
 
 
+def approve(d: Driver, what: str) -> Iterator[Any]:
+    """The manager override dialog: wait for it, type the manager's PIN."""
+    yield (lambda: isinstance(dialog(), OverrideDialogType()), f"the override dialog for {what}")
+    yield 0.3
+    override = dialog()
+    d.type(override.children[0].children[1], "9999")
+    d.key(override.children[0].children[1], "OK")
+    yield (lambda: dialog() is None, f"the override dialog for {what} to close")
+
+
+def OverrideDialogType() -> type:  # noqa: N802 - a lazily imported class
+    from ui.dialogs import OverrideDialog
+
+    return OverrideDialog
+
+
+def status_text(app: Any, item: str) -> str:
+    return app.root.ids.status_bar.ids[item].text
+
+
 def dialog() -> Any:
     from kivy.core.window import Window
     from kivy.uix.modalview import ModalView
@@ -212,10 +266,24 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.shot("09-done-printed")
     d.step("paid")
     sale_seq = app.last_sale["seq"]
+    drawer = d.devices.drawer
+    yield (lambda: status_text(app, "st_drawer").endswith(app_text("open_too_long")),
+           "the drawer-left-open alert on the status bar")
+    d.shot("21-drawer-left-open")
+    d.result["drawer_status"] = status_text(app, "st_drawer")
+    drawer.push_closed()
+    yield (lambda: status_text(app, "st_drawer").endswith(app_text("closed")), "the drawer closed")
+    scanner.unplug()
+    yield (lambda: status_text(app, "st_scanner").endswith(app_text("disconnected")),
+           "the unplugged scanner on the status bar")
+    d.result["scanner_status"] = status_text(app, "st_scanner")
+    scanner.replug()
+    yield (lambda: status_text(app, "st_scanner").endswith(app_text("connected")), "the scanner back")
 
     d.tap(done.ids.next)
     yield (lambda: sm.current == "sale", "the sale screen for the next customer")
     yield 0.3
+    yield from customer_sale(d)
     d.tap(sale.ids.manager)
     yield (lambda: sm.current == "manager", "the manager screen")
     manager = sm.get_screen("manager")
@@ -261,6 +329,7 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.tap(manager.ids.cash)
     yield 0.3
     d.shot("16-cash-in-out")
+    yield from manager_extras(d, manager)
 
     d.tap(manager.ids.training)
     yield (lambda: dialog() is not None, "the override dialog for training")
@@ -317,10 +386,159 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.shot("20-login-english")
     rows = JournalEntry.select(JournalEntry.type, JournalEntry.body).order_by(JournalEntry.seq)
     d.result["journal"] = [r.type for r in rows]
-    d.result["refund_body"] = next((json.loads(r.body) for r in rows if r.type == "refund"), None)
+    bodies = [(r.type, json.loads(r.body)) for r in rows]
+    d.result["refund_body"] = next((b for t, b in bodies if t == "refund"), None)
+    d.result["refund_bodies"] = [b for t, b in bodies if t == "refund"]
+    d.result["sales"] = [b for t, b in bodies if t == "sale"]
+    d.result["entries"] = {t: b for t, b in bodies if t in (
+        "customer_favourite", "offer_redemption", "goods_received", "cash_out", "receipt_copy")}
+    d.result["notified"] = list(app.notified[:3])
     d.result["receipts"] = [p.read_text() for p in sorted(
         (Path(app.till.config.var_dir) / "printer").glob("receipt-*.txt"),
         key=lambda p: int(p.stem.split("-")[1]))]
+
+
+def customer_sale(d: Driver) -> Iterator[Any]:
+    """Loyalty card, offer, favourite, a weighed product, park/recall, voucher + card with the
+    printer out of paper, and the reprint once paper is back."""
+    from firmware.sim import make_gtin
+
+    app, till, scanner = d.app, d.app.till, d.devices.scanner
+    sm, sale = app.sm, app.sm.get_screen("sale")
+    scanner.inject(LOYALTY_CARD)
+    yield (lambda: sale.customer == "Eva de Vries", "the customer on the sale screen")
+    scanner.inject(make_gtin(1))
+    yield (lambda: len(sale.ids.ticket.data) == 1, "the offer product on the ticket")
+    d.tap(sale.ids.ticket.children[0].children[-1])
+    yield (lambda: sale.ids.ticket.selected_line == 1, "the line selected")
+    d.tap(sale.ids.heart)
+    yield (lambda: "Eva" in sale.message, "the favourite confirmation")
+    yield 0.3
+    d.shot("22-sale-customer-offer")
+    d.result["customer"] = {"label": sale.ids.customer.text, "message": sale.message,
+                            "detail": sale.ids.ticket.data[0]["detail"]}
+    d.tap(sale.ids.tab_keypad)
+    yield (lambda: sale.ids.modes.current == "keypad", "the keypad")
+    yield 0.3
+    d.type(sale.ids.sale_keypad, WEIGHED_PLU)
+    d.key(sale.ids.sale_keypad, "OK")
+    yield (lambda: dialog() is not None, "the weight dialog")
+    yield 0.3
+    d.type(dialog().ids.keypad, "350")
+    yield 0.3
+    d.shot("23-weight-entry")
+    d.key(dialog().ids.keypad, "OK")
+    yield (lambda: dialog() is None and len(sale.ids.ticket.data) == 2, "the weighed line")
+    d.result["weighed"] = till.ticket.active_lines[-1].weight_g
+    d.tap(sale.ids.park)
+    yield (lambda: till.ticket.is_empty and not sale.customer, "the ticket parked")
+    d.tap(sale.ids.recall)
+    yield (lambda: len(sale.ids.ticket.data) == 2, "the parked ticket recalled")
+    d.result["recalled_customer"] = till.ticket.customer_id
+    yield 0.3
+    d.shot("24-recalled")
+
+    d.devices.printer.simulate("paper_out")
+    yield (lambda: status_text(app, "st_printer").endswith(app_text("paper_out")),
+           "paper out on the status bar")
+    d.result["printer_status"] = status_text(app, "st_printer")
+    d.tap(sale.ids.pay)
+    yield (lambda: sm.current == "payment", "the payment screen")
+    payment = sm.get_screen("payment")
+    yield 0.3
+    d.tap(payment.ids.tab_voucher)
+    yield (lambda: payment.method == "voucher", "voucher chosen")
+    yield 0.3
+    d.type(payment.ids.pay_keypad, "500")
+    d.tap(payment.ids.reference)
+    yield (lambda: payment.field == "reference", "the voucher code field")
+    d.type(payment.ids.pay_keypad, "4242")
+    d.key(payment.ids.pay_keypad, "OK")
+    yield (lambda: bool(payment.tenders), "the voucher taken")
+    yield 0.3
+    d.tap(payment.ids.tab_card)
+    yield (lambda: payment.method == "card", "card chosen")
+    yield 0.3
+    d.tap(payment.ids.reference)
+    d.type(payment.ids.pay_keypad, "778899")
+    yield 0.3
+    d.shot("25-payment-split")
+    d.key(payment.ids.pay_keypad, "OK")
+    yield (lambda: sm.current == "done", "the done screen after the split payment")
+    done = sm.get_screen("done")
+    yield (lambda: app.print_state.startswith("failed"), "the receipt failing on paper out")
+    yield 0.3
+    d.shot("26-done-paper-out")
+    d.result["split_sale_seq"] = app.last_sale["seq"]
+    d.result["paper_out"] = {"receipt": done.receipt_text, "waiting": sorted(till.print_queue.failed)}
+    d.devices.printer.simulate("")
+    yield (lambda: status_text(app, "st_printer").endswith(app_text("ready")), "paper back")
+    d.tap(done.ids.reprint)
+    yield (lambda: done.message != "", "the copy printed")
+    d.step("customer_sale")
+    d.tap(done.ids.next)
+    yield (lambda: sm.current == "sale", "the sale screen after the customer")
+    yield 0.3
+
+
+def manager_extras(d: Driver, manager: Any) -> Iterator[Any]:
+    """Cash out with a typed reason, a refund to the card, goods received."""
+    d.tap(manager.ids.kind_out)
+    d.tap(manager.ids.reason_other)
+    yield (lambda: dialog() is not None, "the reason keyboard")
+    yield 0.3
+    keyboard = dialog()
+    for letter in "KOFFIE":
+        d.tap(next(b for b in keyboard.ids.letters.children if b.key == letter))
+    yield 0.3
+    d.shot("27-reason-keyboard")
+    d.tap(keyboard.ids.ok)
+    yield (lambda: dialog() is None and manager.reason == "Koffie", "the typed reason")
+    yield 0.2
+    d.type(manager.ids.cash_keypad, "250")
+    d.key(manager.ids.cash_keypad, "OK")
+    yield from approve(d, "cash out")
+    yield (lambda: "2,50" in manager.message, "the cash out booked")
+
+    card_sale = d.result["split_sale_seq"]
+    d.tap(manager.ids.refund)
+    yield 0.2
+    d.type(manager.ids.refund_keypad, str(card_sale))
+    d.key(manager.ids.refund_keypad, "OK")
+    yield (lambda: manager.panel == "refund_lines", "the split-paid receipt's lines")
+    yield 0.3
+    plus = next(w for w in manager.ids.refund_rows.walk() if getattr(w, "line_no", None) == 1)
+    d.tap(plus)
+    d.tap(manager.ids.do_card_refund)
+    yield (lambda: dialog() is not None, "the card reference dialog")
+    yield 0.3
+    d.type(dialog().ids.keypad, "445566")
+    yield 0.3
+    d.shot("28-card-refund-reference")
+    d.key(dialog().ids.keypad, "OK")
+    yield from approve(d, "the card refund")
+    yield (lambda: "445566" in manager.message, "the card refund done")
+
+    d.tap(manager.ids.stock)
+    yield (lambda: manager.ids.panels.current == "stock", "the stock panel")
+    yield 0.3
+    d.type(manager.ids.stock_keypad, "1")
+    d.tap(manager.ids.stock_pick)
+    yield (lambda: bool(manager.stock_product), "the product to book")
+    d.type(manager.ids.stock_keypad, "24")
+    d.key(manager.ids.stock_keypad, "OK")
+    yield from approve(d, "goods received")
+    yield (lambda: "24" in manager.message, "the goods booked")
+    yield 0.3
+    d.shot("29-goods-received")
+    d.result["stock_after"] = manager.stock_product.get("stock")
+    d.step("manager_extras")
+
+
+def app_text(text: str) -> str:
+    from ui.i18n import _
+
+    return _(text)
 
 
 def app_money(app: Any, cents: int) -> str:
@@ -336,12 +554,18 @@ def main(argv: list[str]) -> int:
     from ui.kivy_setup import configure_kivy
 
     configure_kivy(False, width, height, False)
+    import dataclasses
+
     from firmware.cli.till import build_app, sim_devices
     from firmware.config import Config
 
-    config = Config(var_dir=var)
+    base = Config(var_dir=var)
+    config = dataclasses.replace(
+        base, scanner=dataclasses.replace(base.scanner, loyalty_prefix=LOYALTY_PREFIX),
+        drawer=dataclasses.replace(base.drawer, open_alert_seconds=1))
     devices = sim_devices(config)
     app = build_app(config, devices, demo=True)
+    shop_data(app.till)
     driver = Driver(app, devices, out, size)
     driver.result["use_qr"] = "--qr" in argv
     from kivy.clock import Clock

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,10 @@ SCREENS = ("01-login", "02-login-wrong-pin", "03-sale-empty", "04-sale-three-ite
            "05-scan-rejected", "06-sale-keypad", "07-sale-search", "08-payment",
            "09-done-printed", "10-manager", "11-refund-find", "12-refund-lines",
            "13-override-dialog", "14-refunded", "15-x-report", "16-cash-in-out",
-           "17-sale-training", "18-cash-count", "19-z-report", "20-login-english")
+           "17-sale-training", "18-cash-count", "19-z-report", "20-login-english",
+           "21-drawer-left-open", "22-sale-customer-offer", "23-weight-entry", "24-recalled",
+           "25-payment-split", "26-done-paper-out", "27-reason-keyboard",
+           "28-card-refund-reference", "29-goods-received")
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +42,54 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     with xvfb(1280, 800) as display:
         for size, extra in SIZES.items():
             work = tmp_path_factory.mktemp(f"ui-{size}")
-            proc = subprocess.run(
-                [sys.executable, "-m", "tests.ui.scenario", size, str(work / "out"),
-                 str(work / "var"), *extra],
-                cwd=ROOT, env=kivy_env(display), capture_output=True, text=True, timeout=300)
+            env = {**kivy_env(display), "WATCHDOG_USEC": "1000000"}  # a ping every 0.5 s
+            with NotifySocket(work / "notify") as notify:
+                env["NOTIFY_SOCKET"] = str(notify.path)
+                proc = subprocess.run(
+                    [sys.executable, "-m", "tests.ui.scenario", size, str(work / "out"),
+                     str(work / "var"), *extra],
+                    cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
             result_file = work / "out" / f"result-{size}.json"
             assert result_file.exists(), f"{size}: no result (rc {proc.returncode})\n{proc.stderr[-3000:]}"
             result = json.loads(result_file.read_text())
             result["rc"], result["out"] = proc.returncode, work / "out"
+            result["systemd"] = notify.messages
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             for png in (work / "out").glob("*.png"):
                 shutil.copy(png, ARTIFACTS / png.name)
             results[size] = result
     return results
+
+
+class NotifySocket:
+    """systemd's side of Type=notify: a datagram socket that collects what the till sends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.messages = path, []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+
+    def __enter__(self) -> NotifySocket:
+        self.sock.bind(str(self.path))
+        self.sock.settimeout(0.2)
+        self.running = True
+        self.thread.start()
+        return self
+
+    def _read(self) -> None:
+        while self.running:
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    def __exit__(self, *_exc: object) -> None:
+        self.running = False
+        self.thread.join(5)
+        self.sock.close()
+        self.path.unlink(missing_ok=True)
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -63,8 +103,11 @@ def test_whole_day_passes(runs: dict, size: str) -> None:
     result = runs[size]
     assert result["error"] is None, result["error"]
     assert result["rc"] == 0 and result["finished"]
-    assert result["steps"] == ["login", "scan3", "paid", "refund", "z_close"]
-    for kind in ("login", "sale", "refund", "x_report", "training_on", "training_off", "z_close"):
+    assert result["steps"] == ["login", "scan3", "paid", "customer_sale", "refund",
+                               "manager_extras", "z_close"]
+    for kind in ("login", "sale", "refund", "x_report", "training_on", "training_off", "z_close",
+                 "customer_favourite", "offer_redemption", "goods_received", "cash_out",
+                 "receipt_copy"):
         assert kind in result["journal"], f"{kind} missing from the journal"
 
 
@@ -111,7 +154,7 @@ def test_receipts_reach_the_printer_simulator(runs: dict, size: str) -> None:
     for name in ("Brood 1", "Drop 2", "Soep 3"):
         assert name in sale
     assert "Wisselgeld" in sale and "[QR KASSA1|" in sale
-    assert "RETOUR" in receipts[1]
+    assert sum("RETOUR" in receipt for receipt in receipts) == 2  # cash and card refunds
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -125,3 +168,58 @@ def test_refund_needed_the_manager(runs: dict, size: str) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_window_close_is_refused_in_the_kiosk(runs: dict, size: str) -> None:
     assert runs[size]["close_refused"] is True
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_systemd_hears_ready_and_the_watchdog(runs: dict, size: str) -> None:
+    messages = runs[size]["systemd"]
+    assert messages and messages[0].startswith("READY=1")
+    assert sum(m == "WATCHDOG=1" for m in messages) >= 3, messages[:5]
+    assert messages[-1] == "STOPPING=1"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_device_states_reach_the_status_bar(runs: dict, size: str) -> None:
+    result = runs[size]
+    assert result["drawer_status"] == "Lade: te lang open"
+    assert result["scanner_status"] == "Scanner: niet verbonden"
+    assert result["printer_status"] == "Printer: papier op"
+    paper_out = result["paper_out"]
+    assert paper_out["receipt"].startswith("Bon NIET afgedrukt") and "papier" in paper_out["receipt"]
+    assert paper_out["waiting"] == [result["split_sale_seq"]]  # kept for the reprint
+    copy = result["entries"]["receipt_copy"]
+    assert copy["ref_seq"] == result["split_sale_seq"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_loyalty_customer_offer_favourite_weight_and_split(runs: dict, size: str) -> None:
+    result = runs[size]
+    customer = result["customer"]
+    assert "Eva de Vries" in customer["label"] and "Eva de Vries" in customer["message"]
+    assert "aanbieding" in customer["detail"]
+    assert result["weighed"] == 350
+    assert result["recalled_customer"] == "c-eva"  # parking keeps the customer
+    sale = next(s for s in result["sales"] if s["seq"] == result["split_sale_seq"])["data"]
+    assert sale["customer_id"] == "c-eva"
+    assert [(t["kind"], t["reference"]) for t in sale["tenders"]] == [("voucher", "4242"),
+                                                                      ("card", "778899")]
+    weighed = [line for line in sale["lines"] if line["weight_g"]]
+    assert [(line["weight_g"], line["gross"]) for line in weighed] == [(350, 523)]  # 14,95/kg
+    offer_line = next(line for line in sale["lines"] if line["line_no"] == 1)
+    assert offer_line["discount_by"] == "offer:of-1" and offer_line["discount"] > 0
+    assert result["entries"]["offer_redemption"]["data"]["offer_id"] == "of-1"
+    assert result["entries"]["customer_favourite"]["data"]["customer_id"] == "c-eva"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_card_refund_reason_keyboard_and_goods_received(runs: dict, size: str) -> None:
+    result = runs[size]
+    card = next(b for b in result["refund_bodies"] if b["data"]["tenders"][0]["kind"] == "card")
+    assert card["ref_seq"] == result["split_sale_seq"]
+    assert card["data"]["tenders"][0]["reference"] == "445566"
+    assert card["data"]["approved_by"] == "Bram"
+    cash_out = result["entries"]["cash_out"]["data"]
+    assert (cash_out["reason"], cash_out["amount"]) == ("Koffie", 250)
+    received = result["entries"]["goods_received"]["data"]
+    assert [(line["name"], line["quantity"]) for line in received["lines"]] == [("Brood 1", 24)]
+    assert received["approved_by"] == "Bram"

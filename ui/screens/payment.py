@@ -43,9 +43,16 @@ class PaymentScreen(KassaScreen):
         self.tenders = [f"{_(TENDER_NAMES[t.kind])} {t.reference}  {money(t.amount)}".replace("  ", " ")
                         for t in ticket.tenders]
 
+    def on_method(self, _screen, _method: str) -> None:  # noqa: ANN001
+        self.build_quick_amounts()
+
     def build_quick_amounts(self) -> None:
+        """Quick cash amounts, only while paying cash: a hidden grid of buttons would still sit
+        over the tender tabs and swallow their touches."""
         grid = self.ids.quick
         grid.clear_widgets()
+        if self.method != "cash":
+            return
         due = self.till.cash_due() if self.till.ticket.due > 0 else 0
         exact = w.BigButton(text=_("Exact") + f"\n{money(due)}", tone=w.GREEN, font_size=S(18))
         exact.bind(on_release=lambda _b: self.pay_cash(due))

@@ -266,7 +266,8 @@ class SaleScreen(KassaScreen):
     def build_search_keys(self) -> None:
         keys = self.ids.search_keys
         for letter in [*SEARCH_KEYS, " ", "⌫"]:
-            button = w.BigButton(text=letter if letter != " " else "␣", font_size=S(20))
+            button = w.BigButton(text=letter if letter != " " else "␣", font_size=S(20),
+                                 font_name="DejaVuSans")  # Roboto has no ␣ or ⌫
             button.bind(on_release=lambda _b, k=letter: self.search_key(k))
             keys.add_widget(button)
 
