@@ -138,6 +138,13 @@ class TicketView(RecycleView):
         if scroll_to_end and len(rows) * self.row_height > self.height:
             self.scroll_y = 0
 
+    def add_row(self, row: dict) -> None:
+        """A scanned line at the end: one append, and the view follows it."""
+        row["selected"] = False
+        self.data.append(row)
+        if len(self.data) * self.row_height > self.height:
+            self.scroll_y = 0
+
     def select(self, line_no: int) -> None:
         self.selected_line = 0 if self.selected_line == line_no else line_no
         for i, row in enumerate(self.data):

@@ -113,6 +113,9 @@ def sim_devices(config: Any, *, scanner_stdin: bool = False) -> Devices:
 def build_app(config: Any, devices: Devices, *, language: str | None = None, kiosk: bool = True,
               demo: bool = False) -> Any:
     """The till service wired to the devices and the Kivy app around it (kivy must be set up)."""
+    # peewee imports psycopg2 when it is installed (head office needs it); the till only
+    # speaks SQLite, and libpq with its TLS stack costs ~7 MB of resident memory here.
+    sys.modules.setdefault("psycopg2", None)  # type: ignore[arg-type]
     from firmware.print_queue import PrintQueue
     from firmware.runtime import build_till
     from ui.app import Hardware, KassaApp

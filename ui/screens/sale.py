@@ -61,11 +61,16 @@ class SaleScreen(KassaScreen):
         ticket = self.till.ticket
         lines = ticket.active_lines
         view = self.ids.ticket
-        if view.selected_line and not any(line.line_no == view.selected_line for line in lines):
-            view.selected_line = 0
-        view.show([line_row(line) for line in lines], scroll_to_end=scroll)
+        data = view.data
+        if (scroll and ticket.customer_id is None and len(lines) == len(data) + 1
+                and (not data or data[-1]["line_no"] == lines[-2].line_no)):
+            view.add_row(line_row(lines[-1]))  # a scan: one new row, nothing else rebuilt
+        else:
+            if view.selected_line and not any(line.line_no == view.selected_line for line in lines):
+                view.selected_line = 0
+            view.show([line_row(line) for line in lines], scroll_to_end=scroll)
         self.total_text = money(ticket.total)
-        pieces = sum(line.quantity for line in lines)
+        pieces = sum(line.quantity for line in lines)  # ~100 additions: microseconds
         self.count_text = f"{len(lines)} " + _("lines") + f" · {pieces} " + _("items")
         if ticket.customer_id is None:
             self.customer = ""
