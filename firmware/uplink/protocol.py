@@ -10,6 +10,7 @@ the predecessor is stored.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,5 +132,8 @@ def _json_object(payload: bytes) -> dict[str, Any]:
     return data
 
 
+_HEX = re.compile(r"[0-9a-f]*")
+
+
 def _is_hex(text: str) -> bool:
-    return all(c in "0123456789abcdef" for c in text)
+    return _HEX.fullmatch(text) is not None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import peewee
 
 from headoffice.aggregates import on_ingest_batch
-from headoffice.db import is_postgres, write_transaction
+from headoffice.db import database_proxy, is_postgres, write_transaction
 from headoffice.ingest.validate import Candidate, Refusal
 from headoffice.models import (
     GENESIS_HEX,
@@ -150,20 +150,28 @@ def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Reject
     return result
 
 
+_COLUMNS = ("terminal", "seq", "store", "type", "ts", "body", "hash", "prev", "sig", "received")
+_SQLITE_INSERT = (f"INSERT OR IGNORE INTO journal_entry ({', '.join(_COLUMNS)})"
+                  f" VALUES ({', '.join('?' for _ in _COLUMNS)})")
+_PG_INSERT = (f"INSERT INTO journal_entry ({', '.join(_COLUMNS)}) VALUES %s"
+              " ON CONFLICT (terminal, seq) DO NOTHING RETURNING terminal, seq")
+
+
 def _insert(rows: list[dict], by_terminal: dict[str, dict[int, tuple[str, bytes, Candidate]]],
             rejected: list[Rejected]) -> list[dict]:
     """Inserts; returns the rows really inserted. On SQLite the write lock makes the earlier
     duplicate check exact; on PostgreSQL another worker may have stored the same entry
-    meanwhile, so RETURNING tells which rows were new and the rest are dead-lettered."""
+    meanwhile, so RETURNING tells which rows were new and the rest are dead-lettered.
+    Plain driver calls, not the query builder: this is the hot path of the ingest."""
+    values = [tuple(row[c] for c in _COLUMNS) for row in rows]
+    db = database_proxy.obj
     if not is_postgres():
-        for chunk in _chunks(rows, 400):
-            OfficeEntry.insert_many(chunk).on_conflict_ignore().execute()
+        db.cursor().executemany(_SQLITE_INSERT, values)
         return rows
-    inserted: set[tuple[str, int]] = set()
-    for chunk in _chunks(rows, 400):
-        query = (OfficeEntry.insert_many(chunk).on_conflict_ignore()
-                 .returning(OfficeEntry.terminal, OfficeEntry.seq))
-        inserted.update((r.terminal, r.seq) for r in query.execute())
+    from psycopg2.extras import execute_values
+
+    inserted = {(t, s) for t, s in execute_values(db.cursor(), _PG_INSERT, values,
+                                                  page_size=500, fetch=True)}
     kept = []
     for row in rows:
         key = (row["terminal"], row["seq"])

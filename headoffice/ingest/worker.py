@@ -38,7 +38,7 @@ class BrokerSettings:
     cert_file: str = ""
     key_file: str = ""
     keepalive: int = 30
-    session_expiry: int = 3600  # seconds the broker keeps our unacknowledged messages
+    session_expiry: int = 600  # seconds the broker keeps a killed worker's messages
 
 
 @dataclass
@@ -59,6 +59,7 @@ class IngestWorker:
         self._queue: queue.SimpleQueue[tuple[int, mqtt.MQTTMessage]] = queue.SimpleQueue()
         self._generation = 0
         self.connected = threading.Event()
+        self._disconnected = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
         self.client.reconnect_delay_set(1, 10)
@@ -75,6 +76,7 @@ class IngestWorker:
             log.error("broker refused the connection: %s", reason)
             return
         self._generation += 1
+        self._disconnected.clear()
         # always (re)subscribe: a restarted broker may restore the session but not its
         # shared subscriptions (seen with Mosquitto 2.0), and subscribing again is harmless
         client.subscribe([(protocol.SHARED_JOURNAL_SUBSCRIPTION, 1), (protocol.ALL_STATUS, 1)])
@@ -83,6 +85,7 @@ class IngestWorker:
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()
+        self._disconnected.set()
         log.warning("disconnected: %s", reason)
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
@@ -120,7 +123,13 @@ class IngestWorker:
                     except peewee.PeeweeException as exc:
                         log.error("gap check failed: %s", exc)
         finally:
-            self.client.disconnect()
+            # a clean stop ends the session: a persistent session of a worker that does not
+            # come back would keep receiving its share of the shared subscription
+            props = Properties(PacketTypes.DISCONNECT)
+            props.SessionExpiryInterval = 0
+            if self.connected.is_set():
+                self.client.disconnect(properties=props)
+                self._disconnected.wait(5)  # let the DISCONNECT leave before the loop stops
             self.client.loop_stop()
 
     def _collect(self) -> list[tuple[int, mqtt.MQTTMessage]]:

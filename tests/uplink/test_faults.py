@@ -134,7 +134,8 @@ def test_ingest_worker_killed_mid_batch(tmp_path, mosquitto, office_db_url):
         stop(ingest)
 
 
-def test_duplicates_and_out_of_order(tmp_path, mosquitto, office_db_url):
+def publish_raw(port: int, till: Till, shuffle: bool, times: int) -> None:
+    """Publishes the till's whole journal `times` times with bare paho, optionally shuffled."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
@@ -142,17 +143,13 @@ def test_duplicates_and_out_of_order(tmp_path, mosquitto, office_db_url):
     from firmware.uplink.outbox import Outbox
     from firmware.uplink.protocol import terminal_topic
 
-    broker = mosquitto()
-    till = _enrolled_till(tmp_path, broker.port)
-    till.add_entries(400)
-    ingest = start_ingest(office_db_url, broker.port, workers=2)
-    items = Outbox(till.db).read(1, 400) * 2
-    random.Random(3).shuffle(items)
+    items = Outbox(till.db).read(1, till.head()) * times
+    if shuffle:
+        random.Random(3).shuffle(items)
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
     try:
-        wait_ingest_ready(broker)
-        client.connect("127.0.0.1", broker.port)
-        client.loop_start()
         topic = terminal_topic(till.store, till.terminal, "journal")
         infos = []
         for item in items:
@@ -161,6 +158,19 @@ def test_duplicates_and_out_of_order(tmp_path, mosquitto, office_db_url):
             infos.append(client.publish(topic, item.payload, qos=1, properties=props))
         for info in infos:
             info.wait_for_publish(10)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def test_duplicates_and_out_of_order(tmp_path, mosquitto, office_db_url):
+    broker = mosquitto()
+    till = _enrolled_till(tmp_path, broker.port)
+    till.add_entries(400)
+    ingest = start_ingest(office_db_url, broker.port, workers=2)
+    try:
+        wait_ingest_ready(broker)
+        publish_raw(broker.port, till, shuffle=True, times=2)
         wait_until(lambda: len(office_entries(till.terminal)) == 400, 30, "400 entries stored")
         wait_until(lambda: dead_letter_counts().get("duplicate", 0) >= 400, 30, "dups counted")
         assert dead_letter_counts() == {"duplicate": 400}
@@ -170,8 +180,6 @@ def test_duplicates_and_out_of_order(tmp_path, mosquitto, office_db_url):
         finally:
             stop(uplink)
     finally:
-        client.loop_stop()
-        client.disconnect()
         stop(ingest)
 
 
