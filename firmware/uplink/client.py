@@ -36,6 +36,7 @@ from firmware.uplink.outbox import Outbox
 log = logging.getLogger("kassa.uplink")
 
 STATUS_EVERY = 5.0  # seconds between status refreshes while the backlog changes
+ACK_GRACE = 0.2  # seconds to wait for the retained ack after subscribing
 LINK_EVERY = 30.0  # seconds between `link` heartbeats in the database while connected
 
 
@@ -73,6 +74,7 @@ class Uplink:
         self._replay_from: int | None = None
         self._connected = False
         self._connections = 0
+        self._subscribed = -1  # the connection whose SUBACK arrived
         self._seen_connections = 0
         self._pubacks: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
         self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
@@ -81,6 +83,7 @@ class Uplink:
         self._wake = threading.Event()
         self._last_progress = time.monotonic()
         self._pause_until = 0.0
+        self._ack_grace_until: float | None = None
         self._status_sent: tuple[int, int, int] | None = None
         self._status_at = 0.0
         self._link_written: tuple[bool, float] | None = None  # (connected, when), main thread
@@ -109,6 +112,7 @@ class Uplink:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         return client
 
@@ -122,6 +126,10 @@ class Uplink:
         self._connections += 1
         self._connected = True
         log.info("connected to %s:%s", self.cfg.host, self.cfg.port)
+        self._wake.set()
+
+    def _on_subscribe(self, _c: Any, _u: Any, _mid: int, _codes: Any, _p: Any) -> None:
+        self._subscribed = self._connections
         self._wake.set()
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
@@ -178,6 +186,7 @@ class Uplink:
         ho_ack = self._ho_ack
         if ho_ack > self.acked:
             self.acked = self.outbox.record_ack(ho_ack)
+            self.next_seq = max(self.next_seq, self.acked + 1)
             self._last_progress = now
         self._take_pubacks(now)
         if self._connections != self._seen_connections:
@@ -185,12 +194,18 @@ class Uplink:
             self._inflight.clear()
             self.next_seq = self.acked + 1  # republish all that head office has not confirmed
             self._status_sent = None
+            self._ack_grace_until = None
+        if self._subscribed == self._connections and self._ack_grace_until is None:
+            # the retained ack follows the SUBACK: a moment's wait saves resending what
+            # head office already holds (after a reinstall of the till, say)
+            self._ack_grace_until = now + ACK_GRACE
         replay, self._replay_from = self._replay_from, None
         if replay is not None:
+            # honoured even below our ack: head office may have lost what it confirmed
+            # (restored from a backup); the journal still holds every entry
             self.counters.replays += 1
-            self.next_seq = min(self.next_seq, replay)
-        self.next_seq = max(self.next_seq, self.acked + 1)
-        if self.next_seq == self.acked + 1 and not self._inflight:
+            self.next_seq = max(1, min(self.next_seq, replay))
+        if self.next_seq <= self.acked + 1 and not self._inflight:
             self._last_progress = now
         elif now - self._last_progress > self.cfg.resend_seconds:
             log.warning("no confirmation from head office for %ss; sending again from %s",
@@ -200,7 +215,8 @@ class Uplink:
             self._last_progress = now
         self._apply_downstream()
         self._record_link(now)
-        if self._connected and now >= self._pause_until:
+        ready = self._ack_grace_until is not None and now >= self._ack_grace_until
+        if self._connected and ready and now >= self._pause_until:
             self._publish_due()
             self._publish_status(now)
 
