@@ -80,3 +80,29 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+RENDERER_LIBS = ("libLLVM", "_dri.so", "libgallium", "libglapi", "libGL", "libEGL", "libgbm",
+                 "libdrm", "libz3", "libxcb", "libX")
+GROUPS = (("renderer libraries (Mesa, LLVM, X)", RENDERER_LIBS),
+          ("cryptography (Rust)", ("cryptography/",)),
+          ("SQLite", ("sqlite",)),
+          ("Python, Kivy, SDL and other libraries", ("/",)))
+
+
+def rss_breakdown() -> dict[str, float]:
+    """Resident MB by kind of mapping (/proc/self/smaps): the renderer's shared libraries,
+    a few big ones of the till's, other libraries, and anonymous memory (heap, Python
+    objects, textures and Mesa's buffers)."""
+    totals: dict[str, float] = {}
+    name = "anonymous (heap, Python objects, textures, Mesa buffers)"
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split(None, 5)
+        if len(head) >= 5 and "-" in head[0] and ":" not in head[0]:
+            path = head[5].strip() if len(head) > 5 else ""
+            name = "anonymous (heap, Python objects, textures, Mesa buffers)"
+            if path.startswith("/"):
+                name = next(g for g, keys in GROUPS if any(k in path for k in keys))
+        elif line.startswith("Rss:"):
+            totals[name] = totals.get(name, 0.0) + int(line.split()[1]) / 1024
+    return totals

@@ -19,7 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ui_common import after_first_frame, bare_app, report, rss_mb, run_child, till_app  # noqa: E402
+from bench_ui_common import (  # noqa: E402
+    after_first_frame,
+    bare_app,
+    report,
+    rss_breakdown,
+    rss_mb,
+    run_child,
+    till_app,
+)
 
 from tests.ui.xvfb import xvfb  # noqa: E402
 
@@ -29,7 +37,7 @@ def child(mode: str, sales: int, var_dir: str = "") -> None:
         app = bare_app()
 
         def done() -> None:
-            report({"rss": rss_mb()})
+            report({"rss": rss_mb(), "parts": rss_breakdown()})
             app.stop()
 
         after_first_frame(app, done)
@@ -59,6 +67,7 @@ def child(mode: str, sales: int, var_dir: str = "") -> None:
             if state["sold"] >= sales:
                 app.till.print_queue.wait_idle(30)
                 report({"rss_start": state["start"], "rss": rss_mb(), "sales": state["sold"],
+                        "parts": rss_breakdown(),
                         "journal": app.till.journal.head()[0]})
                 app.stop()
                 return False
@@ -99,6 +108,11 @@ def main() -> int:
           f"growth {till['rss'] - till['rss_start']:.1f} MB); "
           f"bare Kivy button: {bare['rss']:.0f} MB; target <= 150 MB: "
           f"{'met' if till['rss'] <= 150 else 'MISSED'}")
+    print(f"  {'resident MB by mapping':58s} {'till':>6s} {'bare':>6s} {'till-bare':>9s}")
+    for part in sorted(set(till["parts"]) | set(bare["parts"]), key=lambda p: -till["parts"].get(p, 0)):
+        t, b = till["parts"].get(part, 0.0), bare["parts"].get(part, 0.0)
+        print(f"  {part:58s} {t:6.1f} {b:6.1f} {t - b:+9.1f}")
+    print(f"  the till's own share (till - bare, same renderer): {till['rss'] - bare['rss']:.0f} MB")
     return 0
 
 

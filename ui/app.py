@@ -25,7 +25,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from firmware import sdnotify
 from firmware.permissions import Action, Approval, ApprovalRequired, authorising_manager
 from firmware.till import TillError, TillService
-from ui import i18n
+from ui import heap, i18n
 from ui.dialogs import MessageDialog, OverrideDialog
 from ui.i18n import N_, _
 from ui.metrics import set_scale
@@ -300,6 +300,7 @@ class KassaApp(App):
                           "drawer": committed.drawer_opened}
         self.print_state = self.print_jobs.get(seq, "queued" if self.till.print_queue else "failed")
         self.go("done")
+        Clock.schedule_once(lambda _dt: heap.trim(), 0.2)  # after the done screen is drawn
 
     def go(self, name: str) -> None:
         self.show_error("")
