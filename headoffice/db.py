@@ -8,6 +8,7 @@ few engine differences (write locks, row locks) are behind `write_transaction` a
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -45,8 +46,15 @@ def open_office_db(url: str | os.PathLike[str] | None = None, create: bool = Tru
     database_proxy.initialize(db)
     db.connect(reuse_if_open=True)
     if create:
-        with db.atomic():
-            db.create_tables(models.ALL_MODELS, safe=True)
+        for attempt in range(5):  # several workers starting at once race to create tables
+            try:
+                with db.atomic():
+                    db.create_tables(models.ALL_MODELS, safe=True)
+                break
+            except (peewee.OperationalError, peewee.IntegrityError):
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
     return db
 
 

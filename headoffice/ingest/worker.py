@@ -60,6 +60,7 @@ class IngestWorker:
         self._generation = 0
         self.connected = threading.Event()
         self._disconnected = threading.Event()
+        self._unsubscribed = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
         self.client.reconnect_delay_set(1, 10)
@@ -70,6 +71,7 @@ class IngestWorker:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_unsubscribe = lambda *_args: self._unsubscribed.set()
 
     def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
@@ -123,14 +125,29 @@ class IngestWorker:
                     except peewee.PeeweeException as exc:
                         log.error("gap check failed: %s", exc)
         finally:
-            # a clean stop ends the session: a persistent session of a worker that does not
-            # come back would keep receiving its share of the shared subscription
+            self._leave()
+
+    def _leave(self) -> None:
+        """A clean stop leaves the shared subscription first, stores and acknowledges what
+        had already arrived, then ends the session. A persistent session left behind would
+        go on taking its share of the journal messages; ending it with a session expiry of
+        0 in the DISCONNECT alone is not enough (Mosquitto 2.0.11 sometimes refuses that
+        DISCONNECT with "out of memory" and keeps the session)."""
+        if self.connected.is_set():
+            self._unsubscribed.clear()
+            self.client.unsubscribe([protocol.SHARED_JOURNAL_SUBSCRIPTION, protocol.ALL_STATUS])
+            self._unsubscribed.wait(3)
+            while batch := self._collect():
+                try:
+                    self._process(batch)
+                except Exception:  # noqa: BLE001 - unacknowledged: the till sends it again
+                    log.exception("could not store the last batch of %d", len(batch))
+                    break
             props = Properties(PacketTypes.DISCONNECT)
             props.SessionExpiryInterval = 0
-            if self.connected.is_set():
-                self.client.disconnect(properties=props)
-                self._disconnected.wait(5)  # let the DISCONNECT leave before the loop stops
-            self.client.loop_stop()
+            self.client.disconnect(properties=props)
+            self._disconnected.wait(5)  # let the DISCONNECT leave before the loop stops
+        self.client.loop_stop()
 
     def _collect(self) -> list[tuple[int, mqtt.MQTTMessage]]:
         try:
