@@ -13,6 +13,7 @@ import queue
 import ssl
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,15 @@ class BrokerSettings:
     key_file: str = ""
     keepalive: int = 30
     session_expiry: int = 600  # seconds the broker keeps a killed worker's messages
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch after the checks that need no transaction."""
+
+    candidates: list[tuple[str, bytes, Candidate]]
+    rejected: list[Rejected]
+    statuses: list[StatusUpdate]
 
 
 @dataclass
@@ -102,22 +112,18 @@ class IngestWorker:
                                   properties=props)
         self.client.loop_start()
         next_gap_check = time.monotonic() + GAP_CHECK_SECONDS
-        batch: list[tuple[int, mqtt.MQTTMessage]] = []
+        # two stages: while one batch commits (the database thread, mostly waiting on the
+        # server), the next one is checked here; batches still commit one after the other
+        committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-db")
+        pending: Future[None] | None = None
         try:
             while not stop.is_set():
-                if not batch:
-                    batch = self._collect()
+                batch = self._collect()
                 if batch:
-                    try:
-                        self._process(batch)
-                        batch = []
-                    except peewee.PeeweeException as exc:
-                        log.error("database unavailable, batch of %d kept for retry: %s",
-                                  len(batch), exc)
-                        time.sleep(1.0)
-                    except Exception:  # noqa: BLE001 - never die on one batch; retry it
-                        log.exception("batch of %d failed; kept for retry", len(batch))
-                        time.sleep(1.0)
+                    prepared = self._prepare_retrying(batch, stop)
+                    if pending is not None:
+                        pending.result()
+                    pending = committer.submit(self._commit_retrying, batch, prepared, stop)
                 if time.monotonic() >= next_gap_check:
                     next_gap_check = time.monotonic() + GAP_CHECK_SECONDS
                     try:
@@ -125,7 +131,35 @@ class IngestWorker:
                     except peewee.PeeweeException as exc:
                         log.error("gap check failed: %s", exc)
         finally:
+            if pending is not None:
+                pending.result()
+            committer.shutdown()
             self._leave()
+
+    def _prepare_retrying(self, batch: list[tuple[int, mqtt.MQTTMessage]],
+                          stop: threading.Event) -> Prepared:
+        while True:
+            try:
+                return self._prepare(batch)
+            except peewee.PeeweeException as exc:  # the registry could not be read
+                log.error("database unavailable while checking a batch: %s", exc)
+                if stop.wait(1.0):
+                    raise  # stopping: the batch stays unacknowledged and comes again
+
+    def _commit_retrying(self, batch: list[tuple[int, mqtt.MQTTMessage]],
+                         prepared: Prepared, stop: threading.Event) -> None:
+        """Retries until stored; given up only at a stop (unacknowledged: sent again)."""
+        while True:
+            try:
+                self._commit(batch, prepared)
+                return
+            except peewee.PeeweeException as exc:
+                log.error("database unavailable, batch of %d kept for retry: %s",
+                          len(batch), exc)
+            except Exception:  # noqa: BLE001 - never die on one batch; retry it
+                log.exception("batch of %d failed; kept for retry", len(batch))
+            if stop.wait(1.0):
+                return
 
     def _leave(self) -> None:
         """A clean stop leaves the shared subscription first, stores and acknowledges what
@@ -164,6 +198,10 @@ class IngestWorker:
         return batch
 
     def _process(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
+        """Checks, stores and acknowledges one batch in the calling thread."""
+        self._commit(batch, self._prepare(batch))
+
+    def _prepare(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> Prepared:
         candidates: list[tuple[str, bytes, Candidate]] = []
         rejected: list[Rejected] = []
         statuses: list[StatusUpdate] = []
@@ -184,7 +222,11 @@ class IngestWorker:
                 candidates.append((topic, payload, outcome))
             else:
                 rejected.append(Rejected(topic, payload, outcome))
-        result = store_batch(self.db, candidates, rejected, statuses)
+        return Prepared(candidates, rejected, statuses)
+
+    def _commit(self, batch: list[tuple[int, mqtt.MQTTMessage]], prepared: Prepared) -> None:
+        result = store_batch(self.db, prepared.candidates, list(prepared.rejected),
+                             prepared.statuses)
         for gen, msg in batch:  # committed: now the broker may forget them
             if gen == self._generation and msg.qos > 0:
                 self.client.ack(msg.mid, msg.qos)
