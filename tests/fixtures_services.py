@@ -20,6 +20,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -155,7 +156,10 @@ class _OwnPostgres:
             shutil.chown(root, "postgres")
 
     def _run(self, *args: str) -> None:
-        subprocess.run([*self.prefix, *args], check=True, capture_output=True, timeout=120)
+        done = subprocess.run([*self.prefix, *args], capture_output=True, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(args[:1])} failed ({done.returncode}):"
+                               f" {done.stderr.decode(errors='replace')}")
 
     def start(self) -> str:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
@@ -171,16 +175,19 @@ class _OwnPostgres:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server() -> Iterator[str]:
     """URL of the maintenance database of a running server (local, or our own)."""
     if not os.environ.get("KASSA_TEST_OWN_POSTGRES") and _reachable(LOCAL_SERVER):
         yield LOCAL_SERVER
         return
-    server = _OwnPostgres(tmp_path_factory.mktemp("postgres"))
+    # not under pytest's tmp: that tree is private to us, and the server runs as 'postgres'
+    root = Path(tempfile.mkdtemp(prefix="kassa-test-pg-"))
+    server = _OwnPostgres(root)
     try:
         yield server.start()
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
