@@ -36,6 +36,7 @@ from firmware.uplink.outbox import Outbox
 log = logging.getLogger("kassa.uplink")
 
 STATUS_EVERY = 5.0  # seconds between status refreshes while the backlog changes
+RESEND_MAX = 300.0  # longest wait between resends while head office stays silent
 ACK_GRACE = 0.2  # seconds to wait for the retained ack after subscribing
 LINK_EVERY = 30.0  # seconds between `link` heartbeats in the database while connected
 
@@ -83,6 +84,7 @@ class Uplink:
         self._wake = threading.Event()
         self._last_progress = time.monotonic()
         self._pause_until = 0.0
+        self._resend_wait = float(cfg.resend_seconds)
         self._ack_grace_until: float | None = None
         self._status_sent: tuple[int, int, int] | None = None
         self._status_at = 0.0
@@ -188,6 +190,7 @@ class Uplink:
             self.acked = self.outbox.record_ack(ho_ack)
             self.next_seq = max(self.next_seq, self.acked + 1)
             self._last_progress = now
+            self._resend_wait = float(self.cfg.resend_seconds)
         self._take_pubacks(now)
         if self._connections != self._seen_connections:
             self._seen_connections = self._connections
@@ -207,12 +210,17 @@ class Uplink:
             self.next_seq = max(1, min(self.next_seq, replay))
         if self.next_seq <= self.acked + 1 and not self._inflight:
             self._last_progress = now
-        elif now - self._last_progress > self.cfg.resend_seconds:
-            log.warning("no confirmation from head office for %ss; sending again from %s",
-                        self.cfg.resend_seconds, self.acked + 1)
+            self._resend_wait = float(self.cfg.resend_seconds)
+        elif now - self._last_progress > self._resend_wait:
+            log.warning("no confirmation from head office for %.0fs; sending again from %s",
+                        self._resend_wait, self.acked + 1)
             self.counters.resends += 1
             self.next_seq = self.acked + 1
             self._last_progress = now
+            # head office down for long: do not flood the broker (and the queues it keeps
+            # for head office's sessions) with the same window again and again
+            self._resend_wait = min(self._resend_wait * 2,
+                                    max(RESEND_MAX, float(self.cfg.resend_seconds)))
         self._apply_downstream()
         self._record_link(now)
         ready = self._ack_grace_until is not None and now >= self._ack_grace_until

@@ -8,6 +8,7 @@ import os
 import queue
 import signal
 import threading
+import time
 from contextlib import contextmanager
 
 import paho.mqtt.client as mqtt
@@ -127,4 +128,26 @@ def test_retained_catalogue_is_applied_on_connect(tmp_path, mosquitto):
         status = listener.next(lambda m: b'"catalogue":4' in m.payload)
     assert json.loads(status.payload)["versions"]["catalogue"] == 4
     assert Product.get(Product.gtin == "08712345678906").price_cents == 199
+    listener.close()
+
+
+def test_resends_back_off_while_head_office_is_silent(tmp_path, mosquitto):
+    broker = mosquitto()
+    till = make_till(tmp_path / "till", broker.port)
+    till.add_entries(2)
+    listener = Listener(broker.port, protocol.terminal_topic(till.store, till.terminal,
+                                                             "journal"))
+    with running(Uplink(till.db, till.store, till.terminal,
+                        _cfg(broker.port, resend_seconds=1))) as uplink:
+        wait_until(lambda: uplink.counters.resends >= 1, 5, "the first resend")
+        first = time.monotonic()
+        wait_until(lambda: uplink.counters.resends >= 2, 5, "the second resend")
+        gap = time.monotonic() - first
+        time.sleep(1.5)
+        assert uplink.counters.resends == 2  # the next one waits 4 s
+    assert 1.5 <= gap <= 3.0  # twice the first wait, not the same 1 s again
+    seqs = []
+    while not listener.messages.empty():
+        seqs.append(json.loads(json.loads(listener.messages.get().payload)["body"])["seq"])
+    assert seqs == [1, 2, 1, 2, 1, 2]
     listener.close()
