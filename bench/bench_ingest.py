@@ -20,7 +20,6 @@ import os
 import signal
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -28,9 +27,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import paho.mqtt.client as mqtt  # noqa: E402
-from paho.mqtt.packettypes import PacketTypes  # noqa: E402
-from paho.mqtt.properties import Properties  # noqa: E402
 
 from firmware.uplink.outbox import Outbox  # noqa: E402
 from firmware.uplink.protocol import terminal_topic  # noqa: E402
@@ -38,37 +34,15 @@ from headoffice import registry  # noqa: E402
 from headoffice.db import database_proxy, open_office_db  # noqa: E402
 from headoffice.models import OfficeEntry  # noqa: E402
 from tests.fixtures_services import Broker  # noqa: E402
-from tests.uplink.harness import make_till, start_ingest, stop, wait_ingest_ready  # noqa: E402
+from tests.uplink.harness import (  # noqa: E402
+    make_till,
+    publish_bare,
+    start_ingest,
+    stop,
+    wait_ingest_ready,
+)
 
 TERMINALS = 4
-
-
-def publish_all(port: int, messages: list[tuple[str, int, bytes]], inflight: int = 1000) -> float:
-    done = threading.Event()
-    count = 0
-
-    def on_publish(*_args) -> None:
-        nonlocal count
-        count += 1
-        if count == len(messages):
-            done.set()
-
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.max_inflight_messages_set(inflight)
-    client.max_queued_messages_set(0)
-    client.on_publish = on_publish
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    start = time.perf_counter()
-    for topic, seq, payload in messages:
-        props = Properties(PacketTypes.PUBLISH)
-        props.UserProperty = [("seq", str(seq)), ("schema", "1")]
-        client.publish(topic, payload, qos=1, properties=props)
-    done.wait(300)
-    elapsed = time.perf_counter() - start
-    client.loop_stop()
-    client.disconnect()
-    return elapsed
 
 
 def run_one(name: str, url: str, tmp: Path, messages, tills, broker: Broker) -> float:
@@ -81,7 +55,7 @@ def run_one(name: str, url: str, tmp: Path, messages, tills, broker: Broker) -> 
         workers = _children(ingest.pid)
         for pid in workers:  # hold the workers while the broker queues the whole load
             os.kill(pid, signal.SIGSTOP)
-        publish_all(broker.port, messages)
+        publish_bare(broker.port, messages, 1000)
         start = time.perf_counter()
         for pid in workers:
             os.kill(pid, signal.SIGCONT)
@@ -148,8 +122,8 @@ def main() -> int:
                 topic = terminal_topic(till.store, till.terminal, "journal")
                 messages += [(topic, o.seq, o.payload) for o in Outbox(till.db).read(1, per)]
             messages.sort(key=lambda m: m[1])  # terminals interleaved, as in a shop chain
-            reference = publish_all(broker.port, [("bench/reference", s, p)
-                                                  for _t, s, p in messages])
+            reference = publish_bare(broker.port, [("bench/reference", s, p)
+                                                   for _t, s, p in messages], 1000)
             results = {"SQLite": run_one("sqlite", f"sqlite:///{tmp / 'office.sqlite3'}", tmp,
                                          messages, tills, broker),
                        "PostgreSQL": run_one("pg", postgres_url(args.pg), tmp, messages, tills,

@@ -23,9 +23,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import paho.mqtt.client as mqtt  # noqa: E402
-from paho.mqtt.packettypes import PacketTypes  # noqa: E402
-from paho.mqtt.properties import Properties  # noqa: E402
 
 from firmware.config import MqttConfig  # noqa: E402
 from firmware.uplink.client import Uplink, drained  # noqa: E402
@@ -33,36 +30,13 @@ from firmware.uplink.outbox import Outbox  # noqa: E402
 from headoffice import registry  # noqa: E402
 from headoffice.db import open_office_db  # noqa: E402
 from tests.fixtures_services import Broker  # noqa: E402
-from tests.uplink.harness import make_till, start_ingest, stop, wait_ingest_ready  # noqa: E402
-
-
-def bare_publish(port: int, payloads: list[tuple[int, bytes]], inflight: int) -> float:
-    """Seconds for plain paho to publish all payloads at QoS 1 and receive every PUBACK."""
-    done = threading.Event()
-    acked = 0
-
-    def on_publish(*_args) -> None:
-        nonlocal acked
-        acked += 1
-        if acked == len(payloads):
-            done.set()
-
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.max_inflight_messages_set(inflight)
-    client.max_queued_messages_set(0)
-    client.on_publish = on_publish
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    start = time.perf_counter()
-    for seq, payload in payloads:
-        props = Properties(PacketTypes.PUBLISH)
-        props.UserProperty = [("seq", str(seq)), ("schema", "1")]
-        client.publish("bench/reference/journal", payload, qos=1, properties=props)
-    done.wait(120)
-    elapsed = time.perf_counter() - start
-    client.loop_stop()
-    client.disconnect()
-    return elapsed
+from tests.uplink.harness import (  # noqa: E402
+    make_till,
+    publish_bare,
+    start_ingest,
+    stop,
+    wait_ingest_ready,
+)
 
 
 def main() -> int:
@@ -88,7 +62,8 @@ def main() -> int:
             wait_ingest_ready(broker)
             cfg = MqttConfig(enabled=True, port=broker.port)
             payloads = [(o.seq, o.payload) for o in Outbox(till.db).read(1, args.entries)]
-            reference = bare_publish(broker.port, payloads, cfg.inflight)
+            reference = publish_bare(broker.port, [("bench/reference/journal", s, p)
+                                                   for s, p in payloads], cfg.inflight)
             uplink = Uplink(till.db, till.store, till.terminal, cfg, client_id="bench-uplink")
             start = time.perf_counter()
             uplink.run(threading.Event(), until=drained)

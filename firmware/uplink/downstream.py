@@ -17,7 +17,6 @@ Re-delivered (retained) messages with an already applied version are ignored qui
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ import peewee
 from firmware.config import ConfigError, parse_config
 from firmware.gtin import BarcodeError, normalize_gtin
 from firmware.models import DownstreamReject, Meta, Product
+from firmware.uplink.protocol import ProtocolError, json_object
 
 VAT_CODES = ("high", "low", "zero", "exempt")
 CATALOGUE_VERSION = "catalogue_version"
@@ -187,12 +187,9 @@ class Downstream:
 
 def _object(payload: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Rejected(f"not UTF-8 JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise Rejected("not a JSON object")
-    return data
+        return json_object(payload)
+    except ProtocolError as exc:
+        raise Rejected(str(exc)) from None
 
 
 def _int(data: dict[str, Any], key: str, minimum: int, where: str = "") -> int:

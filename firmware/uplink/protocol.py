@@ -69,7 +69,7 @@ def encode_journal(body: str, hash_hex: str, sig_hex: str, prev_hex: str) -> byt
 def decode_journal(payload: bytes) -> JournalMessage:
     if len(payload) > MAX_PAYLOAD:
         raise ProtocolError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
-    data = _json_object(payload)
+    data = json_object(payload)
     fields = {}
     for name in ("body", "hash", "sig", "prev"):
         value = data.get(name)
@@ -89,7 +89,7 @@ def encode_ack(seq: int, hash_hex: str) -> bytes:
 
 
 def decode_ack(payload: bytes) -> int:
-    data = _json_object(payload)
+    data = json_object(payload)
     seq = data.get("seq")
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise ProtocolError("ack 'seq' is not a non-negative integer")
@@ -101,7 +101,7 @@ def encode_replay(from_seq: int) -> bytes:
 
 
 def decode_cmd(payload: bytes) -> dict[str, Any]:
-    data = _json_object(payload)
+    data = json_object(payload)
     if not isinstance(data.get("cmd"), str):
         raise ProtocolError("command has no 'cmd' name")
     if data["cmd"] == "replay":
@@ -116,13 +116,14 @@ def encode_status(status: dict[str, Any]) -> bytes:
 
 
 def decode_status(payload: bytes) -> dict[str, Any]:
-    data = _json_object(payload)
+    data = json_object(payload)
     if data.get("state") not in ("online", "offline"):
         raise ProtocolError("status 'state' is not online or offline")
     return data
 
 
-def _json_object(payload: bytes) -> dict[str, Any]:
+def json_object(payload: bytes) -> dict[str, Any]:
+    """The payload as a JSON object, else ProtocolError saying what it is instead."""
     try:
         data = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -152,3 +152,39 @@ def wait_ingest_ready(broker, workers: int = 2, prefix: str = "kassa-ingest") ->
     ids = [f"as {prefix}-{i} " for i in range(workers)]
     wait_until(lambda: all(i in broker.log() for i in ids), 30, "the ingest workers to connect")
     time.sleep(0.3)
+
+
+def publish_bare(port: int, messages: list[tuple[str, int, bytes]], inflight: int) -> float:
+    """Seconds for plain paho to publish (topic, seq, payload) messages at QoS 1, with the
+    uplink's user properties, until every PUBACK is in: the benchmarks' reference."""
+    import threading
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    done = threading.Event()
+    count = 0
+
+    def on_publish(*_args) -> None:
+        nonlocal count
+        count += 1
+        if count == len(messages):
+            done.set()
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(inflight)
+    client.max_queued_messages_set(0)
+    client.on_publish = on_publish
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    start = time.perf_counter()
+    for topic, seq, payload in messages:
+        props = Properties(PacketTypes.PUBLISH)
+        props.UserProperty = [("seq", str(seq)), ("schema", "1")]
+        client.publish(topic, payload, qos=1, properties=props)
+    done.wait(300)
+    elapsed = time.perf_counter() - start
+    client.loop_stop()
+    client.disconnect()
+    return elapsed

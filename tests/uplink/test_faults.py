@@ -20,6 +20,7 @@ from tests.uplink.harness import (
     kassa,
     make_till,
     office_entries,
+    publish_bare,
     start_ingest,
     start_uplink,
     stop,
@@ -136,31 +137,14 @@ def test_ingest_worker_killed_mid_batch(tmp_path, mosquitto, office_db_url):
 
 def publish_raw(port: int, till: Till, shuffle: bool, times: int) -> None:
     """Publishes the till's whole journal `times` times with bare paho, optionally shuffled."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
     from firmware.uplink.outbox import Outbox
     from firmware.uplink.protocol import terminal_topic
 
-    items = Outbox(till.db).read(1, till.head()) * times
+    topic = terminal_topic(till.store, till.terminal, "journal")
+    items = [(topic, o.seq, o.payload) for o in Outbox(till.db).read(1, till.head())] * times
     if shuffle:
         random.Random(3).shuffle(items)
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    try:
-        topic = terminal_topic(till.store, till.terminal, "journal")
-        infos = []
-        for item in items:
-            props = Properties(PacketTypes.PUBLISH)
-            props.UserProperty = [("seq", str(item.seq)), ("schema", "1")]
-            infos.append(client.publish(topic, item.payload, qos=1, properties=props))
-        for info in infos:
-            info.wait_for_publish(10)
-    finally:
-        client.loop_stop()
-        client.disconnect()
+    publish_bare(port, items, inflight=100)
 
 
 def test_duplicates_and_out_of_order(tmp_path, mosquitto, office_db_url):
