@@ -130,7 +130,17 @@ def build_app(config: Any, devices: Devices, *, language: str | None = None, kio
     app = KassaApp(till, Hardware(devices.scanner, devices.printer, devices.drawer),
                    language=language, kiosk=kiosk)
     holder.append(app)
-    devices.relay.attach(app.device_state)
+    # device states also go to the database, where the uplink reads them for `status`
+    from firmware.device_state import Recorder
+
+    recorder = Recorder(till.db)
+    till.subscribe(recorder.till_event)
+
+    def report(device: str, state: str, detail: str) -> None:
+        recorder(device, state, detail)
+        app.device_state(device, state, detail)
+
+    devices.relay.attach(report)
     return app
 
 

@@ -21,6 +21,7 @@ import peewee
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from firmware import device_state
 from firmware.config import MqttConfig
 from firmware.uplink import protocol
 from firmware.uplink.downstream import (
@@ -39,6 +40,7 @@ STATUS_EVERY = 5.0  # seconds between status refreshes while the backlog changes
 RESEND_MAX = 300.0  # longest wait between resends while head office stays silent
 ACK_GRACE = 0.2  # seconds to wait for the retained ack after subscribing
 LINK_EVERY = 30.0  # seconds between `link` heartbeats in the database while connected
+DEVICES_EVERY = 1.0  # seconds between reads of the till's device states for `status`
 
 
 def software_version() -> str:
@@ -86,8 +88,10 @@ class Uplink:
         self._pause_until = 0.0
         self._resend_wait = float(cfg.resend_seconds)
         self._ack_grace_until: float | None = None
-        self._status_sent: tuple[int, int, int] | None = None
+        self._status_sent: tuple[int, int, int, str] | None = None
         self._status_at = 0.0
+        self._devices: dict[str, Any] = {}  # the till's printer/drawer/scanner states
+        self._devices_at = float("-inf")
         self._link_written: tuple[bool, float] | None = None  # (connected, when), main thread
         self.topic = {leaf: protocol.terminal_topic(store, terminal, leaf)
                       for leaf in ("journal", "status", "ack", "cmd")}
@@ -305,15 +309,24 @@ class Uplink:
             status.update({
                 "head": head, "acked": self.acked, "backlog": max(0, head - self.acked),
                 "refused": self.counters.refused, "rejected": self.counters.rejected,
+                "devices": self._devices,
                 "versions": {"software": software_version(),
                              "catalogue": applied_version(CATALOGUE_VERSION),
                              "config": applied_version(CONFIG_VERSION)},
             })
         return protocol.encode_status(status)
 
+    def _read_devices(self, now: float) -> str:
+        """The states the till records (firmware/device_state.py), re-read now and then;
+        returns a fingerprint so a change is published."""
+        if now - self._devices_at >= DEVICES_EVERY:
+            self._devices, self._devices_at = device_state.read_all(self.db), now
+        return repr(sorted(self._devices.items()))
+
     def _publish_status(self, now: float) -> None:
         head = self.outbox.head()
-        key = (head, self.acked, self.counters.refused + self.counters.rejected)
+        key = (head, self.acked, self.counters.refused + self.counters.rejected,
+               self._read_devices(now))
         if key == self._status_sent or (self._status_sent is not None
                                         and now - self._status_at < STATUS_EVERY
                                         and key[1] != key[0]):

@@ -106,8 +106,13 @@ def change_percent(now: int, before: int) -> str:
     return f"{'+' if delta >= 0 else '-'}{abs(delta) // 10},{abs(delta) % 10}%"
 
 
+DEVICES = ("printer", "drawer", "scanner")
+FINE = {"ready", "printing", "closed", "open", "connected"}  # every other reported state is a fault
+
+
 def terminals() -> list[dict[str, Any]]:
-    """Link state per terminal as the ingest keeps it, with peripherals from `status`."""
+    """Link state per terminal as the ingest keeps it, with the device states the till's
+    uplink reports in `status` (`devices`: name -> {state, detail, since})."""
     import json
 
     from headoffice.models import TerminalState
@@ -118,21 +123,28 @@ def terminals() -> list[dict[str, Any]]:
             status = json.loads(row.status) if row.status else {}
         except ValueError:
             status = {}
-        devices = status.get("peripherals") or status.get("devices") or {}
-        rows.append({
+        devices = status.get("devices") if isinstance(status, dict) else None
+        devices = devices if isinstance(devices, dict) else {}
+        item = {
             "store": row.store, "terminal": row.terminal, "online": bool(row.online),
             "backlog": row.backlog, "last_seen": row.last_seen, "contiguous_seq": row.contiguous_seq,
-            "printer": _device(devices, status, "printer"), "drawer": _device(devices, status, "drawer"),
             "problem": row.problem,
-        })
+        }
+        for name in DEVICES:
+            item[name] = device_view(devices.get(name))
+        rows.append(item)
     return rows
 
 
-def _device(devices: dict[str, Any], status: dict[str, Any], name: str) -> str:
-    value = devices.get(name, status.get(name, ""))
-    if isinstance(value, dict):
-        value = value.get("state") or value.get("status") or ", ".join(f"{k}={v}" for k, v in value.items())
-    return str(value or "unknown")
+def device_view(value: Any) -> dict[str, str]:
+    """One device as reported, or 'unknown' when the till has not reported it (an older
+    till, a device not fitted, or an offline till whose last word was its Will)."""
+    if not isinstance(value, dict) or not isinstance(value.get("state"), str) or not value["state"]:
+        return {"state": "unknown", "detail": "", "since": "", "level": ""}
+    state, detail = value["state"], str(value.get("detail") or "")
+    fault = state not in FINE or (state == "open" and bool(detail))  # left open: an alert
+    return {"state": state, "detail": detail, "since": str(value.get("since") or ""),
+            "level": "bad" if fault else "ok"}
 
 
 def recent_alerts(limit: int = 20) -> list[dict[str, Any]]:

@@ -68,3 +68,52 @@ def enroll(till: TillService) -> None:
     from headoffice import registry
 
     registry.add_terminal(till.journal.terminal, till.journal.store, public_key_hex(till.journal.key))
+
+
+class OfficeWeb:
+    """`kassa office web` as its own process, and a logged-in HTTP client for its pages."""
+
+    def __init__(self, db_url: str, settings: Path | None = None, user: str = "baas",
+                 password: str = "geheim-wachtwoord") -> None:
+        import http.cookiejar
+        import urllib.request
+
+        from headoffice.aggregates import ensure_tables
+        from headoffice.web.users import add_user
+        from tests.fixtures_services import free_port, wait_for_port
+        from tests.uplink.harness import kassa
+
+        ensure_tables()
+        add_user(user, password, replace=True)
+        self.port = free_port()
+        args = ["office", "--db", db_url, "web", "--port", str(self.port), "--no-alerts"]
+        if settings is not None:
+            args += ["--settings", str(settings)]
+        self.proc = kassa(*args)
+        wait_for_port(self.port, 20, self.proc)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.user, self.password = user, password
+
+    def login(self) -> None:
+        import urllib.parse
+
+        form = urllib.parse.urlencode({"name": self.user, "password": self.password}).encode()
+        with self.opener.open(self.base + "/login", data=form, timeout=10) as response:
+            assert "/login" not in response.url, "login refused"
+
+    def get(self, path: str) -> tuple[int, str]:
+        """(status, body) of a page; errors are answers too (a 404 is a result, not a raise)."""
+        import urllib.error
+
+        try:
+            with self.opener.open(self.base + path, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def stop(self) -> None:
+        from tests.uplink.harness import stop
+
+        stop(self.proc)
