@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from drivers.drawer.pulse import checked_pulse_ms
-from drivers.drawer.sensor import SensorMonitor
+from drivers.drawer.sensor import SensedDrawer, SensorMonitor
 from drivers.errors import DeviceError, StateCallback, no_state
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ FIX_PERMISSION = ("add the till user to group 'gpio' (or 'kassa' with "
                   "provisioning/udev/99-kassa.rules installed)")
 
 
-class GpioDrawer:
+class GpioDrawer(SensedDrawer):
     """Satisfies firmware.ports.Drawer."""
 
     def __init__(self, pin: int, *, active_high: bool = True, pulse_ms: int = 100,
@@ -58,14 +58,9 @@ class GpioDrawer:
             sensor.when_deactivated = monitor.edge
             monitor.start()
 
-    @property
-    def state(self) -> str:
-        return self._monitor.state if self._monitor else "unknown"
-
     def open(self) -> None:
         with self._lock:
-            if self._closed:
-                raise DeviceError("the drawer driver is closed")
+            self._check_not_closed()
             rest = self._last_pulse_end + self._pulse_s - time.monotonic()
             if rest > 0:  # let the solenoid cool for at least one pulse length
                 time.sleep(rest)

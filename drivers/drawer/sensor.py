@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from drivers.errors import StateCallback
+from drivers.errors import DeviceError, StateCallback
 
 log = logging.getLogger(__name__)
 
@@ -107,3 +107,19 @@ class SensorMonitor:
             self._on_state(state, detail)
         except Exception:
             log.exception("drawer state listener failed")
+
+
+class SensedDrawer:
+    """What the GPIO and the simulated drawer share: a state read from the optional switch's
+    monitor ('unknown' without a switch) and the refusal to pulse once closed."""
+
+    _monitor: SensorMonitor | None
+    _closed: bool
+
+    @property
+    def state(self) -> str:
+        return self._monitor.state if self._monitor else "unknown"
+
+    def _check_not_closed(self) -> None:
+        if self._closed:
+            raise DeviceError("the drawer driver is closed")

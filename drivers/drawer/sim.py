@@ -10,11 +10,11 @@ import threading
 import time
 
 from drivers.drawer.pulse import checked_pulse_ms
-from drivers.drawer.sensor import SensorMonitor
+from drivers.drawer.sensor import SensedDrawer, SensorMonitor
 from drivers.errors import DeviceError, StateCallback, no_state
 
 
-class SimDrawer:
+class SimDrawer(SensedDrawer):
     """Satisfies firmware.ports.Drawer."""
 
     def __init__(self, *, pulse_ms: int = 100, sensor: bool = True, debounce_ms: int = 20,
@@ -33,14 +33,9 @@ class SimDrawer:
                                           alert_s=open_alert_seconds, on_state=on_state)
             self._monitor.start()
 
-    @property
-    def state(self) -> str:
-        return self._monitor.state if self._monitor else "unknown"
-
     def open(self) -> None:
         with self._lock:
-            if self._closed:
-                raise DeviceError("the drawer driver is closed")
+            self._check_not_closed()
             if self.fail_with:
                 raise DeviceError(self.fail_with)
             self.pulses.append(time.monotonic())
