@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from drivers.sysfs import read_attr
+
 UDEV_RULE = "provisioning/udev/99-kassa.rules"
 Access = Callable[[str, int], bool]
 
@@ -32,29 +34,22 @@ class GpioChip:
     accessible: bool
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
-        return ""
-
-
 def usb_printers(sys_usb: str = "/sys/bus/usb/devices", dev_root: str = "/dev",
                  access: Access = os.access) -> list[UsbPrinter]:
     """USB devices with a printer-class interface (class 07), e.g. every ESC/POS printer."""
     found = []
     for interface in sorted(Path(sys_usb).glob("*:*")):
-        if _read(interface / "bInterfaceClass") != "07":
+        if read_attr(interface / "bInterfaceClass") != "07":
             continue
         device = interface.parent if (interface.parent / "idVendor").exists() else (
             Path(sys_usb) / interface.name.split(":")[0])
-        bus, dev = _read(device / "busnum"), _read(device / "devnum")
+        bus, dev = read_attr(device / "busnum"), read_attr(device / "devnum")
         node = f"{dev_root}/bus/usb/{int(bus or 0):03d}/{int(dev or 0):03d}"
         lp = tuple(sorted(f"{dev_root}/usb/{p.name}" for p in (interface / "usbmisc").glob("lp*")))
-        name = " ".join(filter(None, (_read(device / "manufacturer"), _read(device / "product"))))
+        name = " ".join(filter(None, (read_attr(device / "manufacturer"), read_attr(device / "product"))))
         usable = access(node, os.R_OK | os.W_OK) or any(access(p, os.W_OK) for p in lp)
-        found.append(UsbPrinter(int(_read(device / "idVendor") or "0", 16),
-                                int(_read(device / "idProduct") or "0", 16),
+        found.append(UsbPrinter(int(read_attr(device / "idVendor") or "0", 16),
+                                int(read_attr(device / "idProduct") or "0", 16),
                                 name or "USB printer", node, lp, usable))
     return found
 
@@ -67,7 +62,7 @@ def gpio_chips(dev_root: str = "/dev", sys_bus: str = "/sys/bus/gpio/devices",
                access: Access = os.access) -> list[GpioChip]:
     chips = []
     for node in sorted(Path(dev_root).glob("gpiochip*")):
-        label = _read(Path(sys_bus) / node.name / "label") or _read(
+        label = read_attr(Path(sys_bus) / node.name / "label") or read_attr(
             Path("/sys/class/gpio") / node.name / "label")
         chips.append(GpioChip(str(node), label, access(str(node), os.R_OK | os.W_OK)))
     return chips

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from drivers.sysfs import read_attr
+
 FIX_PERMISSION = ("add the till user to group 'kassa' and install provisioning/udev/99-kassa.rules "
                   "(or add it to group 'input'), then replug the scanner")
 
@@ -19,13 +21,6 @@ class InputInfo:
     product_id: int
     by_id: tuple[str, ...]  # /dev/input/by-id/... symlinks pointing at it
     readable: bool
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
-        return ""
 
 
 def _hex(text: str) -> int:
@@ -47,9 +42,9 @@ def list_inputs(input_dir: str = "/dev/input", sys_dir: str = "/sys/class/input"
                        if p.name[5:].isdigit() else 0):
         device = Path(sys_dir) / node.name / "device"
         found.append(InputInfo(
-            path=str(node), name=_read(device / "name"),
-            vendor_id=_hex(_read(device / "id" / "vendor")),
-            product_id=_hex(_read(device / "id" / "product")),
+            path=str(node), name=read_attr(device / "name"),
+            vendor_id=_hex(read_attr(device / "id" / "vendor")),
+            product_id=_hex(read_attr(device / "id" / "product")),
             by_id=tuple(by_id.get(os.path.realpath(node), ())),
             readable=os.access(node, os.R_OK)))
     return found
