@@ -151,27 +151,35 @@ def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Reject
 
 
 _COLUMNS = ("terminal", "seq", "store", "type", "ts", "body", "hash", "prev", "sig", "received")
-_SQLITE_INSERT = (f"INSERT OR IGNORE INTO journal_entry ({', '.join(_COLUMNS)})"
-                  f" VALUES ({', '.join('?' for _ in _COLUMNS)})")
-_PG_INSERT = (f"INSERT INTO journal_entry ({', '.join(_COLUMNS)}) VALUES %s"
-              " ON CONFLICT (terminal, seq) DO NOTHING RETURNING terminal, seq")
+_INSERT = (f"INSERT INTO journal_entry ({', '.join(_COLUMNS)}) VALUES {{values}}"
+           " ON CONFLICT (terminal, seq) DO NOTHING RETURNING terminal, seq")
+_SQLITE_ROWS = 500  # rows per statement: 5,000 parameters, far below SQLite's limit
 
 
 def _insert(rows: list[dict], by_terminal: dict[str, dict[int, tuple[str, bytes, Candidate]]],
             rejected: list[Rejected]) -> list[dict]:
-    """Inserts; returns the rows really inserted. On SQLite the write lock makes the earlier
-    duplicate check exact; on PostgreSQL another worker may have stored the same entry
-    meanwhile, so RETURNING tells which rows were new and the rest are dead-lettered.
+    """Inserts; returns only the rows really inserted (RETURNING, on both engines), so the
+    aggregates never count an entry twice. On PostgreSQL another worker may have stored the
+    same entry since the duplicate check; those rows are dead-lettered here.
     Plain driver calls, not the query builder: this is the hot path of the ingest."""
     values = [tuple(row[c] for c in _COLUMNS) for row in rows]
+    if not values:
+        return []
     db = database_proxy.obj
-    if not is_postgres():
-        db.cursor().executemany(_SQLITE_INSERT, values)
-        return rows
-    from psycopg2.extras import execute_values
+    if is_postgres():
+        from psycopg2.extras import execute_values
 
-    inserted = {(t, s) for t, s in execute_values(db.cursor(), _PG_INSERT, values,
-                                                  page_size=500, fetch=True)}
+        inserted = {(t, s) for t, s in execute_values(
+            db.cursor(), _INSERT.format(values="%s"), values, page_size=500, fetch=True)}
+    else:
+        inserted = set()
+        cursor = db.cursor()
+        one = f"({', '.join('?' for _ in _COLUMNS)})"
+        for chunk in _chunks(values, _SQLITE_ROWS):
+            sql = _INSERT.format(values=", ".join(one for _ in chunk))
+            inserted.update(cursor.execute(sql, [v for row in chunk for v in row]).fetchall())
+    if len(inserted) == len(rows):
+        return rows
     kept = []
     for row in rows:
         key = (row["terminal"], row["seq"])
