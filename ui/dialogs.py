@@ -11,6 +11,7 @@ from firmware.permissions import Action, Approval
 from firmware.till import TillError
 from ui.i18n import N_, _
 from ui.metrics import S
+from ui.pin_entry import PinEntry
 
 TEXT_KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -"
 
@@ -29,7 +30,7 @@ ACTION_TEXT = {
 }
 
 
-class OverrideDialog(ModalView):
+class OverrideDialog(PinEntry, ModalView):
     """Asks for a manager PIN for exactly one action, then hands the Approval back."""
 
     title = StringProperty("")
@@ -43,16 +44,8 @@ class OverrideDialog(ModalView):
         self.pin = ""
         self.title = _("Manager PIN needed") + ": " + _(ACTION_TEXT.get(action, action.value))
 
-    def key(self, key: str) -> None:
-        if key == "C":
-            self.pin = ""
-        elif key == "OK":
-            self.submit()
-            return
-        elif len(self.pin) < 12:
-            self.pin += key
+    def clear_feedback(self) -> None:
         self.error = ""
-        self.pin_mask = "\u25cf " * len(self.pin)
 
     def submit(self) -> None:
         try:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from kivy.properties import StringProperty
 
 from ui.i18n import _
+from ui.pin_entry import PinEntry
 from ui.screens.base import KassaScreen
 
 
-class LoginScreen(KassaScreen):
+class LoginScreen(PinEntry, KassaScreen):
     pin_mask = StringProperty("")
     who = StringProperty("")
 
@@ -21,16 +22,8 @@ class LoginScreen(KassaScreen):
         cashier = self.till.cashier
         self.who = (_("Logged in") + f": {cashier.name}") if cashier else _("Nobody is logged in")
 
-    def key(self, key: str) -> None:
-        if key == "C":
-            self.pin = ""
-        elif key == "OK":
-            self.submit()
-            return
-        elif len(self.pin) < 12:
-            self.pin += key
+    def clear_feedback(self) -> None:
         self.message = ""
-        self.pin_mask = "\u25cf " * len(self.pin)
 
     def submit(self) -> None:
         pin, self.pin, self.pin_mask = self.pin, "", ""
