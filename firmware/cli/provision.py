@@ -254,14 +254,21 @@ def _crl(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
-def _sync_registry(args: argparse.Namespace) -> int:
+def _terminals_and_office(args: argparse.Namespace):  # noqa: ANN202
+    """The fleet's terminals by store and id, and the head-office database (--office-db or
+    the one given at init), read under the fleet lock."""
     from provisioning.fleet import Fleet
-    from provisioning.registry_link import Registry
 
     with Fleet.locked(_fleet_dir(args)) as fleet:
         terminals = sorted(fleet.terminals.values(), key=lambda t: (t.store, t.terminal))
-        url = args.office_db or fleet.settings.office_db
+        return terminals, args.office_db or fleet.settings.office_db
+
+
+@_guard
+def _sync_registry(args: argparse.Namespace) -> int:
+    from provisioning.registry_link import Registry
+
+    terminals, url = _terminals_and_office(args)
     registry = Registry(url)
     try:
         current = {row["terminal"]: row["status"] for row in registry.list()}
@@ -280,12 +287,9 @@ def _sync_registry(args: argparse.Namespace) -> int:
 
 @_guard
 def _list(args: argparse.Namespace) -> int:
-    from provisioning.fleet import Fleet
     from provisioning.registry_link import Registry, RegistryError
 
-    with Fleet.locked(_fleet_dir(args)) as fleet:
-        terminals = sorted(fleet.terminals.values(), key=lambda t: (t.store, t.terminal))
-        url = args.office_db or fleet.settings.office_db
+    terminals, url = _terminals_and_office(args)
     office: dict[str, dict] = {}
     if url:
         try:
