@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -70,25 +72,28 @@ def _till(args: argparse.Namespace):
     return till
 
 
-def run_x(args: argparse.Namespace) -> int:
+def _run_report(args: argparse.Namespace, name: str, make: Callable[[Any], Any]) -> int:
+    """Logs in, makes the report (`make(till)` commits it), logs out and prints it."""
     from firmware.till import TillError
 
     try:
         till = _till(args)
-        committed = till.x_report()
+        committed = make(till)
         till.logout()
     except (TillError, PermissionError) as exc:
-        print(f"kassa report x: {exc}", file=sys.stderr)
+        print(f"kassa report {name}: {exc}", file=sys.stderr)
         return 1
     _print(args, till.config, committed.entry)
     return 0
 
 
+def run_x(args: argparse.Namespace) -> int:
+    return _run_report(args, "x", lambda till: till.x_report())
+
+
 def run_z(args: argparse.Namespace) -> int:
     if args.rebuild is not None or args.show is not None:
         return _show_or_rebuild(args)
-    from firmware.till import TillError
-
     try:
         counts = parse_counts(args.count)
     except ValueError as exc:
@@ -98,15 +103,7 @@ def run_z(args: argparse.Namespace) -> int:
         print("kassa report z: give the counted cash, e.g. --count 5000=2 --count 200=3 "
               "(or --count 0 for an empty drawer)", file=sys.stderr)
         return 2
-    try:
-        till = _till(args)
-        committed = till.z_close(counts)
-        till.logout()
-    except (TillError, PermissionError) as exc:
-        print(f"kassa report z: {exc}", file=sys.stderr)
-        return 1
-    _print(args, till.config, committed.entry)
-    return 0
+    return _run_report(args, "z", lambda till: till.z_close(counts))
 
 
 def _show_or_rebuild(args: argparse.Namespace) -> int:
