@@ -45,23 +45,6 @@ def webhook():
     server.server_close()
 
 
-@pytest.fixture
-def mailbox():
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    inbox: list = []
-
-    class Collect(Message):
-        def handle_message(self, message) -> None:
-            inbox.append(message)
-
-    controller = Controller(Collect(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller.port, inbox
-    controller.stop()
-
-
 def _no_sales(till, count: int) -> None:
     till.login("1111")
     for n in range(count):
@@ -70,9 +53,9 @@ def _no_sales(till, count: int) -> None:
 
 
 def test_alerts_process_delivers_each_alert_once_within_five_seconds(
-        tmp_path, office_db_url, webhook, mailbox):
+        tmp_path, office_db_url, webhook, smtp_inbox):
     hook_url, received = webhook
-    smtp_port, inbox = mailbox
+    smtp_port, inbox = smtp_inbox
     settings = tmp_path / "office.toml"
     settings.write_text(f'[alerts]\nopening_hours = "00:00-23:59"\nwebhook_url = "{hook_url}"\n'
                         f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\n'

@@ -21,24 +21,6 @@ SHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture
-def smtp_inbox():
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    inbox: list = []
-
-    class Collect(Message):
-        def handle_message(self, message) -> None:
-            inbox.append(message)
-
-    port = free_port()
-    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox
-    controller.stop()
-
-
-@pytest.fixture
 def browser(tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
