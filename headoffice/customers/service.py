@@ -122,11 +122,20 @@ def set_consent(ref: str, consent: bool, source: str) -> CustomerView:
 
 
 def unsubscribe(token: str) -> bool:
-    """The link in every mail: withdraws consent; True when the token was known."""
+    """The link in every mail: withdraws consent; True when the token was known. Idempotent:
+    a second use changes nothing (the date of the first withdrawal stays)."""
     with write_transaction():
-        return Customer.update(consent=False, consent_date=now_iso(),
-                               consent_source="unsubscribe").where(
-            Customer.unsubscribe_token == token).execute() == 1
+        if Customer.get_or_none(Customer.unsubscribe_token == token) is None:
+            return False
+        Customer.update(consent=False, consent_date=now_iso(), consent_source="unsubscribe").where(
+            Customer.unsubscribe_token == token, Customer.consent == True).execute()  # noqa: E712
+        return True
+
+
+def by_token(token: str) -> CustomerView | None:
+    """The customer an unsubscribe link belongs to, or None (unknown or erased)."""
+    row = Customer.get_or_none(Customer.unsubscribe_token == token)
+    return _view(row) if row is not None else None
 
 
 def add_favourite(customer_id: str, sku: str, source: str) -> bool:

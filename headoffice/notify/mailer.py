@@ -59,6 +59,7 @@ class Mailer:
         msg["Message-ID"] = make_msgid(domain="kassa.local")
         url = self.unsubscribe_url(unsubscribe_token)
         msg["List-Unsubscribe"] = f"<{url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058: POST to the link
         msg.set_content(text)
         s = self.settings
         with smtplib.SMTP(s.host, s.port, timeout=s.timeout) as smtp:

@@ -25,7 +25,7 @@ from headoffice.exports.periods import Period, PeriodError, around, parse_period
 from headoffice.exports.vat import vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf
 from headoffice.exports.zreports import check_z, z_list
-from headoffice.web import queries
+from headoffice.web import queries, shop
 from headoffice.web.users import authenticate
 
 HERE = Path(__file__).parent
@@ -145,6 +145,11 @@ def alerts(request: Request) -> Response:
 
 
 @login_required
+def shop_status(request: Request) -> Response:
+    return _page(request, "shop.html", s=shop.status())
+
+
+@login_required
 def exports(request: Request) -> Response:
     today = dt.date.today()
     return _page(request, "exports.html", month=today.strftime("%Y-%m"), year=str(today.year),
@@ -215,6 +220,8 @@ def create_app(settings: OfficeSettings) -> Starlette:
             Route("/z", z_archive),
             Route("/z/{terminal}/{seq:int}", z_detail),
             Route("/alerts", alerts),
+            Route("/shop", shop_status),
+            Route("/unsubscribe/{token}", shop.unsubscribe, methods=["GET", "POST"]),
             Route("/exports", exports),
             Route("/export/{kind}", export_file),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

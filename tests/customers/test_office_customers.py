@@ -1,6 +1,6 @@
 """Head office without the network: stock counts and oversold, the reorder list, the rules of
 back-in-stock mails (consent, dedup, rate limit, retries), offers within budget, the
-over-redemption of two offline tills, and erasure."""
+over-redemption of two offline tills, and erasure; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ from tests.customers.conftest import PREFIX
 
 SKU = "08712345678906"
 T0 = 1_700_000_000_000
+
+
+@pytest.fixture
+def office(office_db_url):
+    """These tests run on SQLite and on PostgreSQL (the conftest's `office` is SQLite only)."""
+    from headoffice.customers.tables import ensure_shop_tables
+    from headoffice.db import database_proxy
+
+    ensure_shop_tables()
+    return database_proxy.obj
 
 
 def test_a_count_absorbs_earlier_moves_and_later_ones_add_up(office):
