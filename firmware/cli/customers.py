@@ -73,6 +73,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _mail_args(sync)
     sync.add_argument("--mqtt-host", default="127.0.0.1")
     sync.add_argument("--mqtt-port", type=int, default=1883)
+    sync.add_argument("--ca", default="", help="CA certificate of the broker (TLS)")
+    sync.add_argument("--cert", default="", help="head office's client certificate (TLS)")
+    sync.add_argument("--key", default="", help="its private key (TLS)")
     sync.add_argument("--no-publish", action="store_true", help="do not publish offers")
     sync.add_argument("--loop", type=float, default=0, help="repeat every N seconds")
     sync.set_defaults(handler=run_sync)
@@ -168,7 +171,9 @@ def run_sync(args: argparse.Namespace) -> int:
         published = 0
         if not args.no_publish:
             try:
-                published = publish(next_messages(), BrokerTarget(args.mqtt_host, args.mqtt_port))
+                published = publish(next_messages(), BrokerTarget(
+                    args.mqtt_host, args.mqtt_port, ca_file=args.ca, cert_file=args.cert,
+                    key_file=args.key))
             except (OSError, TimeoutError) as exc:
                 print(f"offers not published (kept for the next run): {exc}", file=sys.stderr)
                 from headoffice.offers.models import Published

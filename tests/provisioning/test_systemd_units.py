@@ -18,7 +18,7 @@ import pytest
 UNITS = Path(__file__).resolve().parents[2] / "systemd"
 INSTALLED_BIN = "/opt/kassa/.venv/bin/kassa"
 NAMES = ["kassa-till.service", "kassa-uplink.service", "kassa-office-ingest@.service",
-         "kassa-office-web.service"]
+         "kassa-office-web.service", "kassa-office-customers.service"]
 
 
 def _verify(unit_text: str, name: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -95,7 +95,7 @@ def test_till_is_a_watched_kiosk_with_only_its_devices() -> None:
 
 
 @pytest.mark.parametrize("name", ["kassa-uplink.service", "kassa-office-ingest@.service",
-                                  "kassa-office-web.service"])
+                                  "kassa-office-web.service", "kassa-office-customers.service"])
 def test_services_without_hardware_get_no_devices(name: str) -> None:
     s = _service(name)
     assert s["PrivateDevices"] == ["yes"]
@@ -108,3 +108,21 @@ def test_units_parse_as_ini() -> None:
         parser = configparser.ConfigParser(strict=False, interpolation=None)
         parser.read_string((UNITS / name).read_text())
         assert parser.has_section("Install"), name
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "kassa-till.service"])
+def test_exec_start_is_a_command_line_kassa_accepts(name: str) -> None:
+    """Every option the unit passes exists (environment variables stand in as words)."""
+    import shlex
+
+    from firmware.cli import build_parser
+
+    text = (UNITS / name).read_text().replace("\\\n", " ")  # continuation lines joined
+    command = next(line for line in text.splitlines() if line.startswith("ExecStart="))
+    command = command.partition("=")[2]
+    words = shlex.split(re.sub(r"\$\{(\w+)\}", lambda m: f"X{m.group(1)}", command))
+    words = [w.replace("%i", "1").replace("%H", "host") for w in words]
+    assert words[0] == INSTALLED_BIN
+    args = build_parser().parse_args([w if not w.startswith("XKASSA_") or "PORT" not in w
+                                      else "1883" for w in words[1:]])
+    assert callable(args.handler)
