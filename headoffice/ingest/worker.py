@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import ssl
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,23 +22,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from firmware.uplink import protocol
+from headoffice.broker import BrokerSettings, use_tls
 from headoffice.ingest.store import Rejected, StatusUpdate, check_gaps, store_batch
 from headoffice.ingest.validate import Candidate, KeyCache, Refusal, check_message
 
 log = logging.getLogger("kassa.office.ingest")
 
 GAP_CHECK_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class BrokerSettings:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    ca_file: str = ""
-    cert_file: str = ""
-    key_file: str = ""
-    keepalive: int = 30
-    session_expiry: int = 600  # seconds the broker keeps a killed worker's messages
 
 
 @dataclass(frozen=True)
@@ -75,9 +64,7 @@ class IngestWorker:
                                   protocol=mqtt.MQTTv5, manual_ack=True)
         self.client.reconnect_delay_set(1, 10)
         self.client.max_queued_messages_set(0)
-        if broker.ca_file:
-            self.client.tls_set(ca_certs=broker.ca_file, certfile=broker.cert_file or None,
-                                keyfile=broker.key_file or None, cert_reqs=ssl.CERT_REQUIRED)
+        use_tls(self.client, broker)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message

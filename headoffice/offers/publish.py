@@ -13,10 +13,10 @@ import datetime as dt
 import hashlib
 import json
 import smtplib
-from dataclasses import dataclass
 from typing import Any
 
 from firmware.uplink import protocol
+from headoffice.broker import BrokerSettings, use_tls
 from headoffice.customers.models import Customer
 from headoffice.customers.service import now_iso
 from headoffice.db import write_transaction
@@ -69,29 +69,19 @@ def next_messages(store_ids: list[str] | None = None, force: bool = False,
     return out
 
 
-@dataclass(frozen=True)
-class BrokerTarget:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    ca_file: str = ""
-    cert_file: str = ""
-    key_file: str = ""
+BrokerTarget = BrokerSettings  # the name `kassa customers sync` and its tests know it by
 
 
-def publish(messages: dict[str, bytes], broker: BrokerTarget, timeout: float = 10.0) -> int:
+def publish(messages: dict[str, bytes], broker: BrokerSettings, timeout: float = 10.0) -> int:
     """Publishes retained QoS 1 and waits for each PUBACK; raises if the broker is away."""
-    import ssl
-
     import paho.mqtt.client as mqtt
 
     if not messages:
         return 0
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
                          client_id=f"kassa-offers-{now_iso()[-8:].replace(':', '')}")
-    if broker.ca_file:
-        client.tls_set(ca_certs=broker.ca_file, certfile=broker.cert_file or None,
-                       keyfile=broker.key_file or None, cert_reqs=ssl.CERT_REQUIRED)
-    client.connect(broker.host, broker.port, keepalive=30)
+    use_tls(client, broker)
+    client.connect(broker.host, broker.port, keepalive=broker.keepalive)
     client.loop_start()
     try:
         for store, payload in messages.items():
