@@ -44,16 +44,64 @@ def catalogue_csv(count: int, seed: int = 1) -> list[str]:
     return rows
 
 
-def ensure_demo_data(till: TillService, products: int = 200, seed: int = 1) -> None:
-    """Users and a catalogue for a fresh terminal (kept when they already exist)."""
+# Goods sold by weight (price per kg, stock in grams), on PLUs far above the generated ones.
+WEIGHED_CSV = ("gtin,plu,name,price,vat,category,stock_tracked,active,sold_by_weight,favourite,stock\n",
+               ",99001,Goudse kaas jong (kg),12.95,low,Zuivel,yes,yes,yes,no,25000\n",
+               ",99002,Bananen (kg),1.99,low,Groente,yes,yes,yes,no,40000\n")
+DEMO_CARD_PREFIX = "299"  # used when the config names no scanner.loyalty_prefix
+DEMO_CUSTOMER = "c-demo-0001"
+DEMO_OFFER = "o-demo-0001"
+
+
+def ensure_demo_data(till: TillService, products: int = 200, seed: int = 1,
+                     shop: bool = False) -> None:
+    """Users and a catalogue for a fresh terminal (kept when they already exist). With `shop`
+    (`kassa till --demo`) also two products sold by weight and a loyalty customer with an
+    offer, so the touchscreen can show those too; `kassa sim` sells neither."""
     users: Users = till.users
     if not users.all():
         users.add("Sanne", "cashier", CASHIER_PIN)
         users.add("Bram", "manager", MANAGER_PIN)
     if Product.select().count() == 0:
-        report = import_csv(till.db, catalogue_csv(products, seed))
+        rows = catalogue_csv(products, seed) + (list(WEIGHED_CSV[1:]) if shop else [])
+        report = import_csv(till.db, rows)
         if report.errors:
             raise RuntimeError("; ".join(report.errors))
+    if shop:
+        ensure_demo_customer(till)
+
+
+def demo_card(till: TillService) -> str:
+    from firmware.customers import card_number
+
+    return card_number(till.config.scanner.loyalty_prefix or DEMO_CARD_PREFIX, 1)
+
+
+def ensure_demo_customer(till: TillService) -> None:
+    """A loyalty card (number 1 of the configured prefix) and a 10% offer on product PLU 1,
+    valid for a year. Only on a till that never had head office's customers: the first
+    offers message replaces them (firmware/offers.py)."""
+    import datetime as dt
+
+    from firmware.models import Meta
+    from firmware.offers import OFFERS_VERSION
+    from firmware.product_key import sku_of
+    from firmware.shop_models import LocalCustomer, LocalOffer, ensure_tables
+
+    ensure_tables(till.db)
+    if LocalCustomer.select().exists() or Meta.get_or_none(Meta.key == OFFERS_VERSION):
+        return
+    product = Product.get_or_none(Product.plu == "1")
+    today = dt.date.today()
+    with till.db.atomic():
+        LocalCustomer.insert(customer_id=DEMO_CUSTOMER, card=demo_card(till), name="Demo Klant",
+                             name_folded="demo klant", language="nl").execute()
+        if product is not None:
+            LocalOffer.insert(
+                offer_id=DEMO_OFFER, customer_id=DEMO_CUSTOMER,
+                sku=sku_of(product.gtin, product.plu), title=f"10% korting op {product.name}",
+                kind="percent", value=10, max_units=2, uses=3, valid_from=today.isoformat(),
+                valid_until=(today + dt.timedelta(days=365)).isoformat()).execute()
 
 
 @dataclass

@@ -126,7 +126,7 @@ def build_app(config: Any, devices: Devices, *, language: str | None = None, kio
     if demo:
         from firmware.sim import ensure_demo_data
 
-        ensure_demo_data(till)
+        ensure_demo_data(till, shop=True)  # weighed goods and a loyalty card too
     app = KassaApp(till, Hardware(devices.scanner, devices.printer, devices.drawer),
                    language=language, kiosk=kiosk)
     holder.append(app)
