@@ -18,6 +18,7 @@ import peewee
 from headoffice.alerts import rules
 from headoffice.alerts.models import Alert
 from headoffice.alerts.settings import AlertSettings
+from headoffice.db import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,15 @@ def send_webhook(settings: AlertSettings, alert: Alert) -> None:
 
 
 def deliver_pending(db: peewee.Database, settings: AlertSettings) -> int:
-    """Claims and sends every new alert; a claim is a conditional update, so no double send."""
+    """Claims and sends every new alert; a claim is a conditional update, so no double send.
+
+    The list is read before any claim and every write is a write transaction (BEGIN
+    IMMEDIATE on SQLite): with a read still open, two senders' upgrades to a write would
+    fail at once instead of waiting, leaving a delivered alert marked 'sending'."""
     sent = 0
-    for alert in Alert.select().where(Alert.state == "new").order_by(Alert.id).limit(100):
-        with db.atomic():
+    pending = list(Alert.select().where(Alert.state == "new").order_by(Alert.id).limit(100))
+    for alert in pending:
+        with write_transaction(db):
             claimed = (Alert.update(state="sending")
                        .where((Alert.id == alert.id) & (Alert.state == "new")).execute())
         if not claimed:
@@ -63,7 +69,7 @@ def deliver_pending(db: peewee.Database, settings: AlertSettings) -> int:
                 send_webhook(settings, alert)
             except (OSError, ValueError) as exc:
                 errors.append(f"webhook: {exc}")
-        with db.atomic():
+        with write_transaction(db):
             Alert.update(state="failed" if errors else "sent", delivered=rules.now_iso(),
                          error="; ".join(errors)).where(Alert.id == alert.id).execute()
         if errors:

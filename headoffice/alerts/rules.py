@@ -17,6 +17,7 @@ from firmware.money import format_money
 from headoffice.aggregates import z_variance
 from headoffice.alerts import settings as settings_mod
 from headoffice.alerts.models import Alert, CashierCounter
+from headoffice.db import write_transaction
 
 TAMPER_REASONS = frozenset({"bad_signature", "bad_hash", "chain_break", "topic_mismatch"})
 
@@ -109,7 +110,7 @@ def check_dead_letters(db: peewee.Database) -> int:
     from headoffice.models import DeadLetter
 
     raised = 0
-    with db.atomic():
+    with write_transaction(db):
         cursor, _ = MonitorCursor.get_or_create(name="dead_letter")
         rows = list(DeadLetter.select(DeadLetter.id, DeadLetter.terminal, DeadLetter.seq,
                                       DeadLetter.reason, DeadLetter.detail)
@@ -131,7 +132,7 @@ def check_terminals(db: peewee.Database) -> int:
     from headoffice.models import TerminalState
 
     raised = 0
-    with db.atomic():
+    with write_transaction(db):
         for row in TerminalState.select().where(~TerminalState.online):
             backlog = row.backlog or 0
             if backlog > 0:
