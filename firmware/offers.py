@@ -236,7 +236,7 @@ def apply_to_ticket(till: TillService) -> list[tuple[int, OfferInfo, int]]:
     layouts = till.catalogue.layouts or DEFAULT_LAYOUTS
     for offer in available_offers(till.db, ticket.customer_id, till.config.terminal.terminal):
         for line in ticket.active_lines:
-            if line.discount or sku_for_code(line.code, layouts) != offer.sku:
+            if line.discount or (line.sku or sku_for_code(line.code, layouts)) != offer.sku:
                 continue
             cents = offer.discount_for(line)
             if cents > 0:
@@ -276,7 +276,7 @@ def record_redemptions(till: TillService, sale: Entry) -> list[Entry]:
         offer_id = by[len(OFFER_PREFIX):]
         entry = till.journal.append("offer_redemption", {
             "offer_id": offer_id, "customer_id": customer, "line_no": line["line_no"],
-            "sku": sku_for_code(line["code"]), "discount": line["discount"],
+            "sku": line.get("sku") or sku_for_code(line["code"]), "discount": line["discount"],
             "sale_seq": sale.seq,
         }, cashier=sale.body.get("cashier"), ref_seq=sale.seq)
         ensure_tables(till.db)

@@ -41,6 +41,7 @@ class Line:
     stock_tracked: bool = True
     override_by: str | None = None
     discount_by: str | None = None
+    sku: str = ""  # the product's identity everywhere (GTIN-14 or plu:N), whatever was scanned
 
     @property
     def amount(self) -> int:

@@ -29,6 +29,7 @@ from firmware.money import div_round_half_up, format_money, percent_of, round_to
 from firmware.permissions import Action, Approval, authorising_manager
 from firmware.ports import DeviceError, Drawer
 from firmware.print_queue import PrintJob, PrintQueue
+from firmware.product_key import sku_of
 from firmware.receipt import build_receipt
 from firmware.ticket import Line, Ticket, TicketError
 from firmware.users import AuthError, Cashier, Users
@@ -267,6 +268,7 @@ class TillService:
         try:
             line = self.ticket.add(Line(
                 line_no=0, product_id=product.id, code=resolved.code, name=product.name,
+                sku=sku_of(product.gtin, product.plu),
                 vat_code=product.vat_code, unit_price=product.price_cents, quantity=quantity,
                 weight_g=resolved.weight_g, embedded_price=resolved.embedded_price,
                 stock_tracked=product.stock_tracked,
@@ -512,6 +514,7 @@ class TillService:
                     original["quantity"])
                 line = Line(
                     line_no=0, product_id=original["product_id"], code=original["code"],
+                    sku=original.get("sku", ""),
                     name=original["name"], vat_code=original["vat_code"],
                     unit_price=original["unit_price"], quantity=quantity,
                     weight_g=original["weight_g"], embedded_price=original["embedded_price"],

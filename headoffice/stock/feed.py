@@ -98,7 +98,8 @@ def _ticket(body: dict[str, Any], data: dict[str, Any], origin: str, location: s
     for line in data.get("lines", ()):
         if line.get("removed"):
             continue
-        sku = sku_for_code(str(line.get("code") or ""))
+        # Lines carry the product's SKU; entries from before it existed name it by their code.
+        sku = line.get("sku") or sku_for_code(str(line.get("code") or ""))
         if sku is None:
             continue
         if line.get("stock_tracked", True):

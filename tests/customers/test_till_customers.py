@@ -149,3 +149,18 @@ def test_goods_received_and_stock_count_need_a_manager_and_move_stock(shop_till)
     assert (line["counted"], line["expected"], line["difference"]) == (3, before + 6, 3 - before - 6)
     assert StockLevel.get(StockLevel.product == p.id).quantity == 3
     assert till.journal.verify().ok
+
+
+def test_offer_and_sku_follow_the_product_however_it_was_entered(shop_till):
+    """A product with a barcode, typed in by its PLU, is still that product: the offer on its
+    GTIN applies and the journal line names it by its SKU (the GTIN), as head office books it."""
+    till = shop_till
+    assert apply(till, message(1))
+    p = product(3)
+    till.scan(CARD)
+    line = till.add_plu("3")
+    assert line.code == "3" and line.sku == p.gtin
+    assert line.discount_by == "offer:of-1"
+    sale = till.pay_card(None, "REF2").entry.body
+    assert sale["data"]["lines"][0]["sku"] == p.gtin
+    assert entries(till, "offer_redemption")[0]["data"]["sku"] == p.gtin
