@@ -231,19 +231,19 @@ def apply(totals: BatchTotals) -> None:
             ["quantity", "gross"], replace=("name",))
 
 
-_tables_ready: set[int] = set()
-
-
 def ensure_tables(db: peewee.Database | None = None) -> None:
-    """Creates the aggregate and alert tables once per database and process."""
+    """Creates the aggregate and alert tables once per database object.
+
+    The mark lives on the database object itself: a set of id()s would be fooled when a
+    closed database's id is reused by a new one (a fresh database without the tables)."""
     from headoffice.alerts.models import ALERT_MODELS
     from headoffice.web.users import OfficeUser
 
     target = db or database_proxy.obj
-    if id(target) in _tables_ready:
+    if getattr(target, "_kassa_aggregate_tables", False):
         return
     target.create_tables([*AGG_MODELS, *ALERT_MODELS, OfficeUser], safe=True)
-    _tables_ready.add(id(target))
+    target._kassa_aggregate_tables = True
 
 
 def on_ingest_batch(entries: Iterable[Any]) -> None:
