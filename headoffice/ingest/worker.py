@@ -91,6 +91,7 @@ class IngestWorker:
         self._queue.put((self._generation, msg))
 
     def run(self, stop: threading.Event) -> None:
+        _create_hook_tables(self.db, stop)
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.broker.session_expiry
         props.ReceiveMaximum = min(65535, self.batch_max)
@@ -241,6 +242,23 @@ class IngestWorker:
         except protocol.ProtocolError as exc:
             log.warning("ignored status on %s: %s", topic, exc)
             return None
+
+
+def _create_hook_tables(db: peewee.Database, stop: threading.Event) -> None:
+    """Creates the aggregate and alert tables before the first batch. Left to the first
+    batch, two workers starting together raced to create them on PostgreSQL, and the loser's
+    batch failed and waited a second for its retry."""
+    from headoffice.aggregates import ensure_tables
+
+    for attempt in range(10):
+        try:
+            with db.atomic():
+                ensure_tables(db)
+            return
+        except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError) as exc:
+            log.warning("creating the aggregate tables: %s; retrying", exc)
+            if attempt == 9 or stop.wait(0.2 * (attempt + 1)):
+                return  # the first batch tries again (and retries as a whole if it fails)
 
 
 def _seq_property(msg: mqtt.MQTTMessage) -> str | None:
