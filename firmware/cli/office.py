@@ -53,9 +53,12 @@ def run_ingest(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     if args.worker_index is None and args.workers > 1:
+        from headoffice.aggregates import ensure_tables
         from headoffice.ingest.supervisor import supervise
 
-        _open(args).close()  # create the tables once, before the workers race to do it
+        db = _open(args)  # create the tables once, before the workers race to do it
+        ensure_tables(db)  # and the aggregate and alert tables their first batch writes
+        db.close()
         common = _forwarded(args)
         supervise([[*common, "--worker-index", str(i)] for i in range(args.workers)], stop)
         return 0
