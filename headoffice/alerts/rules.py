@@ -26,11 +26,16 @@ def now_iso() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
 
 
+def _alert_row(key: str, kind: str, message: str, store: str = "", terminal: str = "",
+               seq: int | None = None) -> dict[str, Any]:
+    return {"key": key[:200], "kind": kind, "store": store, "terminal": terminal, "seq": seq,
+            "message": message, "created": now_iso()}
+
+
 def raise_alert(key: str, kind: str, message: str, store: str = "", terminal: str = "",
                 seq: int | None = None) -> bool:
     """Records an alert unless its cause already has one; True when it is new."""
-    cursor = (Alert.insert(key=key[:200], kind=kind, store=store, terminal=terminal, seq=seq,
-                           message=message, created=now_iso())
+    cursor = (Alert.insert(**_alert_row(key, kind, message, store, terminal, seq))
               .on_conflict_ignore().execute())
     return bool(cursor)
 
@@ -45,63 +50,101 @@ def _outside_hours(ts: str, opening: tuple[dt.time, dt.time]) -> bool:
     return not start <= when < end
 
 
-def _count_cashier(body: dict[str, Any], reversal: bool, rules: settings_mod.AlertSettings) -> None:
-    cashier = body.get("cashier") or "?"
-    day = body["ts"][:10]
-    target = [CashierCounter.terminal, CashierCounter.cashier, CashierCounter.day]
-    field = "reversals" if reversal else "tickets"
-    column = getattr(CashierCounter, field)
-    (CashierCounter.insert(terminal=body["terminal"], cashier=cashier, day=day, **{field: 1})
-     .on_conflict(conflict_target=target, update={column: column + 1}).execute())
-    if not reversal:
-        return
-    row = CashierCounter.get((CashierCounter.terminal == body["terminal"])
-                             & (CashierCounter.cashier == cashier) & (CashierCounter.day == day))
-    if (row.reversals >= rules.reversal_min_count
-            and row.reversals * 100 > rules.reversal_rate_percent * max(row.tickets, 1)):
-        raise_alert(f"reversal_rate:{body['terminal']}:{cashier}:{day}", "reversal_rate",
-                    f"{cashier} on {body['store']}/{body['terminal']} has {row.reversals} voids/"
-                    f"refunds against {row.tickets} tickets on {day} (limit "
-                    f"{rules.reversal_rate_percent}%)", body["store"], body["terminal"], body["seq"])
+class _Batch:
+    """What one ingest batch's entries raise, written once per batch: one upsert per cashier
+    counter (not one per ticket) and one insert for all new alerts."""
+
+    def __init__(self) -> None:
+        self.alerts: list[dict[str, Any]] = []
+        # (terminal, cashier, day) -> the entries counted, in order: (is_reversal, body)
+        self.counted: dict[tuple[str, str, str], list[tuple[bool, dict[str, Any]]]] = {}
+
+    def alert(self, key: str, kind: str, message: str, body: dict[str, Any]) -> None:
+        self.alerts.append(_alert_row(key, kind, message, body["store"], body["terminal"],
+                                      body["seq"]))
+
+    def count(self, body: dict[str, Any], reversal: bool) -> None:
+        key = (body["terminal"], body.get("cashier") or "?", body["ts"][:10])
+        self.counted.setdefault(key, []).append((reversal, body))
+
+    def write(self, rules: settings_mod.AlertSettings) -> None:
+        for key in sorted(self.counted):  # one lock order for all workers: no deadlock cycle
+            self._count_cashier(key, self.counted[key], rules)
+        for start in range(0, len(self.alerts), 200):
+            Alert.insert_many(self.alerts[start:start + 200]).on_conflict_ignore().execute()
+
+    def _count_cashier(self, key: tuple[str, str, str], entries: list[tuple[bool, dict[str, Any]]],
+                       rules: settings_mod.AlertSettings) -> None:
+        terminal, cashier, day = key
+        reversals = sum(1 for reversal, _body in entries if reversal)
+        tickets = len(entries) - reversals
+        target = [CashierCounter.terminal, CashierCounter.cashier, CashierCounter.day]
+        (CashierCounter.insert(terminal=terminal, cashier=cashier, day=day, tickets=tickets,
+                               reversals=reversals)
+         .on_conflict(conflict_target=target,
+                      update={CashierCounter.tickets: CashierCounter.tickets + tickets,
+                              CashierCounter.reversals: CashierCounter.reversals + reversals})
+         .execute())
+        if not reversals:
+            return
+        row = CashierCounter.get((CashierCounter.terminal == terminal)
+                                 & (CashierCounter.cashier == cashier) & (CashierCounter.day == day))
+        # the row is ours (locked) until commit: replay this batch's entries from the counts
+        # before it, so the alert names the entry that crossed the limit, as one by one would
+        ticket_count, reversal_count = row.tickets - tickets, row.reversals - reversals
+        for reversal, body in entries:
+            if not reversal:
+                ticket_count += 1
+                continue
+            reversal_count += 1
+            if (reversal_count >= rules.reversal_min_count
+                    and reversal_count * 100 > rules.reversal_rate_percent * max(ticket_count, 1)):
+                self.alert(f"reversal_rate:{terminal}:{cashier}:{day}", "reversal_rate",
+                           f"{cashier} on {body['store']}/{terminal} has {reversal_count} voids/"
+                           f"refunds against {ticket_count} tickets on {day} (limit "
+                           f"{rules.reversal_rate_percent}%)", body)
+                return  # one alert per cashier and day: later ones would be ignored anyway
 
 
-def evaluate_entry(body: dict[str, Any], rules: settings_mod.AlertSettings) -> None:
+def evaluate_entry(body: dict[str, Any], rules: settings_mod.AlertSettings,
+                   batch: _Batch) -> None:
     kind, data = body.get("type"), body.get("data") or {}
-    store, terminal, seq = body["store"], body["terminal"], body["seq"]
-    key = f"{terminal}:{seq}"
+    key = f"{body['terminal']}:{body['seq']}"
     if body.get("training"):
         return
     if kind == "sale":
-        _count_cashier(body, False, rules)
+        batch.count(body, False)
         if _outside_hours(body["ts"], rules.opening()):
-            raise_alert(f"after_hours:{key}", "after_hours",
+            batch.alert(f"after_hours:{key}", "after_hours",
                         f"sale {_where(body)} at {body['ts'][11:16]}, outside opening hours "
-                        f"{rules.opening_hours}", store, terminal, seq)
+                        f"{rules.opening_hours}", body)
     elif kind in ("refund", "void") and (kind == "refund" or data.get("scope") == "paid"):
-        _count_cashier(body, True, rules)
+        batch.count(body, True)
     elif kind == "no_sale" and rules.alert_no_sale:
-        raise_alert(f"no_sale:{key}", "no_sale",
+        batch.alert(f"no_sale:{key}", "no_sale",
                     f"drawer opened without a sale {_where(body)} by {body.get('cashier')}"
-                    f" (approved by {data.get('approved_by')}): {data.get('reason', '')}",
-                    store, terminal, seq)
+                    f" (approved by {data.get('approved_by')}): {data.get('reason', '')}", body)
     elif kind == "price_override" and rules.alert_price_override:
-        raise_alert(f"price_override:{key}", "price_override",
+        batch.alert(f"price_override:{key}", "price_override",
                     f"manual price {_where(body)}: {data.get('name')} "
                     f"{format_money(int(data.get('old_unit_price', 0)))} -> "
                     f"{format_money(int(data.get('new_unit_price', 0)))} approved by "
-                    f"{data.get('approved_by')}", store, terminal, seq)
+                    f"{data.get('approved_by')}", body)
     elif kind == "z_close":
         variance = z_variance(data)
         if variance is not None and abs(variance) > rules.cash_variance_tolerance:
-            raise_alert(f"cash_variance:{key}", "cash_variance",
+            batch.alert(f"cash_variance:{key}", "cash_variance",
                         f"cash variance {format_money(variance)} at Z {_where(body)} exceeds "
-                        f"{format_money(rules.cash_variance_tolerance)}", store, terminal, seq)
+                        f"{format_money(rules.cash_variance_tolerance)}", body)
 
 
 def evaluate_entries(bodies: Iterable[dict[str, Any]]) -> None:
+    """The alerts a batch of stored entries raise; inside the batch's transaction."""
     rules = settings_mod.current().alerts
+    batch = _Batch()
     for body in bodies:
-        evaluate_entry(body, rules)
+        evaluate_entry(body, rules, batch)
+    batch.write(rules)
 
 
 def check_dead_letters(db: peewee.Database) -> int:
