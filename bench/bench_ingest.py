@@ -89,14 +89,18 @@ def check_chains(tills, per: int) -> None:
     raise SystemExit(f"chains not complete: {states}")
 
 
-def postgres_url(admin_url: str) -> str:
+def _admin(admin_url: str, sql: str) -> None:
     import psycopg2
 
-    name = f"kassa_bench_{uuid.uuid4().hex[:10]}"
     conn = psycopg2.connect(admin_url)
     conn.autocommit = True
-    conn.cursor().execute(f'CREATE DATABASE "{name}"')
+    conn.cursor().execute(sql)
     conn.close()
+
+
+def postgres_url(admin_url: str) -> str:
+    name = f"kassa_bench_{uuid.uuid4().hex[:10]}"
+    _admin(admin_url, f'CREATE DATABASE "{name}"')
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
@@ -125,9 +129,12 @@ def main() -> int:
             reference = publish_bare(broker.port, [("bench/reference", s, p)
                                                    for _t, s, p in messages], 1000)
             results = {"SQLite": run_one("sqlite", f"sqlite:///{tmp / 'office.sqlite3'}", tmp,
-                                         messages, tills, broker),
-                       "PostgreSQL": run_one("pg", postgres_url(args.pg), tmp, messages, tills,
-                                             broker)}
+                                         messages, tills, broker)}
+            pg_url = postgres_url(args.pg)
+            try:
+                results["PostgreSQL"] = run_one("pg", pg_url, tmp, messages, tills, broker)
+            finally:  # 20 MB per run otherwise left behind on the server
+                _admin(args.pg, f'DROP DATABASE IF EXISTS "{pg_url.rsplit("/", 1)[1]}"')
         finally:
             broker.stop()
     total = len(messages)
