@@ -4,8 +4,9 @@ paho-mqtt (2.x) builds its property tables anew for every received packet and ma
 property name by rewriting all names, which cost ~80 us per journal message here: a third of
 an ingest worker's CPU, more than the Ed25519 check (profiled, see docs/BENCHMARKS.md). The
 tills send user properties only (`seq`, `schema`), so those are decoded here directly, with
-paho's own string check (readUTF: UTF-8, no NUL, no surrogates). Anything else, and every other packet type, goes through
-paho's own decoder unchanged, so a hostile packet is refused exactly as before.
+paho's own string check (readUTF: UTF-8, no NUL, no surrogates). Anything else, and every
+other packet type, goes through paho's own decoder unchanged, so a hostile packet is refused
+exactly as before.
 """
 
 from __future__ import annotations
