@@ -37,6 +37,8 @@ def browser(tmp_path):
                                               "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.downloads = downloads
+    # After a click the next page may not be there yet: look for elements for up to 10 s.
+    driver.implicitly_wait(10)
     yield driver
     driver.quit()
 
