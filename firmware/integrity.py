@@ -1,15 +1,14 @@
 """The start-up check of the journal: fast enough for a Pi with years of entries.
 
 What it checks, and why that is enough at start-up:
-- the head record (Meta `journal_head`, written with every entry) matches the last row, and
-  head office has not confirmed more entries than the journal holds: entries cut off the
-  end (a truncated journal) are caught;
+- the head record (the running totals' last seq, written with every entry) matches the last
+  row, and head office has not confirmed more entries than the journal holds: entries cut
+  off the end (a truncated journal) are caught;
 - the number of rows equals the last seq: a deleted entry anywhere is caught;
 - since the last Z close, every entry's SHA-256 links to its predecessor, and the first
   and last entries of that window carry valid Ed25519 signatures. Rewriting any entry in
   the window would need re-hashing every later one and so a new signature on the head,
   which only the terminal's key can make;
-- the running report totals were last updated by the head entry.
 Older history is checked in full (every signature, canonical form) by `kassa journal
 verify`. A problem found here blocks selling until a manager acknowledges it; the
 acknowledgement is a journal entry, and an acknowledged problem does not block again.
@@ -26,7 +25,7 @@ import peewee
 
 from firmware import chain
 from firmware import totals as running
-from firmware.journal import HEAD_KEY, Journal
+from firmware.journal import Journal
 
 
 class JournalUnreadable(Exception):
@@ -123,19 +122,18 @@ def _check(journal: Journal) -> list[Problem]:
     db = journal.db
     last_seq = _scalar(db, "SELECT max(seq) FROM journal") or 0
     problems: list[Problem] = []
-    head = _scalar(db, "SELECT value FROM meta WHERE key = ?", (HEAD_KEY,))
-    if head is not None:
-        head_seq, head_hash = str(head).split(":", 1)
-        if int(head_seq) > last_seq:
-            problems.append(Problem(
-                "truncated", last_seq + 1,
-                f"the journal ends at entry {last_seq} but its head record says "
-                f"{head_seq}: entries at the end were removed (truncated)"))
-        elif int(head_seq) == last_seq and last_seq:
-            stored = _scalar(db, "SELECT hash FROM journal WHERE seq = ?", (last_seq,))
-            if stored != head_hash:
-                problems.append(Problem("edited", last_seq,
-                                        f"the last entry {last_seq} does not match the head record"))
+    counters = running.load(db)
+    head_seq = counters.get(running.SEQ_KEY)
+    if head_seq is not None and head_seq > last_seq:
+        problems.append(Problem(
+            "truncated", last_seq + 1,
+            f"the journal ends at entry {last_seq} but its head record says "
+            f"{head_seq}: entries at the end were removed (truncated)"))
+    elif head_seq is not None and head_seq != last_seq:
+        problems.append(Problem(
+            "totals", last_seq,
+            f"the running report totals stop at entry {head_seq} but the "
+            f"journal ends at {last_seq}: they no longer match the journal"))
     acked = _scalar(db, "SELECT acked_seq FROM delivery WHERE key = 'ack'") or 0
     if int(acked) > last_seq:
         problems.append(Problem(
@@ -155,13 +153,7 @@ def _check(journal: Journal) -> list[Problem]:
     if last_seq:
         problems += [p for p in _window_problems(journal, int(last_z), last_seq)
                      if p.code != "missing" or p.key() not in {q.key() for q in problems}]
-    counters = running.load(db)
-    if running.SEQ_KEY in counters and counters[running.SEQ_KEY] != last_seq:
-        problems.append(Problem(
-            "totals", last_seq,
-            f"the running report totals stop at entry {counters[running.SEQ_KEY]} but the "
-            f"journal ends at {last_seq}: they no longer match the journal"))
-    if not problems and running.SEQ_KEY not in counters and last_seq:
+    if not problems and head_seq is None and last_seq:
         from firmware.reports import resync_totals
 
         resync_totals(journal)  # a journal from before running totals existed

@@ -15,7 +15,7 @@ import peewee
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from firmware import chain, totals
-from firmware.models import JournalEntry, Meta
+from firmware.models import JournalEntry
 
 ENTRY_TYPES = frozenset({
     "sale", "refund", "void", "no_sale", "cash_in", "cash_out", "float", "cash_count",
@@ -23,9 +23,6 @@ ENTRY_TYPES = frozenset({
     "receipt_copy", "config_change", "software_start", "software_update", "journal_alarm_ack",
     "goods_received", "stock_count", "offer_redemption", "customer_favourite",
 })
-
-HEAD_KEY = "journal_head"
-
 
 def now_local() -> str:
     """Local wall-clock time with its UTC offset, to the millisecond."""
@@ -122,9 +119,9 @@ class Journal:
         cursor.execute("INSERT INTO journal (seq, type, ts, ref_seq, body, hash, sig) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (seq, entry_type, ts, ref_seq, body_text, digest.hex(), signature.hex()))
-        cursor.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                       (HEAD_KEY, f"{seq}:{digest.hex()}"))
-        totals.store(self.db, totals.changes(body))  # report counters, same transaction
+        # Report counters, same transaction; their last-seq counter doubles as the journal's
+        # head record, so a journal cut short is told from one that never went further.
+        totals.store(self.db, totals.changes(body))
         return Entry(seq, entry_type, ts, body, body_text, digest.hex(), signature.hex())
 
     def get(self, seq: int) -> Entry | None:
@@ -157,11 +154,9 @@ class Journal:
             prev = bytes.fromhex(hash_hex)
             expected += 1
             checked += 1
-        head = Meta.get_or_none(Meta.key == HEAD_KEY)
-        if head is not None:
-            head_seq = int(head.value.split(":", 1)[0])
-            if head_seq != checked:
-                return VerifyResult(False, checked, checked + 1 if head_seq > checked else head_seq,
-                                    f"journal head says {head_seq} entries but {checked} are present"
-                                    " (truncated)")
+        head_seq = totals.load(self.db).get(totals.SEQ_KEY)
+        if head_seq is not None and head_seq != checked:
+            return VerifyResult(False, checked, checked + 1 if head_seq > checked else head_seq,
+                                f"journal head says {head_seq} entries but {checked} are present"
+                                " (truncated)")
         return VerifyResult(True, checked)
