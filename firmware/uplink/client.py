@@ -21,7 +21,7 @@ import peewee
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from firmware import device_state
+from firmware import __version__, device_state
 from firmware.config import MqttConfig
 from firmware.uplink import protocol
 from firmware.uplink.downstream import (
@@ -42,14 +42,6 @@ ACK_GRACE = 0.2  # seconds to wait for the retained ack after subscribing
 LINK_EVERY = 30.0  # seconds between `link` heartbeats in the database while connected
 DEVICES_EVERY = 1.0  # seconds between reads of the till's device states for `status`
 
-
-def software_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("kassa")
-    except Exception:  # noqa: BLE001 - not installed: a source checkout
-        return "dev"
 
 
 @dataclass
@@ -310,7 +302,7 @@ class Uplink:
                 "head": head, "acked": self.acked, "backlog": max(0, head - self.acked),
                 "refused": self.counters.refused, "rejected": self.counters.rejected,
                 "devices": self._devices,
-                "versions": {"software": software_version(),
+                "versions": {"software": __version__,
                              "catalogue": applied_version(CATALOGUE_VERSION),
                              "config": applied_version(CONFIG_VERSION)},
             })

@@ -197,12 +197,9 @@ def _period_number(months: list[tuple[dt.date, dt.date]], day: dt.date) -> int:
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    from firmware import __version__
 
-        return version("kassa")[:20]
-    except Exception:
-        return "dev"
+    return __version__[:20]
 
 
 def validate_xaf(data: bytes) -> list[str]:
