@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from firmware.config import VAT_CODES
+from firmware.config import VAT_CODES, ScannerConfig
 from firmware.gtin import (
     BarcodeError,
     VariableLayout,
@@ -65,6 +65,12 @@ class Catalogue:
     def __init__(self, db: peewee.SqliteDatabase, layouts: tuple[VariableLayout, ...] = ()) -> None:
         self.db = db
         self.layouts = layouts
+
+    @classmethod
+    def for_scanner(cls, db: peewee.SqliteDatabase, scanner: ScannerConfig) -> Catalogue:
+        """A catalogue reading in-store codes with the terminal's configured layouts."""
+        return cls(db, tuple(VariableLayout(v.prefix, v.kind, v.item_digits, v.value_digits)
+                             for v in scanner.variable_measure))
 
     def _one(self, where: str, value: str) -> ProductInfo | None:
         row = self.db.execute_sql(f"SELECT {_COLUMNS} FROM product WHERE {where} = ?", (value,)).fetchone()

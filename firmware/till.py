@@ -80,12 +80,8 @@ class TillService:
         print_queue: PrintQueue | None = None,
         users: Users | None = None,
     ) -> None:
-        from firmware.gtin import VariableLayout
-
         self.config, self.db, self.journal = config, db, journal
-        layouts = tuple(VariableLayout(v.prefix, v.kind, v.item_digits, v.value_digits)
-                        for v in config.scanner.variable_measure)
-        self.catalogue = Catalogue(db, layouts)
+        self.catalogue = Catalogue.for_scanner(db, config.scanner)
         self.users = users or Users(config.terminal.pin_attempts, config.terminal.lockout_seconds)
         self.drawer = drawer
         self.print_queue = print_queue

@@ -49,13 +49,11 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_find(args: argparse.Namespace) -> int:
     from firmware.catalogue import Catalogue, UnknownProduct
-    from firmware.gtin import BarcodeError, VariableLayout
+    from firmware.gtin import BarcodeError
     from firmware.money import format_money
 
     config, db = _db(args)
-    layouts = tuple(VariableLayout(v.prefix, v.kind, v.item_digits, v.value_digits)
-                    for v in config.scanner.variable_measure)
-    catalogue = Catalogue(db, layouts)
+    catalogue = Catalogue.for_scanner(db, config.scanner)
     if args.query.isdigit():
         try:
             found = catalogue.resolve(args.query)
