@@ -333,10 +333,6 @@ class Config:
 _SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name not in ("source", "var_dir")}
 
 
-def _resolve(tp: object) -> object:
-    return tp
-
-
 def _coerce(value: object, tp: object, key: str) -> object:
     """Checks a TOML value against a dataclass field type and converts lists to tuples."""
     origin = typing.get_origin(tp)

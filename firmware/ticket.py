@@ -93,9 +93,6 @@ class Tender:
         return self.given - self.amount if self.kind == "cash" else 0
 
 
-TENDER_KINDS = ("cash", "card", "voucher")
-
-
 @dataclass
 class Ticket:
     lines: list[Line] = field(default_factory=list)
