@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+from contract.wire import terminal_topic  # noqa: E402
 from firmware.uplink.outbox import Outbox  # noqa: E402
-from firmware.uplink.protocol import terminal_topic  # noqa: E402
 from headoffice import registry  # noqa: E402
 from headoffice.db import database_proxy, open_office_db  # noqa: E402
 from headoffice.models import OfficeEntry  # noqa: E402

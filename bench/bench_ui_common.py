@@ -42,8 +42,8 @@ def till_app(size: tuple[int, int] = (800, 480), var_dir: str = "") -> Any:
     from ui.kivy_setup import configure_kivy
 
     configure_kivy(False, size[0], size[1], False)
-    from firmware.cli.till import build_app, sim_devices
-    from firmware.config import Config
+    from cli.till import build_app, sim_devices
+    from contract.config import Config
 
     config = Config(var_dir=var_dir or tempfile.mkdtemp(prefix="kassa-bench-ui-"))
     return build_app(config, sim_devices(config), demo=True)

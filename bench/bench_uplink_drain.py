@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-from firmware.config import MqttConfig  # noqa: E402
+from contract.config import MqttConfig  # noqa: E402
 from firmware.uplink.client import Uplink, drained  # noqa: E402
 from firmware.uplink.outbox import Outbox  # noqa: E402
 from headoffice import registry  # noqa: E402

@@ -1,7 +1,7 @@
 """The one error every driver raises for a device fault.
 
 drivers/ imports nothing from firmware, so it has its own DeviceError; the composition root
-(firmware/cli/wiring.py) translates it into firmware.ports.DeviceError for the till.
+(cli/wiring.py) translates it into firmware.ports.DeviceError for the till.
 """
 
 from __future__ import annotations

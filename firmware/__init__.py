@@ -1,3 +1,1 @@
-"""Kassa till core: money, catalogue, tickets, the fiscal journal and the till service."""
-
-__version__ = "0.1.0"
+"""Kassa till core: catalogue, tickets, the fiscal journal, the till kernel and its services."""

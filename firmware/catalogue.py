@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import peewee
 
-from firmware.config import VAT_CODES, ScannerConfig
-from firmware.gtin import (
+from contract.config import VAT_CODES, ScannerConfig
+from contract.gtin import (
     BarcodeError,
     VariableLayout,
     normalize_gtin,
     parse_variable_measure,
 )
-from firmware.money import parse_money
+from contract.money import parse_money
 
 _COLUMNS = ("id, gtin, plu, name, price_cents, vat_code, category, stock_tracked, active,"
             " sold_by_weight, favourite")

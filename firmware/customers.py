@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from firmware.gtin import gs1_check_digit
 from firmware.shop_models import LocalCustomer, ensure_tables
 
 if TYPE_CHECKING:
@@ -29,22 +28,6 @@ class CustomerInfo:
     card: str
     name: str
     language: str
-
-
-def card_number(prefix: str, number: int) -> str:
-    """An EAN-13 loyalty card: prefix + zero-padded number + GS1 check digit."""
-    if not prefix.isdigit() or not 1 <= len(prefix) <= 6:
-        raise ValueError(f"loyalty prefix {prefix!r} must be 1 to 6 digits")
-    body = prefix + str(number).zfill(12 - len(prefix))
-    if len(body) != 12:
-        raise ValueError(f"card number {number} does not fit after prefix {prefix}")
-    return body + str(gs1_check_digit(body))
-
-
-def is_card(code: str, prefix: str) -> bool:
-    """True when a scanned code is one of our loyalty cards (the configured prefix)."""
-    code = code.strip()
-    return bool(prefix) and code.startswith(prefix) and code.isdigit() and len(code) == 13
 
 
 def _info(row: LocalCustomer) -> CustomerInfo:
@@ -104,7 +87,7 @@ def detach(till: TillService) -> None:
 def add_favourite(till: TillService, line_no: int) -> Entry:
     """Marks the product of a ticket line as the attached customer's favourite (journaled, so
     it reaches head office through the same outbox as the sales)."""
-    from firmware.product_key import DEFAULT_LAYOUTS, sku_for_code
+    from contract.product_key import DEFAULT_LAYOUTS, sku_for_code
     from firmware.till import TillError
 
     customer = till.ticket.customer_id

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 
 import peewee
 
-from firmware import chain
+from contract import chain
 from firmware import totals as running
 from firmware.journal import Journal
 

@@ -14,7 +14,8 @@ from typing import Any
 import peewee
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from firmware import chain, totals
+from contract import chain
+from firmware import totals
 from firmware.models import JournalEntry
 
 ENTRY_TYPES = frozenset({

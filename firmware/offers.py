@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import peewee
 
-from firmware.money import percent_of
-from firmware.product_key import DEFAULT_LAYOUTS, sku_for_code
+from contract.money import percent_of
+from contract.product_key import DEFAULT_LAYOUTS, sku_for_code
 from firmware.shop_models import LocalCustomer, LocalOffer, LocalOfferUse, ensure_tables
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from firmware.config import TerminalConfig
-from firmware.money import format_money
+from contract.config import TerminalConfig
+from contract.money import format_money
 
 COLUMNS = (32, 42, 48)
 TEXTS = {

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import peewee
 
-from firmware import __version__
-from firmware.config import Config
+from contract.config import Config
+from contract.version import SOFTWARE_VERSION
 from firmware.db import open_database
 from firmware.journal import Journal
 from firmware.ports import Drawer
@@ -61,5 +61,5 @@ def build_till(
         till.journal_alarm_codes = integrity.as_dicts(problems)
         log.error("%s", till.journal_alarm)
     with terminal.journal.transaction():
-        terminal.journal.append("software_start", {"version": __version__, "config": config.source})
+        terminal.journal.append("software_start", {"version": SOFTWARE_VERSION, "config": config.source})
     return till

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 def load_or_create_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
@@ -28,13 +28,3 @@ def load_or_create_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
         fh.flush()
         os.fsync(fh.fileno())
     return key
-
-
-def public_key_hex(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
-    """The raw 32-byte public key as hex, the form head office's registry stores."""
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
-
-
-def public_key_from_hex(text: str) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))

@@ -9,10 +9,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from contract.gtin import gs1_check_digit
+from contract.money import format_money
 from firmware.catalogue import import_csv
-from firmware.gtin import gs1_check_digit
 from firmware.models import Product
-from firmware.money import format_money
 from firmware.permissions import Action
 from firmware.till import StorageError, TillError, TillService
 from firmware.users import Users
@@ -72,7 +72,7 @@ def ensure_demo_data(till: TillService, products: int = 200, seed: int = 1,
 
 
 def demo_card(till: TillService) -> str:
-    from firmware.customers import card_number
+    from contract.cards import card_number
 
     return card_number(till.config.scanner.loyalty_prefix or DEMO_CARD_PREFIX, 1)
 
@@ -83,9 +83,9 @@ def ensure_demo_customer(till: TillService) -> None:
     offers message replaces them (firmware/offers.py)."""
     import datetime as dt
 
+    from contract.product_key import sku_of
     from firmware.models import Meta
     from firmware.offers import OFFERS_VERSION
-    from firmware.product_key import sku_of
     from firmware.shop_models import LocalCustomer, LocalOffer, ensure_tables
 
     ensure_tables(till.db)

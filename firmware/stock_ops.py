@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from contract.product_key import sku_of
 from firmware.models import StockLevel
 from firmware.permissions import Action, Approval
-from firmware.product_key import sku_of
 
 if TYPE_CHECKING:
     from firmware.catalogue import ProductInfo
@@ -23,8 +23,8 @@ MAX_UNITS = 1_000_000
 
 def _product(till: TillService, ref: int | str) -> ProductInfo:
     """A product by id, or by a scanned/typed code (GTIN or PLU)."""
+    from contract.gtin import BarcodeError
     from firmware.catalogue import UnknownProduct
-    from firmware.gtin import BarcodeError
     from firmware.till import TillError
 
     if isinstance(ref, int):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware.money import (
+from contract.money import (
     CashRounding,
     div_round_half_up,
     format_money,

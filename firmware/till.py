@@ -19,17 +19,18 @@ from typing import Any
 
 import peewee
 
+from contract.cards import is_card
+from contract.config import Config
+from contract.gtin import BarcodeError
+from contract.money import div_round_half_up, format_money, percent_of, round_to_5_cents
+from contract.product_key import sku_of
 from firmware import customers, offers, stock_ops
 from firmware.catalogue import Catalogue, ProductInfo, Resolved, UnknownProduct
-from firmware.config import Config
-from firmware.gtin import BarcodeError
 from firmware.journal import Entry, Journal
 from firmware.models import JournalEntry, ParkedTicket
-from firmware.money import div_round_half_up, format_money, percent_of, round_to_5_cents
 from firmware.permissions import Action, Approval, authorising_manager
 from firmware.ports import DeviceError, Drawer
 from firmware.print_queue import PrintJob, PrintQueue
-from firmware.product_key import sku_of
 from firmware.receipt import build_receipt
 from firmware.ticket import Line, Ticket, TicketError
 from firmware.users import AuthError, Cashier, Users
@@ -224,7 +225,7 @@ class TillService:
         A loyalty card (scanner.loyalty_prefix) attaches its customer and returns None."""
         with self._lock:
             self._require_cashier()
-            if customers.is_card(code, self.config.scanner.loyalty_prefix):
+            if is_card(code, self.config.scanner.loyalty_prefix):
                 self.attach_card(code)
                 return None
             try:

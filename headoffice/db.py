@@ -32,7 +32,7 @@ class OfficeDbError(ValueError):
 
 
 def default_url() -> str:
-    from firmware.config import DEV_VAR_DIR
+    from contract.config import DEV_VAR_DIR
 
     return os.environ.get(DEFAULT_URL_ENV) or str(DEV_VAR_DIR / "office.sqlite3")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from firmware.uplink.protocol import valid_id
+from contract.wire import valid_id
 from headoffice.db import write_transaction
 from headoffice.models import Terminal, TerminalState
 

@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from firmware.config import ConfigError, parse_config
+from contract.config import ConfigError, parse_config
 from provisioning.bundle import DESTINATIONS, ETC, STATE_DIR
 from provisioning.fleet import FleetError
 from provisioning.secure import write_file

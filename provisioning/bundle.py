@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from firmware.config import parse_config
+from contract.config import parse_config
 from provisioning.fleet import Settings
 from provisioning.secure import private_dir, write_file
 

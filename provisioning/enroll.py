@@ -11,8 +11,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware.config import parse_config
-from firmware.signing import public_key_hex
+from contract.config import parse_config
+from contract.keys import public_key_hex
 from provisioning import ca as x509ca
 from provisioning.brokerconf import RESERVED_IDS
 from provisioning.bundle import BundleFiles, kassa_toml, write_bundle

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.config import Config, parse_config
+from contract.config import Config, parse_config
 from firmware.runtime import build_till
 from firmware.sim import ensure_demo_data
 from firmware.till import TillService

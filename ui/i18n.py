@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from firmware.money import format_money
+from contract.money import format_money
 
 DOMAIN = "kassa"
 LANGUAGES = ("nl", "en")

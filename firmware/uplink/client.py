@@ -21,9 +21,10 @@ import peewee
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from firmware import __version__, device_state
-from firmware.config import MqttConfig
-from firmware.uplink import protocol
+from contract import wire
+from contract.config import MqttConfig
+from contract.version import SOFTWARE_VERSION
+from firmware import device_state
 from firmware.uplink.downstream import (
     CATALOGUE_VERSION,
     CONFIG_VERSION,
@@ -85,13 +86,13 @@ class Uplink:
         self._devices: dict[str, Any] = {}  # the till's printer/drawer/scanner states
         self._devices_at = float("-inf")
         self._link_written: tuple[bool, float] | None = None  # (connected, when), main thread
-        self.topic = {leaf: protocol.terminal_topic(store, terminal, leaf)
+        self.topic = {leaf: wire.terminal_topic(store, terminal, leaf)
                       for leaf in ("journal", "status", "ack", "cmd")}
         self._downstream_topics = {
-            protocol.store_topic(store, "catalogue"): "catalogue",
-            protocol.store_topic(store, "prices"): "prices",
-            protocol.store_topic(store, "offers"): "offers",
-            protocol.FLEET_CONFIG_TOPIC: "config",
+            wire.store_topic(store, "catalogue"): "catalogue",
+            wire.store_topic(store, "prices"): "prices",
+            wire.store_topic(store, "offers"): "offers",
+            wire.FLEET_CONFIG_TOPIC: "config",
         }
         self.client = self._make_client(client_id or f"kassa-{store}-{terminal}")
 
@@ -143,9 +144,9 @@ class Uplink:
         topic, payload = msg.topic, msg.payload
         try:
             if topic == self.topic["ack"]:
-                self._ho_ack = max(self._ho_ack, protocol.decode_ack(payload))
+                self._ho_ack = max(self._ho_ack, wire.decode_ack(payload))
             elif topic == self.topic["cmd"]:
-                cmd = protocol.decode_cmd(payload)
+                cmd = wire.decode_cmd(payload)
                 if cmd["cmd"] == "replay":
                     seq = cmd["from_seq"]
                     current = self._replay_from
@@ -154,7 +155,7 @@ class Uplink:
                     log.info("command %r is not handled by the uplink", cmd["cmd"])
             elif topic in self._downstream_topics:
                 self._inbox.put((self._downstream_topics[topic], payload))
-        except protocol.ProtocolError as exc:
+        except wire.ProtocolError as exc:
             log.error("ignored a bad message on %s: %s", topic, exc)
         self._wake.set()
 
@@ -255,7 +256,7 @@ class Uplink:
             return
         for item in self.outbox.read(self.next_seq, room):
             props = Properties(PacketTypes.PUBLISH)
-            props.UserProperty = [("seq", str(item.seq)), ("schema", protocol.SCHEMA)]
+            props.UserProperty = [("seq", str(item.seq)), ("schema", wire.SCHEMA)]
             info = self.client.publish(self.topic["journal"], item.payload, qos=1,
                                        properties=props)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
@@ -302,11 +303,11 @@ class Uplink:
                 "head": head, "acked": self.acked, "backlog": max(0, head - self.acked),
                 "refused": self.counters.refused, "rejected": self.counters.rejected,
                 "devices": self._devices,
-                "versions": {"software": __version__,
+                "versions": {"software": SOFTWARE_VERSION,
                              "catalogue": applied_version(CATALOGUE_VERSION),
                              "config": applied_version(CONFIG_VERSION)},
             })
-        return protocol.encode_status(status)
+        return wire.encode_status(status)
 
     def _read_devices(self, now: float) -> str:
         """The states the till records (firmware/device_state.py), re-read now and then;

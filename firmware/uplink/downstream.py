@@ -22,10 +22,10 @@ from typing import Any
 
 import peewee
 
-from firmware.config import ConfigError, parse_config
-from firmware.gtin import BarcodeError, normalize_gtin
+from contract.config import ConfigError, parse_config
+from contract.gtin import BarcodeError, normalize_gtin
+from contract.wire import ProtocolError, json_object
 from firmware.models import DownstreamReject, Meta, Product
-from firmware.uplink.protocol import ProtocolError, json_object
 
 VAT_CODES = ("high", "low", "zero", "exempt")
 CATALOGUE_VERSION = "catalogue_version"

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 import peewee
 
-from firmware import chain
+from contract import chain, wire
 from firmware.models import Delivery
-from firmware.uplink import protocol
 
 LINK_KEY = "link"
 
@@ -66,6 +65,6 @@ class Outbox:
         prev = chain.GENESIS.hex()
         for seq, body, hash_hex, sig_hex in cursor:
             if seq >= from_seq:
-                out.append(Outgoing(seq, protocol.encode_journal(body, hash_hex, sig_hex, prev)))
+                out.append(Outgoing(seq, wire.encode_journal(body, hash_hex, sig_hex, prev)))
             prev = hash_hex
         return out[:limit]

@@ -13,7 +13,7 @@ from typing import Any
 
 import peewee
 
-from firmware.money import format_money
+from contract.money import format_money
 from headoffice.aggregates import z_variance
 from headoffice.alerts import settings as settings_mod
 from headoffice.alerts.models import Alert, CashierCounter

@@ -13,8 +13,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from firmware.customers import card_number
-from firmware.product_key import parse_sku
+from contract.cards import card_number
+from contract.product_key import parse_sku
 from headoffice.customers.models import Customer, Erased, Favourite, Purchase
 from headoffice.db import write_transaction
 

@@ -2,7 +2,7 @@
 
 Every row carries the canonical body, its hash, the previous entry's hash and the Ed25519
 signature, so the chain of each terminal can be re-verified from the file alone with the
-terminals' public keys (reusing firmware.chain, the same code the till uses).
+terminals' public keys (reusing contract.chain, the same code the till uses).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from firmware import chain
+from contract import chain
 from headoffice.exports.periods import Period
 
 COLUMNS = ["store", "terminal", "seq", "type", "ts", "hash", "prev", "sig", "body"]

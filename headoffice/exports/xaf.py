@@ -197,9 +197,9 @@ def _period_number(months: list[tuple[dt.date, dt.date]], day: dt.date) -> int:
 
 
 def _version() -> str:
-    from firmware import __version__
+    from contract.version import SOFTWARE_VERSION
 
-    return __version__[:20]
+    return SOFTWARE_VERSION[:20]
 
 
 def validate_xaf(data: bytes) -> list[str]:

@@ -31,7 +31,7 @@ def supervise(worker_args: list[list[str]], stop: threading.Event,
                     restarts += 1
                     log.error("ingest worker %d exited with %s; restarting", index, proc.returncode)
                     time.sleep(restart_delay)
-                procs[index] = subprocess.Popen([sys.executable, "-m", "firmware.cli", *args])
+                procs[index] = subprocess.Popen([sys.executable, "-m", "cli", *args])
                 log.info("ingest worker %d started (pid %d)", index, procs[index].pid)
             stop.wait(0.2)
     finally:

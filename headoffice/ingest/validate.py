@@ -15,8 +15,7 @@ import peewee
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
 
-from firmware import chain
-from firmware.uplink import protocol
+from contract import chain, wire
 from headoffice.models import Terminal
 
 KEY_REFRESH_SECONDS = 5.0
@@ -74,12 +73,12 @@ class KeyCache:
 def check_message(topic: str, payload: bytes, seq_property: str | None,
                   keys: KeyCache) -> Candidate | Refusal:
     try:
-        store, terminal = protocol.split_terminal_topic(topic, "journal")
-    except protocol.ProtocolError as exc:
+        store, terminal = wire.split_terminal_topic(topic, "journal")
+    except wire.ProtocolError as exc:
         return Refusal("topic", str(exc))
     try:
-        msg = protocol.decode_journal(payload)
-    except protocol.ProtocolError as exc:
+        msg = wire.decode_journal(payload)
+    except wire.ProtocolError as exc:
         return Refusal("malformed", str(exc), terminal)
     try:
         body: Any = json.loads(msg.body)

@@ -21,7 +21,7 @@ import peewee
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from firmware.uplink import protocol
+from contract import wire
 from headoffice.broker import BrokerSettings, use_tls
 from headoffice.ingest import fast_properties
 from headoffice.ingest.store import Rejected, StatusUpdate, check_gaps, store_batch
@@ -80,7 +80,7 @@ class IngestWorker:
         self._disconnected.clear()
         # always (re)subscribe: a restarted broker may restore the session but not its
         # shared subscriptions (seen with Mosquitto 2.0), and subscribing again is harmless
-        client.subscribe([(protocol.SHARED_JOURNAL_SUBSCRIPTION, 1), (protocol.ALL_STATUS, 1)])
+        client.subscribe([(wire.SHARED_JOURNAL_SUBSCRIPTION, 1), (wire.ALL_STATUS, 1)])
         log.info("connected (session present: %s)", flags.session_present)
         self.connected.set()
 
@@ -159,7 +159,7 @@ class IngestWorker:
         DISCONNECT with "out of memory" and keeps the session)."""
         if self.connected.is_set():
             self._unsubscribed.clear()
-            self.client.unsubscribe([protocol.SHARED_JOURNAL_SUBSCRIPTION, protocol.ALL_STATUS])
+            self.client.unsubscribe([wire.SHARED_JOURNAL_SUBSCRIPTION, wire.ALL_STATUS])
             self._unsubscribed.wait(3)
             while batch := self._collect():
                 try:
@@ -224,24 +224,24 @@ class IngestWorker:
         self.stats.stored += result.stored
         self.stats.rejected += result.rejected
         for terminal, (store, seq, hash_hex) in result.acks.items():
-            self.client.publish(protocol.terminal_topic(store, terminal, "ack"),
-                                protocol.encode_ack(seq, hash_hex), qos=1, retain=True)
+            self.client.publish(wire.terminal_topic(store, terminal, "ack"),
+                                wire.encode_ack(seq, hash_hex), qos=1, retain=True)
             self.stats.acks_sent += 1
         self._publish_replays(result.replays)
 
     def _publish_replays(self, replays: dict[str, tuple[str, int]]) -> None:
         for terminal, (store, from_seq) in replays.items():
             log.info("gap at %s/%s: asking for a replay from %d", store, terminal, from_seq)
-            self.client.publish(protocol.terminal_topic(store, terminal, "cmd"),
-                                protocol.encode_replay(from_seq), qos=1)
+            self.client.publish(wire.terminal_topic(store, terminal, "cmd"),
+                                wire.encode_replay(from_seq), qos=1)
             self.stats.replays_sent += 1
 
     @staticmethod
     def _status(topic: str, payload: bytes) -> StatusUpdate | None:
         try:
-            store, terminal = protocol.split_terminal_topic(topic, "status")
-            return StatusUpdate(terminal, store, protocol.decode_status(payload))
-        except protocol.ProtocolError as exc:
+            store, terminal = wire.split_terminal_topic(topic, "status")
+            return StatusUpdate(terminal, store, wire.decode_status(payload))
+        except wire.ProtocolError as exc:
             log.warning("ignored status on %s: %s", topic, exc)
             return None
 

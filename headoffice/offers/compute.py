@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from firmware.money import percent_of
+from contract.money import percent_of
 from headoffice.customers.models import Customer, Purchase
 from headoffice.customers.service import now_iso
 from headoffice.db import write_transaction

@@ -15,7 +15,7 @@ import json
 import smtplib
 from typing import Any
 
-from firmware.uplink import protocol
+from contract import wire
 from headoffice.broker import BrokerSettings, use_tls
 from headoffice.customers.models import Customer
 from headoffice.customers.service import now_iso
@@ -85,7 +85,7 @@ def publish(messages: dict[str, bytes], broker: BrokerSettings, timeout: float =
     client.loop_start()
     try:
         for store, payload in messages.items():
-            info = client.publish(protocol.store_topic(store, "offers"), payload, qos=1,
+            info = client.publish(wire.store_topic(store, "offers"), payload, qos=1,
                                   retain=True)
             info.wait_for_publish(timeout)
             if not info.is_published():

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware.product_key import sku_for_code
+from contract.product_key import sku_for_code
 from headoffice.db import is_postgres, write_transaction
 from headoffice.models import OfficeEntry, TerminalState
 from headoffice.stock import ledger

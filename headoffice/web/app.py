@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from firmware.money import format_money
+from contract.money import format_money
 from headoffice.alerts.settings import OfficeSettings
 from headoffice.exports import journal as journal_export
 from headoffice.exports.periods import Period, PeriodError, around, parse_period

@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from firmware.product_key import sku_for_code
+from contract.product_key import sku_for_code
 from headoffice.webshop.connector import OrderLine, PushResult, WebOrder, WebshopError
 
 log = logging.getLogger("kassa.webshop")

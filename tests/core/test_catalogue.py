@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from contract.gtin import BarcodeError
 from firmware.catalogue import Catalogue, UnknownProduct, import_csv
 from firmware.db import open_database
-from firmware.gtin import BarcodeError
 from firmware.models import Product, StockLevel
 from firmware.sim import catalogue_csv, make_gtin
 
@@ -101,7 +101,7 @@ def test_cli_import_with_progress_and_errors(tmp_path: Path) -> None:
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
     good.write_text("".join(catalogue_csv(100)))
     bad.write_text("gtin,name,price,vat\n123,X,1,low\n")
-    run = lambda *a: subprocess.run([sys.executable, "-m", "firmware.cli", "--config", str(config), *a],  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "cli", "--config", str(config), *a],  # noqa: E731
                                     capture_output=True, text=True, cwd=ROOT)
     ok = run("catalogue", "import", str(good))
     assert ok.returncode == 0 and "100 rows: 100 new" in ok.stdout and "[####" in ok.stderr

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.config import Config, ConfigError, load_config, parse_config
+from contract.config import Config, ConfigError, load_config, parse_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "kassa.example.toml"
 
@@ -109,7 +109,7 @@ def test_cli_reports_config_errors(tmp_path: Path) -> None:
 
     path = tmp_path / "kassa.toml"
     path.write_text("[drawer]\npulse_ms = -1\n")
-    result = subprocess.run([sys.executable, "-m", "firmware.cli", "--config", str(path), "journal",
+    result = subprocess.run([sys.executable, "-m", "cli", "--config", str(path), "journal",
                              "verify"], capture_output=True, text=True, cwd=EXAMPLE.parent)
     assert result.returncode == 2
     assert f"{path}: drawer.pulse_ms:" in result.stderr

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum import ean
 
-from firmware.gtin import (
+from contract.gtin import (
     BarcodeError,
     VariableLayout,
     gs1_check_digit,

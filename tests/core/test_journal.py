@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware import chain
+from contract import chain
 from firmware.db import open_database
 from firmware.journal import Journal
 from firmware.models import JournalEntry
@@ -125,7 +125,7 @@ def test_cli_verify_exit_codes(tmp_path: Path) -> None:
     config = tmp_path / "kassa.toml"
     config.write_text(f'[database]\npath = "{tmp_path / "k.sqlite3"}"\n'
                       f'[terminal]\nsigning_key = "{tmp_path / "key.pem"}"\n')
-    run = lambda *a: subprocess.run([sys.executable, "-m", "firmware.cli", "--config", str(config), *a],  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "cli", "--config", str(config), *a],  # noqa: E731
                                     capture_output=True, text=True, cwd=ROOT)
     sim = run("sim", "--sales", "5")
     assert sim.returncode == 0, sim.stderr

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware.money import (
+from contract.money import (
     div_round_half_up,
     format_money,
     parse_money,

@@ -15,7 +15,7 @@ def test_sim_day_commits_verifiable_journal(tmp_path: Path) -> None:
     config = tmp_path / "kassa.toml"
     config.write_text(f'[database]\npath = "{tmp_path / "k.sqlite3"}"\n'
                       f'[terminal]\nsigning_key = "{tmp_path / "key.pem"}"\n')
-    result = subprocess.run([sys.executable, "-m", "firmware.cli", "--config", str(config), "sim",
+    result = subprocess.run([sys.executable, "-m", "cli", "--config", str(config), "sim",
                              "--sales", "150", "--seed", "7"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     printed = [int(m) for m in re.findall(r"^committed seq=(\d+) type=\w+$", result.stdout, re.M)]

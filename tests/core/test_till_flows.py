@@ -2,8 +2,8 @@
 
 import pytest
 
+from contract.gtin import VariableLayout, make_variable_code
 from firmware.catalogue import import_csv
-from firmware.gtin import VariableLayout, make_variable_code
 from firmware.models import JournalEntry, StockLevel
 from firmware.permissions import Action, ApprovalRequired
 from firmware.sim import MANAGER_PIN, make_gtin

@@ -12,11 +12,11 @@ import threading
 import pytest
 from aiosmtpd.controller import Controller
 
-from firmware.config import parse_config
-from firmware.customers import card_number
+from contract.cards import card_number
+from contract.config import parse_config
+from contract.product_key import sku_of
 from firmware.models import Product
 from firmware.permissions import Action
-from firmware.product_key import sku_of
 from firmware.runtime import build_till
 from firmware.shop_models import LocalCustomer, LocalOffer, ensure_tables
 from firmware.sim import ensure_demo_data

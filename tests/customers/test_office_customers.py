@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from firmware.config import parse_config
+from contract.config import parse_config
+from contract.product_key import sku_of
 from firmware.models import Product
 from firmware.offers import apply_message
-from firmware.product_key import sku_of
 from firmware.runtime import build_till
 from firmware.sim import ensure_demo_data
 from firmware.uplink.downstream import _set_version, applied_version

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from firmware.customers import card_number
+from contract.cards import card_number
 from firmware.models import JournalEntry, Product, StockLevel
 from firmware.offers import OfferMessageError, apply_message, available_offers
 from firmware.permissions import Action, ApprovalRequired

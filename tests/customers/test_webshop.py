@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from contract.product_key import sku_of
 from firmware.models import Product
 from firmware.permissions import Action
-from firmware.product_key import sku_of
 from headoffice.stock import ledger
 from headoffice.stock.feed import apply_entry
 from headoffice.stock.models import Oversold

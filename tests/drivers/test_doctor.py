@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from firmware.cli import build_parser
-from firmware.cli.doctor import doctor
-from firmware.config import parse_config
+from cli import build_parser
+from cli.doctor import doctor
+from contract.config import parse_config
 
 
 def fake_tree(root: Path) -> dict[str, str]:

@@ -7,8 +7,8 @@ from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 from sample_receipts import ticket
 
-from firmware.cli import wiring
-from firmware.config import parse_config
+from cli import wiring
+from contract.config import parse_config
 from firmware.ports import DeviceError, Drawer, Printer, Scanner
 
 

@@ -1,6 +1,6 @@
 """kill -9 of `kassa sim` at random moments: nothing committed is lost, nothing is half written.
 
-One database, many runs of `python -m firmware.cli sim`, each killed with SIGKILL after a
+One database, many runs of `python -m cli sim`, each killed with SIGKILL after a
 random 0.05-0.6 s (most of them once selling is under way, some during start-up). After
 every kill the journal must verify, seq must have no gap, every seq the process printed as
 committed must be there with its type, stock must equal the initial stock minus the stock
@@ -40,7 +40,7 @@ def initial_stock() -> dict[str, int]:
 def start_sim(env: dict[str, str], out: Path, seed: int, sales: int = 100000) -> subprocess.Popen:
     with out.open("wb") as fh:
         return subprocess.Popen(
-            [sys.executable, "-m", "firmware.cli", "sim", "--sales", str(sales), "--seed", str(seed),
+            [sys.executable, "-m", "cli", "sim", "--sales", str(sales), "--seed", str(seed),
              "--products", str(PRODUCTS)],
             cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
 

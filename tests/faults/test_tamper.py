@@ -12,8 +12,8 @@ from pathlib import Path
 import peewee
 import pytest
 
+from contract.config import Config
 from firmware import totals
-from firmware.config import Config
 from firmware.integrity import JournalUnreadable
 from firmware.permissions import Action, ApprovalRequired
 from firmware.runtime import build_till
@@ -48,7 +48,7 @@ def tamper(config: Config, *sql: str) -> None:
 
 def sim(config: Config) -> subprocess.CompletedProcess:
     env = {**os.environ, "KASSA_CONFIG": config.source}
-    return subprocess.run([sys.executable, "-m", "firmware.cli", "sim", "--sales", "3"], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "cli", "sim", "--sales", "3"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=60)
 
 

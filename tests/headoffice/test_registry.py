@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware.cli import main
-from firmware.signing import public_key_hex
+from cli import main
+from contract.keys import public_key_hex
 from headoffice import registry
 from headoffice.registry import RegistryError
 

@@ -6,8 +6,8 @@ import json
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware import chain
-from firmware.uplink.protocol import encode_journal, terminal_topic
+from contract import chain
+from contract.wire import encode_journal, terminal_topic
 from headoffice import registry
 from headoffice.db import database_proxy
 from headoffice.ingest import store

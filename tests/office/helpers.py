@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from firmware.config import parse_config
+from contract import wire
+from contract.config import parse_config
 from firmware.permissions import Action
 from firmware.runtime import build_till
 from firmware.sim import MANAGER_PIN, ensure_demo_data, run_day
 from firmware.till import TillService
-from firmware.uplink import protocol
 
 
 def make_till(tmp: Path, store: str = "s1", terminal: str = "t1") -> TillService:
@@ -39,8 +39,8 @@ def shop_day(till: TillService, sales: int = 40, seed: int = 3) -> None:
 def payloads(till: TillService) -> list[tuple[str, bytes, str]]:
     out, prev = [], "0" * 64
     for entry in till.journal.entries():
-        topic = protocol.terminal_topic(till.journal.store, till.journal.terminal, "journal")
-        out.append((topic, protocol.encode_journal(entry.body_text, entry.hash, entry.sig, prev),
+        topic = wire.terminal_topic(till.journal.store, till.journal.terminal, "journal")
+        out.append((topic, wire.encode_journal(entry.body_text, entry.hash, entry.sig, prev),
                     str(entry.seq)))
         prev = entry.hash
     return out
@@ -64,7 +64,7 @@ def feed(db, messages: list[tuple[str, bytes, str]], batch: int = 50) -> None:
 
 
 def enroll(till: TillService) -> None:
-    from firmware.signing import public_key_hex
+    from contract.keys import public_key_hex
     from headoffice import registry
 
     registry.add_terminal(till.journal.terminal, till.journal.store, public_key_hex(till.journal.key))

@@ -80,7 +80,7 @@ def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbo
         '[alerts]\nopening_hours = "00:00-00:01"\nsmtp_host = "127.0.0.1"\n'
         f'smtp_port = {smtp_port}\nmail_to = ["eigenaar@example.nl"]\n'
         '[company]\nname = "Winkel Amsterdam"\nvat_number = "NL001234567B01"\n')
-    user = subprocess.run([sys.executable, "-m", "firmware.cli", "office", "--db", url, "user", "add",
+    user = subprocess.run([sys.executable, "-m", "cli", "office", "--db", url, "user", "add",
                            "baas", "--password-stdin"], input="geheim-wachtwoord\n", text=True,
                           cwd=ROOT, capture_output=True)
     assert user.returncode == 0, user.stderr
@@ -104,7 +104,7 @@ def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbo
         browser.find_element(By.ID, "password").send_keys("geheim-wachtwoord")
         browser.find_element(By.ID, "submit").click()
         assert _text(browser, "tickets") == "0"
-        sim = subprocess.run([sys.executable, "-m", "firmware.cli", "--config",
+        sim = subprocess.run([sys.executable, "-m", "cli", "--config",
                               str(till.config_path), "sim", "--sales", "6", "--seed", "4"],
                              cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert sim.returncode == 0, sim.stderr

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from firmware.signing import public_key_hex
+from contract.keys import public_key_hex
 from headoffice.aggregates import AggDay, ensure_tables, rebuild
 from headoffice.alerts.models import Alert
 from headoffice.exports import journal as journal_export

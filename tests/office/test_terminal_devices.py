@@ -9,9 +9,9 @@ import html
 import json
 import re
 
+from cli import wiring
+from contract.config import load_config
 from firmware import device_state
-from firmware.cli import wiring
-from firmware.config import load_config
 from headoffice import registry
 from headoffice.models import TerminalState
 from headoffice.web.queries import device_view

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.cli import main
+from cli import main
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from provkit import enroll, init_fleet, run_cli
 
-from firmware.config import load_config
+from contract.config import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from provkit import enroll, init_fleet, run_cli
 
-from firmware.config import parse_config
-from firmware.signing import load_or_create_key, public_key_hex
+from contract.config import parse_config
+from contract.keys import public_key_hex
+from firmware.signing import load_or_create_key
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE_FILES = {"kassa.toml", "journal_ed25519.pem", "ca.crt", "client.crt", "client.key",

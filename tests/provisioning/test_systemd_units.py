@@ -115,7 +115,7 @@ def test_exec_start_is_a_command_line_kassa_accepts(name: str) -> None:
     """Every option the unit passes exists (environment variables stand in as words)."""
     import shlex
 
-    from firmware.cli import build_parser
+    from cli import build_parser
 
     text = (UNITS / name).read_text().replace("\\\n", " ")  # continuation lines joined
     command = next(line for line in text.splitlines() if line.startswith("ExecStart="))

@@ -210,11 +210,11 @@ def test_tampered_totals_table_is_caught_by_the_rebuild(till: TillService, confi
     assert any(d.startswith("cash.expected") for d in bad.differences)
     assert bad.rebuilt["cash"]["expected"] - bad.stored["cash"]["expected"] == 2000
     env = {"KASSA_CONFIG": config.source, "PATH": "/usr/bin:/bin"}
-    ok = subprocess.run([sys.executable, "-m", "firmware.cli", "report", "z", "--rebuild", "1"],
+    ok = subprocess.run([sys.executable, "-m", "cli", "report", "z", "--rebuild", "1"],
                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert "the same figures" in ok.stdout
-    broken = subprocess.run([sys.executable, "-m", "firmware.cli", "report", "z", "--rebuild", "2",
+    broken = subprocess.run([sys.executable, "-m", "cli", "report", "z", "--rebuild", "2",
                              "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert broken.returncode == 1
     assert "DOES NOT MATCH" in broken.stderr and "cash.expected" in broken.stderr
@@ -227,7 +227,7 @@ def test_cli_x_and_z_close(till: TillService, config) -> None:
     env = {"KASSA_CONFIG": config.source, "PATH": "/usr/bin:/bin"}
 
     def kassa(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "firmware.cli", *args], cwd=ROOT, env=env,
+        return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=60)
 
     x = kassa("report", "x", "--pin", "1111", "--lang", "en", "--columns", "32")

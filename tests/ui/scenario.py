@@ -28,9 +28,9 @@ def shop_data(till: Any) -> None:
     them) and a product sold by weight."""
     import datetime as dt
 
+    from contract.product_key import sku_of
     from firmware import offers
     from firmware.models import Meta, Product
-    from firmware.product_key import sku_of
     from firmware.sim import make_gtin
 
     def version(key: str) -> int:
@@ -556,8 +556,8 @@ def main(argv: list[str]) -> int:
     configure_kivy(False, width, height, False)
     import dataclasses
 
-    from firmware.cli.till import build_app, sim_devices
-    from firmware.config import Config
+    from cli.till import build_app, sim_devices
+    from contract.config import Config
 
     base = Config(var_dir=var)
     config = dataclasses.replace(

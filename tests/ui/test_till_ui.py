@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.money import format_money
+from contract.money import format_money
 from tests.ui.xvfb import kivy_env, xvfb
 
 ROOT = Path(__file__).resolve().parents[2]

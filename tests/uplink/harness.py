@@ -13,10 +13,11 @@ from pathlib import Path
 import peewee
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware import chain
+from contract import chain
+from contract.keys import public_key_hex
 from firmware.db import open_database
 from firmware.journal import Journal
-from firmware.signing import load_or_create_key, public_key_hex
+from firmware.signing import load_or_create_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,7 +77,7 @@ def make_till(tmp: Path, broker_port: int, store: str = "store1", terminal: str 
 
 def kassa(*args: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "firmware.cli", *args], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env,
                             **kwargs)
 
 

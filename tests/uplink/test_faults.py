@@ -137,8 +137,8 @@ def test_ingest_worker_killed_mid_batch(tmp_path, mosquitto, office_db_url):
 
 def publish_raw(port: int, till: Till, shuffle: bool, times: int) -> None:
     """Publishes the till's whole journal `times` times with bare paho, optionally shuffled."""
+    from contract.wire import terminal_topic
     from firmware.uplink.outbox import Outbox
-    from firmware.uplink.protocol import terminal_topic
 
     topic = terminal_topic(till.store, till.terminal, "journal")
     items = [(topic, o.seq, o.payload) for o in Outbox(till.db).read(1, till.head())] * times
@@ -173,9 +173,9 @@ def _hostile_payloads(till: Till, other: Till) -> list[tuple[str, bytes, str | N
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from firmware import chain
+    from contract import chain
+    from contract.wire import encode_journal, terminal_topic
     from firmware.uplink.outbox import Outbox
-    from firmware.uplink.protocol import encode_journal, terminal_topic
 
     rng = random.Random(1000)
     own = terminal_topic(till.store, till.terminal, "journal")

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 
 import paho.mqtt.client as mqtt
 
-from firmware.config import MqttConfig
+from contract import wire
+from contract.config import MqttConfig
 from firmware.models import Product
-from firmware.uplink import protocol
 from firmware.uplink.client import Uplink
 from tests.uplink.harness import make_till, start_uplink, stop, wait_until
 
@@ -65,7 +65,7 @@ def test_status_is_online_with_backlog_and_the_will_says_offline(tmp_path, mosqu
     broker = mosquitto()
     till = make_till(tmp_path / "till", broker.port)
     till.add_entries(7)
-    status_topic = protocol.terminal_topic(till.store, till.terminal, "status")
+    status_topic = wire.terminal_topic(till.store, till.terminal, "status")
     listener = Listener(broker.port, status_topic)
     uplink = start_uplink(till)
     try:
@@ -97,17 +97,17 @@ def test_follows_the_ack_and_replays_on_command_even_below_it(tmp_path, mosquitt
     broker = mosquitto()
     till = make_till(tmp_path / "till", broker.port)
     till.add_entries(10)
-    journal = protocol.terminal_topic(till.store, till.terminal, "journal")
+    journal = wire.terminal_topic(till.store, till.terminal, "journal")
     listener = Listener(broker.port, journal)
-    listener.publish(protocol.terminal_topic(till.store, till.terminal, "ack"),
-                     protocol.encode_ack(5, "00" * 32), retain=True)
+    listener.publish(wire.terminal_topic(till.store, till.terminal, "ack"),
+                     wire.encode_ack(5, "00" * 32), retain=True)
     cfg = _cfg(broker.port, resend_seconds=60)
     with running(Uplink(till.db, till.store, till.terminal, cfg)) as uplink:
         wait_until(lambda: till.acked() == 5, 10, "the retained ack to be recorded")
         first = [json.loads(listener.next(lambda m: True).payload) for _ in range(5)]
         assert [json.loads(m["body"])["seq"] for m in first] == [6, 7, 8, 9, 10]
-        listener.publish(protocol.terminal_topic(till.store, till.terminal, "cmd"),
-                         protocol.encode_replay(2))
+        listener.publish(wire.terminal_topic(till.store, till.terminal, "cmd"),
+                         wire.encode_replay(2))
         again = [json.loads(listener.next(lambda m: True).payload) for _ in range(9)]
         assert [json.loads(m["body"])["seq"] for m in again] == list(range(2, 11))
         assert uplink.counters.replays == 1
@@ -117,13 +117,13 @@ def test_follows_the_ack_and_replays_on_command_even_below_it(tmp_path, mosquitt
 def test_retained_catalogue_is_applied_on_connect(tmp_path, mosquitto):
     broker = mosquitto()
     till = make_till(tmp_path / "till", broker.port)
-    listener = Listener(broker.port, protocol.terminal_topic(till.store, till.terminal,
+    listener = Listener(broker.port, wire.terminal_topic(till.store, till.terminal,
                                                              "status"))
     catalogue = {"version": 4, "mode": "full", "products": [
         {"gtin": "8712345678906", "name": "Cola", "price_cents": 199, "vat_code": "low"}]}
-    listener.publish(protocol.store_topic(till.store, "catalogue"),
+    listener.publish(wire.store_topic(till.store, "catalogue"),
                      json.dumps(catalogue).encode(), retain=True)
-    listener.publish(protocol.store_topic(till.store, "prices"), b"{broken", retain=False)
+    listener.publish(wire.store_topic(till.store, "prices"), b"{broken", retain=False)
     with running(Uplink(till.db, till.store, till.terminal, _cfg(broker.port))):
         status = listener.next(lambda m: b'"catalogue":4' in m.payload)
     assert json.loads(status.payload)["versions"]["catalogue"] == 4
@@ -135,7 +135,7 @@ def test_resends_back_off_while_head_office_is_silent(tmp_path, mosquitto):
     broker = mosquitto()
     till = make_till(tmp_path / "till", broker.port)
     till.add_entries(2)
-    listener = Listener(broker.port, protocol.terminal_topic(till.store, till.terminal,
+    listener = Listener(broker.port, wire.terminal_topic(till.store, till.terminal,
                                                              "journal"))
     with running(Uplink(till.db, till.store, till.terminal,
                         _cfg(broker.port, resend_seconds=1))) as uplink:

@@ -62,7 +62,7 @@ def _print(args: argparse.Namespace, config, entry) -> None:
 
 
 def _till(args: argparse.Namespace):
-    from firmware.config import load_config
+    from contract.config import load_config
     from firmware.runtime import build_till
 
     till = build_till(load_config(args.config))
@@ -109,8 +109,8 @@ def run_z(args: argparse.Namespace) -> int:
 def _show_or_rebuild(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from contract.config import load_config
     from firmware import reports
-    from firmware.config import load_config
     from firmware.runtime import open_terminal
 
     config = load_config(args.config)

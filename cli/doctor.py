@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from firmware.config import load_config
+    from contract.config import load_config
 
     config = load_config(args.config)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -136,7 +136,7 @@ def run_tests(config: Any, out: Out, *, skip: set[str] | frozenset[str] = frozen
               scan_timeout: float = 20.0,
               on_scanner_started: Callable[[Any], None] | None = None) -> int:
     """Tests each configured device; returns the number of failures."""
-    from firmware.cli import wiring
+    from cli import wiring
     from firmware.ports import DeviceError
 
     failures = 0
@@ -168,7 +168,7 @@ def run_tests(config: Any, out: Out, *, skip: set[str] | frozenset[str] = frozen
 
 
 def _test_drawer(config: Any, printer: Any, out: Out) -> int:
-    from firmware.cli import wiring
+    from cli import wiring
     from firmware.ports import DeviceError
 
     try:
@@ -195,7 +195,7 @@ def _test_drawer(config: Any, printer: Any, out: Out) -> int:
 
 def _test_scanner(config: Any, out: Out, timeout: float,
                   on_started: Callable[[Any], None] | None) -> int:
-    from firmware.cli import wiring
+    from cli import wiring
     from firmware.ports import DeviceError
 
     states: list[tuple[str, str]] = []

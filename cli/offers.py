@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from firmware.cli.customers import _db_arg, _mail_args, _mailer, _open
+from cli.customers import _db_arg, _mail_args, _mailer, _open
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_campaign(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from firmware.money import format_money, parse_money
+    from contract.money import format_money, parse_money
     from headoffice.offers.compute import compute, create_campaign
 
     _open(args)
@@ -60,7 +60,7 @@ def run_mail(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from firmware.money import format_money
+    from contract.money import format_money
     from headoffice.offers.redeem import over_redemptions
 
     _open(args)

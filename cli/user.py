@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _users(args: argparse.Namespace):
-    from firmware.config import load_config
+    from contract.config import load_config
     from firmware.db import open_database
     from firmware.users import Users
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from firmware.cli.office_web import add_office_web
+from cli.office_web import add_office_web
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -14,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     osub = parser.add_subparsers(dest="office_command", required=True, metavar="OFFICE_COMMAND")
     add_ingest(osub)
     add_terminal(osub)
-    add_office_web(osub)  # web, user, export, verify-export, alerts (firmware/cli/office_web.py)
+    add_office_web(osub)  # web, user, export, verify-export, alerts (cli/office_web.py)
 
 
 def _open(args: argparse.Namespace, create: bool = True):

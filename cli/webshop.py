@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from firmware.cli.customers import _db_arg, _open
+from cli.customers import _db_arg, _open
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from firmware.config import Config
+from contract.config import Config
 from firmware.ports import DeviceError, StateCallback
 
 DeviceStateCallback = Callable[[str, str, str], None]

@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _db(args: argparse.Namespace):
-    from firmware.config import load_config
+    from contract.config import load_config
     from firmware.db import open_database
 
     config = load_config(args.config)
@@ -48,9 +48,9 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_find(args: argparse.Namespace) -> int:
+    from contract.gtin import BarcodeError
+    from contract.money import format_money
     from firmware.catalogue import Catalogue, UnknownProduct
-    from firmware.gtin import BarcodeError
-    from firmware.money import format_money
 
     config, db = _db(args)
     catalogue = Catalogue.for_scanner(db, config.scanner)

@@ -15,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from firmware.config import load_config
+    from contract.config import load_config
     from firmware.runtime import build_till
     from firmware.sim import ensure_demo_data, run_day, summary
     from firmware.till import StorageError

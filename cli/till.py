@@ -97,7 +97,7 @@ def simulated(config: Any) -> Any:
 def open_devices(config: Any, *, scanner_stdin: bool = False) -> Devices:
     """The devices the config names, sim or real, through the shared wiring; their state
     reports go to the relay (and from there to the status bar)."""
-    from firmware.cli import wiring
+    from cli import wiring
 
     relay = StateRelay()
     built = wiring.build_devices(config, relay, scanner_stdin=scanner_stdin)
@@ -145,7 +145,7 @@ def build_app(config: Any, devices: Devices, *, language: str | None = None, kio
 
 
 def run(args: argparse.Namespace) -> int:
-    from firmware.config import load_config
+    from contract.config import load_config
     from ui.kivy_setup import configure_kivy
 
     config = load_config(args.config)

@@ -1,6 +1,6 @@
 """`kassa office web|user|export|verify-export|alerts|aggregates`: the dashboard side of head office.
 
-Registered by firmware/cli/office.py; heavy imports (Starlette, lxml) only inside handlers.
+Registered by cli/office.py; heavy imports (Starlette, lxml) only inside handlers.
 """
 
 from __future__ import annotations

@@ -19,14 +19,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _journal(args: argparse.Namespace):
-    from firmware.config import load_config
+    from contract.config import load_config
     from firmware.runtime import open_terminal
 
     return open_terminal(load_config(args.config)).journal
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from firmware.signing import public_key_from_hex
+    from contract.keys import public_key_from_hex
 
     journal = _journal(args)
     key = public_key_from_hex(args.public_key) if args.public_key else None

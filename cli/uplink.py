@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import threading
 
-    from firmware.config import load_config
+    from contract.config import load_config
     from firmware.db import open_database
     from firmware.uplink.client import Uplink, drained
 

@@ -16,7 +16,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from firmware.money import percent_to_bp
+from contract.money import percent_to_bp
 
 DEFAULT_CONFIG_PATH = Path("/etc/kassa/kassa.toml")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

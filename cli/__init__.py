@@ -23,9 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMANDS:
         try:
-            module = importlib.import_module(f"firmware.cli.{name}")
+            module = importlib.import_module(f"cli.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"firmware.cli.{name}":
+            if exc.name != f"cli.{name}":
                 raise
             continue
         module.add_parser(sub)
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from firmware.config import ConfigError
+    from contract.config import ConfigError
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -9,7 +9,7 @@ its product by PLU).
 
 from __future__ import annotations
 
-from firmware.gtin import BarcodeError, VariableLayout, normalize_gtin, parse_variable_measure
+from contract.gtin import BarcodeError, VariableLayout, normalize_gtin, parse_variable_measure
 
 DEFAULT_LAYOUTS = (VariableLayout("21", "price"), VariableLayout("22", "weight"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from firmware.cli.customers import _db_arg, _open
+from cli.customers import _db_arg, _open
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -51,7 +51,7 @@ def run_reorder(args: argparse.Namespace) -> int:
 
 
 def run_set_level(args: argparse.Namespace) -> int:
-    from firmware.product_key import parse_sku
+    from contract.product_key import parse_sku
     from headoffice.db import write_transaction
     from headoffice.stock.ledger import set_reorder_level
 
