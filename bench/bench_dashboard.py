@@ -122,12 +122,10 @@ def main() -> int:
     parser.add_argument("--db", help="database path or URL (default: a temporary SQLite file)")
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    from headoffice.aggregates import ensure_tables
     from headoffice.db import open_office_db
 
     url = args.db or str(Path(tempfile.mkdtemp()) / "office.sqlite3")
     db = open_office_db(url)
-    ensure_tables(db)
     year = dt.date.today().year
     seconds = populate(db, args.sales, year)
     print(f"aggregated {args.sales} sales in {seconds:.1f} s ({args.sales / seconds:,.0f}/s)")

@@ -29,7 +29,6 @@ def main() -> int:
     parser.add_argument("--sales", type=int, default=300_000)
     parser.add_argument("--db", help="an already filled database (skips filling)")
     args = parser.parse_args()
-    from headoffice.aggregates import ensure_tables
     from headoffice.db import open_office_db
     from headoffice.exports.periods import parse_period
     from headoffice.exports.vat import vat_report
@@ -37,7 +36,6 @@ def main() -> int:
 
     url = args.db or str(Path(tempfile.mkdtemp()) / "office.sqlite3")
     db = open_office_db(url)
-    ensure_tables(db)
     year = dt.date.today().year
     if not args.db:
         populate(db, args.sales, year)

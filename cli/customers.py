@@ -13,10 +13,9 @@ def _db_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _open(args: argparse.Namespace) -> None:
-    from headoffice.customers.tables import ensure_shop_tables
     from headoffice.db import open_office_db
 
-    ensure_shop_tables(open_office_db(args.db))
+    open_office_db(args.db)
 
 
 def _mail_args(parser: argparse.ArgumentParser) -> None:
@@ -142,11 +141,12 @@ def run_favourite(args: argparse.Namespace) -> int:
 
 
 def run_erase(args: argparse.Namespace) -> int:
+    from headoffice import privacy
     from headoffice.customers import service
 
     _open(args)
     try:
-        cid = service.erase(args.ref)
+        cid = privacy.erase(args.ref)
     except service.CustomerError as exc:
         print(f"kassa customers erase: {exc}", file=sys.stderr)
         return 1
@@ -159,9 +159,10 @@ def run_erase(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     import time
 
+    from headoffice.broker import BrokerSettings, publisher
+    from headoffice.journal_feed import apply_journal
     from headoffice.notify.backinstock import send_back_in_stock
-    from headoffice.offers.publish import BrokerTarget, next_messages, publish
-    from headoffice.stock.feed import apply_journal
+    from headoffice.offers.publish import client_id, next_messages, publish
 
     _open(args)
     mailer = _mailer(args)
@@ -170,10 +171,13 @@ def run_sync(args: argparse.Namespace) -> int:
         mails = send_back_in_stock(mailer, args.shop_name)
         published = 0
         if not args.no_publish:
+            broker = BrokerSettings(args.mqtt_host, args.mqtt_port, ca_file=args.ca,
+                                    cert_file=args.cert, key_file=args.key)
             try:
-                published = publish(next_messages(), BrokerTarget(
-                    args.mqtt_host, args.mqtt_port, ca_file=args.ca, cert_file=args.cert,
-                    key_file=args.key))
+                messages = next_messages()
+                if messages:
+                    with publisher(broker, client_id()) as send:
+                        published = publish(messages, send)
             except (OSError, TimeoutError) as exc:
                 print(f"offers not published (kept for the next run): {exc}", file=sys.stderr)
                 from headoffice.offers.models import Published

@@ -17,10 +17,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_office_web(osub)  # web, user, export, verify-export, alerts (cli/office_web.py)
 
 
-def _open(args: argparse.Namespace, create: bool = True):
+def _open(args: argparse.Namespace):
     from headoffice.db import open_office_db
 
-    return open_office_db(args.db, create=create)
+    return open_office_db(args.db)
 
 
 # -- office ingest ------------------------------------------------------------------------------
@@ -35,7 +35,6 @@ def add_ingest(osub: argparse._SubParsersAction) -> None:
     parser.add_argument("--client-prefix", default="kassa-ingest",
                         help="MQTT client id prefix; worker i is <prefix>-<i>")
     parser.add_argument("--batch", type=int, default=1000, help="largest batch per commit")
-    parser.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.set_defaults(handler=run_ingest)
 
@@ -45,48 +44,26 @@ def run_ingest(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from headoffice.broker import BrokerSettings
+    from headoffice.ingest import worker_main
+    from headoffice.ingest.supervisor import supervise
+
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s")
+                        format=worker_main.LOG_FORMAT)
     if args.workers < 1:
         raise SystemExit("kassa office ingest: --workers must be at least 1")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    if args.worker_index is None and args.workers > 1:
-        from headoffice.aggregates import ensure_tables
-        from headoffice.ingest.supervisor import supervise
-
-        db = _open(args)  # create the tables once, before the workers race to do it
-        ensure_tables(db)  # and the aggregate and alert tables their first batch writes
-        db.close()
-        common = _forwarded(args)
-        supervise([[*common, "--worker-index", str(i)] for i in range(args.workers)], stop)
-        return 0
-    from headoffice.ingest.worker import BrokerSettings, IngestWorker
-
-    db = _open(args, create=args.worker_index is None)  # the supervisor made the tables
     broker = BrokerSettings(args.mqtt_host, args.mqtt_port, args.ca, args.cert, args.key)
-    worker = IngestWorker(db, broker, f"{args.client_prefix}-{args.worker_index or 0}",
-                          batch_max=args.batch)
-    worker.run(stop)
+    specs = [worker_main.WorkerSpec(args.db, broker, f"{args.client_prefix}-{index}",
+                                    args.batch, args.verbose) for index in range(args.workers)]
+    if args.workers == 1:
+        worker_main.run(specs[0], stop)
+        return 0
+    _open(args).close()  # create the tables once, before the workers start
+    supervise(specs, stop)
     return 0
-
-
-def _forwarded(args: argparse.Namespace) -> list[str]:
-    out = ["office"]
-    if args.db:
-        out += ["--db", args.db]
-    out += ["ingest", "--workers", "1", "--mqtt-host", args.mqtt_host,
-            "--mqtt-port", str(args.mqtt_port), "--client-prefix", args.client_prefix,
-            "--batch", str(args.batch)]
-    for flag, value in (("--ca", args.ca), ("--cert", args.cert), ("--key", args.key)):
-        if value:
-            out += [flag, value]
-    if args.verbose:
-        out.append("-v")
-    if args.config:
-        out = ["--config", args.config, *out]
-    return out
 
 
 # -- office terminal add|list|revoke -------------------------------------------------------------

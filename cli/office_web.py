@@ -54,14 +54,9 @@ def add_office_web(osub: argparse._SubParsersAction) -> None:
 
 
 def _open(args: argparse.Namespace):
-    from headoffice.aggregates import ensure_tables
-    from headoffice.customers.tables import ensure_shop_tables
     from headoffice.db import open_office_db
 
-    db = open_office_db(args.db)
-    ensure_tables(db)
-    ensure_shop_tables(db)  # the customer pages and the unsubscribe link read them
-    return db
+    return open_office_db(args.db)
 
 
 def _settings(args: argparse.Namespace):

@@ -16,84 +16,9 @@ from typing import Any
 
 import peewee
 
-from headoffice.db import database_proxy
+from headoffice.aggregate_models import AGG_MODELS, AggDay, AggHour, AggProduct, AggVat
+from headoffice.models import OfficeEntry
 
-
-class AggModel(peewee.Model):
-    class Meta:
-        database = database_proxy
-        legacy_table_names = False
-
-
-class AggDay(AggModel):
-    """One terminal's day: counts, turnover and what paid it."""
-
-    store = peewee.CharField(max_length=64)
-    terminal = peewee.CharField(max_length=64)
-    day = peewee.CharField(max_length=10)  # local date of the shop, YYYY-MM-DD
-    tickets = peewee.BigIntegerField(default=0)
-    sales_gross = peewee.BigIntegerField(default=0)  # sales only, for the average basket
-    turnover = peewee.BigIntegerField(default=0)  # sales + refunds + paid voids, VAT included
-    items = peewee.BigIntegerField(default=0)
-    refunds = peewee.BigIntegerField(default=0)
-    voids = peewee.BigIntegerField(default=0)
-    voided_open = peewee.BigIntegerField(default=0)
-    no_sales = peewee.BigIntegerField(default=0)
-    overrides = peewee.BigIntegerField(default=0)
-    rounding = peewee.BigIntegerField(default=0)
-    cash = peewee.BigIntegerField(default=0)
-    card = peewee.BigIntegerField(default=0)
-    voucher = peewee.BigIntegerField(default=0)
-    cash_variance = peewee.BigIntegerField(default=0)  # from Z closes: counted - expected
-
-    class Meta:
-        table_name = "agg_day"
-        indexes = ((("store", "terminal", "day"), True), (("day",), False))
-
-
-class AggHour(AggModel):
-    store = peewee.CharField(max_length=64)
-    terminal = peewee.CharField(max_length=64)
-    day = peewee.CharField(max_length=10)
-    hour = peewee.SmallIntegerField()
-    tickets = peewee.BigIntegerField(default=0)
-    turnover = peewee.BigIntegerField(default=0)
-
-    class Meta:
-        table_name = "agg_hour"
-        indexes = ((("store", "terminal", "day", "hour"), True), (("day",), False))
-
-
-class AggVat(AggModel):
-    store = peewee.CharField(max_length=64)
-    terminal = peewee.CharField(max_length=64)
-    day = peewee.CharField(max_length=10)
-    code = peewee.CharField(max_length=16)
-    rate_bp = peewee.IntegerField()
-    gross = peewee.BigIntegerField(default=0)
-    vat = peewee.BigIntegerField(default=0)
-
-    class Meta:
-        table_name = "agg_vat"
-        indexes = ((("store", "terminal", "day", "code", "rate_bp"), True), (("day",), False))
-
-
-class AggProduct(AggModel):
-    """Per product and bucket: 'd2025-03-01' (a day) or 'm2025-03' (a month)."""
-
-    store = peewee.CharField(max_length=64)
-    bucket = peewee.CharField(max_length=11)
-    product = peewee.CharField(max_length=64)
-    name = peewee.CharField(max_length=255, default="")
-    quantity = peewee.BigIntegerField(default=0)
-    gross = peewee.BigIntegerField(default=0)
-
-    class Meta:
-        table_name = "agg_product"
-        indexes = ((("store", "bucket", "product"), True), (("bucket",), False))
-
-
-AGG_MODELS: list[type[AggModel]] = [AggDay, AggHour, AggVat, AggProduct]
 _DAY_FIELDS = [f for f in AggDay._meta.sorted_field_names
                if f not in ("id", "store", "terminal", "day")]
 
@@ -198,7 +123,7 @@ def collect(entries: Iterable[Any]) -> BatchTotals:
     return totals
 
 
-def _upsert(model: type[AggModel], rows: list[dict[str, Any]], target: list[peewee.Field],
+def _upsert(model: type[peewee.Model], rows: list[dict[str, Any]], target: list[peewee.Field],
             add: list[str], replace: tuple[str, ...] = ()) -> None:
     if not rows:
         return
@@ -231,40 +156,8 @@ def apply(totals: BatchTotals) -> None:
             ["quantity", "gross"], replace=("name",))
 
 
-def ensure_tables(db: peewee.Database | None = None) -> None:
-    """Creates the aggregate and alert tables once per database object.
-
-    The mark lives on the database object itself: a set of id()s would be fooled when a
-    closed database's id is reused by a new one (a fresh database without the tables)."""
-    from headoffice.alerts.models import ALERT_MODELS
-    from headoffice.web.users import OfficeUser
-
-    target = db or database_proxy.obj
-    if getattr(target, "_kassa_aggregate_tables", False):
-        return
-    target.create_tables([*AGG_MODELS, *ALERT_MODELS, OfficeUser], safe=True)
-    target._kassa_aggregate_tables = True
-
-
-def on_ingest_batch(entries: Iterable[Any]) -> None:
-    """THE hook for the ingest: call inside the batch transaction with the entries just stored.
-
-    Updates the aggregates and records the anomaly alerts these entries raise, so both
-    commit (or roll back) with the batch and nothing is counted twice.
-    """
-    from headoffice.alerts.rules import evaluate_entries
-
-    entries = [body_of(e) for e in entries]
-    ensure_tables()
-    apply(collect(entries))
-    evaluate_entries(entries)
-
-
 def rebuild(db: peewee.Database, batch: int = 5000) -> int:
     """Recomputes every aggregate from the stored journal (after a schema change or restore)."""
-    from headoffice.models import OfficeEntry
-
-    ensure_tables(db)
     with db.atomic():
         for model in AGG_MODELS:
             model.delete().execute()

@@ -1,23 +1,30 @@
-"""The head-office database: SQLite (embedded default) or PostgreSQL, one URL, Peewee for both.
+"""Opening the head-office database: SQLite (embedded default) or PostgreSQL, one URL,
+Peewee for both.
 
-Models are bound through a DatabaseProxy, so the same code runs against either engine; the
-few engine differences (write locks, row locks) are behind `write_transaction` and
-`locks_rows`.
+`open_office_db` is the one way in: it binds every table (through headoffice.orm's proxy)
+and creates the missing ones (headoffice.schema), so callers never create tables. The few
+engine differences (write locks) are behind headoffice.orm's `write_transaction` and
+`is_postgres`, re-exported here for callers outside head office.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import peewee
 
-database_proxy = peewee.DatabaseProxy()
+from headoffice import schema
+from headoffice.orm import database_proxy, is_postgres, write_transaction
+
+__all__ = ["OfficeDbError", "database_proxy", "default_url", "is_postgres", "open_office_db",
+           "write_transaction"]
 
 DEFAULT_URL_ENV = "KASSA_OFFICE_DB"
+# head office's own place for its development database (a server sets KASSA_OFFICE_DB)
+DEV_VAR_DIR = Path(__file__).resolve().parent.parent / "var"
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "synchronous": 2,  # FULL: an entry acknowledged to a till survives a power cut
@@ -32,29 +39,16 @@ class OfficeDbError(ValueError):
 
 
 def default_url() -> str:
-    from contract.config import DEV_VAR_DIR
-
     return os.environ.get(DEFAULT_URL_ENV) or str(DEV_VAR_DIR / "office.sqlite3")
 
 
-def open_office_db(url: str | os.PathLike[str] | None = None, create: bool = True) -> peewee.Database:
+def open_office_db(url: str | os.PathLike[str] | None = None) -> peewee.Database:
     """Opens the database named by `url` (a path, sqlite:///path or postgresql://...),
-    binds the head-office models to it and creates missing tables."""
-    from headoffice import models
-
+    binds every head-office table to it and creates the missing ones."""
     db = _connect(str(url) if url else default_url())
     database_proxy.initialize(db)
     db.connect(reuse_if_open=True)
-    if create:
-        for attempt in range(5):  # several workers starting at once race to create tables
-            try:
-                with db.atomic():
-                    db.create_tables(models.ALL_MODELS, safe=True)
-                break
-            except (peewee.OperationalError, peewee.IntegrityError):
-                if attempt == 4:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
+    schema.create_all(db)
     return db
 
 
@@ -95,16 +89,3 @@ def _postgres(url: str) -> peewee.Database:
     if parsed.password:
         kwargs["password"] = unquote(parsed.password)
     return peewee.PostgresqlDatabase(name, **kwargs)
-
-
-def is_postgres(db: peewee.Database | peewee.DatabaseProxy = database_proxy) -> bool:
-    target = db.obj if isinstance(db, peewee.DatabaseProxy) else db
-    return isinstance(target, peewee.PostgresqlDatabase)
-
-
-def write_transaction(db: peewee.Database | None = None) -> Any:
-    """A write transaction: BEGIN IMMEDIATE on SQLite (writers queue instead of failing)."""
-    target = db or database_proxy.obj
-    if isinstance(target, peewee.SqliteDatabase) and not target.in_transaction():
-        return target.atomic("IMMEDIATE")
-    return target.atomic()

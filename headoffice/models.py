@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import peewee
 
-from headoffice.db import database_proxy
+from headoffice.orm import OfficeModel
 
 GENESIS_HEX = "0" * 64
 
 
-class BaseModel(peewee.Model):
-    class Meta:
-        database = database_proxy
-        legacy_table_names = False
-
-
-class Terminal(BaseModel):
-    """The registry: who may send, with which Ed25519 key (raw 32 bytes as hex)."""
+class RegisteredTerminal(OfficeModel):
+    """A terminal in head office's registry: who may send, for which store, with which
+    Ed25519 key (raw 32 bytes as hex)."""
 
     terminal_id = peewee.CharField(primary_key=True, max_length=64)
     store = peewee.CharField(max_length=64, index=True)
@@ -25,8 +20,11 @@ class Terminal(BaseModel):
     enrolled = peewee.CharField()
     revoked = peewee.CharField(null=True)
 
+    class Meta:
+        table_name = "terminal"
 
-class OfficeEntry(BaseModel):
+
+class OfficeEntry(OfficeModel):
     """One terminal journal entry as received and verified; stored once per (terminal, seq)."""
 
     terminal = peewee.CharField(max_length=64)
@@ -45,7 +43,7 @@ class OfficeEntry(BaseModel):
         indexes = ((("terminal", "seq"), True),)
 
 
-class TerminalState(BaseModel):
+class TerminalState(OfficeModel):
     """What head office knows of a terminal's link: contiguous seq, gaps, online, backlog."""
 
     terminal = peewee.CharField(primary_key=True, max_length=64)
@@ -63,7 +61,7 @@ class TerminalState(BaseModel):
     problem = peewee.TextField(default="")
 
 
-class DeadLetter(BaseModel):
+class DeadLetter(OfficeModel):
     """A message that was not stored, with the reason. Never fatal, always kept for review."""
 
     received = peewee.CharField(max_length=40)
@@ -75,10 +73,10 @@ class DeadLetter(BaseModel):
     payload = peewee.BlobField()  # first 4 kB
 
 
-class DeadLetterCount(BaseModel):
+class DeadLetterCount(OfficeModel):
     reason = peewee.CharField(primary_key=True, max_length=32)
     count = peewee.BigIntegerField(default=0)
 
 
-ALL_MODELS: list[type[BaseModel]] = [Terminal, OfficeEntry, TerminalState, DeadLetter,
+ALL_MODELS: list[type[OfficeModel]] = [RegisteredTerminal, OfficeEntry, TerminalState, DeadLetter,
                                      DeadLetterCount]

@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from contract.wire import valid_id
-from headoffice.db import write_transaction
-from headoffice.models import Terminal, TerminalState
+from headoffice.models import RegisteredTerminal, TerminalState
+from headoffice.orm import write_transaction
 
 
 class RegistryError(ValueError):
@@ -57,38 +57,41 @@ def add_terminal(terminal_id: str, store: str, public_key_hex: str) -> TerminalI
                                 " (1..64; it is an MQTT topic level)")
     key = _check_key(public_key_hex)
     with write_transaction():
-        row = Terminal.get_or_none(Terminal.terminal_id == terminal_id)
+        row = RegisteredTerminal.get_or_none(RegisteredTerminal.terminal_id == terminal_id)
         if row is not None and row.status == "active":
             if row.store == store and row.public_key == key:
                 return _info(row)
             raise RegistryError(f"terminal {terminal_id!r} is already enrolled with another "
                                 "store or key; revoke it first")
-        Terminal.insert(terminal_id=terminal_id, store=store, public_key=key, status="active",
+        RegisteredTerminal.insert(terminal_id=terminal_id, store=store, public_key=key, status="active",
                         enrolled=_now(), revoked=None).on_conflict(
-            conflict_target=[Terminal.terminal_id],
-            update={Terminal.store: store, Terminal.public_key: key, Terminal.status: "active",
-                    Terminal.enrolled: _now(), Terminal.revoked: None},
+            conflict_target=[RegisteredTerminal.terminal_id],
+            update={RegisteredTerminal.store: store, RegisteredTerminal.public_key: key,
+                    RegisteredTerminal.status: "active", RegisteredTerminal.enrolled: _now(),
+                    RegisteredTerminal.revoked: None},
         ).execute()
-    return _info(Terminal.get(Terminal.terminal_id == terminal_id))
+    return _info(RegisteredTerminal.get(RegisteredTerminal.terminal_id == terminal_id))
 
 
 def revoke_terminal(terminal_id: str) -> TerminalInfo:
     """Marks a terminal revoked: from now on its messages go to the dead-letter table."""
     with write_transaction():
-        row = Terminal.get_or_none(Terminal.terminal_id == terminal_id)
+        row = RegisteredTerminal.get_or_none(RegisteredTerminal.terminal_id == terminal_id)
         if row is None:
             raise RegistryError(f"terminal {terminal_id!r} is not enrolled")
         if row.status != "revoked":
-            Terminal.update(status="revoked", revoked=_now()).where(
-                Terminal.terminal_id == terminal_id).execute()
-    return _info(Terminal.get(Terminal.terminal_id == terminal_id))
+            RegisteredTerminal.update(status="revoked", revoked=_now()).where(
+                RegisteredTerminal.terminal_id == terminal_id).execute()
+    return _info(RegisteredTerminal.get(RegisteredTerminal.terminal_id == terminal_id))
 
 
 def list_terminals() -> list[TerminalInfo]:
-    return [_info(row) for row in Terminal.select().order_by(Terminal.store, Terminal.terminal_id)]
+    query = RegisteredTerminal.select().order_by(RegisteredTerminal.store,
+                                                 RegisteredTerminal.terminal_id)
+    return [_info(row) for row in query]
 
 
-def _info(row: Terminal) -> TerminalInfo:
+def _info(row: RegisteredTerminal) -> TerminalInfo:
     state = TerminalState.get_or_none(TerminalState.terminal == row.terminal_id)
     return TerminalInfo(
         terminal_id=row.terminal_id, store=row.store, public_key=row.public_key,

@@ -18,7 +18,7 @@ import peewee
 from headoffice.alerts import rules
 from headoffice.alerts.models import Alert
 from headoffice.alerts.settings import AlertSettings
-from headoffice.db import write_transaction
+from headoffice.orm import write_transaction
 
 log = logging.getLogger(__name__)
 

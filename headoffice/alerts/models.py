@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import peewee
 
-from headoffice.db import database_proxy
+from headoffice.orm import OfficeModel
 
 
-class AlertModel(peewee.Model):
-    class Meta:
-        database = database_proxy
-        legacy_table_names = False
-
-
-class Alert(AlertModel):
+class Alert(OfficeModel):
     key = peewee.CharField(max_length=200, unique=True)  # the cause; a second insert is ignored
     kind = peewee.CharField(max_length=32, index=True)
     store = peewee.CharField(max_length=64, default="")
@@ -26,7 +20,7 @@ class Alert(AlertModel):
     error = peewee.TextField(default="")
 
 
-class CashierCounter(AlertModel):
+class CashierCounter(OfficeModel):
     """Tickets and voids/refunds per cashier and shift (a terminal's day), for the rate rule."""
 
     terminal = peewee.CharField(max_length=64)
@@ -40,11 +34,11 @@ class CashierCounter(AlertModel):
         indexes = ((("terminal", "cashier", "day"), True),)
 
 
-class MonitorCursor(AlertModel):
+class MonitorCursor(OfficeModel):
     """How far the monitor has read the dead-letter table."""
 
     name = peewee.CharField(primary_key=True, max_length=32)
     position = peewee.BigIntegerField(default=0)
 
 
-ALERT_MODELS: list[type[AlertModel]] = [Alert, CashierCounter, MonitorCursor]
+ALERT_MODELS: list[type[OfficeModel]] = [Alert, CashierCounter, MonitorCursor]

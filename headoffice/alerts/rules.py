@@ -16,8 +16,9 @@ import peewee
 from contract.money import format_money
 from headoffice.aggregates import z_variance
 from headoffice.alerts import settings as settings_mod
-from headoffice.alerts.models import Alert, CashierCounter
-from headoffice.db import write_transaction
+from headoffice.alerts.models import Alert, CashierCounter, MonitorCursor
+from headoffice.models import DeadLetter, TerminalState
+from headoffice.orm import write_transaction
 
 TAMPER_REASONS = frozenset({"bad_signature", "bad_hash", "chain_break", "topic_mismatch"})
 
@@ -149,9 +150,6 @@ def evaluate_entries(bodies: Iterable[dict[str, Any]]) -> None:
 
 def check_dead_letters(db: peewee.Database) -> int:
     """Chain or signature failures the ingest refused since the last look: possible tampering."""
-    from headoffice.alerts.models import MonitorCursor
-    from headoffice.models import DeadLetter
-
     raised = 0
     with write_transaction(db):
         cursor, _ = MonitorCursor.get_or_create(name="dead_letter")
@@ -172,8 +170,6 @@ def check_dead_letters(db: peewee.Database) -> int:
 
 def check_terminals(db: peewee.Database) -> int:
     """A terminal that went offline with sales still unsent (one alert per outage)."""
-    from headoffice.models import TerminalState
-
     raised = 0
     with write_transaction(db):
         for row in TerminalState.select().where(~TerminalState.online):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import peewee
 
-from headoffice.models import BaseModel
+from headoffice.orm import OfficeModel
 
 
-class Customer(BaseModel):
+class Customer(OfficeModel):
     customer_id = peewee.CharField(primary_key=True, max_length=40)  # pseudonym: c-<hex>
     name = peewee.CharField(max_length=200)
     email = peewee.CharField(max_length=254, unique=True)
@@ -22,7 +22,7 @@ class Customer(BaseModel):
     created = peewee.CharField(max_length=40)
 
 
-class Favourite(BaseModel):
+class Favourite(OfficeModel):
     customer_id = peewee.CharField(max_length=40, index=True)
     sku = peewee.CharField(max_length=20, index=True)
     source = peewee.CharField(max_length=16)  # till | office | webshop
@@ -32,7 +32,7 @@ class Favourite(BaseModel):
         indexes = ((("customer_id", "sku"), True),)
 
 
-class Purchase(BaseModel):
+class Purchase(OfficeModel):
     """One sale line of a known customer (from the journal), for offers and history."""
 
     customer_id = peewee.CharField(max_length=40, index=True)
@@ -47,7 +47,7 @@ class Purchase(BaseModel):
         indexes = ((("terminal", "seq", "line_no"), True),)
 
 
-class Erased(BaseModel):
+class Erased(OfficeModel):
     """Pseudonyms whose person was erased: later entries naming them are not linked again."""
 
     customer_id = peewee.CharField(primary_key=True, max_length=40)

@@ -1,6 +1,6 @@
-"""Customer accounts: create, find, consent, favourites, GDPR erasure.
+"""Customer accounts: create, find, consent, favourites (GDPR erasure: headoffice.privacy).
 
-Call headoffice.db.open_office_db(url) and ensure_shop_tables() first. The pseudonymous
+Call headoffice.db.open_office_db(url) first. The pseudonymous
 `customer_id` is what tills, the journal and every other table use; erasure deletes the
 person (name, e-mail, card) and every row linking the pseudonym to them, and keeps the
 fiscal journal as it is (it never held more than the pseudonym).
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from contract.cards import card_number
 from contract.product_key import parse_sku
-from headoffice.customers.models import Customer, Erased, Favourite, Purchase
-from headoffice.db import write_transaction
+from headoffice.customers.models import Customer, Erased, Favourite
+from headoffice.orm import write_transaction
 
 LANGUAGES = ("nl", "en")
 SOURCES = ("till", "office", "webshop", "unsubscribe")
@@ -153,26 +153,6 @@ def remove_favourite(customer_id: str, sku: str) -> bool:
     with write_transaction():
         return Favourite.delete().where(Favourite.customer_id == customer_id,
                                         Favourite.sku == parse_sku(sku)).execute() > 0
-
-
-def erase(ref: str) -> str:
-    """GDPR erasure: the person and every link to the pseudonym go; returns the pseudonym.
-
-    The journal (fiscal memory) keeps the pseudonym, which now maps to nobody. Offers are
-    withdrawn; the next offers message removes the card from every till."""
-    from headoffice.notify.models import Notification
-    from headoffice.offers.models import Offer
-
-    customer = get(ref)
-    cid = customer.customer_id
-    with write_transaction():
-        Favourite.delete().where(Favourite.customer_id == cid).execute()
-        Purchase.delete().where(Purchase.customer_id == cid).execute()
-        Offer.delete().where(Offer.customer_id == cid).execute()
-        Notification.delete().where(Notification.customer_id == cid).execute()
-        Customer.delete().where(Customer.customer_id == cid).execute()
-        Erased.insert(customer_id=cid, erased=now_iso()).on_conflict_ignore().execute()
-    return cid
 
 
 def is_erased(customer_id: str) -> bool:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contract import chain
 from headoffice.exports.periods import Period
+from headoffice.models import OfficeEntry
 
 COLUMNS = ["store", "terminal", "seq", "type", "ts", "hash", "prev", "sig", "body"]
 
@@ -29,8 +30,6 @@ class ExportFormatError(ValueError):
 
 
 def journal_rows(period: Period, store: str | None = None) -> Iterator[dict[str, Any]]:
-    from headoffice.models import OfficeEntry
-
     end = (period.end + dt.timedelta(days=1)).isoformat()
     query = (OfficeEntry.select().where((OfficeEntry.ts >= period.first) & (OfficeEntry.ts < end))
              .order_by(OfficeEntry.store, OfficeEntry.terminal, OfficeEntry.seq))

@@ -14,6 +14,7 @@ from pathlib import Path
 from lxml import etree
 from peewee import fn
 
+from contract.version import SOFTWARE_VERSION
 from headoffice.aggregates import AggDay, AggVat
 from headoffice.exports.accounts import Account, chart
 from headoffice.exports.periods import Period
@@ -197,8 +198,6 @@ def _period_number(months: list[tuple[dt.date, dt.date]], day: dt.date) -> int:
 
 
 def _version() -> str:
-    from contract.version import SOFTWARE_VERSION
-
     return SOFTWARE_VERSION[:20]
 
 

@@ -14,24 +14,35 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import peewee
 
-from headoffice.aggregates import on_ingest_batch
-from headoffice.db import database_proxy, is_postgres, write_transaction
+from headoffice import aggregates
+from headoffice.alerts import rules as alert_rules
 from headoffice.ingest.validate import Candidate, Refusal
 from headoffice.models import (
     GENESIS_HEX,
     DeadLetter,
     DeadLetterCount,
     OfficeEntry,
-    Terminal,
+    RegisteredTerminal,
     TerminalState,
 )
+from headoffice.orm import database_proxy, is_postgres, write_transaction
 
 GAP_GRACE_SECONDS = 2.0  # entries overtaking each other between workers is normal, briefly
 WALK_CHUNK = 5000
 RETRIES = 8
+
+
+def _on_stored(rows: list[dict[str, Any]]) -> None:
+    """Updates the dashboard aggregates and records the anomaly alerts of the entries just
+    stored, inside the batch's transaction: both commit (or roll back) with the batch and
+    nothing is counted twice."""
+    bodies = [json.loads(row["body"]) for row in rows]
+    aggregates.apply(aggregates.collect(bodies))
+    alert_rules.evaluate_entries(bodies)
 
 
 @dataclass
@@ -123,7 +134,7 @@ def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Reject
                 "sig": cand.sig, "received": now_iso,
             })
     rows = _insert(rows, by_terminal, rejected)
-    on_ingest_batch(rows)  # dashboard aggregates and anomaly alerts, in this same transaction
+    _on_stored(rows)
     result.stored = len(rows)
     touched: dict[str, str] = {}
     for row in rows:
@@ -134,8 +145,8 @@ def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Reject
         if rej.refusal.reason == "duplicate" and rej.refusal.terminal:
             touched.setdefault(rej.refusal.terminal, "")
     known = {t.terminal_id: t.store for t in
-             Terminal.select(Terminal.terminal_id, Terminal.store)
-             .where(Terminal.terminal_id.in_(list(touched)))} if touched else {}
+             RegisteredTerminal.select(RegisteredTerminal.terminal_id, RegisteredTerminal.store)
+             .where(RegisteredTerminal.terminal_id.in_(list(touched)))} if touched else {}
     status_of = {s.terminal: s for s in statuses}
     max_new = defaultdict(int)
     for row in rows:

@@ -1,7 +1,8 @@
 """Runs N ingest workers as separate processes and restarts any that dies.
 
 Separate processes, not threads: a worker killed (or crashing) mid-batch takes nothing else
-with it, and the workers use both cores for signature checks.
+with it, and the workers use both cores for signature checks. Each is started through head
+office's own entry, `python -m headoffice.ingest.worker_main`, not through the command line.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ import sys
 import threading
 import time
 
+from headoffice.ingest.worker_main import WorkerSpec
+
+WORKER_MODULE = "headoffice.ingest.worker_main"
+
 log = logging.getLogger("kassa.office.ingest")
 
 
-def supervise(worker_args: list[list[str]], stop: threading.Event,
+def supervise(workers: list[WorkerSpec], stop: threading.Event,
               restart_delay: float = 0.5) -> int:
-    """worker_args[i] are the CLI arguments of worker i; returns when `stop` is set."""
+    """Keeps one process running per spec; returns the number of restarts once `stop` is set."""
+    worker_args = [spec.to_args() for spec in workers]
     procs: list[subprocess.Popen | None] = [None] * len(worker_args)
     restarts = 0
     try:
@@ -31,7 +37,7 @@ def supervise(worker_args: list[list[str]], stop: threading.Event,
                     restarts += 1
                     log.error("ingest worker %d exited with %s; restarting", index, proc.returncode)
                     time.sleep(restart_delay)
-                procs[index] = subprocess.Popen([sys.executable, "-m", "cli", *args])
+                procs[index] = subprocess.Popen([sys.executable, "-m", WORKER_MODULE, *args])
                 log.info("ingest worker %d started (pid %d)", index, procs[index].pid)
             stop.wait(0.2)
     finally:

@@ -16,7 +16,7 @@ from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
 
 from contract import chain, wire
-from headoffice.models import Terminal
+from headoffice.models import RegisteredTerminal
 
 KEY_REFRESH_SECONDS = 5.0
 
@@ -51,7 +51,7 @@ class KeyCache:
 
     def reload(self) -> None:
         keys = {}
-        for row in Terminal.select():
+        for row in RegisteredTerminal.select():
             try:
                 key = VerifyKey(bytes.fromhex(row.public_key))
             except (ValueError, TypeError, CryptoError):

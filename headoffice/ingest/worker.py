@@ -22,7 +22,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from contract import wire
-from headoffice.broker import BrokerSettings, use_tls
+from headoffice.broker import BrokerSettings, new_client
 from headoffice.ingest import fast_properties
 from headoffice.ingest.store import Rejected, StatusUpdate, check_gaps, store_batch
 from headoffice.ingest.validate import Candidate, KeyCache, Refusal, check_message
@@ -62,11 +62,9 @@ class IngestWorker:
         self.connected = threading.Event()
         self._disconnected = threading.Event()
         self._unsubscribed = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                                  protocol=mqtt.MQTTv5, manual_ack=True)
+        self.client = new_client(broker, client_id, manual_ack=True)
         self.client.reconnect_delay_set(1, 10)
         self.client.max_queued_messages_set(0)
-        use_tls(self.client, broker)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -93,7 +91,6 @@ class IngestWorker:
         self._queue.put((self._generation, msg))
 
     def run(self, stop: threading.Event) -> None:
-        _create_hook_tables(self.db, stop)
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.broker.session_expiry
         props.ReceiveMaximum = min(65535, self.batch_max)
@@ -244,23 +241,6 @@ class IngestWorker:
         except wire.ProtocolError as exc:
             log.warning("ignored status on %s: %s", topic, exc)
             return None
-
-
-def _create_hook_tables(db: peewee.Database, stop: threading.Event) -> None:
-    """Creates the aggregate and alert tables before the first batch. Left to the first
-    batch, two workers starting together raced to create them on PostgreSQL, and the loser's
-    batch failed and waited a second for its retry."""
-    from headoffice.aggregates import ensure_tables
-
-    for attempt in range(10):
-        try:
-            with db.atomic():
-                ensure_tables(db)
-            return
-        except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError) as exc:
-            log.warning("creating the aggregate tables: %s; retrying", exc)
-            if attempt == 9 or stop.wait(0.2 * (attempt + 1)):
-                return  # the first batch tries again (and retries as a whole if it fails)
 
 
 def _seq_property(msg: mqtt.MQTTMessage) -> str | None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from headoffice.customers.models import Customer, Favourite
 from headoffice.customers.service import now_iso
-from headoffice.db import write_transaction
 from headoffice.notify.mailer import Mailer, RateLimited, text
 from headoffice.notify.models import Notification
+from headoffice.orm import write_transaction
 from headoffice.stock.models import WEBSHOP, OfficeProduct, Restock
 
 MAX_ATTEMPTS = 3

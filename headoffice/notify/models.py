@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import peewee
 
-from headoffice.models import BaseModel
+from headoffice.orm import OfficeModel
 
 
-class Notification(BaseModel):
+class Notification(OfficeModel):
     customer_id = peewee.CharField(max_length=40)
     restock = peewee.BigIntegerField()  # Restock.id
     sku = peewee.CharField(max_length=20)

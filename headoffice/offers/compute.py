@@ -19,8 +19,8 @@ import peewee
 from contract.money import percent_of
 from headoffice.customers.models import Customer, Purchase
 from headoffice.customers.service import now_iso
-from headoffice.db import write_transaction
 from headoffice.offers.models import Campaign, Offer
+from headoffice.orm import write_transaction
 from headoffice.stock.models import OfficeProduct
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import peewee
 
-from headoffice.models import BaseModel
+from headoffice.orm import OfficeModel
 
 
-class Campaign(BaseModel):
+class Campaign(OfficeModel):
     name = peewee.CharField(max_length=120)
     valid_from = peewee.CharField(max_length=10)
     valid_until = peewee.CharField(max_length=10)
@@ -18,7 +18,7 @@ class Campaign(BaseModel):
     created = peewee.CharField(max_length=40)
 
 
-class Offer(BaseModel):
+class Offer(OfficeModel):
     offer_id = peewee.CharField(primary_key=True, max_length=40)
     campaign = peewee.IntegerField(index=True)
     customer_id = peewee.CharField(max_length=40, index=True)
@@ -36,7 +36,7 @@ class Offer(BaseModel):
     emailed = peewee.CharField(max_length=40, null=True)
 
 
-class Redemption(BaseModel):
+class Redemption(OfficeModel):
     """An offer_redemption journal entry as received from a till."""
 
     terminal = peewee.CharField(max_length=64)
@@ -51,7 +51,7 @@ class Redemption(BaseModel):
         indexes = ((("terminal", "seq"), True),)
 
 
-class Published(BaseModel):
+class Published(OfficeModel):
     """The version of the retained offers message last published per store."""
 
     store = peewee.CharField(primary_key=True, max_length=64)

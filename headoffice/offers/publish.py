@@ -16,21 +16,21 @@ import smtplib
 from typing import Any
 
 from contract import wire
-from headoffice.broker import BrokerSettings, use_tls
+from headoffice.broker import Publish
 from headoffice.customers.models import Customer
 from headoffice.customers.service import now_iso
-from headoffice.db import write_transaction
-from headoffice.models import Terminal
+from headoffice.models import RegisteredTerminal
 from headoffice.notify.mailer import Mailer, RateLimited, text
 from headoffice.offers.compute import active_offers
 from headoffice.offers.models import Offer, Published
 from headoffice.offers.redeem import counts
+from headoffice.orm import write_transaction
 from headoffice.stock.models import OfficeProduct
 
 
 def stores() -> list[str]:
-    known = {t for (t,) in Terminal.select(Terminal.store).where(
-        Terminal.status == "active").distinct().tuples()}
+    known = {t for (t,) in RegisteredTerminal.select(RegisteredTerminal.store).where(
+        RegisteredTerminal.status == "active").distinct().tuples()}
     return sorted(known)
 
 
@@ -69,30 +69,16 @@ def next_messages(store_ids: list[str] | None = None, force: bool = False,
     return out
 
 
-BrokerTarget = BrokerSettings  # the name `kassa customers sync` and its tests know it by
+def client_id() -> str:
+    """The publisher's MQTT client id: its own per run, so two runs never take over each other."""
+    return f"kassa-offers-{now_iso()[-8:].replace(':', '')}"
 
 
-def publish(messages: dict[str, bytes], broker: BrokerSettings, timeout: float = 10.0) -> int:
-    """Publishes retained QoS 1 and waits for each PUBACK; raises if the broker is away."""
-    import paho.mqtt.client as mqtt
-
-    if not messages:
-        return 0
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
-                         client_id=f"kassa-offers-{now_iso()[-8:].replace(':', '')}")
-    use_tls(client, broker)
-    client.connect(broker.host, broker.port, keepalive=broker.keepalive)
-    client.loop_start()
-    try:
-        for store, payload in messages.items():
-            info = client.publish(wire.store_topic(store, "offers"), payload, qos=1,
-                                  retain=True)
-            info.wait_for_publish(timeout)
-            if not info.is_published():
-                raise TimeoutError(f"offers for {store}: no PUBACK within {timeout}s")
-    finally:
-        client.disconnect()
-        client.loop_stop()
+def publish(messages: dict[str, bytes], send: Publish) -> int:
+    """Publishes each store's message retained with QoS 1 through `send` (which waits for the
+    broker's PUBACK and raises if the broker is away); returns how many were sent."""
+    for store, payload in messages.items():
+        send(wire.store_topic(store, "offers"), payload, True)
     return len(messages)
 
 

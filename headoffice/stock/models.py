@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import peewee
 
-from headoffice.models import BaseModel
+from headoffice.orm import OfficeModel
 
 WEBSHOP = "webshop"
 
 
-class OfficeProduct(BaseModel):
+class OfficeProduct(OfficeModel):
     """What head office knows of a SKU: name and shelf price, as last seen or set."""
 
     sku = peewee.CharField(primary_key=True, max_length=20)
@@ -17,7 +17,7 @@ class OfficeProduct(BaseModel):
     price_cents = peewee.BigIntegerField(null=True)
 
 
-class Stock(BaseModel):
+class Stock(OfficeModel):
     location = peewee.CharField(max_length=64)  # a store id, or "webshop"
     sku = peewee.CharField(max_length=20)
     quantity = peewee.BigIntegerField(default=0)  # pieces, or grams for goods by weight
@@ -28,7 +28,7 @@ class Stock(BaseModel):
         indexes = ((("location", "sku"), True),)
 
 
-class StockMove(BaseModel):
+class StockMove(OfficeModel):
     """Every change, once: `source` names its origin (terminal:seq:line, woo:order:line)."""
 
     source = peewee.CharField(max_length=120, unique=True)
@@ -41,7 +41,7 @@ class StockMove(BaseModel):
     level_after = peewee.BigIntegerField(null=True)
 
 
-class ReorderLevel(BaseModel):
+class ReorderLevel(OfficeModel):
     location = peewee.CharField(max_length=64)
     sku = peewee.CharField(max_length=20)
     minimum = peewee.BigIntegerField()  # at or below this, reorder
@@ -51,7 +51,7 @@ class ReorderLevel(BaseModel):
         indexes = ((("location", "sku"), True),)
 
 
-class Restock(BaseModel):
+class Restock(OfficeModel):
     """A SKU went from none to available at a location: what back-in-stock mails are about."""
 
     location = peewee.CharField(max_length=64)
@@ -61,14 +61,14 @@ class Restock(BaseModel):
     notified = peewee.BooleanField(default=False, index=True)
 
 
-class FeedCursor(BaseModel):
+class FeedCursor(OfficeModel):
     """How far the journal of a terminal has been applied (contiguous entries only)."""
 
     terminal = peewee.CharField(primary_key=True, max_length=64)
     seq = peewee.BigIntegerField(default=0)
 
 
-class Oversold(BaseModel):
+class Oversold(OfficeModel):
     """A sale or order that took stock that was not there (two channels sold the last one)."""
 
     location = peewee.CharField(max_length=64)

@@ -6,7 +6,6 @@ import datetime as dt
 import secrets
 import time
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,9 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
-from contract.money import format_money
 from headoffice.alerts.settings import OfficeSettings
 from headoffice.exports import journal as journal_export
 from headoffice.exports.periods import Period, PeriodError, around, parse_period
@@ -26,11 +23,8 @@ from headoffice.exports.vat import vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf
 from headoffice.exports.zreports import check_z, z_list
 from headoffice.web import queries, shop
+from headoffice.web.templating import HERE, templates
 from headoffice.web.users import authenticate
-
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters["money"] = lambda cents: format_money(int(cents or 0))
 
 
 def login_required(view):

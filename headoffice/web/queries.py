@@ -8,7 +8,9 @@ from typing import Any
 from peewee import fn
 
 from headoffice.aggregates import AggDay, AggHour, AggProduct
+from headoffice.alerts.models import Alert
 from headoffice.exports.periods import Period
+from headoffice.models import TerminalState
 
 SUM_FIELDS = ("tickets", "sales_gross", "turnover", "items", "refunds", "voids", "no_sales",
               "overrides", "rounding", "cash", "card", "voucher", "cash_variance")
@@ -115,8 +117,6 @@ def terminals() -> list[dict[str, Any]]:
     uplink reports in `status` (`devices`: name -> {state, detail, since})."""
     import json
 
-    from headoffice.models import TerminalState
-
     rows = []
     for row in TerminalState.select().order_by(TerminalState.store, TerminalState.terminal):
         try:
@@ -148,8 +148,6 @@ def device_view(value: Any) -> dict[str, str]:
 
 
 def recent_alerts(limit: int = 20) -> list[dict[str, Any]]:
-    from headoffice.alerts.models import Alert
-
     return list(Alert.select(Alert.id, Alert.kind, Alert.store, Alert.terminal, Alert.message,
                              Alert.created, Alert.state)
                 .order_by(Alert.id.desc()).limit(limit).dicts())

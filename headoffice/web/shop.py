@@ -9,6 +9,15 @@ import peewee
 from starlette.requests import Request
 from starlette.responses import Response
 
+from headoffice.customers import service
+from headoffice.customers.models import Customer
+from headoffice.notify.models import Notification
+from headoffice.offers.models import Campaign, Offer, Redemption
+from headoffice.offers.redeem import over_redemptions
+from headoffice.stock import ledger
+from headoffice.stock.models import OfficeProduct, Restock
+from headoffice.web.templating import templates
+
 UNSUBSCRIBE_TEXT = {
     "nl": {
         "title": "Afmelden",
@@ -39,8 +48,6 @@ def _language(request: Request, preferred: str) -> str:
 
 
 def _unsubscribe_page(request: Request, language: str, state: str, status: int = 200) -> Response:
-    from headoffice.web.app import templates
-
     return templates.TemplateResponse(
         request, "unsubscribe.html",
         {"request": request, "user": None, "nav": "", "lang": language, "state": state,
@@ -52,8 +59,6 @@ async def unsubscribe(request: Request) -> Response:
     """No login. GET asks (so a mail scanner opening the link withdraws nothing); POST, the
     button or a mail client's one-click (RFC 8058), withdraws. Both are idempotent: an
     unsubscribed customer sees the confirmation again and nothing changes."""
-    from headoffice.customers import service
-
     token = request.path_params["token"]
     customer = service.by_token(token)
     if customer is None:
@@ -67,13 +72,6 @@ async def unsubscribe(request: Request) -> Response:
 
 def status() -> dict[str, Any]:
     """Reorder list, oversold, back-in-stock mails and offer campaigns, for the page."""
-    from headoffice.customers.models import Customer
-    from headoffice.notify.models import Notification
-    from headoffice.offers.models import Campaign, Offer, Redemption
-    from headoffice.offers.redeem import over_redemptions
-    from headoffice.stock import ledger
-    from headoffice.stock.models import OfficeProduct, Restock
-
     names = {p.sku: p.name for p in OfficeProduct.select(OfficeProduct.sku, OfficeProduct.name)}
     mails = dict(Notification.select(Notification.state, peewee.fn.COUNT(Notification.id))
                  .group_by(Notification.state).tuples())

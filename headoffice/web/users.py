@@ -8,7 +8,7 @@ import os
 
 import peewee
 
-from headoffice.db import database_proxy
+from headoffice.orm import OfficeModel
 
 N, R, P = 2**14, 8, 1
 
@@ -17,13 +17,12 @@ class UserError(ValueError):
     """A refused user change; the message says why."""
 
 
-class OfficeUser(peewee.Model):
+class OfficeUser(OfficeModel):
     name = peewee.CharField(max_length=64, unique=True)
     password_hash = peewee.CharField(max_length=200)
     created = peewee.CharField(max_length=40)
 
     class Meta:
-        database = database_proxy
         table_name = "office_user"
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import peewee
 
-from headoffice.models import BaseModel
+from headoffice.orm import OfficeModel
 
 
-class WebshopOrder(BaseModel):
+class WebshopOrder(OfficeModel):
     shop = peewee.CharField(max_length=64)
     order_id = peewee.CharField(max_length=64)
     created = peewee.CharField(max_length=40)  # the order's own date (pull cursor)
@@ -19,7 +19,7 @@ class WebshopOrder(BaseModel):
         indexes = ((("shop", "order_id"), True),)
 
 
-class WebshopLog(BaseModel):
+class WebshopLog(OfficeModel):
     at = peewee.CharField(max_length=40)
     shop = peewee.CharField(max_length=64)
     action = peewee.CharField(max_length=32)  # push_stock push_prices pull_orders take_order

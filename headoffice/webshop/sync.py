@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from headoffice.customers.models import Customer
 from headoffice.customers.service import add_favourite, now_iso
-from headoffice.db import write_transaction
+from headoffice.orm import write_transaction
 from headoffice.stock import ledger
 from headoffice.stock.models import WEBSHOP, OfficeProduct, Oversold, Stock
 from headoffice.webshop.connector import PushResult, WebOrder, Webshop, WebshopError

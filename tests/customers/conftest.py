@@ -14,11 +14,9 @@ PREFIX = "299"
 
 @pytest.fixture
 def office(tmp_path):
-    from headoffice.customers.tables import ensure_shop_tables
     from headoffice.db import database_proxy, open_office_db
 
     db = open_office_db(f"sqlite:///{tmp_path / 'office.sqlite3'}")
-    ensure_shop_tables(db)
     yield db
     db.close()
     database_proxy.initialize(None)

@@ -20,20 +20,20 @@ from firmware.permissions import Action
 from firmware.runtime import build_till
 from firmware.shop_models import LocalCustomer, LocalOffer, ensure_tables
 from firmware.sim import ensure_demo_data
-from headoffice import registry
+from headoffice import privacy, registry
+from headoffice.broker import BrokerSettings, publisher
 from headoffice.customers import service
 from headoffice.customers.models import Customer
-from headoffice.customers.tables import ensure_shop_tables
 from headoffice.db import database_proxy, open_office_db
+from headoffice.journal_feed import apply_journal
 from headoffice.models import OfficeEntry
 from headoffice.notify.backinstock import send_back_in_stock
 from headoffice.notify.mailer import Mailer, MailSettings
 from headoffice.offers.compute import compute, create_campaign
 from headoffice.offers.models import Offer, Redemption
-from headoffice.offers.publish import BrokerTarget, next_messages, publish
+from headoffice.offers.publish import client_id, next_messages, publish
 from headoffice.offers.redeem import over_redemptions
 from headoffice.stock import ledger
-from headoffice.stock.feed import apply_journal
 from tests.fixtures_services import free_port
 from tests.uplink.harness import start_ingest, start_uplink, stop, wait_until
 
@@ -90,7 +90,6 @@ def test_customer_story(tmp_path, mosquitto, smtp):
     broker = mosquitto()
     url = str(tmp_path / "office.sqlite3")
     db = open_office_db(url)
-    ensure_shop_tables(db)
     shop = Tills(tmp_path / "tillA1", broker.port)
     till = shop.till
     registry.add_terminal("tillA1", "shopA", till.journal.public_key.public_bytes_raw().hex())
@@ -108,8 +107,9 @@ def test_customer_story(tmp_path, mosquitto, smtp):
                           card_prefix=PREFIX)
     for customer in (eva, john, piet, lisa):
         assert service.add_favourite(customer.customer_id, sku_x, "office")
-    target = BrokerTarget(port=broker.port)
-    assert publish(next_messages(["shopA"]), target) == 1
+    target = BrokerSettings(port=broker.port)
+    with publisher(target, client_id()) as send:
+        assert publish(next_messages(["shopA"]), send) == 1
 
     ingest = start_ingest(url, broker.port, workers=1, prefix="story-ingest")
     uplink = start_uplink_for(shop)
@@ -157,7 +157,8 @@ def test_customer_story(tmp_path, mosquitto, smtp):
         assert compute(campaign).issued >= 1
         offer = Offer.get(Offer.customer_id == eva.customer_id)
         assert (offer.sku, offer.reason) == (sku_y, "regular")
-        assert publish(next_messages(["shopA"]), target) == 1
+        with publisher(target, client_id()) as send:
+            assert publish(next_messages(["shopA"]), send) == 1
         wait_until(lambda: LocalOffer.select().where(LocalOffer.offer_id == offer.offer_id)
                    .exists(), 30, "the offer at the till")
 
@@ -183,12 +184,13 @@ def test_customer_story(tmp_path, mosquitto, smtp):
 
         # GDPR erasure: the person goes, the fiscal journal stays verifiable and untouched
         entries_before = OfficeEntry.select().count()
-        service.erase(eva.customer_id)
+        privacy.erase(eva.customer_id)
         assert Customer.get_or_none(Customer.customer_id == eva.customer_id) is None
         assert OfficeEntry.select().count() == entries_before
         assert OfficeEntry.select().where(OfficeEntry.body.contains(eva.customer_id)).count() >= 3
         assert not OfficeEntry.select().where(OfficeEntry.body.contains("Eva")).exists()
-        publish(next_messages(["shopA"]), target)
+        with publisher(target, client_id()) as send:
+            publish(next_messages(["shopA"]), send)
         wait_until(lambda: not LocalCustomer.select().where(
             LocalCustomer.customer_id == eva.customer_id).exists(), 30, "the card off the till")
         assert till.journal.verify().ok

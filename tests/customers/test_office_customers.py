@@ -16,8 +16,10 @@ from firmware.offers import apply_message
 from firmware.runtime import build_till
 from firmware.sim import ensure_demo_data
 from firmware.uplink.downstream import _set_version, applied_version
+from headoffice import privacy
 from headoffice.customers import service
 from headoffice.customers.models import Customer, Erased, Favourite, Purchase
+from headoffice.journal_feed import apply_entry
 from headoffice.notify.backinstock import send_back_in_stock
 from headoffice.notify.mailer import Mailer, MailSettings
 from headoffice.notify.models import Notification
@@ -26,7 +28,6 @@ from headoffice.offers.models import Offer
 from headoffice.offers.publish import next_messages
 from headoffice.offers.redeem import over_redemptions
 from headoffice.stock import ledger
-from headoffice.stock.feed import apply_entry
 from headoffice.stock.models import Restock
 from tests.customers.conftest import PREFIX
 
@@ -37,10 +38,8 @@ T0 = 1_700_000_000_000
 @pytest.fixture
 def office(office_db_url):
     """These tests run on SQLite and on PostgreSQL (the conftest's `office` is SQLite only)."""
-    from headoffice.customers.tables import ensure_shop_tables
     from headoffice.db import database_proxy
 
-    ensure_shop_tables()
     return database_proxy.obj
 
 
@@ -168,7 +167,7 @@ def test_offers_stay_within_budget_and_two_offline_tills_are_reported(office, tm
 
 def test_erasure_removes_the_person_and_unlinks_the_pseudonym(office):
     eva = fan("Eva", "eva@example.nl")
-    cid = service.erase(eva.card)
+    cid = privacy.erase(eva.card)
     assert Erased.get_by_id(cid)
     assert not Favourite.select().where(Favourite.customer_id == cid).exists()
     with pytest.raises(service.CustomerError):

@@ -12,7 +12,6 @@ import pytest
 
 from headoffice.customers import service
 from headoffice.customers.models import Customer
-from headoffice.customers.tables import ensure_shop_tables
 from headoffice.notify.backinstock import send_back_in_stock
 from headoffice.notify.mailer import Mailer, MailSettings
 from headoffice.offers.compute import create_campaign
@@ -38,7 +37,6 @@ class Recording(Mailer):
 
 @pytest.fixture
 def web(office_db_url):
-    ensure_shop_tables()
     server = OfficeWeb(office_db_url)
     yield server
     server.stop()

@@ -9,8 +9,8 @@ import pytest
 from contract.product_key import sku_of
 from firmware.models import Product
 from firmware.permissions import Action
+from headoffice.journal_feed import apply_entry
 from headoffice.stock import ledger
-from headoffice.stock.feed import apply_entry
 from headoffice.stock.models import Oversold
 from headoffice.webshop.models import WebshopLog, WebshopOrder
 from headoffice.webshop.sync import failures, sync

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from headoffice.aggregates import ensure_tables
 from headoffice.alerts import settings as settings_mod
 from headoffice.alerts.models import Alert, CashierCounter
 from headoffice.alerts.rules import evaluate_entries
-from headoffice.db import database_proxy, write_transaction
+from headoffice.db import write_transaction
 
 RULES = settings_mod.AlertSettings(reversal_rate_percent=20, reversal_min_count=3,
                                    opening_hours="07:00-21:00")
@@ -20,7 +19,6 @@ RULES = settings_mod.AlertSettings(reversal_rate_percent=20, reversal_min_count=
 @pytest.fixture
 def rules(office_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings_mod, "_current", settings_mod.OfficeSettings(alerts=RULES))
-    ensure_tables(database_proxy.obj)
 
 
 def _entries(kinds: str, cashier: str = "anna", first_seq: int = 1,

@@ -78,12 +78,10 @@ class OfficeWeb:
         import http.cookiejar
         import urllib.request
 
-        from headoffice.aggregates import ensure_tables
         from headoffice.web.users import add_user
         from tests.fixtures_services import free_port, wait_for_port
         from tests.uplink.harness import kassa
 
-        ensure_tables()
         add_user(user, password, replace=True)
         self.port = free_port()
         args = ["office", "--db", db_url, "web", "--port", str(self.port), "--no-alerts"]

@@ -13,7 +13,6 @@ import pytest
 
 from firmware.permissions import Action
 from firmware.sim import MANAGER_PIN
-from headoffice.aggregates import ensure_tables
 from headoffice.db import database_proxy
 from tests.fixtures_services import free_port
 from tests.office.helpers import enroll, feed, make_till, payloads
@@ -60,7 +59,6 @@ def test_alerts_process_delivers_each_alert_once_within_five_seconds(
     settings.write_text(f'[alerts]\nopening_hours = "00:00-23:59"\nwebhook_url = "{hook_url}"\n'
                         f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\n'
                         'mail_to = ["eigenaar@example.nl"]\n')
-    ensure_tables()
     db = database_proxy.obj
     till = make_till(tmp_path / "till")
     enroll(till)

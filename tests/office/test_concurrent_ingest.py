@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from headoffice.aggregates import AggDay, ensure_tables
+from headoffice.aggregates import AggDay
 from headoffice.db import database_proxy, is_postgres
 from headoffice.ingest import store
 from headoffice.ingest.store import Rejected, store_batch
@@ -36,7 +36,6 @@ def test_the_same_entries_stored_by_two_workers_at_once_count_once(tmp_path, off
     till = make_till(tmp_path / "till")
     shop_day(till, sales=12)
     enroll(till)
-    ensure_tables()
     messages = payloads(till)
     bodies = [e.body for e in till.journal.entries()]
     paid = [b for b in bodies if b["type"] in ("sale", "refund")

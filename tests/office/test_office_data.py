@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from contract.keys import public_key_hex
-from headoffice.aggregates import AggDay, ensure_tables, rebuild
+from headoffice.aggregates import AggDay, rebuild
 from headoffice.alerts.models import Alert
 from headoffice.exports import journal as journal_export
 from headoffice.exports.periods import Period, parse_period
@@ -28,7 +28,6 @@ def fed(tmp_path, office_db_url):
     from headoffice.db import database_proxy
 
     db = database_proxy.obj
-    ensure_tables(db)
     tills = []
     for number, terminal in enumerate(("t1", "t2")):
         # firmware models bind to the last opened terminal database: finish one till first

@@ -1,5 +1,6 @@
 """Applies the journal head office has stored to stock, purchase history, favourites and
-offer redemptions: every terminal's entries in seq order, each exactly once.
+offer redemptions: every terminal's entries in seq order, each exactly once. It sits above
+stock, customers and offers, the services it feeds.
 
 Only the contiguous part of a terminal's journal (TerminalState.contiguous_seq) is applied,
 and the cursor moves in the same transaction as the changes, so running it again, from any
@@ -14,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contract.product_key import sku_for_code
-from headoffice.db import is_postgres, write_transaction
+from headoffice.customers.history import record_purchase
+from headoffice.customers.service import add_favourite
 from headoffice.models import OfficeEntry, TerminalState
+from headoffice.offers import redeem
+from headoffice.orm import is_postgres, write_transaction
 from headoffice.stock import ledger
 from headoffice.stock.models import FeedCursor
 
@@ -81,19 +85,13 @@ def apply_entry(body: dict[str, Any]) -> None:
         for i, line in enumerate(data.get("lines", ())):
             ledger.count(location, line["sku"], int(line["counted"]), f"{origin}:{i}", at)
     elif kind == "offer_redemption":
-        from headoffice.offers.redeem import record
-
-        record(body)
+        redeem.record(body)
     elif kind == "customer_favourite":
-        from headoffice.customers.service import add_favourite
-
         add_favourite(str(data.get("customer_id")), str(data.get("sku")), "till")
 
 
 def _ticket(body: dict[str, Any], data: dict[str, Any], origin: str, location: str,
             at: int) -> None:
-    from headoffice.customers.history import record_purchase
-
     kind = body["type"]
     for line in data.get("lines", ()):
         if line.get("removed"):

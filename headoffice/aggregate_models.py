@@ -1,0 +1,79 @@
+"""The pre-aggregated sales tables the dashboard and the tax exports read (filled by
+headoffice.aggregates in each ingest batch's transaction)."""
+
+from __future__ import annotations
+
+import peewee
+
+from headoffice.orm import OfficeModel
+
+
+class AggDay(OfficeModel):
+    """One terminal's day: counts, turnover and what paid it."""
+
+    store = peewee.CharField(max_length=64)
+    terminal = peewee.CharField(max_length=64)
+    day = peewee.CharField(max_length=10)  # local date of the shop, YYYY-MM-DD
+    tickets = peewee.BigIntegerField(default=0)
+    sales_gross = peewee.BigIntegerField(default=0)  # sales only, for the average basket
+    turnover = peewee.BigIntegerField(default=0)  # sales + refunds + paid voids, VAT included
+    items = peewee.BigIntegerField(default=0)
+    refunds = peewee.BigIntegerField(default=0)
+    voids = peewee.BigIntegerField(default=0)
+    voided_open = peewee.BigIntegerField(default=0)
+    no_sales = peewee.BigIntegerField(default=0)
+    overrides = peewee.BigIntegerField(default=0)
+    rounding = peewee.BigIntegerField(default=0)
+    cash = peewee.BigIntegerField(default=0)
+    card = peewee.BigIntegerField(default=0)
+    voucher = peewee.BigIntegerField(default=0)
+    cash_variance = peewee.BigIntegerField(default=0)  # from Z closes: counted - expected
+
+    class Meta:
+        table_name = "agg_day"
+        indexes = ((("store", "terminal", "day"), True), (("day",), False))
+
+
+class AggHour(OfficeModel):
+    store = peewee.CharField(max_length=64)
+    terminal = peewee.CharField(max_length=64)
+    day = peewee.CharField(max_length=10)
+    hour = peewee.SmallIntegerField()
+    tickets = peewee.BigIntegerField(default=0)
+    turnover = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_hour"
+        indexes = ((("store", "terminal", "day", "hour"), True), (("day",), False))
+
+
+class AggVat(OfficeModel):
+    store = peewee.CharField(max_length=64)
+    terminal = peewee.CharField(max_length=64)
+    day = peewee.CharField(max_length=10)
+    code = peewee.CharField(max_length=16)
+    rate_bp = peewee.IntegerField()
+    gross = peewee.BigIntegerField(default=0)
+    vat = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_vat"
+        indexes = ((("store", "terminal", "day", "code", "rate_bp"), True), (("day",), False))
+
+
+class AggProduct(OfficeModel):
+    """Per product and bucket: 'd2025-03-01' (a day) or 'm2025-03' (a month)."""
+
+    store = peewee.CharField(max_length=64)
+    bucket = peewee.CharField(max_length=11)
+    product = peewee.CharField(max_length=64)
+    name = peewee.CharField(max_length=255, default="")
+    quantity = peewee.BigIntegerField(default=0)
+    gross = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_product"
+        indexes = ((("store", "bucket", "product"), True), (("bucket",), False))
+
+
+AGG_MODELS: list[type[OfficeModel]] = [AggDay, AggHour, AggVat, AggProduct]

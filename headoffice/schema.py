@@ -1,0 +1,44 @@
+"""Every head-office table, created in one place when the database opens.
+
+`headoffice.db.open_office_db` calls `create_all` once per opening, so after it every table
+exists; nothing else creates tables (no check on each customer lookup or ingest batch).
+Creating is idempotent (CREATE TABLE IF NOT EXISTS), so a new table is added to an existing
+database at its next start.
+"""
+
+from __future__ import annotations
+
+import time
+
+import peewee
+
+from headoffice.aggregate_models import AGG_MODELS
+from headoffice.alerts.models import ALERT_MODELS
+from headoffice.customers.models import CUSTOMER_MODELS
+from headoffice.models import ALL_MODELS as CORE_MODELS
+from headoffice.notify.models import NOTIFY_MODELS
+from headoffice.offers.models import OFFER_MODELS
+from headoffice.stock.models import STOCK_MODELS
+from headoffice.web.users import OfficeUser
+from headoffice.webshop.models import WEBSHOP_MODELS
+
+TABLES: list[type[peewee.Model]] = [
+    *CORE_MODELS, *AGG_MODELS, *ALERT_MODELS, OfficeUser,
+    *CUSTOMER_MODELS, *STOCK_MODELS, *OFFER_MODELS, *NOTIFY_MODELS, *WEBSHOP_MODELS,
+]
+
+ATTEMPTS = 10
+
+
+def create_all(db: peewee.Database) -> None:
+    """Creates the tables that are missing. Several processes opening a new database at once
+    (ingest workers) race to create them: the loser retries, and then finds them made."""
+    for attempt in range(ATTEMPTS):
+        try:
+            with db.atomic():
+                db.create_tables(TABLES, safe=True)
+            return
+        except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError):
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
