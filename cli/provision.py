@@ -9,6 +9,50 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
+
+
+class RegistryError(Exception):
+    """Head office's registry could not be reached or refused the change."""
+
+
+class OfficeRegistry:
+    """Head office's terminal registry as the fleet commands use it: provisioning itself
+    imports nothing of head office, this command line wires the two together."""
+
+    def __init__(self, url: str) -> None:
+        if not url:
+            raise RegistryError("no head-office database URL: pass --office-db URL (or set it "
+                                "at init), or --no-register to skip the registry")
+        try:
+            from headoffice import db, registry
+        except ImportError as exc:  # a fleet-only install, without head office's packages
+            raise RegistryError(f"head office registry is not available: {exc}") from None
+        self._registry = registry
+        try:
+            self._db = db.open_office_db(url)
+        except Exception as exc:  # any driver error: name the URL scheme, never credentials
+            scheme = url.split(":", 1)[0]
+            raise RegistryError(f"cannot open the head-office database ({scheme}): {exc}") from None
+
+    def add(self, terminal: str, store: str, public_key_hex: str) -> None:
+        try:
+            self._registry.add_terminal(terminal, store, public_key_hex)
+        except Exception as exc:
+            raise RegistryError(f"head office refused terminal {terminal!r}: {exc}") from None
+
+    def revoke(self, terminal: str) -> None:
+        try:
+            self._registry.revoke_terminal(terminal)
+        except Exception as exc:
+            raise RegistryError(f"head office could not revoke {terminal!r}: {exc}") from None
+
+    def list(self) -> list[dict[str, Any]]:
+        return [{"terminal": row.terminal_id, "store": row.store, "status": row.status,
+                 "last_seen": row.last_seen} for row in self._registry.list_terminals()]
+
+    def close(self) -> None:
+        self._db.close()
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -92,7 +136,6 @@ def _fail(message: str) -> int:
 def _guard(handler):  # noqa: ANN001, ANN202 - a decorator over the handlers below
     def run(args: argparse.Namespace) -> int:
         from provisioning.fleet import FleetError
-        from provisioning.registry_link import RegistryError
 
         os.umask(0o077)
         try:
@@ -123,11 +166,9 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _registrar(args: argparse.Namespace, fleet):  # noqa: ANN001, ANN202
-    from provisioning.registry_link import Registry
-
     if args.no_register:
         return None
-    return Registry(args.office_db or fleet.settings.office_db)
+    return OfficeRegistry(args.office_db or fleet.settings.office_db)
 
 
 @_guard
@@ -266,10 +307,8 @@ def _terminals_and_office(args: argparse.Namespace):  # noqa: ANN202
 
 @_guard
 def _sync_registry(args: argparse.Namespace) -> int:
-    from provisioning.registry_link import Registry
-
     terminals, url = _terminals_and_office(args)
-    registry = Registry(url)
+    registry = OfficeRegistry(url)
     try:
         current = {row["terminal"]: row["status"] for row in registry.list()}
         for t in terminals:
@@ -287,13 +326,11 @@ def _sync_registry(args: argparse.Namespace) -> int:
 
 @_guard
 def _list(args: argparse.Namespace) -> int:
-    from provisioning.registry_link import Registry, RegistryError
-
     terminals, url = _terminals_and_office(args)
     office: dict[str, dict] = {}
     if url:
         try:
-            registry = Registry(url)
+            registry = OfficeRegistry(url)
             try:
                 office = {row["terminal"]: row for row in registry.list()}
             finally:

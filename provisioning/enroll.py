@@ -19,10 +19,10 @@ from provisioning.bundle import BundleFiles, kassa_toml, write_bundle
 from provisioning.fleet import (
     INGEST_CN,
     CertRecord,
+    EnrolledTerminal,
     Fleet,
     FleetError,
     Settings,
-    Terminal,
     now_iso,
     valid_id,
 )
@@ -65,7 +65,7 @@ def check_ids(store: str, terminal: str) -> None:
 
 @dataclass(frozen=True)
 class Enrolled:
-    terminal: Terminal
+    terminal: EnrolledTerminal
     bundle: Path
 
 
@@ -100,7 +100,7 @@ def enroll(fleet: Fleet, store: str, terminal: str, register: Registrar | None,
         client_cert=x509ca.cert_pem(cert),
         client_key=x509ca.key_pem(tls_key),
     )
-    entry = Terminal(terminal=terminal, store=store, public_key=pub, enrolled_at=now_iso(),
+    entry = EnrolledTerminal(terminal=terminal, store=store, public_key=pub, enrolled_at=now_iso(),
                      certs=[CertRecord(serial=cert.serial_number,
                                        not_after=cert.not_valid_after_utc.isoformat())])
     write_bundle(bundle_dir, fleet.settings, store, terminal, files, hardware)

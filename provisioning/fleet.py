@@ -68,7 +68,9 @@ class CertRecord:
 
 
 @dataclass
-class Terminal:
+class EnrolledTerminal:
+    """A terminal in the fleet index: its key, its store and the certificates it was issued."""
+
     terminal: str
     store: str
     public_key: str
@@ -77,7 +79,7 @@ class Terminal:
     certs: list[CertRecord] = field(default_factory=list)
 
     @classmethod
-    def from_json(cls, data: dict) -> Terminal:
+    def from_json(cls, data: dict) -> EnrolledTerminal:
         certs = [CertRecord(**c) for c in data.pop("certs", [])]
         return cls(**data, certs=certs)
 
@@ -92,7 +94,7 @@ class Fleet:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.settings = Settings()
-        self.terminals: dict[str, Terminal] = {}
+        self.terminals: dict[str, EnrolledTerminal] = {}
         self.other_revoked: list[CertRecord] = []
 
     # paths -----------------------------------------------------------------------------
@@ -150,7 +152,7 @@ class Fleet:
             return
         data = json.loads(self.index_path.read_text(encoding="utf-8"))
         self.settings = Settings(**data.get("settings", {}))
-        self.terminals = {t["terminal"]: Terminal.from_json(t) for t in data.get("terminals", [])}
+        self.terminals = {t["terminal"]: EnrolledTerminal.from_json(t) for t in data.get("terminals", [])}
         self.other_revoked = [CertRecord(**c) for c in data.get("other_revoked", [])]
 
     def save(self) -> None:
@@ -177,7 +179,7 @@ class Fleet:
         pairs = [(c.serial, dt.datetime.fromisoformat(c.revoked_at)) for c in revoked]
         return write_file(self.crl_path, x509ca.build_crl(self.load_ca(), pairs), 0o644)
 
-    def revoke(self, terminal: str) -> Terminal:
+    def revoke(self, terminal: str) -> EnrolledTerminal:
         entry = self.terminals.get(terminal)
         if entry is None:
             raise FleetError(f"terminal {terminal!r} is not enrolled in this fleet")
@@ -194,7 +196,7 @@ class Fleet:
         path = Path(self.settings.broker_dir) if self.settings.broker_dir else None
         return path if path is not None and path.is_dir() else None
 
-    def active_terminals(self) -> list[Terminal]:
+    def active_terminals(self) -> list[EnrolledTerminal]:
         return sorted((t for t in self.terminals.values() if t.status == "active"),
                       key=lambda t: (t.store, t.terminal))
 
