@@ -14,7 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 GENESIS = bytes(32)
-SCHEMA = 1
+SCHEMA = 2  # the body's `v`; what each version means: contract/entries.py
 
 
 class CanonicalError(ValueError):
