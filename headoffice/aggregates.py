@@ -2,13 +2,15 @@
 
 The dashboard and the tax exports read these small tables instead of rescanning the journal:
 per shop/terminal/day/hour, per product (day and month buckets), per VAT rate and per tender.
-Training entries never count. Amounts are integer cents; refunds and voids of paid tickets
-count negative, as they do in the journal.
+Entries are read through the contract (headoffice.received: contract.entries' typed
+entries) and summed with contract.figures' reduction, so every figure has the definition and
+sign the till's reports give it: refunds and voids of paid tickets count negative. Training
+entries never count. Amounts are integer cents.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,8 +18,13 @@ from typing import Any
 
 import peewee
 
+from contract import figures
+from contract.entries import Entry, EntrySchemaError
 from headoffice.aggregate_models import AGG_MODELS, AggDay, AggHour, AggProduct, AggVat
 from headoffice.models import OfficeEntry
+from headoffice.received import Received, read
+
+log = logging.getLogger("kassa.office.aggregates")
 
 _DAY_FIELDS = [f for f in AggDay._meta.sorted_field_names
                if f not in ("id", "store", "terminal", "day")]
@@ -37,89 +44,81 @@ class BatchTotals:
         default_factory=lambda: defaultdict(lambda: ["", 0, 0]))
 
 
-def body_of(entry: Any) -> dict[str, Any]:
-    """The parsed body of an entry given as a dict, a JSON text or a row with `.body`."""
-    body = entry.get("body", entry) if isinstance(entry, dict) else getattr(entry, "body", entry)
-    if isinstance(body, (str, bytes)):
-        body = json.loads(body)
-    return body
+# AggDay columns filled from contract.figures' reduction: column -> counter of
+# figures.changes (its definitions and signs; docs/GLOSSARY.md). turnover is
+# figures.turnover_of; cash_variance the typed z_close's variance; items counts units sold.
+DAY_FIGURES = {
+    "tickets": "p:sales.count",
+    "sales_gross": "p:sales.amount",
+    "refunds": "p:refunds.count",
+    "voids": "p:voids.paid.count",
+    "voided_open": "p:voids.open.count",
+    "no_sales": "p:no_sales.count",
+    "overrides": "p:price_overrides.count",
+    "rounding": "p:rounding",
+    "cash": "p:tender.cash.amount",
+    "card": "p:tender.card.amount",
+    "voucher": "p:tender.voucher.amount",
+}
+VAT_PREFIX = "p:vat."
 
 
-def _money_entry(totals: BatchTotals, body: dict[str, Any], kind: str) -> None:
-    data = body.get("data") or {}
-    store, terminal, ts = body["store"], body["terminal"], body["ts"]
-    day, hour = ts[:10], int(ts[11:13])
-    agg = totals.day[(store, terminal, day)]
-    total = int(data.get("total", 0))
-    agg["turnover"] += total
-    agg["rounding"] += int(data.get("rounding", 0))
-    for tender in data.get("tenders", ()):
-        if tender.get("kind") in ("cash", "card", "voucher"):
-            agg[tender["kind"]] += int(tender.get("amount", 0))
-    hour_row = totals.hour[(store, terminal, day, hour)]
-    hour_row[1] += total
-    if kind == "sale":
-        agg["tickets"] += 1
-        agg["sales_gross"] += total
-        hour_row[0] += 1
-    else:
-        agg["refunds" if kind == "refund" else "voids"] += 1
-    for vat in data.get("vat", ()):
-        row = totals.vat[(store, terminal, day, vat["code"], int(vat["rate_bp"]))]
-        row[0] += int(vat["gross"])
-        row[1] += int(vat["vat"])
-    for line in data.get("lines", ()):
-        if line.get("removed"):
+def _add_figures(totals: BatchTotals, received: Received) -> None:
+    body, entry = received.body, received.entry
+    adds = figures.changes(body).adds
+    counted = {column: adds[key] for column, key in DAY_FIGURES.items() if key in adds}
+    moves_money = figures.moves_money(body)
+    if not counted and not moves_money:
+        return
+    day, hour = entry.ts[:10], int(entry.ts[11:13])
+    agg = totals.day[(entry.store, entry.terminal, day)]
+    for column, amount in counted.items():
+        agg[column] += amount
+    if not moves_money:
+        return
+    turnover = figures.turnover_of(body)
+    agg["turnover"] += turnover
+    hour_row = totals.hour[(entry.store, entry.terminal, day, hour)]
+    hour_row[0] += counted.get("tickets", 0)
+    hour_row[1] += turnover
+    for key, amount in adds.items():
+        if key.startswith(VAT_PREFIX):
+            code, rate_bp, part = key[len(VAT_PREFIX):].rsplit(".", 2)
+            if part != "net":
+                row = totals.vat[(entry.store, entry.terminal, day, code, int(rate_bp))]
+                row[0 if part == "gross" else 1] += amount
+    _add_products(totals, entry, day)
+
+
+def _add_products(totals: BatchTotals, entry: Entry, day: str) -> None:
+    """Units and gross per product, from the typed lines of a sale or counter-entry."""
+    for line in entry.data.lines:
+        if line.removed:
             continue
-        quantity = int(line.get("quantity", 0))
-        if kind == "sale":
-            agg["items"] += quantity
-        product = str(line.get("code") or line.get("product_id") or line.get("name", "?"))[:64]
+        if entry.type == "sale":
+            totals.day[(entry.store, entry.terminal, day)]["items"] += line.quantity
+        product = str(line.code or line.product_id or line.name or "?")[:64]
         for bucket in ("d" + day, "m" + day[:7]):
-            row = totals.product[(store, bucket, product)]
-            row[0] = str(line.get("name", ""))[:255]
-            row[1] += quantity
-            row[2] += int(line.get("gross", 0))
+            row = totals.product[(entry.store, bucket, product)]
+            row[0] = line.name[:255]
+            row[1] += line.quantity
+            row[2] += line.gross
 
 
-def z_variance(data: dict[str, Any]) -> int | None:
-    """The cash variance (counted - expected) a Z close states, if it states one."""
-    for key in ("cash_variance", "variance"):
-        value = data.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    for nested in ("cash", "count", "totals"):
-        inner = data.get(nested)
-        if isinstance(inner, dict):
-            found = z_variance(inner)
-            if found is not None:
-                return found
-    return None
-
-
-def collect(entries: Iterable[Any]) -> BatchTotals:
-    """Adds up a batch of journal entries (bodies) into per-key deltas."""
+def collect(received: Iterable[Received]) -> BatchTotals:
+    """Adds up a batch of journal entries, read through the contract, into per-key deltas.
+    Training entries never count."""
     totals = BatchTotals()
-    for entry in entries:
-        body = body_of(entry)
-        if body.get("training"):
+    for item in received:
+        entry = item.entry
+        if entry.training:
             continue
-        kind = body.get("type")
-        data = body.get("data") or {}
-        if kind in ("sale", "refund") or (kind == "void" and data.get("scope") == "paid"):
-            _money_entry(totals, body, kind)
+        if entry.type == "z_close":
+            if entry.data.variance:
+                totals.day[(entry.store, entry.terminal, entry.ts[:10])]["cash_variance"] += \
+                    entry.data.variance
             continue
-        key = (body["store"], body["terminal"], body["ts"][:10])
-        if kind == "void":
-            totals.day[key]["voided_open"] += 1
-        elif kind == "no_sale":
-            totals.day[key]["no_sales"] += 1
-        elif kind == "price_override":
-            totals.day[key]["overrides"] += 1
-        elif kind == "z_close":
-            variance = z_variance(data)
-            if variance:
-                totals.day[key]["cash_variance"] += variance
+        _add_figures(totals, item)
     return totals
 
 
@@ -157,18 +156,24 @@ def apply(totals: BatchTotals) -> None:
 
 
 def rebuild(db: peewee.Database, batch: int = 5000) -> int:
-    """Recomputes every aggregate from the stored journal (after a schema change or restore)."""
+    """Recomputes every aggregate from the stored journal (after a schema change or restore).
+    A stored body the contract cannot read any more is left out and logged."""
     with db.atomic():
         for model in AGG_MODELS:
             model.delete().execute()
         count = 0
-        chunk: list[str] = []
-        query = (OfficeEntry.select(OfficeEntry.body)
+        chunk: list[Received] = []
+        query = (OfficeEntry.select(OfficeEntry.terminal, OfficeEntry.seq, OfficeEntry.body)
                  .where(OfficeEntry.type.in_(("sale", "refund", "void", "no_sale", "price_override",
                                               "z_close")))
                  .order_by(OfficeEntry.terminal, OfficeEntry.seq))
         for row in query.iterator():
-            chunk.append(row.body)
+            try:
+                chunk.append(read(row.body, strict=False))
+            except (EntrySchemaError, ValueError) as exc:
+                log.warning("entry %s of %s left out of the aggregates: %s", row.seq,
+                            row.terminal, exc)
+                continue
             if len(chunk) >= batch:
                 apply(collect(chunk))
                 count += len(chunk)

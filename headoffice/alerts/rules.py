@@ -13,8 +13,8 @@ from typing import Any
 
 import peewee
 
+from contract.entries import Entry
 from contract.money import format_money
-from headoffice.aggregates import z_variance
 from headoffice.alerts import settings as settings_mod
 from headoffice.alerts.models import Alert, CashierCounter, MonitorCursor
 from headoffice.models import DeadLetter, TerminalState
@@ -41,8 +41,8 @@ def raise_alert(key: str, kind: str, message: str, store: str = "", terminal: st
     return bool(cursor)
 
 
-def _where(body: dict[str, Any]) -> str:
-    return f"{body['store']}/{body['terminal']} #{body['seq']}"
+def _where(entry: Entry) -> str:
+    return f"{entry.store}/{entry.terminal} #{entry.seq}"
 
 
 def _outside_hours(ts: str, opening: tuple[dt.time, dt.time]) -> bool:
@@ -57,16 +57,16 @@ class _Batch:
 
     def __init__(self) -> None:
         self.alerts: list[dict[str, Any]] = []
-        # (terminal, cashier, day) -> the entries counted, in order: (is_reversal, body)
-        self.counted: dict[tuple[str, str, str], list[tuple[bool, dict[str, Any]]]] = {}
+        # (terminal, cashier, day) -> the entries counted, in order: (is_reversal, entry)
+        self.counted: dict[tuple[str, str, str], list[tuple[bool, Entry]]] = {}
 
-    def alert(self, key: str, kind: str, message: str, body: dict[str, Any]) -> None:
-        self.alerts.append(_alert_row(key, kind, message, body["store"], body["terminal"],
-                                      body["seq"]))
+    def alert(self, key: str, kind: str, message: str, entry: Entry) -> None:
+        self.alerts.append(_alert_row(key, kind, message, entry.store, entry.terminal,
+                                      entry.seq))
 
-    def count(self, body: dict[str, Any], reversal: bool) -> None:
-        key = (body["terminal"], body.get("cashier") or "?", body["ts"][:10])
-        self.counted.setdefault(key, []).append((reversal, body))
+    def count(self, entry: Entry, reversal: bool) -> None:
+        key = (entry.terminal, entry.cashier or "?", entry.ts[:10])
+        self.counted.setdefault(key, []).append((reversal, entry))
 
     def write(self, rules: settings_mod.AlertSettings) -> None:
         for key in sorted(self.counted):  # one lock order for all workers: no deadlock cycle
@@ -74,10 +74,10 @@ class _Batch:
         for start in range(0, len(self.alerts), 200):
             Alert.insert_many(self.alerts[start:start + 200]).on_conflict_ignore().execute()
 
-    def _count_cashier(self, key: tuple[str, str, str], entries: list[tuple[bool, dict[str, Any]]],
+    def _count_cashier(self, key: tuple[str, str, str], entries: list[tuple[bool, Entry]],
                        rules: settings_mod.AlertSettings) -> None:
         terminal, cashier, day = key
-        reversals = sum(1 for reversal, _body in entries if reversal)
+        reversals = sum(1 for reversal, _entry in entries if reversal)
         tickets = len(entries) - reversals
         target = [CashierCounter.terminal, CashierCounter.cashier, CashierCounter.day]
         (CashierCounter.insert(terminal=terminal, cashier=cashier, day=day, tickets=tickets,
@@ -93,7 +93,7 @@ class _Batch:
         # the row is ours (locked) until commit: replay this batch's entries from the counts
         # before it, so the alert names the entry that crossed the limit, as one by one would
         ticket_count, reversal_count = row.tickets - tickets, row.reversals - reversals
-        for reversal, body in entries:
+        for reversal, entry in entries:
             if not reversal:
                 ticket_count += 1
                 continue
@@ -101,50 +101,48 @@ class _Batch:
             if (reversal_count >= rules.reversal_min_count
                     and reversal_count * 100 > rules.reversal_rate_percent * max(ticket_count, 1)):
                 self.alert(f"reversal_rate:{terminal}:{cashier}:{day}", "reversal_rate",
-                           f"{cashier} on {body['store']}/{terminal} has {reversal_count} voids/"
+                           f"{cashier} on {entry.store}/{terminal} has {reversal_count} voids/"
                            f"refunds against {ticket_count} tickets on {day} (limit "
-                           f"{rules.reversal_rate_percent}%)", body)
+                           f"{rules.reversal_rate_percent}%)", entry)
                 return  # one alert per cashier and day: later ones would be ignored anyway
 
 
-def evaluate_entry(body: dict[str, Any], rules: settings_mod.AlertSettings,
-                   batch: _Batch) -> None:
-    kind, data = body.get("type"), body.get("data") or {}
-    key = f"{body['terminal']}:{body['seq']}"
-    if body.get("training"):
+def evaluate_entry(entry: Entry, rules: settings_mod.AlertSettings, batch: _Batch) -> None:
+    """The alerts one entry (typed by the contract) raises; training entries raise none."""
+    kind, data = entry.type, entry.data
+    key = f"{entry.terminal}:{entry.seq}"
+    if entry.training:
         return
     if kind == "sale":
-        batch.count(body, False)
-        if _outside_hours(body["ts"], rules.opening()):
+        batch.count(entry, False)
+        if _outside_hours(entry.ts, rules.opening()):
             batch.alert(f"after_hours:{key}", "after_hours",
-                        f"sale {_where(body)} at {body['ts'][11:16]}, outside opening hours "
-                        f"{rules.opening_hours}", body)
-    elif kind in ("refund", "void") and (kind == "refund" or data.get("scope") == "paid"):
-        batch.count(body, True)
+                        f"sale {_where(entry)} at {entry.ts[11:16]}, outside opening hours "
+                        f"{rules.opening_hours}", entry)
+    elif kind == "refund" or (kind == "void" and data.scope == "paid"):
+        batch.count(entry, True)
     elif kind == "no_sale" and rules.alert_no_sale:
         batch.alert(f"no_sale:{key}", "no_sale",
-                    f"drawer opened without a sale {_where(body)} by {body.get('cashier')}"
-                    f" (approved by {data.get('approved_by')}): {data.get('reason', '')}", body)
+                    f"drawer opened without a sale {_where(entry)} by {entry.cashier}"
+                    f" (approved by {data.approved_by}): {data.reason}", entry)
     elif kind == "price_override" and rules.alert_price_override:
         batch.alert(f"price_override:{key}", "price_override",
-                    f"manual price {_where(body)}: {data.get('name')} "
-                    f"{format_money(int(data.get('old_unit_price', 0)))} -> "
-                    f"{format_money(int(data.get('new_unit_price', 0)))} approved by "
-                    f"{data.get('approved_by')}", body)
-    elif kind == "z_close":
-        variance = z_variance(data)
-        if variance is not None and abs(variance) > rules.cash_variance_tolerance:
-            batch.alert(f"cash_variance:{key}", "cash_variance",
-                        f"cash variance {format_money(variance)} at Z {_where(body)} exceeds "
-                        f"{format_money(rules.cash_variance_tolerance)}", body)
+                    f"manual price {_where(entry)}: {data.name} "
+                    f"{format_money(data.old_unit_price)} -> "
+                    f"{format_money(data.new_unit_price)} approved by "
+                    f"{data.approved_by}", entry)
+    elif kind == "z_close" and abs(data.variance) > rules.cash_variance_tolerance:
+        batch.alert(f"cash_variance:{key}", "cash_variance",
+                    f"cash variance {format_money(data.variance)} at Z {_where(entry)} "
+                    f"exceeds {format_money(rules.cash_variance_tolerance)}", entry)
 
 
-def evaluate_entries(bodies: Iterable[dict[str, Any]]) -> None:
-    """The alerts a batch of stored entries raise; inside the batch's transaction."""
+def evaluate_entries(entries: Iterable[Entry]) -> None:
+    """The alerts a batch of stored entries raises; inside the batch's transaction."""
     rules = settings_mod.current().alerts
     batch = _Batch()
-    for body in bodies:
-        evaluate_entry(body, rules, batch)
+    for entry in entries:
+        evaluate_entry(entry, rules, batch)
     batch.write(rules)
 
 

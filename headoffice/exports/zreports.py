@@ -1,7 +1,8 @@
 """The Z-report archive: every Z close rebuilt from the journal and compared with the Z itself.
 
-The rebuild replays the terminal's entries with the till's own reduction (firmware.totals and
-firmware.reports), so every figure of the Z, the perpetual grand totals included, is compared
+The rebuild replays the terminal's entries with the contract's one reduction
+(contract.figures: the same code the till's own Z uses), so every figure of the Z, the
+perpetual grand totals included, is compared, in the layout of the Z's own schema version,
 and a till whose Z disagrees with its own journal shows up.
 """
 
@@ -11,8 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware import reports
-from firmware import totals as running
+from contract import figures
+from headoffice.models import OfficeEntry
 
 
 @dataclass
@@ -32,8 +33,6 @@ class ZCheck:
 
 
 def z_list(store: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    from headoffice.models import OfficeEntry
-
     query = (OfficeEntry.select(OfficeEntry.store, OfficeEntry.terminal, OfficeEntry.seq,
                                 OfficeEntry.ts)
              .where(OfficeEntry.type == "z_close")
@@ -44,14 +43,12 @@ def z_list(store: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
 
 
 def check_z(terminal: str, seq: int) -> ZCheck:
-    """Replays the terminal's entries before the Z with the till's own reduction and compares."""
-    from headoffice.models import OfficeEntry
-
+    """Replays the terminal's entries before the Z with the contract's reduction and compares."""
     row = OfficeEntry.get_or_none((OfficeEntry.terminal == terminal) & (OfficeEntry.seq == seq)
                                   & (OfficeEntry.type == "z_close"))
     if row is None:
         raise LookupError(f"terminal {terminal} has no Z close at entry {seq}")
-    t: dict[str, int] = {}
+    counters: dict[str, int] = {}
     expected = 1
     gaps = []
     query = (OfficeEntry.select(OfficeEntry.seq, OfficeEntry.body)
@@ -61,18 +58,12 @@ def check_z(terminal: str, seq: int) -> ZCheck:
         if entry.seq != expected:
             gaps.append(f"entries {expected}..{entry.seq - 1} have not reached head office")
         expected = entry.seq + 1
-        running.apply(t, running.changes(json.loads(entry.body)))
+        figures.apply(counters, figures.changes(json.loads(entry.body)))
     if expected != seq:
         gaps.append(f"entries {expected}..{seq - 1} have not reached head office")
-    stated = json.loads(row.body).get("data") or {}
-    rebuilt = reports.figures(t, seq - 1)
-    rebuilt["counted"] = stated.get("counted")
-    counted = (stated.get("counted") or {}).get("total", 0)
-    rebuilt["variance"] = counted - rebuilt["cash"]["expected"]
-    rebuilt["approved_by"] = stated.get("approved_by")
-    differences = gaps + reports._diff(reports._comparable(stated), reports._comparable(rebuilt))
-    if stated.get("variance") != rebuilt["variance"]:
-        differences.append(f"variance: Z entry says {stated.get('variance')!r}, the journal "
-                           f"gives {rebuilt['variance']!r}")
+    body = json.loads(row.body)
+    stated = body.get("data") or {}
+    rebuilt = figures.rebuilt_z(stated, counters, seq - 1, int(body["v"]))
+    differences = gaps + figures.z_differences(stated, rebuilt)
     return ZCheck(terminal, seq, row.ts, int(stated.get("z_number", 0)),
                   int(rebuilt.get("first_seq", 1)), stated, rebuilt, differences)

@@ -14,7 +14,6 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 import peewee
 
@@ -30,19 +29,19 @@ from headoffice.models import (
     TerminalState,
 )
 from headoffice.orm import database_proxy, is_postgres, write_transaction
+from headoffice.received import Received
 
 GAP_GRACE_SECONDS = 2.0  # entries overtaking each other between workers is normal, briefly
 WALK_CHUNK = 5000
 RETRIES = 8
 
 
-def _on_stored(rows: list[dict[str, Any]]) -> None:
+def _on_stored(received: list[Received]) -> None:
     """Updates the dashboard aggregates and records the anomaly alerts of the entries just
     stored, inside the batch's transaction: both commit (or roll back) with the batch and
     nothing is counted twice."""
-    bodies = [json.loads(row["body"]) for row in rows]
-    aggregates.apply(aggregates.collect(bodies))
-    alert_rules.evaluate_entries(bodies)
+    aggregates.apply(aggregates.collect(received))
+    alert_rules.evaluate_entries([r.entry for r in received])
 
 
 @dataclass
@@ -134,7 +133,7 @@ def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Reject
                 "sig": cand.sig, "received": now_iso,
             })
     rows = _insert(rows, by_terminal, rejected)
-    _on_stored(rows)
+    _on_stored([by_terminal[row["terminal"]][row["seq"]][2].received for row in rows])
     result.stored = len(rows)
     touched: dict[str, str] = {}
     for row in rows:

@@ -1,4 +1,5 @@
-"""Checks one journal message on its own: wire format, topic, registry, hash and signature.
+"""Checks one journal message on its own: wire format, topic, registry, hash, signature, and
+the body against its entry type's schema in the contract (contract.entries).
 
 What needs the database (duplicates, the link to the stored predecessor) is left to `store`.
 Every refusal carries a short reason code (counted) and a detail text (kept).
@@ -16,7 +17,9 @@ from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
 
 from contract import chain, wire
+from contract.entries import EntrySchemaError
 from headoffice.models import RegisteredTerminal
+from headoffice.received import Received, read
 
 KEY_REFRESH_SECONDS = 5.0
 
@@ -32,11 +35,13 @@ class Candidate:
     hash: str
     prev: str
     sig: str
+    received: Received  # the body read through the contract, for aggregates and alerts
 
 
 @dataclass(frozen=True)
 class Refusal:
-    reason: str  # malformed | topic | unknown_terminal | revoked | bad_hash | bad_signature ...
+    reason: str  # malformed | topic | unknown_terminal | revoked | bad_hash | bad_signature |
+    # schema (a signed body that does not fit its entry type's schema) ...
     detail: str
     terminal: str | None = None
     seq: int | None = None
@@ -119,5 +124,9 @@ def check_message(topic: str, payload: bytes, seq_property: str | None,
     except BadSignatureError:
         return Refusal("bad_signature", "signature does not match the enrolled key",
                        terminal, seq)
+    try:
+        received = read(body)
+    except EntrySchemaError as exc:
+        return Refusal("schema", str(exc), terminal, seq)
     return Candidate(terminal, store, seq, body["type"], body["ts"], msg.body, msg.hash,
-                     msg.prev, msg.sig)
+                     msg.prev, msg.sig, received)

@@ -7,19 +7,19 @@ at the same time can each grant an offer's last use. Every such case shows up he
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import peewee
 
+from contract.entries import Entry
 from headoffice.offers.models import Offer, Redemption
 
 
-def record(body: dict[str, Any]) -> None:
-    data = body.get("data") or {}
-    Redemption.insert(terminal=body["terminal"], seq=body["seq"], store=body["store"],
-                      offer_id=str(data.get("offer_id", ""))[:40],
-                      customer_id=data.get("customer_id"), discount=int(data.get("discount", 0)),
-                      ts=body["ts"]).on_conflict_ignore().execute()
+def record(entry: Entry) -> None:
+    """One offer_redemption entry (typed by the contract); a repeat is ignored."""
+    data = entry.data
+    Redemption.insert(terminal=entry.terminal, seq=entry.seq, store=entry.store,
+                      offer_id=data.offer_id[:40], customer_id=data.customer_id,
+                      discount=data.discount, ts=entry.ts).on_conflict_ignore().execute()
 
 
 def counts(offer_ids: list[str] | None = None) -> dict[str, dict[str, int]]:

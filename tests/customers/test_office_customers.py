@@ -10,6 +10,7 @@ import json
 import pytest
 
 from contract.config import parse_config
+from contract.entries import parse_entry
 from contract.product_key import sku_of
 from firmware.models import Product
 from firmware.offers import apply_message
@@ -158,7 +159,7 @@ def test_offers_stay_within_budget_and_two_offline_tills_are_reported(office, tm
         bodies += [sale.body, redemption.body]
         till.db.close()
     for body in bodies:
-        apply_entry(body)
+        apply_entry(parse_entry(body))
     [over] = over_redemptions()
     assert (over.offer_id, over.allowed, over.redeemed) == (offer.offer_id, 1, 2)
     assert over.by_terminal == {"t1": 1, "t2": 1}
@@ -173,11 +174,17 @@ def test_erasure_removes_the_person_and_unlinks_the_pseudonym(office):
     with pytest.raises(service.CustomerError):
         service.get(cid)
     assert not service.add_favourite(cid, SKU, "till")  # a late till entry links nothing
-    apply_entry({"type": "sale", "terminal": "t1", "seq": 5, "store": "s1",
-                 "ts": "2030-01-01T10:00:00.000+01:00", "training": False,
-                 "data": {"customer_id": cid, "lines": [
-                     {"line_no": 1, "code": SKU, "name": "X", "quantity": 1, "stock_units": 1,
-                      "unit_price": 100, "stock_tracked": True}]}})
+    line = {"line_no": 1, "product_id": None, "code": SKU, "name": "X", "vat_code": "low",
+            "rate_bp": 900, "unit_price": 100, "quantity": 1, "weight_g": None,
+            "embedded_price": None, "original_unit_price": None, "discount": 0,
+            "ticket_discount": 0, "removed": False, "stock_tracked": True, "override_by": None,
+            "discount_by": None, "amount": 100, "gross": 100, "stock_units": 1}
+    apply_entry(parse_entry({
+        "v": 2, "type": "sale", "terminal": "t1", "seq": 5, "store": "s1", "cashier": "anna",
+        "ts": "2030-01-01T10:00:00.000+01:00", "training": False,
+        "data": {"customer_id": cid, "lines": [line], "vat": [], "total": 100,
+                 "discount_total": 0, "ticket_discount": 0, "rounding": 0, "total_paid": 100,
+                 "tenders": [], "change": 0}}))
     assert not Purchase.select().where(Purchase.customer_id == cid).exists()
     assert ledger.level("s1", SKU) == -1  # the stock still moves
     with pytest.raises(service.CustomerError, match="e-mail"):

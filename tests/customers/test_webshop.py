@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from contract.entries import parse_entry
 from contract.product_key import sku_of
 from firmware.models import Product
 from firmware.permissions import Action
@@ -25,7 +26,7 @@ def connector(woo: FakeWoo, sleeps: list[float]) -> WooCommerce:
 def stock_one(till, product) -> None:
     """The shop counts exactly one piece of `product` (journaled, applied at head office)."""
     entry = till.stock_count([(product.id, 1)], approval=till.approve("9999", Action.STOCK))
-    apply_entry(entry.body)
+    apply_entry(parse_entry(entry.body))
 
 
 @pytest.mark.parametrize("first", ["shop", "webshop"])
@@ -54,7 +55,7 @@ def test_order_and_shop_sale_race_for_the_last_piece(office, shop_till, first):
 
         def shop_sells() -> None:
             till.add_product(product.id)
-            apply_entry(till.pay_card(None, "REF").entry.body)
+            apply_entry(parse_entry(till.pay_card(None, "REF").entry.body))
 
         woo.add_order(product.gtin[1:], 1, "2030-01-02T10:00:00")
         if first == "shop":

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from contract.entries import Entry, parse_entry
 from headoffice.alerts import settings as settings_mod
 from headoffice.alerts.models import Alert, CashierCounter
 from headoffice.alerts.rules import evaluate_entries
@@ -21,21 +22,30 @@ def rules(office_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings_mod, "_current", settings_mod.OfficeSettings(alerts=RULES))
 
 
+TICKET = {"lines": [], "vat": [], "total": 0, "discount_total": 0, "ticket_discount": 0}
+PAID = {**TICKET, "rounding": 0, "total_paid": 0, "tenders": [], "change": 0}
+DATA: dict[str, dict[str, Any]] = {
+    "s": PAID, "r": PAID, "v": {**TICKET, "scope": "paid", "total_paid": 0},
+    "o": {**TICKET, "scope": "open"}, "n": {}}
+
+
 def _entries(kinds: str, cashier: str = "anna", first_seq: int = 1,
-             hour: int = 10) -> list[dict[str, Any]]:
+             hour: int = 10) -> list[Entry]:
     """One entry per letter: s sale, r refund, v void of a paid ticket, o void of an open one,
-    n no-sale."""
+    n no-sale; read through the contract, as the ingest hands them to the rules."""
     names = {"s": "sale", "r": "refund", "v": "void", "o": "void", "n": "no_sale"}
     out = []
     for offset, letter in enumerate(kinds):
-        data = {"scope": "paid" if letter == "v" else "open"} if letter in "vo" else {}
-        out.append({"seq": first_seq + offset, "type": names[letter], "store": "s1",
-                    "terminal": "t1", "cashier": cashier, "training": False, "data": data,
-                    "ts": f"2026-11-27T{hour:02d}:15:00.000+01:00"})
+        body = {"v": 2, "seq": first_seq + offset, "type": names[letter], "store": "s1",
+                "terminal": "t1", "cashier": cashier, "training": False, "data": DATA[letter],
+                "ts": f"2026-11-27T{hour:02d}:15:00.000+01:00"}
+        if letter in "rv":
+            body["ref_seq"] = 1
+        out.append(parse_entry(body))
     return out
 
 
-def _ingest(*batches: list[dict[str, Any]]) -> None:
+def _ingest(*batches: list[Entry]) -> None:
     for batch in batches:
         with write_transaction():
             evaluate_entries(batch)

@@ -25,7 +25,7 @@ def _journal(key: Ed25519PrivateKey, count: int, first_prev: bytes = chain.GENES
     for seq in range(first_seq, first_seq + count):
         body = {"v": 1, "seq": seq, "type": "no_sale", "ts": "2026-11-27T10:00:00.000+01:00",
                 "store": STORE, "terminal": TERMINAL, "cashier": "anna", "training": False,
-                "data": {"note": note}}
+                "data": {"reason": note}}
         text = chain.canonical(body)
         digest = chain.entry_hash(prev, text)
         out.append((seq, encode_journal(text.decode(), digest.hex(), key.sign(digest).hex(),
