@@ -155,9 +155,11 @@ class VatAmount:
     vat: int = num()
     net: int = num()
 
-    def problem(self) -> tuple[str, str] | None:
-        if self.net + self.vat != self.gross:
-            return "gross", f"net {self.net} + vat {self.vat} is not gross {self.gross}"
+    @staticmethod
+    def schema_problem(raw: dict[str, Any]) -> tuple[str, str] | None:
+        """Checked on the JSON object once every field has its type."""
+        if raw["net"] + raw["vat"] != raw["gross"]:
+            return "gross", f"net {raw['net']} + vat {raw['vat']} is not gross {raw['gross']}"
         return None
 
 
@@ -363,14 +365,16 @@ class XReportData:
     cash: CashFigures = sub()
     grand_totals: GrandTotals = sub()
 
-    def problem_in(self, version: int) -> tuple[str, str] | None:
+    @staticmethod
+    def version_problem(raw: dict[str, Any], version: int) -> tuple[str, str] | None:
+        """The figures each schema version must (not) carry, checked on the JSON object."""
         if version >= 2:
             for name in ("voids_open", "average_ticket"):
-                if getattr(self, name) is None:
+                if raw.get(name) is None:
                     return name, f"required in schema version {version}"
-            if self.voids is not None:
+            if raw.get("voids") is not None:
                 return "voids", f"replaced by voids_open and voids_paid in version {version}"
-        elif self.voids is None:
+        elif raw.get("voids") is None:
             return "voids", "required in schema version 1"
         return None
 
@@ -494,70 +498,10 @@ class Entry:
 
 
 # --- the compiled checkers ---------------------------------------------------------------------
-Check = Callable[[Any, bool], Any]
-
-
-def _int_check(lo: int, hi: int) -> Check:
-    def check(value: Any, strict: bool) -> Any:
-        if type(value) is not int:
-            raise _Bad(f"must be a whole number, not {_kind(value)}")
-        if not lo <= value <= hi:
-            raise _Bad(f"{value} is not within {lo}..{hi}")
-        return value
-    return check
-
-
-def _str_check(maxlen: int, minlen: int, choices: frozenset[str] | None) -> Check:
-    def check(value: Any, strict: bool) -> Any:
-        if type(value) is not str:
-            raise _Bad(f"must be text, not {_kind(value)}")
-        if choices is not None:
-            if value not in choices:
-                raise _Bad(f"{value[:40]!r} is not one of {', '.join(sorted(choices))}")
-        elif not minlen <= len(value) <= maxlen:
-            raise _Bad(f"must be {minlen}..{maxlen} characters long, not {len(value)}")
-        return value
-    return check
-
-
-def _bool_check(value: Any, strict: bool) -> Any:
-    if type(value) is not bool:
-        raise _Bad(f"must be true or false, not {_kind(value)}")
-    return value
-
-
-def _any_check(value: Any, strict: bool) -> Any:
-    return value
-
-
-def _optional(check: Check) -> Check:
-    def optional(value: Any, strict: bool) -> Any:
-        return None if value is None else check(value, strict)
-    return optional
-
-
-def _list_check(item: Check, max_items: int) -> Check:
-    def check(value: Any, strict: bool) -> Any:
-        if type(value) is not list and type(value) is not tuple:
-            raise _Bad(f"must be a list, not {_kind(value)}")
-        if len(value) > max_items:
-            raise _Bad(f"has {len(value)} items, at most {max_items} allowed")
-        out = []
-        for i, child in enumerate(value):
-            try:
-                out.append(item(child, strict))
-            except _Bad as bad:
-                raise bad.under(f"[{i}]") from None
-        return tuple(out)
-    return check
-
-
-def _pair_check(item: Check) -> Check:
-    def check(value: Any, strict: bool) -> Any:
-        if (type(value) is not list and type(value) is not tuple) or len(value) != 2:
-            raise _Bad("must be a pair [a, b]")
-        return item(value[0], strict), item(value[1], strict)
-    return check
+# Each dataclass gets one generated function (it runs for every sale, so no per-field calls):
+# check(value, strict, build) validates a JSON value and, with build, returns the instance.
+Check = Callable[[Any, bool, bool], Any]
+_MISSING = object()
 
 
 def _kind(value: Any) -> str:
@@ -566,135 +510,232 @@ def _kind(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _check_for(hint: Any, meta: dict[str, Any]) -> Check:
-    origin = typing.get_origin(hint)
-    if origin in (Union, types.UnionType):
+def _not_int(value: Any) -> str:
+    return f"must be a whole number, not {_kind(value)}"
+
+
+def _out_of_range(value: int, lo: int, hi: int) -> str:
+    return f"{value} is not within {lo}..{hi}"
+
+
+def _not_str(value: Any) -> str:
+    return f"must be text, not {_kind(value)}"
+
+
+def _bad_length(value: str, lo: int, hi: int) -> str:
+    return f"must be {lo}..{hi} characters long, not {len(value)}"
+
+
+def _not_choice(value: str, choices: frozenset[str]) -> str:
+    return f"{value[:40]!r} is not one of {', '.join(sorted(choices))}"
+
+
+def _not_bool(value: Any) -> str:
+    return f"must be true or false, not {_kind(value)}"
+
+
+def _unknown(value: dict[Any, Any], keys: frozenset[str]) -> _Bad | None:
+    unknown = sorted(str(k) for k in value.keys() - keys)
+    return _Bad("is not part of the schema", unknown[0][:40]) if unknown else None
+
+
+def _list_check(item: Check, max_items: int) -> Check:
+    def check(value: Any, strict: bool, build: bool) -> Any:
+        if type(value) is not list and type(value) is not tuple:
+            raise _Bad(f"must be a list, not {_kind(value)}")
+        if len(value) > max_items:
+            raise _Bad(f"has {len(value)} items, at most {max_items} allowed")
+        out = []
+        for i, child in enumerate(value):
+            try:
+                out.append(item(child, strict, build))
+            except _Bad as bad:
+                raise bad.under(f"[{i}]") from None
+        return tuple(out) if build else None
+    return check
+
+
+def _pair_check(item: Check) -> Check:
+    def check(value: Any, strict: bool, build: bool) -> Any:
+        if (type(value) is not list and type(value) is not tuple) or len(value) != 2:
+            raise _Bad("must be a pair [a, b]")
+        first, second = item(value[0], strict, True), item(value[1], strict, True)
+        return (first, second) if build else None
+    return check
+
+
+def _scalar_check(lines: list[str]) -> Check:
+    """A checker for a bare scalar (list items), from the same generated lines."""
+    source = "def check(v, strict, build):\n" + "".join(f"    {line}\n" for line in lines) + \
+        "    return v\n"
+    namespace = dict(_NAMESPACE)
+    exec(source, namespace)  # noqa: S102 (generated from the dataclass fields above)
+    return namespace["check"]
+
+
+def _unwrap(hint: Any) -> tuple[Any, bool]:
+    """(inner type, optional?) of `X | None`."""
+    if typing.get_origin(hint) in (Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        inner = _check_for(args[0], meta) if len(args) == 1 else _any_check
-        return _optional(inner)
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return _list_check(_check_for(args[0], meta), meta.get("max_items", MAX_LINES))
-        return _pair_check(_check_for(args[0], meta))
-    if hint is bool:
-        return _bool_check
-    if hint is int:
-        return _int_check(meta.get("lo", -MAX_CENTS), meta.get("hi", MAX_CENTS))
-    if hint is str:
-        return _str_check(meta.get("maxlen", NAME), meta.get("minlen", 0), meta.get("choices"))
-    if dataclasses.is_dataclass(hint):
-        return _object_check(hint)
-    return _any_check
+        return (args[0] if len(args) == 1 else Any), True
+    return hint, False
+
+
+def _lines_for(hint: Any, meta: dict[str, Any], key: str, consts: dict[str, Any]) -> list[str]:
+    """Source lines that check the local `v` (and, for nested values, convert it)."""
+    inner, optional = _unwrap(hint)
+    where = repr(key) if key else "''"
+    n = len(consts)
+    if inner is int:
+        lo, hi = meta.get("lo", -MAX_CENTS), meta.get("hi", MAX_CENTS)
+        body = [f"if type(v) is not int: raise _Bad(_not_int(v), {where})",
+                f"if not {lo} <= v <= {hi}: raise _Bad(_out_of_range(v, {lo}, {hi}), {where})"]
+    elif inner is str:
+        choices = meta.get("choices")
+        body = [f"if type(v) is not str: raise _Bad(_not_str(v), {where})"]
+        if choices is not None:
+            consts[f"C{n}"] = choices
+            body.append(f"if v not in C{n}: raise _Bad(_not_choice(v, C{n}), {where})")
+        else:
+            lo, hi = meta.get("minlen", 0), meta.get("maxlen", NAME)
+            body.append(f"if not {lo} <= len(v) <= {hi}: "
+                        f"raise _Bad(_bad_length(v, {lo}, {hi}), {where})")
+    elif inner is bool:
+        body = [f"if type(v) is not bool: raise _Bad(_not_bool(v), {where})"]
+    elif inner is Any:
+        body = []
+    else:
+        origin = typing.get_origin(inner)
+        if origin is tuple and typing.get_args(inner)[1:] == (Ellipsis,):
+            item_hint = typing.get_args(inner)[0]
+            if dataclasses.is_dataclass(item_hint):
+                item = _object_check(item_hint)
+            elif typing.get_origin(item_hint) is tuple:
+                item = _pair_check(_scalar_check(_lines_for(typing.get_args(item_hint)[0], meta,
+                                                            "", consts)))
+            else:
+                item = _scalar_check(_lines_for(item_hint, meta, "", consts))
+            consts[f"S{n}"] = _list_check(item, meta.get("max_items", MAX_LINES))
+        elif dataclasses.is_dataclass(inner):
+            consts[f"S{n}"] = _object_check(inner)
+        else:
+            raise TypeError(f"no schema check for {inner!r}")
+        call = f"v = S{n}(v, strict, build)"
+        body = [call] if not key else [
+            "try:", f"    {call}", f"except _Bad as bad: raise bad.under({where}) from None"]
+    if optional and body:
+        return ["if v is not None:"] + [f"    {line}" for line in body]
+    return body
 
 
 _COMPILED: dict[type, Check] = {}
+_NAMESPACE: dict[str, Any] = {
+    "_Bad": _Bad, "_MISSING": _MISSING, "_not_int": _not_int, "_out_of_range": _out_of_range,
+    "_not_str": _not_str, "_bad_length": _bad_length, "_not_choice": _not_choice,
+    "_not_bool": _not_bool, "_unknown": _unknown, "_kind": _kind,
+}
 
 
 def _object_check(cls: type) -> Check:
-    """A checker that turns a JSON object into an instance of dataclass `cls`."""
+    """The generated checker that turns a JSON object into an instance of dataclass `cls`."""
     if cls in _COMPILED:
         return _COMPILED[cls]
     hints = typing.get_type_hints(cls)
-    spec = []  # (json key, python name, check, required)
-    for f in dataclasses.fields(cls):
+    consts: dict[str, Any] = {"CLS": cls}
+    lines = ["if type(value) is not dict: raise _Bad('must be an object, not ' + _kind(value))",
+             "seen = 0"]
+    names = []
+    keys = []
+    for i, f in enumerate(dataclasses.fields(cls)):
         meta = dict(f.metadata)
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        spec.append((meta.get("key") or f.name, f.name, _check_for(hints[f.name], meta), required))
-    keys = frozenset(s[0] for s in spec)
-    problem = getattr(cls, "problem", None)
-
-    def check(value: Any, strict: bool) -> Any:
-        if type(value) is not dict:
-            raise _Bad(f"must be an object, not {_kind(value)}")
-        kwargs = {}
-        for key, name, item, required in spec:
-            if key in value:
-                try:
-                    kwargs[name] = item(value[key], strict)
-                except _Bad as bad:
-                    raise bad.under(key) from None
-            elif required:
-                raise _Bad("is required", key)
-        if strict and len(value) > len(kwargs):
-            unknown = sorted(str(k) for k in value.keys() - keys)
-            if unknown:
-                raise _Bad("is not part of the schema", unknown[0][:40])
-        result = cls(**kwargs)
-        if problem is not None:
-            found = result.problem()
-            if found:
-                raise _Bad(found[1], found[0])
-        return result
-
+        key = meta.get("key") or f.name
+        keys.append(key)
+        names.append(f"{f.name}=f{i}")
+        lines.append(f"v = value.get({key!r}, _MISSING)")
+        lines.append("if v is _MISSING:")
+        if f.default is dataclasses.MISSING:
+            lines.append(f"    raise _Bad('is required', {key!r})")
+        else:
+            consts[f"D{i}"] = f.default
+            lines.append(f"    f{i} = D{i}")
+        lines.append("else:")
+        lines.append("    seen += 1")
+        lines += [f"    {line}" for line in _lines_for(hints[f.name], meta, key, consts)]
+        lines.append(f"    f{i} = v")
+    consts["KEYS"] = frozenset(keys)
+    lines.append("if strict and len(value) > seen:")
+    lines.append("    bad = _unknown(value, KEYS)")
+    lines.append("    if bad is not None: raise bad")
+    if hasattr(cls, "schema_problem"):
+        consts["PROBLEM"] = cls.schema_problem
+        lines += ["found = PROBLEM(value)", "if found: raise _Bad(found[1], found[0])"]
+    lines.append(f"return CLS({', '.join(names)}) if build else None")
+    source = "def check(value, strict, build):\n" + "".join(f"    {line}\n" for line in lines)
+    namespace = {**_NAMESPACE, **consts}
+    exec(source, namespace)  # noqa: S102 (generated from the dataclass fields above)
+    check: Check = namespace["check"]
     _COMPILED[cls] = check
     return check
 
 
-_ENVELOPE = {k: _object_check(cls) for k, cls in DATA_TYPES.items()}
-_ENVELOPE_FIELDS = [(f.name, _check_for(typing.get_type_hints(Entry)[f.name], dict(f.metadata)))
-                    for f in dataclasses.fields(Entry) if f.name not in ("data", "ref_seq")]
-_ENVELOPE_KEYS = frozenset(f.name for f in dataclasses.fields(Entry))
-_REF_CHECK = _int_check(1, MAX_SEQ)
+_DATA_CHECKS = {k: _object_check(cls) for k, cls in DATA_TYPES.items()}
+_ENVELOPE_FIELDS = [f for f in dataclasses.fields(Entry) if f.name != "data"]
+_ENVELOPE_CHECK = _object_check(dataclasses.make_dataclass(
+    "Envelope", [(f.name, typing.get_type_hints(Entry)[f.name], f) for f in _ENVELOPE_FIELDS]
+    + [("data", Any, field(default=None))], frozen=True, kw_only=True))
+
+
+def _check(body: Any, strict: bool, build: bool) -> Entry | None:
+    if type(body) is not dict:
+        raise EntrySchemaError("?", "body", f"must be an object, not {_kind(body)}")
+    kind = body.get("type")
+    entry_type = kind if type(kind) is str and kind in _DATA_CHECKS else "?"
+    try:
+        envelope = _ENVELOPE_CHECK(body, strict, build)
+        if body["v"] not in VERSIONS:
+            raise _Bad(f"schema version {body['v']} is not one of "
+                       f"{', '.join(map(str, sorted(VERSIONS)))}", "v")
+        if not TS_PATTERN.fullmatch(body["ts"]):
+            raise _Bad("is not an ISO 8601 time with its UTC offset", "ts")
+        if "data" not in body:
+            raise _Bad("is required", "data")
+        try:
+            data = _DATA_CHECKS[entry_type](body["data"], strict, build)
+        except _Bad as bad:
+            raise bad.under("data") from None
+        _cross_checks(entry_type, body)
+    except _Bad as bad:
+        raise EntrySchemaError(entry_type, bad.path or "body", bad.reason) from None
+    if not build:
+        return None
+    values = {f.name: getattr(envelope, f.name) for f in _ENVELOPE_FIELDS}
+    return Entry(data=data, **values)
 
 
 def parse_entry(body: dict[str, Any], *, strict: bool = True) -> Entry:
     """Validates a journal body and returns it typed; raises EntrySchemaError naming the field."""
-    if type(body) is not dict:
-        raise EntrySchemaError("?", "body", f"must be an object, not {_kind(body)}")
-    kind = body.get("type")
-    entry_type = kind if type(kind) is str and kind in _ENVELOPE else "?"
-    values: dict[str, Any] = {}
-    try:
-        for name, check in _ENVELOPE_FIELDS:
-            if name not in body:
-                raise _Bad("is required", name)
-            try:
-                values[name] = check(body[name], strict)
-            except _Bad as bad:
-                raise bad.under(name) from None
-        if values["v"] not in VERSIONS:
-            raise _Bad(f"schema version {values['v']} is not one of "
-                       f"{', '.join(map(str, sorted(VERSIONS)))}", "v")
-        if not TS_PATTERN.fullmatch(values["ts"]):
-            raise _Bad("is not an ISO 8601 time with its UTC offset", "ts")
-        ref = body.get("ref_seq")
-        if ref is not None:
-            try:
-                values["ref_seq"] = _REF_CHECK(ref, strict)
-            except _Bad as bad:
-                raise bad.under("ref_seq") from None
-        if strict and len(body) > len(values) + 1:
-            unknown = sorted(str(k) for k in body.keys() - _ENVELOPE_KEYS)
-            if unknown:
-                raise _Bad("is not part of the schema", unknown[0][:40])
-        if "data" not in body:
-            raise _Bad("is required", "data")
-        try:
-            data = _ENVELOPE[entry_type](body["data"], strict)
-        except _Bad as bad:
-            raise bad.under("data") from None
-        _cross_checks(entry_type, values, data)
-    except _Bad as bad:
-        raise EntrySchemaError(entry_type, bad.path or "body", bad.reason) from None
-    return Entry(data=data, **values)
+    entry = _check(body, strict, True)
+    assert entry is not None
+    return entry
 
 
 def validate_body(body: dict[str, Any]) -> None:
-    """The writer's check: raises EntrySchemaError when the body does not fit its type."""
-    parse_entry(body)
+    """The writer's check (no objects built): raises EntrySchemaError when the body does not
+    fit its type."""
+    _check(body, True, False)
 
 
-def _cross_checks(entry_type: str, values: dict[str, Any], data: Any) -> None:
-    """Rules that span the envelope and the data."""
-    if entry_type in NEEDS_REF and values.get("ref_seq") is None:
+def _cross_checks(entry_type: str, body: dict[str, Any]) -> None:
+    """Rules that span the envelope and the data (on the JSON, every field already typed)."""
+    data = body["data"]
+    if entry_type in NEEDS_REF and body.get("ref_seq") is None:
         raise _Bad(f"a {entry_type} entry refers to an earlier entry", "ref_seq")
-    if entry_type == "void" and data.scope == "paid":
-        if values.get("ref_seq") is None:
+    if entry_type == "void" and data["scope"] == "paid":
+        if body.get("ref_seq") is None:
             raise _Bad("a void of a paid ticket refers to its sale", "ref_seq")
-        if data.total_paid is None:
+        if data.get("total_paid") is None:
             raise _Bad("is required when scope is paid", "data.total_paid")
     if entry_type in ("x_report", "z_close"):
-        found = data.problem_in(values["v"])
+        found = XReportData.version_problem(data, body["v"])
         if found:
             raise _Bad(found[1], f"data.{found[0]}")

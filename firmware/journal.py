@@ -7,6 +7,7 @@ and its journal entry commit together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,16 +15,12 @@ from typing import Any
 import peewee
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from contract import chain
+from contract import chain, entries, figures
+from contract.entries import ENTRY_TYPES, EntrySchemaError
 from firmware import totals
 from firmware.models import JournalEntry
 
-ENTRY_TYPES = frozenset({
-    "sale", "refund", "void", "no_sale", "cash_in", "cash_out", "float", "cash_count",
-    "login", "logout", "training_on", "training_off", "price_override", "x_report", "z_close",
-    "receipt_copy", "config_change", "software_start", "software_update", "journal_alarm_ack",
-    "goods_received", "stock_count", "offer_redemption", "customer_favourite",
-})
+__all__ = ["ENTRY_TYPES", "Entry", "EntrySchemaError", "Journal", "VerifyResult", "now_local"]
 
 def now_local() -> str:
     """Local wall-clock time with its UTC offset, to the millisecond."""
@@ -42,8 +39,6 @@ class Entry:
 
     @classmethod
     def from_row(cls, row: JournalEntry) -> Entry:
-        import json
-
         return cls(row.seq, row.type, row.ts, json.loads(row.body), row.body, row.hash, row.sig)
 
 
@@ -97,7 +92,10 @@ class Journal:
         training: bool = False,
         ref_seq: int | None = None,
     ) -> Entry:
-        """Adds one entry. Must run inside self.transaction() together with its side effects."""
+        """Adds one entry. Must run inside self.transaction() together with its side effects.
+
+        The body is checked against its type's schema (contract/entries.py) first: a body
+        that does not fit raises EntrySchemaError and nothing is written."""
         if entry_type not in ENTRY_TYPES:
             raise ValueError(f"unknown journal entry type {entry_type!r}")
         if not self.db.in_transaction():
@@ -112,6 +110,7 @@ class Journal:
         }
         if ref_seq is not None:
             body["ref_seq"] = ref_seq
+        entries.validate_body(body)
         text = chain.canonical(body)
         digest = chain.entry_hash(prev_hash, text)
         signature = chain.sign(self.key, digest)
@@ -122,7 +121,7 @@ class Journal:
                        (seq, entry_type, ts, ref_seq, body_text, digest.hex(), signature.hex()))
         # Report counters, same transaction; their last-seq counter doubles as the journal's
         # head record, so a journal cut short is told from one that never went further.
-        totals.store(self.db, totals.changes(body))
+        totals.store(self.db, figures.changes(body))
         return Entry(seq, entry_type, ts, body, body_text, digest.hex(), signature.hex())
 
     def get(self, seq: int) -> Entry | None:

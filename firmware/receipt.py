@@ -32,7 +32,9 @@ TEXTS = {
         "date": "Datum", "x_title": "X-RAPPORT (TUSSENTIJDS)", "z_title": "Z-RAPPORT",
         "number": "nr", "period": "Bonnen", "turnover": "OMZET", "tenders": "Betaalwijzen",
         "tickets": "Aantal bonnen", "refunds": "Retouren", "voids": "Annuleringen",
-        "voids_paid": "  waarvan betaalde bonnen", "discounts": "Kortingen",
+        "voids_paid_part": "  waarvan betaalde bonnen", "sales": "Verkopen",
+        "average_ticket": "Gemiddelde bon", "voids_open": "Annuleringen open bonnen",
+        "voids_paid": "Annuleringen betaalde bonnen", "discounts": "Kortingen",
         "price_overrides": "Prijswijzigingen", "no_sales": "Lade open zonder verkoop",
         "receipt_copies": "Kopiebonnen", "training_entries": "Trainingsboekingen",
         "x_reports": "X-rapporten", "cash_title": "Kasgeld", "float": "Wisselgeld begin",
@@ -52,7 +54,9 @@ TEXTS = {
         "x_title": "X REPORT (INTERIM)", "z_title": "Z REPORT", "number": "no",
         "period": "Entries", "turnover": "TURNOVER", "tenders": "Tenders",
         "tickets": "Tickets", "refunds": "Refunds", "voids": "Voids",
-        "voids_paid": "  of which paid tickets", "discounts": "Discounts",
+        "voids_paid_part": "  of which paid tickets", "sales": "Sales",
+        "average_ticket": "Average ticket", "voids_open": "Voids of open tickets",
+        "voids_paid": "Voids of paid tickets", "discounts": "Discounts",
         "price_overrides": "Price overrides", "no_sales": "No-sales (drawer opened)",
         "receipt_copies": "Receipt copies", "training_entries": "Training entries",
         "x_reports": "X reports", "cash_title": "Cash", "float": "Opening float",
@@ -249,7 +253,8 @@ def _receipt(out: Layout, entry: dict[str, Any]) -> None:
 
 
 def _report(out: Layout, entry: dict[str, Any]) -> None:
-    """An x_report or z_close entry (figures from firmware/reports.py)."""
+    """An x_report or z_close entry: its figures as stored, signed as contract/figures.py
+    says (reversals negative), so the printed Z, `kassa report` and head office agree."""
     t = out.t
     data = entry["data"]
     if entry["type"] == "z_close":
@@ -274,9 +279,19 @@ def _report(out: Layout, entry: dict[str, Any]) -> None:
     out.pair(t["rounding"], out.money(data["rounding"]))
     out.rule()
     out.pair(t["tickets"], str(data["tickets"]))
-    for name in ("refunds", "voids", "voids_paid", "discounts", "price_overrides"):
+    if "average_ticket" in data:
+        out.pair(t["average_ticket"], out.money(data["average_ticket"]))
+    if "voids_open" in data:  # schema 2: open and paid voids apart, reversals negative
+        names: tuple[tuple[str, str], ...] = (
+            ("sales", "sales"), ("refunds", "refunds"), ("voids_open", "voids_open"),
+            ("voids_paid", "voids_paid"), ("discounts", "discounts"),
+            ("price_overrides", "price_overrides"))
+    else:  # a Z written in schema 1, printed as it was
+        names = (("refunds", "refunds"), ("voids", "voids"), ("voids_paid", "voids_paid_part"),
+                 ("discounts", "discounts"), ("price_overrides", "price_overrides"))
+    for name, label in names:
         figure = data[name]
-        out.pair(f"{t[name]} ({figure['count']}x)", out.money(figure["amount"]))
+        out.pair(f"{t[label]} ({figure['count']}x)", out.money(figure["amount"]))
     for name in ("no_sales", "receipt_copies", "training_entries", "x_reports"):
         value = data[name]["count"] if isinstance(data[name], dict) else data[name]
         out.pair(t[name], str(value))

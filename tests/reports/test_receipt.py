@@ -6,7 +6,7 @@ import pytest
 
 from drivers.printer.document import blocks_of
 from firmware.permissions import Action
-from firmware.receipt import build_document, parse_qr_payload, render_text
+from firmware.receipt import Layout, build_document, parse_qr_payload, render_text
 from firmware.runtime import build_till
 from firmware.sim import MANAGER_PIN, ensure_demo_data
 from firmware.till import TillService
@@ -141,12 +141,14 @@ def test_z_report_document_shows_every_figure(entries: dict, cashier_till: TillS
                "Annuleringen", "Kortingen", "Prijswijzigingen", "Lade open zonder verkoop",
                "Afronding", "Wisselgeld begin", "Geld in", "Geld uit", "Verwacht in lade",
                "Geteld", "Verschil", "Eeuwigdurende totalen", "Trainingsboekingen", "Pin",
-               "Waardebon", "2 x € 500,00"),
+               "Waardebon", "2 x € 500,00", "Verkopen", "Gemiddelde bon",
+               "Annuleringen open bonnen", "Annuleringen betaalde bonnen"),
         "en": ("Z REPORT no 1", "TURNOVER", "Tenders", "Tickets", "Refunds", "Voids",
                "Discounts", "Price overrides", "No-sales", "Rounding", "Opening float",
                "Cash in", "Cash out", "Expected in drawer", "Counted", "Variance",
                "Perpetual grand totals", "Training entries", "Card", "Voucher",
-               "2 x €500.00"),
+               "2 x €500.00", "Sales", "Average ticket", "Voids of open tickets",
+               "Voids of paid tickets"),
     }[language]
     for word in words:
         assert word in text, word
@@ -155,6 +157,32 @@ def test_z_report_document_shows_every_figure(entries: dict, cashier_till: TillS
     x_text = text_of(build_document(x.body, x.hash, cashier_till.config.terminal, 32, language))
     assert ("X-RAPPORT" if language == "nl" else "X REPORT") in x_text
     assert "Geteld" not in x_text and "Counted" not in x_text
+
+
+def test_z_report_prints_every_figure_with_its_stored_sign(entries: dict,
+                                                         cashier_till: TillService) -> None:
+    """The printed Z (and so `kassa report`) shows the figures as the Z entry stores them:
+    reversals and reductions negative, never re-signed for print."""
+    z = entries["z"]
+    data = z.body["data"]
+    document = build_document(z.body, z.hash, cashier_till.config.terminal, 48, "en")
+    lines = text_of(document).splitlines()
+    layout = Layout(48, "en")
+
+    def shown(label: str) -> str:
+        line = next(line for line in lines if line.startswith(label))
+        return line[len(label):].strip()
+
+    assert data["refunds"]["amount"] < 0 and data["voids_paid"]["amount"] < 0
+    assert data["discounts"]["amount"] < 0 and data["cash"]["cash_out"] <= 0
+    for name, label in (("refunds", "Refunds"), ("voids_open", "Voids of open tickets"),
+                        ("voids_paid", "Voids of paid tickets"), ("discounts", "Discounts"),
+                        ("price_overrides", "Price overrides"), ("sales", "Sales")):
+        figure = data[name]
+        assert shown(f"{label} ({figure['count']}x)") == layout.money(figure["amount"]), name
+    assert shown("TURNOVER") == layout.money(data["turnover"])
+    assert shown("Average ticket") == layout.money(data["average_ticket"])
+    assert shown("  Cash out") == layout.money(data["cash"]["cash_out"])
 
 
 def test_unknown_width_language_or_entry_refused(entries: dict, cashier_till: TillService) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from contract import figures
 from firmware import reports, totals
 from firmware.permissions import Action, ApprovalRequired
 from firmware.sim import MANAGER_PIN, run_day
@@ -62,7 +63,11 @@ def test_x_report_figures_agree_with_the_journal(till: TillService) -> None:
     assert {v["code"]: v["vat"] for v in data["vat"]} == expected["vat"]
     assert data["tickets"] == stats.sales == expected["sales"]
     assert data["refunds"]["count"] == expected["refunds"]
-    assert data["voids"]["count"] == expected["voids"]
+    # Open and paid voids are two figures now; together they are every void.
+    assert data["voids_open"]["count"] + data["voids_paid"]["count"] == expected["voids"]
+    assert data["turnover"] == (data["sales"]["amount"] + data["refunds"]["amount"]
+                                + data["voids_paid"]["amount"])
+    assert data["average_ticket"] == figures.average_ticket(data["turnover"], data["tickets"])
     assert data["no_sales"]["count"] == expected["no_sales"]
     assert data["rounding"] == expected["rounding"]
     for vat in data["vat"]:
@@ -101,13 +106,14 @@ def test_cash_control_float_in_out_count_and_variance(cashier_till: TillService)
     z = till.z_close(counted, approval=manager(till, Action.Z_CLOSE)).entry
     data = z.body["data"]
     expected = 10000 + 2500 - 700 + cash_paid
-    assert data["cash"] == {"float": 10000, "cash_in": 2500, "cash_out": 700,
+    # Cash taken out is a negative figure (sign convention of contract/figures.py).
+    assert data["cash"] == {"float": 10000, "cash_in": 2500, "cash_out": -700,
                             "cash_tenders": cash_paid, "expected": expected}
     assert data["counted"]["total"] == counted_total
     assert data["counted"]["by_denomination"][0] == [5000, 2]
     assert data["variance"] == counted_total - expected
     assert data["cash_in"] == {"count": 1, "amount": 2500}
-    assert data["cash_out"] == {"count": 1, "amount": 700}
+    assert data["cash_out"] == {"count": 1, "amount": -700}
     assert data["approved_by"] == "Bram"
 
 
@@ -148,7 +154,7 @@ def test_refunds_voids_discounts_overrides_no_sales_counted(cashier_till: TillSe
     till.override_price(other.line_no, 100, approval=manager(till, Action.PRICE_OVERRIDE))
     sale = till.pay_card(None, "C1").entry
     till.add_plu("6")
-    till.void_open_ticket()
+    voided_open = till.void_open_ticket()
     till.add_plu("7")
     paid = till.pay_card(None, "C2").entry
     till.void_sale(paid.seq, approval=manager(till, Action.VOID_PAID_TICKET))
@@ -156,10 +162,12 @@ def test_refunds_voids_discounts_overrides_no_sales_counted(cashier_till: TillSe
     till.no_sale("change", approval=manager(till, Action.NO_SALE))
     data = till.x_report().entry.body["data"]
     original = sale.body["data"]["lines"][1]["original_unit_price"]
-    assert data["discounts"] == {"count": 1, "amount": 10}
-    assert data["price_overrides"] == {"count": 1, "amount": original - 100}
-    assert data["voids"]["count"] == 2
+    # Reductions and reversals are negative: a discount, a price lowered (new - old), voids.
+    assert data["discounts"] == {"count": 1, "amount": -10}
+    assert data["price_overrides"] == {"count": 1, "amount": 100 - original}
+    assert data["voids_open"] == {"count": 1, "amount": -voided_open.body["data"]["total"]}
     assert data["voids_paid"] == {"count": 1, "amount": -paid.body["data"]["total"]}
+    assert data["voids_open"]["amount"] < 0 and data["voids_paid"]["amount"] < 0
     assert data["refunds"]["count"] == 1 and data["refunds"]["amount"] < 0
     assert data["no_sales"]["count"] == 1
     assert data["tickets"] == 2
