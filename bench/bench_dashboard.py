@@ -1,7 +1,8 @@
 """Dashboard "today" and "year" pages at 1,000,000 ingested sales (target <= 200 ms each).
 
 Sales of a year across 3 shops and 12 terminals are added through the same aggregation code
-the ingest batch calls (headoffice.aggregates.collect/apply, 5,000 sales per transaction).
+the ingest calls (each body read through the contract with headoffice.received.read, then
+headoffice.aggregates.collect/apply, 5,000 sales per transaction).
 The pages are then served by the real app under uvicorn and timed by its Server-Timing
 header (time inside the server). Reference, same run: the login page (no database work).
 
@@ -37,8 +38,13 @@ def sale(rng: random.Random, store: str, terminal: str, seq: int, ts: str) -> di
         rate = 900 if code == "low" else 2100
         gross = rng.randint(49, 2999)
         product = rng.randint(1, 400)
-        lines.append({"line_no": n + 1, "code": f"{product:013d}", "name": f"Product {product}",
-                      "quantity": 1, "gross": gross, "vat_code": code, "rate_bp": rate})
+        lines.append({"line_no": n + 1, "product_id": product, "code": f"{product:013d}",
+                      "name": f"Product {product}", "vat_code": code, "rate_bp": rate,
+                      "unit_price": gross, "quantity": 1, "weight_g": None,
+                      "embedded_price": None, "original_unit_price": None, "discount": 0,
+                      "ticket_discount": 0, "removed": False, "stock_tracked": True,
+                      "override_by": None, "discount_by": None, "sku": f"0{product:013d}",
+                      "amount": gross, "gross": gross, "stock_units": 1})
         row = vat.setdefault(code, {"code": code, "rate_bp": rate, "gross": 0})
         row["gross"] += gross
     for row in vat.values():
@@ -50,16 +56,18 @@ def sale(rng: random.Random, store: str, terminal: str, seq: int, ts: str) -> di
     rounding = 0
     if kind == "cash":
         rounding = {0: 0, 1: -1, 2: -2, 3: 2, 4: 1, 5: 0, 6: -1, 7: -2, 8: 2, 9: 1}[total % 10]
-    return {"v": 1, "seq": seq, "type": "sale", "ts": ts, "store": store, "terminal": terminal,
+    tender = {"kind": kind, "amount": total + rounding, "given": 0, "change": 0, "reference": ""}
+    return {"v": 2, "seq": seq, "type": "sale", "ts": ts, "store": store, "terminal": terminal,
             "cashier": "Sanne", "training": False,
             "data": {"lines": lines, "vat": list(vat.values()), "total": total, "rounding": rounding,
-                     "total_paid": total + rounding,
-                     "tenders": [{"kind": kind, "amount": total + rounding}]}}
+                     "total_paid": total + rounding, "tenders": [tender], "discount_total": 0,
+                     "ticket_discount": 0, "customer_id": None, "change": 0}}
 
 
 def populate(db, sales: int, year: int, seed: int = 1) -> float:
     """Adds `sales` sales spread over the year up to today; returns seconds spent."""
     from headoffice.aggregates import apply, collect
+    from headoffice.received import read
 
     rng = random.Random(seed)
     terminals = [(s, f"{s}-{i}") for s, n in STORES.items() for i in range(1, n + 1)]
@@ -72,8 +80,8 @@ def populate(db, sales: int, year: int, seed: int = 1) -> float:
         store, terminal = terminals[i % len(terminals)]
         seqs[(store, terminal)] += 1
         when = start + dt.timedelta(days=(i * days) // sales, minutes=rng.randint(0, 12 * 60))
-        batch.append(sale(rng, store, terminal, seqs[(store, terminal)],
-                          when.isoformat(timespec="milliseconds") + "+01:00"))
+        batch.append(read(sale(rng, store, terminal, seqs[(store, terminal)],
+                               when.isoformat(timespec="milliseconds") + "+01:00")))
         if len(batch) == 5000:
             with db.atomic():
                 apply(collect(batch))

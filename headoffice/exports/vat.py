@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from headoffice.aggregates import AggVat
+from headoffice.aggregate_models import AggVat
 from headoffice.exports.periods import Period
 
 BOXES = {

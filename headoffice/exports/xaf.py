@@ -15,7 +15,7 @@ from lxml import etree
 from peewee import fn
 
 from contract.version import SOFTWARE_VERSION
-from headoffice.aggregates import AggDay, AggVat
+from headoffice.aggregate_models import AggDay, AggVat
 from headoffice.exports.accounts import Account, chart
 from headoffice.exports.periods import Period
 from headoffice.exports.vat import box_of

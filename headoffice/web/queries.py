@@ -7,7 +7,8 @@ from typing import Any
 
 from peewee import fn
 
-from headoffice.aggregates import AggDay, AggHour, AggProduct
+from contract import figures
+from headoffice.aggregate_models import AggDay, AggHour, AggProduct
 from headoffice.alerts.models import Alert
 from headoffice.exports.periods import Period
 from headoffice.models import TerminalState
@@ -28,7 +29,8 @@ def _totals_query(period: Period, store: str | None, *group: Any):
 
 def _with_basket(row: dict[str, Any]) -> dict[str, Any]:
     row = {k: (int(v) if k in SUM_FIELDS else v) for k, v in row.items()}
-    row["basket"] = row["sales_gross"] // row["tickets"] if row["tickets"] else 0
+    # the average ticket as the contract defines it (the till's X and Z show the same figure)
+    row["basket"] = figures.average_ticket(row["turnover"], row["tickets"])
     return row
 
 
