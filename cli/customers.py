@@ -7,18 +7,18 @@ import argparse
 import sys
 
 
-def _db_arg(parser: argparse.ArgumentParser) -> None:
+def db_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="head-office database (a SQLite path, sqlite:///path or "
                         "postgresql://...; default: $KASSA_OFFICE_DB, var/office.sqlite3)")
 
 
-def _open(args: argparse.Namespace) -> None:
+def open_db(args: argparse.Namespace) -> None:
     from headoffice.db import open_office_db
 
     open_office_db(args.db)
 
 
-def _mail_args(parser: argparse.ArgumentParser) -> None:
+def mail_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smtp-host", default="127.0.0.1")
     parser.add_argument("--smtp-port", type=int, default=25)
     parser.add_argument("--smtp-starttls", action="store_true")
@@ -29,7 +29,7 @@ def _mail_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shop-name", default="Kassa")
 
 
-def _mailer(args: argparse.Namespace):
+def mailer_from(args: argparse.Namespace):
     from headoffice.notify.mailer import Mailer, MailSettings
 
     return Mailer(MailSettings(host=args.smtp_host, port=args.smtp_port, sender=args.mail_from,
@@ -40,7 +40,7 @@ def _mailer(args: argparse.Namespace):
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("customers", help="loyalty customers, consent, favourites, erasure;"
                             " `sync` applies the journal, mails and publishes offers")
-    _db_arg(parser)
+    db_arg(parser)
     csub = parser.add_subparsers(dest="customers_command", required=True)
     add = csub.add_parser("add", help="create an account with a loyalty card")
     add.add_argument("name")
@@ -69,7 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     erase.set_defaults(handler=run_erase)
     sync = csub.add_parser("sync", help="apply the stored journal to stock and history, send "
                            "back-in-stock mails, publish offers to the tills")
-    _mail_args(sync)
+    mail_args(sync)
     sync.add_argument("--mqtt-host", default="127.0.0.1")
     sync.add_argument("--mqtt-port", type=int, default=1883)
     sync.add_argument("--ca", default="", help="CA certificate of the broker (TLS)")
@@ -83,7 +83,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_add(args: argparse.Namespace) -> int:
     from headoffice.customers import service
 
-    _open(args)
+    open_db(args)
     try:
         c = service.create(args.name, args.email, args.language, args.store,
                            consent=args.consent is not None,
@@ -99,7 +99,7 @@ def run_add(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     from headoffice.customers import service
 
-    _open(args)
+    open_db(args)
     rows = service.find(args.text)
     for c in rows:
         print(f"{c.customer_id:20} {c.card:14} {c.name:24} {c.email:28} {c.language} "
@@ -112,7 +112,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_consent(args: argparse.Namespace) -> int:
     from headoffice.customers import service
 
-    _open(args)
+    open_db(args)
     try:
         c = service.set_consent(args.ref, args.answer == "yes", args.source)
     except service.CustomerError as exc:
@@ -126,7 +126,7 @@ def run_consent(args: argparse.Namespace) -> int:
 def run_favourite(args: argparse.Namespace) -> int:
     from headoffice.customers import service
 
-    _open(args)
+    open_db(args)
     try:
         c = service.get(args.ref)
         if args.remove:
@@ -144,7 +144,7 @@ def run_erase(args: argparse.Namespace) -> int:
     from headoffice import privacy
     from headoffice.customers import service
 
-    _open(args)
+    open_db(args)
     try:
         cid = privacy.erase(args.ref)
     except service.CustomerError as exc:
@@ -164,8 +164,8 @@ def run_sync(args: argparse.Namespace) -> int:
     from headoffice.notify.backinstock import send_back_in_stock
     from headoffice.offers.publish import client_id, next_messages, publish
 
-    _open(args)
-    mailer = _mailer(args)
+    open_db(args)
+    mailer = mailer_from(args)
     while True:
         fed = apply_journal()
         mails = send_back_in_stock(mailer, args.shop_name)

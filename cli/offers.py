@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.customers import _db_arg, _mail_args, _mailer, _open
+from cli.customers import db_arg, mail_args, mailer_from, open_db
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("offers", help="personal offers from purchase history")
-    _db_arg(parser)
+    db_arg(parser)
     osub = parser.add_subparsers(dest="offers_command", required=True)
     camp = osub.add_parser("campaign", help="compute a campaign's offers within its budget")
     camp.add_argument("name")
@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     camp.add_argument("--lookback", type=int, default=90, help="days of history")
     camp.set_defaults(handler=run_campaign)
     mail = osub.add_parser("mail", help="mail new offers to consenting customers")
-    _mail_args(mail)
+    mail_args(mail)
     mail.set_defaults(handler=run_mail)
     report = osub.add_parser("report", help="offers redeemed more often than allowed")
     report.set_defaults(handler=run_report)
@@ -33,7 +33,7 @@ def run_campaign(args: argparse.Namespace) -> int:
     from contract.money import format_money, parse_money
     from headoffice.offers.compute import compute, create_campaign
 
-    _open(args)
+    open_db(args)
     today = dt.date.today()
     try:
         campaign = create_campaign(args.name, today, today + dt.timedelta(days=args.days - 1),
@@ -51,8 +51,8 @@ def run_campaign(args: argparse.Namespace) -> int:
 def run_mail(args: argparse.Namespace) -> int:
     from headoffice.offers.publish import mail_offers
 
-    _open(args)
-    sent, errors = mail_offers(_mailer(args), args.shop_name)
+    open_db(args)
+    sent, errors = mail_offers(mailer_from(args), args.shop_name)
     for error in errors:
         print(f"  failed: {error}", file=sys.stderr)
     print(f"{sent} offer mail(s) sent, {len(errors)} failed")
@@ -63,7 +63,7 @@ def run_report(args: argparse.Namespace) -> int:
     from contract.money import format_money
     from headoffice.offers.redeem import over_redemptions
 
-    _open(args)
+    open_db(args)
     rows = over_redemptions()
     for r in rows:
         tills = ", ".join(f"{t}: {n}" for t, n in sorted(r.by_terminal.items()))

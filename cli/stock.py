@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from cli.customers import _db_arg, _open
+from cli.customers import db_arg, open_db
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("stock", help="stock per shop and webshop at head office")
-    _db_arg(parser)
+    db_arg(parser)
     ssub = parser.add_subparsers(dest="stock_command", required=True)
     levels = ssub.add_parser("levels", help="stock per location and SKU")
     levels.add_argument("--location")
@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_levels(args: argparse.Namespace) -> int:
     from headoffice.stock.ledger import levels
 
-    _open(args)
+    open_db(args)
     rows = levels(args.location)
     for location, sku, quantity in rows:
         print(f"{location:16} {sku:16} {quantity:>8}")
@@ -41,7 +41,7 @@ def run_levels(args: argparse.Namespace) -> int:
 def run_reorder(args: argparse.Namespace) -> int:
     from headoffice.stock.ledger import reorder_list
 
-    _open(args)
+    open_db(args)
     rows = reorder_list(args.location)
     for r in rows:
         print(f"{r.location:16} {r.sku:16} {r.name[:30]:30} stock {r.quantity:>6} "
@@ -55,7 +55,7 @@ def run_set_level(args: argparse.Namespace) -> int:
     from headoffice.db import write_transaction
     from headoffice.stock.ledger import set_reorder_level
 
-    _open(args)
+    open_db(args)
     try:
         with write_transaction():
             set_reorder_level(args.location, parse_sku(args.sku), args.minimum, args.reorder_to)
@@ -69,7 +69,7 @@ def run_set_level(args: argparse.Namespace) -> int:
 def run_oversold(args: argparse.Namespace) -> int:
     from headoffice.stock.ledger import oversold
 
-    _open(args)
+    open_db(args)
     rows = oversold()
     for r in rows:
         print(f"{r.location:16} {r.sku:16} level {r.level_after:>4} by {r.source}")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 
-from cli.customers import _db_arg, _open
+from cli.customers import db_arg, open_db
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("webshop", help="the webshop link (WooCommerce REST API v3)")
-    _db_arg(parser)
+    db_arg(parser)
     wsub = parser.add_subparsers(dest="webshop_command", required=True)
     sync = wsub.add_parser("sync", help="take new orders from stock, push stock and prices")
     sync.add_argument("--url", required=True, help="the shop's address, e.g. https://shop.example")
@@ -32,7 +32,7 @@ def run_sync(args: argparse.Namespace) -> int:
     if not args.key or not args.secret:
         print("kassa webshop sync: --key and --secret (or $KASSA_WC_KEY/$KASSA_WC_SECRET) needed")
         return 2
-    _open(args)
+    open_db(args)
     result = sync(WooCommerce(args.url, args.key, args.secret),
                   tuple(loc.strip() for loc in args.fulfil_from.split(",") if loc.strip()))
     stock = result.stock
@@ -46,7 +46,7 @@ def run_sync(args: argparse.Namespace) -> int:
 def run_log(args: argparse.Namespace) -> int:
     from headoffice.webshop.sync import failures
 
-    _open(args)
+    open_db(args)
     for row in failures():
         print(f"{row.at} {row.shop} {row.action} {row.target}: {row.detail}")
     return 0
