@@ -86,7 +86,7 @@ def send_back_in_stock(mailer: Mailer, shop_name: str = "Kassa") -> NotifyResult
             if existing is None and _recently_told(customer.customer_id, restock.sku):
                 continue
             try:
-                mailer._check_rate()
+                mailer.check_rate()
             except RateLimited:
                 result.rate_limited = True
                 return result

@@ -38,7 +38,9 @@ class Mailer:
         self.settings, self.clock = settings, clock
         self._sent: deque[float] = deque()
 
-    def _check_rate(self) -> None:
+    def check_rate(self) -> None:
+        """Raises RateLimited when this minute's mails are used up (callers check before
+        claiming a recipient, so a refused mail is not marked as being sent)."""
         now = self.clock()
         while self._sent and now - self._sent[0] >= 60:
             self._sent.popleft()
@@ -51,7 +53,7 @@ class Mailer:
     def send(self, to_name: str, to_addr: str, subject: str, text: str,
              unsubscribe_token: str) -> str:
         """Sends one mail; returns its Message-ID. Raises RateLimited or smtplib/OS errors."""
-        self._check_rate()
+        self.check_rate()
         msg = EmailMessage()
         msg["From"] = self.settings.sender
         msg["To"] = formataddr((to_name, to_addr))

@@ -91,7 +91,7 @@ def test_back_in_stock_rules(office):
 
     class Recording(Mailer):
         def send(self, to_name, to_addr, subject, text, unsubscribe_token):
-            self._check_rate()
+            self.check_rate()
             sent.append(to_addr)
             self._sent.append(self.clock())
             return "id"
