@@ -161,3 +161,11 @@ def test_report_layouts_per_version(version: int) -> None:
         assert "voids" in data and "voids_open" not in data and "average_ticket" not in data
     else:
         assert "voids" not in data and {"voids_open", "voids_paid", "average_ticket"} <= set(data)
+
+
+def test_kassa_sim_summary_turnover_is_the_report_turnover(till: TillService) -> None:
+    stats = run_day(till, 80, seed=7, out=lambda line: None)
+    till.login("1111")
+    data = till.x_report().entry.body["data"]
+    assert stats.refunds and stats.voids
+    assert stats.turnover == data["turnover"]
