@@ -494,7 +494,7 @@ class Entry:
     cashier: str | None = text(NAME)
     training: bool
     ref_seq: int | None = num(1, MAX_SEQ, default=None)
-    data: Any = sub()
+    data: EntryData = sub()
 
 
 # --- the compiled checkers ---------------------------------------------------------------------
