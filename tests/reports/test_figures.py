@@ -169,3 +169,20 @@ def test_kassa_sim_summary_turnover_is_the_report_turnover(till: TillService) ->
     data = till.x_report().entry.body["data"]
     assert stats.refunds and stats.voids
     assert stats.turnover == data["turnover"]
+
+
+def test_entry_figures_add_up_to_the_period_figures(till: TillService) -> None:
+    """Summing each entry's signed figures (as a per-day reader does) gives the X report."""
+    run_day(till, 60, seed=13, out=lambda line: None)
+    till.login("1111")
+    bodies = [e.body for e in till.journal.entries()]
+    data = till.x_report().entry.body["data"]
+    summed: dict[str, dict[str, int]] = {}
+    for one in bodies:
+        for name, figure in figures.entry_figures(one).items():
+            total = summed.setdefault(name, {"count": 0, "amount": 0})
+            total["count"] += figure["count"]
+            total["amount"] += figure["amount"]
+    for name in figures.PAIR_FIGURES:
+        assert summed.get(name, {"count": 0, "amount": 0}) == data[name], name
+    assert figures.entry_figures(next(b for b in bodies if b["type"] == "login")) == {}
