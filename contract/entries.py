@@ -56,7 +56,7 @@ MAX_COUNT = 1_000_000_000
 MAX_LINES = 2000
 NAME = 255  # product, cashier, customer and supplier names
 ID = 64  # store, terminal, sku, offer and customer ids
-TEXT = 1000  # reasons and notes
+TEXT = 10_000  # reasons and notes (free text typed at the till)
 LONG_TEXT = 20_000  # journal alarm descriptions
 TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)")
 
@@ -494,7 +494,7 @@ class Entry:
     cashier: str | None = text(NAME)
     training: bool
     ref_seq: int | None = num(1, MAX_SEQ, default=None)
-    data: Any = sub()
+    data: EntryData = sub()
 
 
 # --- the compiled checkers ---------------------------------------------------------------------

@@ -48,6 +48,8 @@ API (stable names):
 - `close_figures(counters, last_seq, counted, approved_by) -> dict`: the z_close data.
 - `rebuilt_z(stored, counters, last_seq, version) -> dict`, `z_differences(stored, rebuilt)
   -> list[str]`, `comparable(data)`, `diff(stored, rebuilt)`: the check of a stored Z.
+- `entry_figures(body)`: the signed figures of one entry (for per-day/shift sums);
+  `FIGURE_COUNTERS`/`PAIR_FIGURES`: the count-and-amount figures in report order.
 - `turnover_of(body)`, `moves_money(body)`, `average_ticket(turnover, tickets)`,
   `counters_current(counters)` (False: counters from before version 2, rebuild them).
 """
@@ -71,9 +73,16 @@ LAST_Z_KEY = "g:z.last_seq"
 LEGACY_KEYS = ("p:voids.count", "p:voids.amount")
 
 TENDER_ORDER = ("cash", "card", "voucher")
-# Figures with a count and an amount, as the reports list them.
-PAIR_FIGURES = ("sales", "refunds", "voids_open", "voids_paid", "discounts", "price_overrides",
-                "no_sales", "receipt_copies", "float", "cash_in", "cash_out")
+# Figures with a count and an amount, in report order: figure -> (counter, sign). Counters
+# hold the journal's own sums; the sign turns them into the convention above.
+FIGURE_COUNTERS: dict[str, tuple[str, int]] = {
+    "sales": ("sales", 1), "refunds": ("refunds", 1), "voids_open": ("voids.open", -1),
+    "voids_paid": ("voids.paid", 1), "discounts": ("discounts", -1),
+    "price_overrides": ("price_overrides", -1), "no_sales": ("no_sales", 1),
+    "receipt_copies": ("receipt_copies", 1), "float": ("float", 1), "cash_in": ("cash_in", 1),
+    "cash_out": ("cash_out", -1),
+}
+PAIR_FIGURES = tuple(FIGURE_COUNTERS)
 # The figures of a z_close that a rebuild from the journal does not recompute.
 CLOSE_ONLY = ("counted", "variance", "approved_by")
 
@@ -120,6 +129,18 @@ def moves_money(body: Mapping[str, Any]) -> bool:
 def turnover_of(body: Mapping[str, Any]) -> int:
     """What one entry adds to turnover (its signed total, or 0)."""
     return body["data"]["total"] if moves_money(body) else 0
+
+
+def entry_figures(body: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    """The signed figures one entry adds to (only those it touches), e.g. a paid void gives
+    {"voids_paid": {"count": 1, "amount": -432}}: for readers that sum per day or shift."""
+    adds = changes(body).adds
+    out = {}
+    for name, (counter, sign) in FIGURE_COUNTERS.items():
+        count = adds.get(f"p:{counter}.count", 0)
+        if count:
+            out[name] = {"count": count, "amount": sign * adds.get(f"p:{counter}.amount", 0)}
+    return out
 
 
 def average_ticket(turnover: int, tickets: int) -> int:
@@ -216,19 +237,8 @@ def period_figures(t: Mapping[str, int], last_seq: int, version: int = SCHEMA) -
                 "amount": t.get(f"p:tender.{k}.amount", 0)} for k in kinds]
     if version < 2:
         return _figures_v1(t, last_seq, vat, tenders)
-    result: dict[str, Any] = {
-        "sales": _pair(t, "sales"),
-        "refunds": _pair(t, "refunds"),
-        "voids_open": _pair(t, "voids.open", -1),
-        "voids_paid": _pair(t, "voids.paid"),
-        "discounts": _pair(t, "discounts", -1),
-        "price_overrides": _pair(t, "price_overrides", -1),
-        "no_sales": _pair(t, "no_sales"),
-        "receipt_copies": _pair(t, "receipt_copies"),
-        "float": _pair(t, "float"),
-        "cash_in": _pair(t, "cash_in"),
-        "cash_out": _pair(t, "cash_out", -1),
-    }
+    result: dict[str, Any] = {name: _pair(t, counter, sign)
+                              for name, (counter, sign) in FIGURE_COUNTERS.items()}
     cash_tenders = t.get("p:tender.cash.amount", 0)
     cash = {"float": result["float"]["amount"], "cash_in": result["cash_in"]["amount"],
             "cash_out": result["cash_out"]["amount"], "cash_tenders": cash_tenders}

@@ -18,6 +18,7 @@ from contract import figures
 from firmware import totals as running
 from firmware.journal import Journal
 
+
 class ReportError(ValueError):
     """A report that cannot be made as asked (bad cash count, unknown Z number...)."""
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from contract import figures
 from contract.gtin import gs1_check_digit
 from contract.money import format_money
 from firmware.catalogue import import_csv
@@ -111,7 +112,7 @@ class DayStats:
     voids: int = 0
     no_sales: int = 0
     refused: int = 0
-    turnover: int = 0
+    turnover: int = 0  # as contract/figures.py defines it: net of refunds and paid voids
     seqs: list[int] = field(default_factory=list)
 
 
@@ -156,7 +157,7 @@ def run_day(
                 result = till.pay_card(None, f"SIM{rng.randint(100000, 999999)}")
             if result is not None:
                 stats.sales += 1
-                stats.turnover += result.entry.body["data"]["total_paid"]
+                stats.turnover += figures.turnover_of(result.entry.body)
                 paid.append(result.entry.seq)
             roll = rng.random()
             if roll < 0.03 and paid:
@@ -164,12 +165,14 @@ def run_day(
                 lines = {n: q for n, q in till.refundable(seq).items() if q > 0}
                 if lines:
                     line_no = rng.choice(sorted(lines))
-                    till.refund(seq, {line_no: 1}, "cash", approval=manager(Action.REFUND))
+                    refund = till.refund(seq, {line_no: 1}, "cash", approval=manager(Action.REFUND))
+                    stats.turnover += figures.turnover_of(refund.entry.body)
                     stats.refunds += 1
             elif roll < 0.045 and paid:
                 seq = paid.pop()
                 try:
-                    till.void_sale(seq, approval=manager(Action.VOID_PAID_TICKET))
+                    void = till.void_sale(seq, approval=manager(Action.VOID_PAID_TICKET))
+                    stats.turnover += figures.turnover_of(void.entry.body)
                     stats.voids += 1
                 except TillError:
                     pass  # already partly refunded: a void is no longer allowed

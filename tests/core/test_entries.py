@@ -126,14 +126,15 @@ def _sale(every_kind: TillService) -> dict[str, Any]:
     return next(e.body for e in every_kind.journal.entries() if e.type == "sale")
 
 
-def _set(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of body with path ('data.lines.0.quantity') set; value DELETE removes it."""
+def _set(body: dict[str, Any], path: str | tuple[Any, ...], value: Any) -> dict[str, Any]:
+    """A copy of body with path ('data.lines.0.quantity', or a tuple of keys and indexes)
+    set; value DELETE removes it."""
     out = copy.deepcopy(body)
-    *parents, last = path.split(".")
+    parts = tuple(path.split(".")) if isinstance(path, str) else path
     node: Any = out
-    for part in parents:
+    for part in parts[:-1]:
         node = node[int(part)] if isinstance(node, list) else node[part]
-    key: Any = int(last) if isinstance(node, list) else last
+    key: Any = int(parts[-1]) if isinstance(node, list) else parts[-1]
     if value is DELETE:
         del node[key]
     else:
@@ -239,11 +240,20 @@ JSON = st.recursive(
 
 
 def _check(body: Any) -> None:
+    """parse_entry gives an Entry or a named EntrySchemaError, and the writer's validate_body
+    (which builds no objects) agrees with it."""
+    try:
+        entries.validate_body(body)
+        valid = None
+    except EntrySchemaError as exc:
+        valid = (exc.entry_type, exc.field, exc.reason)
     try:
         result = parse_entry(body)
     except EntrySchemaError as exc:
         assert exc.entry_type and exc.field and exc.reason
+        assert valid == (exc.entry_type, exc.field, exc.reason)
         return
+    assert valid is None
     assert isinstance(result, entries.Entry)
 
 
@@ -253,14 +263,14 @@ def test_fuzz_any_json(value: Any) -> None:
     _check(value)
 
 
-def _paths(value: Any, prefix: str = "") -> list[str]:
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = [prefix] if prefix else []
     if isinstance(value, dict):
         for key, child in value.items():
-            out += _paths(child, f"{prefix}.{key}" if prefix else key)
+            out += _paths(child, (*prefix, key))
     elif isinstance(value, list):
         for i, child in enumerate(value):
-            out += _paths(child, f"{prefix}.{i}")
+            out += _paths(child, (*prefix, i))
     return out
 
 

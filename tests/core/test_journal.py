@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contract import chain
+from contract.entries import EntrySchemaError
 from firmware.db import open_database
 from firmware.journal import Journal
 from firmware.models import JournalEntry
@@ -48,6 +49,20 @@ def test_append_needs_a_transaction_and_a_known_type(journal: Journal) -> None:
         journal.append("sale", {})
     with journal.transaction(), pytest.raises(ValueError, match="unknown journal entry type"):
         journal.append("teleport", {})
+
+
+def test_a_body_that_does_not_fit_its_schema_is_refused_before_it_is_signed(journal: Journal) -> None:
+    with journal.transaction():
+        with pytest.raises(EntrySchemaError) as caught:
+            journal.append("cash_in", {"amount": 1.5, "reason": "float"})
+        assert (caught.value.entry_type, caught.value.field) == ("cash_in", "data.amount")
+        with pytest.raises(EntrySchemaError, match="data.till"):
+            journal.append("cash_in", {"amount": 100, "till": "t9"})
+        with pytest.raises(EntrySchemaError, match="refers to an earlier entry"):
+            journal.append("receipt_copy", {"of_type": "sale"})
+        entry = journal.append("receipt_copy", {"of_type": "sale"}, ref_seq=3)
+    assert entry.seq == 11 and entry.body["v"] == chain.SCHEMA
+    assert journal.verify().ok
 
 
 def test_rolled_back_entry_leaves_no_gap(journal: Journal) -> None:

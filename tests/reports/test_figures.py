@@ -161,3 +161,28 @@ def test_report_layouts_per_version(version: int) -> None:
         assert "voids" in data and "voids_open" not in data and "average_ticket" not in data
     else:
         assert "voids" not in data and {"voids_open", "voids_paid", "average_ticket"} <= set(data)
+
+
+def test_kassa_sim_summary_turnover_is_the_report_turnover(till: TillService) -> None:
+    stats = run_day(till, 80, seed=7, out=lambda line: None)
+    till.login("1111")
+    data = till.x_report().entry.body["data"]
+    assert stats.refunds and stats.voids
+    assert stats.turnover == data["turnover"]
+
+
+def test_entry_figures_add_up_to_the_period_figures(till: TillService) -> None:
+    """Summing each entry's signed figures (as a per-day reader does) gives the X report."""
+    run_day(till, 60, seed=13, out=lambda line: None)
+    till.login("1111")
+    bodies = [e.body for e in till.journal.entries()]
+    data = till.x_report().entry.body["data"]
+    summed: dict[str, dict[str, int]] = {}
+    for one in bodies:
+        for name, figure in figures.entry_figures(one).items():
+            total = summed.setdefault(name, {"count": 0, "amount": 0})
+            total["count"] += figure["count"]
+            total["amount"] += figure["amount"]
+    for name in figures.PAIR_FIGURES:
+        assert summed.get(name, {"count": 0, "amount": 0}) == data[name], name
+    assert figures.entry_figures(next(b for b in bodies if b["type"] == "login")) == {}
