@@ -44,49 +44,49 @@ class BatchTotals:
         default_factory=lambda: defaultdict(lambda: ["", 0, 0]))
 
 
-# AggDay columns filled from contract.figures' reduction: column -> counter of
-# figures.changes (its definitions and signs; docs/GLOSSARY.md). turnover is
-# figures.turnover_of; cash_variance the typed z_close's variance; items counts units sold.
+# AggDay columns that are contract.figures' figures: column -> (figure, "count" | "amount"),
+# summed from figures.entry_figures(body) (its definitions and signs; docs/GLOSSARY.md).
+# turnover is figures.turnover_of; cash_variance the typed z_close's variance; VAT, tenders
+# and cash rounding are the typed entry's own amounts; items counts the units sold.
 DAY_FIGURES = {
-    "tickets": "p:sales.count",
-    "sales_gross": "p:sales.amount",
-    "refunds": "p:refunds.count",
-    "voids": "p:voids.paid.count",
-    "voided_open": "p:voids.open.count",
-    "no_sales": "p:no_sales.count",
-    "overrides": "p:price_overrides.count",
-    "rounding": "p:rounding",
-    "cash": "p:tender.cash.amount",
-    "card": "p:tender.card.amount",
-    "voucher": "p:tender.voucher.amount",
+    "tickets": ("sales", "count"),
+    "sales_gross": ("sales", "amount"),
+    "refunds": ("refunds", "count"),
+    "voids": ("voids_paid", "count"),
+    "voided_open": ("voids_open", "count"),
+    "no_sales": ("no_sales", "count"),
+    "overrides": ("price_overrides", "count"),
 }
-VAT_PREFIX = "p:vat."
+TENDER_COLUMNS = frozenset({"cash", "card", "voucher"})
 
 
 def _add_figures(totals: BatchTotals, received: Received) -> None:
     body, entry = received.body, received.entry
-    adds = figures.changes(body).adds
-    counted = {column: adds[key] for column, key in DAY_FIGURES.items() if key in adds}
+    found = figures.entry_figures(body)
     moves_money = figures.moves_money(body)
-    if not counted and not moves_money:
+    if not found and not moves_money:
         return
     day, hour = entry.ts[:10], int(entry.ts[11:13])
     agg = totals.day[(entry.store, entry.terminal, day)]
-    for column, amount in counted.items():
-        agg[column] += amount
+    for column, (figure, part) in DAY_FIGURES.items():
+        if figure in found:
+            agg[column] += found[figure][part]
     if not moves_money:
         return
+    data = entry.data
     turnover = figures.turnover_of(body)
     agg["turnover"] += turnover
+    agg["rounding"] += data.rounding
+    for tender in data.tenders:
+        if tender.kind in TENDER_COLUMNS:
+            agg[tender.kind] += tender.amount
     hour_row = totals.hour[(entry.store, entry.terminal, day, hour)]
-    hour_row[0] += counted.get("tickets", 0)
+    hour_row[0] += found.get("sales", {}).get("count", 0)
     hour_row[1] += turnover
-    for key, amount in adds.items():
-        if key.startswith(VAT_PREFIX):
-            code, rate_bp, part = key[len(VAT_PREFIX):].rsplit(".", 2)
-            if part != "net":
-                row = totals.vat[(entry.store, entry.terminal, day, code, int(rate_bp))]
-                row[0 if part == "gross" else 1] += amount
+    for vat in data.vat:
+        row = totals.vat[(entry.store, entry.terminal, day, vat.code, vat.rate_bp)]
+        row[0] += vat.gross
+        row[1] += vat.vat
     _add_products(totals, entry, day)
 
 
