@@ -18,7 +18,7 @@ from firmware.errors import (
     PaymentStarted,
     UnknownCard,
 )
-from firmware.shop_models import LocalCustomer, ensure_tables
+from firmware.models import LocalCustomer
 
 __all__ = ["CustomerError", "CustomerInfo", "add_favourite", "attach", "by_card", "detach",
            "search"]
@@ -41,7 +41,6 @@ def _info(row: LocalCustomer) -> CustomerInfo:
 
 
 def by_card(till: TillService, card: str) -> CustomerInfo:
-    ensure_tables(till.db)
     row = LocalCustomer.get_or_none(LocalCustomer.card == card.strip())
     if row is None:
         raise UnknownCard(card.strip())
@@ -50,7 +49,6 @@ def by_card(till: TillService, card: str) -> CustomerInfo:
 
 def search(till: TillService, text: str, limit: int = 20) -> list[CustomerInfo]:
     """Customers whose name or card number contains `text` (case-insensitive)."""
-    ensure_tables(till.db)
     needle = text.strip().casefold()
     if len(needle) < 2:
         return []
