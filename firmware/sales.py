@@ -1,5 +1,6 @@
-"""The sales service: building the open ticket, parking it, paying it, and what follows a
-sale (refund, void, reprint). Built on the kernel's public API (firmware/kernel.py).
+"""The sales service: building the open ticket, parking it, voiding it open and paying it.
+Built on the kernel's public API (firmware/kernel.py); what follows a sale on its receipt
+number (refund, void, reprint) is firmware/returns.py.
 
 Every edit of the ticket ends with the pricing step (firmware/pricing.py); when a pricing
 rule fails the edit is refused and the ticket is put back as it was. A sale is committed
@@ -15,25 +16,17 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from contract.gtin import BarcodeError
-from contract.money import div_round_half_up, percent_of, round_to_5_cents
+from contract.money import percent_of
 from contract.product_key import sku_of
 from firmware import offers
 from firmware.catalogue import Catalogue, ProductInfo, Resolved
 from firmware.errors import (
-    AlreadyRefunded,
     NeedsWeight,
     NoSuchParkedTicket,
-    NoSuchReceipt,
-    NoSuchReceiptLine,
-    NotASale,
     NothingToPark,
-    NothingToRefund,
-    NotRefundable,
     PaymentStarted,
     PricingError,
     QuantityOutOfRange,
-    RefundReferenceMissing,
-    RefundTenderNotAllowed,
     StorageError,
     TicketOpen,
     TillError,
@@ -43,13 +36,12 @@ from firmware.errors import (
 )
 from firmware.journal import Entry
 from firmware.kernel import Committed, TillKernel
-from firmware.models import JournalEntry, ParkedTicket
+from firmware.models import ParkedTicket
 from firmware.permissions import Action, Approval
 from firmware.pricing import Pricing
 from firmware.ticket import MAX_QUANTITY, MIN_QUANTITY, Line, Ticket
 
 T = TypeVar("T")
-RECEIPT_TYPES = ("sale", "refund", "void")
 
 
 class SalesService:
@@ -285,22 +277,7 @@ class SalesService:
                 raise
 
     def ticket_data(self, ticket: Ticket) -> dict[str, Any]:
-        """The journal data of a ticket: lines with their VAT rates, VAT per rate, totals."""
-        rate_of = self.kernel.rate_of
-        lines = []
-        for line in ticket.lines:
-            data = line.to_dict()
-            data["rate_bp"] = rate_of(line.vat_code)
-            lines.append(data)
-        return {
-            "lines": lines,
-            "vat": [{"code": v.code, "rate_bp": v.rate_bp, "gross": v.gross, "vat": v.vat,
-                     "net": v.net} for v in ticket.vat_lines(rate_of)],
-            "total": ticket.total,
-            "discount_total": ticket.discount_total,
-            "ticket_discount": ticket.ticket_discount,
-            "customer_id": ticket.customer_id,
-        }
+        return ticket_data(ticket, self.kernel.rate_of)
 
     def _close_sale(self) -> Committed:
         ticket = self.ticket
@@ -325,131 +302,20 @@ class SalesService:
         self.kernel.emit("ticket", action="new")
         return Committed(entry, ticket.change, opened)
 
-    # --- after the sale ------------------------------------------------------------------
-    def sale_entry(self, seq: int) -> Entry:
-        entry = self.kernel.journal.get(seq)
-        if entry is None or entry.type != "sale":
-            raise NotASale(seq)
-        return entry
 
-    def refundable(self, seq: int) -> dict[int, int]:
-        """line_no -> quantity that can still be refunded from sale `seq`."""
-        entry = self.sale_entry(seq)
-        remaining = {line["line_no"]: line["quantity"] for line in entry.body["data"]["lines"]
-                     if not line.get("removed")}
-        for row in JournalEntry.select().where(JournalEntry.ref_seq == seq,
-                                              JournalEntry.type.in_(("refund", "void"))):
-            body = json.loads(row.body)
-            if body["type"] == "void":
-                return dict.fromkeys(remaining, 0)
-            for line in body["data"]["lines"]:
-                remaining[line["line_no"]] -= -line["quantity"]
-        return remaining
-
-    def refund(self, seq: int, quantities: dict[int, int], tender: str = "cash",
-               reference: str = "", approval: Approval | None = None) -> Committed:
-        """Returns goods of receipt `seq`; never more than was sold and not yet returned."""
-        with self.kernel.lock:
-            by = self.kernel.authorise(Action.REFUND, approval)
-            entry = self.sale_entry(seq)
-            remaining = self.refundable(seq)
-            if not quantities or all(q == 0 for q in quantities.values()):
-                raise NothingToRefund()
-            sold = {line["line_no"]: line for line in entry.body["data"]["lines"]}
-            refund = Ticket()
-            for line_no, quantity in sorted(quantities.items()):
-                if line_no not in remaining:
-                    raise NoSuchReceiptLine(seq, line_no)
-                if quantity < 0 or quantity > remaining[line_no]:
-                    raise NotRefundable(line_no, quantity, remaining[line_no])
-                if quantity == 0:
-                    continue
-                original = sold[line_no]
-                # The customer gets back what they paid for these pieces, discounts included.
-                share = div_round_half_up(
-                    (original["discount"] + original["ticket_discount"]) * quantity,
-                    original["quantity"])
-                line = Line(
-                    line_no=0, product_id=original["product_id"], code=original["code"],
-                    sku=original.get("sku", ""),
-                    name=original["name"], vat_code=original["vat_code"],
-                    unit_price=original["unit_price"], quantity=quantity,
-                    weight_g=original["weight_g"], embedded_price=original["embedded_price"],
-                    stock_tracked=original["stock_tracked"],
-                    discount=share,
-                )
-                refund.add(line)
-                refund.lines[-1].line_no = line_no
-            data = self.ticket_data(refund)
-            negate_lines(data)
-            total = data["total"]
-            cash_rounding = self.kernel.config.cash.round_to_5_cents
-            if tender == "cash":
-                delta = round_to_5_cents(total).rounded - total if cash_rounding else 0
-            elif tender == "card":
-                if not reference.strip():
-                    raise RefundReferenceMissing()
-                delta = 0
-            else:
-                raise RefundTenderNotAllowed(tender)
-            data.update({
-                "rounding": delta, "total_paid": total + delta,
-                "tenders": [{"kind": tender, "amount": total + delta, "given": 0, "change": 0,
-                             "reference": reference.strip()}],
-                "change": 0, "approved_by": by,
-            })
-            stock = [(line.product_id, line.stock_units) for line in refund.active_lines
-                     if line.stock_tracked and line.product_id is not None]
-            committed = self.kernel.commit("refund", data, ref_seq=seq, stock=stock)
-            opened = tender == "cash" and self.kernel.open_drawer()
-            self.kernel.print_receipt(committed)
-            return Committed(committed, 0, opened)
-
-    def void_sale(self, seq: int, approval: Approval | None = None) -> Committed:
-        """Cancels a paid ticket with a counter-entry; stock returns."""
-        with self.kernel.lock:
-            by = self.kernel.authorise(Action.VOID_PAID_TICKET, approval)
-            entry = self.sale_entry(seq)
-            remaining = self.refundable(seq)
-            sold = {line["line_no"]: line["quantity"] for line in entry.body["data"]["lines"]
-                    if not line.get("removed")}
-            if remaining != sold:
-                raise AlreadyRefunded(seq)
-            data = json.loads(json.dumps(entry.body["data"]))
-            data["lines"] = [line for line in data["lines"] if not line.get("removed")]
-            negate_lines(data)
-            for key in ("rounding", "total_paid", "change"):
-                data[key] = -data[key]
-            for tender in data["tenders"]:
-                tender["amount"], tender["given"], tender["change"] = -tender["amount"], 0, 0
-            data.update({"scope": "paid", "approved_by": by})
-            stock = [(line["product_id"], -line["stock_units"]) for line in data["lines"]
-                     if line["stock_tracked"] and line["product_id"] is not None]
-            committed = self.kernel.commit("void", data, ref_seq=seq, stock=stock)
-            opened = any(t["kind"] == "cash" for t in data["tenders"]) and self.kernel.open_drawer()
-            self.kernel.print_receipt(committed)
-            return Committed(committed, 0, opened)
-
-    def reprint(self, seq: int) -> Entry:
-        """A copy of a receipt: journaled first, marked as a copy."""
-        with self.kernel.lock:
-            self.kernel.require_cashier()
-            original = self.kernel.journal.get(seq)
-            if original is None or original.type not in RECEIPT_TYPES:
-                raise NoSuchReceipt(seq)
-            copy_entry = self.kernel.commit("receipt_copy", {"of_type": original.type},
-                                            ref_seq=seq)
-            self.kernel.print_receipt(original, copy=True)
-            return copy_entry
-
-
-def negate_lines(data: dict[str, Any]) -> None:
-    """Turns the amounts of a ticket's data into a counter-entry (refund or void)."""
-    for line in data["lines"]:
-        for key in ("quantity", "amount", "gross", "discount", "ticket_discount", "stock_units"):
-            line[key] = -line[key]
-    for vat in data["vat"]:
-        for key in ("gross", "vat", "net"):
-            vat[key] = -vat[key]
-    for key in ("total", "discount_total", "ticket_discount"):
-        data[key] = -data[key]
+def ticket_data(ticket: Ticket, rate_of: Callable[[str], int]) -> dict[str, Any]:
+    """The journal data of a ticket: lines with their VAT rates, VAT per rate, totals."""
+    lines = []
+    for line in ticket.lines:
+        data = line.to_dict()
+        data["rate_bp"] = rate_of(line.vat_code)
+        lines.append(data)
+    return {
+        "lines": lines,
+        "vat": [{"code": v.code, "rate_bp": v.rate_bp, "gross": v.gross, "vat": v.vat,
+                 "net": v.net} for v in ticket.vat_lines(rate_of)],
+        "total": ticket.total,
+        "discount_total": ticket.discount_total,
+        "ticket_discount": ticket.ticket_discount,
+        "customer_id": ticket.customer_id,
+    }

@@ -5,7 +5,8 @@ authorise, lock, journal, session state, events) with the services built on it, 
 each call on:
 
     session   firmware/session.py   login, logout, manager approval, training mode
-    sales     firmware/sales.py     the ticket, pricing, park/recall, payment, refund, void
+    sales     firmware/sales.py     the ticket, pricing, park/recall, void open, payment
+    returns   firmware/returns.py   refund, void of a paid ticket, receipt copy
     customers firmware/customers.py loyalty cards, search, favourites
     cash      firmware/cash.py      no-sale, float, cash in and out
     stock     firmware/stock.py     goods received, stock counts
@@ -36,6 +37,7 @@ from firmware.permissions import Action, Approval
 from firmware.ports import Drawer
 from firmware.pricing import Pricing
 from firmware.print_queue import PrintQueue
+from firmware.returns import ReturnService
 from firmware.sales import SalesService
 from firmware.session import SessionService
 from firmware.stock import StockService
@@ -62,6 +64,7 @@ class TillService:
         self.catalogue = Catalogue.for_scanner(db, config.scanner)
         self.pricing = Pricing([OfferRule(db, config.terminal.terminal, self.catalogue.layouts)])
         self.sales = SalesService(self.kernel, self.catalogue, self.pricing)
+        self.returns = ReturnService(self.kernel)
         self.session = SessionService(self.kernel, self.sales)
         self.customers = CustomerService(self.kernel, self.sales)
         self.cash = CashService(self.kernel)
@@ -206,20 +209,20 @@ class TillService:
 
     # --- after the sale ------------------------------------------------------------------
     def sale_entry(self, seq: int) -> Entry:
-        return self.sales.sale_entry(seq)
+        return self.returns.sale_entry(seq)
 
     def refundable(self, seq: int) -> dict[int, int]:
-        return self.sales.refundable(seq)
+        return self.returns.refundable(seq)
 
     def refund(self, seq: int, quantities: dict[int, int], tender: str = "cash",
                reference: str = "", approval: Approval | None = None) -> Committed:
-        return self.sales.refund(seq, quantities, tender, reference, approval)
+        return self.returns.refund(seq, quantities, tender, reference, approval)
 
     def void_sale(self, seq: int, approval: Approval | None = None) -> Committed:
-        return self.sales.void_sale(seq, approval)
+        return self.returns.void_sale(seq, approval)
 
     def reprint(self, seq: int) -> Entry:
-        return self.sales.reprint(seq)
+        return self.returns.reprint(seq)
 
     # --- drawer and cash -----------------------------------------------------------------
     def no_sale(self, reason: str = "", approval: Approval | None = None) -> Committed:
