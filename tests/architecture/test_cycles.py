@@ -42,31 +42,25 @@ def package_cycles(graph: grimp.ImportGraph) -> dict[str, list[list[str]]]:
     return found
 
 
-def _lines(graph: grimp.ImportGraph, importer: str, imported: str, as_packages: bool) -> list[str]:
-    if as_packages:
-        pairs = graph.find_matching_direct_imports(import_expression=f"{importer}.** -> {imported}.**")
-        pairs += graph.find_matching_direct_imports(import_expression=f"{importer} -> {imported}.**")
-        pairs += graph.find_matching_direct_imports(import_expression=f"{importer}.** -> {imported}")
-        pairs += graph.find_matching_direct_imports(import_expression=f"{importer} -> {imported}")
-    else:
-        pairs = [{"importer": importer, "imported": imported}]
-    out = []
-    for pair in pairs:
-        for detail in graph.get_import_details(importer=pair["importer"], imported=pair["imported"]):
-            out.append(f"    {detail['importer']}:{detail['line_number']}: {detail['line_contents']}")
-    return sorted(set(out))
+def _subtree(graph: grimp.ImportGraph, module: str, as_packages: bool) -> set[str]:
+    return {module, *graph.find_descendants(module)} if as_packages else {module}
 
 
 def describe(graph: grimp.ImportGraph, cycle: list[str], as_packages: bool) -> str:
-    members = set(cycle)
+    """The cycle's members, then each import between them with its file line."""
     lines = [" <-> ".join(cycle)]
     for importer in cycle:
         for imported in cycle:
-            if importer != imported and graph.direct_import_exists(
+            if importer == imported or not graph.direct_import_exists(
                     importer=importer, imported=imported, as_packages=as_packages):
-                lines.append(f"  {importer} -> {imported}")
-                lines += _lines(graph, importer, imported, as_packages)
-    assert members
+                continue
+            lines.append(f"  {importer} -> {imported}")
+            targets = _subtree(graph, imported, as_packages)
+            for source in sorted(_subtree(graph, importer, as_packages)):
+                for target in sorted(targets & graph.find_modules_directly_imported_by(source)):
+                    for detail in graph.get_import_details(importer=source, imported=target):
+                        lines.append(f"    {source}:{detail['line_number']}:"
+                                     f" {detail['line_contents']}")
     return "\n".join(lines)
 
 
