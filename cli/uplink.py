@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from contract.config import load_config
     from firmware.db import open_database
     from firmware.uplink.client import Uplink, drained
+    from firmware.uplink.connection import IdentityMismatch
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -31,7 +32,11 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     db = open_database(config.database_path)
-    uplink = Uplink(db, config.terminal.store, config.terminal.terminal, config.mqtt)
+    try:
+        uplink = Uplink(db, config.terminal.store, config.terminal.terminal, config.mqtt)
+    except IdentityMismatch as exc:
+        print(f"kassa uplink: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -1,30 +1,31 @@
 """`kassa uplink`: publishes the journal until head office confirms it; applies downstream.
 
-Threads: paho's network thread only records what arrived (acks, commands, PUBACKs,
-downstream messages) in queues and flags; the main thread does all database work, so the
-SQLite connection never crosses threads and no paho lock is held while we wait on ours.
+The MQTT side is firmware/uplink/connection.py (the one place that builds a client); this
+module is the protocol on top of it and imports no paho.
+
+Threads: the network thread only records what arrived (acks, commands, PUBACKs, downstream
+messages) in queues and flags, through the LinkEvents methods below; the main thread does
+all database work, so the SQLite connection never crosses threads and no paho lock is held
+while we wait on ours.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import peewee
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from contract import wire
 from contract.config import MqttConfig
 from contract.version import SOFTWARE_VERSION
 from firmware import device_state
+from firmware.uplink.connection import Connection, Will
 from firmware.uplink.downstream import (
     CATALOGUE_VERSION,
     CONFIG_VERSION,
@@ -56,7 +57,10 @@ class Counters:
 
 
 class Uplink:
-    """One terminal's MQTT link. Create, then call run(stop_event) in the main thread."""
+    """One terminal's MQTT link. Create, then call run(stop_event) in the main thread.
+
+    The client id is the terminal id, which is the CN of the terminal's certificate; pass
+    another only where no certificate is used (a benchmark on a local broker)."""
 
     def __init__(self, db: peewee.SqliteDatabase, store: str, terminal: str, cfg: MqttConfig,
                  client_id: str | None = None) -> None:
@@ -94,54 +98,35 @@ class Uplink:
             wire.store_topic(store, "offers"): "offers",
             wire.FLEET_CONFIG_TOPIC: "config",
         }
-        self.client = self._make_client(client_id or f"kassa-{store}-{terminal}")
+        will = Will(self.topic["status"], self._status_payload("offline", with_state=False))
+        self.connection = Connection(
+            cfg, client_id or terminal, will,
+            [self.topic["ack"], self.topic["cmd"], *self._downstream_topics], events=self)
 
-    # -- paho side (network thread) ------------------------------------------------------
-    def _make_client(self, client_id: str) -> mqtt.Client:
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                             protocol=mqtt.MQTTv5)
-        client.max_inflight_messages_set(self.cfg.inflight)
-        client.max_queued_messages_set(0)
-        client.reconnect_delay_set(1, self.cfg.backoff_max_seconds)
-        if self.cfg.ca_file:
-            client.tls_set(ca_certs=self.cfg.ca_file, certfile=self.cfg.cert_file or None,
-                           keyfile=self.cfg.key_file or None, cert_reqs=ssl.CERT_REQUIRED)
-        client.will_set(self.topic["status"], self._status_payload("offline", with_state=False),
-                        qos=1, retain=True)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_publish = self._on_publish
-        client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_message
-        return client
-
-    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            log.error("broker refused the connection: %s", reason)
-            return
-        subs = [(self.topic["ack"], 1), (self.topic["cmd"], 1)]
-        subs += [(topic, 1) for topic in self._downstream_topics]
-        client.subscribe(subs)
+    # -- LinkEvents: called on the network thread; they only record and wake ---------------
+    def connected(self) -> None:
         self._connections += 1
         self._connected = True
         log.info("connected to %s:%s", self.cfg.host, self.cfg.port)
         self._wake.set()
 
-    def _on_subscribe(self, _c: Any, _u: Any, _mid: int, _codes: Any, _p: Any) -> None:
+    def refused(self, reason: str) -> None:
+        log.error("broker refused the connection: %s", reason)
+
+    def subscribed(self) -> None:
         self._subscribed = self._connections
         self._wake.set()
 
-    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+    def disconnected(self, reason: str) -> None:
         self._connected = False
         log.warning("disconnected from broker: %s", reason)
         self._wake.set()
 
-    def _on_publish(self, _c: Any, _u: Any, mid: int, reason: Any, _p: Any) -> None:
-        self._pubacks.put((mid, reason.value))
+    def published(self, mid: int, reason_code: int) -> None:
+        self._pubacks.put((mid, reason_code))
         self._wake.set()
 
-    def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        topic, payload = msg.topic, msg.payload
+    def received(self, topic: str, payload: bytes) -> None:
         try:
             if topic == self.topic["ack"]:
                 self._ho_ack = max(self._ho_ack, wire.decode_ack(payload))
@@ -163,9 +148,7 @@ class Uplink:
     def run(self, stop: threading.Event,
             until: Callable[[Uplink], bool] | None = None) -> None:
         """Runs until `stop` is set (or `until(self)` is true); says offline on the way out."""
-        self.client.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive,
-                                  clean_start=True)
-        self.client.loop_start()
+        self.connection.start()
         try:
             while not stop.is_set():
                 self._wake.wait(0.2)
@@ -255,13 +238,12 @@ class Uplink:
         if room <= 0:
             return
         for item in self.outbox.read(self.next_seq, room):
-            props = Properties(PacketTypes.PUBLISH)
-            props.UserProperty = [("seq", str(item.seq)), ("schema", wire.SCHEMA)]
-            info = self.client.publish(self.topic["journal"], item.payload, qos=1,
-                                       properties=props)
-            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            mid = self.connection.publish(
+                self.topic["journal"], item.payload,
+                user_properties=[("seq", str(item.seq)), ("schema", wire.SCHEMA)])
+            if mid is None:
                 break  # connection just dropped; everything unconfirmed goes again later
-            self._inflight[info.mid] = item.seq
+            self._inflight[mid] = item.seq
             self.next_seq = item.seq + 1
             self.counters.published += 1
 
@@ -324,19 +306,17 @@ class Uplink:
                                         and now - self._status_at < STATUS_EVERY
                                         and key[1] != key[0]):
             return
-        self.client.publish(self.topic["status"], self._status_payload("online"), qos=1,
-                            retain=True)
+        self.connection.publish(self.topic["status"], self._status_payload("online"),
+                                retain=True)
         self._status_sent, self._status_at = key, now
 
     def _shutdown(self) -> None:
         try:
             if self._connected:
-                info = self.client.publish(self.topic["status"], self._status_payload("offline"),
-                                           qos=1, retain=True)
-                info.wait_for_publish(timeout=2)
-            self.client.disconnect()
+                self.connection.publish(self.topic["status"], self._status_payload("offline"),
+                                        retain=True, wait=2)
         finally:
-            self.client.loop_stop()
+            self.connection.close()
             self._connected = False
             self.outbox.record_link(False)
 

@@ -17,6 +17,7 @@ Re-delivered (retained) messages with an already applied version are ignored qui
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from contract.config import ConfigError, parse_config
 from contract.gtin import BarcodeError, normalize_gtin
 from contract.wire import ProtocolError, json_object
 from firmware.models import DownstreamReject, Meta, Product
+from firmware.offers import OfferMessageError, apply_message
 
 VAT_CODES = ("high", "low", "zero", "exempt")
 CATALOGUE_VERSION = "catalogue_version"
@@ -152,8 +154,6 @@ class Downstream:
             parse_config(text, source=f"fleet config v{version}")
         except ConfigError as exc:
             raise Rejected(f"config v{version}: {exc}") from None
-        import tomllib
-
         sections = set(tomllib.loads(text))
         if not sections <= REMOTE_CONFIG_SECTIONS:
             extra = ", ".join(sorted(sections - REMOTE_CONFIG_SECTIONS))
@@ -168,8 +168,6 @@ class Downstream:
 
     def _offers(self, data: dict[str, Any]) -> Outcome:
         """Customers and personal offers of the store (firmware/offers.py), a full snapshot."""
-        from firmware.offers import OfferMessageError, apply_message
-
         try:
             applied, version, detail = apply_message(self.db, data, applied_version, _set_version)
         except OfferMessageError as exc:
