@@ -1,12 +1,16 @@
 """Lists the texts the UI translates: every call of _ and N_ with a literal in ui/*.py and ui/**/*.kv,
-plus the device state words. Used to check the catalogs are complete."""
+plus the device state words the status bar translates with _(state). Used to check the
+catalogs are complete."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from ui.status import STATE_WORDS
+from firmware.ports import DRAWER_STATES, PRINTER_STATES, SCANNER_STATES
+from firmware.status import NOT_FITTED, UNREADABLE
+
+STATE_WORDS = (*PRINTER_STATES, *DRAWER_STATES, *SCANNER_STATES, NOT_FITTED, UNREADABLE)
 
 UI_DIR = Path(__file__).resolve().parent
 _CALL = re.compile(r"""\bN?_\(\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*\)""")
