@@ -50,14 +50,15 @@ def run_import(args: argparse.Namespace) -> int:
 def run_find(args: argparse.Namespace) -> int:
     from contract.gtin import BarcodeError
     from contract.money import format_money
-    from firmware.catalogue import Catalogue, UnknownProduct
+    from firmware.catalogue import Catalogue
+    from firmware.errors import TillError
 
     config, db = _db(args)
     catalogue = Catalogue.for_scanner(db, config.scanner)
     if args.query.isdigit():
         try:
             found = catalogue.resolve(args.query)
-        except (BarcodeError, UnknownProduct) as exc:
+        except (BarcodeError, TillError) as exc:
             print(exc, file=sys.stderr)
             return 1
         p = found.product

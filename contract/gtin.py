@@ -12,7 +12,43 @@ GTIN_LENGTHS = {8: "EAN-8", 12: "UPC-A", 13: "EAN-13", 14: "GTIN-14"}
 
 
 class BarcodeError(ValueError):
-    """A scanned or typed code that cannot be used; the message says why."""
+    """A scanned or typed code that cannot be used. Like the till's errors it is typed: the
+    class says why, `params` carry the details and `template` is the English wording."""
+
+    template = "barcode {code} cannot be used"
+
+    def __init__(self, **params: object) -> None:
+        self.params: dict[str, object] = params
+        super().__init__(self.template.format(**params))
+
+
+class EmptyBarcode(BarcodeError):
+    template = "empty barcode"
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class UnreadableBarcode(BarcodeError):
+    template = "barcode {code!r} is unreadable: only digits are allowed"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code=code)
+
+
+class BarcodeLength(BarcodeError):
+    template = "barcode {code!r} has {digits} digits; a GTIN has 8, 12, 13 or 14"
+
+    def __init__(self, code: str, digits: int) -> None:
+        super().__init__(code=code, digits=digits)
+
+
+class BadCheckDigit(BarcodeError):
+    template = "barcode {code} ({symbology}) has check digit {check_digit}, expected {expected}"
+
+    def __init__(self, code: str, symbology: str, check_digit: int, expected: int) -> None:
+        super().__init__(code=code, symbology=symbology, check_digit=check_digit,
+                         expected=expected)
 
 
 def gs1_check_digit(payload: str) -> int:
@@ -33,16 +69,14 @@ def normalize_gtin(code: str) -> str:
     """Checks length and check digit; returns the GTIN-14 form. Raises BarcodeError."""
     code = code.strip()
     if not code:
-        raise BarcodeError("empty barcode")
+        raise EmptyBarcode()
     if not code.isascii() or not code.isdigit():
-        raise BarcodeError(f"barcode {code!r} is unreadable: only digits are allowed")
+        raise UnreadableBarcode(code)
     if len(code) not in GTIN_LENGTHS:
-        raise BarcodeError(f"barcode {code!r} has {len(code)} digits; a GTIN has 8, 12, 13 or 14")
+        raise BarcodeLength(code, len(code))
     expected = gs1_check_digit(code[:-1])
     if int(code[-1]) != expected:
-        raise BarcodeError(
-            f"barcode {code} ({GTIN_LENGTHS[len(code)]}) has check digit {code[-1]}, expected {expected}"
-        )
+        raise BadCheckDigit(code, GTIN_LENGTHS[len(code)], int(code[-1]), expected)
     return code.zfill(14)
 
 

@@ -22,13 +22,17 @@ from contract.gtin import (
     parse_variable_measure,
 )
 from contract.money import parse_money
+from firmware.errors import (
+    UnknownItemNumber,
+    UnknownPlu,
+    UnknownProduct,
+    WeightCodeForPieceProduct,
+)
+
+__all__ = ["Catalogue", "ProductInfo", "Resolved", "UnknownProduct", "import_csv"]
 
 _COLUMNS = ("id, gtin, plu, name, price_cents, vat_code, category, stock_tracked, active,"
             " sold_by_weight, favourite")
-
-
-class UnknownProduct(LookupError):
-    """A valid code that no active product carries."""
 
 
 @dataclass(frozen=True)
@@ -86,29 +90,28 @@ class Catalogue:
         return self._one("plu", plu.strip().lstrip("0") or "0")
 
     def resolve(self, code: str) -> Resolved:
-        """A scanned or typed code -> product. Raises BarcodeError or UnknownProduct."""
+        """A scanned or typed code -> product. Raises contract.gtin's BarcodeError for a code
+        that is not a GTIN, UnknownProduct or WeightCodeForPieceProduct (firmware/errors.py)."""
         code = code.strip()
         if code.isdigit() and len(code) <= 6:
             product = self.by_plu(code)
             if product is None or not product.active:
-                raise UnknownProduct(f"no active product with PLU {code}")
+                raise UnknownPlu(code)
             return Resolved(product, code)
         gtin = normalize_gtin(code)
         measure = parse_variable_measure(gtin, self.layouts)
         if measure is not None:
             product = self.by_plu(measure.item)
             if product is None or not product.active:
-                raise UnknownProduct(
-                    f"in-store code {code}: no active product with item number {measure.item}")
+                raise UnknownItemNumber(code, measure.item)
             if measure.kind == "price":
                 return Resolved(product, code, embedded_price=measure.value)
             if not product.sold_by_weight:
-                raise BarcodeError(
-                    f"in-store code {code} carries a weight but {product.name} is not sold by weight")
+                raise WeightCodeForPieceProduct(code, product.name)
             return Resolved(product, code, weight_g=measure.value)
         product = self._one("gtin", gtin)
         if product is None or not product.active:
-            raise UnknownProduct(f"no active product with barcode {code}")
+            raise UnknownProduct(code)
         return Resolved(product, code)
 
     def search(self, text: str, limit: int = 50) -> list[ProductInfo]:

@@ -11,15 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from firmware.shop_models import LocalCustomer, ensure_tables
+from firmware.errors import (
+    CustomerError,
+    NoCustomer,
+    NoProductCode,
+    PaymentStarted,
+    UnknownCard,
+)
+from firmware.models import LocalCustomer
+
+__all__ = ["CustomerError", "CustomerInfo", "add_favourite", "attach", "by_card", "detach",
+           "search"]
 
 if TYPE_CHECKING:
     from firmware.journal import Entry
     from firmware.till import TillService
-
-
-class CustomerError(LookupError):
-    """An unknown card or customer; the message is meant for the cashier's screen."""
 
 
 @dataclass(frozen=True)
@@ -35,17 +41,14 @@ def _info(row: LocalCustomer) -> CustomerInfo:
 
 
 def by_card(till: TillService, card: str) -> CustomerInfo:
-    ensure_tables(till.db)
     row = LocalCustomer.get_or_none(LocalCustomer.card == card.strip())
     if row is None:
-        raise CustomerError(f"loyalty card {card.strip()} is not known on this till (new cards "
-                            "arrive with head office's next offers update)")
+        raise UnknownCard(card.strip())
     return _info(row)
 
 
 def search(till: TillService, text: str, limit: int = 20) -> list[CustomerInfo]:
     """Customers whose name or card number contains `text` (case-insensitive)."""
-    ensure_tables(till.db)
     needle = text.strip().casefold()
     if len(needle) < 2:
         return []
@@ -60,9 +63,7 @@ def attach(till: TillService, customer: CustomerInfo) -> CustomerInfo:
     from firmware.offers import apply_to_ticket
 
     if till.ticket.tenders:
-        from firmware.till import TillError
-
-        raise TillError("payment has started; cancel the payments first to change the customer")
+        raise PaymentStarted()
     till.ticket.customer_id = customer.customer_id
     apply_to_ticket(till)
     till.emit("customer", customer_id=customer.customer_id, name=customer.name,
@@ -75,9 +76,7 @@ def detach(till: TillService) -> None:
     from firmware.offers import apply_to_ticket
 
     if till.ticket.tenders:
-        from firmware.till import TillError
-
-        raise TillError("payment has started; cancel the payments first to change the customer")
+        raise PaymentStarted()
     till.ticket.customer_id = None
     apply_to_ticket(till)
     till.emit("customer", customer_id=None, name=None, language=None)
@@ -88,14 +87,13 @@ def add_favourite(till: TillService, line_no: int) -> Entry:
     """Marks the product of a ticket line as the attached customer's favourite (journaled, so
     it reaches head office through the same outbox as the sales)."""
     from contract.product_key import DEFAULT_LAYOUTS, sku_for_code
-    from firmware.till import TillError
 
     customer = till.ticket.customer_id
     if customer is None:
-        raise TillError("scan the customer's loyalty card first")
+        raise NoCustomer()
     line = till._line(line_no)
     sku = sku_for_code(line.code, till.catalogue.layouts or DEFAULT_LAYOUTS)
     if sku is None:
-        raise TillError(f"{line.name} has no barcode or PLU to remember it by")
+        raise NoProductCode(line.name)
     return till._commit("customer_favourite", {"customer_id": customer, "sku": sku,
                                                "name": line.name})

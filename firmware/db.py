@@ -19,7 +19,8 @@ PRAGMAS = {
 
 
 def open_database(path: str | os.PathLike[str], create: bool = True) -> peewee.SqliteDatabase:
-    """Opens (and creates the tables of) the terminal database and binds the models to it."""
+    """Opens the terminal database, binds every model of firmware/models.py (the one schema of
+    the till side) and creates the missing tables, once, here."""
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ import peewee
 
 from contract.money import percent_of
 from contract.product_key import DEFAULT_LAYOUTS, sku_for_code
-from firmware.shop_models import LocalCustomer, LocalOffer, LocalOfferUse, ensure_tables
+from firmware.models import LocalCustomer, LocalOffer, LocalOfferUse
 
 if TYPE_CHECKING:
     from firmware.journal import Entry
@@ -178,7 +178,6 @@ def apply_message(db: peewee.Database, data: dict[str, Any],
 
     Returns (applied, version, detail); raises OfferMessageError and stores nothing."""
     version, customers, offers = parse_message(data)
-    ensure_tables(db)
     with db.atomic("IMMEDIATE") if not db.in_transaction() else db.atomic():
         current = applied_version(OFFERS_VERSION)
         if version <= current:
@@ -207,7 +206,6 @@ def local_uses(offer_id: str) -> int:
 def available_offers(db: peewee.Database, customer_id: str, terminal: str,
                      today: dt.date | None = None) -> list[OfferInfo]:
     """The customer's offers that are valid today and not used up, as this till knows it."""
-    ensure_tables(db)
     today = today or dt.date.today()
     rows = LocalOffer.select().where(LocalOffer.customer_id == customer_id).order_by(
         LocalOffer.offer_id)
@@ -279,7 +277,6 @@ def record_redemptions(till: TillService, sale: Entry) -> list[Entry]:
             "sku": line.get("sku") or sku_for_code(line["code"]), "discount": line["discount"],
             "sale_seq": sale.seq,
         }, cashier=sale.body.get("cashier"), ref_seq=sale.seq)
-        ensure_tables(till.db)
         LocalOfferUse.insert(seq=entry.seq, offer_id=offer_id).execute()
         entries.append(entry)
     return entries

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from firmware.errors import TillError
 from firmware.users import Cashier
 
 
@@ -25,6 +26,11 @@ class Action(StrEnum):
     ACK_JOURNAL_ALARM = "ack_journal_alarm"
     EXIT_KIOSK = "exit_kiosk"
 
+    @property
+    def words(self) -> str:
+        """The action in plain English words ("price override"), for logs and the CLI."""
+        return self.value.replace("_", " ")
+
 
 MANAGER_ONLY = frozenset({
     Action.VOID_PAID_TICKET, Action.REFUND, Action.PRICE_OVERRIDE, Action.LARGE_DISCOUNT,
@@ -33,12 +39,16 @@ MANAGER_ONLY = frozenset({
 })
 
 
-class ApprovalRequired(PermissionError):
-    """The action needs a manager's PIN; the UI shows an override dialog and retries."""
+class ApprovalRequired(TillError):
+    """The action needs a manager's PIN; the UI shows an override dialog and retries.
+
+    params["action"] is the Action (a StrEnum: its value is the code the UI translates)."""
+
+    template = "{action.words} needs a manager PIN"
 
     def __init__(self, action: Action) -> None:
+        super().__init__(action=action)
         self.action = action
-        super().__init__(f"{action.value.replace('_', ' ')} needs a manager PIN")
 
 
 @dataclass(frozen=True)

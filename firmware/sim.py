@@ -4,15 +4,19 @@ and demos. Every committed journal entry is printed the moment it is durable.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from contract.cards import card_number
 from contract.gtin import gs1_check_digit
 from contract.money import format_money
+from contract.product_key import sku_of
 from firmware.catalogue import import_csv
-from firmware.models import Product
+from firmware.models import LocalCustomer, LocalOffer, Meta, Product
+from firmware.offers import OFFERS_VERSION
 from firmware.permissions import Action
 from firmware.till import StorageError, TillError, TillService
 from firmware.users import Users
@@ -72,8 +76,6 @@ def ensure_demo_data(till: TillService, products: int = 200, seed: int = 1,
 
 
 def demo_card(till: TillService) -> str:
-    from contract.cards import card_number
-
     return card_number(till.config.scanner.loyalty_prefix or DEMO_CARD_PREFIX, 1)
 
 
@@ -81,14 +83,6 @@ def ensure_demo_customer(till: TillService) -> None:
     """A loyalty card (number 1 of the configured prefix) and a 10% offer on product PLU 1,
     valid for a year. Only on a till that never had head office's customers: the first
     offers message replaces them (firmware/offers.py)."""
-    import datetime as dt
-
-    from contract.product_key import sku_of
-    from firmware.models import Meta
-    from firmware.offers import OFFERS_VERSION
-    from firmware.shop_models import LocalCustomer, LocalOffer, ensure_tables
-
-    ensure_tables(till.db)
     if LocalCustomer.select().exists() or Meta.get_or_none(Meta.key == OFFERS_VERSION):
         return
     product = Product.get_or_none(Product.plu == "1")

@@ -10,6 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from contract.product_key import sku_of
+from firmware.errors import (
+    CountedTwice,
+    CountOutOfRange,
+    NothingCounted,
+    NothingReceived,
+    NotStockTracked,
+    ReceivedOutOfRange,
+    UnknownProductId,
+    code_refused,
+)
 from firmware.models import StockLevel
 from firmware.permissions import Action, Approval
 
@@ -24,20 +34,18 @@ MAX_UNITS = 1_000_000
 def _product(till: TillService, ref: int | str) -> ProductInfo:
     """A product by id, or by a scanned/typed code (GTIN or PLU)."""
     from contract.gtin import BarcodeError
-    from firmware.catalogue import UnknownProduct
-    from firmware.till import TillError
 
     if isinstance(ref, int):
         product = till.catalogue.by_id(ref)
     else:
         try:
             product = till.catalogue.resolve(ref).product
-        except (BarcodeError, UnknownProduct) as exc:
-            raise TillError(str(exc)) from None
+        except BarcodeError as exc:
+            raise code_refused(exc) from None
     if product is None:
-        raise TillError(f"product {ref} is not in the catalogue")
+        raise UnknownProductId(ref)
     if not product.stock_tracked:
-        raise TillError(f"{product.name} is not stock-tracked")
+        raise NotStockTracked(product.name)
     return product
 
 
@@ -49,17 +57,15 @@ def _line(product: ProductInfo, **values: Any) -> dict[str, Any]:
 def goods_received(till: TillService, lines: list[tuple[int | str, int]], supplier: str = "",
                    reference: str = "", approval: Approval | None = None) -> Entry:
     """Adds delivered goods to stock: [(product id or code, units)], units > 0."""
-    from firmware.till import TillError
-
     with till._lock:
         by = till._authorise(Action.STOCK, approval)
         if not lines:
-            raise TillError("enter at least one product received")
+            raise NothingReceived()
         data_lines, stock = [], []
         for ref, units in lines:
             product = _product(till, ref)
             if not isinstance(units, int) or not 1 <= units <= MAX_UNITS:
-                raise TillError(f"{product.name}: {units} received must be 1..{MAX_UNITS}")
+                raise ReceivedOutOfRange(product.name, units, 1, MAX_UNITS)
             data_lines.append(_line(product, quantity=units))
             stock.append((product.id, units))
         return till._commit("goods_received", {
@@ -71,20 +77,18 @@ def stock_count(till: TillService, counts: list[tuple[int | str, int]], note: st
                 approval: Approval | None = None) -> Entry:
     """Records counted stock: [(product id or code, counted units)], counted >= 0. The entry
     holds what was counted, what the till expected and the difference."""
-    from firmware.till import TillError
-
     with till._lock:
         by = till._authorise(Action.STOCK, approval)
         if not counts:
-            raise TillError("enter at least one counted product")
+            raise NothingCounted()
         data_lines, stock, seen = [], [], set()
         for ref, counted in counts:
             product = _product(till, ref)
             if product.id in seen:
-                raise TillError(f"{product.name} is counted twice")
+                raise CountedTwice(product.name)
             seen.add(product.id)
             if not isinstance(counted, int) or not 0 <= counted <= MAX_UNITS:
-                raise TillError(f"{product.name}: counted {counted} must be 0..{MAX_UNITS}")
+                raise CountOutOfRange(product.name, counted, 0, MAX_UNITS)
             row = StockLevel.get_or_none(StockLevel.product == product.id)
             expected = row.quantity if row else 0
             data_lines.append(_line(product, counted=counted, expected=expected,

@@ -13,14 +13,32 @@ from typing import Any
 from contract.money import (
     CashRounding,
     div_round_half_up,
-    format_money,
     round_to_5_cents,
     vat_from_gross,
 )
+from firmware.errors import (
+    CardAmountOutOfRange,
+    CardReferenceMissing,
+    DiscountExceedsLine,
+    LineDiscountOutOfRange,
+    NegativePrice,
+    NoSuchLine,
+    NothingDue,
+    PaymentStarted,
+    QuantityOutOfRange,
+    TenderNotPositive,
+    TenderTooSmall,
+    TicketDiscountOutOfRange,
+    TicketEmpty,
+    TicketError,
+    VoucherAlreadyOnTicket,
+    VoucherCodeMissing,
+    VoucherValueNotPositive,
+)
 
+__all__ = ["Line", "Tender", "Ticket", "TicketError", "VatLine", "MIN_QUANTITY", "MAX_QUANTITY"]
 
-class TicketError(ValueError):
-    """An operation the open ticket refuses; the ticket is left as it was."""
+MIN_QUANTITY, MAX_QUANTITY = 1, 9999
 
 
 @dataclass
@@ -124,18 +142,18 @@ class Ticket:
         for line in self.lines:
             if line.line_no == line_no and not line.removed:
                 return line
-        raise TicketError(f"there is no line {line_no} on the ticket")
+        raise NoSuchLine(line_no)
 
     def set_quantity(self, line_no: int, quantity: int) -> None:
         self._require_unpaid()
-        if quantity < 1 or quantity > 9999:
-            raise TicketError(f"quantity {quantity} must be between 1 and 9999")
+        if not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
+            raise QuantityOutOfRange(quantity, MIN_QUANTITY, MAX_QUANTITY)
         line = self.line(line_no)
         old = line.quantity
         line.quantity = quantity
         if line.gross < 0:
             line.quantity = old
-            raise TicketError("the line discount is larger than the new line amount")
+            raise DiscountExceedsLine()
         self._spread_ticket_discount()
 
     def remove(self, line_no: int) -> Line:
@@ -149,7 +167,7 @@ class Ticket:
         self._require_unpaid()
         line = self.line(line_no)
         if cents < 0 or cents > line.amount:
-            raise TicketError(f"discount {format_money(cents)} is not between 0 and the line amount")
+            raise LineDiscountOutOfRange(cents, line.amount)
         line.discount, line.discount_by = cents, by
         self._spread_ticket_discount()
 
@@ -157,14 +175,14 @@ class Ticket:
         self._require_unpaid()
         subtotal = sum(line.amount - line.discount for line in self.active_lines)
         if cents < 0 or cents > subtotal:
-            raise TicketError(f"discount {format_money(cents)} is not between 0 and the subtotal")
+            raise TicketDiscountOutOfRange(cents, subtotal)
         self.ticket_discount, self.ticket_discount_by = cents, by
         self._spread_ticket_discount()
 
     def override_price(self, line_no: int, unit_price: int, by: str | None) -> Line:
         self._require_unpaid()
         if unit_price < 0:
-            raise TicketError("a price cannot be negative")
+            raise NegativePrice(unit_price)
         line = self.line(line_no)
         if line.original_unit_price is None:
             line.original_unit_price = line.unit_price
@@ -232,7 +250,7 @@ class Ticket:
     # --- tenders -------------------------------------------------------------------------
     def _require_unpaid(self) -> None:
         if self.tenders:
-            raise TicketError("payment has started; cancel the payments first to change the ticket")
+            raise PaymentStarted()
 
     def cash_due(self, round_cash: bool) -> CashRounding:
         """What a cash payment of the whole remainder would be (rounded when configured)."""
@@ -241,11 +259,11 @@ class Ticket:
 
     def pay_cash(self, given: int, round_cash: bool, partial: bool = False) -> Tender:
         if self.is_empty:
-            raise TicketError("the ticket is empty")
+            raise TicketEmpty()
         if given <= 0:
-            raise TicketError("the amount tendered must be positive")
+            raise TenderNotPositive()
         if self.due <= 0:
-            raise TicketError("nothing is due")
+            raise NothingDue()
         settle = self.cash_due(round_cash)
         if given >= settle.rounded:
             self.rounding += settle.delta
@@ -253,34 +271,32 @@ class Ticket:
         elif partial:
             tender = Tender("cash", given, given=given)
         else:
-            raise TicketError(
-                f"tendered {format_money(given)} is less than the {format_money(settle.rounded)} due")
+            raise TenderTooSmall(given, settle.rounded)
         self.tenders.append(tender)
         return tender
 
     def pay_card(self, amount: int, reference: str) -> Tender:
         if self.is_empty:
-            raise TicketError("the ticket is empty")
+            raise TicketEmpty()
         if not reference.strip():
-            raise TicketError("a card payment needs the payment terminal's reference")
+            raise CardReferenceMissing()
         if amount <= 0 or amount > self.due:
-            raise TicketError(f"card amount {format_money(amount)} must be between € 0,01 and the "
-                              f"{format_money(self.due)} due")
+            raise CardAmountOutOfRange(amount, self.due)
         tender = Tender("card", amount, reference=reference.strip())
         self.tenders.append(tender)
         return tender
 
     def pay_voucher(self, face_value: int, code: str) -> Tender:
         if self.is_empty:
-            raise TicketError("the ticket is empty")
+            raise TicketEmpty()
         if not code.strip():
-            raise TicketError("a voucher payment needs the voucher code")
+            raise VoucherCodeMissing()
         if face_value <= 0:
-            raise TicketError("the voucher value must be positive")
+            raise VoucherValueNotPositive()
         if self.due <= 0:
-            raise TicketError("nothing is due")
+            raise NothingDue()
         if any(t.kind == "voucher" and t.reference == code.strip() for t in self.tenders):
-            raise TicketError(f"voucher {code.strip()} is already on this ticket")
+            raise VoucherAlreadyOnTicket(code.strip())
         # A voucher gives no change: it pays at most what is due.
         tender = Tender("voucher", min(face_value, self.due), given=face_value, reference=code.strip())
         self.tenders.append(tender)

@@ -22,41 +22,55 @@ import peewee
 from contract.cards import is_card
 from contract.config import Config
 from contract.gtin import BarcodeError
-from contract.money import div_round_half_up, format_money, percent_of, round_to_5_cents
+from contract.money import div_round_half_up, percent_of, round_to_5_cents
 from contract.product_key import sku_of
 from firmware import customers, offers, stock_ops
-from firmware.catalogue import Catalogue, ProductInfo, Resolved, UnknownProduct
+from firmware.catalogue import Catalogue, ProductInfo, Resolved
+from firmware.errors import (
+    AlreadyRefunded,
+    AmountNotPositive,
+    BadPieceCount,
+    JournalAlarmActive,
+    NeedsWeight,
+    NoJournalAlarm,
+    NoSuchParkedTicket,
+    NoSuchReceipt,
+    NoSuchReceiptLine,
+    NotASale,
+    NothingToPark,
+    NothingToRefund,
+    NotLoggedIn,
+    NotRefundable,
+    PaymentStarted,
+    QuantityOutOfRange,
+    ReasonRequired,
+    RefundReferenceMissing,
+    RefundTenderNotAllowed,
+    StorageError,
+    TicketOpen,
+    TillError,
+    TrainingActive,
+    TrainingAlreadyOff,
+    TrainingAlreadyOn,
+    UnknownCashMovement,
+    UnknownDenomination,
+    UnknownPlu,
+    UnknownProductId,
+    code_refused,
+    storage_error,
+)
 from firmware.journal import Entry, Journal
 from firmware.models import JournalEntry, ParkedTicket
 from firmware.permissions import Action, Approval, authorising_manager
 from firmware.ports import DeviceError, Drawer
 from firmware.print_queue import PrintJob, PrintQueue
 from firmware.receipt import build_receipt
-from firmware.ticket import Line, Ticket, TicketError
+from firmware.ticket import MAX_QUANTITY, MIN_QUANTITY, Line, Ticket
 from firmware.users import AuthError, Cashier, Users
 
+__all__ = ["Committed", "StorageError", "TillError", "TillService"]
+
 log = logging.getLogger(__name__)
-
-
-class TillError(Exception):
-    """A refused till operation; the message is meant for the cashier's screen."""
-
-
-class StorageError(TillError):
-    """The journal could not be written (disk full, I/O error): nothing was stored."""
-
-
-def storage_error(exc: BaseException, entry_type: str) -> StorageError:
-    """The cashier's message for a failed write. SQLite rolls back by itself on a full disk,
-    so the failed ROLLBACK that follows hides the cause: look down the exception chain."""
-    causes = [str(exc)]
-    while exc.__context__ is not None and len(causes) < 6:
-        exc = exc.__context__
-        causes.append(str(exc))
-    what = entry_type.replace("_", " ")
-    if any("full" in cause for cause in causes):
-        return StorageError(f"the disk is full: the {what} was NOT stored; free space, then try again")
-    return StorageError(f"the journal could not be written ({causes[-1]}): the {what} was NOT stored")
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,7 @@ class TillService:
     # --- helpers -------------------------------------------------------------------------
     def _require_cashier(self) -> Cashier:
         if self.cashier is None:
-            raise TillError("log in first")
+            raise NotLoggedIn()
         return self.cashier
 
     def rate_of(self, vat_code: str) -> int:
@@ -125,7 +139,7 @@ class TillService:
         """
         name = cashier if cashier is not None else (self.cashier.name if self.cashier else None)
         if self.journal_alarm and entry_type not in ALLOWED_DURING_ALARM:
-            raise TillError(self._alarm_text())
+            raise self._alarm_error()
         try:
             with self._atomic():
                 if callable(data):
@@ -161,9 +175,9 @@ class TillService:
             for event in events:
                 self.emit("committed", **event)
 
-    def _alarm_text(self) -> str:
-        return (f"selling is blocked: {self.journal_alarm} A manager must acknowledge the "
-                "journal alarm first.")
+    def _alarm_error(self) -> JournalAlarmActive:
+        codes = [str(p.get("code", "")) for p in self.journal_alarm_codes] or ["journal"]
+        return JournalAlarmActive(",".join(dict.fromkeys(codes)))
 
     def _open_drawer(self) -> bool:
         if self.drawer is None:
@@ -188,8 +202,8 @@ class TillService:
             try:
                 cashier = self.users.authenticate(pin)
             except AuthError as exc:
-                self.emit("auth_failed", reason=str(exc))
-                raise TillError(str(exc)) from None
+                self.emit("auth_failed", reason=str(exc), error=exc)
+                raise
             if self.cashier is not None and self.cashier.id != cashier.id:
                 self.logout()
             self.cashier = cashier
@@ -209,10 +223,7 @@ class TillService:
 
     def approve(self, pin: str, action: Action) -> Approval:
         """A manager's PIN for one action (the override dialog)."""
-        try:
-            manager = self.users.authenticate(pin, role="manager")
-        except AuthError as exc:
-            raise TillError(str(exc)) from None
+        manager = self.users.authenticate(pin, role="manager")
         return Approval(manager, action)
 
     def _authorise(self, action: Action, approval: Approval | None) -> str | None:
@@ -230,19 +241,23 @@ class TillService:
                 return None
             try:
                 resolved = self.catalogue.resolve(code)
-            except (BarcodeError, UnknownProduct) as exc:
-                self.emit("scan_rejected", code=code, reason=str(exc))
-                raise TillError(str(exc)) from None
-            return self._add_resolved(resolved, 1)
+                return self._add_resolved(resolved, 1)
+            except BarcodeError as exc:
+                error = code_refused(exc)
+                self.emit("scan_rejected", code=code, reason=str(error), error=error)
+                raise error from None
+            except TillError as exc:
+                self.emit("scan_rejected", code=code, reason=str(exc), error=exc)
+                raise
 
     def add_product(self, product_id: int, quantity: int = 1, weight_g: int | None = None) -> Line:
         with self._lock:
             self._require_cashier()
             product = self.catalogue.by_id(product_id)
             if product is None or not product.active:
-                raise TillError(f"product {product_id} is not in the catalogue")
+                raise UnknownProductId(product_id)
             if product.sold_by_weight and weight_g is None:
-                raise TillError(f"{product.name} is sold by weight: enter the weight")
+                raise NeedsWeight(product.name)
             return self._add_resolved(Resolved(product, product.gtin or product.plu or "",
                                                weight_g=weight_g), quantity)
 
@@ -251,37 +266,31 @@ class TillService:
             self._require_cashier()
             product = self.catalogue.by_plu(plu)
             if product is None or not product.active:
-                raise TillError(f"no active product with PLU {plu}")
+                raise UnknownPlu(plu)
             return self._add_resolved(Resolved(product, plu), quantity)
 
     def _add_resolved(self, resolved: Resolved, quantity: int) -> Line:
-        if not 1 <= quantity <= 9999:
-            raise TillError(f"quantity {quantity} must be between 1 and 9999")
+        if not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
+            raise QuantityOutOfRange(quantity, MIN_QUANTITY, MAX_QUANTITY)
         if self.journal_alarm:
-            raise TillError(self._alarm_text())
+            raise self._alarm_error()
         product: ProductInfo = resolved.product
         if product.sold_by_weight and resolved.weight_g is None and resolved.embedded_price is None:
-            raise TillError(f"{product.name} is sold by weight: weigh it or scan the scale label")
-        try:
-            line = self.ticket.add(Line(
-                line_no=0, product_id=product.id, code=resolved.code, name=product.name,
-                sku=sku_of(product.gtin, product.plu),
-                vat_code=product.vat_code, unit_price=product.price_cents, quantity=quantity,
-                weight_g=resolved.weight_g, embedded_price=resolved.embedded_price,
-                stock_tracked=product.stock_tracked,
-            ))
-        except TicketError as exc:
-            raise TillError(str(exc)) from None
+            raise NeedsWeight(product.name)
+        line = self.ticket.add(Line(
+            line_no=0, product_id=product.id, code=resolved.code, name=product.name,
+            sku=sku_of(product.gtin, product.plu),
+            vat_code=product.vat_code, unit_price=product.price_cents, quantity=quantity,
+            weight_g=resolved.weight_g, embedded_price=resolved.embedded_price,
+            stock_tracked=product.stock_tracked,
+        ))
         self.emit("ticket", action="add", line_no=line.line_no)
         return line
 
     def _edit(self, change: Callable[[], Any], action: str, line_no: int | None = None) -> Any:
         with self._lock:
             self._require_cashier()
-            try:
-                result = change()
-            except TicketError as exc:
-                raise TillError(str(exc)) from None
+            result = change()
             self.emit("ticket", action=action, line_no=line_no)
             return result
 
@@ -329,19 +338,16 @@ class TillService:
             })
 
     def _line(self, line_no: int) -> Line:
-        try:
-            return self.ticket.line(line_no)
-        except TicketError as exc:
-            raise TillError(str(exc)) from None
+        return self.ticket.line(line_no)
 
     # --- park / recall / void open -------------------------------------------------------
     def park(self, label: str = "") -> int:
         with self._lock:
             cashier = self._require_cashier()
             if self.ticket.is_empty:
-                raise TillError("there is nothing to park")
+                raise NothingToPark()
             if self.ticket.tenders:
-                raise TillError("payment has started; finish or cancel it before parking")
+                raise PaymentStarted()
             row = ParkedTicket.create(created=dt.datetime.now().astimezone().isoformat(),
                                       cashier=cashier.name, label=label,
                                       payload=json.dumps(self.ticket.to_dict()))
@@ -356,10 +362,10 @@ class TillService:
         with self._lock:
             self._require_cashier()
             if not self.ticket.is_empty:
-                raise TillError("finish or park the open ticket first")
+                raise TicketOpen()
             row = ParkedTicket.get_or_none(ParkedTicket.id == parked_id)
             if row is None:
-                raise TillError(f"there is no parked ticket {parked_id}")
+                raise NoSuchParkedTicket(parked_id)
             with self.db.atomic():
                 self.ticket = Ticket.from_dict(json.loads(row.payload))
                 row.delete_instance()
@@ -381,7 +387,7 @@ class TillService:
             self._require_cashier()
             row = ParkedTicket.get_or_none(ParkedTicket.id == parked_id)
             if row is None:
-                raise TillError(f"there is no parked ticket {parked_id}")
+                raise NoSuchParkedTicket(parked_id)
             ticket = Ticket.from_dict(json.loads(row.payload))
             with self._atomic():
                 entry = self._commit("void", {"scope": "parked", **self._ticket_data(ticket)})
@@ -409,10 +415,7 @@ class TillService:
         with self._lock:
             self._require_cashier()
             snapshot = self.ticket.to_dict()
-            try:
-                tender()
-            except TicketError as exc:
-                raise TillError(str(exc)) from None
+            tender()
             if not self.ticket.is_paid:
                 self.emit("ticket", action="tender")
                 return None
@@ -468,7 +471,7 @@ class TillService:
     def sale_entry(self, seq: int) -> Entry:
         entry = self.journal.get(seq)
         if entry is None or entry.type != "sale":
-            raise TillError(f"receipt {seq} is not a sale on this till")
+            raise NotASale(seq)
         return entry
 
     def refundable(self, seq: int) -> dict[int, int]:
@@ -493,15 +496,14 @@ class TillService:
             entry = self.sale_entry(seq)
             remaining = self.refundable(seq)
             if not quantities or all(q == 0 for q in quantities.values()):
-                raise TillError("choose at least one line to refund")
+                raise NothingToRefund()
             sold = {line["line_no"]: line for line in entry.body["data"]["lines"]}
             refund = Ticket()
             for line_no, quantity in sorted(quantities.items()):
                 if line_no not in remaining:
-                    raise TillError(f"receipt {seq} has no line {line_no}")
+                    raise NoSuchReceiptLine(seq, line_no)
                 if quantity < 0 or quantity > remaining[line_no]:
-                    raise TillError(f"line {line_no}: {quantity} to refund, but only "
-                                    f"{remaining[line_no]} can still be refunded")
+                    raise NotRefundable(line_no, quantity, remaining[line_no])
                 if quantity == 0:
                     continue
                 original = sold[line_no]
@@ -529,10 +531,10 @@ class TillService:
                 delta = rounding.rounded - total if self.config.cash.round_to_5_cents else 0
             elif tender == "card":
                 if not reference.strip():
-                    raise TillError("a card refund needs the payment terminal's reference")
+                    raise RefundReferenceMissing()
                 delta = 0
             else:
-                raise TillError(f"refunds are paid out in cash or to a card, not {tender!r}")
+                raise RefundTenderNotAllowed(tender)
             data.update({
                 "rounding": delta, "total_paid": total + delta,
                 "tenders": [{"kind": tender, "amount": total + delta, "given": 0, "change": 0,
@@ -555,7 +557,7 @@ class TillService:
             sold = {line["line_no"]: line["quantity"] for line in entry.body["data"]["lines"]
                     if not line.get("removed")}
             if remaining != sold:
-                raise TillError(f"receipt {seq} was already (partly) refunded or voided")
+                raise AlreadyRefunded(seq)
             data = json.loads(json.dumps(entry.body["data"]))
             data["lines"] = [line for line in data["lines"] if not line.get("removed")]
             negate_lines(data)
@@ -577,7 +579,7 @@ class TillService:
             self._require_cashier()
             original = self.journal.get(seq)
             if original is None or original.type not in ("sale", "refund", "void"):
-                raise TillError(f"there is no receipt {seq} on this till")
+                raise NoSuchReceipt(seq)
             copy_entry = self._commit("receipt_copy", {"of_type": original.type}, ref_seq=seq)
             self._print(original, copy=True)
             return copy_entry
@@ -594,11 +596,11 @@ class TillService:
         """Opening float, cash in or cash out; journaled before the drawer opens."""
         with self._lock:
             if kind not in ("float", "cash_in", "cash_out"):
-                raise TillError(f"unknown cash movement {kind!r}")
+                raise UnknownCashMovement(kind)
             if amount <= 0:
-                raise TillError(f"the amount must be positive, not {format_money(amount)}")
+                raise AmountNotPositive(amount)
             if kind != "float" and not reason.strip():
-                raise TillError("cash in and cash out need a reason")
+                raise ReasonRequired()
             by = self._authorise(Action.CASH_IN_OUT, approval)
             entry = self._commit(kind, {"amount": amount, "reason": reason.strip(), "approved_by": by})
             return Committed(entry, 0, self._open_drawer())
@@ -607,9 +609,9 @@ class TillService:
         with self._lock:
             by = self._authorise(Action.TRAINING, approval)
             if on == self.training:
-                raise TillError("training mode is already " + ("on" if on else "off"))
+                raise TrainingAlreadyOn() if on else TrainingAlreadyOff()
             if not self.ticket.is_empty:
-                raise TillError("finish the open ticket first")
+                raise TicketOpen()
             if on:
                 entry = self._commit("training_on", {"approved_by": by})
                 self.training = True
@@ -627,9 +629,9 @@ class TillService:
             self._require_cashier()
             try:
                 customer = customers.by_card(self, card)
-            except customers.CustomerError as exc:
-                self.emit("scan_rejected", code=card, reason=str(exc))
-                raise TillError(str(exc)) from None
+            except TillError as exc:
+                self.emit("scan_rejected", code=card, reason=str(exc), error=exc)
+                raise
             return customers.attach(self, customer)
 
     def search_customers(self, text: str) -> list[customers.CustomerInfo]:
@@ -680,14 +682,16 @@ class TillService:
         with self._lock:
             by = self._authorise(Action.Z_CLOSE, approval)
             if self.training:
-                raise TillError("leave training mode before the day close")
+                raise TrainingActive()
             if not self.ticket.is_empty:
-                raise TillError("finish or park the open ticket before the day close")
-            try:
-                counted = reports.counted_cash(counted_by_denomination,
-                                               self.config.cash.denominations_cents)
-            except reports.ReportError as exc:
-                raise TillError(str(exc)) from None
+                raise TicketOpen()
+            denominations = self.config.cash.denominations_cents
+            for denomination, pieces in counted_by_denomination.items():
+                if denomination not in denominations:
+                    raise UnknownDenomination(denomination)
+                if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 0:
+                    raise BadPieceCount(denomination, pieces)
+            counted = reports.counted_cash(counted_by_denomination, denominations)
             entry = self._commit("z_close", lambda: reports.z_data(self.journal, counted, by))
             self._print_document(entry, build_report(entry.body, entry.hash, self.config.terminal,
                                                      self.config.printer.columns, self.language))
@@ -704,7 +708,7 @@ class TillService:
 
         with self._lock:
             if not self.journal_alarm:
-                raise TillError("there is no journal alarm to acknowledge")
+                raise NoJournalAlarm()
             by = self._authorise(Action.ACK_JOURNAL_ALARM, approval)
             from firmware import integrity
 

@@ -9,15 +9,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from firmware.errors import AuthError, PinEntryLocked, UserLocked, WrongPin, WrongRole
 from firmware.models import User
+
+__all__ = ["AuthError", "Cashier", "Users", "hash_pin", "pin_matches", "validate_pin"]
 
 ROLES = ("cashier", "manager")
 # scrypt cost: ~50 ms on a Pi 4, so guessing a 4-6 digit PIN offline is slow, login stays instant.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-
-
-class AuthError(Exception):
-    """A wrong PIN, a locked account or an unknown user; the message is safe to show."""
 
 
 @dataclass(frozen=True)
@@ -79,19 +78,19 @@ class Users:
         now = self.clock()
         users = list(User.select().where(User.active))
         if users and all(u.locked_until > now for u in users):
-            raise AuthError("PIN entry is locked; try again later")
+            raise PinEntryLocked()
         for user in users:
             if pin_matches(pin, user.pin_hash):
                 if user.locked_until > now:
                     seconds = int(user.locked_until - now) + 1
-                    raise AuthError(f"{user.name} is locked for {seconds} s after wrong PINs")
+                    raise UserLocked(user.name, seconds)
                 if role is not None and user.role != role:
-                    raise AuthError(f"{user.name} is not a {role}")
+                    raise WrongRole(user.name, role)
                 if user.failed_attempts:
                     User.update(failed_attempts=0).where(User.id == user.id).execute()
                 return Cashier(user.id, user.name, user.role)
         self._count_failure(now)
-        raise AuthError("wrong PIN")
+        raise WrongPin()
 
     def _count_failure(self, now: float) -> None:
         # A wrong PIN belongs to nobody, so the terminal-wide counter lives on every account:

@@ -3,6 +3,7 @@
 import pytest
 
 from contract.gtin import VariableLayout, make_variable_code
+from firmware import errors
 from firmware.catalogue import import_csv
 from firmware.models import JournalEntry, StockLevel
 from firmware.permissions import Action, ApprovalRequired
@@ -87,20 +88,23 @@ def test_tendered_too_small_leaves_ticket_and_journal_alone(shop: TillService) -
     assert (shop.ticket.to_dict(), journal_count()) == before
 
 
-@pytest.mark.parametrize(("code", "reason"), [
-    ("8710398500012", "check digit"),
-    ("4006381333931", "no active product"),  # valid EAN, not in the catalogue
-    ("12AB", "unreadable"),
+@pytest.mark.parametrize(("code", "reason", "kind"), [
+    ("8710398500012", "check digit", errors.CheckDigit),
+    ("4006381333931", "no active product", errors.UnknownProduct),  # valid EAN, not in the catalogue
+    ("12AB", "unreadable", errors.UnreadableCode),
 ])
-def test_bad_barcodes_are_refused_with_a_reason(shop: TillService, code: str, reason: str) -> None:
+def test_bad_barcodes_are_refused_with_a_reason(shop: TillService, code: str, reason: str,
+                                                kind: type) -> None:
     shop.scan(MILK)
     before = (shop.ticket.to_dict(), journal_count())
     events = []
     shop.subscribe(lambda e, d: events.append((e, d)))
-    with pytest.raises(TillError, match=reason):
+    with pytest.raises(kind, match=reason):
         shop.scan(code)
     assert (shop.ticket.to_dict(), journal_count()) == before
     assert events[-1][0] == "scan_rejected" and reason in events[-1][1]["reason"]
+    error = events[-1][1]["error"]  # the typed error itself, for the UI to translate by type
+    assert isinstance(error, kind) and str(error) == events[-1][1]["reason"]
 
 
 def test_upc_and_ean_find_the_same_product(shop: TillService) -> None:

@@ -15,10 +15,9 @@ from aiosmtpd.controller import Controller
 from contract.cards import card_number
 from contract.config import parse_config
 from contract.product_key import sku_of
-from firmware.models import Product
+from firmware.models import LocalCustomer, LocalOffer, Product
 from firmware.permissions import Action
 from firmware.runtime import build_till
-from firmware.shop_models import LocalCustomer, LocalOffer, ensure_tables
 from firmware.sim import ensure_demo_data
 from headoffice import registry
 from headoffice.customers import service
@@ -75,7 +74,6 @@ class Tills:
         self.path.write_text(text)
         self.till = build_till(parse_config(text, str(self.path), var_dir=str(tmp / "var")))
         ensure_demo_data(self.till, products=30)
-        ensure_tables(self.till.db)
 
     def head(self) -> int:
         return self.till.journal.head()[0]

@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from firmware import customers
-from firmware.models import JournalEntry, Product
+from firmware.models import JournalEntry, LocalCustomer, LocalOffer, Product
 from firmware.offers import apply_message
 from firmware.runtime import build_till
-from firmware.shop_models import LocalCustomer, LocalOffer
 from firmware.sim import DEMO_CUSTOMER, demo_card, ensure_demo_data
 from firmware.uplink.downstream import _set_version, applied_version
 from tests.customers.conftest import PREFIX
