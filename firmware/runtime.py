@@ -38,9 +38,6 @@ log = logging.getLogger(__name__)
 RunOnUiThread = Callable[[Callable[[], None]], None]
 """run_on_ui_thread(call): runs `call` soon on the UI's thread (Kivy: Clock.schedule_once)."""
 
-ScanRejected = Callable[[str, TillError], None]
-"""on_rejected(code, error): a scanned code the till refused, with the typed reason."""
-
 
 @dataclass(frozen=True)
 class OpenedJournal:
@@ -90,16 +87,18 @@ class TillRuntime:
     Scanned codes arrive on the scanner's thread and are handed to the UI's thread (where
     every till call of the kiosk runs) before the service sees them. A screen that wants the
     raw codes for itself (a voucher code, a receipt to refund) claims them for as long as it
-    is shown; otherwise a code goes to TillService.scan. The × key's quantity applies to the
-    next scan. Device state reports reach the till's listeners as 'device' events."""
+    is shown; otherwise a code goes to TillService.scan, and a refusal reaches the till's
+    listeners as one 'scan_rejected' event with the typed error. The × key's quantity applies
+    to the next scan. Device state reports reach the till's listeners as 'device' events."""
 
     def __init__(self, till: TillService, peripherals: Peripherals) -> None:
         self.till = till
         self.peripherals = peripherals
         self.next_quantity = 1
         self._claim: Callable[[str], None] | None = None
-        self._rejected: list[ScanRejected] = []
+        self._rejection_told = False
         self._started = False
+        till.subscribe(self._watch)
 
     # --- the scanner ---------------------------------------------------------------------
     def start(self, run_on_ui_thread: RunOnUiThread) -> None:
@@ -124,10 +123,6 @@ class TillRuntime:
             except Exception:
                 log.exception("scanner stop failed")
 
-    def on_rejected(self, listener: ScanRejected) -> None:
-        """Calls listener(code, error) for every scanned code the till refuses."""
-        self._rejected.append(listener)
-
     def claim_scans(self, handler: Callable[[str], None] | None) -> None:
         """The raw codes go to `handler` instead of the till (None gives them back)."""
         self._claim = handler
@@ -139,16 +134,18 @@ class TillRuntime:
             claim(code)
             return
         quantity, self.next_quantity = self.next_quantity, 1
+        self._rejection_told = False
         try:
             line = self.till.scan(code)
             if line is not None and quantity != 1:
                 self.till.set_quantity(line.line_no, quantity)
         except TillError as exc:
-            for listener in list(self._rejected):
-                try:
-                    listener(code, exc)
-                except Exception:
-                    log.exception("scan rejection listener failed")
+            if not self._rejection_told:  # the service tells most refusals itself
+                self.till.emit("scan_rejected", code=code, reason=str(exc), error=exc)
+
+    def _watch(self, event: str, data: dict[str, object]) -> None:
+        if event == "scan_rejected":
+            self._rejection_told = True
 
     def take_quantity(self) -> int:
         """The × key's quantity for an item added by hand (it is used up, as by a scan)."""

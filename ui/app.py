@@ -24,12 +24,15 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from firmware import sdnotify
+from firmware.errors import InvalidCode, TillError, UnknownProduct
 from firmware.permissions import Action, Approval, ApprovalRequired, authorising_manager
+from firmware.ports import DeviceError
 from firmware.runtime import TillRuntime
 from firmware.status import DeviceStatus, TillStatus
-from firmware.till import TillError, TillService
+from firmware.till import TillService
 from ui import heap, i18n
 from ui.dialogs import MessageDialog, OverrideDialog
+from ui.errors import error_text
 from ui.i18n import N_, _
 from ui.metrics import set_scale
 from ui.sound import Beeper
@@ -112,7 +115,6 @@ class KassaApp(App):
         load_kv()
         self.beeper = Beeper(Path(self.till.config.var_dir) / "ui")
         self.till.subscribe(self._till_event)
-        self.runtime.on_rejected(self.scan_rejected)
         Clock.schedule_interval(lambda _dt: self.refresh_status(), 1.0)
         root = self._make_root()
         Clock.schedule_once(lambda _dt: self.refresh_status())
@@ -159,9 +161,10 @@ class KassaApp(App):
         Window.bind(on_flip=self._first_frame)
         try:
             self.runtime.start(run_on_ui_thread)
-        except Exception:  # a missing scanner must not stop the till: show it
+        except Exception as exc:  # a missing scanner must not stop the till: show it
             log.exception("the scanner did not start")
-            self.show_error(_("The scanner is not working"))
+            reason = ": " + error_text(exc) if isinstance(exc, DeviceError) else ""
+            self.show_error(_("The scanner is not working") + reason)
 
     def _first_frame(self, *_args: Any) -> None:
         """The first frame is on screen and takes touches: tell systemd, start the watchdog
@@ -231,6 +234,8 @@ class KassaApp(App):
             self.refresh_status()
         if event == "device":
             self._device_alert(str(data.get("device", "")), str(data.get("state", "")))
+        if event == "scan_rejected" and isinstance(data.get("error"), TillError):
+            self.scan_rejected(str(data.get("code", "")), data["error"])
         if event in ("ticket", "customer") and self.sm is not None and self.sm.has_screen("sale"):
             sale = self.sm.get_screen("sale")
             if event == "customer":
@@ -243,7 +248,7 @@ class KassaApp(App):
 
     # --- scanning ------------------------------------------------------------------------
     def scan_rejected(self, code: str, error: TillError) -> None:
-        """The runtime's report of a scanned code the till refused (on Kivy's thread)."""
+        """The till refused a scanned code (its scan_rejected event, on Kivy's thread)."""
         if self.sm is not None and self.sm.current == "done":
             self.go("sale")
         screen = self.sm.current_screen if self.sm else None
@@ -253,14 +258,13 @@ class KassaApp(App):
             self.scan_error(code, error)
 
     def scan_error(self, code: str, error: TillError) -> None:
-        """A refused scan, in the cashier's language: unknown product or a bad code."""
-        text = str(error)
-        if text.startswith(("no active product", "in-store code")) and "not sold by weight" not in text:
+        """A refused scan, in the cashier's language, by the error's type."""
+        if isinstance(error, UnknownProduct):
             self.reject(_("Unknown code") + f": {code}")
-        elif "sold by weight" in text or "quantity" in text:
-            self.reject(_(text))
+        elif isinstance(error, InvalidCode):
+            self.reject(_("Invalid code") + f": {code} ({error_text(error)})")
         else:
-            self.reject(_("Invalid code") + f": {code} ({_(text)})")
+            self.reject(error_text(error))
 
     def reject(self, message: str) -> None:
         """Unknown or invalid code: red flash, beep and the reason on screen."""
@@ -280,7 +284,7 @@ class KassaApp(App):
                 call, on_done=on_done, **{**kwargs, "approval": approval}))
             return
         except TillError as exc:
-            self.show_error(_(str(exc)))
+            self.show_error(error_text(exc))
             return
         self.show_error("")
         if on_done is not None:

@@ -6,10 +6,12 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
+from contract.gtin import BarcodeError
+from firmware.errors import NeedsWeight, TillError
 from firmware.ticket import Line
-from firmware.till import TillError
 from ui import widgets as w
 from ui.dialogs import NumberDialog
+from ui.errors import error_text
 from ui.i18n import _, money
 from ui.metrics import S
 from ui.screens.base import KassaScreen
@@ -134,23 +136,18 @@ class SaleScreen(KassaScreen):
         """The till refused a scanned code: goods sold by weight get the weight dialog, any
         other refusal is said with the code."""
         self.multiplier = self.app.runtime.next_quantity
-        product = self._weighed_product(code)
+        product = self._weighed_product(code) if isinstance(error, NeedsWeight) else None
         if product is not None:
             self.ask_weight(product)
             return
         self.app.scan_error(code, error)
 
     def _weighed_product(self, code: str):  # noqa: ANN202
-        """The product behind the code when it is sold by weight and the code carries no
-        weight or price (no scale label), so the cashier can type the weight."""
+        """The product behind a NeedsWeight refusal, so the cashier can type the weight."""
         try:
-            resolved = self.till.catalogue.resolve(code)
-        except Exception:
+            return self.till.catalogue.resolve(code).product
+        except (TillError, BarcodeError):  # the catalogue changed since the scan
             return None
-        if resolved.product.sold_by_weight and resolved.weight_g is None \
-                and resolved.embedded_price is None:
-            return resolved.product
-        return None
 
     def _take_multiplier(self) -> int:
         """The × quantity for an item added by hand; used up like a scan uses it."""
@@ -174,7 +171,7 @@ class SaleScreen(KassaScreen):
             try:
                 self.till.add_product(product.id, weight_g=grams)
             except TillError as exc:
-                return _(str(exc))
+                return error_text(exc)
             self.message = ""
             return None
 
@@ -217,7 +214,7 @@ class SaleScreen(KassaScreen):
         try:
             self.till.add_plu(text, quantity)
         except TillError as exc:
-            self.app.reject(_(str(exc)))
+            self.app.reject(error_text(exc))
 
     def set_multiplier(self) -> None:
         number = self._take_number()
