@@ -9,23 +9,15 @@ leaves every fiscal entry intact.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from firmware.errors import (
-    CustomerError,
-    NoCustomer,
-    NoProductCode,
-    PaymentStarted,
-    UnknownCard,
-)
+from contract.product_key import DEFAULT_LAYOUTS, sku_for_code
+from firmware.errors import CustomerError, NoCustomer, NoProductCode, UnknownCard
+from firmware.journal import Entry
+from firmware.kernel import TillKernel
 from firmware.models import LocalCustomer
+from firmware.sales import SalesService
 
-__all__ = ["CustomerError", "CustomerInfo", "add_favourite", "attach", "by_card", "detach",
-           "search"]
-
-if TYPE_CHECKING:
-    from firmware.journal import Entry
-    from firmware.till import TillService
+__all__ = ["CustomerError", "CustomerInfo", "CustomerService"]
 
 
 @dataclass(frozen=True)
@@ -40,60 +32,65 @@ def _info(row: LocalCustomer) -> CustomerInfo:
     return CustomerInfo(row.customer_id, row.card, row.name, row.language)
 
 
-def by_card(till: TillService, card: str) -> CustomerInfo:
-    row = LocalCustomer.get_or_none(LocalCustomer.card == card.strip())
-    if row is None:
-        raise UnknownCard(card.strip())
-    return _info(row)
+class CustomerService:
+    """Cards, search, the customer on the open ticket, favourites."""
 
+    def __init__(self, kernel: TillKernel, sales: SalesService) -> None:
+        self.kernel, self.sales = kernel, sales
 
-def search(till: TillService, text: str, limit: int = 20) -> list[CustomerInfo]:
-    """Customers whose name or card number contains `text` (case-insensitive)."""
-    needle = text.strip().casefold()
-    if len(needle) < 2:
-        return []
-    query = (LocalCustomer.select()
-             .where(LocalCustomer.name_folded.contains(needle) | LocalCustomer.card.contains(needle))
-             .order_by(LocalCustomer.name).limit(limit))
-    return [_info(row) for row in query]
+    def by_card(self, card: str) -> CustomerInfo:
+        row = LocalCustomer.get_or_none(LocalCustomer.card == card.strip())
+        if row is None:
+            raise UnknownCard(card.strip())
+        return _info(row)
 
+    def search(self, text: str, limit: int = 20) -> list[CustomerInfo]:
+        """Customers whose name or card number contains `text` (case-insensitive)."""
+        needle = text.strip().casefold()
+        if len(needle) < 2:
+            return []
+        query = (LocalCustomer.select()
+                 .where(LocalCustomer.name_folded.contains(needle)
+                        | LocalCustomer.card.contains(needle))
+                 .order_by(LocalCustomer.name).limit(limit))
+        return [_info(row) for row in query]
 
-def attach(till: TillService, customer: CustomerInfo) -> CustomerInfo:
-    """Puts the customer on the open ticket; their offers are applied at once."""
-    from firmware.offers import apply_to_ticket
+    def attach_card(self, card: str) -> CustomerInfo:
+        """A scanned or typed loyalty card: its customer goes on the ticket, offers apply. A
+        refusal is announced as scan_rejected with the typed error under error=."""
+        with self.kernel.lock:
+            self.kernel.require_cashier()
+            try:
+                customer = self.by_card(card)
+            except CustomerError as exc:
+                self.kernel.emit("scan_rejected", code=card, reason=str(exc), error=exc)
+                raise
+            return self.attach(customer)
 
-    if till.ticket.tenders:
-        raise PaymentStarted()
-    till.ticket.customer_id = customer.customer_id
-    apply_to_ticket(till)
-    till.emit("customer", customer_id=customer.customer_id, name=customer.name,
-              language=customer.language)
-    till.emit("ticket", action="customer")
-    return customer
+    def attach(self, customer: CustomerInfo) -> CustomerInfo:
+        """Puts the customer on the open ticket; their offers are priced at once."""
+        with self.kernel.lock:
+            self.sales.set_customer(customer.customer_id)
+            self.kernel.emit("customer", customer_id=customer.customer_id, name=customer.name,
+                             language=customer.language)
+            return customer
 
+    def detach(self) -> None:
+        with self.kernel.lock:
+            self.sales.set_customer(None)
+            self.kernel.emit("customer", customer_id=None, name=None, language=None)
 
-def detach(till: TillService) -> None:
-    from firmware.offers import apply_to_ticket
-
-    if till.ticket.tenders:
-        raise PaymentStarted()
-    till.ticket.customer_id = None
-    apply_to_ticket(till)
-    till.emit("customer", customer_id=None, name=None, language=None)
-    till.emit("ticket", action="customer")
-
-
-def add_favourite(till: TillService, line_no: int) -> Entry:
-    """Marks the product of a ticket line as the attached customer's favourite (journaled, so
-    it reaches head office through the same outbox as the sales)."""
-    from contract.product_key import DEFAULT_LAYOUTS, sku_for_code
-
-    customer = till.ticket.customer_id
-    if customer is None:
-        raise NoCustomer()
-    line = till._line(line_no)
-    sku = sku_for_code(line.code, till.catalogue.layouts or DEFAULT_LAYOUTS)
-    if sku is None:
-        raise NoProductCode(line.name)
-    return till._commit("customer_favourite", {"customer_id": customer, "sku": sku,
-                                               "name": line.name})
+    def add_favourite(self, line_no: int) -> Entry:
+        """Marks the product of a ticket line as the attached customer's favourite (journaled,
+        so it reaches head office through the same outbox as the sales)."""
+        with self.kernel.lock:
+            self.kernel.require_cashier()
+            customer = self.sales.ticket.customer_id
+            if customer is None:
+                raise NoCustomer()
+            line = self.sales.line(line_no)
+            sku = sku_for_code(line.code, self.sales.catalogue.layouts or DEFAULT_LAYOUTS)
+            if sku is None:
+                raise NoProductCode(line.name)
+            return self.kernel.commit("customer_favourite", {"customer_id": customer, "sku": sku,
+                                                             "name": line.name})

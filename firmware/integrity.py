@@ -26,6 +26,7 @@ import peewee
 from contract import chain
 from firmware import totals as running
 from firmware.journal import Journal
+from firmware.reports import resync_totals
 
 
 class JournalUnreadable(Exception):
@@ -154,8 +155,6 @@ def _check(journal: Journal) -> list[Problem]:
         problems += [p for p in _window_problems(journal, int(last_z), last_seq)
                      if p.code != "missing" or p.key() not in {q.key() for q in problems}]
     if not problems and head_seq is None and last_seq:
-        from firmware.reports import resync_totals
-
         resync_totals(journal)  # a journal from before running totals existed
     done = _acknowledged(journal)
     return [p for p in problems if p.key() not in done]

@@ -12,7 +12,8 @@ Head office publishes one retained message per store on `kassa/v1/{store}/offers
 It is a full snapshot: the uplink replaces the till's customers and offers with it in one
 transaction (so an erased customer disappears from every till), only when its version is
 newer than the applied one. The till applies a customer's offers as line discounts
-(`discount_by` = "offer:<id>") while the ticket is built, and journals one
+(`discount_by` = "offer:<id>") in its pricing step (OfferRule, firmware/pricing.py) after
+every edit of the ticket, and journals one
 `offer_redemption` entry per redeemed offer in the same transaction as the sale.
 
 Over-redemption rule ("count and report", docs/customers.md): a till allows a redemption
@@ -28,23 +29,21 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import peewee
 
+from contract.gtin import VariableLayout
 from contract.money import percent_of
 from contract.product_key import DEFAULT_LAYOUTS, sku_for_code
+from firmware.journal import Entry
+from firmware.kernel import TillKernel
 from firmware.models import LocalCustomer, LocalOffer, LocalOfferUse
-
-if TYPE_CHECKING:
-    from firmware.journal import Entry
-    from firmware.ticket import Line, Ticket
-    from firmware.till import TillService
+from firmware.ticket import Line, Ticket
 
 OFFERS_VERSION = "offers_version"
 OFFER_PREFIX = "offer:"
 KINDS = ("percent", "cents")
-_REAPPLY_ON = frozenset({"add", "quantity", "remove", "recall", "discount", "price"})
 
 
 class OfferMessageError(ValueError):
@@ -217,51 +216,47 @@ def available_offers(db: peewee.Database, customer_id: str, terminal: str,
     return result
 
 
-def apply_to_ticket(till: TillService) -> list[tuple[int, OfferInfo, int]]:
-    """Sets the attached customer's offer discounts on the open ticket; returns
-    (line_no, offer, discount) for each offer now applied. Lines with a cashier's discount
-    keep it; offer discounts of a detached customer are taken off."""
-    ticket: Ticket = till.ticket
-    if ticket.tenders:
-        return []
-    for line in ticket.active_lines:
-        if (line.discount_by or "").startswith(OFFER_PREFIX):
-            line.discount, line.discount_by = 0, None
-    if ticket.customer_id is None:
-        ticket._spread_ticket_discount()
-        return []
-    applied = []
-    layouts = till.catalogue.layouts or DEFAULT_LAYOUTS
-    for offer in available_offers(till.db, ticket.customer_id, till.config.terminal.terminal):
-        for line in ticket.active_lines:
-            if line.discount or (line.sku or sku_for_code(line.code, layouts)) != offer.sku:
-                continue
-            cents = offer.discount_for(line)
-            if cents > 0:
-                line.discount, line.discount_by = cents, OFFER_PREFIX + offer.offer_id
-                applied.append((line.line_no, offer, cents))
-            break
-    ticket._spread_ticket_discount()
-    return applied
+class OfferRule:
+    """The pricing rule of personal offers (firmware/pricing.py): the attached customer's
+    offers become line discounts (discount_by "offer:<id>"), one line per offer; lines with a
+    cashier's discount keep it, and a detached customer's offer discounts are taken off."""
+
+    name = "offers"
+
+    def __init__(self, db: peewee.Database, terminal: str,
+                 layouts: tuple[VariableLayout, ...] = ()) -> None:
+        self.db, self.terminal = db, terminal
+        self.layouts = layouts or DEFAULT_LAYOUTS
+
+    def active(self, ticket: Ticket) -> bool:
+        return not ticket.tenders and (ticket.customer_id is not None
+                                       or bool(ticket.rule_lines(OFFER_PREFIX)))
+
+    def discounts(self, ticket: Ticket) -> dict[int, tuple[int, str]]:
+        """{line_no: (cents, "offer:<id>")} for the ticket as it stands."""
+        if ticket.customer_id is None:
+            return {}
+        free = [line for line in ticket.active_lines
+                if not line.discount or (line.discount_by or "").startswith(OFFER_PREFIX)]
+        result: dict[int, tuple[int, str]] = {}
+        for offer in available_offers(self.db, ticket.customer_id, self.terminal):
+            for line in free:
+                if line.line_no in result or (
+                        line.sku or sku_for_code(line.code, self.layouts)) != offer.sku:
+                    continue
+                cents = offer.discount_for(line)
+                if cents > 0:
+                    result[line.line_no] = (cents, OFFER_PREFIX + offer.offer_id)
+                break
+        return result
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.set_rule_discounts(OFFER_PREFIX, self.discounts(ticket))
 
 
-def ticket_listener(till: TillService) -> Callable[[str, dict[str, Any]], None]:
-    """A TillService listener that keeps offer discounts right as the ticket changes."""
-
-    def on_event(event: str, data: dict[str, Any]) -> None:
-        if event != "ticket" or data.get("action") not in _REAPPLY_ON:
-            return
-        if till.ticket.customer_id is not None or any(
-                (line.discount_by or "").startswith(OFFER_PREFIX)
-                for line in till.ticket.active_lines):
-            apply_to_ticket(till)
-
-    return on_event
-
-
-def record_redemptions(till: TillService, sale: Entry) -> list[Entry]:
+def record_redemptions(kernel: TillKernel, sale: Entry) -> list[Entry]:
     """Journals one offer_redemption per offer discount on the sale; call inside the sale's
-    transaction (TillService._close_sale) so both commit together."""
+    transaction (firmware/sales.py) so both commit together."""
     if sale.body.get("training"):
         return []
     data = sale.body["data"]
@@ -272,7 +267,7 @@ def record_redemptions(till: TillService, sale: Entry) -> list[Entry]:
         if line.get("removed") or not by.startswith(OFFER_PREFIX) or not line.get("discount"):
             continue
         offer_id = by[len(OFFER_PREFIX):]
-        entry = till.journal.append("offer_redemption", {
+        entry = kernel.commit("offer_redemption", {
             "offer_id": offer_id, "customer_id": customer, "line_no": line["line_no"],
             "sku": line.get("sku") or sku_for_code(line["code"]), "discount": line["discount"],
             "sale_seq": sale.seq,

@@ -192,6 +192,25 @@ class Ticket:
         self._spread_ticket_discount()
         return line
 
+    def rule_lines(self, prefix: str) -> list[Line]:
+        """The active lines whose discount a pricing rule set (discount_by starts with prefix)."""
+        return [line for line in self.active_lines
+                if line.discount_by is not None and line.discount_by.startswith(prefix)]
+
+    def set_rule_discounts(self, prefix: str, discounts: dict[int, tuple[int, str]]) -> None:
+        """Replaces a pricing rule's line discounts: lines discounted by the rule (discount_by
+        starting with `prefix`) lose them, then `discounts` {line_no: (cents, by)} are set.
+        Lines with a cashier's discount keep it. The ticket discount is spread again."""
+        self._require_unpaid()
+        for line in self.rule_lines(prefix):
+            line.discount, line.discount_by = 0, None
+        for line_no, (cents, by) in discounts.items():
+            line = self.line(line_no)
+            if line.discount or not 0 <= cents <= line.amount:
+                raise LineDiscountOutOfRange(cents, line.amount)
+            line.discount, line.discount_by = cents, by
+        self._spread_ticket_discount()
+
     def _spread_ticket_discount(self) -> None:
         """Allocates the ticket discount to lines pro rata (largest remainder), for VAT."""
         lines = self.active_lines

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from firmware import customers
 from firmware.models import JournalEntry, LocalCustomer, LocalOffer, Product
 from firmware.offers import apply_message
 from firmware.runtime import build_till
@@ -20,7 +19,7 @@ def test_plain_demo_data_is_the_generated_catalogue_only(tmp_path):
     ensure_demo_data(till, products=20)  # `kassa sim`: the tests count on exactly this
     assert Product.select().count() == 20 and not Product.select().where(
         Product.sold_by_weight).exists()
-    assert customers.search(till, "demo") == []
+    assert till.search_customers("demo") == []
     till.db.close()
 
 
@@ -31,7 +30,7 @@ def test_demo_till_sells_by_weight_and_knows_a_card_with_an_offer(tmp_path):
     assert Product.select().count() == 22
     cheese = Product.get(Product.plu == "99001")
     assert cheese.sold_by_weight and cheese.price_cents == 1295
-    assert [c.name for c in customers.search(till, "demo")] == ["Demo Klant"]
+    assert [c.name for c in till.search_customers("demo")] == ["Demo Klant"]
     assert LocalCustomer.select().count() == 1 and LocalOffer.select().count() == 1
     card = demo_card(till)
     assert card.startswith(PREFIX) and len(card) == 13

@@ -164,3 +164,84 @@ def test_offer_and_sku_follow_the_product_however_it_was_entered(shop_till):
     sale = till.pay_card(None, "REF2").entry.body
     assert sale["data"]["lines"][0]["sku"] == p.gtin
     assert entries(till, "offer_redemption")[0]["data"]["sku"] == p.gtin
+
+
+def test_a_failing_offer_rule_refuses_the_edit_and_nothing_sells_at_a_wrong_price(
+        shop_till, monkeypatch, caplog):
+    """Pricing is a step of every edit, not an event listener: a rule that fails stops the
+    edit with a typed PricingError, is logged, and leaves the ticket priced as it was."""
+    from firmware import offers
+    from firmware.errors import PricingError
+
+    till = shop_till
+    apply(till, message(1, uses=5))
+    p = product(3)
+    till.scan(CARD)
+    line = till.add_product(p.id)
+    discount = line.discount
+    assert discount > 0 and line.discount_by == "offer:of-1"
+    parked_customer = till.park()
+    till.scan(CARD)
+    till.add_product(p.id)
+    events = []
+    till.subscribe(lambda e, d: events.append((e, d)))
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("offer table unreadable")
+
+    monkeypatch.setattr(offers, "available_offers", broken)
+    before, journal_before = till.ticket.to_dict(), JournalEntry.select().count()
+    with pytest.raises(PricingError, match="pricing rule offers failed") as info:
+        till.scan(p.gtin)
+    assert info.value.params == {"rule": "offers"}
+    assert ("scan_rejected", {"code": p.gtin, "reason": str(info.value), "error": info.value}) \
+        in events
+    with pytest.raises(PricingError):
+        till.set_quantity(1, 3)
+    with pytest.raises(PricingError):
+        till.add_plu("7")
+    assert till.ticket.to_dict() == before, "the refused edits left the ticket as it was"
+    assert "pricing rule offers failed" in caplog.text and "offer table unreadable" in caplog.text
+    assert not [e for e in events if e[0] == "ticket"]
+    # The ticket as it was priced before the rule broke sells at that price, and only that.
+    sale = till.pay_card(None, "REF3").entry
+    assert sale.body["data"]["total"] == p.price_cents - discount
+    assert JournalEntry.select().count() == journal_before + 2  # the sale and its redemption
+    # A customer whose offers cannot be priced is not attached, a parked ticket stays parked.
+    with pytest.raises(PricingError):
+        till.attach_card(CARD)
+    assert till.ticket.customer_id is None
+    with pytest.raises(PricingError):
+        till.recall(parked_customer)
+    assert [t.id for t in till.parked()] == [parked_customer] and till.ticket.is_empty
+    monkeypatch.undo()
+    till.recall(parked_customer)
+    assert till.ticket.customer_id == "c-eva" and till.ticket.active_lines[0].discount == discount
+
+
+def test_pricing_step_runs_its_rules_in_order_and_names_the_failing_one(caplog):
+    from firmware.errors import PricingError
+    from firmware.pricing import Pricing
+    from firmware.ticket import Line, Ticket
+
+    class Half:
+        name = "half"
+
+        def active(self, ticket):
+            return True
+
+        def apply(self, ticket):
+            ticket.set_rule_discounts("half:", {1: (ticket.line(1).amount // 2, "half:1")})
+
+    class Broken(Half):
+        name = "broken"
+
+        def apply(self, ticket):
+            raise KeyError("boom")
+
+    ticket = Ticket()
+    ticket.add(Line(0, 1, "1", "Kaas", "low", 500))
+    assert Pricing([Half()]).price(ticket).total == 250
+    with pytest.raises(PricingError) as info:
+        Pricing([Half(), Broken()]).price(ticket)
+    assert info.value.params == {"rule": "broken"} and "pricing rule broken failed" in caplog.text

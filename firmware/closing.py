@@ -1,0 +1,81 @@
+"""The report service: X report, Z close (the day close with its cash count) and the
+manager's acknowledgement of a journal alarm. The figures come from firmware/reports.py."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from firmware import integrity, reports
+from firmware.errors import (
+    BadPieceCount,
+    NoJournalAlarm,
+    TicketOpen,
+    TrainingActive,
+    UnknownDenomination,
+)
+from firmware.journal import Entry
+from firmware.kernel import Committed, TillKernel
+from firmware.permissions import Action, Approval
+from firmware.receipt import build_report
+from firmware.sales import SalesService
+
+RESYNC_CODES = frozenset({"totals", "truncated", "missing"})  # counters may disagree: rebuild
+
+
+class ReportService:
+    def __init__(self, kernel: TillKernel, sales: SalesService) -> None:
+        self.kernel, self.sales = kernel, sales
+
+    def _print(self, entry: Entry) -> None:
+        config = self.kernel.config
+        self.kernel.print_document(entry, build_report(
+            entry.body, entry.hash, config.terminal, config.printer.columns, self.kernel.language))
+
+    def x_report(self) -> Committed:
+        """An interim report of the open period: journaled and printed, nothing reset."""
+        kernel = self.kernel
+        with kernel.lock:
+            kernel.authorise(Action.X_REPORT, None)
+            entry = kernel.commit("x_report", lambda: reports.x_data(kernel.journal))
+            self._print(entry)
+            return Committed(entry)
+
+    def z_close(self, counted_by_denomination: Mapping[int, int],
+                approval: Approval | None = None) -> Committed:
+        """Closes the day: figures, counted cash and variance in one z_close entry."""
+        kernel = self.kernel
+        with kernel.lock:
+            by = kernel.authorise(Action.Z_CLOSE, approval)
+            if kernel.training:
+                raise TrainingActive()
+            if not self.sales.ticket.is_empty:
+                raise TicketOpen()
+            denominations = kernel.config.cash.denominations_cents
+            for denomination, pieces in counted_by_denomination.items():
+                if denomination not in denominations:
+                    raise UnknownDenomination(denomination)
+                if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 0:
+                    raise BadPieceCount(denomination, pieces)
+            counted = reports.counted_cash(counted_by_denomination, denominations)
+            entry = kernel.commit("z_close", lambda: reports.z_data(kernel.journal, counted, by))
+            self._print(entry)
+            kernel.emit("z_close", seq=entry.seq, z_number=entry.body["data"]["z_number"])
+            return Committed(entry)
+
+    def acknowledge_journal_alarm(self, approval: Approval | None = None) -> Entry:
+        """A manager accepts the start-up alarm; the acknowledgement is journaled."""
+        kernel = self.kernel
+        with kernel.lock:
+            if not kernel.journal_alarm:
+                raise NoJournalAlarm()
+            by = kernel.authorise(Action.ACK_JOURNAL_ALARM, approval)
+            with kernel.atomic("journal_alarm_ack"):
+                entry = kernel.commit("journal_alarm_ack", {
+                    "problem": kernel.journal_alarm, "problems": kernel.journal_alarm_codes,
+                    "approved_by": by})
+                integrity.clear_alarm(kernel.journal)
+            if any(p["code"] in RESYNC_CODES for p in kernel.journal_alarm_codes):
+                reports.resync_totals(kernel.journal)
+            kernel.journal_alarm, kernel.journal_alarm_codes = None, []
+            kernel.emit("journal_alarm", active=False)
+            return entry

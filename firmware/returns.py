@@ -1,0 +1,164 @@
+"""The returns service: what follows a sale on its receipt number: a refund of some goods,
+a void of the whole paid ticket (both counter-entries, stock comes back) and a journaled
+receipt copy. Built on the kernel's public API (firmware/kernel.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from contract.money import div_round_half_up, round_to_5_cents
+from firmware.errors import (
+    AlreadyRefunded,
+    NoSuchReceipt,
+    NoSuchReceiptLine,
+    NotASale,
+    NothingToRefund,
+    NotRefundable,
+    RefundReferenceMissing,
+    RefundTenderNotAllowed,
+)
+from firmware.journal import Entry
+from firmware.kernel import Committed, TillKernel
+from firmware.models import JournalEntry
+from firmware.permissions import Action, Approval
+from firmware.sales import ticket_data
+from firmware.ticket import Line, Ticket
+
+RECEIPT_TYPES = ("sale", "refund", "void")
+
+
+class ReturnService:
+    """Refunds, voids of paid tickets and receipt copies."""
+
+    def __init__(self, kernel: TillKernel) -> None:
+        self.kernel = kernel
+
+    def sale_entry(self, seq: int) -> Entry:
+        entry = self.kernel.journal.get(seq)
+        if entry is None or entry.type != "sale":
+            raise NotASale(seq)
+        return entry
+
+    def refundable(self, seq: int) -> dict[int, int]:
+        """line_no -> quantity that can still be refunded from sale `seq`."""
+        entry = self.sale_entry(seq)
+        remaining = {line["line_no"]: line["quantity"] for line in entry.body["data"]["lines"]
+                     if not line.get("removed")}
+        for row in JournalEntry.select().where(JournalEntry.ref_seq == seq,
+                                              JournalEntry.type.in_(("refund", "void"))):
+            body = json.loads(row.body)
+            if body["type"] == "void":
+                return dict.fromkeys(remaining, 0)
+            for line in body["data"]["lines"]:
+                remaining[line["line_no"]] -= -line["quantity"]
+        return remaining
+
+    def refund(self, seq: int, quantities: dict[int, int], tender: str = "cash",
+               reference: str = "", approval: Approval | None = None) -> Committed:
+        """Returns goods of receipt `seq`; never more than was sold and not yet returned."""
+        with self.kernel.lock:
+            by = self.kernel.authorise(Action.REFUND, approval)
+            entry = self.sale_entry(seq)
+            remaining = self.refundable(seq)
+            if not quantities or all(q == 0 for q in quantities.values()):
+                raise NothingToRefund()
+            sold = {line["line_no"]: line for line in entry.body["data"]["lines"]}
+            refund = Ticket()
+            for line_no, quantity in sorted(quantities.items()):
+                if line_no not in remaining:
+                    raise NoSuchReceiptLine(seq, line_no)
+                if quantity < 0 or quantity > remaining[line_no]:
+                    raise NotRefundable(line_no, quantity, remaining[line_no])
+                if quantity == 0:
+                    continue
+                original = sold[line_no]
+                # The customer gets back what they paid for these pieces, discounts included.
+                share = div_round_half_up(
+                    (original["discount"] + original["ticket_discount"]) * quantity,
+                    original["quantity"])
+                line = Line(
+                    line_no=0, product_id=original["product_id"], code=original["code"],
+                    sku=original.get("sku", ""),
+                    name=original["name"], vat_code=original["vat_code"],
+                    unit_price=original["unit_price"], quantity=quantity,
+                    weight_g=original["weight_g"], embedded_price=original["embedded_price"],
+                    stock_tracked=original["stock_tracked"],
+                    discount=share,
+                )
+                refund.add(line)
+                refund.lines[-1].line_no = line_no
+            data = ticket_data(refund, self.kernel.rate_of)
+            negate_lines(data)
+            total = data["total"]
+            cash_rounding = self.kernel.config.cash.round_to_5_cents
+            if tender == "cash":
+                delta = round_to_5_cents(total).rounded - total if cash_rounding else 0
+            elif tender == "card":
+                if not reference.strip():
+                    raise RefundReferenceMissing()
+                delta = 0
+            else:
+                raise RefundTenderNotAllowed(tender)
+            data.update({
+                "rounding": delta, "total_paid": total + delta,
+                "tenders": [{"kind": tender, "amount": total + delta, "given": 0, "change": 0,
+                             "reference": reference.strip()}],
+                "change": 0, "approved_by": by,
+            })
+            stock = [(line.product_id, line.stock_units) for line in refund.active_lines
+                     if line.stock_tracked and line.product_id is not None]
+            committed = self.kernel.commit("refund", data, ref_seq=seq, stock=stock)
+            opened = tender == "cash" and self.kernel.open_drawer()
+            self.kernel.print_receipt(committed)
+            return Committed(committed, 0, opened)
+
+    def void_sale(self, seq: int, approval: Approval | None = None) -> Committed:
+        """Cancels a paid ticket with a counter-entry; stock returns."""
+        with self.kernel.lock:
+            by = self.kernel.authorise(Action.VOID_PAID_TICKET, approval)
+            entry = self.sale_entry(seq)
+            remaining = self.refundable(seq)
+            sold = {line["line_no"]: line["quantity"] for line in entry.body["data"]["lines"]
+                    if not line.get("removed")}
+            if remaining != sold:
+                raise AlreadyRefunded(seq)
+            data = json.loads(json.dumps(entry.body["data"]))
+            data["lines"] = [line for line in data["lines"] if not line.get("removed")]
+            negate_lines(data)
+            for key in ("rounding", "total_paid", "change"):
+                data[key] = -data[key]
+            for tender in data["tenders"]:
+                tender["amount"], tender["given"], tender["change"] = -tender["amount"], 0, 0
+            data.update({"scope": "paid", "approved_by": by})
+            stock = [(line["product_id"], -line["stock_units"]) for line in data["lines"]
+                     if line["stock_tracked"] and line["product_id"] is not None]
+            committed = self.kernel.commit("void", data, ref_seq=seq, stock=stock)
+            opened = any(t["kind"] == "cash" for t in data["tenders"]) and self.kernel.open_drawer()
+            self.kernel.print_receipt(committed)
+            return Committed(committed, 0, opened)
+
+    def reprint(self, seq: int) -> Entry:
+        """A copy of a receipt: journaled first, marked as a copy."""
+        with self.kernel.lock:
+            self.kernel.require_cashier()
+            original = self.kernel.journal.get(seq)
+            if original is None or original.type not in RECEIPT_TYPES:
+                raise NoSuchReceipt(seq)
+            copy_entry = self.kernel.commit("receipt_copy", {"of_type": original.type},
+                                            ref_seq=seq)
+            self.kernel.print_receipt(original, copy=True)
+            return copy_entry
+
+
+def negate_lines(data: dict[str, Any]) -> None:
+    """Turns the amounts of a ticket's data into a counter-entry (refund or void)."""
+    for line in data["lines"]:
+        for key in ("quantity", "amount", "gross", "discount", "ticket_discount", "stock_units"):
+            line[key] = -line[key]
+    for vat in data["vat"]:
+        for key in ("gross", "vat", "net"):
+            vat[key] = -vat[key]
+    for key in ("total", "discount_total", "ticket_discount"):
+        data[key] = -data[key]
