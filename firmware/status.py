@@ -17,6 +17,7 @@ import peewee
 
 from firmware.models import Delivery
 from firmware.ports import Peripherals
+from firmware.till import TillService
 from firmware.uplink.outbox import LINK_KEY, Outbox
 
 ONLINE_WITHIN = dt.timedelta(minutes=2)
@@ -91,8 +92,9 @@ def link_state(enabled: bool, connected: bool, updated: str, now: dt.datetime) -
     return "online" if now - last <= ONLINE_WITHIN else "offline"
 
 
-def snapshot(till: Any, peripherals: Peripherals, now: dt.datetime | None = None) -> TillStatus:
-    """The status of `till` (a firmware.till.TillService) and its peripherals, now."""
+def snapshot(till: TillService, peripherals: Peripherals, now: dt.datetime | None = None
+             ) -> TillStatus:
+    """The status of the till and its peripherals, now."""
     now = now or dt.datetime.now().astimezone()
     connected, updated = link_fact()
     drawer_params = {"open_too_long": {"seconds": till.config.drawer.open_alert_seconds}}
