@@ -74,13 +74,13 @@ def _till(args: argparse.Namespace):
 
 def _run_report(args: argparse.Namespace, name: str, make: Callable[[Any], Any]) -> int:
     """Logs in, makes the report (`make(till)` commits it), logs out and prints it."""
-    from firmware.till import TillError
+    from firmware.errors import TillError
 
     try:
         till = _till(args)
         committed = make(till)
         till.logout()
-    except (TillError, PermissionError) as exc:
+    except TillError as exc:  # a refusal, ApprovalRequired included
         print(f"kassa report {name}: {exc}", file=sys.stderr)
         return 1
     _print(args, till.config, committed.entry)

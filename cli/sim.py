@@ -16,12 +16,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from contract.config import load_config
+    from firmware.errors import StorageError
+    from firmware.integrity import JournalUnreadable
     from firmware.runtime import build_till
     from firmware.sim import ensure_demo_data, run_day, summary
-    from firmware.till import StorageError
 
     config = load_config(args.config)
-    from firmware.integrity import JournalUnreadable
 
     try:
         till = build_till(config)

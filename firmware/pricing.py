@@ -20,7 +20,13 @@ log = logging.getLogger(__name__)
 
 
 class Rule(Protocol):
-    """One pricing rule. `active` is cheap and says whether `apply` may change the ticket."""
+    """One pricing rule.
+
+    `active(ticket)` is cheap (it runs on every edit) and must be True whenever `apply` could
+    change this ticket or the ticket one edit later: the sales service keeps a copy of the
+    ticket to put back only while some rule is active (an edit that makes a rule apply
+    from nothing, such as attaching a customer, says so itself). `apply` sets the rule's
+    discounts through the ticket's public methods (Ticket.set_rule_discounts)."""
 
     name: str
 

@@ -15,10 +15,11 @@ from contract.gtin import gs1_check_digit
 from contract.money import format_money
 from contract.product_key import sku_of
 from firmware.catalogue import import_csv
+from firmware.errors import StorageError, TillError
 from firmware.models import LocalCustomer, LocalOffer, Meta, Product
 from firmware.offers import OFFERS_VERSION
 from firmware.permissions import Action
-from firmware.till import StorageError, TillError, TillService
+from firmware.till import TillService
 from firmware.users import Users
 
 CASHIER_PIN = "1111"
