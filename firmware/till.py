@@ -72,12 +72,29 @@ class TillService:
         self.reports = ReportService(self.kernel, self.sales)
 
     # --- state, as the UI and the runtime read it ----------------------------------------
-    config = property(lambda self: self.kernel.config)
-    db = property(lambda self: self.kernel.db)
-    journal = property(lambda self: self.kernel.journal)
-    users = property(lambda self: self.kernel.users)
-    drawer = property(lambda self: self.kernel.drawer)
-    print_queue = property(lambda self: self.kernel.print_queue)
+    @property
+    def config(self) -> Config:
+        return self.kernel.config
+
+    @property
+    def db(self) -> peewee.SqliteDatabase:
+        return self.kernel.db
+
+    @property
+    def journal(self) -> Journal:
+        return self.kernel.journal
+
+    @property
+    def users(self) -> Users:
+        return self.kernel.users
+
+    @property
+    def drawer(self) -> Drawer | None:
+        return self.kernel.drawer
+
+    @property
+    def print_queue(self) -> PrintQueue | None:
+        return self.kernel.print_queue
 
     @property
     def ticket(self) -> Ticket:

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from firmware.models import JournalEntry, LocalCustomer, LocalOffer, Product
+from firmware.models import JournalEntry, LocalCustomer, LocalOffer, Meta, Product
 from firmware.offers import apply_message
 from firmware.runtime import build_till
 from firmware.sim import DEMO_CUSTOMER, demo_card, ensure_demo_data
-from firmware.uplink.downstream import _set_version, applied_version
+from firmware.uplink.downstream import applied_version
 from tests.customers.conftest import PREFIX
 from tests.fixtures_till import make_config
+
+
+def set_version(key: str, version: int) -> None:
+    """Records an applied message version, as the uplink does."""
+    Meta.insert(key=key, value=str(version)).on_conflict_replace().execute()
 
 
 def test_plain_demo_data_is_the_generated_catalogue_only(tmp_path):
@@ -50,7 +55,7 @@ def test_demo_till_sells_by_weight_and_knows_a_card_with_an_offer(tmp_path):
         "offers": [{"id": "of-x", "customer": "c-eva", "sku": "plu:2", "title": "x",
                     "kind": "percent", "value": 5, "max_units": 1, "uses": 1,
                     "valid_from": today, "valid_until": today, "redeemed": {}}]}
-    assert apply_message(till.db, head_office, applied_version, _set_version)[0]
+    assert apply_message(till.db, head_office, applied_version, set_version)[0]
     assert [c.customer_id for c in LocalCustomer.select()] == ["c-eva"]
     ensure_demo_data(till, products=20, shop=True)  # head office's customers are never joined by the demo
     assert LocalCustomer.select().count() == 1

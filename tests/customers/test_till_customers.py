@@ -9,14 +9,20 @@ import json
 import pytest
 
 from contract.cards import card_number
-from firmware.models import JournalEntry, Product, StockLevel
+from firmware.models import JournalEntry, Meta, Product, StockLevel
 from firmware.offers import OfferMessageError, apply_message, available_offers
 from firmware.permissions import Action, ApprovalRequired
 from firmware.runtime import build_till
 from firmware.sim import ensure_demo_data
 from firmware.till import TillError
-from firmware.uplink.downstream import Downstream, Rejected, _set_version, applied_version
+from firmware.uplink.downstream import Downstream, Rejected, applied_version
 from tests.fixtures_till import make_config
+
+
+def set_version(key: str, version: int) -> None:
+    """Records an applied message version, as the uplink does."""
+    Meta.insert(key=key, value=str(version)).on_conflict_replace().execute()
+
 
 PREFIX = "299"
 CARD = card_number(PREFIX, 17)
@@ -49,7 +55,7 @@ def message(version: int, uses: int = 1, redeemed: dict | None = None, **offer) 
 
 
 def apply(till, data) -> bool:
-    return apply_message(till.db, data, applied_version, _set_version)[0]
+    return apply_message(till.db, data, applied_version, set_version)[0]
 
 
 def entries(till, kind):
