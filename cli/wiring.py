@@ -13,25 +13,27 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contract.config import Config
 from drivers import errors as driver_errors
-from drivers.drawer.gpio import GpioDrawer
-from drivers.drawer.printer_kick import PrinterKickDrawer
 from drivers.drawer.sim import SimDrawer
-from drivers.printer.escpos_printer import EscposPrinter
 from drivers.printer.sim import SimPrinter
-from drivers.scanner.evdev_scanner import EvdevScanner
 from drivers.scanner.sim import SimScanner
 from firmware import ports
 from firmware.ports import Peripherals, StateCallback
 
+if TYPE_CHECKING:  # the hardware drivers are imported when a config asks for them
+    from drivers.drawer.gpio import GpioDrawer
+    from drivers.drawer.printer_kick import PrinterKickDrawer
+    from drivers.printer.escpos_printer import EscposPrinter
+    from drivers.scanner.evdev_scanner import EvdevScanner
+
+    DriverPrinter = EscposPrinter | SimPrinter
+    DriverDrawer = GpioDrawer | PrinterKickDrawer | SimDrawer
+
 DeviceStateCallback = Callable[[str, str, str], None]
 """on_state(device, state, detail) with device 'printer', 'drawer' or 'scanner'."""
-
-DriverPrinter = EscposPrinter | SimPrinter
-DriverDrawer = GpioDrawer | PrinterKickDrawer | SimDrawer
 
 
 def translate(exc: driver_errors.DeviceError) -> ports.DeviceError:
@@ -137,11 +139,15 @@ def build_drawer(config: Config, printer: PortPrinter | None = None,
             driver = SimDrawer(pulse_ms=d.pulse_ms, debounce_ms=d.debounce_ms,
                                open_alert_seconds=d.open_alert_seconds, on_state=on_state)
         elif d.kind == "printer":
+            from drivers.drawer.printer_kick import PrinterKickDrawer
+
             if printer is None:
                 raise ports.SettingRejected(
                     "[drawer] kind 'printer' needs a [printer] (kind is 'none')", setting="drawer.kind")
             driver = PrinterKickDrawer(printer.driver, pin=d.kick_pin, pulse_ms=d.pulse_ms)
         else:
+            from drivers.drawer.gpio import GpioDrawer
+
             driver = GpioDrawer(d.pin, active_high=d.active_high, pulse_ms=d.pulse_ms,
                                 sensor_pin=d.sensor_pin,
                                 sensor_open_when_high=d.sensor_open_when_high,
@@ -158,6 +164,8 @@ def build_scanner(config: Config, on_state: StateCallback | None = None, *,
     with _translated():
         if s.kind == "sim":
             return SimScanner(on_state=on_state or _quiet, stdin=stdin)
+        from drivers.scanner.evdev_scanner import EvdevScanner
+
         return EvdevScanner(path=s.path, name=s.name, vendor_id=s.vendor_id,
                             product_id=s.product_id, layout=s.layout, suffix_key=s.suffix_key,
                             gs_key=s.gs_key, timeout_ms=s.timeout_ms, on_state=on_state or _quiet)
