@@ -38,15 +38,20 @@ def report(data: dict[str, Any]) -> None:
 
 def till_app(size: tuple[int, int] = (800, 480), var_dir: str = "") -> Any:
     """The real till app on simulated hardware (call before importing Kivy); a fresh var dir
-    unless one is given."""
+    unless one is given. The simulators (cli.wiring.Simulators) are on `app.sims`."""
     from ui.kivy_setup import configure_kivy
 
     configure_kivy(False, size[0], size[1], False)
-    from cli.till import build_app, sim_devices
+    from cli import wiring
+    from cli.till import StateRelay, build_app
     from contract.config import Config
 
     config = Config(var_dir=var_dir or tempfile.mkdtemp(prefix="kassa-bench-ui-"))
-    return build_app(config, sim_devices(config), demo=True)
+    relay = StateRelay()
+    peripherals, sims = wiring.build_simulated(config, relay)
+    app = build_app(config, peripherals, relay, demo=True)
+    app.sims = sims
+    return app
 
 
 def bare_app(size: tuple[int, int] = (800, 480)) -> Any:

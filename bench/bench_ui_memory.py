@@ -59,7 +59,7 @@ def child(mode: str, sales: int, var_dir: str = "") -> None:
                 sm.get_screen("done").next_customer()
             sale = sm.get_screen("sale")
             for n in range(3):
-                sale.on_scan(make_gtin(1 + (state["sold"] * 3 + n) % 200))
+                app.runtime.scan(make_gtin(1 + (state["sold"] * 3 + n) % 200))
             sale.pay()
             payment = sm.get_screen("payment")
             payment.pay_cash(app.till.cash_due() + 1000)

@@ -2,9 +2,9 @@
 frame, <= 16 ms).
 
 A bench thread injects codes into the simulated scanner at random moments (so scans land at
-every phase of the frame, as a cashier's do); the scanner's own thread hands each code over
-with Clock.schedule_once, the till service resolves and adds the line and the ticket's
-RecycleView draws it. Each scan is timed in phases:
+every phase of the frame, as a cashier's do); the scanner's own thread hands each code to the till's
+runtime, which runs it on Kivy's thread (Clock.schedule_once) through the till service, which
+resolves and adds the line, and the ticket's RecycleView draws it. Each scan is timed in phases:
 
 - hand-over wait: inject -> start of the frame whose clock tick runs the scan (Kivy sleeps
   between frames; with the default clock a scan waits for the next tick, up to 1/maxfps);
@@ -142,7 +142,7 @@ def child(mode: str, scans: int, seed: int) -> None:
             time.sleep(rng.uniform(0.03, 0.09))
             if n % 2 == 0 and mode == "till":
                 current[:] = [Probe("scan", len(app.till.ticket.active_lines) + 1)]
-                app.hardware.scanner.inject(make_gtin(1 + n % 200))
+                app.sims.scanner.inject(make_gtin(1 + n % 200))
             else:
                 current[:] = [Probe("noop", None)]
                 text = f"{n:05d}"
@@ -166,8 +166,8 @@ def child(mode: str, scans: int, seed: int) -> None:
         app.go("sale")
         for n in range(100):
             app.till.add_product(1 + n % 200)
-        handle_scan = app.on_scan
-        app.on_scan = lambda code: ran(handle_scan, code)  # the app's handler, timed
+        handle_scan = app.runtime.scan
+        app.runtime.scan = lambda code: ran(handle_scan, code)  # the runtime's handler, timed
         frames.on_swapped.append(swapped)
         threading.Thread(target=driver, name="bench-driver", daemon=True).start()
 
@@ -212,7 +212,7 @@ def main() -> int:
     print(f"{'':38s} {'scan':34s} {'till label':34s} bare label")
     for title, key in (("hand-over wait (inject->frame start)", "wait"),
                        ("frame work (frame start->swap done)", "work"),
-                       ("  handler (till.scan etc.)", "handler"),
+                       ("  handler (runtime.scan, till.scan...)", "handler"),
                        ("  layout (handler end->draw start)", "layout"),
                        ("  draw (canvas to GL commands)", "draw"),
                        ("  swap (llvmpipe raster + present)", "swap"),

@@ -12,7 +12,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cli.wiring import PortPrinter
 
 Out = Callable[[str], None]
 TESTS = ("printer", "drawer", "scanner")
@@ -135,12 +138,14 @@ TEST_PAGE = {
 def run_tests(config: Any, out: Out, *, skip: set[str] | frozenset[str] = frozenset(),
               scan_timeout: float = 20.0,
               on_scanner_started: Callable[[Any], None] | None = None) -> int:
-    """Tests each configured device; returns the number of failures."""
+    """Tests each configured device, each built on its own through the wiring (a printer that
+    cannot be set up does not keep the drawer and scanner from being tested); returns the
+    number of failures."""
     from cli import wiring
     from firmware.ports import DeviceError
 
     failures = 0
-    printer = None
+    printer: PortPrinter | None = None
     out("tests:")
     try:
         printer = wiring.build_printer(config)
@@ -167,7 +172,7 @@ def run_tests(config: Any, out: Out, *, skip: set[str] | frozenset[str] = frozen
     return failures
 
 
-def _test_drawer(config: Any, printer: Any, out: Out) -> int:
+def _test_drawer(config: Any, printer: PortPrinter | None, out: Out) -> int:
     from cli import wiring
     from firmware.ports import DeviceError
 

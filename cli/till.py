@@ -7,13 +7,14 @@ imported only inside the handler, after the window size and kiosk settings are m
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from firmware.ports import Peripherals
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 class StateRelay:
     """The wiring's on_state(device, state, detail), called on driver threads before and after
-    the app exists: it keeps each device's last report and forwards to the app once attached
-    (the app hands every report to Kivy's thread with Clock.schedule_once)."""
+    the till exists: it keeps each device's last report and forwards to the till's runtime
+    once attached (drivers are built before the till they report to)."""
 
     def __init__(self) -> None:
         self.last: dict[str, tuple[str, str]] = {}
@@ -57,23 +58,6 @@ class StateRelay:
             target(device, state, detail)
 
 
-@dataclass
-class Devices:
-    scanner: Any = None
-    printer: Any = None
-    drawer: Any = None
-    relay: StateRelay = field(default_factory=StateRelay)
-
-    def close(self) -> None:
-        for device, method in ((self.scanner, "stop"), (self.drawer, "close"),
-                               (self.printer, "close")):
-            if device is not None:
-                try:
-                    getattr(device, method)()
-                except Exception:
-                    log.exception("closing %s failed", type(device).__name__)
-
-
 def parse_size(text: str, default: tuple[int, int]) -> tuple[int, int]:
     if not text:
         return default
@@ -86,61 +70,44 @@ def parse_size(text: str, default: tuple[int, int]) -> tuple[int, int]:
     return width, height
 
 
-def simulated(config: Any) -> Any:
-    """The same config with every device kind set to `sim` (`--sim`, tests, benchmarks)."""
-    return dataclasses.replace(
-        config, scanner=dataclasses.replace(config.scanner, kind="sim"),
-        printer=dataclasses.replace(config.printer, kind="sim"),
-        drawer=dataclasses.replace(config.drawer, kind="sim"))
-
-
-def open_devices(config: Any, *, scanner_stdin: bool = False) -> Devices:
-    """The devices the config names, sim or real, through the shared wiring; their state
-    reports go to the relay (and from there to the status bar)."""
+def open_peripherals(config: Any, relay: StateRelay, *, sim: bool = False,
+                     scanner_stdin: bool = False) -> Peripherals:
+    """The devices the config names (all simulated with `sim`), through the shared wiring;
+    their state reports go to the relay (and from there to the till's runtime)."""
     from cli import wiring
 
-    relay = StateRelay()
-    built = wiring.build_devices(config, relay, scanner_stdin=scanner_stdin)
-    return Devices(scanner=built.scanner, printer=built.printer, drawer=built.drawer, relay=relay)
+    if sim:
+        return wiring.build_simulated(config, relay, scanner_stdin=scanner_stdin)[0]
+    return wiring.build_peripherals(config, relay, scanner_stdin=scanner_stdin)
 
 
-def sim_devices(config: Any, *, scanner_stdin: bool = False) -> Devices:
-    """Simulated hardware whatever the config says: previews under var/printer, a drawer with
-    a sensor, an injectable scanner. Used by `--sim`, the UI tests and the benchmarks."""
-    return open_devices(simulated(config), scanner_stdin=scanner_stdin)
-
-
-def build_app(config: Any, devices: Devices, *, language: str | None = None, kiosk: bool = True,
-              demo: bool = False) -> Any:
-    """The till service wired to the devices and the Kivy app around it (kivy must be set up)."""
+def build_app(config: Any, peripherals: Peripherals, relay: StateRelay | None = None, *,
+              language: str | None = None, kiosk: bool = True, demo: bool = False) -> Any:
+    """The till service and its runtime on the peripherals, and the Kivy app around them (kivy
+    must be set up). Device reports that reach `relay` become the till's 'device' events."""
     # peewee imports psycopg2 when it is installed (head office needs it); the till only
     # speaks SQLite, and libpq with its TLS stack costs ~7 MB of resident memory here.
     sys.modules.setdefault("psycopg2", None)  # type: ignore[arg-type]
+    from firmware.device_state import Recorder
     from firmware.print_queue import PrintQueue
-    from firmware.runtime import build_till
-    from ui.app import Hardware, KassaApp
+    from firmware.runtime import TillRuntime, build_till
+    from ui.app import KassaApp
 
     holder: list[Any] = []
-    queue = PrintQueue(devices.printer, on_job=lambda job: holder and holder[0].print_job_update(job))
-    till = build_till(config, drawer=devices.drawer, print_queue=queue)
+    queue = PrintQueue(peripherals.printer,
+                       on_job=lambda job: holder and holder[0].print_job_update(job))
+    till = build_till(config, drawer=peripherals.drawer, print_queue=queue)
     if demo:
         from firmware.sim import ensure_demo_data
 
         ensure_demo_data(till, shop=True)  # weighed goods and a loyalty card too
-    app = KassaApp(till, Hardware(devices.scanner, devices.printer, devices.drawer),
-                   language=language, kiosk=kiosk)
-    holder.append(app)
     # device states also go to the database, where the uplink reads them for `status`
-    from firmware.device_state import Recorder
-
-    recorder = Recorder(till.db)
-    till.subscribe(recorder.till_event)
-
-    def report(device: str, state: str, detail: str) -> None:
-        recorder(device, state, detail)
-        app.device_state(device, state, detail)
-
-    devices.relay.attach(report)
+    till.subscribe(Recorder(till.db).till_event)
+    runtime = TillRuntime(till, peripherals)
+    app = KassaApp(runtime, language=language, kiosk=kiosk)
+    holder.append(app)
+    if relay is not None:
+        relay.attach(runtime.device_report)
     return app
 
 
@@ -154,18 +121,18 @@ def run(args: argparse.Namespace) -> int:
     configure_kivy(fullscreen, width, height, config.ui.show_cursor)
     from firmware.ports import DeviceError
 
-    if args.sim:
-        config = simulated(config)
+    relay = StateRelay()
     try:
-        devices = open_devices(config, scanner_stdin=args.scanner_stdin)
+        peripherals = open_peripherals(config, relay, sim=args.sim,
+                                       scanner_stdin=args.scanner_stdin)
     except DeviceError as exc:
         print(f"kassa till: a device could not be set up: {exc} (see docs/peripherals.md; "
               "--sim runs on simulated hardware)", file=sys.stderr)
         return 2
-    app = build_app(config, devices, language=args.language, demo=args.demo)
+    app = build_app(config, peripherals, relay, language=args.language, demo=args.demo)
     try:
         app.run()
         app.till.print_queue.wait_idle(5)
     finally:
-        devices.close()
+        app.runtime.close()
     return 0

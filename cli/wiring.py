@@ -1,39 +1,81 @@
-"""Config -> driver objects: the one place that knows both the config and the drivers.
+"""Config -> driver objects: the one place that knows both the config and the drivers, and the
+only place that builds a till's Peripherals.
 
 Each driver gets plain keyword arguments from its config section (drivers never import
-firmware). The objects handed back satisfy firmware.ports and raise firmware.ports.DeviceError:
-the drivers' own DeviceError is translated here. Kind `sim` everywhere needs no hardware;
-kind `none` gives None.
+firmware). The objects handed back satisfy firmware.ports and raise firmware.ports' DeviceError
+subclasses: the drivers' typed errors (drivers/errors.py) are translated here, by type, with
+their parameters. Kind `sim` everywhere needs no hardware; kind `none` gives None.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contract.config import Config
-from firmware.ports import DeviceError, StateCallback
+from drivers import errors as driver_errors
+from drivers.drawer.sim import SimDrawer
+from drivers.printer.sim import SimPrinter
+from drivers.scanner.sim import SimScanner
+from firmware import ports
+from firmware.ports import Peripherals, StateCallback
+
+if TYPE_CHECKING:  # the hardware drivers are imported when a config asks for them
+    from drivers.drawer.gpio import GpioDrawer
+    from drivers.drawer.printer_kick import PrinterKickDrawer
+    from drivers.printer.escpos_printer import EscposPrinter
+    from drivers.scanner.evdev_scanner import EvdevScanner
+
+    DriverPrinter = EscposPrinter | SimPrinter
+    DriverDrawer = GpioDrawer | PrinterKickDrawer | SimDrawer
 
 DeviceStateCallback = Callable[[str, str, str], None]
 """on_state(device, state, detail) with device 'printer', 'drawer' or 'scanner'."""
 
 
+def translate(exc: driver_errors.DeviceError) -> ports.DeviceError:
+    """The till's typed DeviceError for a driver's typed error (most specific type first)."""
+    detail = str(exc)
+    if isinstance(exc, driver_errors.PaperOut):
+        return ports.PaperOut(detail)
+    if isinstance(exc, driver_errors.CoverOpen):
+        return ports.CoverOpen(detail)
+    if isinstance(exc, driver_errors.PrinterOffline):
+        return ports.PrinterOffline(detail)
+    if isinstance(exc, driver_errors.PermissionDenied):
+        return ports.PermissionDenied(detail, device=exc.device)
+    if isinstance(exc, driver_errors.BackendMissing):
+        return ports.BackendMissing(detail, backend=exc.backend)
+    if isinstance(exc, driver_errors.PrinterFault):
+        return ports.PrinterError(detail)
+    if isinstance(exc, driver_errors.PinUnavailable):
+        return ports.PinUnavailable(detail, pin=exc.pin, device=exc.device)
+    if isinstance(exc, driver_errors.DeviceBusy):
+        return ports.DeviceBusy(detail, device=exc.device)
+    if isinstance(exc, driver_errors.DeviceNotFound):
+        return ports.DeviceNotFound(detail, device=exc.device)
+    if isinstance(exc, driver_errors.SettingRejected):
+        return ports.SettingRejected(detail, setting=exc.setting)
+    if isinstance(exc, driver_errors.DrawerFailed):
+        return ports.DrawerFailed(detail)
+    return ports.DeviceFault(detail)
+
+
 @contextmanager
 def _translated() -> Iterator[None]:
-    from drivers.errors import DeviceError as DriverError
-
     try:
         yield
-    except DriverError as exc:
-        raise DeviceError(str(exc)) from exc
+    except driver_errors.DeviceError as exc:
+        raise translate(exc) from exc
 
 
-class PrinterAdapter:
-    """A driver printer seen through firmware.ports.Printer."""
+class PortPrinter:
+    """A driver printer seen through firmware.ports.Printer (errors translated)."""
 
-    def __init__(self, driver: Any) -> None:
+    def __init__(self, driver: DriverPrinter) -> None:
         self.driver = driver
 
     @property
@@ -44,25 +86,14 @@ class PrinterAdapter:
         with _translated():
             self.driver.print_document(document)
 
-    def send_raw(self, data: bytes) -> None:
-        with _translated():
-            self.driver.send_raw(data)
-
-    def refresh_state(self) -> str:
-        with _translated():
-            return self.driver.refresh_state()
-
     def close(self) -> None:
         self.driver.close()
 
-    def __getattr__(self, name: str) -> Any:  # simulate(), directory, dummy ... of the driver
-        return getattr(self.driver, name)
 
+class PortDrawer:
+    """A driver drawer seen through firmware.ports.Drawer (errors translated)."""
 
-class DrawerAdapter:
-    """A driver drawer seen through firmware.ports.Drawer."""
-
-    def __init__(self, driver: Any) -> None:
+    def __init__(self, driver: DriverDrawer) -> None:
         self.driver = driver
 
     @property
@@ -76,15 +107,12 @@ class DrawerAdapter:
     def close(self) -> None:
         self.driver.close()
 
-    def __getattr__(self, name: str) -> Any:  # push_closed(), pulses ... of the simulator
-        return getattr(self.driver, name)
-
 
 def _quiet(state: str, detail: str) -> None:
     """Nobody listening."""
 
 
-def build_printer(config: Config, on_state: StateCallback | None = None) -> PrinterAdapter | None:
+def build_printer(config: Config, on_state: StateCallback | None = None) -> PortPrinter | None:
     p = config.printer
     if p.kind == "none":
         return None
@@ -96,28 +124,27 @@ def build_printer(config: Config, on_state: StateCallback | None = None) -> Prin
             code_page=p.code_page, vendor_id=p.vendor_id, product_id=p.product_id, host=p.host,
             port=p.port, device=p.device, timeout_seconds=p.timeout_seconds,
             var_dir=config.var_dir)
-    return PrinterAdapter(driver)
+    return PortPrinter(driver)
 
 
-def build_drawer(config: Config, printer: Any = None,
-                 on_state: StateCallback | None = None) -> DrawerAdapter | None:
+def build_drawer(config: Config, printer: PortPrinter | None = None,
+                 on_state: StateCallback | None = None) -> PortDrawer | None:
     d = config.drawer
     if d.kind == "none":
         return None
     on_state = on_state or _quiet
     with _translated():
+        driver: DriverDrawer
         if d.kind == "sim":
-            from drivers.drawer.sim import SimDrawer
-
-            driver: Any = SimDrawer(pulse_ms=d.pulse_ms, debounce_ms=d.debounce_ms,
-                                    open_alert_seconds=d.open_alert_seconds, on_state=on_state)
+            driver = SimDrawer(pulse_ms=d.pulse_ms, debounce_ms=d.debounce_ms,
+                               open_alert_seconds=d.open_alert_seconds, on_state=on_state)
         elif d.kind == "printer":
             from drivers.drawer.printer_kick import PrinterKickDrawer
 
             if printer is None:
-                raise DeviceError("[drawer] kind 'printer' needs a [printer] (kind is 'none')")
-            raw = printer.driver if isinstance(printer, PrinterAdapter) else printer
-            driver = PrinterKickDrawer(raw, pin=d.kick_pin, pulse_ms=d.pulse_ms)
+                raise ports.SettingRejected(
+                    "[drawer] kind 'printer' needs a [printer] (kind is 'none')", setting="drawer.kind")
+            driver = PrinterKickDrawer(printer.driver, pin=d.kick_pin, pulse_ms=d.pulse_ms)
         else:
             from drivers.drawer.gpio import GpioDrawer
 
@@ -126,18 +153,16 @@ def build_drawer(config: Config, printer: Any = None,
                                 sensor_open_when_high=d.sensor_open_when_high,
                                 debounce_ms=d.debounce_ms,
                                 open_alert_seconds=d.open_alert_seconds, on_state=on_state)
-    return DrawerAdapter(driver)
+    return PortDrawer(driver)
 
 
 def build_scanner(config: Config, on_state: StateCallback | None = None, *,
-                  stdin: bool = False) -> Any:
+                  stdin: bool = False) -> EvdevScanner | SimScanner | None:
     s = config.scanner
     if s.kind == "none":
         return None
     with _translated():
         if s.kind == "sim":
-            from drivers.scanner.sim import SimScanner
-
             return SimScanner(on_state=on_state or _quiet, stdin=stdin)
         from drivers.scanner.evdev_scanner import EvdevScanner
 
@@ -146,34 +171,53 @@ def build_scanner(config: Config, on_state: StateCallback | None = None, *,
                             gs_key=s.gs_key, timeout_ms=s.timeout_ms, on_state=on_state or _quiet)
 
 
-@dataclass
-class Devices:
-    printer: Any = None
-    drawer: Any = None
-    scanner: Any = None
-
-    def close(self) -> None:
-        """Releases everything (scanner first: it may be mid-read)."""
-        for device, method in ((self.scanner, "stop"), (self.drawer, "close"),
-                               (self.printer, "close")):
-            if device is not None:
-                getattr(device, method)()
-
-
-def build_devices(config: Config, on_state: DeviceStateCallback | None = None, *,
-                  scanner_stdin: bool = False) -> Devices:
+def build_peripherals(config: Config, on_state: DeviceStateCallback | None = None, *,
+                      scanner_stdin: bool = False) -> Peripherals:
     """All three devices; a device that fails to build releases the ones already built."""
     def report(device: str) -> StateCallback | None:
         if on_state is None:
             return None
         return lambda state, detail: on_state(device, state, detail)
 
-    devices = Devices()
+    printer = drawer = None
     try:
-        devices.printer = build_printer(config, report("printer"))
-        devices.drawer = build_drawer(config, devices.printer, report("drawer"))
-        devices.scanner = build_scanner(config, report("scanner"), stdin=scanner_stdin)
+        printer = build_printer(config, report("printer"))
+        drawer = build_drawer(config, printer, report("drawer"))
+        scanner = build_scanner(config, report("scanner"), stdin=scanner_stdin)
     except BaseException:
-        devices.close()
+        Peripherals(printer=printer, drawer=drawer).close()
         raise
-    return devices
+    return Peripherals(printer=printer, drawer=drawer, scanner=scanner)
+
+
+def simulated(config: Config) -> Config:
+    """The same config with every device kind set to `sim` (`--sim`, tests, benchmarks)."""
+    return dataclasses.replace(
+        config, scanner=dataclasses.replace(config.scanner, kind="sim"),
+        printer=dataclasses.replace(config.printer, kind="sim"),
+        drawer=dataclasses.replace(config.drawer, kind="sim"))
+
+
+@dataclass(frozen=True)
+class Simulators:
+    """The simulator drivers behind simulated Peripherals: what tests, benchmarks and a --sim
+    till use to play the world (a scan, paper out, the drawer pushed shut). The till itself
+    only ever sees the Peripherals."""
+
+    printer: SimPrinter
+    drawer: SimDrawer
+    scanner: SimScanner
+
+
+def build_simulated(config: Config, on_state: DeviceStateCallback | None = None, *,
+                    scanner_stdin: bool = False) -> tuple[Peripherals, Simulators]:
+    """Simulated hardware whatever the config says: previews under var/printer, a drawer with
+    a sensor, an injectable scanner; and the simulators that drive them."""
+    peripherals = build_peripherals(simulated(config), on_state, scanner_stdin=scanner_stdin)
+    printer, drawer, scanner = peripherals.printer, peripherals.drawer, peripherals.scanner
+    if not (isinstance(printer, PortPrinter) and isinstance(printer.driver, SimPrinter)
+            and isinstance(drawer, PortDrawer) and isinstance(drawer.driver, SimDrawer)
+            and isinstance(scanner, SimScanner)):
+        peripherals.close()
+        raise TypeError("build_peripherals did not build simulators for a simulated config")
+    return peripherals, Simulators(printer=printer.driver, drawer=drawer.driver, scanner=scanner)

@@ -53,7 +53,9 @@ def read_all(db: peewee.SqliteDatabase) -> dict[str, dict[str, Any]]:
 
 
 class Recorder:
-    """The wiring's on_state(device, state, detail) that also persists each change.
+    """Persists each device state change: a till listener (`till_event`, the 'device' events
+    the till's runtime passes on from the drivers and the till's own reports), or called as
+    on_state(device, state, detail) directly.
 
     Called on driver threads: the write must never raise into a driver, and an unchanged
     state is not written again."""

@@ -22,10 +22,14 @@ with blocks
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
-DRAWER_STATES = ("open", "closed", "unknown")
+log = logging.getLogger(__name__)
+
+DRAWER_STATES = ("open", "closed", "unknown", "open_too_long")
 PRINTER_STATES = ("ready", "printing", "paper_out", "cover_open", "offline", "error")
 SCANNER_STATES = ("connected", "disconnected", "error")
 
@@ -34,7 +38,90 @@ StateCallback = Callable[[str, str], None]
 
 
 class DeviceError(Exception):
-    """A device refused or failed an operation; the message says what the cashier can do."""
+    """A device refused or failed an operation.
+
+    Like the till's errors, each subclass has a `template`: the English text for the screen,
+    with {name} placeholders filled from `params` (the UI translates the template by type and
+    fills in the params). str() is the driver's own English sentence with the fix, for the
+    log and `kassa doctor`; `params["detail"]` holds it too."""
+
+    template: ClassVar[str] = "the device reports a fault"
+
+    def __init__(self, detail: str = "", **params: Any) -> None:
+        super().__init__(detail or self.template.format(**params))
+        self.params: dict[str, Any] = {"detail": str(self), **params}
+
+
+class DeviceFault(DeviceError):
+    """Any other device failure (a closed driver, a malformed receipt document...)."""
+
+    template = "the device reports a fault"
+
+
+class SettingRejected(DeviceError):
+    """A configured device setting the driver cannot use (params: setting, e.g. drawer.pulse_ms)."""
+
+    template = "the device setting {setting} cannot be used: see the configuration"
+
+
+class PermissionDenied(DeviceError):
+    """The till's user may not open the device (params: device)."""
+
+    template = "the till may not use {device}: the system administrator must give access"
+
+
+class BackendMissing(DeviceError):
+    """A library the device needs is missing (params: backend, e.g. lgpio or libusb)."""
+
+    template = "the software library {backend} is missing on this till"
+
+
+class DeviceNotFound(DeviceError):
+    """The configured device is not attached (params: device)."""
+
+    template = "{device} was not found: is it plugged in?"
+
+
+class DeviceBusy(DeviceError):
+    """Another program holds the device (params: device)."""
+
+    template = "{device} is in use by another program"
+
+
+class PinUnavailable(DeviceBusy):
+    """A GPIO pin is already in use (params: pin, the BCM number; device)."""
+
+    template = "GPIO pin {pin} is already in use"
+
+
+class DrawerFailed(DeviceError):
+    """The drawer was not pulsed open."""
+
+    template = "the drawer did not open"
+
+
+class PrinterError(DeviceError):
+    """A printer fault; `state` is the printer state it stands for."""
+
+    state: ClassVar[str] = "error"
+    template = "the printer reports an error: switch it off and on"
+
+
+class PaperOut(PrinterError):
+    state = "paper_out"
+    template = "the printer is out of paper: load a new roll"
+
+
+class CoverOpen(PrinterError):
+    state = "cover_open"
+    template = "the printer cover is open: close it"
+
+
+class PrinterOffline(PrinterError):
+    """The printer cannot be reached or stopped answering (params: detail says how)."""
+
+    state = "offline"
+    template = "the printer cannot be reached: check the cable and the power"
 
 
 @runtime_checkable
@@ -80,3 +167,27 @@ class Scanner(Protocol):
     @property
     def state(self) -> str:
         """One of SCANNER_STATES."""
+
+
+@dataclass(frozen=True)
+class Peripherals:
+    """The one set of devices a till has; built only by the composition root (cli/wiring.py).
+    None is a device the config leaves out (kind "none")."""
+
+    printer: Printer | None = None
+    drawer: Drawer | None = None
+    scanner: Scanner | None = None
+
+    def close(self) -> None:
+        """Releases everything (scanner first: it may be mid-read); one failure does not keep
+        the others open."""
+        steps: tuple[tuple[str, Callable[[], None] | None], ...] = (
+            ("scanner", self.scanner.stop if self.scanner else None),
+            ("drawer", self.drawer.close if self.drawer else None),
+            ("printer", self.printer.close if self.printer else None))
+        for name, release in steps:
+            if release is not None:
+                try:
+                    release()
+                except Exception:
+                    log.exception("releasing the %s failed", name)

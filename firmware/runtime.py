@@ -1,65 +1,168 @@
-"""Opens a terminal's database, key and journal and builds the till service from config.
+"""The running till: opens a terminal's database, key and journal, builds the till service,
+and owns the peripherals while the till runs.
 
-Shared by `kassa sim`, `kassa till` and the tests, so every entry point starts the same way:
-the software start is journaled and the journal is checked before anything is sold.
+`open_terminal`/`build_till` are shared by `kassa sim`, `kassa till` and the tests, so every
+entry point starts the same way: the software start is journaled and the journal is checked
+before anything is sold.
+
+`TillRuntime` is what the kiosk runs on: it starts and stops the scanner and hands every
+scanned code straight to the till service, so a scan goes scanner driver -> this module ->
+TillService.scan -> the services and the kernel without passing through the UI. The UI
+gives it one way to run a call on its own thread (Kivy's Clock) and reads one status
+snapshot from it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import peewee
 
 from contract.config import Config
 from contract.version import SOFTWARE_VERSION
+from firmware import integrity
 from firmware.db import open_database
 from firmware.journal import Journal
-from firmware.ports import Drawer
+from firmware.ports import Drawer, Peripherals
 from firmware.print_queue import PrintQueue
 from firmware.signing import load_or_create_key
-from firmware.till import TillService
+from firmware.status import TillStatus, snapshot
+from firmware.till import TillError, TillService
 
 log = logging.getLogger(__name__)
 
+RunOnUiThread = Callable[[Callable[[], None]], None]
+"""run_on_ui_thread(call): runs `call` soon on the UI's thread (Kivy: Clock.schedule_once)."""
 
-@dataclass
-class Terminal:
+
+@dataclass(frozen=True)
+class OpenedJournal:
+    """A terminal's opened database and signed journal (what a till service is built on)."""
+
     config: Config
     db: peewee.SqliteDatabase
     journal: Journal
 
 
-def open_terminal(config: Config) -> Terminal:
+def open_terminal(config: Config) -> OpenedJournal:
+    """The terminal's database, signing key and journal, opened."""
     db = open_database(config.database_path)
     key = load_or_create_key(config.signing_key_path)
     journal = Journal(db, key, config.terminal.store, config.terminal.terminal)
-    return Terminal(config, db, journal)
+    return OpenedJournal(config, db, journal)
 
 
 def build_till(
     config: Config,
     drawer: Drawer | None = None,
     print_queue: PrintQueue | None = None,
-    terminal: Terminal | None = None,
+    opened: OpenedJournal | None = None,
 ) -> TillService:
-    """The till service on an opened terminal; journals the software start."""
-    from firmware import integrity
-
+    """The till service on an opened journal; journals the software start."""
     try:
-        terminal = terminal or open_terminal(config)
+        opened = opened or open_terminal(config)
     except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
         raise integrity.JournalUnreadable(
             f"the journal database {config.database_path} cannot be opened ({exc}): it is "
             "damaged or was cut short. Do not sell on this till; restore it from a backup.") from exc
-    till = TillService(config, terminal.db, terminal.journal, drawer=drawer, print_queue=print_queue)
+    till = TillService(config, opened.db, opened.journal, drawer=drawer, print_queue=print_queue)
     # Fast check (see firmware/integrity.py); `kassa journal verify` checks every signature.
-    problems = integrity.check(terminal.journal)
+    problems = integrity.check(opened.journal)
     if problems:
         till.journal_alarm = integrity.describe(problems)
         till.journal_alarm_codes = integrity.as_dicts(problems)
         log.error("%s", till.journal_alarm)
-    with terminal.journal.transaction():
-        terminal.journal.append("software_start", {"version": SOFTWARE_VERSION, "config": config.source})
+    with opened.journal.transaction():
+        opened.journal.append("software_start", {"version": SOFTWARE_VERSION, "config": config.source})
     return till
+
+
+class TillRuntime:
+    """The till service and its one set of peripherals, while the till runs.
+
+    Scanned codes arrive on the scanner's thread and are handed to the UI's thread (where
+    every till call of the kiosk runs) before the service sees them. A screen that wants the
+    raw codes for itself (a voucher code, a receipt to refund) claims them for as long as it
+    is shown; otherwise a code goes to TillService.scan, and a refusal reaches the till's
+    listeners as one 'scan_rejected' event with the typed error. The × key's quantity applies
+    to the next scan. Device state reports reach the till's listeners as 'device' events."""
+
+    def __init__(self, till: TillService, peripherals: Peripherals) -> None:
+        self.till = till
+        self.peripherals = peripherals
+        self.next_quantity = 1
+        self._claim: Callable[[str], None] | None = None
+        self._rejection_told = False
+        self._started = False
+        till.subscribe(self._watch)
+
+    # --- the scanner ---------------------------------------------------------------------
+    def start(self, run_on_ui_thread: RunOnUiThread) -> None:
+        """Starts the scanner; raises what the scanner raises (the UI shows it, the till runs
+        on without a scanner)."""
+        scanner = self.peripherals.scanner
+        if scanner is None or self._started:
+            return
+
+        def on_code(code: str) -> None:  # the scanner's thread: hand over, touch nothing
+            run_on_ui_thread(lambda: self.scan(code))
+
+        scanner.start(on_code)
+        self._started = True
+
+    def stop(self) -> None:
+        scanner = self.peripherals.scanner
+        if scanner is not None and self._started:
+            self._started = False
+            try:
+                scanner.stop()
+            except Exception:
+                log.exception("scanner stop failed")
+
+    def claim_scans(self, handler: Callable[[str], None] | None) -> None:
+        """The raw codes go to `handler` instead of the till (None gives them back)."""
+        self._claim = handler
+
+    def scan(self, code: str) -> None:
+        """One scanned (or typed) code, on the UI's thread."""
+        claim = self._claim
+        if claim is not None:
+            claim(code)
+            return
+        quantity, self.next_quantity = self.next_quantity, 1
+        self._rejection_told = False
+        try:
+            line = self.till.scan(code)
+            if line is not None and quantity != 1:
+                self.till.set_quantity(line.line_no, quantity)
+        except TillError as exc:
+            if not self._rejection_told:  # the service tells most refusals itself
+                self.till.emit("scan_rejected", code=code, reason=str(exc), error=exc)
+
+    def _watch(self, event: str, data: dict[str, object]) -> None:
+        if event == "scan_rejected":
+            self._rejection_told = True
+
+    def take_quantity(self) -> int:
+        """The × key's quantity for an item added by hand (it is used up, as by a scan)."""
+        quantity, self.next_quantity = self.next_quantity, 1
+        return quantity
+
+    # --- devices and status --------------------------------------------------------------
+    def device_report(self, device: str, state: str, detail: str) -> None:
+        """The wiring's on_state(device, state, detail), called on driver threads: the till's
+        listeners (the UI, the state recorder for the uplink) get it as a 'device' event."""
+        self.till.emit("device", device=device, state=state, detail=detail)
+
+    def status(self, now: dt.datetime | None = None) -> TillStatus:
+        """One snapshot for the status bar (firmware/status.py)."""
+        return snapshot(self.till, self.peripherals, now)
+
+    def close(self) -> None:
+        """Stops the scanner and releases every device."""
+        self.stop()
+        self.peripherals.close()

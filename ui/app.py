@@ -1,8 +1,10 @@
-"""The Kivy kiosk app: status bar, screens, override dialogs and the scanner hand-over.
+"""The Kivy kiosk app: status bar, screens and override dialogs.
 
-The app talks only to the till service (and reads device states for the status bar).
-Scanner codes and print-job updates arrive on driver threads and are handed to Kivy's
-main thread with Clock.schedule_once before anything touches a widget.
+The app talks only to the till's runtime and service (firmware/runtime.py): the runtime owns
+the scanner and hands each code to the till service on Kivy's thread (the app gives it
+Clock.schedule_once to do that), and the status bar shows the runtime's status snapshot.
+Print-job updates and till events from other threads are handed to Kivy's main thread with
+Clock.schedule_once before anything touches a widget.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,35 +24,39 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from firmware import sdnotify
+from firmware.errors import InvalidCode, TillError, UnknownProduct
 from firmware.permissions import Action, Approval, ApprovalRequired, authorising_manager
-from firmware.till import TillError, TillService
+from firmware.ports import DeviceError
+from firmware.runtime import TillRuntime
+from firmware.status import DeviceStatus, TillStatus
+from firmware.till import TillService
 from ui import heap, i18n
 from ui.dialogs import MessageDialog, OverrideDialog
+from ui.errors import error_text
 from ui.i18n import N_, _
 from ui.metrics import set_scale
 from ui.sound import Beeper
-from ui.status import snapshot
 
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent
 SCREENS = ("login", "sale", "payment", "done", "manager")
 DROP_WHEN_LEFT = ("login", "manager")
-LEFT_OPEN = "left open longer than"  # drivers.drawer.sensor.LEFT_OPEN (ui imports no driver)
 DEVICE_TEXT = {"printer": N_("Printer"), "drawer": N_("Drawer"), "scanner": N_("Scanner")}
+ALERT_STATES = {"printer": ("paper_out", "cover_open", "offline", "error"),
+                "drawer": ("open_too_long", "error"), "scanner": ("disconnected", "error")}
+"""Device states that interrupt the cashier with a message (the status bar shows all)."""
+STATE_SENTENCES = {("drawer", "open_too_long"): N_("the drawer was left open longer than {seconds} s")}
 
 
-def detail_text(detail: str) -> str:
-    """The drawer's left-open alert carries its seconds; the catalog knows the sentence."""
-    return N_("the drawer was left open") if detail.startswith(LEFT_OPEN) else detail
-
-
-@dataclass
-class Hardware:
-    """The devices the status bar reports on; the till service owns drawer and printer use."""
-
-    scanner: Any = None
-    printer: Any = None
-    drawer: Any = None
+def state_text(device: str, status: DeviceStatus) -> str:
+    """A device's state in the cashier's language, with its data (the drawer's seconds)."""
+    sentence = STATE_SENTENCES.get((device, status.state))
+    if sentence is not None:
+        try:
+            return _(sentence).format(**status.params)
+        except (KeyError, IndexError):
+            pass
+    return _(status.state)
 
 
 def load_kv() -> None:
@@ -82,23 +87,22 @@ class KassaApp(App):
     training = BooleanProperty(False)
     use_kivy_settings = False
 
-    def __init__(self, till: TillService, hardware: Hardware | None = None, *,
-                 language: str | None = None, kiosk: bool = True,
+    def __init__(self, runtime: TillRuntime, *, language: str | None = None, kiosk: bool = True,
                  on_exit: Callable[[], None] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.till = till
-        self.hardware = hardware or Hardware()
+        self.runtime = runtime
+        self.till: TillService = runtime.till
         self.kiosk = kiosk
         self.on_exit = on_exit
         self.title = "Kassa"
         self.allow_exit = False
         self.last_sale: dict[str, Any] = {}
         self.print_jobs: dict[int, str] = {}
-        i18n.set_language(language or till.config.ui.language)
-        till.language = i18n.language()
+        i18n.set_language(language or self.till.config.ui.language)
+        self.till.language = i18n.language()
         self.beeper: Beeper | None = None
         self.sm: ScreenManager | None = None
-        self.devices: dict[str, tuple[str, str]] = {}  # device -> (state, detail) as reported
+        self.last_status: TillStatus | None = None
         self.notified: list[str] = []  # what was said to systemd (READY=1, watchdog pings)
 
     # --- building ------------------------------------------------------------------------
@@ -121,6 +125,7 @@ class KassaApp(App):
         self.sm = root.ids.sm
         self.sm.transition = NoTransition()
         self.sm.bind(current=self._drop_left_screens)
+        self.sm.bind(current=self._route_scans)
         self.root = root
         self.show_screen(current or ("sale" if self.till.cashier else "login"))
         return root
@@ -147,15 +152,19 @@ class KassaApp(App):
 
         Clock.schedule_once(drop, 0.5)
 
+    def _route_scans(self, sm: ScreenManager, current: str) -> None:
+        """A screen with its own use for codes (a voucher code, a receipt to refund) gets
+        them while it is shown; on the others a scan goes to the till service."""
+        self.runtime.claim_scans(getattr(sm.get_screen(current), "on_scan", None))
+
     def on_start(self) -> None:
         Window.bind(on_flip=self._first_frame)
-        scanner = self.hardware.scanner
-        if scanner is not None:
-            try:
-                scanner.start(self.scanner_code)
-            except Exception as exc:  # a missing scanner must not stop the till: show it
-                log.warning("scanner did not start: %s", exc)
-                self.show_error(_("The scanner is not working") + f": {exc}")
+        try:
+            self.runtime.start(run_on_ui_thread)
+        except Exception as exc:  # a missing scanner must not stop the till: show it
+            log.exception("the scanner did not start")
+            reason = ": " + error_text(exc) if isinstance(exc, DeviceError) else ""
+            self.show_error(_("The scanner is not working") + reason)
 
     def _first_frame(self, *_args: Any) -> None:
         """The first frame is on screen and takes touches: tell systemd, start the watchdog
@@ -174,12 +183,7 @@ class KassaApp(App):
 
     def on_stop(self) -> None:
         sdnotify.stopping()
-        scanner = self.hardware.scanner
-        if scanner is not None:
-            try:
-                scanner.stop()
-            except Exception:
-                log.exception("scanner stop failed")
+        self.runtime.stop()
 
     def open_settings(self, *args: Any) -> bool:  # the kiosk has no Kivy settings panel
         return False
@@ -194,30 +198,29 @@ class KassaApp(App):
         self.refresh_status()
 
     # --- thread hand-over ----------------------------------------------------------------
-    def scanner_code(self, code: str) -> None:
-        """Called on the scanner's thread: only schedules, never touches a widget."""
-        Clock.schedule_once(lambda _dt: self.on_scan(code))
-
     def print_job_update(self, job: Any) -> None:
         """Called on the print queue's thread."""
         seq, state, error = job.seq, job.state, job.error
         Clock.schedule_once(lambda _dt: self._print_job(seq, state, error))
 
-    def device_state(self, device: str, state: str, detail: str) -> None:
-        """The wiring's on_state, called on a driver thread: handed to Kivy's thread."""
-        Clock.schedule_once(lambda _dt: self._device_state(device, state, detail))
-
-    def _device_state(self, device: str, state: str, detail: str) -> None:
-        self.devices[device] = (state, detail)
-        self.refresh_status()
-        if detail and state not in ("ready", "connected", "closed"):
-            self.show_error(_(DEVICE_TEXT.get(device, device)) + ": " + _(detail_text(detail)))
+    def _device_alert(self, device: str, state: str) -> None:
+        """A device state that needs the cashier (paper out, drawer left open...), said in
+        the cashier's language from the state and the status snapshot's data."""
+        if state not in ALERT_STATES.get(device, ()):
+            return
+        status = getattr(self.last_status, device, None) if self.last_status else None
+        if not isinstance(status, DeviceStatus) or status.state != state:
+            status = DeviceStatus(state)
+        self.show_error(_(DEVICE_TEXT.get(device, device)) + ": " + state_text(device, status))
 
     def _print_job(self, seq: int, state: str, error: str) -> None:
         self.print_jobs[seq] = state
-        if self.last_sale.get("seq") == seq:
-            self.print_state = state if not error else f"{state}: {error}"
         self.refresh_status()
+        if self.last_sale.get("seq") == seq:
+            self.print_state = state
+            printer = self.last_status.printer.state if self.last_status else ""
+            if state == "failed" and printer in ALERT_STATES["printer"]:
+                self.print_state = f"{state}: {printer}"  # why, as the printer's state word
 
     def _till_event(self, event: str, data: dict[str, Any]) -> None:
         # Till events come from whichever thread called the service; widgets change on Kivy's.
@@ -229,31 +232,39 @@ class KassaApp(App):
     def _on_till_event(self, event: str, data: dict[str, Any]) -> None:
         if event in ("session", "training", "device", "committed"):
             self.refresh_status()
+        if event == "device":
+            self._device_alert(str(data.get("device", "")), str(data.get("state", "")))
+        if event == "scan_rejected" and isinstance(data.get("error"), TillError):
+            self.scan_rejected(str(data.get("code", "")), data["error"])
         if event in ("ticket", "customer") and self.sm is not None and self.sm.has_screen("sale"):
             sale = self.sm.get_screen("sale")
             if event == "customer":
                 sale.show_customer(data)
             else:
                 sale.refresh_ticket(scroll=data.get("action") == "add")
+        scanned = event == "customer" or (event == "ticket" and data.get("action") == "add")
+        if scanned and self.sm is not None and self.sm.current == "done":
+            self.go("sale")  # a scan after a sale starts the next customer's ticket
 
     # --- scanning ------------------------------------------------------------------------
-    def on_scan(self, code: str) -> None:
+    def scan_rejected(self, code: str, error: TillError) -> None:
+        """The till refused a scanned code (its scan_rejected event, on Kivy's thread)."""
+        if self.sm is not None and self.sm.current == "done":
+            self.go("sale")
         screen = self.sm.current_screen if self.sm else None
-        handler = getattr(screen, "on_scan", None)
-        if handler is None:
-            self.reject(_("Log in first"))
-            return
-        handler(code)
+        if screen is not None and hasattr(screen, "scan_refused"):
+            screen.scan_refused(code, error)
+        else:
+            self.scan_error(code, error)
 
     def scan_error(self, code: str, error: TillError) -> None:
-        """A refused scan, in the cashier's language: unknown product or a bad code."""
-        text = str(error)
-        if text.startswith(("no active product", "in-store code")) and "not sold by weight" not in text:
+        """A refused scan, in the cashier's language, by the error's type."""
+        if isinstance(error, UnknownProduct):
             self.reject(_("Unknown code") + f": {code}")
-        elif "sold by weight" in text or "quantity" in text:
-            self.reject(_(text))
+        elif isinstance(error, InvalidCode):
+            self.reject(_("Invalid code") + f": {code} ({error_text(error)})")
         else:
-            self.reject(_("Invalid code") + f": {code} ({_(text)})")
+            self.reject(error_text(error))
 
     def reject(self, message: str) -> None:
         """Unknown or invalid code: red flash, beep and the reason on screen."""
@@ -273,7 +284,7 @@ class KassaApp(App):
                 call, on_done=on_done, **{**kwargs, "approval": approval}))
             return
         except TillError as exc:
-            self.show_error(_(str(exc)))
+            self.show_error(error_text(exc))
             return
         self.show_error("")
         if on_done is not None:
@@ -309,15 +320,15 @@ class KassaApp(App):
     # --- status and session --------------------------------------------------------------
     def refresh_status(self) -> None:
         try:
-            status = snapshot(self.till, self.hardware)
+            status = self.runtime.status()
         except Exception as exc:  # the status bar must never take the till down
             log.warning("status failed: %s", exc)
             return
+        self.last_status = status
         self.training = status.training
-        self.status = status.__dict__.copy()
-        drawer = self.devices.get("drawer")
-        if self.status["drawer"] == "open" and drawer and drawer[1].startswith(LEFT_OPEN):
-            self.status["drawer"] = "open_too_long"  # the sensor's alert, until it closes
+        self.status = {"cashier": status.cashier, "link": status.link, "backlog": status.backlog,
+                       "printer": status.printer.state, "drawer": status.drawer.state,
+                       "scanner": status.scanner.state, "clock": status.at.strftime("%H:%M")}
         if self.root is not None:
             self.root.ids.status_bar.update(self.status)
 
@@ -344,3 +355,8 @@ class KassaApp(App):
     def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
         """True keeps the window open: Alt-F4, Escape and the like do nothing in the kiosk."""
         return self.kiosk and not self.allow_exit
+
+
+def run_on_ui_thread(call: Callable[[], None]) -> None:
+    """Runs `call` at Kivy's next frame on its main thread (safe from any thread)."""
+    Clock.schedule_once(lambda _dt: call())

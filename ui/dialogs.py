@@ -7,27 +7,15 @@ from collections.abc import Callable
 from kivy.properties import StringProperty
 from kivy.uix.modalview import ModalView
 
+from firmware.errors import TillError
 from firmware.permissions import Action, Approval
-from firmware.till import TillError
-from ui.i18n import N_, _
+from ui.errors import ACTION_TEXT, error_text
+from ui.i18n import _
 from ui.metrics import S
 from ui.pin_entry import PinEntry
 
 TEXT_KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -"
 
-ACTION_TEXT = {
-    Action.VOID_PAID_TICKET: N_("Void a paid ticket"),
-    Action.REFUND: N_("Refund"),
-    Action.PRICE_OVERRIDE: N_("Change a price"),
-    Action.LARGE_DISCOUNT: N_("Large discount"),
-    Action.NO_SALE: N_("Open the drawer (no sale)"),
-    Action.CASH_IN_OUT: N_("Cash in / out"),
-    Action.Z_CLOSE: N_("Close the day (Z)"),
-    Action.TRAINING: N_("Training mode"),
-    Action.EXIT_KIOSK: N_("Leave the till"),
-    Action.STOCK: N_("Stock"),
-    Action.ACK_JOURNAL_ALARM: N_("Acknowledge the journal alarm"),
-}
 
 
 class OverrideDialog(PinEntry, ModalView):
@@ -52,7 +40,7 @@ class OverrideDialog(PinEntry, ModalView):
             approval = self.approve(self.pin, self.action)
         except TillError as exc:
             self.pin, self.pin_mask = "", ""
-            self.error = _(str(exc))
+            self.error = error_text(exc)
             return
         self.dismiss()
         self.on_approved(approval)

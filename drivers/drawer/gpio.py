@@ -7,6 +7,7 @@ when the sleep is interrupted: a solenoid left energised burns out.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -14,7 +15,17 @@ from typing import Any
 
 from drivers.drawer.pulse import checked_pulse_ms
 from drivers.drawer.sensor import SensedDrawer, SensorMonitor
-from drivers.errors import DeviceError, StateCallback, no_state
+from drivers.errors import (
+    BackendMissing,
+    DeviceError,
+    DrawerFailed,
+    PermissionDenied,
+    PinFailed,
+    PinUnavailable,
+    SettingRejected,
+    StateCallback,
+    no_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +44,8 @@ class GpioDrawer(SensedDrawer):
 
         self._pulse_s = checked_pulse_ms(pulse_ms) / 1000
         if sensor_pin == pin:
-            raise DeviceError(f"drawer sensor pin GPIO{sensor_pin} is also the relay pin")
+            raise SettingRejected("drawer.sensor_pin",
+                                  f"drawer sensor pin GPIO{sensor_pin} is also the relay pin")
         self._lock = threading.Lock()
         self._last_pulse_end = 0.0
         self._closed = False
@@ -73,7 +85,7 @@ class GpioDrawer(SensedDrawer):
             except DeviceError:
                 raise
             except Exception as exc:
-                raise DeviceError(f"could not pulse the drawer relay: {exc}") from exc
+                raise DrawerFailed(f"could not pulse the drawer relay: {exc}") from exc
             finally:
                 self._last_pulse_end = time.monotonic()
 
@@ -90,24 +102,34 @@ class GpioDrawer(SensedDrawer):
 
 
 def _claim(make: Any, pin: int, role: str) -> Any:
-    """The gpiozero device, or a DeviceError that says what to do about it."""
+    """The gpiozero device, or a typed DeviceError that says what to do about it.
+
+    Sorted by exception type and errno only: gpiozero's own types, PermissionError, and the
+    errno of an OSError (EBUSY, EACCES, EPERM). Anything else from the pin library (lgpio
+    raises its own error with only a text) is a PinFailed carrying that text as its reason."""
     from gpiozero.exc import BadPinFactory, GPIOPinInUse, GPIOZeroError
 
     try:
         return make()
     except GPIOPinInUse as exc:
-        raise DeviceError(f"GPIO{pin} ({role}) is already in use by another device or program: "
-                          f"{exc}; choose another pin in [drawer] or stop the other user") from None
+        raise PinUnavailable(pin, role, str(exc)) from None
     except BadPinFactory as exc:
-        raise DeviceError(f"no GPIO library for the {role}: {exc}; install python3-lgpio") from None
+        raise BackendMissing("lgpio", "install python3-lgpio",
+                             f"no GPIO library for the {role}: {exc}; install python3-lgpio") from None
     except PermissionError as exc:
-        raise DeviceError(f"no permission for GPIO{pin} ({role}): {exc}; {FIX_PERMISSION}") from None
-    except (GPIOZeroError, OSError, RuntimeError) as exc:
-        text = str(exc)
-        if "busy" in text.lower():
-            raise DeviceError(f"GPIO{pin} ({role}) is already in use by another program: {text}; "
-                              "choose another pin in [drawer] or stop the other user") from None
-        if "permission" in text.lower():
-            raise DeviceError(f"no permission for GPIO{pin} ({role}): {text}; "
-                              f"{FIX_PERMISSION}") from None
-        raise DeviceError(f"cannot use GPIO{pin} for the {role}: {text}") from None
+        raise _denied(pin, role, exc) from None
+    except OSError as exc:
+        if exc.errno == errno.EBUSY:
+            raise PinUnavailable(pin, role, str(exc)) from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise _denied(pin, role, exc) from None
+        raise PinFailed(pin, role, str(exc)) from None
+    except (GPIOZeroError, RuntimeError) as exc:
+        raise PinFailed(pin, role, str(exc)) from None
+    except Exception as exc:  # the pin library's own error type (lgpio.error): only a text
+        raise PinFailed(pin, role, str(exc) or type(exc).__name__) from None
+
+
+def _denied(pin: int, role: str, exc: BaseException) -> PermissionDenied:
+    return PermissionDenied(f"GPIO{pin}", FIX_PERMISSION,
+                            f"no permission for GPIO{pin} ({role}): {exc}; {FIX_PERMISSION}")

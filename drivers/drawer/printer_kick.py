@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from drivers.drawer.pulse import checked_pulse_ms
-from drivers.errors import DeviceError
+from drivers.errors import DeviceError, DrawerKickFailed, SettingRejected
 
 
 class RawPrinter(Protocol):
@@ -20,7 +20,7 @@ class RawPrinter(Protocol):
 def kick_command(pin: int, pulse_ms: int) -> bytes:
     """ESC p m t1 t2 for connector pin 2 or 5."""
     if pin not in (2, 5):
-        raise DeviceError(f"drawer kick pin {pin} is not 2 or 5")
+        raise SettingRejected("drawer.kick_pin", f"drawer kick pin {pin} is not 2 or 5")
     t1 = min(255, max(1, (checked_pulse_ms(pulse_ms) + 1) // 2))
     t2 = min(255, max(2 * t1, 50))  # at least 100 ms rest before the next kick
     return b"\x1bp" + bytes((0 if pin == 2 else 1, t1, t2))
@@ -41,7 +41,7 @@ class PrinterKickDrawer:
         try:
             self._printer.send_raw(self._command)
         except DeviceError as exc:
-            raise DeviceError(f"could not kick the drawer through the printer: {exc}") from exc
+            raise DrawerKickFailed(exc) from exc
 
     def close(self) -> None:
         pass

@@ -1,4 +1,4 @@
-"""Debounces a drawer-open switch and raises the "left open too long" event.
+"""Debounces a drawer-open switch and raises the "left open too long" state.
 
 gpiozero's own bounce handling is not implemented by every pin factory (MockFactory ignores
 it), so the debounce lives here: an edge only starts a quiet period, and the level read
@@ -12,12 +12,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from drivers.errors import DeviceError, StateCallback
+from drivers.errors import DeviceClosed, StateCallback
 
 log = logging.getLogger(__name__)
 
-LEFT_OPEN = "left open longer than"
-"""Prefix of the on_state detail for the left-open alert: on_state('open', 'left open longer than 60 s')."""
+OPEN_TOO_LONG = "open_too_long"
+"""The state of a drawer open longer than its alert time, until it is closed; reported once
+per opening as on_state('open_too_long', 'left open longer than 60 s')."""
 
 
 class SensorMonitor:
@@ -90,7 +91,7 @@ class SensorMonitor:
         return max(0.0, min(waits)) if waits else None
 
     def _set(self, state: str, now: float) -> None:
-        if state == self._state:
+        if state == self._state or (state == "open" and self._state == OPEN_TOO_LONG):
             return
         self._state = state
         if state == "open":
@@ -100,7 +101,8 @@ class SensorMonitor:
     def _check_alert(self, now: float) -> None:
         if self._state == "open" and not self._alerted and now - self._open_since >= self._alert:
             self._alerted = True
-            self._emit("open", f"{LEFT_OPEN} {self._alert:g} s")
+            self._state = OPEN_TOO_LONG
+            self._emit(OPEN_TOO_LONG, f"left open longer than {self._alert:g} s")
 
     def _emit(self, state: str, detail: str) -> None:
         try:
@@ -111,7 +113,8 @@ class SensorMonitor:
 
 class SensedDrawer:
     """What the GPIO and the simulated drawer share: a state read from the optional switch's
-    monitor ('unknown' without a switch) and the refusal to pulse once closed."""
+    monitor ('unknown' without a switch, 'open_too_long' after the alert) and the refusal to
+    pulse once closed."""
 
     _monitor: SensorMonitor | None
     _closed: bool
@@ -122,4 +125,4 @@ class SensedDrawer:
 
     def _check_not_closed(self) -> None:
         if self._closed:
-            raise DeviceError("the drawer driver is closed")
+            raise DeviceClosed("drawer")

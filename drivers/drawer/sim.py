@@ -11,7 +11,7 @@ import time
 
 from drivers.drawer.pulse import checked_pulse_ms
 from drivers.drawer.sensor import SensedDrawer, SensorMonitor
-from drivers.errors import DeviceError, StateCallback, no_state
+from drivers.errors import DrawerFailed, StateCallback, no_state
 
 
 class SimDrawer(SensedDrawer):
@@ -37,7 +37,7 @@ class SimDrawer(SensedDrawer):
         with self._lock:
             self._check_not_closed()
             if self.fail_with:
-                raise DeviceError(self.fail_with)
+                raise DrawerFailed(self.fail_with)
             self.pulses.append(time.monotonic())
             if self._sleep:
                 time.sleep(self._pulse_s)

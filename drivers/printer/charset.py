@@ -15,13 +15,18 @@ from functools import lru_cache
 from escpos.codepages import CodePages
 from escpos.magicencode import Encoder
 
+from drivers.errors import SettingRejected
+
 # Western European pages holding é, ë and the euro sign, best first. CP437/CP850 lack the euro.
 PREFERRED_CODE_PAGES = ("CP858", "CP1252", "ISO_8859-15", "CP850", "CP437")
 REPLACEMENT = "?"
 
 
-class CodePageError(ValueError):
+class CodePageError(SettingRejected):
     """A configured code page the printer profile does not offer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("printer.code_page", message)
 
 
 def pick_code_page(available: Iterable[str], wanted: str = "") -> str:

@@ -19,6 +19,9 @@ MAX_FEED = 20
 class DocumentError(DeviceError):
     """The receipt document itself is malformed (a bug upstream, not a printer fault)."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
 
 def blocks_of(document: Any) -> list[dict[str, Any]]:
     """The document's blocks, each checked; raises DocumentError naming the bad block."""

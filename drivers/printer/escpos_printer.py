@@ -2,7 +2,8 @@
 
 A receipt is rendered completely into bytes first (a bad document never half-prints), the
 printer's real status is asked where the link can answer (usb, network), and then the bytes
-go out in one write. Any fault becomes a DeviceError plus an on_state report; the link is
+go out in one write. Any fault becomes a typed PrinterProblem (drivers/errors.py) plus an
+on_state report of the state that type stands for; the link is
 dropped and reopened on the next job, so a replugged or rebooted printer just works again.
 """
 
@@ -20,7 +21,17 @@ from escpos.escpos import Escpos
 from escpos.exceptions import Error as EscposError
 from escpos.printer import Dummy
 
-from drivers.errors import DeviceError, StateCallback, no_state
+from drivers.errors import (
+    DeviceError,
+    PaperOut,
+    PrinterBackendMissing,
+    PrinterOffline,
+    PrinterPermissionDenied,
+    PrinterProblem,
+    SettingRejected,
+    StateCallback,
+    no_state,
+)
 from drivers.printer import status as st
 from drivers.printer.charset import CodePageError, TextCleaner, pick_code_page
 from drivers.printer.render import render
@@ -52,8 +63,8 @@ class EscposPrinter:
         code_pages = self._buffer.profile.get_code_pages()
         try:
             self.code_page = pick_code_page(code_pages, code_page)
-        except CodePageError as exc:
-            raise DeviceError(str(exc)) from None
+        except CodePageError:
+            raise
         self._cleaner = TextCleaner(code_pages)
         self._qr_native = bool(self._buffer.profile.supports("qrCode"))
 
@@ -141,9 +152,9 @@ class EscposPrinter:
 
     def _fail(self, exc: BaseException, what: str) -> None:
         self._drop()
-        state, detail = _classify(exc, what, self.name)
-        self._set_state(state, detail)
-        raise DeviceError(detail) from exc
+        problem = _classify(exc, what, self.name)
+        self._set_state(problem.state, str(problem))
+        raise problem from exc
 
     def _check(self, device: Escpos) -> None:
         """Refuses to print onto no paper or under an open cover, when the printer can say."""
@@ -152,8 +163,8 @@ class EscposPrinter:
             problem = probe()
             if problem is not None:
                 self._finish(device)
-                self._set_state(*problem)
-                raise DeviceError(problem[1])
+                self._set_state(problem.state, str(problem))
+                raise problem
         if not self._query_status:
             return
         cause = self._ask(device, st.DLE_EOT_OFFLINE_CAUSE)
@@ -164,10 +175,9 @@ class EscposPrinter:
             if paper is not None and problem is None and st.paper_near_end(paper):
                 log.warning("%s: paper near end", self.name)
         if problem is not None:
-            state, detail = problem
             self._finish(device)
-            self._set_state(state, detail)
-            raise DeviceError(detail)
+            self._set_state(problem.state, str(problem))
+            raise problem
 
     def _confirm_online(self, device: Escpos) -> None:
         """After the bytes went out: a printer that hung up or went offline did not print."""
@@ -175,10 +185,10 @@ class EscposPrinter:
         if answer is not None and st.is_offline(answer):
             cause = self._ask(device, st.DLE_EOT_OFFLINE_CAUSE)
             problem = (st.state_from_offline_cause(cause) if cause is not None else None) or (
-                "offline", "the printer went offline while printing")
+                PrinterOffline("the printer went offline while printing"))
             self._finish(device)
-            self._set_state(*problem)
-            raise DeviceError(problem[1])
+            self._set_state(problem.state, str(problem))
+            raise problem
 
     def _ask(self, device: Escpos, command: bytes) -> int | None:
         """One status byte, or None when this printer does not answer (then stop asking)."""
@@ -231,28 +241,46 @@ def check_profile(name: str) -> None:
         get_profile(name or "default")
     except Exception:  # escpos raises KeyError / NotSupported for a bad name
         known = ", ".join(sorted(CAPABILITIES["profiles"])[:12])
-        raise DeviceError(f"unknown printer profile {name!r} (python-escpos knows e.g. {known}, "
-                          "...)") from None
+        raise SettingRejected("printer.profile", f"unknown printer profile {name!r} (python-escpos "
+                              f"knows e.g. {known}, ...)") from None
 
 
 def _is_usb_timeout(exc: BaseException) -> bool:
     return type(exc).__name__ == "USBTimeoutError"
 
 
-def _classify(exc: BaseException, what: str, name: str) -> tuple[str, str]:
-    """(state, cashier-facing detail) for a link failure."""
-    code = getattr(exc, "errno", None)
-    if code == errno.ENOSPC:  # usblp: the printer reports paper empty
-        return "paper_out", "the printer is out of paper: load a new roll"
-    if code in (errno.EACCES, errno.EPERM) or isinstance(exc, PermissionError):
-        return "error", (f"{what} ({name}): permission denied - add the till user to group "
-                         "'kassa' and install provisioning/udev/99-kassa.rules")
-    if "Access denied" in str(exc) or "Permission denied" in str(exc):
-        return "error", (f"{what} ({name}): permission denied - add the till user to group "
-                         "'kassa' and install provisioning/udev/99-kassa.rules")
-    if "No backend available" in str(exc):
-        return "error", f"{what} ({name}): libusb is missing - install the libusb-1.0-0 package"
-    return "offline", f"{what} ({name}): {_short(exc)} - check cable and power"
+def _classify(exc: BaseException, what: str, name: str) -> PrinterProblem:
+    """The typed problem behind a link failure, sorted by exception type and errno (also of
+    the exceptions it was raised from: python-escpos wraps pyusb's errors in its own)."""
+    chain = _chain(exc)
+    codes = {getattr(e, "errno", None) for e in chain}
+    if errno.ENOSPC in codes:  # usblp: the printer reports paper empty
+        return PaperOut()
+    if codes & {errno.EACCES, errno.EPERM} or any(isinstance(e, PermissionError) for e in chain):
+        fix = "add the till user to group 'kassa' and install provisioning/udev/99-kassa.rules"
+        return PrinterPermissionDenied(name, fix, f"{what} ({name}): permission denied - {fix}")
+    if any(_is_no_usb_backend(e) for e in chain):
+        fix = "install the libusb-1.0-0 package"
+        return PrinterBackendMissing("libusb", fix, f"{what} ({name}): libusb is missing - {fix}")
+    return PrinterOffline(f"{what} ({name}): {_short(exc)} - check cable and power")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and those it was raised from or during, nearest first."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found and len(found) < 8:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def _is_no_usb_backend(exc: BaseException) -> bool:
+    try:
+        from usb.core import NoBackendError
+    except ImportError:  # no pyusb: then no USB printer either
+        return False
+    return isinstance(exc, NoBackendError)
 
 
 def _short(exc: BaseException) -> str:

@@ -7,7 +7,7 @@ import os
 from escpos.escpos import Escpos
 from escpos.printer import Dummy, Network
 
-from drivers.errors import DeviceError, StateCallback, no_state
+from drivers.errors import SettingRejected, StateCallback, no_state
 from drivers.printer.escpos_printer import EscposPrinter, check_profile
 from drivers.printer.lp import LpFile
 from drivers.printer.sim import SimPrinter
@@ -32,7 +32,7 @@ def open_printer(kind: str, *, on_state: StateCallback = no_state, profile: str 
         return printer
     if kind == "network":
         if not host:
-            raise DeviceError("a network printer needs a host")
+            raise SettingRejected("printer.host", "a network printer needs a host")
         return EscposPrinter(
             lambda: Network(host, port, timeout=timeout_seconds, profile=profile),
             name=f"network printer {host}:{port}", query_status=True, **common)
@@ -41,12 +41,13 @@ def open_printer(kind: str, *, on_state: StateCallback = no_state, profile: str 
                              name=f"printer {device}", **common)
     if kind == "usb":
         if not (vendor_id and product_id):
-            raise DeviceError("a USB printer needs vendor_id and product_id (see `lsusb`)")
+            raise SettingRejected("printer.vendor_id",
+                                  "a USB printer needs vendor_id and product_id (see `lsusb`)")
         return EscposPrinter(
             lambda: _usb(vendor_id, product_id, timeout_seconds, profile),
             name=f"USB printer {vendor_id:04x}:{product_id:04x}", keep_open=True,
             query_status=True, **common)
-    raise DeviceError(f"unknown printer kind {kind!r} (known: {', '.join(KINDS)})")
+    raise SettingRejected("printer.kind", f"unknown printer kind {kind!r} (known: {', '.join(KINDS)})")
 
 
 def _usb(vendor_id: int, product_id: int, timeout_seconds: float, profile: str) -> Escpos:

@@ -18,6 +18,8 @@ import time
 from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError
 
+from drivers.errors import PaperOut, PrinterFault, PrinterOffline, PrinterProblem
+
 LPGETSTATUS = 0x060B
 LP_PERRORP = 0x08  # 1 = no error (active low)
 LP_PSELECD = 0x10  # 1 = selected / online
@@ -41,8 +43,8 @@ class LpFile(Escpos):
             raise DeviceNotFoundError(f"Could not open {self.devfile}: {exc}") from exc
         self._device = self._fd
 
-    def problem(self) -> tuple[str, str] | None:
-        """(state, detail) when usblp reports paper out / offline, else None."""
+    def problem(self) -> PrinterProblem | None:
+        """What usblp reports (paper out, offline, an error), else None."""
         if self._fd is None:
             return None
         try:
@@ -51,11 +53,11 @@ class LpFile(Escpos):
             return None  # not a usblp device (or no status): nothing to say
         status = struct.unpack("i", raw)[0]
         if status & LP_POUTPA:
-            return "paper_out", "the printer is out of paper: load a new roll"
+            return PaperOut()
         if not status & LP_PSELECD:
-            return "offline", "the printer is offline: check power and the cover"
+            return PrinterOffline("the printer is offline: check power and the cover")
         if not status & LP_PERRORP:
-            return "error", "the printer reports an error: switch it off and on"
+            return PrinterFault()
         return None
 
     def _raw(self, msg: bytes) -> None:

@@ -10,20 +10,29 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from escpos.printer import Dummy
 
-from drivers.errors import DeviceError, StateCallback, no_state
+from drivers.errors import (
+    CoverOpen,
+    PaperOut,
+    PrinterFault,
+    PrinterOffline,
+    PrinterProblem,
+    StateCallback,
+    no_state,
+)
 from drivers.printer.escpos_printer import EscposPrinter
 from drivers.printer.preview import preview
 
-FAULTS = {
-    "paper_out": "the printer is out of paper: load a new roll",
-    "cover_open": "the printer cover is open: close it",
-    "offline": "cannot reach the printer (simulated) - check cable and power",
-    "error": "the printer reports an error (simulated)",
+FAULTS: dict[str, Callable[[], PrinterProblem]] = {
+    "paper_out": PaperOut,
+    "cover_open": CoverOpen,
+    "offline": lambda: PrinterOffline("cannot reach the printer (simulated) - check cable and power"),
+    "error": lambda: PrinterFault("the printer reports an error (simulated)"),
 }
 _NUMBER = re.compile(r"receipt-(\d+)\.bin$")
 
@@ -56,7 +65,7 @@ class SimPrinter:
         if fault and fault not in FAULTS:
             raise ValueError(f"unknown printer fault {fault!r} (known: {', '.join(FAULTS)})")
         self._fault = fault
-        self._report(fault or "ready", FAULTS.get(fault, ""))
+        self._report(fault or "ready", str(FAULTS[fault]()) if fault else "")
 
     def print_document(self, document: dict[str, Any]) -> Path:
         data = self._engine.render(document)
@@ -85,8 +94,9 @@ class SimPrinter:
 
     def _raise_fault(self) -> None:
         if self._fault:
-            self._report(self._fault, FAULTS[self._fault])
-            raise DeviceError(FAULTS[self._fault])
+            problem = FAULTS[self._fault]()
+            self._report(problem.state, str(problem))
+            raise problem
 
     def _report(self, state: str, detail: str) -> None:
         if state == self._state and not detail:

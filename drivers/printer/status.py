@@ -6,6 +6,8 @@ not an answer to our question (or a printer that does not implement it) and mean
 
 from __future__ import annotations
 
+from drivers.errors import CoverOpen, PaperOut, PrinterFault, PrinterProblem
+
 DLE_EOT_PRINTER = b"\x10\x04\x01"  # bit 3: offline
 DLE_EOT_OFFLINE_CAUSE = b"\x10\x04\x02"  # bit 2: cover open, bit 5: stopped by paper end, bit 6: error
 DLE_EOT_PAPER = b"\x10\x04\x04"  # bits 2+3: paper near end, bits 5+6: paper end
@@ -15,21 +17,21 @@ def is_status_byte(value: int) -> bool:
     return value & 0x93 == 0x12
 
 
-def state_from_offline_cause(value: int) -> tuple[str, str] | None:
-    """(state, detail) from a DLE EOT 2 answer, or None when nothing is wrong."""
+def state_from_offline_cause(value: int) -> PrinterProblem | None:
+    """The problem a DLE EOT 2 answer reports, or None when nothing is wrong."""
     if value & 0x04:
-        return "cover_open", "the printer cover is open: close it"
+        return CoverOpen()
     if value & 0x20:
-        return "paper_out", "the printer is out of paper: load a new roll"
+        return PaperOut()
     if value & 0x40:
-        return "error", "the printer reports an error: switch it off and on"
+        return PrinterFault()
     return None
 
 
-def state_from_paper(value: int) -> tuple[str, str] | None:
-    """(state, detail) from a DLE EOT 4 answer; near-end is a warning, not a stop."""
+def state_from_paper(value: int) -> PrinterProblem | None:
+    """The problem a DLE EOT 4 answer reports; near-end is a warning, not a stop."""
     if value & 0x60:
-        return "paper_out", "the printer is out of paper: load a new roll"
+        return PaperOut()
     return None
 
 

@@ -18,7 +18,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from drivers.errors import DeviceError, StateCallback, no_state
+from drivers.errors import (
+    DeviceBusy,
+    DeviceError,
+    DeviceNotFound,
+    PermissionDenied,
+    SettingRejected,
+    StateCallback,
+    no_state,
+)
 from drivers.scanner.decoder import ScanDecoder
 from drivers.scanner.discovery import FIX_PERMISSION, describe, list_inputs, matching
 
@@ -28,12 +36,18 @@ OpenDevice = Callable[[], Any]
 """Returns an opened, not yet grabbed, evdev-like device or raises (see find_device)."""
 
 
-class ScannerNotFound(DeviceError):
-    pass
+class ScannerNotFound(DeviceNotFound):
+    """The scanner is not attached (reported 'disconnected' and looked for again)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("scanner", message)
 
 
-class ScannerPermission(DeviceError):
-    pass
+class ScannerPermission(PermissionDenied):
+    """The till's user may not open the scanner's event node."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("scanner", FIX_PERMISSION, message)
 
 
 def find_device(*, path: str = "", name: str = "", vendor_id: int = 0, product_id: int = 0,
@@ -82,13 +96,13 @@ class EvdevScanner:
                  open_device: OpenDevice | None = None, backoff_s: float = 0.25,
                  backoff_max_s: float = 5.0) -> None:
         if not (path or name or vendor_id or open_device):
-            raise DeviceError("the scanner needs a path (/dev/input/by-id/...), a name or a "
-                              "vendor_id in [scanner]")
+            raise SettingRejected("scanner.path", "the scanner needs a path (/dev/input/by-id/...), "
+                                  "a name or a vendor_id in [scanner]")
         try:
             self._decoder = ScanDecoder(layout, suffix_key=suffix_key, gs_key=gs_key,
                                         timeout_ms=timeout_ms)
         except ValueError as exc:
-            raise DeviceError(f"scanner: {exc}") from None
+            raise SettingRejected("scanner.layout", f"scanner: {exc}") from None
         self._open_device = open_device or (lambda: find_device(
             path=path, name=name, vendor_id=vendor_id, product_id=product_id))
         self._timeout_s = timeout_ms / 1000
@@ -171,8 +185,8 @@ class EvdevScanner:
             except OSError as exc:
                 _release(device)
                 if exc.errno == errno.EBUSY:
-                    raise DeviceError("another program has grabbed the scanner "
-                                      "(is a second till running?)") from None
+                    raise DeviceBusy("scanner", "another program has grabbed the scanner "
+                                     "(is a second till running?)") from None
                 raise ScannerNotFound(f"cannot grab the scanner: {exc}") from None
         return device
 

@@ -10,7 +10,7 @@ from gpiozero.pins.mock import MockFactory
 
 from drivers.drawer.gpio import GpioDrawer
 from drivers.drawer.printer_kick import PrinterKickDrawer, kick_command
-from drivers.drawer.sensor import LEFT_OPEN
+from drivers.drawer.sensor import OPEN_TOO_LONG
 from drivers.drawer.sim import SimDrawer
 from drivers.errors import DeviceError
 from drivers.printer.factory import open_printer
@@ -143,10 +143,14 @@ def test_drawer_left_open_raises_the_alert_once(factory):
     sensor.drive_high()
     states.wait_for("open")
     started = time.monotonic()
-    states.wait_for("open", LEFT_OPEN)
+    states.wait_for(OPEN_TOO_LONG, "left open longer than 0.2 s")
     assert time.monotonic() - started >= 0.15
+    assert drawer.state == OPEN_TOO_LONG  # until it is closed
+    sensor.drive_low()
+    sensor.drive_high()  # a bounce while still open is not a new opening
     time.sleep(0.3)
-    assert sum(d.startswith(LEFT_OPEN) for _, d in states.seen) == 1
+    assert sum(s == OPEN_TOO_LONG for s, _ in states.seen) == 1
+    assert drawer.state == OPEN_TOO_LONG
     sensor.drive_low()
     states.wait_for("closed")
     drawer.close()
@@ -177,7 +181,7 @@ def test_sim_drawer_springs_open_and_alerts():
     assert drawer.state == "closed"
     drawer.open()
     states.wait_for("open")
-    states.wait_for("open", LEFT_OPEN)
+    states.wait_for(OPEN_TOO_LONG, "left open longer than")
     drawer.push_closed()
     states.wait_for("closed")
     assert len(drawer.pulses) == 1

@@ -1,4 +1,5 @@
-"""Config -> drivers: every kind builds, errors arrive as firmware.ports.DeviceError."""
+"""Config -> drivers: every kind builds into one Peripherals, errors arrive as
+firmware.ports.DeviceError subclasses, translated by type with their parameters."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from sample_receipts import ticket
 
 from cli import wiring
 from contract.config import parse_config
-from firmware.ports import DeviceError, Drawer, Printer, Scanner
+from firmware import ports
+from firmware.ports import DeviceError, Drawer, Peripherals, Printer, Scanner
 
 
 def config(tmp_path, text: str = ""):
@@ -18,24 +20,28 @@ def config(tmp_path, text: str = ""):
 
 def test_sim_everywhere_needs_no_hardware(tmp_path):
     states: list = []
-    devices = wiring.build_devices(config(tmp_path), lambda *a: states.append(a))
+    devices, sims = wiring.build_simulated(config(tmp_path), lambda *a: states.append(a))
+    assert isinstance(devices, Peripherals)
     assert isinstance(devices.printer, Printer) and isinstance(devices.drawer, Drawer)
     assert isinstance(devices.scanner, Scanner)
+    assert not any(hasattr(type(device), "__getattr__")
+                   for device in (devices.printer, devices.drawer, devices.scanner))
     devices.printer.print_document(ticket(2))
     assert (tmp_path / "printer" / "receipt-1.txt").exists()
     devices.drawer.open()
     codes: list = []
     devices.scanner.start(codes.append)
-    devices.printer.simulate("paper_out")
-    with pytest.raises(DeviceError, match="out of paper"):  # the core's DeviceError
+    sims.printer.simulate("paper_out")
+    with pytest.raises(DeviceError, match="out of paper") as raised:  # the core's DeviceError
         devices.printer.print_document(ticket(1))
+    assert type(raised.value) is ports.PaperOut and raised.value.state == "paper_out"
     devices.close()
     assert ("printer", "paper_out", "the printer is out of paper: load a new roll") in states
     assert ("scanner", "connected", "simulated scanner") in states
 
 
 def test_none_kinds_give_none(tmp_path):
-    devices = wiring.build_devices(config(tmp_path, '[printer]\nkind = "none"\n'
+    devices = wiring.build_peripherals(config(tmp_path, '[printer]\nkind = "none"\n'
                                    '[drawer]\nkind = "none"\n[scanner]\nkind = "none"\n'))
     assert (devices.printer, devices.drawer, devices.scanner) == (None, None, None)
 
@@ -43,9 +49,10 @@ def test_none_kinds_give_none(tmp_path):
 def test_printer_kick_drawer_uses_the_configured_printer(tmp_path):
     cfg = config(tmp_path, '[printer]\nkind = "dummy"\n[drawer]\nkind = "printer"\n'
                  'kick_pin = 5\npulse_ms = 100\n')
-    devices = wiring.build_devices(cfg)
-    devices.drawer.open()
-    assert devices.printer.dummy.output == b"\x1bp\x01\x32\x64"
+    printer = wiring.build_printer(cfg)
+    drawer = wiring.build_drawer(cfg, printer)
+    drawer.open()
+    assert printer.driver.dummy.output == b"\x1bp\x01\x32\x64"
     with pytest.raises(DeviceError, match="needs a \\[printer\\]"):
         wiring.build_drawer(config(tmp_path, '[drawer]\nkind = "printer"\n'), None)
 
@@ -62,8 +69,9 @@ def test_gpio_drawer_from_config_and_pin_in_use(tmp_path):
         drawer.open()
         assert [s.state for s in factory.pin(23).states] == [True, False, True]
         assert drawer.state == "open"  # sensor pulled up, open when high
-        with pytest.raises(DeviceError, match="GPIO23 \\(drawer relay\\) is already in use"):
+        with pytest.raises(DeviceError, match="GPIO23 \\(drawer relay\\) is already in use") as raised:
             wiring.build_drawer(cfg)
+        assert type(raised.value) is ports.PinUnavailable and raised.value.params["pin"] == 23
         drawer.close()
     finally:
         Device.pin_factory = previous
@@ -76,14 +84,15 @@ def test_evdev_scanner_and_network_printer_build_without_touching_hardware(tmp_p
     scanner = wiring.build_scanner(cfg)
     assert scanner.state == "disconnected"
     printer = wiring.build_printer(cfg)
-    with pytest.raises(DeviceError, match="cannot reach the printer"):
+    with pytest.raises(DeviceError, match="cannot reach the printer") as raised:
         printer.print_document(ticket(1))
-    assert printer.state == "offline"
+    assert printer.state == "offline" and type(raised.value) is ports.PrinterOffline
 
 
 def test_bad_driver_settings_are_core_device_errors(tmp_path):
-    with pytest.raises(DeviceError, match="unknown printer profile 'TM-X'"):
+    with pytest.raises(DeviceError, match="unknown printer profile 'TM-X'") as raised:
         wiring.build_printer(config(tmp_path, '[printer]\nprofile = "TM-X"\n'))
+    assert raised.value.params["setting"] == "printer.profile"
     with pytest.raises(DeviceError, match="code page 'CP1251'"):
         wiring.build_printer(config(tmp_path, '[printer]\ncode_page = "CP1251"\n'))
     with pytest.raises(DeviceError, match="KEY_FOO"):

@@ -4,7 +4,6 @@ ingest -> `kassa office web` /terminals."""
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 import re
@@ -26,13 +25,6 @@ def _cells(page: str, terminal: str) -> dict[str, str]:
     return {name: html.unescape(re.sub(r"<[^>]+>", "", text)).strip() for name, text in found}
 
 
-def _simulated(config):
-    return dataclasses.replace(
-        config, printer=dataclasses.replace(config.printer, kind="sim"),
-        drawer=dataclasses.replace(config.drawer, kind="sim"),
-        scanner=dataclasses.replace(config.scanner, kind="sim"))
-
-
 def test_device_states_travel_from_the_drivers_to_the_terminals_page(tmp_path, mosquitto,
                                                                      office_db_url):
     broker = mosquitto()
@@ -40,9 +32,9 @@ def test_device_states_travel_from_the_drivers_to_the_terminals_page(tmp_path, m
     registry.add_terminal(till.terminal, till.store, till.public_key_hex)
     till.add_entries(3)
     recorder = device_state.Recorder(till.db)  # what `kassa till` wires to every driver
-    devices = wiring.build_devices(_simulated(load_config(str(till.config_path))), recorder)
+    devices, sims = wiring.build_simulated(load_config(str(till.config_path)), recorder)
     devices.scanner.start(lambda _code: None)
-    devices.printer.simulate("paper_out")
+    sims.printer.simulate("paper_out")
     procs = [start_ingest(office_db_url, broker.port, workers=1), start_uplink(till)]
     web = OfficeWeb(office_db_url)
     try:
@@ -62,7 +54,7 @@ def test_device_states_travel_from_the_drivers_to_the_terminals_page(tmp_path, m
         stored = json.loads(TerminalState.get(TerminalState.terminal == "t1").status)
         assert stored["devices"]["printer"]["state"] == "paper_out"
 
-        devices.printer.simulate("")  # paper loaded
+        sims.printer.simulate("")  # paper loaded
         devices.drawer.open()  # the simulated drawer stays open until pushed closed
         wait_until(lambda: cells().get("printer") == "ready" and cells().get("drawer") == "open",
                    20, "paper loaded and the drawer open on the page")

@@ -1,5 +1,6 @@
 """Online/offline on the status bar comes from the fact the uplink writes (Delivery 'link'),
-checked against a real uplink and a real Mosquitto that goes down and comes back."""
+read by firmware/status.py (the status snapshot the UI shows), checked against a real uplink
+and a real Mosquitto that goes down and comes back."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from firmware.runtime import build_till
+from firmware import status
+from firmware.ports import Peripherals
+from firmware.runtime import TillRuntime, build_till
+from firmware.status import link_state
 from firmware.uplink.client import Uplink
 from firmware.uplink.outbox import LINK_KEY
 from tests.fixtures_till import make_config
-from ui import status
-from ui.status import link_state, snapshot
 
 NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -36,20 +38,20 @@ def test_link_state_needs_a_recent_connected_fact() -> None:
     assert link_state(True, False, recent, NOW) == "offline"
     assert link_state(True, True, "", NOW) == "offline"
     assert link_state(True, True, "garbage", NOW) == "offline"
-    assert status.LINK_KEY == LINK_KEY
+    assert status.LINK_KEY is LINK_KEY  # one definition, the uplink's
 
 
 def test_status_follows_the_uplink_through_a_broker_outage(tmp_path: Path, mosquitto) -> None:  # noqa: ANN001
     broker = mosquitto()
     config = make_config(tmp_path, f"[mqtt]\nenabled = true\nport = {broker.port}\n"
                                    "keepalive = 5\nbackoff_max_seconds = 1\n")
-    till = build_till(config)
+    runtime = TillRuntime(build_till(config), Peripherals())
 
     def link() -> str:
-        return snapshot(till, None).link
+        return runtime.status().link
 
     assert link() == "offline"  # no uplink has ever run here: not a guess of "online"
-    uplink = Uplink(till.db, config.terminal.store, config.terminal.terminal, config.mqtt)
+    uplink = Uplink(runtime.till.db, config.terminal.store, config.terminal.terminal, config.mqtt)
     stop = threading.Event()
     thread = threading.Thread(target=uplink.run, args=(stop,), daemon=True)
     thread.start()
@@ -64,4 +66,4 @@ def test_status_follows_the_uplink_through_a_broker_outage(tmp_path: Path, mosqu
         thread.join(10)
     assert not thread.is_alive()
     assert link() == "offline"  # a stopped uplink says so on its way out
-    assert snapshot(till, None).backlog > 0  # no head office here: nothing was confirmed
+    assert runtime.status().backlog > 0  # no head office here: nothing was confirmed

@@ -62,3 +62,19 @@ def test_reject_beep_is_a_short_valid_wav(tmp_path: Path) -> None:
         assert wav.getnframes() == RATE // 4
         frames = wav.readframes(wav.getnframes())
     assert any(frames) and len(set(frames)) > 2
+
+
+def test_the_ui_talks_only_to_the_till() -> None:
+    """No SQL, no database model, no driver and no uplink in ui/: the UI reads the till's
+    runtime and service (firmware/runtime.py, firmware/status.py) and nothing else."""
+    import re
+
+    forbidden = re.compile(r"^\s*(from|import)\s+(peewee|sqlite3|firmware\.models|firmware\.uplink"
+                           r"|firmware\.stock|drivers|evdev|gpiozero|escpos|paho)\b"
+                           r"|execute_sql|\bSELECT\b|\bINSERT\b|\bUPDATE\s+\w+\s+SET\b")
+    ui_dir = Path(i18n.__file__).parent
+    found = [f"{path.name}:{n}: {line.strip()}"
+             for path in sorted([*ui_dir.rglob("*.py"), *ui_dir.rglob("*.kv")])
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if forbidden.search(line)]
+    assert found == []

@@ -42,9 +42,5 @@ class DoneScreen(KassaScreen):
                              on_done=lambda _e: setattr(self, "message", _("Copy printed")))
 
     def next_customer(self) -> None:
+        """A scan here starts the next customer's ticket as well (ui.app: the till's event)."""
         self.app.go("sale")
-
-    def on_scan(self, code: str) -> None:
-        """A scan here starts the next customer's ticket straight away."""
-        self.app.go("sale")
-        self.app.sm.current_screen.on_scan(code)

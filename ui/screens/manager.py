@@ -10,10 +10,11 @@ from kivy.properties import BooleanProperty, DictProperty, NumericProperty, Stri
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
+from firmware.errors import TillError
 from firmware.receipt import parse_qr_payload
-from firmware.till import TillError
 from ui import widgets as w
 from ui.dialogs import NumberDialog, TextDialog
+from ui.errors import error_text
 from ui.i18n import N_, _, money
 from ui.metrics import S
 from ui.screens.base import KassaScreen
@@ -152,16 +153,14 @@ class ManagerScreen(KassaScreen):
     # --- stock: goods received and stock counts ----------------------------------------
     def set_stock_product(self, ref: int | str) -> None:
         """The product to book, scanned or typed as a PLU (or a code) on the keypad."""
-        from firmware.stock_ops import _product, local_stock
-
         try:
-            product = _product(self.till, ref)
+            product = self.till.stock_product(ref)
         except TillError as exc:
-            self.app.reject(_(str(exc)))
+            self.app.reject(error_text(exc))
             return
         self.entry = ""
         self.stock_product = {"id": product.id, "name": product.name,
-                              "stock": local_stock(self.till, product.id)}
+                              "stock": self.till.local_stock(product.id)}
         self.message = ""
 
     def stock_key(self, key: str) -> None:
@@ -193,11 +192,9 @@ class ManagerScreen(KassaScreen):
                              on_done=lambda _e: self._stock_done(product, units))
 
     def _stock_done(self, product: dict, units: int) -> None:
-        from firmware.stock_ops import local_stock
-
         self.entry = ""
         what = _("Goods received") if self.stock_kind == "goods_received" else _("Stock counted")
-        self.stock_product = {**product, "stock": local_stock(self.till, product["id"])}
+        self.stock_product = {**product, "stock": self.till.local_stock(product["id"])}
         self.message = f"{what}: {units} × {product['name']}"
 
     def on_scan(self, code: str) -> None:
@@ -209,27 +206,33 @@ class ManagerScreen(KassaScreen):
             return
         self.load_receipt(code)
 
-    def load_receipt(self, text: str) -> None:
+    def load_receipt(self, code: str) -> None:
         """A receipt number or the receipt's QR code -> its lines that can still be returned."""
         self.entry = ""
-        text = text.strip()
+        code = code.strip()
+        if code.startswith("KASSA1|"):
+            try:
+                store, terminal, seq, short = parse_qr_payload(code)
+            except ValueError:
+                self.app.reject(_("Not a receipt number or receipt code") + f": {code}")
+                return
+            config = self.till.config.terminal
+            if (store, terminal) != (config.store, config.terminal):
+                self.app.reject(_("This receipt is from another till") + f" ({terminal})")
+                return
+        elif code.isdigit():
+            seq, short = int(code), ""
+        else:
+            self.app.reject(_("Not a receipt number or receipt code") + f": {code}")
+            return
         try:
-            if text.startswith("KASSA1|"):
-                store, terminal, seq, short = parse_qr_payload(text)
-                config = self.till.config.terminal
-                if (store, terminal) != (config.store, config.terminal):
-                    raise TillError(_("This receipt is from another till") + f" ({terminal})")
-                entry = self.till.sale_entry(seq)
-                if not entry.hash.startswith(short):
-                    raise TillError(_("This receipt does not match the journal"))
-            elif text.isdigit():
-                seq = int(text)
-            else:
-                raise TillError(_("Not a receipt number or receipt code") + f": {text}")
             entry = self.till.sale_entry(seq)
+            if not entry.hash.startswith(short):
+                self.app.reject(_("This receipt does not match the journal"))
+                return
             remaining = self.till.refundable(seq)
-        except (TillError, ValueError) as exc:
-            self.app.reject(_(str(exc)))
+        except TillError as exc:
+            self.app.reject(error_text(exc))
             return
         self.refund_seq = seq
         self.refund_qty = {}

@@ -6,10 +6,12 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
+from contract.gtin import BarcodeError
+from firmware.errors import NeedsWeight, TillError
 from firmware.ticket import Line
-from firmware.till import TillError
 from ui import widgets as w
 from ui.dialogs import NumberDialog
+from ui.errors import error_text
 from ui.i18n import _, money
 from ui.metrics import S
 from ui.screens.base import KassaScreen
@@ -58,6 +60,7 @@ class SaleScreen(KassaScreen):
 
     # --- the ticket ----------------------------------------------------------------------
     def refresh_ticket(self, scroll: bool = False) -> None:
+        self.multiplier = self.app.runtime.next_quantity  # a scan used it up
         ticket = self.till.ticket
         lines = ticket.active_lines
         view = self.ids.ticket
@@ -126,33 +129,33 @@ class SaleScreen(KassaScreen):
         self.app.attempt(self.till.detach_customer)
 
     # --- scanning and adding -------------------------------------------------------------
-    def on_scan(self, code: str) -> None:
-        quantity, self.multiplier = self.multiplier, 1
-        try:
-            line = self.till.scan(code)  # None: a loyalty card, shown by the 'customer' event
-            if line is not None and quantity != 1:
-                self.till.set_quantity(line.line_no, quantity)
-        except TillError as exc:
-            product = self._weighed_product(exc, code)
-            if product is not None:
-                self.ask_weight(product)
-                return
-            self.app.scan_error(code, exc)
+    # A scanned code goes from the scanner through the till's runtime to the till service
+    # (firmware/runtime.py); this screen sees the result as a 'ticket' or 'customer' event,
+    # or a refusal here.
+    def scan_refused(self, code: str, error: TillError) -> None:
+        """The till refused a scanned code: goods sold by weight get the weight dialog, any
+        other refusal is said with the code."""
+        self.multiplier = self.app.runtime.next_quantity
+        product = self._weighed_product(code) if isinstance(error, NeedsWeight) else None
+        if product is not None:
+            self.ask_weight(product)
             return
-        if line is not None:
-            self.message = ""
+        self.app.scan_error(code, error)
 
-    def _weighed_product(self, exc: TillError, code: str):  # noqa: ANN202
-        """The product behind a 'sold by weight' refusal, so the cashier can type the weight."""
-        if "sold by weight" not in str(exc):
-            return None
+    def _weighed_product(self, code: str):  # noqa: ANN202
+        """The product behind a NeedsWeight refusal, so the cashier can type the weight."""
         try:
             return self.till.catalogue.resolve(code).product
-        except Exception:
+        except (TillError, BarcodeError):  # the catalogue changed since the scan
             return None
 
+    def _take_multiplier(self) -> int:
+        """The × quantity for an item added by hand; used up like a scan uses it."""
+        self.multiplier = 1
+        return self.app.runtime.take_quantity()
+
     def add_product(self, product_id: int) -> None:
-        quantity, self.multiplier = self.multiplier, 1
+        quantity = self._take_multiplier()
         product = self.till.catalogue.by_id(product_id)
         if product is not None and product.sold_by_weight:
             self.ask_weight(product)
@@ -168,7 +171,7 @@ class SaleScreen(KassaScreen):
             try:
                 self.till.add_product(product.id, weight_g=grams)
             except TillError as exc:
-                return _(str(exc))
+                return error_text(exc)
             self.message = ""
             return None
 
@@ -180,7 +183,8 @@ class SaleScreen(KassaScreen):
     # --- the keypad ----------------------------------------------------------------------
     def key(self, key: str) -> None:
         if key == "C":
-            self.entry, self.multiplier = "", 1
+            self.entry = ""
+            self.app.runtime.next_quantity = self.multiplier = 1
         elif key == "OK":
             self.add_plu()
         elif len(self.entry) < 13:
@@ -200,9 +204,9 @@ class SaleScreen(KassaScreen):
             self.message = _("Type a PLU or barcode first")
             return
         if len(text) > 6:
-            self.on_scan(text)
+            self.app.runtime.scan(text)  # a barcode typed in: the same path as a scan
             return
-        quantity, self.multiplier = self.multiplier, 1
+        quantity = self._take_multiplier()
         product = self.till.catalogue.by_plu(text)
         if product is not None and product.sold_by_weight:
             self.ask_weight(product)
@@ -210,7 +214,7 @@ class SaleScreen(KassaScreen):
         try:
             self.till.add_plu(text, quantity)
         except TillError as exc:
-            self.app.reject(_(str(exc)))
+            self.app.reject(error_text(exc))
 
     def set_multiplier(self) -> None:
         number = self._take_number()
@@ -218,7 +222,7 @@ class SaleScreen(KassaScreen):
             if not 1 <= number <= 9999:
                 self.message = _("Quantity must be between 1 and 9999")
                 return
-            self.multiplier = number
+            self.app.runtime.next_quantity = self.multiplier = number
 
     def set_line_quantity(self) -> None:
         line_no = self.selected()
