@@ -65,7 +65,7 @@ class EscposPrinter:
             self.code_page = pick_code_page(code_pages, code_page)
         except CodePageError:
             raise
-        self._cleaner = TextCleaner(code_pages)
+        self.cleaner = TextCleaner(code_pages)  # the text the receipt can print; the preview uses it too
         self._qr_native = bool(self._buffer.profile.supports("qrCode"))
 
     @property
@@ -77,7 +77,7 @@ class EscposPrinter:
         with self._render_lock:
             self._buffer.clear()
             render(self._buffer, document, columns=self.columns, code_page=self.code_page,
-                   cleaner=self._cleaner, qr_native=self._qr_native)
+                   cleaner=self.cleaner, qr_native=self._qr_native)
             return self._buffer.output
 
     def print_document(self, document: dict[str, Any]) -> None:

@@ -69,7 +69,7 @@ class SimPrinter:
 
     def print_document(self, document: dict[str, Any]) -> Path:
         data = self._engine.render(document)
-        text = preview(document, self.columns, self._engine._cleaner)
+        text = preview(document, self.columns, self._engine.cleaner)
         with self._lock:
             self._raise_fault()
             self._number += 1
