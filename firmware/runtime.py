@@ -19,6 +19,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import peewee
 
@@ -35,8 +36,12 @@ from firmware.till import TillError, TillService
 
 log = logging.getLogger(__name__)
 
-RunOnUiThread = Callable[[Callable[[], None]], None]
-"""run_on_ui_thread(call): runs `call` soon on the UI's thread (Kivy: Clock.schedule_once)."""
+class UiClock(Protocol):
+    """The UI toolkit's clock (Kivy's `Clock`): runs a callback on the UI's thread soon. The
+    runtime hands every scanned code over through it, so a scan never passes through ui/."""
+
+    def schedule_once(self, callback: Callable[[float], None], timeout: float = 0) -> Any:
+        """Calls callback(dt) on the UI's thread after `timeout` seconds (0: the next frame)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ class TillRuntime:
         till.subscribe(self._watch)
 
     # --- the scanner ---------------------------------------------------------------------
-    def start(self, run_on_ui_thread: RunOnUiThread) -> None:
+    def start(self, ui_clock: UiClock) -> None:
         """Starts the scanner; raises what the scanner raises (the UI shows it, the till runs
         on without a scanner)."""
         scanner = self.peripherals.scanner
@@ -109,7 +114,7 @@ class TillRuntime:
             return
 
         def on_code(code: str) -> None:  # the scanner's thread: hand over, touch nothing
-            run_on_ui_thread(lambda: self.scan(code))
+            ui_clock.schedule_once(lambda _dt: self.scan(code))
 
         scanner.start(on_code)
         self._started = True

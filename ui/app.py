@@ -160,7 +160,7 @@ class KassaApp(App):
     def on_start(self) -> None:
         Window.bind(on_flip=self._first_frame)
         try:
-            self.runtime.start(run_on_ui_thread)
+            self.runtime.start(Clock)
         except Exception as exc:  # a missing scanner must not stop the till: show it
             log.exception("the scanner did not start")
             reason = ": " + error_text(exc) if isinstance(exc, DeviceError) else ""
@@ -355,8 +355,3 @@ class KassaApp(App):
     def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
         """True keeps the window open: Alt-F4, Escape and the like do nothing in the kiosk."""
         return self.kiosk and not self.allow_exit
-
-
-def run_on_ui_thread(call: Callable[[], None]) -> None:
-    """Runs `call` at Kivy's next frame on its main thread (safe from any thread)."""
-    Clock.schedule_once(lambda _dt: call())

@@ -23,7 +23,7 @@ from tests.fixtures_till import make_config
 
 
 class UiThread:
-    """run_on_ui_thread for a test: calls are queued and run when the test says so, and the
+    """The UI clock for a test: calls are queued and run when the test says so, and the
     thread they were handed over from is remembered."""
 
     def __init__(self) -> None:
@@ -31,9 +31,9 @@ class UiThread:
         self.from_threads: list[str] = []
         self.ready = threading.Event()
 
-    def __call__(self, call: Callable[[], None]) -> None:
+    def schedule_once(self, callback: Callable[[float], None], timeout: float = 0) -> None:
         self.from_threads.append(threading.current_thread().name)
-        self.calls.append(call)
+        self.calls.append(lambda: callback(0.0))
         self.ready.set()
 
     def run(self) -> None:
@@ -133,7 +133,7 @@ def test_a_device_not_fitted_is_none(tmp_path: Path) -> None:
     runtime = TillRuntime(build_till(make_config(tmp_path)), Peripherals())
     status = runtime.status()
     assert (status.printer.state, status.drawer.state, status.scanner.state) == ("none",) * 3
-    runtime.start(lambda call: call())  # no scanner: nothing to start
+    runtime.start(UiThread())  # no scanner: nothing to start
     runtime.close()
 
 
