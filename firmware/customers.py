@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contract.product_key import DEFAULT_LAYOUTS, sku_for_code
-from firmware.errors import CustomerError, NoCustomer, NoProductCode, UnknownCard
+from firmware.errors import CustomerError, NoCustomer, NoProductCode, TillError, UnknownCard
 from firmware.journal import Entry
 from firmware.kernel import TillKernel
 from firmware.models import LocalCustomer
@@ -59,10 +59,10 @@ class CustomerService:
         """A scanned or typed loyalty card: its customer goes on the ticket, offers apply. A
         refusal is announced as scan_rejected with the typed error under error=."""
         with self.kernel.lock:
-            self.kernel.require_cashier()
             try:
+                self.kernel.require_cashier()
                 customer = self.by_card(card)
-            except CustomerError as exc:
+            except TillError as exc:
                 self.kernel.emit("scan_rejected", code=card, reason=str(exc), error=exc)
                 raise
             return self.attach(customer)

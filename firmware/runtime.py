@@ -101,9 +101,7 @@ class TillRuntime:
         self.peripherals = peripherals
         self.next_quantity = 1
         self._claim: Callable[[str], None] | None = None
-        self._rejection_told = False
         self._started = False
-        till.subscribe(self._watch)
 
     # --- the scanner ---------------------------------------------------------------------
     def start(self, ui_clock: UiClock) -> None:
@@ -139,18 +137,15 @@ class TillRuntime:
             claim(code)
             return
         quantity, self.next_quantity = self.next_quantity, 1
-        self._rejection_told = False
         try:
             line = self.till.scan(code)
-            if line is not None and quantity != 1:
+        except TillError:
+            return  # the till announced it as scan_rejected with the typed error
+        if line is not None and quantity != 1:
+            try:
                 self.till.set_quantity(line.line_no, quantity)
-        except TillError as exc:
-            if not self._rejection_told:  # the service tells most refusals itself
+            except TillError as exc:
                 self.till.emit("scan_rejected", code=code, reason=str(exc), error=exc)
-
-    def _watch(self, event: str, data: dict[str, object]) -> None:
-        if event == "scan_rejected":
-            self._rejection_told = True
 
     def take_quantity(self) -> int:
         """The × key's quantity for an item added by hand (it is used up, as by a scan)."""

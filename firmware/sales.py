@@ -82,8 +82,8 @@ class SalesService:
         """A product code from the scanner or typed in: adds the product or raises a typed
         error (also announced as a scan_rejected event carrying it under error=)."""
         with self.kernel.lock:
-            self.kernel.require_cashier()
             try:
+                self.kernel.require_cashier()
                 try:
                     resolved = self.catalogue.resolve(code)
                 except BarcodeError as exc:
