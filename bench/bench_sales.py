@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cli.assemble import build_till  # noqa: E402
 from contract.config import parse_config  # noqa: E402
-from firmware.runtime import build_till  # noqa: E402
 from firmware.sim import ensure_demo_data  # noqa: E402
 
 

@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cli.assemble import build_till  # noqa: E402
 from contract.config import parse_config  # noqa: E402
 from drivers.scanner.evdev_scanner import EvdevScanner  # noqa: E402
 from drivers.scanner.replay import Clock, ReplayDevice, key_events, reports  # noqa: E402
-from firmware.runtime import build_till  # noqa: E402
 from firmware.sim import ensure_demo_data, make_gtin  # noqa: E402
 
 TARGET_P99_MS = 2.0

@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cli.assemble import build_till  # noqa: E402
 from contract.config import parse_config  # noqa: E402
 from firmware import integrity, reports  # noqa: E402
 from firmware.permissions import Action  # noqa: E402
-from firmware.runtime import build_till  # noqa: E402
 from firmware.sim import MANAGER_PIN, ensure_demo_data  # noqa: E402
 from firmware.till import TillService  # noqa: E402
 

@@ -19,8 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _journal(args: argparse.Namespace):
+    from cli.assemble import open_terminal
     from contract.config import load_config
-    from firmware.runtime import open_terminal
 
     return open_terminal(load_config(args.config)).journal
 

@@ -62,8 +62,8 @@ def _print(args: argparse.Namespace, config, entry) -> None:
 
 
 def _till(args: argparse.Namespace):
+    from cli.assemble import build_till
     from contract.config import load_config
-    from firmware.runtime import build_till
 
     till = build_till(load_config(args.config))
     if not args.pin:
@@ -109,9 +109,9 @@ def run_z(args: argparse.Namespace) -> int:
 def _show_or_rebuild(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from cli.assemble import open_terminal
     from contract.config import load_config
     from firmware import reports
-    from firmware.runtime import open_terminal
 
     config = load_config(args.config)
     journal = open_terminal(config).journal

@@ -15,10 +15,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cli.assemble import build_till
     from contract.config import load_config
     from firmware.errors import StorageError
     from firmware.integrity import JournalUnreadable
-    from firmware.runtime import build_till
     from firmware.sim import ensure_demo_data, run_day, summary
 
     config = load_config(args.config)

@@ -1,9 +1,8 @@
-"""The running till: opens a terminal's database, key and journal, builds the till service,
-and owns the peripherals while the till runs.
+"""The running till: how it starts, and who owns the peripherals while it runs.
 
-`open_terminal`/`build_till` are shared by `kassa sim`, `kassa till` and the tests, so every
-entry point starts the same way: the software start is journaled and the journal is checked
-before anything is sold.
+`start_till` is what every entry point (`kassa till`, `kassa sim`, the tests, through
+cli/assemble.py) does before anything is sold: the journal is checked and the software start
+is journaled.
 
 `TillRuntime` is what the kiosk runs on: it starts and stops the scanner and hands every
 scanned code straight to the till service, so a scan goes scanner driver -> this module ->
@@ -16,25 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-import peewee
-
-from contract.config import Config
 from contract.version import SOFTWARE_VERSION
 from firmware import integrity
-from firmware.db import open_database
-from firmware.journal import Journal
-from firmware.ports import Drawer, Peripherals
-from firmware.print_queue import PrintQueue
-from firmware.signing import load_or_create_key
+from firmware.ports import Peripherals
 from firmware.status import TillStatus, snapshot
 from firmware.till import TillError, TillService
 
 log = logging.getLogger(__name__)
+
 
 class UiClock(Protocol):
     """The UI toolkit's clock (Kivy's `Clock`): runs a callback on the UI's thread soon. The
@@ -44,46 +35,18 @@ class UiClock(Protocol):
         """Calls callback(dt) on the UI's thread after `timeout` seconds (0: the next frame)."""
 
 
-@dataclass(frozen=True)
-class OpenedJournal:
-    """A terminal's opened database and signed journal (what a till service is built on)."""
-
-    config: Config
-    db: peewee.SqliteDatabase
-    journal: Journal
-
-
-def open_terminal(config: Config) -> OpenedJournal:
-    """The terminal's database, signing key and journal, opened."""
-    db = open_database(config.database_path)
-    key = load_or_create_key(config.signing_key_path)
-    journal = Journal(db, key, config.terminal.store, config.terminal.terminal)
-    return OpenedJournal(config, db, journal)
-
-
-def build_till(
-    config: Config,
-    drawer: Drawer | None = None,
-    print_queue: PrintQueue | None = None,
-    opened: OpenedJournal | None = None,
-) -> TillService:
-    """The till service on an opened journal; journals the software start."""
-    try:
-        opened = opened or open_terminal(config)
-    except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
-        raise integrity.JournalUnreadable(
-            f"the journal database {config.database_path} cannot be opened ({exc}): it is "
-            "damaged or was cut short. Do not sell on this till; restore it from a backup.") from exc
-    till = TillService(config, opened.db, opened.journal, drawer=drawer, print_queue=print_queue)
-    # Fast check (see firmware/integrity.py); `kassa journal verify` checks every signature.
-    problems = integrity.check(opened.journal)
+def start_till(till: TillService) -> None:
+    """What every start does before anything is sold: the fast journal check (an alarm
+    blocks selling until a manager acknowledges it; `kassa journal verify` checks every
+    signature) and the software start, journaled."""
+    problems = integrity.check(till.journal)
     if problems:
         till.journal_alarm = integrity.describe(problems)
         till.journal_alarm_codes = integrity.as_dicts(problems)
         log.error("%s", till.journal_alarm)
-    with opened.journal.transaction():
-        opened.journal.append("software_start", {"version": SOFTWARE_VERSION, "config": config.source})
-    return till
+    with till.journal.transaction():
+        till.journal.append("software_start", {"version": SOFTWARE_VERSION,
+                                               "config": till.config.source})
 
 
 class TillRuntime:

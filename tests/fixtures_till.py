@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.assemble import build_till
 from contract.config import Config, parse_config
-from firmware.runtime import build_till
 from firmware.sim import ensure_demo_data
 from firmware.till import TillService
 

@@ -16,10 +16,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from cli.assemble import build_till
 from drivers.scanner.evdev_scanner import EvdevScanner
 from drivers.scanner.replay import ReplayDevice, key_events
 from firmware.ports import Peripherals
-from firmware.runtime import TillRuntime, build_till
+from firmware.runtime import TillRuntime
 from firmware.sim import ensure_demo_data, make_gtin
 from tests.fixtures_till import make_config
 

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cli.assemble import build_till
 from contract import entries
 from contract.entries import ENTRY_TYPES, EntrySchemaError, parse_entry
 from firmware.db import open_database
 from firmware.models import JournalEntry
 from firmware.permissions import Action
-from firmware.runtime import build_till
 from firmware.sim import MANAGER_PIN, demo_card, ensure_demo_data, run_day
 from firmware.till import TillService
 from tests.fixtures_till import make_config

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from firmware.runtime import build_till
+from cli.assemble import build_till
 from firmware.sim import ensure_demo_data
 from tests.fixtures_till import make_config
 

@@ -12,12 +12,12 @@ import threading
 import pytest
 from aiosmtpd.controller import Controller
 
+from cli.assemble import build_till
 from contract.cards import card_number
 from contract.config import parse_config
 from contract.product_key import sku_of
 from firmware.models import LocalCustomer, LocalOffer, Product
 from firmware.permissions import Action
-from firmware.runtime import build_till
 from firmware.sim import ensure_demo_data
 from headoffice import privacy, registry
 from headoffice.broker import BrokerSettings, publisher

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from cli.assemble import build_till
 from firmware.models import JournalEntry, LocalCustomer, LocalOffer, Meta, Product
 from firmware.offers import apply_message
-from firmware.runtime import build_till
 from firmware.sim import DEMO_CUSTOMER, demo_card, ensure_demo_data
 from firmware.uplink.downstream import applied_version
 from tests.customers.conftest import PREFIX

@@ -9,12 +9,12 @@ import json
 
 import pytest
 
+from cli.assemble import build_till
 from contract.config import parse_config
 from contract.entries import parse_entry
 from contract.product_key import sku_of
 from firmware.models import Product
 from firmware.offers import apply_message
-from firmware.runtime import build_till
 from firmware.sim import ensure_demo_data
 from firmware.uplink.downstream import _set_version, applied_version
 from headoffice import privacy

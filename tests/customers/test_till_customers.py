@@ -8,11 +8,11 @@ import json
 
 import pytest
 
+from cli.assemble import build_till
 from contract.cards import card_number
 from firmware.models import JournalEntry, Meta, Product, StockLevel
 from firmware.offers import OfferMessageError, apply_message, available_offers
 from firmware.permissions import Action, ApprovalRequired
-from firmware.runtime import build_till
 from firmware.sim import ensure_demo_data
 from firmware.till import TillError
 from firmware.uplink.downstream import Downstream, Rejected, applied_version

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from cli.assemble import build_till
 from drivers.drawer.sim import SimDrawer
 from firmware import integrity, totals
 from firmware.permissions import Action
-from firmware.runtime import build_till
 from firmware.sim import MANAGER_PIN, ensure_demo_data
 from firmware.till import StorageError, TillService
 from tests.fixtures_till import make_config

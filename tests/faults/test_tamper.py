@@ -12,11 +12,11 @@ from pathlib import Path
 import peewee
 import pytest
 
+from cli.assemble import build_till
 from contract.config import Config
 from firmware import totals
 from firmware.integrity import JournalUnreadable
 from firmware.permissions import Action, ApprovalRequired
-from firmware.runtime import build_till
 from firmware.sim import MANAGER_PIN, ensure_demo_data, run_day
 from firmware.till import TillError, TillService
 from tests.fixtures_till import make_config

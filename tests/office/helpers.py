@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cli.assemble import build_till
 from contract import wire
 from contract.config import parse_config
 from firmware.permissions import Action
-from firmware.runtime import build_till
 from firmware.sim import MANAGER_PIN, ensure_demo_data, run_day
 from firmware.till import TillService
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from cli.assemble import build_till
 from drivers.printer.document import blocks_of
 from firmware.permissions import Action
 from firmware.receipt import Layout, build_document, parse_qr_payload, render_text
-from firmware.runtime import build_till
 from firmware.sim import MANAGER_PIN, ensure_demo_data
 from firmware.till import TillService
 from tests.fixtures_till import make_config

@@ -10,9 +10,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cli.assemble import build_till
 from firmware import status
 from firmware.ports import Peripherals
-from firmware.runtime import TillRuntime, build_till
+from firmware.runtime import TillRuntime
 from firmware.status import link_state
 from firmware.uplink.client import Uplink
 from firmware.uplink.outbox import LINK_KEY

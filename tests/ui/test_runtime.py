@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from cli import wiring
+from cli.assemble import OpenedJournal, build_till, open_terminal
 from cli.till import StateRelay
 from firmware.errors import NotLoggedIn, UnknownProduct
 from firmware.ports import Peripherals
-from firmware.runtime import OpenedJournal, TillRuntime, build_till, open_terminal
+from firmware.runtime import TillRuntime
 from firmware.sim import ensure_demo_data, make_gtin
 from firmware.status import DeviceStatus, TillStatus
 from tests.fixtures_till import make_config
