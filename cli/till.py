@@ -88,6 +88,7 @@ def build_app(config: Any, peripherals: Peripherals, relay: StateRelay | None = 
     # peewee imports psycopg2 when it is installed (head office needs it); the till only
     # speaks SQLite, and libpq with its TLS stack costs ~7 MB of resident memory here.
     sys.modules.setdefault("psycopg2", None)  # type: ignore[arg-type]
+    logging.getLogger("peewee").setLevel(logging.WARNING)  # no SQL in the till's log
     from cli.assemble import build_till
     from firmware.device_state import Recorder
     from firmware.print_queue import PrintQueue

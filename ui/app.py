@@ -111,7 +111,6 @@ class KassaApp(App):
         if self.kiosk:
             Window.show_cursor = self.till.config.ui.show_cursor
         Window.bind(on_request_close=self._on_request_close)
-        logging.getLogger("peewee").setLevel(logging.WARNING)  # no SQL in the till's log
         load_kv()
         self.beeper = Beeper(Path(self.till.config.var_dir) / "ui")
         self.till.subscribe(self._till_event)
