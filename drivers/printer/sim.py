@@ -43,11 +43,11 @@ class SimPrinter:
     def __init__(self, var_dir: str | os.PathLike[str], *, columns: int = 42,
                  profile: str = "TM-T88III", code_page: str = "",
                  on_state: StateCallback = no_state) -> None:
-        self.directory = Path(var_dir) / "printer"
-        self.directory.mkdir(parents=True, exist_ok=True)
         self.columns = columns
         self._engine = EscposPrinter(lambda: Dummy(profile=profile), name="simulated printer",
                                      profile=profile, columns=columns, code_page=code_page)
+        self.directory = Path(var_dir) / "printer"  # made once the settings are known to work
+        self.directory.mkdir(parents=True, exist_ok=True)
         self._on_state = on_state
         self._state = "ready"
         self._fault = ""
