@@ -55,6 +55,7 @@ class SimPrinter:
         self._number = max((int(m.group(1)) for p in self.directory.iterdir()
                             if (m := _NUMBER.search(p.name))), default=0)
         self.kicks: list[bytes] = []
+        self.last_receipt: Path | None = None  # the .txt of the last receipt, for `kassa doctor`
 
     @property
     def state(self) -> str:
@@ -76,6 +77,7 @@ class SimPrinter:
             base = self.directory / f"receipt-{self._number}"
             _write(base.with_suffix(".bin"), data)
             _write(base.with_suffix(".txt"), text.encode("utf-8"))
+            self.last_receipt = base.with_suffix(".txt")
         self._report("ready", "")
         return base.with_suffix(".txt")
 
