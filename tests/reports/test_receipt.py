@@ -317,3 +317,25 @@ def test_receipt_bytes_select_the_font_and_no_line_exceeds_it(
                 assert len(line.text) * (2 if line.double else 1) <= font_columns
             full_width += sum(len(line.text) == columns for line in paper.lines)
     assert full_width > 100  # the pairs and rules use the whole width
+
+
+def test_long_exempt_label_keeps_the_amount_columns_aligned() -> None:
+    """Where "D vrijgesteld" and the amounts do not share a row, the label gets a line of
+    its own and the amounts stay in the table's columns, in A, B, D order."""
+    from firmware.receipt import _vat_table
+
+    vat = [{"code": "exempt", "rate_bp": 0, "net": 9_600_000, "vat": 0, "gross": 9_600_000},
+           {"code": "low", "rate_bp": 900, "net": 146_600, "vat": 13_200, "gross": 159_800},
+           {"code": "high", "rate_bp": 2100, "net": 6974, "vat": 1464, "gross": 8438}]
+    out = Layout(42, "nl")
+    _vat_table(out, vat)
+    lines = [block["text"] for block in out.blocks]
+    assert lines == ["BTW          Netto        BTW      Bruto",
+                     "A 21%        69,74      14,64      84,38",
+                     "B 9%      1.466,00     132,00   1.598,00",
+                     "D vrijgesteld",
+                     "         96.000,00       0,00  96.000,00"]
+    out = Layout(48, "en")
+    _vat_table(out, vat)
+    assert [block["text"] for block in out.blocks][-1] == (
+        "D exempt     96,000.00         0.00    96,000.00")  # "D exempt" fits beside them
