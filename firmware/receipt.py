@@ -204,7 +204,7 @@ def _vat_label(out: Layout, vat: dict[str, Any]) -> str:
     return f"{letter} {out.percent(vat['rate_bp'])}"
 
 
-def _vat_table(out: Layout, vat_lines: list[dict[str, Any]]) -> None:
+def vat_table(out: Layout, vat_lines: list[dict[str, Any]]) -> None:
     """Net, VAT and gross per rate, A high, B low, C zero, D exempt. The label column widens
     for "D vrijgesteld" when the amounts still fit; else that label gets a line of its own."""
     t = out.t
@@ -295,7 +295,7 @@ def _receipt(out: Layout, entry: dict[str, Any]) -> None:
     if data.get("change"):
         out.pair(t["change"], out.money(data["change"]), bold=True)
     out.rule()
-    _vat_table(out, data.get("vat", []))
+    vat_table(out, data.get("vat", []))
     out.feed(1)
     out.text(t["thanks"], align="center")
 
@@ -316,7 +316,7 @@ def _report(out: Layout, entry: dict[str, Any]) -> None:
     out.pair(t["period"], f"{data['first_seq']} - {data['last_seq']}")
     out.rule()
     out.pair(t["turnover"], out.money(data["turnover"]), bold=True)
-    _vat_table(out, data["vat"])
+    vat_table(out, data["vat"])
     out.rule()
     out.text(t["tenders"], bold=True)
     for tender in data["tenders"]:

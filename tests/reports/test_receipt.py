@@ -11,7 +11,7 @@ from drivers.printer.document import blocks_of
 from drivers.printer.factory import open_printer
 from firmware.catalogue import import_csv
 from firmware.permissions import Action
-from firmware.receipt import Layout, build_document, parse_qr_payload, render_text
+from firmware.receipt import Layout, build_document, parse_qr_payload, render_text, vat_table
 from firmware.sim import MANAGER_PIN, WEIGHED_CSV, ensure_demo_data
 from firmware.till import TillService
 from tests.drivers.escpos_lines import read_paper
@@ -322,13 +322,11 @@ def test_receipt_bytes_select_the_font_and_no_line_exceeds_it(
 def test_long_exempt_label_keeps_the_amount_columns_aligned() -> None:
     """Where "D vrijgesteld" and the amounts do not share a row, the label gets a line of
     its own and the amounts stay in the table's columns, in A, B, D order."""
-    from firmware.receipt import _vat_table
-
     vat = [{"code": "exempt", "rate_bp": 0, "net": 9_600_000, "vat": 0, "gross": 9_600_000},
            {"code": "low", "rate_bp": 900, "net": 146_600, "vat": 13_200, "gross": 159_800},
            {"code": "high", "rate_bp": 2100, "net": 6974, "vat": 1464, "gross": 8438}]
     out = Layout(42, "nl")
-    _vat_table(out, vat)
+    vat_table(out, vat)
     lines = [block["text"] for block in out.blocks]
     assert lines == ["BTW          Netto        BTW      Bruto",
                      "A 21%        69,74      14,64      84,38",
@@ -336,6 +334,6 @@ def test_long_exempt_label_keeps_the_amount_columns_aligned() -> None:
                      "D vrijgesteld",
                      "         96.000,00       0,00  96.000,00"]
     out = Layout(48, "en")
-    _vat_table(out, vat)
+    vat_table(out, vat)
     assert [block["text"] for block in out.blocks][-1] == (
         "D exempt     96,000.00         0.00    96,000.00")  # "D exempt" fits beside them
