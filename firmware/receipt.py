@@ -128,13 +128,19 @@ class Layout:
                                 "double": double})
 
     def pair(self, left: str, right: str, bold: bool = False) -> None:
-        """Label left, value right; stacked when both do not fit on one line."""
+        """Label left, value right; stacked when both do not fit on one line. A stacked value
+        is padded to the columns, not printer-aligned: on a font wider than the columns (48 in
+        a 56-column font B) it then ends where every other amount ends."""
         if len(left) + 1 + len(right) <= self.columns:
             self.blocks.append({"kind": "text", "text": left + right.rjust(self.columns - len(left)),
                                 "align": "left", "bold": bold, "double": False})
             return
         self.text(left, bold=bold)
-        self.text(right, align="right", bold=bold)
+        if len(right) <= self.columns:
+            self.blocks.append({"kind": "text", "text": right.rjust(self.columns), "align": "left",
+                                "bold": bold, "double": False})
+        else:
+            self.text(right, align="right", bold=bold)
 
     def fits(self, cells: list[str], first: int) -> bool:
         """Whether `table` can put these cells on one row."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cli.assemble import build_till
@@ -315,6 +317,9 @@ def test_receipt_bytes_select_the_font_and_no_line_exceeds_it(
                 assert line.fonts <= {font}, (name, line)
                 assert line.width <= 1, (name, language, line)
                 assert len(line.text) * (2 if line.double else 1) <= font_columns
+                if re.search(r"€ ?[\d.,]+ [ABCD]$", line.text):  # an item's amount and VAT
+                    assert len(line.text) == columns, (name, line)  # all end in one column
+            assert b"\x1ba\x02" not in out  # no amount is aligned to the paper's own edge
             full_width += sum(len(line.text) == columns for line in paper.lines)
     assert full_width > 100  # the pairs and rules use the whole width
 
