@@ -51,7 +51,7 @@ class LpFile(Escpos):
 
     @property
     def appending(self) -> bool:
-        """Whether jobs go after what the file holds (a regular file), for the doctor's text."""
+        """Whether jobs go after what the file already holds (true for a regular file only)."""
         return self._fd is not None and bool(fcntl.fcntl(self._fd, fcntl.F_GETFL) & os.O_APPEND)
 
     def problem(self) -> PrinterProblem | None:
