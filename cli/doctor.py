@@ -2,7 +2,9 @@
 live test of each configured one (pulse the drawer, print a test page, wait for one scan).
 
 Every problem is printed with what fixes it: the group to join or the udev rule to install
-(provisioning/udev/99-kassa.rules). Exit status 0 only when every test passed.
+(provisioning/udev/99-kassa.rules). Exit status 0 only when every test passed. Python
+warnings raised by a device's libraries (gpiozero's PinFactoryFallback for each pin library
+it could not load) are caught and shown as one line per device, never as raw warnings.
 """
 
 from __future__ import annotations
@@ -11,14 +13,24 @@ import argparse
 import os
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from cli.wiring import PortPrinter
 
 Out = Callable[[str], None]
 TESTS = ("printer", "drawer", "scanner")
+
+
+class Listing(NamedTuple):
+    """What the listing found: permission problems, and whether an evdev scanner is there."""
+
+    problems: int
+    scanner_missing: bool
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -51,18 +63,20 @@ def doctor(config: Any, *, out: Out, test: bool = True, skip: set[str] | frozens
     out(f"config: {config.source}")
     out(f"  printer {config.printer.kind}, drawer {config.drawer.kind}, "
         f"scanner {config.scanner.kind} (layout {config.scanner.layout})")
-    problems = list_hardware(config, out, roots, access)
+    listing = list_hardware(config, out, roots, access)
     if not test:
-        return 1 if problems else 0
+        return 1 if listing.problems else 0
     failures = run_tests(config, out, skip=skip, scan_timeout=scan_timeout,
-                         on_scanner_started=on_scanner_started)
+                         on_scanner_started=on_scanner_started,
+                         scanner_missing=listing.scanner_missing)
     out("all tests passed" if not failures else f"{failures} test(s) failed")
     return 1 if failures else 0
 
 
 def list_hardware(config: Any, out: Out, roots: dict[str, str],
-                  access: Callable[[str, int], bool]) -> int:
-    """Prints what is attached; returns the number of permission problems found."""
+                  access: Callable[[str, int], bool]) -> Listing:
+    """Prints what is attached; returns the permission problems found and whether the
+    configured evdev scanner is missing (then its test need not wait for a scan)."""
     from drivers import inventory
     from drivers.scanner.discovery import list_inputs, matching
 
@@ -84,7 +98,8 @@ def list_hardware(config: Any, out: Out, roots: dict[str, str],
             out(f"      NO PERMISSION: {inventory.fix_for('input')}")
     if not inputs:
         out("  (none)")
-    if s.kind == "evdev" and not wanted:
+    scanner_missing = s.kind == "evdev" and not wanted
+    if scanner_missing:
         out("  the configured scanner is not attached (check [scanner] path/name/vendor_id)")
     out("USB printers:")
     printers = inventory.usb_printers(f"{sys_root}/bus/usb/devices", dev, access)
@@ -116,7 +131,7 @@ def list_hardware(config: Any, out: Out, roots: dict[str, str],
         problems += 1
         out("  lgpio needs a writable working directory for its notification pipes: set "
             "LG_WD=/var/lib/kassa (or WorkingDirectory=) for the till")
-    return problems
+    return Listing(problems, scanner_missing)
 
 
 TEST_PAGE = {
@@ -137,7 +152,8 @@ TEST_PAGE = {
 
 def run_tests(config: Any, out: Out, *, skip: set[str] | frozenset[str] = frozenset(),
               scan_timeout: float = 20.0,
-              on_scanner_started: Callable[[Any], None] | None = None) -> int:
+              on_scanner_started: Callable[[Any], None] | None = None,
+              scanner_missing: bool = False) -> int:
     """Tests each configured device, each built on its own through the wiring (a printer that
     cannot be set up does not keep the drawer and scanner from being tested); returns the
     number of failures."""
@@ -147,29 +163,94 @@ def run_tests(config: Any, out: Out, *, skip: set[str] | frozenset[str] = frozen
     failures = 0
     printer: PortPrinter | None = None
     out("tests:")
-    try:
-        printer = wiring.build_printer(config)
-    except DeviceError as exc:
-        if "printer" not in skip:
-            failures += 1
-            out(f"  printer: FAILED to set up: {exc}")
-    if "printer" not in skip and printer is not None:
-        document = dict(TEST_PAGE, columns=config.printer.columns)
+    with warnings_as_one_line("printer", out):
         try:
-            printer.print_document(document)
-            out(f"  printer: test page sent ({config.printer.kind}); check accents, € and QR")
+            printer = wiring.build_printer(config)
         except DeviceError as exc:
-            failures += 1
-            out(f"  printer: FAILED: {exc}")
-    elif "printer" not in skip and config.printer.kind == "none":
-        out("  printer: none configured")
+            if "printer" not in skip:
+                failures += 1
+                out(f"  printer: FAILED to set up: {exc}")
+        if "printer" not in skip and printer is not None:
+            document = dict(TEST_PAGE, columns=config.printer.columns)
+            try:
+                printer.print_document(document)
+                out(f"  printer: test page sent ({config.printer.kind}){_destination(config, printer)}"
+                    "; check accents, € and QR")
+            except DeviceError as exc:
+                failures += 1
+                out(f"  printer: FAILED: {exc}")
+        elif "printer" not in skip and config.printer.kind == "none":
+            out("  printer: none configured")
     if "drawer" not in skip:
-        failures += _test_drawer(config, printer, out)
+        with warnings_as_one_line("drawer", out):
+            failures += _test_drawer(config, printer, out)
     if "scanner" not in skip:
-        failures += _test_scanner(config, out, scan_timeout, on_scanner_started)
+        with warnings_as_one_line("scanner", out):
+            failures += _test_scanner(config, out, scan_timeout, on_scanner_started,
+                                      missing=scanner_missing)
     if printer is not None:
         printer.close()
     return failures
+
+
+def _destination(config: Any, printer: PortPrinter) -> str:
+    """Where a test page that no paper shows went: the simulator's files, the file kind's
+    file (appended to, when it is a regular file), or nowhere (dummy)."""
+    from drivers.printer.sim import SimPrinter
+
+    driver = printer.driver
+    if isinstance(driver, SimPrinter) and driver.last_receipt is not None:
+        text = driver.last_receipt.resolve()
+        return f" to {text} (ESC/POS bytes in {text.with_suffix('.bin').name})"
+    if config.printer.kind == "file":
+        device = Path(config.printer.device)
+        if device.is_file():
+            return f" - appended to the file {device.resolve()} ({device.stat().st_size} bytes now)"
+        return f" to {device}"
+    if config.printer.kind == "dummy":
+        return " - kept in memory only, nothing printed"
+    return ""
+
+
+@contextmanager
+def warnings_as_one_line(device: str, out: Out) -> Iterator[None]:
+    """Catches the Python warnings a device's test raises and prints them as one line, so a
+    technician sees "gpiozero could not load lgpio: ..." instead of raw warnings."""
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        line = summarise_warnings(caught)
+        if line:
+            out(f"  {device}: note: {line}")
+
+
+def summarise_warnings(caught: list[warnings.WarningMessage]) -> str:
+    """One line for a list of warnings: gpiozero's pin-library fallbacks as one list of
+    "library: reason", any other warning once, with its type."""
+    fallback = _gpiozero_fallback_type()
+    tried: list[str] = []
+    others: list[str] = []
+    for item in caught:
+        text = " ".join(str(item.message).split())
+        if fallback is not None and issubclass(item.category, fallback):
+            tried.append(text.removeprefix("Falling back from "))
+        else:
+            other = f"{item.category.__name__}: {text}"
+            if other not in others:
+                others.append(other)
+    parts = [f"gpiozero could not load {'; '.join(tried)}"] if tried else []
+    return "; ".join(parts + others)
+
+
+def _gpiozero_fallback_type() -> type[Warning] | None:
+    try:
+        from gpiozero.exc import PinFactoryFallback
+    except ImportError:  # no gpiozero: none of its warnings either
+        return None
+    return PinFactoryFallback
 
 
 def _test_drawer(config: Any, printer: PortPrinter | None, out: Out) -> int:
@@ -199,7 +280,7 @@ def _test_drawer(config: Any, printer: PortPrinter | None, out: Out) -> int:
 
 
 def _test_scanner(config: Any, out: Out, timeout: float,
-                  on_started: Callable[[Any], None] | None) -> int:
+                  on_started: Callable[[Any], None] | None, *, missing: bool = False) -> int:
     from cli import wiring
     from firmware.ports import DeviceError
 
@@ -213,6 +294,10 @@ def _test_scanner(config: Any, out: Out, timeout: float,
     if scanner is None:
         out("  scanner: none configured")
         return 0
+    if missing:  # the listing found no such input device: waiting for a scan is pointless
+        out("  scanner: FAILED: the configured scanner is not attached (see input devices "
+            "above); plug it in or fix [scanner] path/name/vendor_id, then test again")
+        return 1
     got: list[str] = []
     done = threading.Event()
     scanner.start(lambda code: (got.append(code), done.set()))

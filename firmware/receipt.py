@@ -4,7 +4,10 @@ journal entry alone, laid out for 32, 42 or 48 columns, in Dutch or English.
 Because a document is built from the journal entry only, a copy printed years later is the
 same receipt (marked KOPIE/COPY), and the QR code (store, terminal, seq, short hash) lets
 anyone check it against the journal. X and Z reports are documents of the same kind.
-No line is ever wider than the columns (half of them for double-width text).
+No line is ever wider than the columns (half of them for double-width text). Money,
+weights, quantities and VAT rates are all written in the receipt's locale (`1,234 kg` in
+Dutch, `1.234 kg` in English), and the VAT table is always in the order A high, B low,
+C zero, D exempt, whatever order the ticket's lines came in.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ TEXTS = {
         "expected": "Verwacht in lade", "counted": "Geteld", "variance": "Verschil",
         "grand": "Eeuwigdurende totalen", "grand_sales": "Verkopen", "grand_returns": "Retouren",
         "approved": "Goedgekeurd door", "none": "geen", "count_title": "Telling",
+        "exempt": "vrijgesteld",
     },
     "en": {
         "receipt": "Receipt", "cashier": "Cashier", "total": "TOTAL", "rounding": "Rounding",
@@ -64,10 +68,12 @@ TEXTS = {
         "expected": "Expected in drawer", "counted": "Counted", "variance": "Variance",
         "grand": "Perpetual grand totals", "grand_sales": "Sales", "grand_returns": "Returns",
         "approved": "Approved by", "none": "none", "count_title": "Cash count",
+        "exempt": "exempt",
     },
 }
 LOCALES = {"nl": "nl_NL", "en": "en_IE"}
 VAT_LABEL = {"high": "A", "low": "B", "zero": "C", "exempt": "D"}
+VAT_ORDER = tuple(VAT_LABEL)  # the VAT table's rows: A high, B low, C zero, D exempt
 
 
 def qr_payload(store: str, terminal: str, seq: int, hash_hex: str) -> str:
@@ -101,6 +107,19 @@ class Layout:
         """An amount without the currency sign, for tables."""
         return format_decimal(Decimal(cents) / 100, format="#,##0.00", locale=self.locale)
 
+    def number(self, value: int) -> str:
+        """A count or quantity as the receipt's language writes it (1.000 in Dutch)."""
+        return format_decimal(value, format="#,##0", locale=self.locale)
+
+    def kilos(self, grams: int) -> str:
+        """A weight in kg with three decimals: `1,234` in Dutch, `1.234` in English."""
+        return format_decimal(Decimal(grams) / 1000, format="#,##0.000", locale=self.locale)
+
+    def percent(self, basis_points: int) -> str:
+        """A VAT rate: `21%`, `5,5%` in Dutch."""
+        rate = format_decimal(Decimal(basis_points) / 100, format="#,##0.##", locale=self.locale)
+        return f"{rate}%"
+
     def text(self, text: str, align: str = "left", bold: bool = False, double: bool = False) -> None:
         width = self.columns // 2 if double else self.columns
         for piece in textwrap.wrap(text, width, break_long_words=True,
@@ -109,22 +128,32 @@ class Layout:
                                 "double": double})
 
     def pair(self, left: str, right: str, bold: bool = False) -> None:
-        """Label left, value right; stacked when both do not fit on one line."""
+        """Label left, value right; stacked when both do not fit on one line. A stacked value
+        is padded to the columns, not printer-aligned: on a font wider than the columns (48 in
+        a 56-column font B) it then ends where every other amount ends."""
         if len(left) + 1 + len(right) <= self.columns:
             self.blocks.append({"kind": "text", "text": left + right.rjust(self.columns - len(left)),
                                 "align": "left", "bold": bold, "double": False})
             return
         self.text(left, bold=bold)
-        self.text(right, align="right", bold=bold)
+        if len(right) <= self.columns:
+            self.blocks.append({"kind": "text", "text": right.rjust(self.columns), "align": "left",
+                                "bold": bold, "double": False})
+        else:
+            self.text(right, align="right", bold=bold)
+
+    def fits(self, cells: list[str], first: int) -> bool:
+        """Whether `table` can put these cells on one row."""
+        width = (self.columns - first) // (len(cells) - 1)
+        return len(cells[0]) < first and all(len(c) < width for c in cells[1:])
 
     def table(self, cells: list[str], first: int) -> bool:
         """A row: `first` chars for the label, the rest split evenly, right-aligned.
 
         Returns False (and emits nothing) when a cell does not fit its column."""
-        rest = len(cells) - 1
-        width = (self.columns - first) // rest
-        if len(cells[0]) >= first or any(len(c) >= width for c in cells[1:]):
+        if not self.fits(cells, first):
             return False
+        width = (self.columns - first) // (len(cells) - 1)
         line = cells[0].ljust(first) + "".join(c.rjust(width) for c in cells[1:])
         self.blocks.append({"kind": "text", "text": line, "align": "left", "bold": False,
                             "double": False})
@@ -169,19 +198,45 @@ def _footer(out: Layout, entry: dict[str, Any], hash_hex: str, copy: bool) -> No
     out.blocks.append({"kind": "cut"})
 
 
-def _vat_table(out: Layout, vat_lines: list[dict[str, Any]]) -> None:
+def _vat_order(vat: dict[str, Any]) -> tuple[int, int]:
+    code = vat["code"]
+    return (VAT_ORDER.index(code) if code in VAT_ORDER else len(VAT_ORDER), vat["rate_bp"])
+
+
+def _vat_label(out: Layout, vat: dict[str, Any]) -> str:
+    letter = VAT_LABEL.get(vat["code"], "?")
+    if vat["code"] == "exempt":  # no rate: exempt is not "0%" (that is C, zero-rated)
+        return f"{letter} {out.t['exempt']}"
+    return f"{letter} {out.percent(vat['rate_bp'])}"
+
+
+def vat_table(out: Layout, vat_lines: list[dict[str, Any]]) -> None:
+    """Net, VAT and gross per rate, A high, B low, C zero, D exempt. The label column widens
+    for "D vrijgesteld" when the amounts still fit; else that label gets a line of its own."""
     t = out.t
-    first = 7
-    if not out.table([t["vat"], t["net"], t["vat"], t["gross"]], first):
+    rows = [(_vat_label(out, vat), vat) for vat in sorted(vat_lines, key=_vat_order)]
+
+    def cells(label: str, vat: dict[str, Any]) -> list[str]:
+        return [label, out.amount(vat["net"]), out.amount(vat["vat"]), out.amount(vat["gross"])]
+
+    header = [t["vat"], t["net"], t["vat"], t["gross"]]
+    first = max([7] + [len(label) + 1 for label, _ in rows])
+    if first > 7 and not (out.fits(header, first)
+                          and all(out.fits(cells(label, vat), first) for label, vat in rows)):
+        first = 7
+    if not out.table(header, first):
         out.text(f"{t['vat']}: {t['net']} / {t['vat']} / {t['gross']}")
-    for vat in vat_lines:
-        label = f"{VAT_LABEL.get(vat['code'], '?')} {vat['rate_bp'] / 100:g}%"
-        cells = [label, out.amount(vat["net"]), out.amount(vat["vat"]), out.amount(vat["gross"])]
-        if not out.table(cells, first):
+    for label, vat in rows:
+        if out.table(cells(label, vat), first):
+            continue
+        if len(label) >= first and out.fits(cells("", vat), first):
             out.text(label)
-            out.pair(f"  {t['net']}", out.money(vat["net"]))
-            out.pair(f"  {t['vat']}", out.money(vat["vat"]))
-            out.pair(f"  {t['gross']}", out.money(vat["gross"]))
+            out.table(cells("", vat), first)
+            continue
+        out.text(label)
+        out.pair(f"  {t['net']}", out.money(vat["net"]))
+        out.pair(f"  {t['vat']}", out.money(vat["vat"]))
+        out.pair(f"  {t['gross']}", out.money(vat["gross"]))
 
 
 def build_document(
@@ -222,10 +277,9 @@ def _receipt(out: Layout, entry: dict[str, Any]) -> None:
         label = VAT_LABEL.get(line["vat_code"], "?")
         out.pair(line["name"], f"{out.money(line['amount'])} {label}")
         if line.get("weight_g") is not None:
-            kilos = Decimal(line["weight_g"]) / 1000
-            out.text(f"  {kilos:.3f} kg x {out.money(line['unit_price'])}/kg")
+            out.text(f"  {out.kilos(line['weight_g'])} kg x {out.money(line['unit_price'])}/kg")
         elif line["quantity"] not in (1, -1) and line.get("embedded_price") is None:
-            out.text(f"  {line['quantity']} x {out.money(line['unit_price'])}")
+            out.text(f"  {out.number(line['quantity'])} x {out.money(line['unit_price'])}")
         if line.get("original_unit_price") is not None:
             out.text(f"  ({t['price_changed']} {out.money(line['original_unit_price'])})")
         if line.get("discount"):
@@ -247,7 +301,7 @@ def _receipt(out: Layout, entry: dict[str, Any]) -> None:
     if data.get("change"):
         out.pair(t["change"], out.money(data["change"]), bold=True)
     out.rule()
-    _vat_table(out, data.get("vat", []))
+    vat_table(out, data.get("vat", []))
     out.feed(1)
     out.text(t["thanks"], align="center")
 
@@ -268,17 +322,17 @@ def _report(out: Layout, entry: dict[str, Any]) -> None:
     out.pair(t["period"], f"{data['first_seq']} - {data['last_seq']}")
     out.rule()
     out.pair(t["turnover"], out.money(data["turnover"]), bold=True)
-    _vat_table(out, data["vat"])
+    vat_table(out, data["vat"])
     out.rule()
     out.text(t["tenders"], bold=True)
     for tender in data["tenders"]:
-        out.pair(f"{t.get(tender['kind'], tender['kind'])} ({tender['count']}x)",
+        out.pair(f"{t.get(tender['kind'], tender['kind'])} ({out.number(tender['count'])}x)",
                  out.money(tender["amount"]))
     if not data["tenders"]:
         out.text(f"  {t['none']}")
     out.pair(t["rounding"], out.money(data["rounding"]))
     out.rule()
-    out.pair(t["tickets"], str(data["tickets"]))
+    out.pair(t["tickets"], out.number(data["tickets"]))
     if "average_ticket" in data:
         out.pair(t["average_ticket"], out.money(data["average_ticket"]))
     if "voids_open" in data:  # schema 2: open and paid voids apart, reversals negative
@@ -291,10 +345,10 @@ def _report(out: Layout, entry: dict[str, Any]) -> None:
                  ("discounts", "discounts"), ("price_overrides", "price_overrides"))
     for name, label in names:
         figure = data[name]
-        out.pair(f"{t[label]} ({figure['count']}x)", out.money(figure["amount"]))
+        out.pair(f"{t[label]} ({out.number(figure['count'])}x)", out.money(figure["amount"]))
     for name in ("no_sales", "receipt_copies", "training_entries", "x_reports"):
         value = data[name]["count"] if isinstance(data[name], dict) else data[name]
-        out.pair(t[name], str(value))
+        out.pair(t[name], out.number(value))
     out.rule()
     out.text(t["cash_title"], bold=True)
     cash = data["cash"]
@@ -304,7 +358,8 @@ def _report(out: Layout, entry: dict[str, Any]) -> None:
     if "counted" in data:
         out.text(t["count_title"])
         for denomination, pieces in data["counted"]["by_denomination"]:
-            out.pair(f"  {pieces} x {out.money(denomination)}", out.money(denomination * pieces))
+            out.pair(f"  {out.number(pieces)} x {out.money(denomination)}",
+                     out.money(denomination * pieces))
         out.pair(t["counted"], out.money(data["counted"]["total"]), bold=True)
         out.pair(t["variance"], out.money(data["variance"]), bold=True)
     out.rule()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import sys
 import threading
 import time
 from typing import Any
@@ -31,6 +32,13 @@ log = logging.getLogger(__name__)
 
 FIX_PERMISSION = ("add the till user to group 'gpio' (or 'kassa' with "
                   "provisioning/udev/99-kassa.rules installed)")
+
+
+def fix_backend() -> str:
+    """How to get lgpio where Kassa looks for it: its own venv (a system package such as
+    python3-lgpio is not seen from a venv), with the Python that runs Kassa now."""
+    return (f"install the lgpio wheel into Kassa's venv: {sys.executable} -m pip install lgpio "
+            "(a system package is not seen from the venv)")
 
 
 class GpioDrawer(SensedDrawer):
@@ -114,8 +122,8 @@ def _claim(make: Any, pin: int, role: str) -> Any:
     except GPIOPinInUse as exc:
         raise PinUnavailable(pin, role, str(exc)) from None
     except BadPinFactory as exc:
-        raise BackendMissing("lgpio", "install python3-lgpio",
-                             f"no GPIO library for the {role}: {exc}; install python3-lgpio") from None
+        fix = fix_backend()
+        raise BackendMissing("lgpio", fix, f"no GPIO library for the {role}: {exc}; {fix}") from None
     except PermissionError as exc:
         raise _denied(pin, role, exc) from None
     except OSError as exc:

@@ -34,6 +34,7 @@ from drivers.errors import (
 )
 from drivers.printer import status as st
 from drivers.printer.charset import CodePageError, TextCleaner, pick_code_page
+from drivers.printer.fonts import pick_font
 from drivers.printer.render import render
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class EscposPrinter:
         self._io_lock = threading.Lock()
         self._render_lock = threading.Lock()
         check_profile(profile)
+        self.font = pick_font(profile, columns)  # refuses a width no font of the profile has
         self._buffer = Dummy(profile=profile or "default")
         code_pages = self._buffer.profile.get_code_pages()
         try:
@@ -77,7 +79,7 @@ class EscposPrinter:
         with self._render_lock:
             self._buffer.clear()
             render(self._buffer, document, columns=self.columns, code_page=self.code_page,
-                   cleaner=self.cleaner, qr_native=self._qr_native)
+                   cleaner=self.cleaner, qr_native=self._qr_native, font=self.font.number)
             return self._buffer.output
 
     def print_document(self, document: dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ A plain blocking write to usblp waits for ever when the printer is out of paper 
 switched off; here the file is non-blocking and each write waits at most `timeout` seconds.
 Before printing, the usblp status (ioctl LPGETSTATUS, the parallel-port status byte) says
 whether paper is out or the printer is offline; a regular file has no status and is fine.
+A regular file (a spool or log of receipts) is appended to, each job after the last one; a
+device file is written as it is.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import errno
 import fcntl
 import os
 import select
+import stat
 import struct
 import time
 
@@ -41,7 +44,15 @@ class LpFile(Escpos):
             self._fd = os.open(self.devfile, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as exc:
             raise DeviceNotFoundError(f"Could not open {self.devfile}: {exc}") from exc
+        if stat.S_ISREG(os.fstat(self._fd).st_mode):  # a file: after the jobs already in it
+            flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, flags | os.O_APPEND)
         self._device = self._fd
+
+    @property
+    def appending(self) -> bool:
+        """Whether jobs go after what the file already holds (true for a regular file only)."""
+        return self._fd is not None and bool(fcntl.fcntl(self._fd, fcntl.F_GETFL) & os.O_APPEND)
 
     def problem(self) -> PrinterProblem | None:
         """What usblp reports (paper out, offline, an error), else None."""

@@ -43,11 +43,11 @@ class SimPrinter:
     def __init__(self, var_dir: str | os.PathLike[str], *, columns: int = 42,
                  profile: str = "TM-T88III", code_page: str = "",
                  on_state: StateCallback = no_state) -> None:
-        self.directory = Path(var_dir) / "printer"
-        self.directory.mkdir(parents=True, exist_ok=True)
         self.columns = columns
         self._engine = EscposPrinter(lambda: Dummy(profile=profile), name="simulated printer",
                                      profile=profile, columns=columns, code_page=code_page)
+        self.directory = Path(var_dir) / "printer"  # made once the settings are known to work
+        self.directory.mkdir(parents=True, exist_ok=True)
         self._on_state = on_state
         self._state = "ready"
         self._fault = ""
@@ -55,6 +55,7 @@ class SimPrinter:
         self._number = max((int(m.group(1)) for p in self.directory.iterdir()
                             if (m := _NUMBER.search(p.name))), default=0)
         self.kicks: list[bytes] = []
+        self.last_receipt: Path | None = None  # the .txt of the last receipt, for `kassa doctor`
 
     @property
     def state(self) -> str:
@@ -76,6 +77,7 @@ class SimPrinter:
             base = self.directory / f"receipt-{self._number}"
             _write(base.with_suffix(".bin"), data)
             _write(base.with_suffix(".txt"), text.encode("utf-8"))
+            self.last_receipt = base.with_suffix(".txt")
         self._report("ready", "")
         return base.with_suffix(".txt")
 

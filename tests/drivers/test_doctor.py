@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from cli import build_parser
@@ -90,3 +91,93 @@ def test_failures_are_reported_with_reasons(tmp_path):
 def test_cli_parses_doctor_options():
     args = build_parser().parse_args(["doctor", "--no-test", "--skip", "printer,drawer"])
     assert args.no_test and args.skip == "printer,drawer" and args.handler.__name__ == "run"
+
+
+def _pin_libraries_missing(monkeypatch, *, then=None):
+    """gpiozero on a Pi whose venv lacks lgpio: a PinFactoryFallback warning per library it
+    tries, then BadPinFactory (or, with `then`, the library that did load)."""
+    import warnings
+
+    from gpiozero import Device
+    from gpiozero.exc import BadPinFactory, PinFactoryFallback
+
+    def default_pin_factory():
+        for name, reason in (("lgpio", "No module named 'lgpio'"),
+                             ("rpigpio", "No module named 'RPi'")):
+            warnings.warn(PinFactoryFallback(f"Falling back from {name}: {reason}"), stacklevel=2)
+        if then is None:
+            raise BadPinFactory("Unable to load any default pin factory!")
+        return then
+
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    monkeypatch.setattr(Device, "pin_factory", None)
+    monkeypatch.setattr(Device, "_default_pin_factory", staticmethod(default_pin_factory))
+
+
+def run_doctor(cfg, tmp_path, **kwargs) -> tuple[int, str, list]:
+    """The doctor's output, and any warning that got past it (none should)."""
+    import warnings
+
+    lines: list[str] = []
+    with warnings.catch_warnings(record=True) as escaped:
+        warnings.simplefilter("always")
+        status = doctor(cfg, out=lines.append, roots=fake_tree(tmp_path), **kwargs)
+    return status, "\n".join(lines), escaped
+
+
+def test_gpio_fallback_warnings_are_one_line_and_the_fix_works_in_the_venv(tmp_path, monkeypatch,
+                                                                           capsys):
+    import sys
+
+    _pin_libraries_missing(monkeypatch)
+    cfg = config(tmp_path, '[drawer]\nkind = "gpio"\npin = 17\n')
+    status, text, escaped = run_doctor(cfg, tmp_path, skip={"printer", "scanner"})
+    assert escaped == [] and capsys.readouterr().err == ""
+    notes = [line for line in text.splitlines() if "note:" in line]
+    assert notes == ["  drawer: note: gpiozero could not load lgpio: No module named 'lgpio'; "
+                     "rpigpio: No module named 'RPi'"]
+    assert "PinFactoryFallback" not in text and "warnings.warn" not in text
+    failed = next(line for line in text.splitlines() if "drawer: FAILED" in line)
+    assert f"{sys.executable} -m pip install lgpio" in failed and "Kassa's venv" in failed
+    assert "apt" not in failed and "python3-lgpio" not in failed
+    assert status == 1
+
+
+def test_gpio_fallback_to_a_working_library_is_a_note_not_a_failure(tmp_path, monkeypatch):
+    from gpiozero.pins.mock import MockFactory
+
+    _pin_libraries_missing(monkeypatch, then=MockFactory())
+    cfg = config(tmp_path, '[drawer]\nkind = "gpio"\npin = 17\nsensor_pin = -1\n')
+    status, text, escaped = run_doctor(cfg, tmp_path, skip={"printer", "scanner"})
+    assert escaped == []
+    assert "drawer: pulsed (gpio, 100 ms)" in text
+    assert "drawer: note: gpiozero could not load lgpio" in text and status == 0
+
+
+def test_a_scanner_the_listing_did_not_find_fails_at_once(tmp_path):
+    cfg = config(tmp_path, '[scanner]\nkind = "evdev"\nname = "Datalogic QuickScan"\n')
+    started = time.monotonic()
+    status, text, escaped = run_doctor(cfg, tmp_path, skip={"printer", "drawer"},
+                                       scan_timeout=30)
+    assert time.monotonic() - started < 5  # not the 30 s scan timeout
+    assert "the configured scanner is not attached" in text.split("tests:")[0]
+    assert "scanner: FAILED: the configured scanner is not attached" in text
+    assert "scan any barcode" not in text and status == 1 and escaped == []
+
+
+def test_printer_test_says_where_a_sim_or_file_page_went(tmp_path):
+    status, text, _ = run_doctor(config(tmp_path), tmp_path, skip={"drawer", "scanner"})
+    page = (tmp_path / "var" / "printer" / "receipt-1.txt").resolve()
+    assert f"printer: test page sent (sim) to {page} (ESC/POS bytes in receipt-1.bin)" in text
+    assert status == 0
+    spool = tmp_path / "spool.bin"
+    spool.write_bytes(b"")
+    cfg = config(tmp_path / "f", f'[printer]\nkind = "file"\ndevice = "{spool}"\n')
+    sizes = []
+    for run in range(2):
+        status, text, _ = run_doctor(cfg, tmp_path / f"f{run}", skip={"drawer", "scanner"})
+        sizes.append(spool.stat().st_size)
+        assert status == 0
+        assert (f"printer: test page sent (file) - appended to the file {spool.resolve()} "
+                f"({sizes[-1]} bytes now)") in text
+    assert sizes[1] == 2 * sizes[0] > 0  # the second page went after the first

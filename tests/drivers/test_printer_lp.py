@@ -55,3 +55,34 @@ def test_usblp_status_refuses_the_receipt(tmp_path, monkeypatch, status, state):
                         lambda fd, req, arg: struct.pack("i", lp.LP_PSELECD | lp.LP_PERRORP))
     printer.print_document(ticket(1))
     assert printer.state == "ready" and b"Bakkerij" in path.read_bytes()
+
+
+def test_a_regular_file_gets_every_job_appended(tmp_path):
+    """Kind `file` onto a regular file (a receipt spool): the second job goes after the
+    first, and what was in the file before stays."""
+    path = tmp_path / "receipts.bin"
+    path.write_bytes(b"earlier\n")
+    printer = open_printer("file", device=str(path))
+    first, second = ticket(1), ticket(3)
+    printer.print_document(first)
+    printer.print_document(second)
+    assert path.read_bytes() == b"earlier\n" + printer.render(first) + printer.render(second)
+
+
+def test_a_character_device_is_written_as_before(tmp_path):
+    """A device file (here /dev/null, a character device like /dev/usb/lp0) is not opened
+    for appending; a regular file is."""
+    device = lp.LpFile("/dev/null")
+    device.open()
+    try:
+        assert not device.appending
+    finally:
+        device.close()
+    (tmp_path / "spool").write_bytes(b"")
+    spool = lp.LpFile(str(tmp_path / "spool"))
+    spool.open()
+    try:
+        assert spool.appending
+    finally:
+        spool.close()
+    assert not spool.appending

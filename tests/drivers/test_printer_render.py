@@ -136,12 +136,14 @@ def test_drawer_kick_goes_through_send_raw():
 
 
 def decode_pages(data: bytes, profile: str) -> str:
-    """Reads text the way the printer does: ESC t n switches the code page."""
+    """Reads text the way the printer does: ESC t n switches the code page (ESC M n, the
+    font select, prints nothing)."""
     from escpos.capabilities import get_profile
     from escpos.codepages import CodePages
 
     codecs = {int(num): CodePages.get_encoding(name).get("python_encode")
               for name, num in get_profile(profile).get_code_pages().items() if name != "Unknown"}
+    data = re.sub(rb"\x1bM[\x00-\x04]", b"", data)
     parts = re.split(rb"\x1bt(.)", data, flags=re.S)
     text, codec = parts[0].decode("ascii"), "ascii"
     for page, chunk in zip(parts[1::2], parts[2::2], strict=True):
@@ -159,3 +161,77 @@ def test_line_outside_the_chosen_page_switches_pages_and_later_lines_stay_right(
     assert out.startswith(ESC + b"@" + ESC + b"t\x13")  # CP858 first
     assert out.count(ESC + b"t") >= 2  # switched for the Polish letters
     assert decode_pages(out[2:], "default") == "Łódź\nCafé €\nÉén\n"
+
+
+# The font that gives the configured columns: (profile, columns) -> ESC M number.
+FONTS = {("TM-T88III", 32): 0, ("TM-T88III", 42): 0, ("TM-T88III", 48): 1,  # A 42, B 56
+         ("TM-T20II", 32): 0, ("TM-T20II", 42): 0, ("TM-T20II", 48): 0}  # A 48, B 64
+
+
+@pytest.mark.parametrize("profile, columns", sorted(FONTS))
+def test_selects_the_font_that_holds_the_columns_and_no_line_is_wider(profile, columns):
+    from escpos_lines import read_paper
+
+    out = printed(dummy(profile=profile, columns=columns), ticket(3, columns))
+    font = FONTS[profile, columns]
+    assert out.startswith(ESC + b"@" + ESC + b"t\x13" + ESC + b"M" + bytes([font]))
+    paper = read_paper(out, profile)
+    assert set(paper.font_selects) == {font}  # selected again after every ESC ! size change
+    text_lines = [line for line in paper.lines if line.text]
+    assert all(line.fonts == {font} for line in text_lines)
+    assert max(len(line.text) for line in text_lines) == columns  # the rule and the item lines
+    assert paper.widest().width <= 1, paper.widest()
+    double = next(line for line in text_lines if line.double)
+    assert double.text == "Bakkerij \u00c9\u00e9n" and double.width <= 1
+
+
+def test_48_columns_on_a_tm_t88iii_print_in_font_b_and_fit():
+    from escpos_lines import read_paper
+
+    printer = dummy(profile="TM-T88III", columns=48)
+    assert (printer.font.number, printer.font.name, printer.font.columns) == (1, "Font B", 56)
+    paper = read_paper(printed(printer, ticket(3, 48)), "TM-T88III")
+    assert any(len(line.text) == 48 for line in paper.lines)
+    assert all(line.width <= 1 for line in paper.lines)
+
+
+@pytest.mark.parametrize("profile, columns, fits", [
+    ("ZJ-5870", 42, "columns = 32"), ("ZJ-5870", 48, "columns = 32"),
+    ("NT-5890K", 48, "columns = 32 or 42"),
+])
+def test_columns_no_font_of_the_profile_holds_are_refused_at_set_up(profile, columns, fits,
+                                                                    tmp_path):
+    from drivers.errors import SettingRejected
+    from drivers.printer.fonts import ColumnsDoNotFit
+
+    for kind in ("dummy", "sim", "file"):
+        with pytest.raises(ColumnsDoNotFit) as caught:
+            open_printer(kind, profile=profile, columns=columns, var_dir=tmp_path / "var",
+                         device=str(tmp_path / "lp0"))
+        error = caught.value
+        assert isinstance(error, SettingRejected) and error.setting == "printer.columns"
+        assert (error.profile, error.columns) == (profile, columns)
+        assert f"{profile!r} cannot print {columns} columns" in str(error) and fits in str(error)
+    assert not (tmp_path / "var").exists()  # refused before the simulator made its directory
+
+
+def test_58mm_profile_prints_42_columns_in_its_font_b():
+    from escpos_lines import read_paper
+
+    out = printed(dummy(profile="NT-5890K", columns=42), ticket(2, 42))
+    paper = read_paper(out, "NT-5890K")
+    assert set(paper.font_selects) == {1}
+    assert all(line.width <= 1 for line in paper.lines)
+
+
+def test_bold_survives_a_size_change():
+    """escpos' ESC ! n (size) also clears emphasis: a bold line after a bold double line is
+    bold again, and the font is selected again."""
+    doc = {"columns": 48, "blocks": [
+        {"kind": "text", "text": "Shop", "bold": True, "double": True},
+        {"kind": "text", "text": "TOTAL", "bold": True},
+    ]}
+    out = printed(dummy(columns=48), doc)
+    after = out.split(b"Shop\n", 1)[1]
+    assert after.startswith(ESC + b"!\x00" + ESC + b"!\x00" + ESC + b"!\x00" + ESC + b"E\x01"
+                            + ESC + b"M\x01")

@@ -98,3 +98,16 @@ def test_bad_driver_settings_are_core_device_errors(tmp_path):
     with pytest.raises(DeviceError, match="KEY_FOO"):
         wiring.build_scanner(config(tmp_path, '[scanner]\nkind = "evdev"\nname = "x"\n'
                                     'gs_key = "KEY_FOO"\n'))
+
+
+def test_columns_the_printer_profile_cannot_print_stop_start_up(tmp_path):
+    """48 columns on a 58 mm profile (fonts of 32 and 42 columns) is refused when the till
+    builds its printer, naming profile, columns and what fits; the default profile prints 48
+    in its font B."""
+    with pytest.raises(ports.SettingRejected) as raised:
+        wiring.build_printer(config(tmp_path, '[printer]\nprofile = "NT-5890K"\ncolumns = 48\n'))
+    assert raised.value.params["setting"] == "printer.columns"
+    assert "'NT-5890K' cannot print 48 columns" in str(raised.value)
+    assert "Font A 32, Font B 42" in str(raised.value) and "columns = 32 or 42" in str(raised.value)
+    printer = wiring.build_printer(config(tmp_path, "[printer]\ncolumns = 48\n"))
+    assert printer is not None and printer.driver.columns == 48

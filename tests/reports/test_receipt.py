@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cli.assemble import build_till
+from contract.config import VariableMeasure
+from contract.gtin import make_variable_code
 from drivers.printer.document import blocks_of
+from drivers.printer.factory import open_printer
+from firmware.catalogue import import_csv
 from firmware.permissions import Action
-from firmware.receipt import Layout, build_document, parse_qr_payload, render_text
-from firmware.sim import MANAGER_PIN, ensure_demo_data
+from firmware.receipt import Layout, build_document, parse_qr_payload, render_text, vat_table
+from firmware.sim import MANAGER_PIN, WEIGHED_CSV, ensure_demo_data
 from firmware.till import TillService
+from tests.drivers.escpos_lines import read_paper
 from tests.fixtures_till import make_config
 
 WIDTHS = (32, 42, 48)
 LANGUAGES = ("nl", "en")
+# Goods of every VAT code, to be sold in the order D exempt, C zero, B low (weighed), A high.
+MIXED_VAT_CSV = [WEIGHED_CSV[0], WEIGHED_CSV[1],
+                 ",99101,Postzegels 10 stuks,9.60,exempt,Diversen,no,yes,no,no,0\n",
+                 ",99102,Boek voor export,12.50,zero,Diversen,no,yes,no,no,0\n",
+                 ",99103,Rode wijn,6.49,high,Dranken,no,yes,no,no,0\n"]
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +63,17 @@ def entries(cashier_till: TillService) -> dict:
     till.add_plu("5")
     training = till.pay_cash(100000).entry
     till.set_training(False, approval=ok(Action.TRAINING))
+    assert not import_csv(till.db, MIXED_VAT_CSV).errors
+    till.add_plu("99101")
+    till.add_plu("99102")
+    scale_label = make_variable_code(VariableMeasure(prefix="22", kind="weight"), 99001, 1234)
+    till.scan(scale_label)  # 1,234 kg Goudse kaas at € 12,95/kg
+    till.add_plu("99103", 2)
+    weighed = till.pay_card(None, "TERMINAL-REF-00012346").entry
     x = till.x_report().entry
     z = till.z_close({50000: 2, 5000: 1, 5: 3}, approval=ok(Action.Z_CLOSE)).entry
     return {"sale": sale, "card": card, "refund": refund, "void": void, "training": training,
-            "x": x, "z": z}
+            "weighed": weighed, "x": x, "z": z}
 
 
 def text_of(document: dict) -> str:
@@ -195,3 +214,131 @@ def test_unknown_width_language_or_entry_refused(entries: dict, cashier_till: Ti
     login = next(e for e in cashier_till.journal.entries() if e.type == "login")
     with pytest.raises(ValueError, match="no printed document"):
         build_document(login.body, login.hash, shop)
+
+
+def vat_rows(text: str, language: str) -> list[str]:
+    """The rows of the VAT table: the lines under its header up to the blank line."""
+    header = {"nl": ("BTW", "Netto"), "en": ("VAT", "Net")}[language]
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == list(header))
+    rows = []
+    for line in lines[start + 1:]:
+        if not line.strip() or line.startswith("-"):
+            break
+        rows.append(line)
+    return rows
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_vat_table_in_fixed_order_with_exempt_named(entries: dict, cashier_till: TillService,
+                                                   columns: int, language: str) -> None:
+    shop = cashier_till.config.terminal
+    weighed = entries["weighed"]
+    # the ticket sold D, C, B, A, and the entry stores the rates in another order still
+    stored = [v["code"] for v in weighed.body["data"]["vat"]]
+    assert sorted(stored) == sorted(["high", "low", "zero", "exempt"])
+    assert stored != ["high", "low", "zero", "exempt"]
+    exempt = {"nl": "D vrijgesteld", "en": "D exempt"}[language]
+    for name in ("weighed", "x", "z"):
+        entry = entries[name]
+        text = text_of(build_document(entry.body, entry.hash, shop, columns, language))
+        rows = vat_rows(text, language)
+        labelled = [row for row in rows if row[:1] in "ABCD" and row[1:2] == " "]
+        assert [row[0] for row in labelled] == ["A", "B", "C", "D"], (name, rows)
+        assert exempt in text and "D 0%" not in text and "D 0" not in text
+        assert labelled[0].startswith("A 21%") and labelled[1].startswith("B 9%")
+        assert labelled[2].startswith("C 0%") and labelled[3].startswith(exempt)
+        exempt_vat = next(v for v in entry.body["data"]["vat"] if v["code"] == "exempt")
+        layout = Layout(columns, language)
+        exempt_at = next(i for i, row in enumerate(rows) if row.startswith(exempt))
+        amounts = " ".join(rows[exempt_at:exempt_at + 2])
+        assert amounts.split()[-1] == layout.amount(exempt_vat["gross"]), rows
+    text = text_of(build_document(weighed.body, weighed.hash, shop, 48, language))
+    assert any(row.startswith(exempt) and row.split()[-1] == "9,60" if language == "nl"
+               else row.startswith(exempt) and row.split()[-1] == "9.60"
+               for row in vat_rows(text, language))  # one row at 48 columns
+
+
+@pytest.mark.parametrize("language, weight, price", [
+    ("nl", "1,234 kg x € 12,95/kg", "€ 15,98"),
+    ("en", "1.234 kg x €12.95/kg", "€15.98"),
+])
+def test_weighed_item_prints_its_weight_in_the_receipts_language(
+        entries: dict, cashier_till: TillService, language: str, weight: str, price: str) -> None:
+    shop = cashier_till.config.terminal
+    weighed = entries["weighed"]
+    line = next(li for li in weighed.body["data"]["lines"] if li.get("weight_g"))
+    assert (line["weight_g"], line["unit_price"], line["amount"]) == (1234, 1295, 1598)
+    for columns in WIDTHS:
+        document = build_document(weighed.body, weighed.hash, shop, columns, language)
+        text = text_of(document)
+        assert f"  {weight}\n" in text
+        assert any(row.startswith("Goudse kaas") and row.endswith(f"{price} B")
+                   for row in text.splitlines())
+        printer = open_printer("dummy", profile="TM-T88III", columns=columns)
+        printer.print_document(document)
+        paper = read_paper(printer.dummy.output, "TM-T88III")
+        assert f"  {weight}" in [li.text for li in paper.lines]  # the bytes, decoded
+        assert "2 x " + ("€ 6,49" if language == "nl" else "€6.49") in paper.text
+
+
+def test_quantities_and_counts_use_the_receipts_number_format() -> None:
+    assert Layout(42, "nl").number(1000) == "1.000" and Layout(42, "en").number(1000) == "1,000"
+    assert Layout(42, "nl").kilos(12345) == "12,345" and Layout(42, "en").kilos(12345) == "12.345"
+    assert Layout(42, "nl").kilos(1234567) == "1.234,567"
+    assert Layout(42, "nl").percent(550) == "5,5%" and Layout(42, "en").percent(2100) == "21%"
+
+
+# The font a profile needs for the columns: TM-T88III font A 42 / B 56, TM-T20II A 48 / B 64.
+PRINTER_FONTS = {("TM-T88III", 32): 0, ("TM-T88III", 42): 0, ("TM-T88III", 48): 1,
+                 ("TM-T20II", 32): 0, ("TM-T20II", 42): 0, ("TM-T20II", 48): 0}
+
+
+@pytest.mark.parametrize("profile, columns", sorted(PRINTER_FONTS))
+def test_receipt_bytes_select_the_font_and_no_line_exceeds_it(
+        entries: dict, cashier_till: TillService, profile: str, columns: int) -> None:
+    """Every printable entry, in both languages, as the printer gets it: the font that holds
+    the columns is selected (ESC M n) and no printed line is wider than that font's line."""
+    shop = cashier_till.config.terminal
+    font = PRINTER_FONTS[profile, columns]
+    printer = open_printer("dummy", profile=profile, columns=columns)
+    font_columns = {0: {"TM-T88III": 42, "TM-T20II": 48}, 1: {"TM-T88III": 56}}[font][profile]
+    full_width = 0
+    for name, entry in entries.items():
+        for language in LANGUAGES:
+            printer.print_document(build_document(entry.body, entry.hash, shop, columns, language))
+            out = printer.dummy.output
+            printer.dummy.clear()
+            assert out.startswith(b"\x1b@\x1bt\x13\x1bM" + bytes([font])), name
+            paper = read_paper(out, profile)
+            assert set(paper.font_selects) == {font}, name
+            for line in paper.lines:
+                assert line.fonts <= {font}, (name, line)
+                assert line.width <= 1, (name, language, line)
+                assert len(line.text) * (2 if line.double else 1) <= font_columns
+                if re.search(r"€ ?[\d.,]+ [ABCD]$", line.text):  # an item's amount and VAT
+                    assert len(line.text) == columns, (name, line)  # all end in one column
+            assert b"\x1ba\x02" not in out  # no amount is aligned to the paper's own edge
+            full_width += sum(len(line.text) == columns for line in paper.lines)
+    assert full_width > 100  # the pairs and rules use the whole width
+
+
+def test_long_exempt_label_keeps_the_amount_columns_aligned() -> None:
+    """Where "D vrijgesteld" and the amounts do not share a row, the label gets a line of
+    its own and the amounts stay in the table's columns, in A, B, D order."""
+    vat = [{"code": "exempt", "rate_bp": 0, "net": 9_600_000, "vat": 0, "gross": 9_600_000},
+           {"code": "low", "rate_bp": 900, "net": 146_600, "vat": 13_200, "gross": 159_800},
+           {"code": "high", "rate_bp": 2100, "net": 6974, "vat": 1464, "gross": 8438}]
+    out = Layout(42, "nl")
+    vat_table(out, vat)
+    lines = [block["text"] for block in out.blocks]
+    assert lines == ["BTW          Netto        BTW      Bruto",
+                     "A 21%        69,74      14,64      84,38",
+                     "B 9%      1.466,00     132,00   1.598,00",
+                     "D vrijgesteld",
+                     "         96.000,00       0,00  96.000,00"]
+    out = Layout(48, "en")
+    vat_table(out, vat)
+    assert [block["text"] for block in out.blocks][-1] == (
+        "D exempt     96,000.00         0.00    96,000.00")  # "D exempt" fits beside them
