@@ -42,27 +42,37 @@ def add_ingest(osub: argparse._SubParsersAction) -> None:
 def run_ingest(args: argparse.Namespace) -> int:
     import logging
     import signal
+    import sys
     import threading
 
     from headoffice.broker import BrokerSettings
     from headoffice.ingest import worker_main
-    from headoffice.ingest.supervisor import supervise
+    from headoffice.ingest.supervisor import WorkerConfigError, supervise
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format=worker_main.LOG_FORMAT)
     if args.workers < 1:
         raise SystemExit("kassa office ingest: --workers must be at least 1")
+    broker = BrokerSettings(args.mqtt_host, args.mqtt_port, args.ca, args.cert, args.key)
+    try:  # one clear line before any worker starts, however many there are
+        worker_main.check_tls_files(broker)
+    except worker_main.TlsFileError as exc:
+        print(f"kassa office ingest: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    broker = BrokerSettings(args.mqtt_host, args.mqtt_port, args.ca, args.cert, args.key)
     specs = [worker_main.WorkerSpec(args.db, broker, f"{args.client_prefix}-{index}",
                                     args.batch, args.verbose) for index in range(args.workers)]
     if args.workers == 1:
         worker_main.run(specs[0], stop)
         return 0
     _open(args).close()  # create the tables once, before the workers start
-    supervise(specs, stop)
+    try:
+        supervise(specs, stop)
+    except WorkerConfigError as exc:
+        print(f"kassa office ingest: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
