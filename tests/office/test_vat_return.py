@@ -132,6 +132,10 @@ def test_vat_return_page_shows_each_box_and_the_exempt_line(sold):
         assert f"€{nbsp}50,00" in row("exempt") and "art. 11 Wet OB" in row("exempt")
         assert f"€{nbsp}50,00" not in "".join(row(f"box-{b}") for b in ("1a", "1b", "1c", "1e"))
         assert "tarief 21,00%" in html
+        # the return's own columns: whole euros, rounded in the taxpayer's favour, Babel-grouped
+        assert f">€{nbsp}1.250<" in row("box-1a") and f">€{nbsp}262<" in row("box-1a")
+        assert f"<strong>€{nbsp}262</strong>" in row("box-5a")  # 262 + 0 (1b: 0,90 -> 0)
+        assert f">€{nbsp}50<" in row("exempt")
         status, bad = web.get("/vat?period=gisteren")
         assert status == 400
         status, csv_text = web.get(f"/export/vat?period={MONTH}&store=s1")
