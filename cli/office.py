@@ -42,27 +42,37 @@ def add_ingest(osub: argparse._SubParsersAction) -> None:
 def run_ingest(args: argparse.Namespace) -> int:
     import logging
     import signal
+    import sys
     import threading
 
     from headoffice.broker import BrokerSettings
     from headoffice.ingest import worker_main
-    from headoffice.ingest.supervisor import supervise
+    from headoffice.ingest.supervisor import WorkerConfigError, supervise
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format=worker_main.LOG_FORMAT)
     if args.workers < 1:
         raise SystemExit("kassa office ingest: --workers must be at least 1")
+    broker = BrokerSettings(args.mqtt_host, args.mqtt_port, args.ca, args.cert, args.key)
+    try:  # one clear line before any worker starts, however many there are
+        worker_main.check_tls_files(broker)
+    except worker_main.TlsFileError as exc:
+        print(f"kassa office ingest: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    broker = BrokerSettings(args.mqtt_host, args.mqtt_port, args.ca, args.cert, args.key)
     specs = [worker_main.WorkerSpec(args.db, broker, f"{args.client_prefix}-{index}",
                                     args.batch, args.verbose) for index in range(args.workers)]
     if args.workers == 1:
         worker_main.run(specs[0], stop)
         return 0
     _open(args).close()  # create the tables once, before the workers start
-    supervise(specs, stop)
+    try:
+        supervise(specs, stop)
+    except WorkerConfigError as exc:
+        print(f"kassa office ingest: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -113,12 +123,24 @@ def run_terminal_list(args: argparse.Namespace) -> int:
 
     _open(args)
     rows = list_terminals()
-    print(f"{'terminal':20} {'store':14} {'status':8} {'link':7} {'acked':>8} {'backlog':>8}"
-          "  last seen")
-    for t in rows:
-        link = "online" if t.online else "offline"
-        backlog = "" if t.backlog is None else str(t.backlog)
-        print(f"{t.terminal_id:20} {t.store:14} {t.status:8} {link:7} {t.acked_seq:>8}"
-              f" {backlog:>8}  {t.last_seen}{'  PROBLEM: ' + t.problem if t.problem else ''}")
+    header = ("terminal", "store", "status", "link", "acked", "backlog", "last seen", "problem")
+    cells = [(t.terminal_id, t.store, t.status, "online" if t.online else "offline",
+              str(t.acked_seq), "" if t.backlog is None else str(t.backlog), t.last_seen or "-",
+              t.problem) for t in rows]
+    for line in table(header, cells, right={"acked", "backlog"}):
+        print(line)
     print(f"{len(rows)} terminal(s)")
     return 0
+
+
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]], right: set[str]) -> list[str]:
+    """Lines of a plain-text table whose columns line up whatever the widths of the values
+    (a long store name or terminal id pushes its column wider instead of shifting the rest)."""
+    widths = [max(len(str(v)) for v in column) for column in zip(header, *rows, strict=True)]
+
+    def line(values: tuple[str, ...]) -> str:
+        cells = [str(v).rjust(w) if name in right else str(v).ljust(w)
+                 for name, v, w in zip(header, values, widths, strict=True)]
+        return "  ".join(cells).rstrip()
+
+    return [line(header), *(line(r) for r in rows)]

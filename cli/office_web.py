@@ -10,8 +10,8 @@ import sys
 
 
 def add_office_web(osub: argparse._SubParsersAction) -> None:
-    settings_help = "office settings TOML ([alerts], [accounts], [company], [web]); default " \
-                    "$KASSA_OFFICE_SETTINGS"
+    settings_help = "office settings TOML ([alerts], [accounts], [company], [web]; every key in " \
+                    "docs/operations/head-office.md); default $KASSA_OFFICE_SETTINGS"
     web = osub.add_parser("web", help="the dashboard (login, live turnover, tax overviews)")
     web.add_argument("--host", default="127.0.0.1")
     web.add_argument("--port", type=int, default=8080)

@@ -269,15 +269,24 @@ def _broker_config(args: argparse.Namespace) -> int:
             ingest_port=args.ingest_port or fleet.settings.ingest_port,
             bind=args.bind, ingest_bind=args.ingest_bind, run_as=args.run_as,
         )
-        written = write_broker_config(fleet, out, opts)
+        files = write_broker_config(fleet, out, opts)
         fleet.settings.broker_dir = str(out)
         fleet.save()
         count = len(fleet.active_terminals())
     print(f"broker config for {count} active terminals written to {out}:")
-    for path in written:
+    for path in files.written:
         print(f"  {path}")
-    print("install: point mosquitto at mosquitto.conf, chown server.key to the broker user, "
-          "reload")
+    if files.group:
+        print(f"server.key: mode 0640, group {files.group}; {out}: mode 0750, group "
+              f"{files.group} (the broker user can read them)")
+        print("install: point mosquitto at mosquitto.conf, reload; when copying the directory "
+              "elsewhere keep modes and group (cp -a, rsync -a, install -g)")
+    else:
+        group = files.missing_group
+        print(f"NOTE: server.key is readable by its owner only (no group '{group}' here, or no "
+              f"right to give files to it); on the broker host run: chgrp {group} server.key "
+              f"&& chmod 0640 server.key (Mosquitto reads its files as user '{opts.run_as}')")
+        print("install: point mosquitto at mosquitto.conf, fix server.key as above, reload")
     return 0
 
 

@@ -11,11 +11,14 @@ worth nothing on the head-office listener and the ingest identity nothing on the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import grp
+import os
+import pwd
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from provisioning.fleet import INGEST_CN, EnrolledTerminal, Fleet
-from provisioning.secure import private_dir, write_file
+from provisioning.secure import write_file
 
 TOPIC_ROOT = "kassa/v1"
 # What a till publishes under its own root, and what it may read there (DESIGN.md).
@@ -115,19 +118,65 @@ def mosquitto_conf(opts: BrokerOptions) -> str:
     return "\n".join(lines)
 
 
-def write_broker_config(fleet: Fleet, out_dir: Path, opts: BrokerOptions) -> list[Path]:
-    """Writes mosquitto.conf, both ACLs and the TLS files the broker needs into out_dir."""
-    private_dir(out_dir)
-    written = [
+@dataclass
+class BrokerFiles:
+    """What broker-config wrote, and whether the broker's user can read the key as it is."""
+
+    directory: Path
+    written: list[Path] = field(default_factory=list)
+    group: str = ""  # the broker's group that owns the key and the directory; "" if none
+    missing_group: str = ""  # the group looked for but absent, or not ours to give files to
+
+
+def broker_gid(run_as: str) -> int | None:
+    """The group named like the broker user (Debian: mosquitto), else that user's primary
+    group; None when neither exists on this machine."""
+    try:
+        return grp.getgrnam(run_as).gr_gid
+    except KeyError:
+        pass
+    try:
+        return pwd.getpwnam(run_as).pw_gid
+    except KeyError:
+        return None
+
+
+def _give_to_group(path: Path, gid: int) -> bool:
+    try:
+        os.chown(path, -1, gid)
+    except PermissionError:  # not root and not a member of that group
+        return False
+    return True
+
+
+def write_broker_config(fleet: Fleet, out_dir: Path, opts: BrokerOptions) -> BrokerFiles:
+    """Writes mosquitto.conf, both ACLs and the TLS files the broker needs into out_dir.
+
+    Mosquitto 2 drops to its user before it reads certificates, keys, CRL and ACLs, so the
+    files must be readable by that user: everything but the key is world-readable (none of it
+    is secret); the key is 0640 in the broker's group and the directory 0750 in that group.
+    Without such a group the key stays 0600 and the directory 0755, and the result says so."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = BrokerFiles(out_dir)
+    result.written += [
         write_file(out_dir / "mosquitto.conf", mosquitto_conf(opts), 0o644),
         write_file(out_dir / "acl-terminals", terminal_acl(fleet.active_terminals()), 0o644),
         write_file(out_dir / "acl-ingest", ingest_acl(), 0o644),
     ]
     for src, name in ((fleet.ca_cert_path, "ca.crt"), (fleet.server_cert_path, "server.crt"),
                       (fleet.crl_path, "crl.pem")):
-        written.append(write_file(out_dir / name, src.read_bytes(), 0o644))
-    written.append(write_file(out_dir / "server.key", fleet.server_key_path.read_bytes()))
-    return written
+        result.written.append(write_file(out_dir / name, src.read_bytes(), 0o644))
+    key = write_file(out_dir / "server.key", fleet.server_key_path.read_bytes())
+    result.written.append(key)
+    gid = broker_gid(opts.run_as)
+    if gid is not None and _give_to_group(key, gid) and _give_to_group(out_dir, gid):
+        key.chmod(0o640)
+        out_dir.chmod(0o750)
+        result.group = grp.getgrgid(gid).gr_name
+    else:
+        out_dir.chmod(0o755)
+        result.missing_group = opts.run_as
+    return result
 
 
 def refresh_broker_files(fleet: Fleet, out_dir: Path) -> None:

@@ -18,6 +18,7 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {  # role -> (id, description, B bal
     "revenue_1b": ("8010", "Omzet laag tarief", "P"),
     "revenue_1c": ("8020", "Omzet overige tarieven", "P"),
     "revenue_1e": ("8030", "Omzet 0% of niet belast", "P"),
+    "revenue_exempt": ("8040", "Omzet vrijgesteld van btw", "P"),
     "rounding": ("8900", "Afrondingsverschillen contant", "P"),
     "cash_difference": ("8910", "Kasverschillen", "P"),
 }

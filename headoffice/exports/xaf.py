@@ -64,10 +64,10 @@ def _days(store: str, period: Period, accounts: dict[str, Account]) -> dict[str,
         box = box_of(row.code, row.rate_bp)
         gross, vat = int(row.gross), int(row.vat)
         day = days[row.day]
-        day.add(accounts[f"revenue_{box}"], gross - vat,
+        day.add(accounts[f"revenue_{box}" if box else "revenue_exempt"], gross - vat,
                 f"Omzet {row.code} {row.rate_bp / 100:g}%", (f"{row.code}-{row.rate_bp}",
                                                            row.rate_bp, vat))
-        if box != "1e":
+        if box not in ("1e", None):  # no VAT to pay on 0%, not-taxed-here or exempt supplies
             day.add(accounts[f"vat_{box}"], vat, f"Btw {row.code} {row.rate_bp / 100:g}%")
     totals = (AggDay.select(AggDay.day, fn.SUM(AggDay.cash).alias("cash"),
                             fn.SUM(AggDay.card).alias("card"), fn.SUM(AggDay.voucher).alias("voucher"),
@@ -125,7 +125,7 @@ def build_xaf(store: str, period: Period, company: dict[str, str] | None = None,
             _sub(code, "vatID", vat_id)
             _sub(code, "vatDesc", f"Btw {vat_id.split('-')[0]} {rate_bp / 100:g}%")
             box = box_of(vat_id.split("-")[0], rate_bp)
-            if box != "1e":
+            if box not in ("1e", None):
                 _sub(code, "vatToPayAccID", accounts[f"vat_{box}"].id)
     periods = _sub(comp, "periods")
     months = _months(period)

@@ -14,16 +14,29 @@ import sys
 import threading
 import time
 
-from headoffice.ingest.worker_main import WorkerSpec
+from headoffice.ingest.worker_main import CONFIG_ERROR, WorkerSpec
 
 WORKER_MODULE = "headoffice.ingest.worker_main"
 
 log = logging.getLogger("kassa.office.ingest")
 
 
+class WorkerConfigError(RuntimeError):
+    """A worker exited with CONFIG_ERROR: it cannot start as configured (its own stderr
+    says why), so restarting it would only fail again."""
+
+    def __init__(self, index: int, client_id: str) -> None:
+        super().__init__(f"ingest worker {index} ({client_id}) cannot start as configured; "
+                         "every worker stopped")
+        self.index, self.client_id = index, client_id
+
+
 def supervise(workers: list[WorkerSpec], stop: threading.Event,
               restart_delay: float = 0.5) -> int:
-    """Keeps one process running per spec; returns the number of restarts once `stop` is set."""
+    """Keeps one process running per spec; returns the number of restarts once `stop` is set.
+
+    A worker that exits with CONFIG_ERROR cannot start as configured (a bad TLS file): it
+    would only fail again, so the supervisor stops every worker and raises WorkerConfigError."""
     worker_args = [spec.to_args() for spec in workers]
     procs: list[subprocess.Popen | None] = [None] * len(worker_args)
     restarts = 0
@@ -33,6 +46,8 @@ def supervise(workers: list[WorkerSpec], stop: threading.Event,
                 proc = procs[index]
                 if proc is not None and proc.poll() is None:
                     continue
+                if proc is not None and proc.returncode == CONFIG_ERROR:
+                    raise WorkerConfigError(index, workers[index].client_id)
                 if proc is not None:
                     restarts += 1
                     log.error("ingest worker %d exited with %s; restarting", index, proc.returncode)

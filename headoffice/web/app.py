@@ -1,4 +1,5 @@
-"""The dashboard application: login, live today, periods, terminals, Z archive, alerts, exports."""
+"""The dashboard application: login, live today, periods, terminals, Z archive, alerts, VAT
+return, exports."""
 
 from __future__ import annotations
 
@@ -144,6 +145,29 @@ def shop_status(request: Request) -> Response:
 
 
 @login_required
+def vat_return(request: Request) -> Response:
+    """The VAT return of a period on screen, box by box, with exempt turnover beside it."""
+    today = dt.date.today()
+    text = request.query_params.get("period") or today.strftime("%Y-%m")
+    store = request.query_params.get("store") or None
+    try:
+        period = parse_period(text)
+    except PeriodError as exc:
+        return _bad(str(exc))
+    month = today.replace(day=1)
+    last_month = (month - dt.timedelta(days=1)).strftime("%Y-%m")
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    previous_quarter = parse_period(quarter).previous().start
+    choices = [(month.strftime("%Y-%m"), "deze maand"), (last_month, "vorige maand"),
+               (quarter, "dit kwartaal"),
+               (f"{previous_quarter.year}-Q{(previous_quarter.month - 1) // 3 + 1}",
+                "vorig kwartaal"), (str(today.year), "dit jaar")]
+    stores = sorted({r["store"] for r in queries.by_store(around("year", today))})
+    return _page(request, "vat.html", report=vat_report(period, store), period=period,
+                 period_text=text, store=store or "", stores=stores, choices=choices)
+
+
+@login_required
 def exports(request: Request) -> Response:
     today = dt.date.today()
     return _page(request, "exports.html", month=today.strftime("%Y-%m"), year=str(today.year),
@@ -166,7 +190,8 @@ def export_file(request: Request) -> Response:
     settings: OfficeSettings = request.app.state.settings
     tag = f"{store or 'all'}-{period.label}".replace("..", "_")
     if kind == "vat":
-        return _download(vat_csv(vat_report(period, store)), f"btw-{tag}.csv", "text/csv")
+        return _download(vat_csv(vat_report(period, store)), f"btw-{tag}.csv",
+                         "text/csv; charset=utf-8")
     if kind == "xaf":
         if not store:
             return _bad("an auditfile is made per shop: choose a store")
@@ -216,6 +241,7 @@ def create_app(settings: OfficeSettings) -> Starlette:
             Route("/alerts", alerts),
             Route("/shop", shop_status),
             Route("/unsubscribe/{token}", shop.unsubscribe, methods=["GET", "POST"]),
+            Route("/vat", vat_return),
             Route("/exports", exports),
             Route("/export/{kind}", export_file),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from babel.numbers import format_currency
 from starlette.templating import Jinja2Templates
 
-from contract.money import format_money
+from contract.money import CURRENCY, DEFAULT_LOCALE, format_money
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["money"] = lambda cents: format_money(int(cents or 0))
+
+
+def whole_euros(euros: int) -> str:
+    """`€ 1.250`: the whole euros of the VAT return, grouped as money is (Babel, nl)."""
+    return format_currency(int(euros or 0), CURRENCY, format="¤\xa0#,##0;¤\xa0-#,##0",
+                           locale=DEFAULT_LOCALE, currency_digits=False)
+
+
+templates.env.filters["whole_euros"] = whole_euros

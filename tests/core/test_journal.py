@@ -154,3 +154,29 @@ def test_cli_verify_exit_codes(tmp_path: Path) -> None:
     bad = run("journal", "verify")
     assert bad.returncode == 1
     assert "BROKEN at entry 3" in bad.stdout
+
+
+def test_cli_show_says_when_it_stops_short_and_shows_all_on_request(tmp_path: Path) -> None:
+    config = tmp_path / "kassa.toml"
+    config.write_text(f'[database]\npath = "{tmp_path / "k.sqlite3"}"\n'
+                      f'[terminal]\nsigning_key = "{tmp_path / "key.pem"}"\n')
+    run = lambda *a: subprocess.run([sys.executable, "-m", "cli", "--config", str(config), *a],  # noqa: E731
+                                    capture_output=True, text=True, cwd=ROOT)
+    assert run("sim", "--sales", "70").returncode == 0
+    db = open_database(tmp_path / "k.sqlite3")
+    total = JournalEntry.select().count()
+    db.close()
+    assert total > 60
+    default = run("journal", "show")
+    assert default.returncode == 0
+    seqs = [json.loads(line)["seq"] for line in default.stdout.splitlines()]
+    assert seqs == list(range(1, 51))
+    assert f"50 of {total} entries shown; --all for every entry" in default.stderr
+    every = run("journal", "show", "--all")
+    assert every.returncode == 0 and every.stderr == ""
+    assert [json.loads(line)["seq"] for line in every.stdout.splitlines()] == list(range(1, total + 1))
+    tail = run("journal", "show", "--from", str(total - 4), "--limit", "10")
+    assert len(tail.stdout.splitlines()) == 5 and tail.stderr == ""  # the rest fits: no note
+    part = run("journal", "show", "--from", "11", "--limit", "5")
+    assert len(part.stdout.splitlines()) == 5
+    assert f"5 of {total - 10} entries shown; --all for every entry" in part.stderr

@@ -61,3 +61,29 @@ def test_cli_add_list_revoke(office_db_url, capsys):
     assert "enrolled till-9 for store utrecht" in out and "revoke it first" in out
     assert "till-9" in out.splitlines()[-2] and "revoked" in out.splitlines()[-2]
     assert out.splitlines()[-1] == "1 terminal(s)"
+
+
+def test_cli_list_columns_line_up(office_db_url, capsys):
+    """Ids and store names of any length: every column starts at the header's offset."""
+    registry.add_terminal("t1", "s1", _key())
+    registry.add_terminal("utrecht-oudegracht-kassa-12", "utrecht-oudegracht", _key())
+    registry.add_terminal("t2", "amsterdam-centrum-noord", _key())
+    registry.revoke_terminal("t2")
+    capsys.readouterr()
+    assert main(["office", "--db", office_db_url, "terminal", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header, body = lines[0], lines[1:-1]
+    assert lines[-1] == "3 terminal(s)" and len(body) == 3
+    starts = {name: header.index(name) for name in ("store", "status", "link", "last seen")}
+    for line in body:
+        terminal, store, status, link = line.split()[:4]
+        assert line.index(store, len(terminal)) == starts["store"], line
+        assert line[starts["status"]:].startswith(status), line
+        assert line[starts["link"]:].startswith(link), line
+        assert line[starts["last seen"]:].startswith("-"), line  # never seen
+    acked_end = header.index("acked") + len("acked")
+    backlog_end = header.index("backlog") + len("backlog")
+    for line in body:  # numbers right-aligned under their header
+        assert line[acked_end - 1] == "0" and line[acked_end] == " ", line
+        assert line[backlog_end - 1] == " ", line  # no backlog reported yet: blank
+    assert {line.split()[2] for line in body} == {"active", "revoked"}

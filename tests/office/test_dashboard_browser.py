@@ -126,6 +126,11 @@ def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbo
         xaf = _download(browser, "download-xaf", ".xaf")
         assert validate_xaf(xaf.read_bytes()) == []
         assert b"Winkel Amsterdam" in xaf.read_bytes()
+        browser.get(base + "/vat")  # the VAT return on screen, this month, every shop
+        assert "Leveringen/diensten belast met laag tarief" in _text(browser, "box-1b")
+        assert "Verschuldigde omzetbelasting" in _text(browser, "box-5a")
+        assert "art. 11 Wet OB" in _text(browser, "exempt")
+        browser.save_screenshot(str(SHOTS / "office-vat.png"))
         wait_until(lambda: len(inbox) >= 6, 15, "an after-hours alert mail per sale")
         time.sleep(1.5)
         keys = [m["X-Kassa-Alert"] for m in inbox]
