@@ -1,5 +1,9 @@
 """Sends new alerts by SMTP e-mail and webhook, each alert claimed once (at most one send).
 
+An alert stands for every cause of its kind on its terminal in one window: it is sent once,
+with the count and the first entry's time as they are when it is sent; causes that join it
+later are counted on the dashboard's Meldingen page, not sent again.
+
 Runs as a thread of `kassa office web` (or `kassa office alerts`); it also runs the monitor
 rules that read the ingest's dead letters and terminal states.
 """
@@ -15,7 +19,7 @@ from email.message import EmailMessage
 
 import peewee
 
-from headoffice.alerts import rules
+from headoffice.alerts import board, rules, texts
 from headoffice.alerts.models import Alert
 from headoffice.alerts.settings import AlertSettings
 from headoffice.orm import write_transaction
@@ -23,21 +27,34 @@ from headoffice.orm import write_transaction
 log = logging.getLogger(__name__)
 
 
+def _summary(alert: Alert) -> tuple[str, int, str]:
+    """(Dutch text, count, time of the first entry) as of now: the causes counted so far."""
+    group = board.groups([alert.key]).get(alert.key)
+    if group is None:
+        return alert.message, 1, alert.created
+    return board.text_of(alert, group), group.count, group.first
+
+
 def send_mail(settings: AlertSettings, alert: Alert) -> None:
+    text, count, first = _summary(alert)
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = ", ".join(settings.mail_to)
-    message["Subject"] = f"[kassa] {alert.kind}: {alert.store}/{alert.terminal}".rstrip("/: ")
+    where = f"{alert.store}/{alert.terminal}".strip("/")
+    message["Subject"] = (f"[kassa] {texts.kind_name(alert.kind)}"
+                          f"{f' ({count}×)' if count > 1 else ''}: {where}").rstrip(": ")
     message["X-Kassa-Alert"] = alert.key
-    message.set_content(f"{alert.message}\n\ncause: {alert.key}\nraised: {alert.created}\n")
+    message.set_content(f"{text}\n\naantal: {count}\ntijd: {texts.local_time(first)}\n"
+                        f"oorzaak: {alert.key}\n")
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=5) as smtp:
         smtp.send_message(message)
 
 
 def send_webhook(settings: AlertSettings, alert: Alert) -> None:
+    text, count, first = _summary(alert)
     payload = json.dumps({"key": alert.key, "kind": alert.kind, "store": alert.store,
-                          "terminal": alert.terminal, "seq": alert.seq, "message": alert.message,
-                          "created": alert.created}).encode()
+                          "terminal": alert.terminal, "seq": alert.seq, "message": text,
+                          "count": count, "ts": first, "created": alert.created}).encode()
     request = urllib.request.Request(settings.webhook_url, data=payload, method="POST",
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=5) as response:

@@ -20,6 +20,37 @@ class Alert(OfficeModel):
     error = peewee.TextField(default="")
 
 
+class AlertEvent(OfficeModel):
+    """One cause (an entry, a refused message, an outage) counted in an alert: the alert of its
+    kind, terminal and window. `event` is unique, so an entry delivered twice counts once;
+    `ts` is the entry's own time (the sale's clock), not when head office received it."""
+
+    event = peewee.CharField(max_length=200, unique=True)
+    alert = peewee.CharField(max_length=200, index=True)  # Alert.key of its group
+    kind = peewee.CharField(max_length=32)
+    store = peewee.CharField(max_length=64, default="")
+    terminal = peewee.CharField(max_length=64, default="")
+    seq = peewee.BigIntegerField(null=True)
+    ts = peewee.CharField(max_length=40)
+    params = peewee.TextField(default="{}")  # JSON: what the alert text is made of
+    recorded = peewee.CharField(max_length=40)
+
+    class Meta:
+        table_name = "alert_event"
+
+
+class AlertAck(OfficeModel):
+    """An owner's acknowledgement of an alert: append-only (never updated or deleted), so
+    who saw what and when stays on record."""
+
+    alert = peewee.CharField(max_length=200, index=True)  # Alert.key
+    user = peewee.CharField(max_length=64)
+    at = peewee.CharField(max_length=40)
+
+    class Meta:
+        table_name = "alert_ack"
+
+
 class CashierCounter(OfficeModel):
     """Tickets and voids/refunds per cashier and shift (a terminal's day), for the rate rule."""
 
@@ -41,4 +72,5 @@ class MonitorCursor(OfficeModel):
     position = peewee.BigIntegerField(default=0)
 
 
-ALERT_MODELS: list[type[OfficeModel]] = [Alert, CashierCounter, MonitorCursor]
+ALERT_MODELS: list[type[OfficeModel]] = [Alert, AlertEvent, AlertAck, CashierCounter,
+                                          MonitorCursor]

@@ -1,4 +1,7 @@
-"""The anomaly rules. Each raises an alert row keyed by its cause; a repeat is ignored.
+"""The anomaly rules. Each cause (an entry, a refused message, an outage) is counted once, in
+the one alert of its kind, terminal and window (`[alerts] alert_window_minutes`, clock-aligned
+windows in shop time): five sales after hours in a quarter of an hour are one alert with a
+count of five, sent once. A repeat of a cause is ignored.
 
 Entry rules run inside the ingest batch transaction (so an alert exists exactly when its
 entry does); the terminal and dead-letter rules run in the monitor, which reads what the
@@ -8,6 +11,7 @@ ingest records about links and refused messages.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,7 +20,8 @@ import peewee
 from contract.entries import Entry
 from contract.money import format_money
 from headoffice.alerts import settings as settings_mod
-from headoffice.alerts.models import Alert, CashierCounter, MonitorCursor
+from headoffice.alerts import texts
+from headoffice.alerts.models import Alert, AlertEvent, CashierCounter, MonitorCursor
 from headoffice.models import DeadLetter, TerminalState
 from headoffice.orm import write_transaction
 
@@ -27,18 +32,56 @@ def now_iso() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
 
 
-def _alert_row(key: str, kind: str, message: str, store: str = "", terminal: str = "",
-               seq: int | None = None) -> dict[str, Any]:
-    return {"key": key[:200], "kind": kind, "store": store, "terminal": terminal, "seq": seq,
-            "message": message, "created": now_iso()}
+def window_start(ts: str, minutes: int) -> str:
+    """The start of the clock-aligned window `ts` falls in (22:00, 22:15, ... for 15 minutes),
+    in Europe/Amsterdam time; the group key of every alert in that window."""
+    when = dt.datetime.fromisoformat(ts)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    width = minutes * 60
+    start = int(when.timestamp()) // width * width
+    return dt.datetime.fromtimestamp(start, texts.LOCAL).strftime("%Y-%m-%dT%H:%M")
 
 
-def raise_alert(key: str, kind: str, message: str, store: str = "", terminal: str = "",
-                seq: int | None = None) -> bool:
-    """Records an alert unless its cause already has one; True when it is new."""
-    cursor = (Alert.insert(**_alert_row(key, kind, message, store, terminal, seq))
-              .on_conflict_ignore().execute())
-    return bool(cursor)
+def group_key(event: str, kind: str, terminal: str, ts: str, minutes: int) -> str:
+    """One alert per kind per terminal per window; a window of 0 gives one alert per cause."""
+    if minutes <= 0:
+        return event
+    return f"{kind}:{terminal}:{window_start(ts, minutes)}"
+
+
+def _rows(event: str, kind: str, params: dict[str, Any], ts: str, minutes: int, store: str = "",
+          terminal: str = "", seq: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The event row and the row of the alert it belongs to (inserted only if it is new)."""
+    key = group_key(event, kind, terminal, ts, minutes)[:200]
+    stamp = now_iso()
+    event_row = {"event": event[:200], "alert": key, "kind": kind, "store": store,
+                 "terminal": terminal, "seq": seq, "ts": ts, "recorded": stamp,
+                 "params": json.dumps(params, sort_keys=True, default=str)}
+    alert_row = {"key": key, "kind": kind, "store": store, "terminal": terminal, "seq": seq,
+                 "message": texts.alert_text(kind, params), "created": stamp}
+    return event_row, alert_row
+
+
+def _insert(events: list[dict[str, Any]], alerts: list[dict[str, Any]]) -> int:
+    """Inserts in key order (one lock order for every worker); returns the new alerts."""
+    new = 0
+    for start in range(0, len(events), 200):
+        AlertEvent.insert_many(events[start:start + 200]).on_conflict_ignore().execute()
+    unique = list({row["key"]: row for row in reversed(alerts)}.values())  # the first per key
+    for row in sorted(unique, key=lambda r: r["key"]):
+        new += bool(Alert.insert(**row).on_conflict_ignore().execute())
+    return new
+
+
+def raise_alert(event: str, kind: str, params: dict[str, Any], store: str = "",
+                terminal: str = "", seq: int | None = None, ts: str = "") -> bool:
+    """Counts one cause in the alert of its kind, terminal and window; True when that alert is
+    new (a cause seen before counts once)."""
+    minutes = settings_mod.current().alerts.alert_window_minutes
+    event_row, alert_row = _rows(event, kind, params, ts or now_iso(), minutes, store, terminal,
+                                 seq)
+    return bool(_insert([event_row], [alert_row]))
 
 
 def _where(entry: Entry) -> str:
@@ -55,14 +98,21 @@ class _Batch:
     """What one ingest batch's entries raise, written once per batch: one upsert per cashier
     counter (not one per ticket) and one insert for all new alerts."""
 
-    def __init__(self) -> None:
+    def __init__(self, window_minutes: int = 0) -> None:
+        self.window = window_minutes
+        self.events: list[dict[str, Any]] = []
         self.alerts: list[dict[str, Any]] = []
         # (terminal, cashier, day) -> the entries counted, in order: (is_reversal, entry)
         self.counted: dict[tuple[str, str, str], list[tuple[bool, Entry]]] = {}
 
-    def alert(self, key: str, kind: str, message: str, entry: Entry) -> None:
-        self.alerts.append(_alert_row(key, kind, message, entry.store, entry.terminal,
-                                      entry.seq))
+    def alert(self, event: str, kind: str, params: dict[str, Any], entry: Entry,
+              window: int | None = None) -> None:
+        event_row, alert_row = _rows(event, kind, {**params, "where": _where(entry),
+                                                   "ts": entry.ts},
+                                     entry.ts, self.window if window is None else window,
+                                     entry.store, entry.terminal, entry.seq)
+        self.events.append(event_row)
+        self.alerts.append(alert_row)
 
     def count(self, entry: Entry, reversal: bool) -> None:
         key = (entry.terminal, entry.cashier or "?", entry.ts[:10])
@@ -71,8 +121,7 @@ class _Batch:
     def write(self, rules: settings_mod.AlertSettings) -> None:
         for key in sorted(self.counted):  # one lock order for all workers: no deadlock cycle
             self._count_cashier(key, self.counted[key], rules)
-        for start in range(0, len(self.alerts), 200):
-            Alert.insert_many(self.alerts[start:start + 200]).on_conflict_ignore().execute()
+        _insert(self.events, self.alerts)
 
     def _count_cashier(self, key: tuple[str, str, str], entries: list[tuple[bool, Entry]],
                        rules: settings_mod.AlertSettings) -> None:
@@ -90,8 +139,9 @@ class _Batch:
             return
         row = CashierCounter.get((CashierCounter.terminal == terminal)
                                  & (CashierCounter.cashier == cashier) & (CashierCounter.day == day))
-        # the row is ours (locked) until commit: replay this batch's entries from the counts
-        # before it, so the alert names the entry that crossed the limit, as one by one would
+        # the row is ours (locked) until commit: replay this batch's entries (in seq order) from
+        # the counts before it, so the alert names the entry that crossed the limit, as one by
+        # one would
         ticket_count, reversal_count = row.tickets - tickets, row.reversals - reversals
         for reversal, entry in entries:
             if not reversal:
@@ -100,11 +150,15 @@ class _Batch:
             reversal_count += 1
             if (reversal_count >= rules.reversal_min_count
                     and reversal_count * 100 > rules.reversal_rate_percent * max(ticket_count, 1)):
-                self.alert(f"reversal_rate:{terminal}:{cashier}:{day}", "reversal_rate",
-                           f"{cashier} on {entry.store}/{terminal} has {reversal_count} voids/"
-                           f"refunds against {ticket_count} tickets on {day} (limit "
-                           f"{rules.reversal_rate_percent}%)", entry)
-                return  # one alert per cashier and day: later ones would be ignored anyway
+                event = f"reversal_rate:{terminal}:{cashier}:{day}"
+                # one alert per cashier and day (its own window): later ones are ignored
+                self.alert(event, "reversal_rate",
+                           {"cashier": cashier, "store": entry.store, "terminal": terminal,
+                            "reversals": reversal_count, "tickets": ticket_count,
+                            "day": f"{day[8:10]}-{day[5:7]}-{day[:4]}",
+                            "limit": rules.reversal_rate_percent, "seq": entry.seq}, entry,
+                           window=0)
+                return
 
 
 def evaluate_entry(entry: Entry, rules: settings_mod.AlertSettings, batch: _Batch) -> None:
@@ -116,32 +170,36 @@ def evaluate_entry(entry: Entry, rules: settings_mod.AlertSettings, batch: _Batc
     if kind == "sale":
         batch.count(entry, False)
         if _outside_hours(entry.ts, rules.opening()):
-            batch.alert(f"after_hours:{key}", "after_hours",
-                        f"sale {_where(entry)} at {entry.ts[11:16]}, outside opening hours "
-                        f"{rules.opening_hours}", entry)
+            batch.alert(f"after_hours:{key}", "after_hours", {"hours": rules.opening_hours},
+                        entry)
     elif kind == "refund" or (kind == "void" and data.scope == "paid"):
         batch.count(entry, True)
     elif kind == "no_sale" and rules.alert_no_sale:
         batch.alert(f"no_sale:{key}", "no_sale",
-                    f"drawer opened without a sale {_where(entry)} by {entry.cashier}"
-                    f" (approved by {data.approved_by}): {data.reason}", entry)
+                    {"cashier": entry.cashier, "approved_by": data.approved_by,
+                     "reason": data.reason}, entry)
     elif kind == "price_override" and rules.alert_price_override:
         batch.alert(f"price_override:{key}", "price_override",
-                    f"manual price {_where(entry)}: {data.name} "
-                    f"{format_money(data.old_unit_price)} -> "
-                    f"{format_money(data.new_unit_price)} approved by "
-                    f"{data.approved_by}", entry)
+                    {"name": data.name, "old": format_money(data.old_unit_price),
+                     "new": format_money(data.new_unit_price),
+                     "approved_by": data.approved_by}, entry)
     elif kind == "z_close" and abs(data.variance) > rules.cash_variance_tolerance:
         batch.alert(f"cash_variance:{key}", "cash_variance",
-                    f"cash variance {format_money(data.variance)} at Z {_where(entry)} "
-                    f"exceeds {format_money(rules.cash_variance_tolerance)}", entry)
+                    {"variance": format_money(data.variance),
+                     "tolerance": format_money(rules.cash_variance_tolerance)}, entry)
+
+
+def journal_order(entries: Iterable[Entry]) -> list[Entry]:
+    """Workers take messages as the broker hands them out, not in journal order: the rules
+    count in (terminal, seq) order, so a limit is crossed at the entry the journal says."""
+    return sorted(entries, key=lambda e: (e.terminal, e.seq))
 
 
 def evaluate_entries(entries: Iterable[Entry]) -> None:
     """The alerts a batch of stored entries raises; inside the batch's transaction."""
     rules = settings_mod.current().alerts
-    batch = _Batch()
-    for entry in entries:
+    batch = _Batch(rules.alert_window_minutes)
+    for entry in journal_order(entries):
         evaluate_entry(entry, rules, batch)
     batch.write(rules)
 
@@ -152,14 +210,15 @@ def check_dead_letters(db: peewee.Database) -> int:
     with write_transaction(db):
         cursor, _ = MonitorCursor.get_or_create(name="dead_letter")
         rows = list(DeadLetter.select(DeadLetter.id, DeadLetter.terminal, DeadLetter.seq,
-                                      DeadLetter.reason, DeadLetter.detail)
+                                      DeadLetter.reason, DeadLetter.detail, DeadLetter.received)
                     .where(DeadLetter.id > cursor.position).order_by(DeadLetter.id).limit(1000))
         for row in rows:
             if row.reason in TAMPER_REASONS:
                 raised += raise_alert(
                     f"tamper:{row.terminal}:{row.seq}:{row.reason}", "tamper",
-                    f"possible tampering: entry {row.seq} of terminal {row.terminal} refused "
-                    f"({row.reason}): {row.detail}", terminal=row.terminal or "", seq=row.seq)
+                    {"seq": row.seq, "terminal": row.terminal, "reason": row.reason,
+                     "detail": row.detail}, terminal=row.terminal or "", seq=row.seq,
+                    ts=row.received or "")
         if rows:
             MonitorCursor.update(position=rows[-1].id).where(
                 MonitorCursor.name == "dead_letter").execute()
@@ -175,6 +234,7 @@ def check_terminals(db: peewee.Database) -> int:
             if backlog > 0:
                 raised += raise_alert(
                     f"offline:{row.terminal}:{row.last_seen}", "offline_backlog",
-                    f"terminal {row.store}/{row.terminal} is offline with {backlog} unsent "
-                    f"entries (last seen {row.last_seen})", row.store, row.terminal)
+                    {"store": row.store, "terminal": row.terminal, "backlog": backlog,
+                     "last_seen": texts.local_time(row.last_seen)}, row.store, row.terminal,
+                    ts=row.last_seen or "")
     return raised

@@ -24,6 +24,9 @@ class AlertSettings:
     opening_hours: str = "07:00-21:00"  # local shop time; sales outside raise an alert
     alert_no_sale: bool = True
     alert_price_override: bool = True
+    # one alert per kind per terminal per window of this many minutes (clock-aligned, shop
+    # time), with a count; 0 gives one alert per entry
+    alert_window_minutes: int = 15
     smtp_host: str = ""
     smtp_port: int = 25
     mail_from: str = "kassa@localhost"
@@ -61,6 +64,8 @@ def _build_alerts(table: dict[str, Any], source: str) -> AlertSettings:
             raise SettingsError(f"{source}: alerts.{key}: must be {type(default).__name__}")
         values[key] = value
     settings = AlertSettings(**values)
+    if settings.alert_window_minutes < 0 or settings.alert_window_minutes > 24 * 60:
+        raise SettingsError(f"{source}: alerts.alert_window_minutes: must be 0 to 1440")
     try:
         settings.opening()
     except SettingsError as exc:

@@ -52,13 +52,19 @@ def _no_sales(till, count: int) -> None:
 
 
 def test_alerts_process_delivers_each_alert_once_within_five_seconds(
-        tmp_path, office_db_url, webhook, smtp_inbox):
+        tmp_path, office_db_url, webhook, smtp_inbox, monkeypatch):
+    from headoffice.alerts import settings as settings_mod
+
     hook_url, received = webhook
     smtp_port, inbox = smtp_inbox
     settings = tmp_path / "office.toml"
+    # a window of 0: one alert per entry, so each no-sale is a cause of its own here
     settings.write_text(f'[alerts]\nopening_hours = "00:00-23:59"\nwebhook_url = "{hook_url}"\n'
+                        'alert_window_minutes = 0\n'
                         f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\n'
                         'mail_to = ["eigenaar@example.nl"]\n')
+    # the rules run here (feed stores as the ingest does), with the same settings
+    monkeypatch.setattr(settings_mod, "_current", settings_mod.load_settings(settings))
     db = database_proxy.obj
     till = make_till(tmp_path / "till")
     enroll(till)
@@ -92,3 +98,35 @@ def test_alerts_process_delivers_each_alert_once_within_five_seconds(
     from headoffice.alerts.models import Alert
 
     assert {a.state for a in Alert.select()} == {"sent"}
+
+
+def test_five_after_hours_sales_give_one_webhook_with_count_five(office_db_url, webhook,
+                                                                 monkeypatch):
+    """The default window (15 minutes): five sales after hours on one terminal are one alert,
+    one webhook call, with count 5 and the first sale's own time."""
+    from contract.entries import parse_entry
+    from headoffice.alerts import settings as settings_mod
+    from headoffice.alerts.delivery import deliver_pending
+    from headoffice.alerts.rules import evaluate_entries
+    from headoffice.db import write_transaction
+
+    hook_url, received = webhook
+    rules = settings_mod.AlertSettings(opening_hours="07:00-21:00", webhook_url=hook_url)
+    assert rules.alert_window_minutes == 15
+    monkeypatch.setattr(settings_mod, "_current", settings_mod.OfficeSettings(alerts=rules))
+    paid = {"lines": [], "vat": [], "total": 0, "discount_total": 0, "ticket_discount": 0,
+            "rounding": 0, "total_paid": 0, "tenders": [], "change": 0}
+    sales = [parse_entry({"v": 2, "seq": seq, "type": "sale", "store": "s1", "terminal": "t1",
+                          "cashier": "anna", "training": False, "data": paid,
+                          "ts": f"2026-12-02T22:{seq * 2:02d}:30.000+01:00"})
+             for seq in range(1, 6)]
+    with write_transaction():
+        evaluate_entries(sales)
+    db = database_proxy.obj
+    assert deliver_pending(db, rules) == 1
+    assert deliver_pending(db, rules) == 0
+    assert len(received) == 1
+    body = received[0][1]
+    assert (body["kind"], body["count"], body["seq"]) == ("after_hours", 5, 1)
+    assert body["ts"] == "2026-12-02T22:02:30.000+01:00"
+    assert body["message"].startswith("5× in dit venster (22:02:30 t/m 22:10:30)")
