@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from headoffice.alerts import board
 from headoffice.alerts.settings import OfficeSettings
 from headoffice.exports import journal as journal_export
 from headoffice.exports.periods import Period, PeriodError, around, parse_period
@@ -24,6 +25,7 @@ from headoffice.exports.vat import vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf
 from headoffice.exports.zreports import check_z, z_list
 from headoffice.web import queries, shop
+from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, language, now_local, translator
 from headoffice.web.templating import HERE, templates
 from headoffice.web.users import authenticate
 
@@ -33,24 +35,50 @@ def login_required(view):
     def wrapper(request: Request) -> Response:
         if not request.session.get("user"):
             if request.url.path.startswith("/api/"):
-                return JSONResponse({"error": "login required"}, status_code=401)
+                return JSONResponse({"error": translator(_lang(request))("niet ingelogd")},
+                                    status_code=401)
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         return view(request)
     return wrapper
 
 
-def _page(request: Request, name: str, **context: Any) -> Response:
-    context.update(request=request, user=request.session.get("user"), nav=name.split(".")[0])
-    return templates.TemplateResponse(request, name, context)
+def _lang(request: Request) -> str:
+    return language(dict(request.cookies))
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+    lang = _lang(request)
+    context.update(request=request, user=request.session.get("user"), nav=name.split(".")[0],
+                   lang=lang, _=translator(lang))
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
 def _bad(message: str) -> Response:
     return PlainTextResponse(message, status_code=400)
 
 
+def _bad_page(request: Request, message: str, detail: str = "") -> Response:
+    """A 400 page in the reader's language: `message` is the Dutch message id."""
+    return _page(request, "error.html", status_code=400, message=message, detail=detail)
+
+
+def _today() -> dt.date:
+    return now_local().date()
+
+
 def _day(request: Request) -> dt.date:
     text = request.query_params.get("day")
-    return dt.date.fromisoformat(text) if text else dt.date.today()
+    return dt.date.fromisoformat(text) if text else _today()
+
+
+def set_language(request: Request) -> Response:
+    """The English/Dutch switch: a cookie, so it holds on the login page and after logout."""
+    lang = request.path_params["lang"]
+    target = request.query_params.get("next", "/")
+    response = RedirectResponse(target if target.startswith("/") else "/", status_code=303)
+    if lang in LANGUAGES:
+        response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="strict")
+    return response
 
 
 async def login(request: Request) -> Response:
@@ -62,7 +90,7 @@ async def login(request: Request) -> Response:
             request.session["user"] = user.name
             target = request.query_params.get("next", "/")
             return RedirectResponse(target if target.startswith("/") else "/", status_code=303)
-        error = "Unknown user or wrong password"
+        error = "Onbekende gebruiker of verkeerd wachtwoord"
     return _page(request, "login.html", error=error)
 
 
@@ -76,8 +104,8 @@ def dashboard(request: Request) -> Response:
     try:
         day = _day(request)
     except ValueError:
-        return _bad("day must be YYYY-MM-DD")
-    return _page(request, "dashboard.html", data=queries.live(day))
+        return _bad_page(request, "Ongeldige datum: gebruik JJJJ-MM-DD")
+    return _page(request, "dashboard.html", data=queries.live(day, _lang(request)))
 
 
 @login_required
@@ -85,14 +113,15 @@ def api_live(request: Request) -> Response:
     try:
         day = _day(request)
     except ValueError:
-        return _bad("day must be YYYY-MM-DD")
-    return JSONResponse(queries.live(day))
+        return JSONResponse({"error": translator(_lang(request))(
+            "Ongeldige datum: gebruik JJJJ-MM-DD")}, status_code=400)
+    return JSONResponse(queries.live(day, _lang(request)))
 
 
 def _period_of(request: Request) -> Period:
     kind = request.query_params.get("kind", "day")
     text = request.query_params.get("date")
-    day = dt.date.fromisoformat(text) if text else dt.date.today()
+    day = dt.date.fromisoformat(text) if text else _today()
     return around(kind, day)
 
 
@@ -100,8 +129,9 @@ def _period_of(request: Request) -> Period:
 def period_view(request: Request) -> Response:
     try:
         period = _period_of(request)
-    except (ValueError, PeriodError) as exc:
-        return _bad(str(exc))
+    except (ValueError, PeriodError):
+        return _bad_page(request, "Ongeldige periode",
+                    f"{request.query_params.get('kind', '')} {request.query_params.get('date', '')}")
     store = request.query_params.get("store") or None
     previous = period.previous()
     now, before = queries.totals(period, store), queries.totals(previous, store)
@@ -110,7 +140,8 @@ def period_view(request: Request) -> Response:
     compare = {key: queries.change_percent(now[key], before[key])
                for key in ("turnover", "tickets", "basket", "items", "refunds", "voids")}
     return _page(request, "period.html", period=period, previous=previous, now=now, before=before,
-                 compare=compare, labels=labels, values=values, previous_values=previous_values,
+                 compare=compare, labels=[chart_label(label) for label in labels], values=values,
+                 previous_values=previous_values,
                  top=queries.top_products(period, store), stores=queries.by_store(period),
                  kind=request.query_params.get("kind", "day"), store=store or "")
 
@@ -136,7 +167,18 @@ def z_detail(request: Request) -> Response:
 
 @login_required
 def alerts(request: Request) -> Response:
-    return _page(request, "alerts.html", alerts=queries.recent_alerts(200))
+    return _page(request, "alerts.html", alerts=queries.recent_alerts(200, _lang(request)))
+
+
+@login_required
+def acknowledge_alert(request: Request) -> Response:
+    """The owner's 'seen' button: stored with who and when (append-only), then back to the list."""
+    try:
+        board.acknowledge(request.path_params["alert_id"], str(request.session["user"]))
+    except board.UnknownAlert:
+        return _page(request, "error.html", status_code=404,
+                     message="Deze melding bestaat niet", detail="")
+    return RedirectResponse("/alerts", status_code=303)
 
 
 @login_required
@@ -147,13 +189,13 @@ def shop_status(request: Request) -> Response:
 @login_required
 def vat_return(request: Request) -> Response:
     """The VAT return of a period on screen, box by box, with exempt turnover beside it."""
-    today = dt.date.today()
+    today = _today()
     text = request.query_params.get("period") or today.strftime("%Y-%m")
     store = request.query_params.get("store") or None
     try:
         period = parse_period(text)
-    except PeriodError as exc:
-        return _bad(str(exc))
+    except PeriodError:
+        return _bad_page(request, "Ongeldige periode", text)
     month = today.replace(day=1)
     last_month = (month - dt.timedelta(days=1)).strftime("%Y-%m")
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
@@ -169,7 +211,7 @@ def vat_return(request: Request) -> Response:
 
 @login_required
 def exports(request: Request) -> Response:
-    today = dt.date.today()
+    today = _today()
     return _page(request, "exports.html", month=today.strftime("%Y-%m"), year=str(today.year),
                  stores=sorted({r["store"] for r in queries.by_store(around("year", today))}))
 
@@ -232,6 +274,7 @@ def create_app(settings: OfficeSettings) -> Starlette:
         routes=[
             Route("/login", login, methods=["GET", "POST"]),
             Route("/logout", logout),
+            Route("/taal/{lang}", set_language),
             Route("/", dashboard),
             Route("/api/live", api_live),
             Route("/period", period_view),
@@ -239,6 +282,7 @@ def create_app(settings: OfficeSettings) -> Starlette:
             Route("/z", z_archive),
             Route("/z/{terminal}/{seq:int}", z_detail),
             Route("/alerts", alerts),
+            Route("/alerts/{alert_id:int}/ack", acknowledge_alert, methods=["POST"]),
             Route("/shop", shop_status),
             Route("/unsubscribe/{token}", shop.unsubscribe, methods=["GET", "POST"]),
             Route("/vat", vat_return),

@@ -9,6 +9,7 @@ from peewee import fn
 
 from contract import figures
 from headoffice.aggregate_models import AggDay, AggHour, AggProduct
+from headoffice.alerts import board, texts
 from headoffice.alerts.models import Alert
 from headoffice.exports.periods import Period
 from headoffice.models import TerminalState
@@ -104,8 +105,9 @@ def top_products(period: Period, store: str | None = None, limit: int = 10) -> l
 
 
 def change_percent(now: int, before: int) -> str:
+    """`+12,5%` (Dutch decimal comma); `n.v.t.` or `nieuw` (message ids) without a base."""
     if before == 0:
-        return "n/a" if now == 0 else "new"
+        return "n.v.t." if now == 0 else "nieuw"
     delta = (now - before) * 1000 // abs(before)
     return f"{'+' if delta >= 0 else '-'}{abs(delta) // 10},{abs(delta) % 10}%"
 
@@ -149,13 +151,27 @@ def device_view(value: Any) -> dict[str, str]:
             "level": "bad" if fault else "ok"}
 
 
-def recent_alerts(limit: int = 20) -> list[dict[str, Any]]:
-    return list(Alert.select(Alert.id, Alert.kind, Alert.store, Alert.terminal, Alert.message,
-                             Alert.created, Alert.state)
+def recent_alerts(limit: int = 20, lang: str = "nl") -> list[dict[str, Any]]:
+    """The newest alerts with their text in `lang`, how many causes each counts, the time of
+    the first (the sale's own time, local) and who acknowledged it when."""
+    rows = list(Alert.select(Alert.id, Alert.key, Alert.kind, Alert.store, Alert.terminal,
+                             Alert.message, Alert.created, Alert.state)
                 .order_by(Alert.id.desc()).limit(limit).dicts())
+    keys = [row["key"] for row in rows]
+    groups, acks = board.groups(keys), board.acks(keys)
+    for row in rows:
+        group = groups.get(row["key"])
+        row["count"] = group.count if group else 1
+        row["when"] = texts.local_time(group.first if group else row["created"])
+        row["text"] = board.text_of(row, group, lang)
+        row["kind_name"] = texts.kind_name(row["kind"], lang)
+        row["state_name"] = texts.state_name(row["state"], lang)
+        row["acks"] = [{"user": a.user, "at": texts.local_time(a.at)}
+                       for a in acks.get(row["key"], [])]
+    return rows
 
 
-def live(day: dt.date) -> dict[str, Any]:
+def live(day: dt.date, lang: str = "nl") -> dict[str, Any]:
     period = Period(day, day, day.isoformat())
     return {
         "day": day.isoformat(),
@@ -164,5 +180,5 @@ def live(day: dt.date) -> dict[str, Any]:
         "stores": by_store(period),
         "hourly": hourly(period),
         "top": top_products(period),
-        "alerts": recent_alerts(10),
+        "alerts": recent_alerts(10, lang),
     }

@@ -16,6 +16,7 @@ from headoffice.offers.models import Campaign, Offer, Redemption
 from headoffice.offers.redeem import over_redemptions
 from headoffice.stock import ledger
 from headoffice.stock.models import OfficeProduct, Restock
+from headoffice.web.i18n import date_nl
 from headoffice.web.templating import templates
 
 UNSUBSCRIBE_TEXT = {
@@ -86,7 +87,8 @@ def status() -> dict[str, Any]:
         offers = Offer.select().where(Offer.campaign == campaign.id)
         ids = [o.offer_id for o in offers]
         campaigns.append({
-            "name": campaign.name, "valid": f"{campaign.valid_from} – {campaign.valid_until}",
+            "name": campaign.name,
+            "valid": f"{date_nl(campaign.valid_from)} – {date_nl(campaign.valid_until)}",
             "percent": campaign.percent, "budget": campaign.budget_cents,
             "committed": campaign.committed_cents, "offers": len(ids),
             "emailed": sum(1 for o in offers if o.emailed),

@@ -8,6 +8,8 @@ from babel.numbers import format_currency
 from starlette.templating import Jinja2Templates
 
 from contract.money import CURRENCY, DEFAULT_LOCALE, format_money
+from headoffice.alerts.texts import local_time
+from headoffice.web.i18n import date_nl, device_state
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -21,3 +23,6 @@ def whole_euros(euros: int) -> str:
 
 
 templates.env.filters["whole_euros"] = whole_euros
+templates.env.filters["datum"] = date_nl  # 02-12-2026
+templates.env.filters["tijd"] = local_time  # 02-12-2026 14:03:05, Europe/Amsterdam
+templates.env.filters["apparaat"] = device_state  # a device state's Dutch name
