@@ -19,10 +19,17 @@ from tests.uplink.harness import make_till, start_ingest, start_uplink, stop, wa
 
 
 def _cells(page: str, terminal: str) -> dict[str, str]:
-    """The device cells of one terminal's row: name -> visible text."""
+    """The device cells of one terminal's row: name -> visible text (the state, in Dutch)."""
     row = next(r for r in page.split("<tr>") if f"<td>{terminal}</td>" in r)
     found = re.findall(r'data-device="(\w+)"[^>]*>(.*?)</td>', row, re.S)
     return {name: html.unescape(re.sub(r"<[^>]+>", "", text)).strip() for name, text in found}
+
+
+def _details(page: str, terminal: str) -> dict[str, str]:
+    """The device cells' tooltips: the till's own detail and since when."""
+    row = next(r for r in page.split("<tr>") if f"<td>{terminal}</td>" in r)
+    found = re.findall(r'data-device="(\w+)" title="([^"]*)"', row)
+    return {name: html.unescape(title) for name, title in found}
 
 
 def test_device_states_travel_from_the_drivers_to_the_terminals_page(tmp_path, mosquitto,
@@ -45,18 +52,18 @@ def test_device_states_travel_from_the_drivers_to_the_terminals_page(tmp_path, m
         def cells() -> dict[str, str]:
             return _cells(web.get("/terminals")[1], "t1")
 
-        wait_until(lambda: cells().get("printer", "").startswith("paper_out"), 20,
+        wait_until(lambda: cells().get("printer", "").startswith("papier op"), 20,
                    "the printer fault on the terminals page")
         shown = cells()
-        assert "out of paper" in shown["printer"]
-        assert shown["scanner"].startswith("connected")
-        assert shown["drawer"] == "closed"
+        assert "out of paper" in _details(web.get("/terminals")[1], "t1")["printer"]
+        assert shown["scanner"].startswith("verbonden")
+        assert shown["drawer"] == "dicht"
         stored = json.loads(TerminalState.get(TerminalState.terminal == "t1").status)
         assert stored["devices"]["printer"]["state"] == "paper_out"
 
         sims.printer.simulate("")  # paper loaded
         devices.drawer.open()  # the simulated drawer stays open until pushed closed
-        wait_until(lambda: cells().get("printer") == "ready" and cells().get("drawer") == "open",
+        wait_until(lambda: cells().get("printer") == "gereed" and cells().get("drawer") == "open",
                    20, "paper loaded and the drawer open on the page")
     finally:
         web.stop()
