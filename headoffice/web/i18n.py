@@ -63,7 +63,8 @@ EN: dict[str, str] = {
     "open": "open", "dicht": "closed", "te lang open": "open too long",
     "losgekoppeld": "disconnected", "onbekend": "unknown",
     # alerts
-    "Tijd": "Time", "Soort": "Kind", "Aantal keer": "Count", "Winkel/terminal": "Shop/terminal", "Melding": "Alert",
+    "Tijd": "Time", "Soort": "Kind", "Aantal keer": "Count", "Winkel/terminal": "Shop/terminal",
+    "Melding": "Alert",
     "Verzonden": "Delivery", "Gezien": "Seen", "gezien door": "seen by", "om": "at",
     "Tijd van de verkoop (of van de oorzaak), lokale tijd.":
         "Time of the sale (or of the cause), local time.",

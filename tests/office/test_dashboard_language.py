@@ -137,6 +137,8 @@ def test_english_is_a_switch_that_holds(office):
     period = visible(office.get("/period?kind=week")[1])
     assert "Average ticket" in period and "previous" in period
     assert "Invalid date" in visible(office.get("/?day=gisteren")[1])
+    assert "Tax reports" in visible(office.get("/exports")[1])
+    assert "Stock and customers" in visible(office.get("/shop")[1])
     anonymous = OfficeWeb.__new__(OfficeWeb)
     _fresh_client(anonymous, office)
     assert "Log in" not in visible(anonymous.get("/login")[1])  # a new browser: Dutch
