@@ -208,3 +208,35 @@ def test_journal_to_stdout_is_refused(office, capsys):
     code = main(["office", "--db", url, "export", "journal", "--period", TODAY])
     assert code == 2
     assert "-o FILE" in capsys.readouterr().err
+
+
+def test_terminals_page_shows_keys_and_the_journal_download_verifies(office, tmp_path, capsys,
+                                                                   monkeypatch):
+    from headoffice import signing
+    from headoffice.db import database_proxy, open_office_db
+    from tests.office.helpers import OfficeWeb
+
+    base, url, keys = office
+    monkeypatch.setenv("KASSA_OFFICE_KEY", str(tmp_path / "web-office.pem"))
+    db = open_office_db(url)
+    web = OfficeWeb(url)
+    try:
+        web.login()
+        status, html = web.get("/terminals")
+        assert status == 200, html
+        for terminal, key in keys.items():
+            assert f'data-terminal="{terminal}"' in html
+            assert signing.fingerprint(key) in html and key in html
+        with web.opener.open(f"{web.base}/export/csv?period={TODAY}", timeout=30) as response:
+            assert response.headers["Content-Type"] == "application/zip"
+            data = response.read()
+    finally:
+        web.stop()
+        db.close()
+        database_proxy.initialize(None)
+    path = tmp_path / "download.zip"
+    path.write_bytes(data)
+    code, out = _verify(path, capsys)
+    assert code == 0, out
+    office_public = signing.raw_public(signing.office_key(tmp_path / "web-office.pem")).hex()
+    assert f"manifest signed by head office key {signing.fingerprint(office_public)}" in out
