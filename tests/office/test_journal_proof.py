@@ -240,3 +240,55 @@ def test_terminals_page_shows_keys_and_the_journal_download_verifies(office, tmp
     assert code == 0, out
     office_public = signing.raw_public(signing.office_key(tmp_path / "web-office.pem")).hex()
     assert f"manifest signed by head office key {signing.fingerprint(office_public)}" in out
+
+
+def test_entries_head_office_never_received_make_the_export_incomplete(tmp_path, capsys):
+    from headoffice.db import database_proxy, open_office_db
+
+    url = f"sqlite:///{tmp_path / 'gappy.sqlite3'}"
+    till = make_till(tmp_path / "t9", "s1", "t9")
+    db = open_office_db(url)
+    enroll(till)
+    shop_day(till, sales=10, seed=2)
+    messages = payloads(till)
+    feed(db, messages[:9] + messages[12:])  # seq 10..12 never arrived
+    till.db.close()
+    out = tmp_path / "journal.csv"
+    try:
+        assert main(["office", "--db", url, "export", "journal", "--period", TODAY,
+                     "--office-key", str(tmp_path / "office.pem"), "-o", str(out)]) == 0
+    finally:
+        db.close()
+        database_proxy.initialize(None)
+    code, text = _verify(out, capsys)
+    assert code == 1
+    assert "BAD terminal t9: seq 10..12 had not reached head office when it made the export" in text
+    assert "seq 10..12 of it missing from the export" in text  # the Z counts them
+
+
+def test_a_terminal_run_reaches_back_to_the_first_entry_its_z_counts(office, tmp_path):
+    """A Z after midnight counts entries of the day before: the export takes them along."""
+    import shutil
+
+    from headoffice.db import database_proxy, open_office_db
+    from headoffice.exports import journal
+    from headoffice.exports.periods import parse_period
+    from headoffice.models import OfficeEntry
+
+    base, _, _ = office
+    for suffix in ("", "-wal"):  # an export may still hold the database open
+        if (base / f"office.sqlite3{suffix}").exists():
+            shutil.copy(base / f"office.sqlite3{suffix}", tmp_path / f"copy.sqlite3{suffix}")
+    db = open_office_db(f"sqlite:///{tmp_path / 'copy.sqlite3'}")
+    try:
+        yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat() + "T23:00:00+00:00"
+        OfficeEntry.update(ts=yesterday).where((OfficeEntry.terminal == "t2")
+                                               & (OfficeEntry.seq <= 10)).execute()
+        windows = {w.terminal: w for w in journal.export_windows(parse_period(TODAY))}
+        assert windows["t2"].first_seq == 1  # not 11: Z 1 counts seq 1..
+        assert [r["seq"] for r in journal.window_rows(windows["t2"])][:3] == [1, 2, 3]
+        OfficeEntry.update(ts=yesterday).where(OfficeEntry.terminal == "t2").execute()
+        assert "t2" not in {w.terminal for w in journal.export_windows(parse_period(TODAY))}
+    finally:
+        db.close()
+        database_proxy.initialize(None)
