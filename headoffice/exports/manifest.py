@@ -220,8 +220,7 @@ def verify_export(loaded: LoadedExport, given: dict[str, Ed25519PublicKey] | Non
     given = dict(given or {})
     problems: list[str] = []
     manifest, office_fp = _manifest_problems(loaded, office_pin, problems)
-    terminals = {str(t.get("terminal")): t for t in manifest.get("terminals", [])} \
-        if manifest else {}
+    terminals = {t["terminal"]: t for t in manifest["terminals"]} if manifest else {}
     keys: dict[str, Ed25519PublicKey] = {}
     used: list[KeyUsed] = []
     for terminal, entry in terminals.items():
@@ -262,7 +261,11 @@ def _manifest_problems(loaded: LoadedExport, office_pin: str | None,
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         problems.append(f"{loaded.manifest_name}: not a {FORMAT} manifest")
         return None, None
-    office_hex = str(manifest.get("office_key", {}).get("public_key", ""))
+    shape = _shape_problem(manifest)
+    if shape:
+        problems.append(f"{loaded.manifest_name}: {shape}")
+        return None, None
+    office_hex = str(manifest["office_key"].get("public_key", ""))
     office = _key(office_hex)
     if office is None:
         problems.append("manifest: office_key is not an Ed25519 public key")
@@ -281,6 +284,34 @@ def _manifest_problems(loaded: LoadedExport, office_pin: str | None,
     return manifest, office_fp
 
 
+def _ints(item: Any, names: tuple[str, ...]) -> bool:
+    return isinstance(item, dict) and all(type(item.get(n)) is int for n in names)
+
+
+def _shape_problem(manifest: dict[str, Any]) -> str | None:
+    """What makes a manifest unreadable (a hand-made or damaged one), or None."""
+    if not isinstance(manifest.get("office_key"), dict):
+        return "office_key is missing"
+    if not isinstance(manifest.get("data"), dict):
+        return "data is missing"
+    terminals = manifest.get("terminals")
+    if not isinstance(terminals, list):
+        return "terminals is not a list"
+    for entry in terminals:
+        if not _ints(entry, ("first_seq", "last_seq", "entries")) \
+                or not isinstance(entry.get("terminal"), str):
+            return f"terminal entry {entry!r:.80} lacks terminal, first_seq, last_seq or entries"
+        if not isinstance(entry.get("z", []), list) or not all(
+                _ints(z, ("z_number", "seq")) for z in entry.get("z", [])):
+            return f"terminal {entry['terminal']}: a Z without z_number or seq"
+        runs = entry.get("not_received", [])
+        if not isinstance(runs, list) or not all(
+                isinstance(r, list) and len(r) == 2 and all(type(n) is int for n in r)
+                for r in runs):
+            return f"terminal {entry['terminal']}: not_received is not a list of [first, last]"
+    return None
+
+
 def z_problems(check: journal.ExportCheck) -> list[str]:
     """What the signed z_close bodies say is missing: each Z covers first_seq..its seq - 1,
     the next Z starts right after it, and Z numbers follow each other."""
@@ -291,13 +322,15 @@ def z_problems(check: journal.ExportCheck) -> list[str]:
         for z in sorted((_z_summary(b) for b in bodies), key=lambda z: z["seq"]):
             number, seq, first, last = z["z_number"], z["seq"], z["first_seq"], z["last_seq"]
             label = f"terminal {terminal}: Z {number} (seq {seq})"
+            if not all(type(v) is int for v in (number, first, last)):
+                out.append(f"{label}: its body lacks z_number, first_seq or last_seq")
+                continue
             if last != seq - 1:
                 out.append(f"{label} says it covers up to seq {last}, not {seq - 1}")
-            if isinstance(first, int):
-                lost = [s for s in range(first, seq) if s not in present]
-                if lost:
-                    out.append(f"{label} covers seq {first}..{seq - 1}; seq {spans_text(lost)} "
-                               "of it missing from the export")
+            lost = [s for s in range(first, seq) if s not in present]
+            if lost:
+                out.append(f"{label} covers seq {first}..{seq - 1}; seq {spans_text(lost)} "
+                           "of it missing from the export")
             if previous is not None:
                 if number != previous["z_number"] + 1:
                     out.append(f"{label} follows Z {previous['z_number']}: Z "

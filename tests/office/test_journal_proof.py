@@ -156,6 +156,10 @@ def test_an_export_without_or_with_an_edited_manifest_fails(office, tmp_path, ca
     manifest_path.write_text(json.dumps(document))
     code, out = _verify(path, capsys)
     assert code == 1 and "signature does not match" in out
+    document["manifest"]["terminals"][0]["first_seq"] = "1"
+    manifest_path.write_text(json.dumps(document))
+    code, out = _verify(path, capsys)
+    assert code == 1 and "lacks terminal, first_seq, last_seq or entries" in out
     manifest_path.unlink()
     code, out = _verify(path, capsys)
     assert code == 1 and "no manifest" in out
