@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from headoffice.exports.periods import Period
 
 
 def add_office_web(osub: argparse._SubParsersAction) -> None:
@@ -154,7 +158,7 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_journal(args: argparse.Namespace, period) -> int:
+def _write_journal(args: argparse.Namespace, period: Period) -> int:
     """The journal and its signed manifest: never one without the other."""
     from pathlib import Path
 
