@@ -58,6 +58,8 @@ EN: dict[str, str] = {
     "Ontvangen t/m": "Received up to", "Printer": "Printer", "Lade": "Drawer",
     "Scanner": "Scanner", "Probleem": "Problem", "verbonden": "online",
     "niet verbonden": "offline", "sinds": "since",
+    "Sleutel (SHA-256-vingerafdruk)": "Key (SHA-256 fingerprint)", "sleutel": "key",
+    "niet ingeschreven": "not enrolled",
     "gereed": "ready", "bezig met printen": "printing", "papier op": "out of paper",
     "klep open": "cover open", "niet bereikbaar": "offline", "storing": "error",
     "open": "open", "dicht": "closed", "te lang open": "open too long",
