@@ -147,3 +147,14 @@ def test_an_owner_acknowledges_an_alert_with_who_and_when(rules: None) -> None:
     with pytest.raises(board.UnknownAlert) as raised:
         board.acknowledge(alert.id + 100, "baas")
     assert raised.value.alert_id == alert.id + 100
+
+
+def test_the_window_is_read_from_the_settings_and_checked(tmp_path) -> None:
+    path = tmp_path / "office.toml"
+    assert settings_mod.load_settings(None).alerts.alert_window_minutes == 15
+    path.write_text("[alerts]\nalert_window_minutes = 5\n")
+    assert settings_mod.load_settings(path).alerts.alert_window_minutes == 5
+    for bad in ("-1", "1441", '"15"'):
+        path.write_text(f"[alerts]\nalert_window_minutes = {bad}\n")
+        with pytest.raises(settings_mod.SettingsError, match="alert_window_minutes"):
+            settings_mod.load_settings(path)
