@@ -163,21 +163,21 @@ def store_identities(rows: Iterable[EnrollmentRow], stores: dict[str, StoreIdent
     """One identity per store of the rows: from the CSV or the stores file, the same wherever
     it is given. A store without one is refused unless `demo` (a lab or training till: the
     bundle keeps the demo identity, which the till only runs with --demo or --sim)."""
-    found: dict[str, StoreIdentity | None] = {}
+    given: dict[str, list[StoreIdentity]] = {}
     for row in rows:
-        given = [i for i in (row.identity, stores.get(row.store)) if i is not None]
-        if row.store in found and found[row.store] is not None:
-            given.append(found[row.store])  # type: ignore[arg-type]
-        for other in given[1:]:
-            if other != given[0]:
-                key = next(k for k in FIELDS if getattr(other, k) != getattr(given[0], k))
-                raise IdentityError(source, row.store, key,
-                                    f"given twice, as {getattr(given[0], key)!r} and "
-                                    f"{getattr(other, key)!r}")
-        if not given and not demo:
-            raise IdentityError(source, row.store, "(identity)",
+        found = given.setdefault(row.store, [])
+        found += [i for i in (row.identity, stores.get(row.store)) if i is not None]
+    identities: dict[str, StoreIdentity | None] = {}
+    for store, found in given.items():
+        for other in found[1:]:
+            if other != found[0]:
+                key = next(k for k in FIELDS if getattr(other, k) != getattr(found[0], k))
+                raise IdentityError(source, store, key, f"given twice, as "
+                                    f"{getattr(found[0], key)!r} and {getattr(other, key)!r}")
+        if not found and not demo:
+            raise IdentityError(source, store, "(identity)",
                                 "no legal identity (name, address, vat_number, kvk_number) for "
                                 "this store: give it in --stores FILE or the CSV's columns, or "
                                 "pass --demo-identity for a lab till")
-        found[row.store] = given[0] if given else None
-    return found
+        identities[store] = found[0] if found else None
+    return identities

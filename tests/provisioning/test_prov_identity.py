@@ -166,3 +166,15 @@ def test_stores_and_demo_identity_exclude_each_other(capsys, tmp_path) -> None:
                            "--demo-identity", "--no-register")
     assert code == 1 and "not both" in err
     _nothing_enrolled(fleet)
+
+
+def test_a_stores_identity_on_one_csv_row_serves_its_other_rows(capsys, tmp_path) -> None:
+    fleet = init_fleet(capsys, tmp_path)
+    sheet = tmp_path / "shops.csv"
+    sheet.write_text('s1,t1\ns1,t2,Korenaar B.V.,"Oudegracht 1, Utrecht",NL812345678B01,'
+                     '12345678\n')
+    code, _, err = run_cli(capsys, "provision", "--fleet-dir", str(fleet), "enroll",
+                           "--csv", str(sheet), "--no-register")
+    assert code == 0, err
+    assert _identity(fleet / "bundles" / "t1") == _identity(fleet / "bundles" / "t2") == (
+        "Korenaar B.V.", "Oudegracht 1, Utrecht", "NL812345678B01", "12345678")
