@@ -97,6 +97,13 @@ def z_list(store: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     return rows
 
 
+def z_stores() -> list[str]:
+    """The shops head office has a Z close of (the archive's store filter)."""
+    query = (OfficeEntry.select(OfficeEntry.store).distinct()
+             .where(OfficeEntry.type == "z_close").order_by(OfficeEntry.store))
+    return [row.store for row in query]
+
+
 def _z_data(body: str) -> dict[str, Any]:
     """The figures of a stored Z, read through the contract; {} for a body it cannot read."""
     try:
