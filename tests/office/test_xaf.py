@@ -223,3 +223,17 @@ def test_cli_exports_every_shop_and_names_the_day_left_out(shops, office_db_url,
     assert code == 0
     assert b"VK-s1" not in out.read_bytes() and b"VK-s2" in out.read_bytes()
 
+
+
+def test_the_choice_for_open_days_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "operations" / "head-office.md")
+    text = doc.read_text()
+    section = text[text.index("## The XAF auditfile"):]
+    section = section[:section.index("\n## ", 1)]
+    assert "A day without a Z yet is left out" in section
+    assert "kassa office export xaf: left out 2026-12-03 of s1: no Z close yet from kassa2" \
+        in section  # the words the command prints (test above)
+    for words in ("Omzet hoog 21%", "Btw vrijgesteld", "Kasverschil", "Z kassa1 nr 12"):
+        assert words in section, words
