@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from peewee import fn
+
 from contract import figures
 from contract.entries import EntrySchemaError
 from contract.money import format_money
@@ -30,7 +32,6 @@ from headoffice.received import read
 SHOP_ZONE = ZoneInfo("Europe/Amsterdam")
 # Entry types that may move money (a void only when it voids a paid ticket; training never).
 MONEY_TYPES = ("sale", "refund", "void")
-_CHUNK = 500
 
 
 @dataclass
@@ -331,20 +332,16 @@ def _next_day(day: str) -> str:
     return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
 
 
-def _money_entries(terminal: str, after: int, before: int | None = None,
-                   since: str | None = None, chunk: int = _CHUNK) -> Iterator[str]:
-    """The days (ts[:10]) of the terminal's entries that move money, in seq order, read in
-    chunks so a long period never sits in memory at once."""
+def _money_entries(terminal: str, after: int, before: int, chunk: int = 20) -> Iterator[str]:
+    """The days (ts[:10]) of the terminal's entries between two seqs that move money, in seq
+    order, read in small chunks (callers usually want only the first)."""
     last = after
     while True:
         query = (OfficeEntry.select(OfficeEntry.seq, OfficeEntry.ts, OfficeEntry.body)
                  .where((OfficeEntry.terminal == terminal) & (OfficeEntry.seq > last)
                         & OfficeEntry.type.in_(MONEY_TYPES))
                  .order_by(OfficeEntry.seq).limit(chunk))
-        if before is not None:
-            query = query.where(OfficeEntry.seq < before)
-        if since is not None:
-            query = query.where(OfficeEntry.ts >= since)
+        query = query.where(OfficeEntry.seq < before)
         rows = list(query.tuples())
         for _seq, ts, body in rows:
             if figures.moves_money(json.loads(body)):
@@ -374,8 +371,7 @@ def z_coverage(terminals: Iterable[str], period: Period) -> ZCoverage:
         for seq, ts, body in query.tuples():
             data = _z_data(body)
             day = ts[:10]
-            first = next(_money_entries(terminal, int(data.get("first_seq") or 1) - 1, seq,
-                                        chunk=20), day)
+            first = next(_money_entries(terminal, int(data.get("first_seq") or 1) - 1, seq), day)
             coverage.zs[terminal].append(ZRef(terminal, seq, int(data.get("z_number") or 0),
                                               min(first, day), day))
             if seq > contiguous:
@@ -388,9 +384,35 @@ def z_coverage(terminals: Iterable[str], period: Period) -> ZCoverage:
                       .where((OfficeEntry.terminal == terminal)
                              & (OfficeEntry.type == "z_close"))
                       .order_by(OfficeEntry.seq.desc()).limit(1).scalar()) or 0
-            coverage.open_days[terminal].update(
-                day for day in _money_entries(terminal, last_z, since=period.first) if day < end)
+            coverage.open_days[terminal].update(_open_days(terminal, last_z, period.first, end))
     return coverage
+
+
+def _open_days(terminal: str, last_z: int, first: str, end: str) -> Iterator[str]:
+    """The days in [first, end) with takings after the terminal's last Z: the candidate days
+    come from one grouped query, and each is confirmed by its first entry that moves money
+    (a training sale or a void of an open ticket does not), so a terminal that never
+    closed a day costs one query per day, not a read of every entry."""
+    day_of = fn.SUBSTR(OfficeEntry.ts, 1, 10)
+    candidates = (OfficeEntry.select(day_of.alias("day"), fn.MIN(OfficeEntry.seq).alias("seq"))
+                  .where((OfficeEntry.terminal == terminal) & (OfficeEntry.seq > last_z)
+                         & OfficeEntry.type.in_(MONEY_TYPES) & (OfficeEntry.ts >= first)
+                         & (OfficeEntry.ts < end))
+                  .group_by(day_of).tuples())
+    for day, first_seq in candidates:
+        after = int(first_seq) - 1
+        while True:
+            rows = list(OfficeEntry.select(OfficeEntry.seq, OfficeEntry.body)
+                        .where((OfficeEntry.terminal == terminal) & (OfficeEntry.seq > after)
+                               & OfficeEntry.type.in_(MONEY_TYPES) & (OfficeEntry.ts >= day)
+                               & (OfficeEntry.ts < _next_day(day)))
+                        .order_by(OfficeEntry.seq).limit(20).tuples())
+            if any(figures.moves_money(json.loads(body)) for _, body in rows):
+                yield day
+                break
+            if len(rows) < 20:
+                break
+            after = rows[-1][0]
 
 
 def _days(first: str, last: str) -> Iterator[str]:

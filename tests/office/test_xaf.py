@@ -149,6 +149,18 @@ def test_a_day_without_z_is_left_out_until_its_z_arrives(shops, tmp_path):
     _, transactions, _ = _read(closed.data, tmp_path)
     day = next(t for t in transactions if t.number == f"s1-{D2.isoformat()}")
     assert {line.document_ref for line in day.lines} == {"Z t1 nr 2"}
+    # a sale after that Z on the same day opens the day again until the next Z
+    sent = len(payloads(shops.t1))
+    _sales(shops.t1, 1, 6)
+    feed(shops.db, payloads(shops.t1)[sent:])
+    assert build_auditfile(None, period).left_out == [LeftOut("s1", D2.isoformat(), ("t1",),
+                                                              NO_Z)]
+    sent = len(payloads(shops.t1))
+    _z(shops.t1)
+    feed(shops.db, payloads(shops.t1)[sent:])
+    again = build_auditfile(None, period)
+    assert again.left_out == []
+    assert b"<docRef>Z t1 nr 2+3</docRef>" in again.data
 
 
 def test_a_day_whose_z_came_before_its_entries_is_left_out(tmp_path, office_db_url):
