@@ -88,7 +88,9 @@ def add_terminal(osub: argparse._SubParsersAction) -> None:
     revoke = tsub.add_parser("revoke", help="refuse a terminal's messages from now on")
     revoke.add_argument("terminal_id")
     revoke.set_defaults(handler=run_terminal_revoke)
-    listing = tsub.add_parser("list", help="terminals with link state")
+    listing = tsub.add_parser("list", help="terminals with link state and key fingerprints")
+    listing.add_argument("--keys", action="store_true", help="print 'TERMINAL HEX' lines of the "
+                         "public keys instead (the file verify-export --public-key reads)")
     listing.set_defaults(handler=run_terminal_list)
 
 
@@ -123,10 +125,16 @@ def run_terminal_list(args: argparse.Namespace) -> int:
 
     _open(args)
     rows = list_terminals()
-    header = ("terminal", "store", "status", "link", "acked", "backlog", "last seen", "problem")
+    if args.keys:
+        print("# terminal public keys (raw Ed25519, hex); fingerprint = SHA-256 of the raw key")
+        for t in rows:
+            print(f"{t.terminal_id} {t.public_key}")
+        return 0
+    header = ("terminal", "store", "status", "link", "acked", "backlog", "last seen", "problem",
+              "key fingerprint (sha-256)")
     cells = [(t.terminal_id, t.store, t.status, "online" if t.online else "offline",
               str(t.acked_seq), "" if t.backlog is None else str(t.backlog), t.last_seen or "-",
-              t.problem) for t in rows]
+              t.problem, t.fingerprint) for t in rows]
     for line in table(header, cells, right={"acked", "backlog"}):
         print(line)
     print(f"{len(rows)} terminal(s)")

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from headoffice.exports.periods import Period
 
 
 def add_office_web(osub: argparse._SubParsersAction) -> None:
@@ -35,14 +39,22 @@ def add_office_web(osub: argparse._SubParsersAction) -> None:
                         "sales journal per shop of the company)")
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="journal format")
     export.add_argument("--settings", help=settings_help)
-    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.add_argument("-o", "--output", help="file to write (default: standard output); a "
+                        "journal goes with its signed manifest: FILE and FILE.manifest.json, or "
+                        "both in one zip when FILE ends in .zip")
+    export.add_argument("--office-key", help="head office's signing key file (default "
+                        "$KASSA_OFFICE_KEY, var/office_ed25519.pem; created on first use)")
     export.set_defaults(handler=run_export)
 
-    verify = osub.add_parser("verify-export", help="check a journal export offline: chain and "
-                             "signatures")
-    verify.add_argument("file")
-    verify.add_argument("--public-key", action="append", required=True,
-                        help="TERMINAL=HEX, HEX (every terminal) or a file of 'TERMINAL HEX' lines")
+    verify = osub.add_parser("verify-export", help="check a journal export offline: chain, "
+                             "signatures, columns and completeness against its signed manifest")
+    verify.add_argument("file", help="the data file (its FILE.manifest.json beside it) or the zip")
+    verify.add_argument("--manifest", help="the manifest, when it is not beside the data file")
+    verify.add_argument("--public-key", action="append", default=[],
+                        help="TERMINAL=HEX, HEX (every terminal) or a file of 'TERMINAL HEX' "
+                        "lines; must agree with the manifest's keys (default: the manifest's)")
+    verify.add_argument("--office-key", help="head office's public key or its fingerprint, as "
+                        "head office gave it to you: the manifest must be signed by it")
     verify.set_defaults(handler=run_verify_export, office_db=False)
 
     alerts = osub.add_parser("alerts", help="run the alert monitor and sender on its own")
@@ -112,7 +124,6 @@ def run_user_add(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from headoffice.exports import journal
     from headoffice.exports.periods import PeriodError, parse_period
     from headoffice.exports.vat import vat_csv, vat_report
     from headoffice.exports.xaf import NO_Z, build_auditfile, validate_xaf
@@ -141,7 +152,7 @@ def run_export(args: argparse.Namespace) -> int:
                   + "\n  ".join(problems[:20]), file=sys.stderr)
             return 1
     else:
-        data = journal.export_text(period, args.format, args.store).encode()
+        return _write_journal(args, period)
     if args.output:
         with open(args.output, "wb") as fh:
             fh.write(data)
@@ -151,19 +162,62 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_journal(args: argparse.Namespace, period: Period) -> int:
+    """The journal and its signed manifest: never one without the other."""
+    from pathlib import Path
+
+    from headoffice import signing
+    from headoffice.exports.manifest import build_export
+
+    if not args.output:
+        print("kassa office export journal: give -o FILE (the signed manifest is written beside "
+              "it as FILE.manifest.json, or with it in FILE when that ends in .zip)",
+              file=sys.stderr)
+        return 2
+    try:
+        key = signing.office_key(args.office_key)
+    except (signing.OfficeKeyError, OSError) as exc:
+        print(f"kassa office export journal: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.output)
+    name = out.name[:-4] + "." + args.format if out.suffix == ".zip" else out.name
+    export = build_export(period, args.format, args.store, key, name)
+    if out.suffix == ".zip":
+        out.write_bytes(export.zip_bytes())
+        written = f"{out} ({export.name} and {export.manifest_name})"
+    else:
+        out.write_bytes(export.data)
+        out.with_name(export.manifest_name).write_bytes(export.manifest)
+        written = f"{out} ({len(export.data)} bytes) and {out.with_name(export.manifest_name)}"
+    print(f"wrote {written}\nsigned by head office key {signing.fingerprint(signing.raw_public(key).hex())}",
+          file=sys.stderr)
+    return 0
+
+
 def run_verify_export(args: argparse.Namespace) -> int:
-    from headoffice.exports.journal import ExportFormatError, parse_keys, read_export, verify_rows
+    """Needs nothing but the export: no database is opened (office_db=False)."""
+    from headoffice.exports.journal import ExportFormatError, parse_keys
+    from headoffice.exports.manifest import load_export, verify_export
 
     try:
-        result = verify_rows(read_export(args.file), parse_keys(args.public_key))
-    except (ExportFormatError, OSError, KeyError) as exc:
+        loaded = load_export(args.file, args.manifest)
+        proof = verify_export(loaded, parse_keys(args.public_key), args.office_key)
+    except (ExportFormatError, OSError, KeyError, UnicodeDecodeError) as exc:
         print(f"kassa office verify-export: {exc}", file=sys.stderr)
         return 2
+    result = proof.check
+    if proof.office_fingerprint:
+        print(f"manifest signed by head office key {proof.office_fingerprint}")
+    for used in proof.keys:
+        print(f"terminal {used.terminal} key {used.fingerprint} (from the {used.source})")
     for problem in result.problems[:50]:
         print(f"BAD {problem}")
+    if len(result.problems) > 50:
+        print(f"... and {len(result.problems) - 50} more")
     if result.ok:
         per = ", ".join(f"{t}: {n}" for t, n in sorted(result.terminals.items()))
-        print(f"export OK: {result.entries} entries ({per}), chain and signatures verified")
+        print(f"export OK: {result.entries} entries ({per}), chain, signatures, columns and "
+              "completeness verified")
         return 0
     if not result.entries:
         print("export holds no entries")

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from contract.wire import valid_id
+from headoffice import signing
 from headoffice.models import RegisteredTerminal, TerminalState
 from headoffice.orm import write_transaction
 
@@ -31,6 +32,11 @@ class TerminalInfo:
     acked_seq: int
     backlog: int | None
     problem: str
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the raw public key, grouped: what an accountant compares with the export."""
+        return signing.fingerprint(self.public_key)
 
 
 def _now() -> str:

@@ -1,8 +1,15 @@
-"""The full journal of a period as CSV or JSON lines, and the offline check an auditor runs.
+"""The full journal of a period as CSV or JSON lines, its signed manifest, and the offline
+check an auditor runs.
 
 Every row carries the canonical body, its hash, the previous entry's hash and the Ed25519
 signature, so the chain of each terminal can be re-verified from the file alone with the
-terminals' public keys (reusing contract.chain, the same code the till uses).
+terminals' public keys (reusing contract.chain, the same code the till uses). What the file
+cannot say by itself (that nothing was left out at either end) the manifest says:
+headoffice/exports/manifest.py.
+
+Per terminal the export holds one unbroken run of entries: from the first one that a Z of
+the period counts (or the period's first, when no Z reaches back further) to the period's
+last, so every Z in it can be checked against the entries it covers.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import peewee
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contract import chain
@@ -23,16 +31,54 @@ from headoffice.exports.periods import Period
 from headoffice.models import OfficeEntry
 
 COLUMNS = ["store", "terminal", "seq", "type", "ts", "hash", "prev", "sig", "body"]
+# the readable columns that repeat a field of the signed body, and must say the same
+BODY_COLUMNS = ("store", "terminal", "seq", "type", "ts")
 
 
 class ExportFormatError(ValueError):
     """A journal export that cannot be read; names the line."""
 
 
-def journal_rows(period: Period, store: str | None = None) -> Iterator[dict[str, Any]]:
+@dataclass(frozen=True)
+class Window:
+    """One terminal's run of entries in an export: seq first_seq..last_seq, both included."""
+
+    store: str
+    terminal: str
+    first_seq: int
+    last_seq: int
+
+
+def export_windows(period: Period, store: str | None = None) -> list[Window]:
+    """Each terminal's run: the period's first to last entry (by the entries' own time),
+    reaching back to the first entry counted by a Z inside that run."""
     end = (period.end + dt.timedelta(days=1)).isoformat()
-    query = (OfficeEntry.select().where((OfficeEntry.ts >= period.first) & (OfficeEntry.ts < end))
-             .order_by(OfficeEntry.store, OfficeEntry.terminal, OfficeEntry.seq))
+    in_period = (OfficeEntry.ts >= period.first) & (OfficeEntry.ts < end)
+    if store:
+        in_period &= OfficeEntry.store == store
+    query = (OfficeEntry.select(OfficeEntry.terminal, peewee.fn.MIN(OfficeEntry.store).alias("st"),
+                                peewee.fn.MIN(OfficeEntry.seq).alias("lo"),
+                                peewee.fn.MAX(OfficeEntry.seq).alias("hi"))
+             .where(in_period).group_by(OfficeEntry.terminal).order_by(OfficeEntry.terminal))
+    windows = []
+    for row in query.dicts():
+        lo, hi = int(row["lo"]), int(row["hi"])
+        zs = (OfficeEntry.select(OfficeEntry.body)
+              .where((OfficeEntry.terminal == row["terminal"]) & (OfficeEntry.type == "z_close")
+                     & (OfficeEntry.seq >= lo) & (OfficeEntry.seq <= hi)))
+        for z in zs:
+            first = json.loads(z.body).get("data", {}).get("first_seq")
+            if isinstance(first, int) and 1 <= first < lo:
+                lo = first  # a Z's range holds no Z, so one pass reaches back far enough
+        windows.append(Window(row["st"], row["terminal"], lo, hi))
+    return sorted(windows, key=lambda w: (w.store, w.terminal))
+
+
+def window_rows(window: Window, store: str | None = None) -> Iterator[dict[str, Any]]:
+    query = (OfficeEntry.select()
+             .where((OfficeEntry.terminal == window.terminal)
+                    & (OfficeEntry.seq >= window.first_seq) & (OfficeEntry.seq <= window.last_seq))
+             .order_by(OfficeEntry.seq))
     if store:
         query = query.where(OfficeEntry.store == store)
     for row in query.iterator():
@@ -40,12 +86,21 @@ def journal_rows(period: Period, store: str | None = None) -> Iterator[dict[str,
                "ts": row.ts, "hash": row.hash, "prev": row.prev, "sig": row.sig, "body": row.body}
 
 
+def journal_rows(period: Period, store: str | None = None) -> Iterator[dict[str, Any]]:
+    for window in export_windows(period, store):
+        yield from window_rows(window, store)
+
+
 def write_jsonl(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
     count = 0
     for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+        out.write(json_line(row))
         count += 1
     return count
+
+
+def json_line(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
@@ -61,22 +116,31 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
 def read_export(path: str | Path) -> Iterator[dict[str, Any]]:
     """Rows of a CSV or JSON-lines export (told apart by the first character)."""
     with open(path, encoding="utf-8", newline="") as fh:
-        first = fh.read(1)
-        fh.seek(0)
-        if first == "{":
-            for number, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except ValueError as exc:
-                        raise ExportFormatError(f"{path}: line {number}: not JSON: {exc}") from None
-        else:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames != COLUMNS:
-                raise ExportFormatError(f"{path}: header is {reader.fieldnames}, expected {COLUMNS}")
-            for row in reader:
+        yield from parse_rows(fh, str(path))
+
+
+def parse_rows(fh: TextIO, name: str) -> Iterator[dict[str, Any]]:
+    """Rows of an export already open as text; `name` is only for the messages."""
+    first = fh.read(1)
+    fh.seek(0)
+    if first == "{":
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except ValueError as exc:
+                    raise ExportFormatError(f"{name}: line {number}: not JSON: {exc}") from None
+    else:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames != COLUMNS:
+            raise ExportFormatError(f"{name}: header is {reader.fieldnames}, expected {COLUMNS}")
+        for row in reader:
+            try:
                 row["seq"] = int(row["seq"])
-                yield row
+            except (TypeError, ValueError):
+                raise ExportFormatError(f"{name}: line {reader.line_num}: seq {row['seq']!r} "
+                                        "is not a number") from None
+            yield row
 
 
 @dataclass
@@ -84,6 +148,8 @@ class ExportCheck:
     entries: int = 0
     terminals: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    seqs: dict[str, list[int]] = field(default_factory=dict)  # per terminal, in file order
+    zs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # signed z_close bodies
 
     @property
     def ok(self) -> bool:
@@ -92,12 +158,14 @@ class ExportCheck:
 
 def verify_rows(rows: Iterable[dict[str, Any]],
                 keys: dict[str, Ed25519PublicKey]) -> ExportCheck:
-    """Re-checks hashes, signatures and the links between consecutive entries per terminal."""
+    """Re-checks hashes, signatures, the links between consecutive entries per terminal and
+    that every readable column says what the signed body says."""
     result = ExportCheck()
     last: dict[str, tuple[int, str]] = {}
     for row in rows:
         result.entries += 1
         terminal, seq = str(row["terminal"]), int(row["seq"])
+        result.seqs.setdefault(terminal, []).append(seq)
         where = f"terminal {terminal} entry {seq}"
         key = keys.get(terminal) or keys.get("*")
         if key is None:
@@ -122,11 +190,22 @@ def verify_rows(rows: Iterable[dict[str, Any]],
             result.problems.append(f"{where}: {problem}")
         else:
             body = json.loads(row["body"])
-            if body.get("terminal") != terminal or body.get("store") != row.get("store"):
-                result.problems.append(f"{where}: row names another store/terminal than its body")
+            result.problems += column_problems(where, row, body)
+            if body.get("type") == "z_close":
+                result.zs.setdefault(terminal, []).append(body)
         last[terminal] = (seq, row["hash"])
         result.terminals[terminal] = result.terminals.get(terminal, 0) + 1
     return result
+
+
+def column_problems(where: str, row: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    """Each readable column that differs from the signed body, named with both values."""
+    out = []
+    for name in BODY_COLUMNS:
+        shown, signed = row.get(name), body.get(name)
+        if (int(shown) if name == "seq" else str(shown)) != signed:
+            out.append(f"{where}: column {name} says {shown!r}, the signed body says {signed!r}")
+    return out
 
 
 def parse_keys(values: Iterable[str]) -> dict[str, Ed25519PublicKey]:

@@ -17,8 +17,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from headoffice import registry
 from headoffice.alerts.settings import OfficeSettings
-from headoffice.exports import journal as journal_export
+from headoffice.exports.manifest import build_export
 from headoffice.exports.periods import Period, PeriodError, around, parse_period
 from headoffice.exports.vat import vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf
@@ -117,7 +118,8 @@ def period_view(request: Request) -> Response:
 
 @login_required
 def terminals(request: Request) -> Response:
-    return _page(request, "terminals.html", terminals=queries.terminals())
+    keys = {t.terminal_id: t for t in registry.list_terminals()}  # public key, fingerprint
+    return _page(request, "terminals.html", terminals=queries.terminals(), keys=keys)
 
 
 @login_required
@@ -204,10 +206,9 @@ def export_file(request: Request) -> Response:
             return _bad("an auditfile is made per shop: choose a store")
         data = build_xaf(store, period, settings.company, settings.accounts)
         return _download(data, f"auditfile-{tag}.xaf", "application/xml")
-    if kind in ("csv", "jsonl"):
-        text = journal_export.export_text(period, kind, store)
-        return _download(text, f"journal-{tag}.{kind}",
-                         "text/csv" if kind == "csv" else "application/x-ndjson")
+    if kind in ("csv", "jsonl"):  # the data with its signed manifest, in one zip
+        export = build_export(period, kind, store, name=f"journal-{tag}.{kind}")
+        return _download(export.zip_bytes(), f"journal-{tag}.zip", "application/zip")
     return PlainTextResponse(f"unknown export {kind!r}", status_code=404)
 
 

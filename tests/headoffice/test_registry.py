@@ -87,3 +87,28 @@ def test_cli_list_columns_line_up(office_db_url, capsys):
         assert line[acked_end - 1] == "0" and line[acked_end] == " ", line
         assert line[backlog_end - 1] == " ", line  # no backlog reported yet: blank
     assert {line.split()[2] for line in body} == {"active", "revoked"}
+
+
+def test_cli_list_shows_key_fingerprints_and_prints_the_keys(office_db_url, capsys, tmp_path):
+    import hashlib
+
+    key = _key()
+    registry.add_terminal("t1", "s1", key)
+    digest = hashlib.sha256(bytes.fromhex(key)).hexdigest()
+    grouped = " ".join(digest[i:i + 4] for i in range(0, 64, 4))
+    assert registry.list_terminals()[0].fingerprint == grouped
+    capsys.readouterr()
+    assert main(["office", "--db", office_db_url, "terminal", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "key fingerprint" in lines[0]
+    assert lines[1].endswith(grouped)
+    assert lines[1].index(grouped) == lines[0].index("key fingerprint")
+    assert main(["office", "--db", office_db_url, "terminal", "list", "--keys"]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[1:] == [f"t1 {key}"]
+    from headoffice.exports.journal import parse_keys
+    from headoffice.signing import raw_public
+
+    (tmp_path / "keys.txt").write_text(text)  # the file verify-export --public-key reads
+    keys = parse_keys([str(tmp_path / "keys.txt")])
+    assert list(keys) == ["t1"] and raw_public(keys["t1"]).hex() == key
