@@ -1,12 +1,14 @@
 """End to end in headless Chromium: `kassa sim` -> uplink -> Mosquitto -> ingest -> dashboard.
 
 Logs in, watches the sale appear live, saves screenshots, downloads the VAT report and the
-XAF auditfile (validated against the XSD) and receives the alert mails over SMTP (aiosmtpd).
+XAF auditfile (validated against the XSD), receives the alert mails over SMTP (aiosmtpd),
+closes the day with `kassa report z` and opens the Z in the archive beside its rebuild.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -60,6 +62,15 @@ def _download(driver, button_id: str, suffix: str, timeout: float = 20) -> Path:
             return done[0]
         time.sleep(0.1)
     raise AssertionError(f"no {suffix} file downloaded")
+
+
+def _z_listed(driver, base: str) -> bool:
+    from selenium.webdriver.common.by import By
+
+    if driver.find_elements(By.CSS_SELECTOR, "#z-list tr.z"):
+        return True
+    driver.get(base + "/z")
+    return False
 
 
 def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbox, browser):
@@ -138,6 +149,23 @@ def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbo
         assert any("after_hours" in k for k in keys)
         browser.get(base + "/alerts")
         browser.save_screenshot(str(SHOTS / "office-alerts.png"))
+        # the manager closes the day: the Z reaches the archive, then its page beside the rebuild
+        z = subprocess.run([sys.executable, "-m", "cli", "--config", str(till.config_path),
+                            "report", "z", "--pin", "9999", "--count", "5000=1"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert z.returncode == 0, z.stderr
+        browser.get(base + "/z")
+        wait_until(lambda: _z_listed(browser, base), 20, "the Z in the archive")
+        row = browser.find_element(By.CSS_SELECTOR, "#z-list tr.z")
+        cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+        assert cells[0] == "1" and cells[4] == "kassa1"
+        assert re.fullmatch(r"\d\d-\d\d-\d{4}", cells[1])
+        assert cells[5].startswith("€") and cells[6].startswith("€")
+        browser.save_screenshot(str(SHOTS / "office-z.png"))
+        row.find_element(By.LINK_TEXT, "bekijken en controleren").click()
+        assert "klopt" in _text(browser, "zresult")
+        assert "Omzet (incl. btw)" in _text(browser, "z-compare")
+        browser.save_screenshot(str(SHOTS / "office-z-detail.png"))
     finally:
         for proc in procs:
             stop(proc)
