@@ -35,7 +35,8 @@ def add_office_web(osub: argparse._SubParsersAction) -> None:
     export.add_argument("kind", choices=("vat", "xaf", "journal"))
     export.add_argument("--period", required=True,
                         help="YYYY, YYYY-Qn, YYYY-MM, YYYY-Www, YYYY-MM-DD or FROM..TO")
-    export.add_argument("--store", help="one shop (required for xaf)")
+    export.add_argument("--store", help="one shop (default: every shop; an xaf then holds one "
+                        "sales journal per shop of the company)")
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="journal format")
     export.add_argument("--settings", help=settings_help)
     export.add_argument("-o", "--output", help="file to write (default: standard output); a "
@@ -125,7 +126,7 @@ def run_user_add(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from headoffice.exports.periods import PeriodError, parse_period
     from headoffice.exports.vat import vat_csv, vat_report
-    from headoffice.exports.xaf import build_xaf, validate_xaf
+    from headoffice.exports.xaf import NO_Z, build_auditfile, validate_xaf
 
     settings = _settings(args)
     _open(args)
@@ -137,11 +138,14 @@ def run_export(args: argparse.Namespace) -> int:
     if args.kind == "vat":
         data: bytes = vat_csv(vat_report(period, args.store)).encode()
     elif args.kind == "xaf":
-        if not args.store:
-            print("kassa office export xaf: --store is required (one auditfile per shop)",
-                  file=sys.stderr)
-            return 2
-        data = build_xaf(args.store, period, settings.company, settings.accounts)
+        auditfile = build_auditfile([args.store] if args.store else None, period,
+                                    settings.company, settings.accounts)
+        data = auditfile.data
+        for day in auditfile.left_out:  # booked once a Z closes them: say which are not yet
+            why = "no Z close yet from" if day.reason == NO_Z else \
+                "entries before the Z not all received from"
+            print(f"kassa office export xaf: left out {day.day} of {day.store}: {why} "
+                  f"{', '.join(day.terminals)}", file=sys.stderr)
         problems = validate_xaf(data)
         if problems:
             print("kassa office export xaf: the file does not validate against the XSD:\n  "

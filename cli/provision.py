@@ -75,7 +75,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     s = sub.add_parser("enroll", help="enroll one terminal, or many from a CSV")
     s.add_argument("--store")
     s.add_argument("--terminal")
-    s.add_argument("--csv", help="file of store,terminal rows (bulk enrollment)")
+    s.add_argument("--csv", help="file of store,terminal rows (bulk enrollment), optionally "
+                   "with name,address,vat_number,kvk_number columns (the store's legal identity)")
+    s.add_argument("--stores", help="TOML file, one [store-id] table per store with name, "
+                   "address, vat_number, kvk_number: the legal identity receipts print")
+    s.add_argument("--demo-identity", action="store_true",
+                   help="enroll without a legal identity (a lab or training till): the bundle "
+                   "keeps the demo shop, and the till then runs only with --demo or --sim")
     s.add_argument("--hardware", help="TOML file with drawer/scanner/printer/ui sections")
     s.add_argument("--office-db", help="head-office database URL (default: from init)")
     s.add_argument("--no-register", action="store_true",
@@ -174,30 +180,52 @@ def _registrar(args: argparse.Namespace, fleet):  # noqa: ANN001, ANN202
 @_guard
 def _enroll(args: argparse.Namespace) -> int:
     from provisioning.brokerconf import refresh_broker_files
-    from provisioning.enroll import enroll, read_enrollment_csv
+    from provisioning.enroll import (
+        EnrollmentRow,
+        check_ids,
+        enroll,
+        read_enrollment_csv,
+        store_identities,
+    )
     from provisioning.fleet import Fleet, FleetError
+    from provisioning.identity import read_stores_file
 
     if args.csv:
         if args.store is not None or args.terminal is not None:
             raise FleetError("give either --csv or --store and --terminal, not both")
         rows = read_enrollment_csv(Path(args.csv).read_text(encoding="utf-8"), args.csv)
     elif args.store is not None and args.terminal is not None:
-        rows = [(args.store, args.terminal)]
+        check_ids(args.store, args.terminal)
+        rows = [EnrollmentRow(args.store, args.terminal)]
     else:
         raise FleetError("enroll needs --store and --terminal, or --csv FILE")
+    stores = (read_stores_file(Path(args.stores).read_text(encoding="utf-8"), args.stores)
+              if args.stores else {})
+    if stores and args.demo_identity:
+        raise FleetError("give either --stores or --demo-identity, not both")
     hardware = Path(args.hardware).read_text(encoding="utf-8") if args.hardware else ""
     with Fleet.locked(_fleet_dir(args)) as fleet:
-        clash = [t for _, t in rows if t in fleet.terminals]
+        clash = [row.terminal for row in rows if row.terminal in fleet.terminals]
         if clash:
             raise FleetError(f"already enrolled: {', '.join(clash)}; nothing was enrolled")
+        # every store's identity is checked before the first terminal is enrolled
+        identities = store_identities(rows, stores, args.stores or args.csv or "enroll",
+                                      demo=args.demo_identity)
         registry = _registrar(args, fleet)
         try:
-            for store, terminal in rows:
+            for row in rows:
+                store, terminal, identity = row.store, row.terminal, identities[row.store]
                 done = enroll(fleet, store, terminal,
-                              registry.add if registry else None, hardware)
+                              registry.add if registry else None, hardware, identity)
                 serial = done.terminal.certs[-1].serial
                 print(f"enrolled {terminal} (store {store}): cert serial {serial:x}, "
                       f"journal key {done.terminal.public_key}")
+                if identity is None:
+                    print("  demo shop identity (--demo-identity): the till runs only with "
+                          "--demo or --sim")
+                else:
+                    print(f"  {identity.name}, BTW-nr {identity.vat_number}, "
+                          f"KvK {identity.kvk_number}")
                 print(f"  bundle {done.bundle}")
                 if registry is None:
                     print("  not registered at head office (--no-register)")

@@ -114,10 +114,13 @@ def build_app(config: Any, peripherals: Peripherals, relay: StateRelay | None = 
 
 
 def run(args: argparse.Namespace) -> int:
-    from contract.config import load_config
-    from ui.kivy_setup import configure_kivy
+    from contract.config import load_config, require_own_identity
 
     config = load_config(args.config)
+    if not (args.demo or args.sim):  # a real till prints the shop's own legal identity
+        require_own_identity(config)
+    from ui.kivy_setup import configure_kivy
+
     fullscreen = config.ui.fullscreen and not args.windowed
     width, height = parse_size(args.size, (config.ui.width, config.ui.height))
     configure_kivy(fullscreen, width, height, config.ui.show_cursor)

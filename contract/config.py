@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import functools
 import os
+import re
 import tomllib
 import types
 import typing
@@ -31,6 +32,18 @@ class ConfigError(Exception):
         super().__init__(f"{file}: {key}: {reason}")
 
 
+class DemoIdentityError(ConfigError):
+    """The shop's legal identity is still the demo one: a real till must not print it on
+    receipts and Z reports. `keys` are the dotted keys still at their demo value."""
+
+    def __init__(self, file: str | os.PathLike[str], keys: tuple[str, ...]) -> None:
+        self.keys = keys
+        super().__init__(file, keys[0],
+                         f"{', '.join(keys)} still hold the demo shop identity; write the "
+                         "shop's legal name, address, VAT and KvK number there (`kassa "
+                         "provision enroll --stores FILE` does), or run with --demo or --sim")
+
+
 class _ValueError(Exception):
     def __init__(self, key: str, reason: str) -> None:
         self.key, self.reason = key, reason
@@ -42,15 +55,28 @@ def _check(condition: bool, key: str, reason: str) -> None:
         raise _ValueError(key, reason)
 
 
+# The shop's legal identity printed on receipts and Z reports when nothing else is set:
+# fine for a demo or a simulation, refused by `kassa till` on a real terminal.
+DEMO_SHOP_NAME = "Kassa Demo Winkel"
+DEMO_ADDRESS = "Voorbeeldstraat 1, 1234 AB Utrecht"
+DEMO_VAT_NUMBER = "NL000099998B57"
+NL_VAT_FORMAT = re.compile(r"NL[0-9]{9}B[0-9]{2}")
+KVK_FORMAT = re.compile(r"[0-9]{8}")
+
+
 @dataclass(frozen=True)
 class TerminalConfig:
+    """The terminal's identity and, in shop_name/address/vat_number/kvk_number, the legal
+    identity of the company that runs the shop (the receipt header)."""
+
     store: str = "dev-store"
     terminal: str = "dev-till-1"
     name: str = "Kassa 1"
     country: str = "NL"
-    shop_name: str = "Kassa Demo Winkel"
-    address: str = "Voorbeeldstraat 1, 1234 AB Utrecht"
-    vat_number: str = "NL000099998B57"
+    shop_name: str = DEMO_SHOP_NAME
+    address: str = DEMO_ADDRESS
+    vat_number: str = DEMO_VAT_NUMBER
+    kvk_number: str = ""  # Kamer van Koophandel number, 8 digits (NL); empty: not printed
     signing_key: str = ""  # empty: var/keys/journal_ed25519.pem, a dev key made on first start
     pin_attempts: int = 3
     lockout_seconds: int = 60
@@ -65,8 +91,33 @@ class TerminalConfig:
                 f"{value!r} may only hold letters, digits, '-' and '_' (it is an MQTT topic level)",
             )
         _check(self.country in ("NL", "BE"), "country", f"{self.country!r} is not NL or BE")
+        _check(bool(self.shop_name.strip()), "shop_name", "must not be empty")
+        _check(not (self.country == "NL" and not NL_VAT_FORMAT.fullmatch(self.vat_number)),
+               "vat_number", f"{self.vat_number!r} is not a Dutch VAT number (NL, 9 digits, "
+               "B, 2 digits: NL123456789B01)")
+        _check(not self.kvk_number or bool(KVK_FORMAT.fullmatch(self.kvk_number)), "kvk_number",
+               f"{self.kvk_number!r} is not a KvK number (8 digits)")
         _check(1 <= self.pin_attempts <= 20, "pin_attempts", "must be between 1 and 20")
         _check(0 <= self.lockout_seconds <= 86400, "lockout_seconds", "must be 0..86400")
+
+
+def demo_identity_keys(terminal: TerminalConfig) -> tuple[str, ...]:
+    """The dotted keys whose value is still the demo identity (a Dutch shop without a KvK
+    number counts: the demo has none); empty when the identity is the shop's own."""
+    keys = [f"terminal.{key}" for key, demo in (("shop_name", DEMO_SHOP_NAME),
+                                                 ("address", DEMO_ADDRESS),
+                                                 ("vat_number", DEMO_VAT_NUMBER))
+            if getattr(terminal, key) == demo]
+    if terminal.country == "NL" and not terminal.kvk_number:
+        keys.append("terminal.kvk_number")
+    return tuple(keys)
+
+
+def require_own_identity(config: Config) -> None:
+    """Raises DemoIdentityError when the config still carries the demo shop identity."""
+    keys = demo_identity_keys(config.terminal)
+    if keys:
+        raise DemoIdentityError(config.source, keys)
 
 
 @dataclass(frozen=True)

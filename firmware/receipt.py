@@ -178,6 +178,8 @@ def _header(out: Layout, entry: dict[str, Any], shop: TerminalConfig, copy: bool
     out.text(shop.shop_name, align="center", bold=True, double=True)
     out.text(shop.address, align="center")
     out.text(f"{t['vat_no']}: {shop.vat_number}", align="center")
+    if shop.kvk_number:  # the Handelsregister number, in both languages: it is a proper name
+        out.text(f"KvK {shop.kvk_number}", align="center")
     _marks(out, entry, copy)
     out.rule()
 

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from contract.config import parse_config
 from provisioning.fleet import Settings
+from provisioning.identity import StoreIdentity
 from provisioning.secure import private_dir, write_file
 
 ETC = PurePosixPath("/etc/kassa")
@@ -50,7 +51,23 @@ def _q(value: str) -> str:
     return json.dumps(value)
 
 
-def kassa_toml(settings: Settings, store: str, terminal: str, hardware: str = "") -> str:
+def identity_lines(identity: StoreIdentity | None) -> list[str]:
+    """The company's legal identity as [terminal] keys (the receipt header reads them there);
+    none: the demo identity stays, and the till refuses it outside --demo/--sim."""
+    if identity is None:
+        return ["# no legal identity given: demo shop identity; `kassa till` runs only with "
+                "--demo or --sim"]
+    return [
+        "# the company's legal identity, printed on every receipt and Z report",
+        f"shop_name = {_q(identity.name)}",
+        f"address = {_q(identity.address)}",
+        f"vat_number = {_q(identity.vat_number)}",
+        f"kvk_number = {_q(identity.kvk_number)}",
+    ]
+
+
+def kassa_toml(settings: Settings, store: str, terminal: str, hardware: str = "",
+               identity: StoreIdentity | None = None) -> str:
     text = "\n".join([
         f"# Kassa terminal {terminal} of store {store}; written by `kassa provision enroll`.",
         "",
@@ -59,6 +76,7 @@ def kassa_toml(settings: Settings, store: str, terminal: str, hardware: str = ""
         f"terminal = {_q(terminal)}",
         f"name = {_q(terminal)}",
         f"signing_key = {_q(str(DESTINATIONS['journal_ed25519.pem']))}",
+        *identity_lines(identity),
         "",
         "[database]",
         f"path = {_q(str(STATE_DIR / 'kassa.sqlite3'))}",
@@ -127,9 +145,10 @@ def meta_data(terminal: str) -> str:
 
 
 def write_bundle(directory: Path, settings: Settings, store: str, terminal: str,
-                 files: BundleFiles, hardware: str = "") -> Path:
+                 files: BundleFiles, hardware: str = "",
+                 identity: StoreIdentity | None = None) -> Path:
     """Writes the bundle; the config is parsed with the firmware's own parser first."""
-    toml = kassa_toml(settings, store, terminal, hardware)
+    toml = kassa_toml(settings, store, terminal, hardware, identity)
     parse_config(toml, source=f"bundle {terminal}/kassa.toml")
     payload = {
         "kassa.toml": toml.encode(),

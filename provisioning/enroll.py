@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from provisioning.fleet import (
     now_iso,
     valid_id,
 )
+from provisioning.identity import FIELDS, IdentityError, StoreIdentity, check_identity
 from provisioning.secure import private_dir, write_file, write_new_file
 
 Registrar = Callable[[str, str, str], None]  # (terminal, store, public key hex)
@@ -70,11 +71,12 @@ class Enrolled:
 
 
 def enroll(fleet: Fleet, store: str, terminal: str, register: Registrar | None,
-           hardware: str = "") -> Enrolled:
+           hardware: str = "", identity: StoreIdentity | None = None) -> Enrolled:
     """Makes the terminal's keys and certificate, registers its public key, writes its bundle.
 
     The registry is written first: if head office refuses, nothing is left behind in the
-    fleet and the admin can retry.
+    fleet and the admin can retry. Without an identity the bundle keeps the demo shop's,
+    and the till refuses to start on it outside --demo/--sim.
     """
     check_ids(store, terminal)
     if terminal in fleet.terminals:
@@ -84,7 +86,7 @@ def enroll(fleet: Fleet, store: str, terminal: str, register: Registrar | None,
     bundle_dir = fleet.bundle_dir(terminal)
     if bundle_dir.exists():
         raise FleetError(f"{bundle_dir} exists; remove it or pick another terminal id")
-    parse_config(kassa_toml(fleet.settings, store, terminal, hardware),
+    parse_config(kassa_toml(fleet.settings, store, terminal, hardware, identity),
                  source=f"hardware profile for {terminal}")
     signing = Ed25519PrivateKey.generate()
     pub = public_key_hex(signing)
@@ -103,33 +105,79 @@ def enroll(fleet: Fleet, store: str, terminal: str, register: Registrar | None,
     entry = EnrolledTerminal(terminal=terminal, store=store, public_key=pub, enrolled_at=now_iso(),
                      certs=[CertRecord(serial=cert.serial_number,
                                        not_after=cert.not_valid_after_utc.isoformat())])
-    write_bundle(bundle_dir, fleet.settings, store, terminal, files, hardware)
+    write_bundle(bundle_dir, fleet.settings, store, terminal, files, hardware, identity)
     fleet.terminals[terminal] = entry
     fleet.save()
     return Enrolled(entry, bundle_dir)
 
 
-def read_enrollment_csv(text: str, source: str) -> list[tuple[str, str]]:
-    """Rows of store,terminal (a header line naming them is allowed); every row checked first."""
-    rows: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class EnrollmentRow:
+    store: str
+    terminal: str
+    identity: StoreIdentity | None = None  # from the CSV's identity columns, if given
+
+
+CSV_COLUMNS = ("store", "terminal", *FIELDS)
+
+
+def read_enrollment_csv(text: str, source: str) -> list[EnrollmentRow]:
+    """Rows of store,terminal, or store,terminal,name,address,vat_number,kvk_number (a header
+    line naming them is allowed); every row checked first."""
+    rows: list[EnrollmentRow] = []
     seen: set[str] = set()
     for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         cells = [c.strip() for c in row]
         if not cells or all(not c for c in cells) or cells[0].startswith("#"):
             continue
         if lineno == 1 and [c.lower() for c in cells[:2]] == ["store", "terminal"]:
+            if [c.lower() for c in cells] not in (list(CSV_COLUMNS[:2]), list(CSV_COLUMNS)):
+                raise FleetError(f"{source}:1: header must be store,terminal or "
+                                 f"{','.join(CSV_COLUMNS)}; got {row!r}")
             continue
-        if len(cells) != 2:
-            raise FleetError(f"{source}:{lineno}: expected 2 columns store,terminal; got {row!r}")
-        store, terminal = cells
+        if len(cells) not in (2, len(CSV_COLUMNS)):
+            raise FleetError(f"{source}:{lineno}: expected 2 columns store,terminal or "
+                             f"{len(CSV_COLUMNS)} columns {','.join(CSV_COLUMNS)}; got {row!r}")
+        store, terminal = cells[:2]
         try:
             check_ids(store, terminal)
+            identity = None
+            if len(cells) > 2:
+                identity = check_identity(store, dict(zip(FIELDS, cells[2:], strict=True)),
+                                          f"{source}:{lineno}")
+        except IdentityError:
+            raise
         except FleetError as exc:
             raise FleetError(f"{source}:{lineno}: {exc}") from None
         if terminal in seen:
             raise FleetError(f"{source}:{lineno}: terminal {terminal!r} appears twice")
         seen.add(terminal)
-        rows.append((store, terminal))
+        rows.append(EnrollmentRow(store, terminal, identity))
     if not rows:
         raise FleetError(f"{source}: no store,terminal rows")
     return rows
+
+
+def store_identities(rows: Iterable[EnrollmentRow], stores: dict[str, StoreIdentity],
+                     source: str, *, demo: bool = False) -> dict[str, StoreIdentity | None]:
+    """One identity per store of the rows: from the CSV or the stores file, the same wherever
+    it is given. A store without one is refused unless `demo` (a lab or training till: the
+    bundle keeps the demo identity, which the till only runs with --demo or --sim)."""
+    given: dict[str, list[StoreIdentity]] = {}
+    for row in rows:
+        found = given.setdefault(row.store, [])
+        found += [i for i in (row.identity, stores.get(row.store)) if i is not None]
+    identities: dict[str, StoreIdentity | None] = {}
+    for store, found in given.items():
+        for other in found[1:]:
+            if other != found[0]:
+                key = next(k for k in FIELDS if getattr(other, k) != getattr(found[0], k))
+                raise IdentityError(source, store, key, f"given twice, as "
+                                    f"{getattr(found[0], key)!r} and {getattr(other, key)!r}")
+        if not found and not demo:
+            raise IdentityError(source, store, "(identity)",
+                                "no legal identity (name, address, vat_number, kvk_number) for "
+                                "this store: give it in --stores FILE or the CSV's columns, or "
+                                "pass --demo-identity for a lab till")
+        identities[store] = found[0] if found else None
+    return identities

@@ -24,7 +24,7 @@ from headoffice.exports.manifest import build_export
 from headoffice.exports.periods import Period, PeriodError, around, parse_period
 from headoffice.exports.vat import vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf
-from headoffice.exports.zreports import check_z, z_list
+from headoffice.exports.zreports import check_z, z_list, z_rows, z_stores
 from headoffice.web import queries, shop
 from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, language, now_local, translator
 from headoffice.web.templating import HERE, templates
@@ -155,16 +155,23 @@ def terminals(request: Request) -> Response:
 
 @login_required
 def z_archive(request: Request) -> Response:
-    return _page(request, "z.html", rows=z_list(request.query_params.get("store") or None))
+    """The newest Z closes: number, Dutch date, terminal, turnover and cash variance."""
+    store = request.query_params.get("store") or None
+    return _page(request, "z.html", rows=z_list(store), store=store or "", stores=z_stores())
 
 
 @login_required
 def z_detail(request: Request) -> Response:
+    """One Z beside head office's rebuild of it, row by row; a differing row is marked."""
+    terminal, seq = request.path_params["terminal"], int(request.path_params["seq"])
     try:
-        check = check_z(request.path_params["terminal"], int(request.path_params["seq"]))
-    except LookupError as exc:
-        return PlainTextResponse(str(exc), status_code=404)
-    return _page(request, "z_detail.html", check=check)
+        check = check_z(terminal, seq)
+    except LookupError:
+        return PlainTextResponse(f"Terminal {terminal} heeft geen Z-rapport bij journaalregel "
+                                 f"{seq}.", status_code=404)
+    rows = z_rows(check)
+    return _page(request, "z_detail.html", check=check, rows=rows,
+                 differing=sum(1 for row in rows if row.differs) + len(check.gaps))
 
 
 @login_required

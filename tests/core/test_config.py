@@ -113,3 +113,91 @@ def test_cli_reports_config_errors(tmp_path: Path) -> None:
                              "verify"], capture_output=True, text=True, cwd=EXAMPLE.parent)
     assert result.returncode == 2
     assert f"{path}: drawer.pulse_ms:" in result.stderr
+
+
+OWN_IDENTITY = """
+[terminal]
+shop_name = "Bakkerij De Korenaar B.V."
+address = "Oudegracht 12, 3511 AB Utrecht"
+vat_number = "NL812345678B01"
+kvk_number = "12345678"
+"""
+
+
+def test_kvk_number_is_a_config_key_of_eight_digits() -> None:
+    assert parse_config(OWN_IDENTITY).terminal.kvk_number == "12345678"
+    assert Config().terminal.kvk_number == ""
+    for bad in ("1234567", "123456789", "1234567a"):
+        with pytest.raises(ConfigError) as err:
+            parse_config(f'[terminal]\nkvk_number = "{bad}"\n', "k.toml")
+        assert err.value.key == "terminal.kvk_number"
+
+
+@pytest.mark.parametrize("bad", ["NL12345678B01", "NL123456789X01", "123456789B01",
+                                 "NL123456789B1"])
+def test_dutch_vat_number_must_have_its_format(bad: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(f'[terminal]\nvat_number = "{bad}"\n', "v.toml")
+    assert err.value.key == "terminal.vat_number"
+    assert parse_config(f'[terminal]\ncountry = "BE"\nvat_number = "{bad}"\n').terminal
+
+
+def test_demo_identity_is_named_key_by_key() -> None:
+    from contract.config import DemoIdentityError, demo_identity_keys, require_own_identity
+
+    assert demo_identity_keys(Config().terminal) == (
+        "terminal.shop_name", "terminal.address", "terminal.vat_number", "terminal.kvk_number")
+    own = parse_config(OWN_IDENTITY, "own.toml")
+    assert demo_identity_keys(own.terminal) == ()
+    require_own_identity(own)
+    half = parse_config(OWN_IDENTITY.replace('"NL812345678B01"', '"NL000099998B57"'), "h.toml")
+    with pytest.raises(DemoIdentityError) as err:
+        require_own_identity(half)
+    assert isinstance(err.value, ConfigError)
+    assert (err.value.file, err.value.key, err.value.keys) == (
+        "h.toml", "terminal.vat_number", ("terminal.vat_number",))
+
+
+def _till_reached_kivy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Stops `kassa till` where it would open the window: past the identity check."""
+    import ui.kivy_setup
+
+    reached: list[bool] = []
+
+    def stop(*_args: object) -> None:
+        reached.append(True)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(ui.kivy_setup, "configure_kivy", stop)
+    return reached
+
+
+def test_till_with_the_demo_identity_refuses_to_start(tmp_path: Path, capsys,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli import main
+
+    reached = _till_reached_kivy(monkeypatch)
+    path = tmp_path / "kassa.toml"
+    path.write_text('[terminal]\nstore = "s1"\nterminal = "t1"\n')
+    assert main(["--config", str(path), "till"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: terminal.shop_name:" in err and "demo shop identity" in err
+    assert "terminal.kvk_number" in err and "--demo" in err
+    assert not reached
+    for flag in ("--demo", "--sim"):
+        with pytest.raises(SystemExit):
+            main(["--config", str(path), "till", flag])
+    assert reached == [True, True]
+    path.write_text(OWN_IDENTITY)
+    with pytest.raises(SystemExit):
+        main(["--config", str(path), "till"])
+    assert len(reached) == 3
+
+
+def test_simulator_keeps_the_demo_identity(tmp_path: Path, capsys) -> None:
+    from cli import main
+
+    path = tmp_path / "kassa.toml"
+    path.write_text('[terminal]\nstore = "s1"\nterminal = "t1"\n')
+    assert main(["--config", str(path), "sim", "--sales", "3", "--products", "20"]) == 0
+    assert "configuration error" not in capsys.readouterr().err

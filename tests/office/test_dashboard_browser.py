@@ -2,7 +2,8 @@
 
 Logs in, watches the sale appear live, downloads the VAT report and the XAF auditfile
 (validated against the XSD), receives the alert mails over SMTP (aiosmtpd): one per kind,
-terminal and window, with a count. Saves a screenshot of every page at phone (390x844) and
+terminal and window, with a count; closes the day with `kassa report z` and opens the Z in
+the archive beside its rebuild. Saves a screenshot of every page at phone (390x844) and
 desktop (1366x900) size, as test-artifacts/screenshots/office-<page>-phone.png and
 -desktop.png, and checks on the phone that no page is wider than the screen and that the
 navigation folds away behind its menu button.
@@ -11,6 +12,7 @@ navigation folds away behind its menu button.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -92,6 +94,15 @@ def _shoot(driver, base: str, page: str, path: str, logged_in: bool = True) -> N
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+def _z_listed(driver, base: str) -> bool:
+    from selenium.webdriver.common.by import By
+
+    if driver.find_elements(By.CSS_SELECTOR, "#z-list tr.z"):
+        return True
+    driver.get(base + "/z")
+    return False
+
+
 def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbox, browser):
     from selenium.webdriver.common.by import By
 
@@ -150,7 +161,6 @@ def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbo
         browser.get(base + "/terminals")
         wait_until(lambda: "kassa1" in _text(browser, "terminal-state"), 10, "terminal listed")
         _shoot(browser, base, "terminals", "/terminals")
-        _shoot(browser, base, "z", "/z")
         _shoot(browser, base, "shop", "/shop")
         _shoot(browser, base, "exports", "/exports")
         browser.get(base + "/exports")
@@ -180,6 +190,25 @@ def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbo
         browser.get(base + "/alerts")
         assert "buiten openingstijd" in _text(browser, "alert-list")
         _shoot(browser, base, "alerts", "/alerts")
+        # the manager closes the day: the Z reaches the archive, then its page beside the rebuild
+        z = subprocess.run([sys.executable, "-m", "cli", "--config", str(till.config_path),
+                            "report", "z", "--pin", "9999", "--count", "5000=1"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert z.returncode == 0, z.stderr
+        browser.get(base + "/z")
+        wait_until(lambda: _z_listed(browser, base), 20, "the Z in the archive")
+        row = browser.find_element(By.CSS_SELECTOR, "#z-list tr.z")
+        cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+        assert cells[0] == "1" and cells[4] == "kassa1"
+        assert re.fullmatch(r"\d\d-\d\d-\d{4}", cells[1])
+        assert cells[5].startswith("€") and cells[6].startswith("€")
+        _shoot(browser, base, "z", "/z")
+        row = browser.find_element(By.CSS_SELECTOR, "#z-list tr.z")
+        row.find_element(By.LINK_TEXT, "bekijken en controleren").click()
+        assert "klopt" in _text(browser, "zresult")
+        assert "Omzet (incl. btw)" in _text(browser, "z-compare")
+        detail = browser.current_url.removeprefix(base)
+        _shoot(browser, base, "z-detail", detail)
     finally:
         for proc in procs:
             stop(proc)

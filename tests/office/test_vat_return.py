@@ -14,6 +14,8 @@ import pytest
 
 from cli import main
 from firmware.catalogue import import_csv
+from firmware.permissions import Action
+from firmware.sim import MANAGER_PIN
 from headoffice.exports.periods import parse_period
 from headoffice.exports.vat import box_of, vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf, validate_xaf
@@ -44,6 +46,8 @@ def sold(tmp_path, office_db_url):
     till.pay_card(None, "REF-1")
     till.add_plu("9004")
     till.pay_card(None, "REF-2")
+    # the day's Z: the auditfile books a day only once a Z closes it
+    till.z_close({}, approval=till.approve(MANAGER_PIN, Action.Z_CLOSE))
     till.logout()
     sales = [e.body for e in till.journal.entries() if e.body["type"] == "sale"]
     assert len(sales) == 2
@@ -107,6 +111,13 @@ def test_exempt_turnover_is_booked_apart_in_the_auditfile(sold):
     assert validate_xaf(data) == []
     text = data.decode()
     assert "<accID>8040</accID>" in text and "Omzet vrijgesteld van btw" in text
+    lines = {m[2]: (m[1], m[3]) for m in re.finditer(
+        r"<trLine>.*?<accID>(\d+)</accID>.*?<desc>([^<]*)</desc>\s*<amnt>([^<]*)</amnt>",
+        text, re.S)}
+    assert lines["Omzet vrijgesteld van btw"] == ("8040", "50.00")  # both courses, no VAT
+    assert lines["Omzet 0%"] == ("8030", "5.00")
+    assert lines["Omzet hoog 21%"] == ("8000", "1250.00")
+    assert "<vatDesc>Btw vrijgesteld</vatDesc>" in text and "<vatDesc>Btw 0%</vatDesc>" in text
 
 
 def test_vat_return_page_shows_each_box_and_the_exempt_line(sold):

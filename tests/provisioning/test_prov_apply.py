@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from provkit import enroll, init_fleet, run_cli
+from provkit import enroll, init_fleet, run_cli, stores_file
 
 from contract.config import load_config
 
@@ -111,7 +111,8 @@ def test_private_keys_never_reach_output_or_logs(capsys, caplog, tmp_path) -> No
     fleet = init_fleet(capsys, tmp_path)
     seen: list[str] = []
     for argv in (
-        ["enroll", "--store", "s1", "--terminal", "t1", "--no-register"],
+        ["enroll", "--store", "s1", "--terminal", "t1", "--no-register", "--stores",
+         str(stores_file(tmp_path / "stores.toml", "s1"))],
         ["broker-config", "--out", str(tmp_path / "broker"), "--data-dir", str(tmp_path)],
         ["list"],
         ["revoke", "t1", "--no-register"],

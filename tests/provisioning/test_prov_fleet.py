@@ -12,7 +12,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from provkit import enroll, init_fleet, run_cli
+from provkit import enroll, init_fleet, run_cli, stores_file
 
 from contract.config import parse_config
 from contract.keys import public_key_hex
@@ -160,6 +160,7 @@ def test_bad_hardware_profile_enrolls_nothing(capsys, tmp_path) -> None:
     office = tmp_path / "office.sqlite3"
     code, _, err = run_cli(capsys, "provision", "--fleet-dir", str(fleet), "enroll",
                            "--store", "s1", "--terminal", "t1", "--hardware", str(hw),
+                           "--demo-identity",
                            "--office-db", str(office))
     assert code == 2 and "drawer.kind" in err
     assert not (fleet / "bundles" / "t1").exists()
@@ -226,7 +227,8 @@ def test_bulk_enrollment_from_csv(capsys, tmp_path) -> None:
     sheet = tmp_path / "shops.csv"
     sheet.write_text("store,terminal\n# Utrecht\nutrecht,utr-1\nutrecht, utr-2\n\nzwolle,zwl-1\n")
     code, out, err = run_cli(capsys, "provision", "--fleet-dir", str(fleet), "enroll",
-                             "--csv", str(sheet))
+                             "--csv", str(sheet), "--stores",
+                             str(stores_file(tmp_path / "stores.toml", "utrecht", "zwolle")))
     assert code == 0, err
     assert "3 terminals enrolled" in out
     assert {p.name for p in (fleet / "bundles").iterdir()} == {"utr-1", "utr-2", "zwl-1"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -342,3 +343,33 @@ def test_long_exempt_label_keeps_the_amount_columns_aligned() -> None:
     vat_table(out, vat)
     assert [block["text"] for block in out.blocks][-1] == (
         "D exempt     96,000.00         0.00    96,000.00")  # "D exempt" fits beside them
+
+
+@pytest.mark.parametrize("kind", ["sale", "z"])
+def test_header_carries_the_shops_own_identity_and_kvk_number(
+        entries: dict, cashier_till: TillService, kind: str) -> None:
+    """A receipt and a Z report name the company as enrollment wrote it, with the KvK number
+    on its own line under the BTW-nr, in the text and in the bytes the printer gets."""
+    shop = dataclasses.replace(cashier_till.config.terminal, shop_name="Bakkerij De Korenaar",
+                               address="Oudegracht 12, 3511 AB Utrecht",
+                               vat_number="NL812345678B01", kvk_number="12345678")
+    entry = entries[kind]
+    for language, vat_label in (("nl", "BTW-nr"), ("en", "VAT no")):
+        lines = [ln.strip() for ln in text_of(build_document(entry.body, entry.hash, shop, 42,
+                                                             language)).splitlines()]
+        at = lines.index(f"{vat_label}: NL812345678B01")
+        assert lines[at + 1] == "KvK 12345678"
+        assert "Bakkerij De Korenaar" in lines[:at] and "Kassa Demo Winkel" not in lines
+        printer = open_printer("dummy", profile="TM-T88III", columns=42)
+        printer.print_document(build_document(entry.body, entry.hash, shop, 42, language))
+        paper = [line.text.strip() for line in read_paper(printer.dummy.output, "TM-T88III").lines]
+        at = paper.index(f"{vat_label}: NL812345678B01")
+        assert paper[at + 1] == "KvK 12345678"
+
+
+def test_header_without_a_kvk_number_prints_no_kvk_line(entries: dict,
+                                                        cashier_till: TillService) -> None:
+    sale = entries["sale"]
+    assert cashier_till.config.terminal.kvk_number == ""
+    text = text_of(build_document(sale.body, sale.hash, cashier_till.config.terminal, 42, "nl"))
+    assert "KvK" not in text
