@@ -20,7 +20,7 @@ from headoffice.models import TerminalState
 from tests.office.helpers import OfficeWeb, enroll, feed, make_till, payloads, shop_day
 
 PAGES = ["/", "/period?kind=week", "/period?kind=month", "/period?kind=year", "/terminals",
-         "/alerts", "/shop", "/vat", "/exports"]
+         "/alerts", "/shop", "/vat", "/exports", "/z", "/z/t1/21"]
 ERRORS = ["/?day=gisteren", "/period?kind=eeuw", "/vat?period=ooit"]
 
 # what these pages showed in English before, and nothing else may show now (whole words)
