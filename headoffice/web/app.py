@@ -54,10 +54,6 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
-def _bad(message: str) -> Response:
-    return PlainTextResponse(message, status_code=400)
-
-
 def _bad_page(request: Request, message: str, detail: str = "") -> Response:
     """A 400 page in the reader's language: `message` is the Dutch message id."""
     return _page(request, "error.html", status_code=400, message=message, detail=detail)
@@ -235,9 +231,9 @@ def export_file(request: Request) -> Response:
     kind = request.path_params["kind"]
     store = request.query_params.get("store") or None
     try:
-        period = parse_period(request.query_params.get("period", str(dt.date.today().year)))
-    except PeriodError as exc:
-        return _bad(str(exc))
+        period = parse_period(request.query_params.get("period", str(_today().year)))
+    except PeriodError:
+        return _bad_page(request, "Ongeldige periode", request.query_params.get("period", ""))
     settings: OfficeSettings = request.app.state.settings
     tag = f"{store or 'all'}-{period.label}".replace("..", "_")
     if kind == "vat":
@@ -245,13 +241,14 @@ def export_file(request: Request) -> Response:
                          "text/csv; charset=utf-8")
     if kind == "xaf":
         if not store:
-            return _bad("an auditfile is made per shop: choose a store")
+            return _bad_page(request, "Een auditfile wordt per winkel gemaakt: kies een winkel")
         data = build_xaf(store, period, settings.company, settings.accounts)
         return _download(data, f"auditfile-{tag}.xaf", "application/xml")
     if kind in ("csv", "jsonl"):  # the data with its signed manifest, in one zip
         export = build_export(period, kind, store, name=f"journal-{tag}.{kind}")
         return _download(export.zip_bytes(), f"journal-{tag}.zip", "application/zip")
-    return PlainTextResponse(f"unknown export {kind!r}", status_code=404)
+    return _page(request, "error.html", status_code=404, message="Onbekend soort export",
+                 detail=kind)
 
 
 class ServerTiming:

@@ -38,6 +38,9 @@ EN: dict[str, str] = {
     "Ongeldige periode": "Invalid period", "niet ingelogd": "login required",
     "Fout": "Error", "Terug naar vandaag": "Back to today",
     "Deze melding bestaat niet": "This alert does not exist",
+    "Een auditfile wordt per winkel gemaakt: kies een winkel":
+        "An auditfile is made per shop: choose a shop",
+    "Onbekend soort export": "Unknown kind of export",
     # dashboard
     "Omzet vandaag": "Turnover today", "omzet (incl. btw)": "turnover (incl. VAT)",
     "bonnen": "tickets", "gemiddelde bon": "average ticket",

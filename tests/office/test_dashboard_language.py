@@ -21,7 +21,8 @@ from tests.office.helpers import OfficeWeb, enroll, feed, make_till, payloads, s
 
 PAGES = ["/", "/period?kind=week", "/period?kind=month", "/period?kind=year", "/terminals",
          "/alerts", "/shop", "/vat", "/exports", "/z", "/z/t1/21"]
-ERRORS = ["/?day=gisteren", "/period?kind=eeuw", "/vat?period=ooit"]
+ERRORS = {"/?day=gisteren": 400, "/period?kind=eeuw": 400, "/vat?period=ooit": 400,
+          "/export/vat?period=ooit": 400, "/export/xaf?period=2026": 400, "/export/iets": 404}
 
 # what these pages showed in English before, and nothing else may show now (whole words)
 ENGLISH = [
@@ -98,11 +99,12 @@ def test_every_page_is_dutch_with_dutch_dates(office):
     assert DUTCH_DATE.search(shown["/alerts"]) and DUTCH_DATE.search(shown["/terminals"])
     for words in ("papier op", "dicht", "verbonden", "niet verbonden"):
         assert words in shown["/terminals"], words
-    for path in ERRORS:
+    for path, code in ERRORS.items():
         status, page = office.get(path)
-        assert status == 400, path
+        assert status == code, path
         text = visible(page)
-        assert "Ongeldige" in text and english_in(text) == [], (path, text)
+        assert "Fout" in text and english_in(text) == [], (path, text)
+        assert re.search(r"\b(period|must|choose|unknown|store)\b", text) is None, (path, text)
     anonymous = OfficeWeb.__new__(OfficeWeb)  # the same server, a browser without a session
     _fresh_client(anonymous, office)
     assert english_in(visible(anonymous.get("/login")[1])) == []
