@@ -135,7 +135,8 @@ def period_view(request: Request) -> Response:
     labels, values = queries.series(period, store)
     _, previous_values = queries.series(previous, store)
     compare = {key: queries.change_percent(now[key], before[key])
-               for key in ("turnover", "tickets", "basket", "items", "refunds", "voids")}
+               for key in ("turnover", "tickets", "basket", "items", "refunds", "voids",
+                             "voided_open")}
     return _page(request, "period.html", period=period, previous=previous, now=now, before=before,
                  compare=compare, labels=[chart_label(label) for label in labels], values=values,
                  previous_values=previous_values,
@@ -239,9 +240,7 @@ def export_file(request: Request) -> Response:
     if kind == "vat":
         return _download(vat_csv(vat_report(period, store)), f"btw-{tag}.csv",
                          "text/csv; charset=utf-8")
-    if kind == "xaf":
-        if not store:
-            return _bad_page(request, "Een auditfile wordt per winkel gemaakt: kies een winkel")
+    if kind == "xaf":  # no shop chosen: every shop of the company in one auditfile
         data = build_xaf(store, period, settings.company, settings.accounts)
         return _download(data, f"auditfile-{tag}.xaf", "application/xml")
     if kind in ("csv", "jsonl"):  # the data with its signed manifest, in one zip

@@ -38,13 +38,14 @@ EN: dict[str, str] = {
     "Ongeldige periode": "Invalid period", "niet ingelogd": "login required",
     "Fout": "Error", "Terug naar vandaag": "Back to today",
     "Deze melding bestaat niet": "This alert does not exist",
-    "Een auditfile wordt per winkel gemaakt: kies een winkel":
-        "An auditfile is made per shop: choose a shop",
+    "alle winkels": "all shops", "CSV met manifest (zip)": "CSV with manifest (zip)",
+    "JSON lines met manifest (zip)": "JSON lines with manifest (zip)",
     "Onbekend soort export": "Unknown kind of export",
     # dashboard
     "Omzet vandaag": "Turnover today", "omzet (incl. btw)": "turnover (incl. VAT)",
     "bonnen": "tickets", "gemiddelde bon": "average ticket",
-    "retouren / storno's": "refunds / voids", "Per uur": "Per hour",
+    "retouren / annuleringen betaald / open": "refunds / voids of paid / open tickets",
+    "Per uur": "Per hour",
     "Topproducten": "Top products", "Product": "Product", "Aantal": "Quantity",
     "Omzet": "Turnover", "Per winkel en terminal": "Per shop and terminal", "Winkel": "Shop",
     "Terminal": "Terminal", "Bonnen": "Tickets", "Gem. bon": "Avg. ticket",
@@ -53,7 +54,8 @@ EN: dict[str, str] = {
     "Periode": "Period", "t/m": "to", "dag": "day", "week": "week", "maand": "month",
     "jaar": "year", "winkel (alle)": "shop (all)", "Toon": "Show", "vorige": "previous",
     "verschil": "change", "Gemiddelde bon": "Average ticket", "Artikelen": "Items",
-    "Retouren": "Refunds", "Storno's": "Voids", "Contant / pin / bon": "Cash / card / voucher",
+    "Retouren": "Refunds", "Annuleringen betaalde bonnen": "Voids of paid tickets",
+    "Annuleringen open bonnen": "Voids of open tickets", "Contant / pin / bon": "Cash / card / voucher",
     "Per winkel": "Per shop", "vorige periode": "previous period", "nieuw": "new",
     "n.v.t.": "n/a",
     # terminals

@@ -14,7 +14,8 @@ from headoffice.alerts.models import Alert
 from headoffice.exports.periods import Period
 from headoffice.models import TerminalState
 
-SUM_FIELDS = ("tickets", "sales_gross", "turnover", "items", "refunds", "voids", "no_sales",
+SUM_FIELDS = ("tickets", "sales_gross", "turnover", "items", "refunds", "voids", "voided_open",
+              "no_sales",
               "overrides", "rounding", "cash", "card", "voucher", "cash_variance")
 
 
