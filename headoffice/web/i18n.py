@@ -8,6 +8,7 @@ local (Europe/Amsterdam), whatever zone the stored ISO time has.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +39,7 @@ EN: dict[str, str] = {
     "Ongeldige periode": "Invalid period", "niet ingelogd": "login required",
     "Fout": "Error", "Terug naar vandaag": "Back to today",
     "Deze melding bestaat niet": "This alert does not exist",
-    "alle winkels": "all shops", "CSV met manifest (zip)": "CSV with manifest (zip)",
+    "alle winkels": "all shops", "winkel": "shop", "CSV met manifest (zip)": "CSV with manifest (zip)",
     "JSON lines met manifest (zip)": "JSON lines with manifest (zip)",
     "Onbekend soort export": "Unknown kind of export",
     # dashboard
@@ -96,7 +97,86 @@ EN: dict[str, str] = {
     "Download auditfile (XAF)": "Download auditfile (XAF)",
     "Volledig journaal": "Full journal",
     "Controle door de accountant, offline:": "Offline check by the accountant:",
+    # VAT return page
+    "btw-aangifte": "VAT return", "kies een periode": "choose a period",
+    "Download (CSV voor Excel)": "Download (CSV for Excel)",
+    "Rubriek 1: prestaties binnenland": "Box 1: supplies within the Netherlands",
+    "Rubriek": "Box", "Omschrijving": "Description", "Omzet excl. btw": "Turnover excl. VAT",
+    "Btw": "VAT", "Aangifte: omzet": "Return: turnover", "Aangifte: btw": "Return: VAT",
+    "Leveringen/diensten belast met hoog tarief": "Supplies/services at the standard rate",
+    "Leveringen/diensten belast met laag tarief": "Supplies/services at the reduced rate",
+    "Leveringen/diensten belast met overige tarieven, behalve 0%":
+        "Supplies/services at other rates, except 0%",
+    "Leveringen/diensten belast met 0% of niet bij u belast":
+        "Supplies/services at 0% or not taxed with you",
+    "waarvan tarief": "of which at rate", "Verschuldigde omzetbelasting": "VAT payable",
+    "Niet in de aangifte": "Not in the return",
+    "Vrijgestelde omzet (art. 11 Wet OB)": "Exempt turnover (art. 11 Wet OB)",
+    "Vrijgestelde leveringen horen in geen enkele rubriek van de aangifte; dit bedrag is voor de "
+    "accountant (bijvoorbeeld voor de pro-rataberekening van de voorbelasting). Bedragen in de "
+    "kolommen \"Aangifte\" zijn afgerond op hele euro's in uw voordeel, zoals de aangifte vraagt.":
+        "Exempt supplies belong in no box of the return; this amount is for the accountant (for "
+        "example for the pro rata deduction of input VAT). Amounts in the \"Return\" columns are "
+        "rounded to whole euros in your favour, as the return asks.",
+    # Z pages
+    "Z-nr": "Z no", "Datum": "Date", "Kasverschil": "Cash variance",
+    "bekijken en controleren": "view and check",
+    "Nog geen Z-rapporten ontvangen.": "No Z reports received yet.",
+    "Datum en tijd in Nederlandse tijd (Europe/Amsterdam). Omzet en kasverschil zoals de terminal "
+    "ze op de Z heeft gezet; open een Z om hem naast de herberekening van het hoofdkantoor te zien.":
+        "Date and time in Dutch time (Europe/Amsterdam). Turnover and cash variance as the terminal "
+        "put them on the Z; open a Z to see it beside head office's rebuild.",
+    "Z-rapport": "Z report", "Z-rapport nr": "Z report no", "terminal": "terminal",
+    "Gemaakt op {time} (journaalregel {seq}). Het hoofdkantoor heeft deze Z opnieuw berekend uit "
+    "journaalregels {first} t/m {last}, met dezelfde rekenregels als de kassa:":
+        "Made on {time} (journal entry {seq}). Head office rebuilt this Z from journal entries "
+        "{first} to {last}, with the same rules as the till:",
+    "klopt, elk bedrag is gelijk aan de Z van de terminal":
+        "correct, every amount equals the terminal's Z",
+    "{n} afwijkende regel(s)": "{n} differing row(s)", "journaal onvolledig": "journal incomplete",
+    "Journaalregels {first} t/m {last} zijn nog niet bij het hoofdkantoor binnen.":
+        "Journal entries {first} to {last} have not reached head office yet.",
+    "Z van de terminal": "Terminal's Z", "Herberekend door hoofdkantoor": "Rebuilt by head office",
+    "wijkt af": "differs", "alle Z-rapporten": "all Z reports",
+    # Z rows (headoffice/exports/zreports.py): sections, figures, and the parts of compound labels
+    "Totalen": "Totals", "Bonnen en handelingen": "Tickets and actions",
+    "Btw per tarief": "VAT per rate", "Betaalwijzen": "Tenders", "Kasgeld": "Cash",
+    "Overig": "Other", "Z-nummer": "Z number", "Eerste journaalregel": "First journal entry",
+    "Laatste journaalregel": "Last journal entry", "Aantal bonnen": "Tickets",
+    "Omzet (incl. btw)": "Turnover (incl. VAT)", "Verkopen": "Sales",
+    "Annuleringen": "Voids", "aantal": "count", "bedrag": "amount", "Kortingen": "Discounts",
+    "Prijswijzigingen": "Price overrides", "Lade open zonder verkoop": "No-sale drawer openings",
+    "Kopiebonnen": "Receipt copies", "Wisselgeld begin": "Opening float", "Geld in": "Cash in",
+    "Geld uit": "Cash out", "Contante betalingen": "Cash payments",
+    "Verwacht in lade": "Expected in drawer", "Geteld": "Counted",
+    "Kasverschil (geteld - verwacht)": "Cash variance (counted - expected)",
+    "Telling per coupure": "Count per denomination", "Afronding contant": "Cash rounding",
+    "Trainingsboekingen": "Training entries", "X-rapporten": "X reports",
+    "Eeuwigdurend totaal verkopen": "Perpetual total of sales",
+    "Eeuwigdurend totaal retouren": "Perpetual total of returns",
+    "Goedgekeurd door": "Approved by", "Contant": "Cash", "Pin": "Card", "Waardebon": "Voucher",
+    "omzet incl. btw": "turnover incl. VAT", "btw": "VAT", "omzet excl. btw": "turnover excl. VAT",
 }
+
+# "Btw hoog 21%", "Btw 0%", "Btw vrijgesteld" (headoffice/exports/zreports.py vat_label)
+_VAT_LABEL = re.compile(r"Btw(?: (hoog|laag|nul))? ([\d,]+)%|Btw vrijgesteld")
+_VAT_WORDS = {"hoog": "high ", "laag": "low ", "nul": "zero ", None: ""}
+
+
+def _compound(text: str, table: dict[str, str]) -> str | None:
+    """A label built from parts ("Verkopen: aantal", "Btw hoog 21%: btw"), translated part by
+    part; None when a part is unknown."""
+    parts = []
+    for part in text.split(": "):
+        vat = _VAT_LABEL.fullmatch(part)
+        if vat:
+            parts.append("VAT exempt" if vat.group(2) is None
+                         else f"VAT {_VAT_WORDS[vat.group(1)]}{vat.group(2).replace(',', '.')}%")
+        elif part in table:
+            parts.append(table[part])
+        else:
+            return None
+    return ": ".join(parts)
 
 
 def language(cookies: dict[str, str]) -> str:
@@ -109,7 +189,7 @@ def translator(lang: str) -> Callable[..., str]:
     table = EN if lang == "en" else {}
 
     def _(text: str, **params: Any) -> str:
-        found = table.get(text, text)
+        found = table.get(text) or (table and _compound(text, table)) or text
         return found.format(**params) if params else found
     return _
 

@@ -173,3 +173,28 @@ def test_an_owner_acknowledges_an_alert_on_the_alerts_page(office):
     with pytest.raises(urllib.error.HTTPError) as missing:
         office.opener.open(office.base + "/alerts/999999/ack", data=b"", timeout=10)
     assert missing.value.code == 404
+
+
+def test_english_reaches_the_vat_return_and_the_z_pages(office):
+    """The switch holds on the pages whose texts come from the exports too (box descriptions,
+    the Z's figure labels, built from parts such as "Verkopen: aantal")."""
+    office.get("/taal/en?next=/vat")
+    try:
+        expected = {
+            "/vat": ["VAT return", "Box 1: supplies within the Netherlands", "VAT payable",
+                     "Exempt turnover (art. 11 Wet OB)", "Supplies/services at the standard rate"],
+            "/z": ["Z reports", "Cash variance", "view and check"],
+            "/z/t1/21": ["Z report no", "Terminal's Z", "Rebuilt by head office", "Sales: count",
+                         "Sales: amount", "Tenders", "Perpetual total of sales"],
+        }
+        dutch = ["Rubriek", "Omschrijving", "Verkopen: aantal", "bekijken en controleren",
+                 "Verschuldigde omzetbelasting", "Herberekend door hoofdkantoor", "Totalen"]
+        for path, words in expected.items():
+            status, page = office.get(path)
+            assert status == 200, path
+            text = visible(page)
+            assert [w for w in words if w not in text] == [], (path, text[:2000])
+            assert [w for w in dutch if w in text] == [], path
+    finally:
+        office.get("/taal/nl?next=/")
+    assert "Rubriek" in visible(office.get("/vat")[1])
