@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from firmware import integrity, reports
 from firmware.errors import (
     BadPieceCount,
+    DrawerOpenAtClose,
     NoJournalAlarm,
     TicketOpen,
     TrainingActive,
@@ -42,9 +43,12 @@ class ReportService:
 
     def z_close(self, counted_by_denomination: Mapping[int, int],
                 approval: Approval | None = None) -> Committed:
-        """Closes the day: figures, counted cash and variance in one z_close entry."""
+        """Closes the day: figures, counted cash and variance in one z_close entry. An open
+        drawer (its sensor says so) is shut first: asked before the manager's PIN."""
         kernel = self.kernel
         with kernel.lock:
+            if kernel.drawer is not None and kernel.drawer.state == "open":
+                raise DrawerOpenAtClose()
             by = kernel.authorise(Action.Z_CLOSE, approval)
             if kernel.training:
                 raise TrainingActive()

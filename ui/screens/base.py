@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.properties import StringProperty
+from kivy.properties import OptionProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 
 class KassaScreen(Screen):
     message = StringProperty("")
+    message_kind = OptionProperty("error", options=("error", "info"))
+    """'info' (blue) for a confirmation such as "Ticket parked", 'error' (red) otherwise."""
+
+    def on_message(self, _screen, _text: str) -> None:  # noqa: ANN001
+        self.message_kind = "error"
+
+    def inform(self, text: str) -> None:
+        """A confirmation, not a refusal: shown in the info colour."""
+        self.message = text
+        self.message_kind = "info"
 
     @property
     def app(self):  # noqa: ANN201 - the running KassaApp
