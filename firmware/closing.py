@@ -20,6 +20,7 @@ from firmware.permissions import Action, Approval
 from firmware.receipt import build_report
 from firmware.sales import SalesService
 
+DRAWER_OPEN = ("open", "open_too_long")
 RESYNC_CODES = frozenset({"totals", "truncated", "missing"})  # counters may disagree: rebuild
 
 
@@ -47,7 +48,7 @@ class ReportService:
         drawer (its sensor says so) is shut first: asked before the manager's PIN."""
         kernel = self.kernel
         with kernel.lock:
-            if kernel.drawer is not None and kernel.drawer.state == "open":
+            if kernel.drawer is not None and kernel.drawer.state in DRAWER_OPEN:
                 raise DrawerOpenAtClose()
             by = kernel.authorise(Action.Z_CLOSE, approval)
             if kernel.training:

@@ -95,8 +95,9 @@ class Users:
                     raise UserLocked(user.name, seconds)
                 if role is not None and user.role != role:
                     raise WrongRole(user.name, role)
-                if user.failed_attempts:
-                    User.update(failed_attempts=0).where(User.id == user.id).execute()
+                # a right PIN ends the run of wrong ones (the counter is terminal-wide)
+                User.update(failed_attempts=0).where(User.active & (User.failed_attempts > 0)
+                                                     & (User.locked_until <= now)).execute()
                 return Cashier(user.id, user.name, user.role)
         raise self._count_failure(now)
 

@@ -151,15 +151,17 @@ class ConfirmDialog(ModalView):
     no_text = StringProperty("")
 
     def __init__(self, text: str, yes_text: str, on_yes: Callable[[], None], *,
-                 no_text: str = "", **kwargs) -> None:
+                 no_text: str = "", on_no: Callable[[], None] | None = None, **kwargs) -> None:
         super().__init__(auto_dismiss=False, **kwargs)
-        self.text, self.yes_text, self.on_yes = text, yes_text, on_yes
+        self.text, self.yes_text, self.on_yes, self.on_no = text, yes_text, on_yes, on_no
         self.no_text = no_text or _("No, go back")
 
     def answer(self, yes: bool) -> None:
         self.dismiss()
         if yes:
             self.on_yes()
+        elif self.on_no is not None:
+            self.on_no()
 
 
 class MessageDialog(ModalView):

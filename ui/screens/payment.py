@@ -8,6 +8,8 @@ a part payment after the cashier says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kivy.properties import ListProperty, StringProperty
 
 from ui import widgets as w
@@ -116,11 +118,12 @@ class PaymentScreen(KassaScreen):
         return self.ask_partial(given, due, lambda: self.app.attempt(
             self.till.pay_cash, given=given, partial=True, on_done=self._after))
 
-    def ask_partial(self, given: int, due: int, take: object) -> ConfirmDialog:
+    def ask_partial(self, given: int, due: int, take: Callable[[], None]) -> ConfirmDialog:
         question = (_("{given} is less than the {due} to pay.").format(given=money(given), due=money(due))
                     + "\n" + _("Take it as a part payment? {rest} will remain to pay.").format(
                         rest=money(due - given)))
-        dialog = ConfirmDialog(question, _("Part payment"), take, no_text=_("No, correct it"))
+        dialog = ConfirmDialog(question, _("Part payment"), take, no_text=_("No, correct it"),
+                               on_no=lambda: setattr(self, "amount", ""))
         dialog.open()
         return dialog
 
