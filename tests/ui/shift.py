@@ -22,7 +22,7 @@ from typing import Any
 
 from tests.ui.scenario import WEIGHED_PLU, Driver, app_text, dialog, shop_data
 
-LOCKOUT_SECONDS = 4
+LOCKOUT_SECONDS = 8  # long enough to see it counted down on a busy machine
 FIVE = (2, 7, 8, 10, 12)  # € 22,63: a € 100 note is one of the quick notes
 
 
