@@ -25,6 +25,7 @@ from headoffice.alerts.models import Alert, AlertEvent, CashierCounter, MonitorC
 from headoffice.models import DeadLetter, TerminalState
 from headoffice.orm import write_transaction
 
+CASHIER_CHARS = 100  # alert_cashier_counter.cashier
 TAMPER_REASONS = frozenset({"bad_signature", "bad_hash", "chain_break", "topic_mismatch"})
 
 
@@ -115,7 +116,8 @@ class _Batch:
         self.alerts.append(alert_row)
 
     def count(self, entry: Entry, reversal: bool) -> None:
-        key = (entry.terminal, entry.cashier or "?", entry.ts[:10])
+        # cut to the counter's column: the contract allows longer names than it holds
+        key = (entry.terminal, (entry.cashier or "?")[:CASHIER_CHARS], entry.ts[:10])
         self.counted.setdefault(key, []).append((reversal, entry))
 
     def write(self, rules: settings_mod.AlertSettings) -> None:
