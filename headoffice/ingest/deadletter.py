@@ -21,7 +21,7 @@ from contract.entries import MAX_SEQ
 from headoffice.models import DeadLetter, DeadLetterCount, DeadLetterTerminal
 from headoffice.orm import write_transaction
 
-KEEP_PER_TERMINAL = 200  # rows kept per terminal, the newest
+KEEP_PER_TERMINAL = 100  # rows kept per terminal, the newest
 TOPIC_CHARS, DETAIL_CHARS, REASON_CHARS, PAYLOAD_BYTES = 1000, 2000, 32, 4096
 ROW_BYTES_MAX = TOPIC_CHARS * 4 + DETAIL_CHARS * 4 + PAYLOAD_BYTES + 200  # text as UTF-8
 RATE_PER_SECOND, BURST = 5.0, 100  # rows a terminal may add per worker; beyond it counted only
