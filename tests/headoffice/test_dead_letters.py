@@ -133,3 +133,28 @@ def test_a_flooding_terminal_stays_small_and_holds_back_no_one(tmp_path, mosquit
 def _count(terminal: str) -> int:
     row = DeadLetterTerminal.get_or_none(DeadLetterTerminal.terminal == terminal)
     return row.count if row else 0
+
+
+def test_out_of_range_and_wrongly_typed_seqs_are_refused_before_any_column(office_db_url):
+    """The issue's poison: `"seq": 100000000000000000000` once failed the dead letter
+    itself (OverflowError) and was retried forever. Every such seq is a plain refusal."""
+    import json
+
+    from contract.wire import encode_journal
+    from headoffice.ingest.store import Rejected, store_batch
+    from headoffice.ingest.validate import KeyCache, Refusal, check_message
+
+    registry.add_terminal("t1", "s1", "00" * 32)
+    topic, keys = "kassa/v1/s1/t1/journal", KeyCache()
+    rejected = []
+    for seq in (10**20, 2**63, 2**53, -1, 0, True, 1.5, "7", None, 10**4000):
+        body = json.dumps({"v": 1, "seq": seq, "type": "no_sale", "store": "s1",
+                           "terminal": "t1", "ts": "2026-12-03T10:00:00.000+01:00"})
+        payload = encode_journal(body, "a" * 64, "c" * 128, "b" * 64)
+        outcome = check_message(topic, payload, str(seq), keys)
+        assert isinstance(outcome, Refusal) and outcome.reason == "malformed", (seq, outcome)
+        assert outcome.seq is None and len(outcome.detail) < 200
+        rejected.append(Rejected(topic, payload, outcome))
+    result = store_batch(database_proxy.obj, [], rejected, [])
+    assert result.rejected == len(rejected)
+    assert DeadLetterTerminal.get(DeadLetterTerminal.terminal == "t1").count == len(rejected)
