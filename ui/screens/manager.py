@@ -31,7 +31,9 @@ def report_text(till: Any, committed: Any) -> str:
 
         document = build_report(entry.body, entry.hash, till.config.terminal,
                                 till.config.printer.columns, till.language)
-        return render_text(document)
+        # the QR code is for the paper: its raw payload line means nothing on screen
+        return "\n".join(line for line in render_text(document).splitlines()
+                         if not line.lstrip().startswith("[QR "))
     except ImportError:
         return "\n".join(f"{key}: {value}" for key, value in sorted(entry.body["data"].items()))
 

@@ -20,6 +20,8 @@ from ui.metrics import S
 from ui.screens.base import KassaScreen
 
 SEARCH_KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+SEARCH_LIMIT = 30
+SEARCH_VISIBLE = 3  # results the search grid shows without scrolling at 800x480
 
 
 def count_text(lines: int, pieces: int) -> str:
@@ -346,7 +348,14 @@ class SaleScreen(KassaScreen):
         if self.search_for == "customers":
             self._fill_customers(results)
         elif len(self.query.strip()) >= 2:
-            self._fill(results, self.till.catalogue.search(self.query, limit=30))
+            found = self.till.catalogue.search(self.query, limit=SEARCH_LIMIT + 1)
+            self._fill(results, found[:SEARCH_LIMIT])
+            shown = len(found[:SEARCH_LIMIT])
+            text = ngettext("{n} product found", "{n} products found", shown).format(
+                n=f"{shown}+" if len(found) > SEARCH_LIMIT else shown)
+            if shown > SEARCH_VISIBLE:  # the grid shows a few: say there are more below
+                text += " · " + _("scroll for more")
+            self.inform(text)
         else:
             results.clear_widgets()
 
