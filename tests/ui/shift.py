@@ -22,7 +22,7 @@ from typing import Any
 
 from tests.ui.scenario import WEIGHED_PLU, Driver, app_text, dialog, shop_data
 
-LOCKOUT_SECONDS = 8  # long enough to see it counted down on a busy machine
+LOCKOUT_SECONDS = 12  # long enough to see it counted down on a busy machine
 FIVE = (2, 7, 8, 10, 12)  # € 22,63: a € 100 note is one of the quick notes
 
 
@@ -359,10 +359,11 @@ def manager_part(d: ShiftDriver) -> Iterator[Any]:
     d.shot("s14-pin-locked")
     first = pin.error
     yield 1.3
-    d.check("pin_messages", {"said": said, "countdown": [first, pin.error]})
+    d.check("pin_messages", {"said": said, "countdown": [first, pin.error],
+                             "still_locked": pin.locked})
     d.type(pin.ids.keypad, "99")  # digits while locked keep the countdown on screen
     yield 0.2
-    d.check("countdown_while_typing", pin.error)
+    d.check("countdown_while_typing", {"text": pin.error, "locked": pin.locked})
     yield (lambda: not pin.locked, "the lockout to end")
     yield 0.3
     d.check("after_lockout", pin.error)
