@@ -321,6 +321,8 @@ class KassaApp(App):
         screen = self.sm.current_screen if self.sm else None
         if screen is not None and hasattr(screen, "message"):
             screen.message = message
+            if hasattr(screen, "message_kind"):
+                screen.message_kind = "error"  # a refusal: red, whatever the screen's default
 
     def alert(self, message: str) -> None:
         MessageDialog(message).open()

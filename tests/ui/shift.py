@@ -398,7 +398,8 @@ def manager_part(d: ShiftDriver) -> Iterator[Any]:
     d.shot("s17-reprint")
     row = JournalEntry.select().where(JournalEntry.type == "receipt_copy").order_by(
         JournalEntry.seq.desc()).first()
-    d.check("reprint", {"message": manager.message, "copy_of": row.ref_seq if row else None,
+    d.check("reprint", {"message": manager.message, "kind": manager.message_kind,
+                        "copy_of": row.ref_seq if row else None,
                         "last_sale": till.last_sale_seq(), "looked_up": d.result["card_sale"]})
 
     # --- 14: cash out then cash in within the minute: one PIN --------------------------------
@@ -445,7 +446,8 @@ def manager_part(d: ShiftDriver) -> Iterator[Any]:
     yield (lambda: manager.message != "", "the Z refused with the drawer open")
     yield 0.3
     d.shot("s21-z-drawer-open")
-    d.check("z_with_drawer_open", {"message": manager.message, "pin_asked": dialog() is not None,
+    d.check("z_with_drawer_open", {"message": manager.message, "kind": manager.message_kind,
+                                   "pin_asked": dialog() is not None,
                                    "z_entries": JournalEntry.select().where(
                                        JournalEntry.type == "z_close").count()})
     d.sims.drawer.push_closed()

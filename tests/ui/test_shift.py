@@ -143,6 +143,7 @@ def test_reprint_prints_the_last_sale_and_names_it(shifts: dict, size: str) -> N
     reprint = shifts[size]["checks"]["reprint"]
     assert reprint["copy_of"] == reprint["last_sale"] != reprint["looked_up"]
     assert reprint["message"] == f"Kopie van bon {reprint['last_sale']} geprint"
+    assert reprint["kind"] == "info"
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -150,7 +151,7 @@ def test_drawer_left_open_pops_up_and_holds_the_z(shifts: dict, size: str) -> No
     checks = shifts[size]["checks"]
     assert "Sluit de kassalade" in checks["drawer_popup"]
     held = checks["z_with_drawer_open"]
-    assert held == {"message": "sluit eerst de kassalade, sluit dan de dag af",
+    assert held == {"message": "sluit eerst de kassalade, sluit dan de dag af", "kind": "error",
                     "pin_asked": False, "z_entries": 0}
 
 

@@ -12,8 +12,12 @@ class KassaScreen(Screen):
     message_kind = OptionProperty("error", options=("error", "info"))
     """'info' (blue) for a confirmation such as "Ticket parked", 'error' (red) otherwise."""
 
+    default_kind = "error"
+    """What a message set directly is (the manager screen's are mostly confirmations);
+    KassaApp.show_error always marks a refusal as 'error'."""
+
     def on_message(self, _screen, _text: str) -> None:  # noqa: ANN001
-        self.message_kind = "error"
+        self.message_kind = self.default_kind
 
     def inform(self, text: str) -> None:
         """A confirmation, not a refusal: shown in the info colour."""

@@ -39,6 +39,7 @@ def report_text(till: Any, committed: Any) -> str:
 
 
 class ManagerScreen(KassaScreen):
+    default_kind = "info"  # "Copy printed", "Day closed"...; refusals come through show_error
     panel = StringProperty("report")  # report | cash | count | refund_find | refund_lines | stock
     report = StringProperty("")
     cash_kind = StringProperty("cash_in")
