@@ -441,9 +441,7 @@ def paging(d: Driver) -> Iterator[Any]:
         seen.append([b.text for b in bar.shown()])
         if bar.next.disabled:
             break
-        before = bar.page
-        d.tap(bar.next)
-        yield (lambda: bar.page == before + 1, "the next page of categories")
+        yield from turn(d, bar, 1, "the next page of categories")
         yield 0.3
         if bar.page == 1:
             d.shot("30-categories-page-2")
@@ -452,9 +450,7 @@ def paging(d: Driver) -> Iterator[Any]:
                           "categories": [_category_text(c) for c in catalogue.categories()],
                           "biggest": biggest, "in_biggest": len(catalogue.in_category(biggest))}
     while all(b.category != biggest for b in bar.shown()):
-        before = bar.page
-        d.tap(bar.prev)
-        yield (lambda: bar.page == before - 1, "the page with the largest category")
+        yield from turn(d, bar, -1, "the page with the largest category")
     d.tap(next(b for b in bar.shown() if b.category == biggest))
     yield (lambda: sale.category == biggest, "the largest category")
     products: list[list[str]] = []
@@ -465,18 +461,21 @@ def paging(d: Driver) -> Iterator[Any]:
             d.shot("31-products-page-2")
         if grid.next.disabled:
             break
-        before = grid.page
-        d.tap(grid.next)
-        yield (lambda: grid.page == before + 1, "the next page of products")
+        yield from turn(d, grid, 1, "the next page of products")
     d.result["paging"].update(product_pages=products, product_where=grid.where.text,
                               product_names=[p.name for p in catalogue.in_category(biggest)])
     while bar.page:
-        before = bar.page
-        d.tap(bar.prev)
-        yield (lambda: bar.page == before - 1, "the previous page of categories")
+        yield from turn(d, bar, -1, "the previous page of categories")
     d.tap(bar.shown()[0])
     yield (lambda: sale.category == "*", "the favourites again")
     yield 0.3
+
+
+def turn(d: Driver, pager: Any, step: int, what: str) -> Iterator[Any]:
+    """A tap on a pager's arrow, and the page it turns to."""
+    page = pager.page + step
+    d.tap(pager.next if step > 0 else pager.prev)
+    yield (lambda: pager.page == page, what)
 
 
 def _category_text(category: str) -> str:
@@ -507,10 +506,27 @@ def worst_status(d: Driver, name: str) -> Iterator[Any]:
         d.shot(name)
         d.result.setdefault("worst_status", []).append(
             [w.text for w in reversed(d.app.root.ids.status_bar.children)])
+        yield from long_name(d, worst)
     finally:
         del runtime.status
     d.app.refresh_status()
     yield 0.2
+
+
+def long_name(d: Driver, worst: Callable[[], Any]) -> Iterator[Any]:
+    """A cashier's name too long for what is left of the bar: only the name gives way."""
+    import dataclasses
+
+    from tests.ui.screen_check import check_screen
+
+    runtime = d.app.runtime
+    runtime.status = lambda: dataclasses.replace(
+        worst(), cashier="Maria-Josephina van den Broek-Hoogeveen")
+    d.app.refresh_status()
+    yield 0.3
+    bar = d.app.root.ids.status_bar
+    d.result.setdefault("long_name", []).append(
+        [f for f in check_screen() if any(w.text in f for w in bar.children)])
 
 
 def customer_sale(d: Driver) -> Iterator[Any]:

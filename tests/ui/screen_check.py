@@ -177,15 +177,16 @@ def text_findings(widget: Any) -> list[str]:
         found.append(f"text cut: {describe(widget)} needs {need_h:.0f} px of height")
     if need_w > width + SLACK:
         found.append(f"text cut: {describe(widget)} needs {need_w:.0f} px of width")
-    if box_w is not None:
+    if box_w is not None and widget.shorten:  # one line, cut with … where it does not fit
+        if measure(widget, None)[0] > box_w + SLACK:
+            found.append(f"text cut with …: {describe(widget)}")
+    elif box_w is not None:
         pad = widget.padding[0] + widget.padding[2]
         for word in set(widget.text.split()):
             word_w = measure(widget, None, word)[0]
             if word_w > box_w + SLACK:
-                found.append(f"word broken over lines: {word!r} ({word_w:.0f} px) in "
+                found.append(f"word broken over lines: {word!r} ({word_w - pad:.0f} px) in "
                              f"{describe(widget)}, {box_w - pad:.0f} px for text")
-        if widget.shorten and measure(widget, None)[0] > box_w + SLACK:
-            found.append(f"text cut with …: {describe(widget)}")
         if widget.max_lines and _lines(widget, box_w) > widget.max_lines:
             found.append(f"text cut after {widget.max_lines} line(s): {describe(widget)}")
     return found

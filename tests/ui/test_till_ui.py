@@ -171,6 +171,9 @@ def test_the_status_bar_keeps_one_line_in_its_worst_state(runs: dict, size: str)
     assert en[4] == "Scanner: disconnected"
     checked = [f for f in runs[size]["findings"] if "status-worst" in f]
     assert checked == []
+    for findings in runs[size]["long_name"]:  # only the cashier's name is cut, with …
+        assert len(findings) == 1 and findings[0].startswith(
+            "text cut with …: StatusItem#st_cashier 'Maria-Josephina"), findings
 
 
 @pytest.mark.parametrize("size", SIZES)
