@@ -377,6 +377,9 @@ def scenario(d: Driver) -> Iterator[Any]:
     yield (lambda: not till.training, "training mode off")
     yield 0.3
 
+    d.tap(manager.ids.stock)  # the count opens over the goods-received panel, as at a shop
+    yield (lambda: manager.ids.panels.current == "stock", "the stock panel before the count")
+    yield 0.3
     d.tap(manager.ids.z_close)
     yield 0.3
     yield (lambda: len(manager.ids.count_rows.children) == len(
