@@ -436,10 +436,11 @@ def manager_part(d: ShiftDriver) -> Iterator[Any]:
     d.tap(dialog().children[0].children[0])  # OK: acknowledged, the drawer still open
     yield (lambda: dialog() is None, "the popup acknowledged")
     d.tap(manager.ids.z_close)
+    yield (lambda: len(manager.ids.count_rows.children) > 0, "the cash count")
     yield 0.3
-    for row_widget in manager.ids.count_rows.children:
-        if row_widget.children[-1].text.replace("\u00a0", " ") == "€ 20,00":
-            d.tap(row_widget.children[1])
+    d.tap(next(b for b in manager.ids.count_rows.children if b.cents == 2000))
+    d.type(manager.ids.count_keypad, "1")
+    d.key(manager.ids.count_keypad, "OK")  # one twenty
     yield 0.2
     d.shot("s20-cash-count")
     d.tap(manager.ids.close_day)

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def shifts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
                 cwd=ROOT, env=kivy_env(display), capture_output=True, text=True, timeout=900)
             result_file = work / "out" / f"shift-{size}.json"
             assert result_file.exists(), f"{size}: no result (rc {proc.returncode})\n{proc.stderr[-3000:]}"
-            result = json.loads(result_file.read_text().replace("\\u00a0", " "))  # money's NBSP
+            result = plain(json.loads(result_file.read_text()))
             result["rc"] = proc.returncode
             (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
             for png in (work / "out").glob("*.png"):
@@ -52,6 +53,17 @@ def shifts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
         {size: r.get("taps") for size, r in results.items()}, indent=1))
     (ARTIFACTS / "shift-results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
     return results
+
+
+def plain(value: Any) -> Any:
+    """The result with money's no-break spaces as plain ones, to compare texts simply."""
+    if isinstance(value, str):
+        return value.replace("\u00a0", " ")
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
 
 
 def seconds_in(text: str) -> int:
@@ -65,6 +77,15 @@ def test_the_shift_runs_to_the_z(shifts: dict, size: str) -> None:
     assert result["rc"] == 0 and result["finished"]
     assert result["checks"]["z_done"] == 1
     assert result["small_targets"] == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_step_passes_the_screen_check(shifts: dict, size: str) -> None:
+    """No overlapping touch targets, no caption that does not fit, no target under 9 mm
+    (tests/ui/screen_check.py), on every screenshot of the shift."""
+    result = shifts[size]
+    assert len(result["checked"]) >= len(STEPS)
+    assert result["findings"] == []
 
 
 @pytest.mark.parametrize("size", SIZES)
