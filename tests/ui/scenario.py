@@ -293,6 +293,7 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.result["payment"] = {"total": till.ticket.total, "cash_due": due, "given": given,
                            "rounding_text": payment.rounding_text}
     d.type(payment.ids.pay_keypad, str(given // 100))  # typed in euros
+    d.drawer_popup_ok = True  # this drawer is left open on purpose (step 21)
     d.key(payment.ids.pay_keypad, "OK")
     yield (lambda: sm.current == "done", "the done screen")
     done = sm.get_screen("done")
@@ -303,7 +304,6 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.step("paid")
     sale_seq = app.last_sale["seq"]
     drawer = d.sims.drawer
-    d.drawer_popup_ok = True
     yield (lambda: status_text(app, "st_drawer").endswith(app_text("open_too_long")),
            "the drawer-left-open alert on the status bar")
     d.shot("21-drawer-left-open")
