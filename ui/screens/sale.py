@@ -47,8 +47,9 @@ def line_row(line: Line) -> dict:
         detail = f"{line.quantity} × {money(line.unit_price)}"
     if line.discount:
         offer = (line.discount_by or "").startswith("offer:")
+        # the percentage, as the cashier gave it (the amount column shows what is left to pay)
         percent = div_round_half_up(line.discount * 100, line.amount) if line.amount else 0
-        detail += "   " + (_("offer") if offer else _("discount")) + f" {percent}% " + money(-line.discount)
+        detail += "   " + (_("offer") if offer else _("discount")) + f" -{percent}%"
     if line.original_unit_price is not None:
         detail += "   " + _("price changed")
     return {"line_no": line.line_no, "name": line.name, "detail": detail,
