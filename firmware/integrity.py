@@ -25,6 +25,7 @@ import peewee
 
 from contract import chain
 from firmware import totals as running
+from firmware.db import DatabaseBusy, is_busy
 from firmware.journal import Journal
 from firmware.reports import resync_totals
 
@@ -113,6 +114,8 @@ def check(journal: Journal) -> list[Problem]:
                                        (ALARM_KEY, json.dumps(as_dicts(merged))))
         return merged
     except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
+        if is_busy(exc):  # another process writing for long is not damage
+            raise DatabaseBusy(journal.db.database, "checking the journal at start-up") from exc
         raise JournalUnreadable(
             f"the journal database cannot be read ({exc}): the file is damaged or was cut "
             "short. Do not sell on this till: restore the database from a backup, or have "

@@ -66,6 +66,7 @@ EN: dict[str, str] = {
     "niet verbonden": "offline", "sinds": "since",
     "Sleutel (SHA-256-vingerafdruk)": "Key (SHA-256 fingerprint)", "sleutel": "key",
     "niet ingeschreven": "not enrolled",
+    "Berichten geweigerd/genegeerd": "Messages refused/ignored",
     "gereed": "ready", "bezig met printen": "printing", "papier op": "out of paper",
     "klep open": "cover open", "niet bereikbaar": "offline", "storing": "error",
     "open": "open", "dicht": "closed", "te lang open": "open too long",
