@@ -21,6 +21,7 @@ every later real version would look old.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,15 +132,13 @@ def text(data: dict[str, Any], key: str, where: str, max_len: int, required: boo
         raise DownstreamError(where, f"{key!r} is empty")
     if len(value) > max_len:
         raise DownstreamError(where, f"{key!r} has {len(value)} characters (at most {max_len})")
-    bad = next((c for c in value if _is_control(c)), None)
+    bad = _CONTROL.search(value)
     if bad is not None:
-        raise DownstreamError(where, f"{key!r} contains control character U+{ord(bad):04X}")
+        raise DownstreamError(where, f"{key!r} contains control character U+{ord(bad[0]):04X}")
     return value
 
 
-def _is_control(char: str) -> bool:
-    code = ord(char)
-    return code < 32 or 0x7F <= code < 0xA0 or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def codes(item: dict[str, Any], where: str) -> tuple[str | None, str | None]:

@@ -111,28 +111,6 @@ class DownstreamReject(BaseModel):
     payload = peewee.TextField()  # first 4 kB, for the fleet admin
 
 
-class ProductStaging(BaseModel):
-    """A catalogue, price or removal message on its way in (firmware/uplink/apply.py): filled
-    in short transactions, then merged into `product` in one short transaction. `target` is
-    the product a row updates; `fresh` marks a product inserted (inactive) for this message."""
-
-    seq = peewee.IntegerField(primary_key=True)  # position in the message
-    op = peewee.CharField(max_length=8)  # product | price | remove
-    gtin = peewee.CharField(null=True, max_length=14)
-    plu = peewee.CharField(null=True, max_length=8)
-    name = peewee.CharField(null=True)
-    price_cents = peewee.IntegerField(null=True)
-    vat_code = peewee.CharField(null=True, max_length=8)
-    category = peewee.CharField(null=True)
-    stock_tracked = peewee.BooleanField(null=True)
-    active = peewee.BooleanField(null=True)
-    sold_by_weight = peewee.BooleanField(null=True)
-    favourite = peewee.BooleanField(null=True)
-    name_folded = peewee.CharField(null=True)
-    target = peewee.IntegerField(null=True, index=True)
-    fresh = peewee.BooleanField(default=False)
-
-
 # --- customers and offers: head office sends them in the retained `offers` message
 # (firmware/offers.py); the till only reads them, except LocalOfferUse, which records this
 # till's own redemptions in the same transaction as their journal entries.
@@ -171,5 +149,5 @@ class LocalOfferUse(BaseModel):
 
 ALL_MODELS: list[type[BaseModel]] = [
     Meta, JournalEntry, Product, StockLevel, User, ParkedTicket, Delivery, DownstreamReject,
-    RunningTotal, LocalCustomer, LocalOffer, LocalOfferUse, ProductStaging,
+    RunningTotal, LocalCustomer, LocalOffer, LocalOfferUse,
 ]

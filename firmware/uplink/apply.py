@@ -1,17 +1,18 @@
 """Applies a checked catalogue or price list without holding the till's write lock for long.
 
-A sale needs SQLite's one write lock for a few milliseconds. So a big message is not
-written in one transaction: its rows go into `product_staging` in short transactions
-(about `CHUNK_SECONDS` each, with a pause after each one so a waiting sale gets in), then
-each row is matched to its product (by GTIN, or by PLU for a product without one) and new
-products are inserted inactive, invisible to the till, also in short transactions. Only
-the merge at the end, a handful of set-based statements that touch just the columns that
-changed, is one transaction: the till sees the old catalogue or the new one, never a mix.
+A sale needs SQLite's one write lock for a few milliseconds, so a big message is not
+written in one transaction:
+1. its rows go into a TEMP staging table (the connection's own temporary database: no
+   write lock on the till's file, no fsync), each row is matched to its product (by GTIN,
+   or by PLU for a product without one) and what differs from the product is marked;
+2. new products are inserted inactive, invisible to the till, in short write transactions
+   (about `CHUNK_SECONDS` each, with a pause after each so a waiting sale gets in);
+3. one short transaction merges: a handful of set-based statements that write only the
+   rows and columns that change. The till sees the old catalogue or the new one, never a mix.
 
-A product with a GTIN is the same product as long as its GTIN is; one without is known by
-its PLU. A message that cannot be merged (a code held by another product it does not list,
-a price for an unknown product) raises Conflict and changes nothing; a database that stays
-locked raises firmware.db.DatabaseBusy, and the message can be applied again later.
+A message that cannot be merged (a code held by a product it does not list, a price for an
+unknown product) raises Conflict and changes nothing the till can see; a database that
+stays locked raises firmware.db.DatabaseBusy, and the message can be applied again later.
 """
 
 from __future__ import annotations
@@ -26,14 +27,23 @@ from contract.downstream import Catalogue, Prices
 from contract.gtin import BarcodeError, normalize_gtin
 from firmware.db import DatabaseBusy, is_busy
 
-CHUNK_SECONDS = 0.02  # the longest a staging transaction should hold the write lock
-MIN_PAUSE = 0.005  # seconds between two staging transactions, at least
-FIRST_CHUNK = 500  # rows in the first staging transaction; later ones adapt
+CHUNK_SECONDS = 0.02  # the longest a write transaction of the apply should hold the lock
+MIN_PAUSE = 0.005  # seconds between two write transactions, at least
+FIRST_CHUNK = 500  # rows in the first write transaction; later ones adapt
 
-_STAGE = ("INSERT INTO product_staging (seq, op, gtin, plu, name, price_cents, vat_code, category,"
-          " stock_tracked, active, sold_by_weight, favourite, name_folded, fresh)"
-          " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0)")
-_COLUMNS = "s.op = 'product' AND s.target = product.id"
+STAGING = "kassa_staging"  # in the temp schema: gone with the connection, never in the file
+_CREATE = (f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (seq INTEGER PRIMARY KEY, op TEXT,"
+           " gtin TEXT, plu TEXT, name TEXT, price_cents INTEGER, vat_code TEXT, category TEXT,"
+           " stock_tracked INTEGER, active INTEGER, sold_by_weight INTEGER, favourite INTEGER,"
+           " name_folded TEXT, target INTEGER, fresh INTEGER DEFAULT 0, diff INTEGER DEFAULT 0)")
+_STAGE = (f"INSERT INTO {STAGING} (seq, op, gtin, plu, name, price_cents, vat_code, category,"
+          " stock_tracked, active, sold_by_weight, favourite, name_folded)"
+          " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+# column groups a merge statement writes, and the bit that marks a row whose group differs
+GROUPS = (
+    (1, ("plu",)), (2, ("gtin",)), (4, ("name", "name_folded")), (8, ("category",)),
+    (16, ("price_cents", "vat_code", "stock_tracked", "active", "sold_by_weight", "favourite")),
+)
 
 
 class Conflict(ValueError):
@@ -43,13 +53,14 @@ class Conflict(ValueError):
 @dataclass
 class ApplyStats:
     rows: int = 0
-    transactions: int = 0
-    longest_lock: float = 0.0  # seconds, the longest transaction of this apply
+    fresh: int = 0  # products new to this till
+    transactions: int = 0  # write transactions on the till's database
+    longest_lock: float = 0.0  # seconds, the longest of them
     merge_seconds: float = 0.0
 
 
 class Stager:
-    """Runs one message's apply in short transactions on the uplink's connection."""
+    """Runs one message's apply on the uplink's connection."""
 
     def __init__(self, db: peewee.SqliteDatabase, chunk_seconds: float = CHUNK_SECONDS) -> None:
         self.db, self.chunk_seconds = db, chunk_seconds
@@ -64,15 +75,21 @@ class Stager:
         first_removal = len(rows) + 1
         rows += [(first_removal + i, "remove", *_code(code), *([None] * 9))
                  for i, code in enumerate(message.remove)]
-        self._prepare(rows, fresh=True)
+        self._stage(rows)
+        twice = self._one(f"SELECT target FROM {STAGING} WHERE op = 'product' AND target IS NOT"
+                          " NULL GROUP BY target HAVING count(*) > 1 LIMIT 1")
+        if twice:
+            raise Conflict(f"two listed products are one product (id {twice[0]}): a GTIN and"
+                           " a PLU of different rows name it")
+        self._insert_fresh()
 
         def merge() -> None:
             guard()
             if message.mode == "full":
-                self._sql("UPDATE product SET active = 0 WHERE active AND id NOT IN"
-                          " (SELECT target FROM product_staging WHERE op = 'product')")
-            self._sql("UPDATE product SET active = 0 WHERE active AND id IN (SELECT target FROM"
-                      " product_staging WHERE op = 'remove' AND target IS NOT NULL)")
+                self._sql(f"UPDATE product SET active = 0 WHERE active AND id NOT IN"
+                          f" (SELECT target FROM {STAGING} WHERE op = 'product')")
+            self._sql(f"UPDATE product SET active = 0 WHERE active AND id IN (SELECT target FROM"
+                      f" {STAGING} WHERE op = 'remove' AND target IS NOT NULL)")
             self._merge_products()
             set_version()
 
@@ -83,15 +100,14 @@ class Stager:
                set_version: Callable[[], None]) -> ApplyStats:
         rows = [(i, "price", c.gtin, c.plu, None, c.price_cents, *([None] * 7))
                 for i, c in enumerate(message.prices, start=1)]
-        self._prepare(rows, fresh=False)
-        unknown = self.db.execute_sql("SELECT gtin, plu FROM product_staging WHERE target IS NULL"
-                                      " LIMIT 1").fetchone()
+        self._stage(rows)
+        unknown = self._one(f"SELECT gtin, plu FROM {STAGING} WHERE target IS NULL LIMIT 1")
         if unknown:
             raise Conflict(f"unknown product {unknown[0] or unknown[1]}")
 
         def merge() -> None:
             guard()
-            self._sql("UPDATE product SET price_cents = s.price_cents FROM product_staging s"
+            self._sql(f"UPDATE product SET price_cents = s.price_cents FROM {STAGING} s"
                       " WHERE s.target = product.id AND product.price_cents != s.price_cents")
             set_version()
 
@@ -99,59 +115,66 @@ class Stager:
         return self.stats
 
     # -- the steps ---------------------------------------------------------------------------
-    def _prepare(self, rows: Sequence[tuple], fresh: bool) -> None:
-        """Staging filled, every row matched to its product, new products inserted inactive."""
-        self._short(lambda: self._sql("DELETE FROM product_staging"))
+    def _stage(self, rows: Sequence[tuple]) -> None:
+        """Staging filled and matched, in the temp schema (reads only of the till's file)."""
         self.stats.rows = len(rows)
-        self._chunked(len(rows), lambda lo, hi: self.db.cursor().executemany(_STAGE, rows[lo:hi]))
-        self._chunked(len(rows), lambda lo, hi: self._match(lo + 1, hi, fresh))
-        if fresh:
-            twice = self.db.execute_sql(
-                "SELECT target FROM product_staging WHERE op = 'product' AND target IS NOT NULL"
-                " GROUP BY target HAVING count(*) > 1 LIMIT 1").fetchone()
-            if twice:
-                raise Conflict(f"two listed products are one product (id {twice[0]}): a GTIN"
-                               " and a PLU of different rows name it")
+        self._sql(_CREATE)
+        with self.db.atomic():
+            self._sql(f"DELETE FROM {STAGING}")
+            self.db.cursor().executemany(_STAGE, rows)
+            self._match("1 = 1")
 
-    def _match(self, first: int, last: int, fresh: bool) -> None:
-        for by, where in (("gtin", "gtin IS NOT NULL"), ("plu", "gtin IS NULL")):
-            self._sql(f"UPDATE product_staging SET target = (SELECT id FROM product p WHERE"
-                      f" p.{by} = product_staging.{by}) WHERE seq BETWEEN ? AND ? AND {where}",
-                      (first, last))
-        if not fresh:
-            return
+    def _match(self, where: str, targets: bool = True) -> None:
+        """Each row's product (`target`), unless already set, and what differs (`diff`)."""
+        for by, which in (("gtin", "gtin IS NOT NULL"), ("plu", "gtin IS NULL")):
+            if not targets:
+                break
+            self._sql(f"UPDATE {STAGING} SET target = (SELECT id FROM main.product p WHERE"
+                      f" p.{by} = {STAGING}.{by}) WHERE {which} AND {where}")
+        bits = " + ".join(
+            f"{bit} * ({' OR '.join(f'p.{c} IS NOT s.{c}' for c in columns)})"
+            for bit, columns in GROUPS)
+        self._sql(f"UPDATE {STAGING} AS s SET diff = (SELECT {bits} FROM main.product p WHERE"
+                  f" p.id = s.target) WHERE op = 'product' AND target IS NOT NULL AND {where}")
+
+    def _insert_fresh(self) -> None:
+        """Products new to the till, inserted inactive in short transactions; a PLU another
+        product still holds comes with the merge, which frees it first."""
         new = [seq for (seq,) in self.db.execute_sql(
-            "SELECT seq FROM product_staging WHERE seq BETWEEN ? AND ? AND op = 'product'"
-            " AND target IS NULL ORDER BY seq", (first, last))]
-        if not new:
-            return
-        top = self.db.execute_sql("SELECT coalesce(max(id), 0) FROM product").fetchone()[0]
-        self.db.cursor().executemany(
-            "UPDATE product_staging SET target = ?, fresh = 1 WHERE seq = ?",
-            [(top + n, seq) for n, seq in enumerate(new, start=1)])
-        # the PLU comes with the merge: until then it may still belong to another product
-        self._sql("INSERT INTO product (id, gtin, plu, name, price_cents, vat_code, category,"
-                  " stock_tracked, active, sold_by_weight, favourite, name_folded)"
-                  " SELECT target, gtin, NULL, name, price_cents, vat_code, category,"
-                  " stock_tracked, 0, sold_by_weight, favourite, name_folded"
-                  " FROM product_staging WHERE seq BETWEEN ? AND ? AND fresh", (first, last))
+            f"SELECT seq FROM {STAGING} WHERE op = 'product' AND target IS NULL ORDER BY seq")]
+        self.stats.fresh = len(new)
+
+        def insert(lo: int, hi: int) -> None:
+            chunk = new[lo:hi]
+            top = self._one("SELECT coalesce(max(id), 0) FROM main.product")[0]
+            self.db.cursor().executemany(
+                f"UPDATE {STAGING} SET target = ?, fresh = 1 WHERE seq = ?",
+                [(top + n, seq) for n, seq in enumerate(chunk, start=1)])
+            self._sql(f"INSERT INTO main.product (id, gtin, plu, name, price_cents, vat_code,"
+                      f" category, stock_tracked, active, sold_by_weight, favourite, name_folded)"
+                      f" SELECT target, gtin, CASE WHEN EXISTS (SELECT 1 FROM main.product p"
+                      f" WHERE p.plu = s.plu) THEN NULL ELSE plu END, name, price_cents, vat_code,"
+                      f" category, stock_tracked, 0, sold_by_weight, favourite, name_folded"
+                      f" FROM {STAGING} s WHERE seq BETWEEN ? AND ? AND fresh",
+                      (chunk[0], chunk[-1]))
+            self._match(f"seq BETWEEN {int(chunk[0])} AND {int(chunk[-1])} AND fresh",
+                        targets=False)
+
+        self._chunked(len(new), insert)
 
     def _merge_products(self) -> None:
-        """Only the columns that differ are written: an index is rewritten only for the rows
-        whose indexed value changes, which keeps the merge short."""
+        """Only the rows and columns that differ are written: an index is rewritten only for
+        the rows whose indexed value changes, which keeps the merge short."""
         # a PLU moving between listed products, or from a product no longer sold, is freed first
-        self._sql(f"UPDATE product SET plu = NULL FROM product_staging s WHERE {_COLUMNS}"
-                  " AND product.plu IS NOT NULL AND product.plu IS NOT s.plu")
-        self._sql("UPDATE product SET plu = NULL WHERE NOT active AND plu IN (SELECT plu FROM"
-                  " product_staging WHERE op = 'product' AND plu IS NOT NULL) AND id NOT IN"
-                  " (SELECT target FROM product_staging WHERE op = 'product')")
-        for columns in (("plu",), ("gtin",), ("name", "name_folded"), ("category",),
-                        ("price_cents", "vat_code", "stock_tracked", "active", "sold_by_weight",
-                         "favourite")):
+        self._sql(f"UPDATE product SET plu = NULL FROM {STAGING} s WHERE s.diff & 1 AND"
+                  f" s.op = 'product' AND s.target = product.id AND product.plu IS NOT NULL")
+        self._sql(f"UPDATE product SET plu = NULL WHERE NOT active AND plu IN (SELECT s.plu FROM"
+                  f" {STAGING} s WHERE s.diff & 1) AND id NOT IN (SELECT target FROM {STAGING}"
+                  f" WHERE op = 'product')")
+        for bit, columns in GROUPS:
             assign = ", ".join(f"{c} = s.{c}" for c in columns)
-            differs = " OR ".join(f"product.{c} IS NOT s.{c}" for c in columns)
-            self._sql(f"UPDATE product SET {assign} FROM product_staging s WHERE {_COLUMNS}"
-                      f" AND ({differs})")
+            self._sql(f"UPDATE product SET {assign} FROM {STAGING} s WHERE s.diff & {bit} AND"
+                      f" s.op = 'product' AND s.target = product.id")
 
     def _final(self, merge: Callable[[], None]) -> None:
         started = time.perf_counter()
@@ -162,17 +185,19 @@ class Stager:
                            " product that the message does not list)") from None
         finally:
             self.stats.merge_seconds = time.perf_counter() - started
-        self._short(lambda: self._sql("DELETE FROM product_staging"))
+            self._sql(f"DELETE FROM {STAGING}")
 
     # -- transactions ----------------------------------------------------------------------
     def _chunked(self, total: int, work: Callable[[int, int], object]) -> None:
-        """work(lo, hi) over 0..total in transactions of about chunk_seconds each."""
+        """work(lo, hi) over 0..total in write transactions of about chunk_seconds each."""
         size, lo = FIRST_CHUNK, 0
         while lo < total:
             hi = min(total, lo + size)
-            took = self._short(lambda lo=lo, hi=hi: work(lo, hi))
+            timed: list[float] = []
+            took = self._short(lambda lo=lo, hi=hi: timed.append(_timed(work, lo, hi)))
             lo = hi
-            size = max(50, min(size * 4, int(size * self.chunk_seconds / max(took, 1e-4))))
+            # sized by the work, not the commit (an fsync costs the same for 50 rows or 5000)
+            size = max(50, min(size * 4, int(size * self.chunk_seconds / max(timed[0], 1e-4))))
             time.sleep(max(MIN_PAUSE, took))  # the lock is free at least as long as we held it
 
     def _short(self, work: Callable[[], object]) -> float:
@@ -189,8 +214,17 @@ class Stager:
         self.stats.longest_lock = max(self.stats.longest_lock, took)
         return took
 
+    def _one(self, sql: str) -> tuple | None:
+        return self.db.execute_sql(sql).fetchone()
+
     def _sql(self, sql: str, params: tuple = ()) -> None:
         self.db.execute_sql(sql, params)
+
+
+def _timed(work: Callable[[int, int], object], lo: int, hi: int) -> float:
+    started = time.perf_counter()
+    work(lo, hi)
+    return time.perf_counter() - started
 
 
 def _code(code: str) -> tuple[str | None, str | None]:
