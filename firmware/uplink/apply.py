@@ -194,7 +194,7 @@ class Stager:
         while lo < total:
             hi = min(total, lo + size)
             timed: list[float] = []
-            took = self._short(lambda lo=lo, hi=hi: timed.append(_timed(work, lo, hi)))
+            took = self._short(lambda lo=lo, hi=hi, timed=timed: timed.append(_timed(work, lo, hi)))
             lo = hi
             # sized by the work, not the commit (an fsync costs the same for 50 rows or 5000)
             size = max(50, min(size * 4, int(size * self.chunk_seconds / max(timed[0], 1e-4))))

@@ -114,17 +114,23 @@ class Downstream:
         if version == current or (last is not None and last.value == str(version)):
             return Outcome(False, current, f"{kind} v{version} already applied")
         reason = f"{IGNORED}{kind} v{version} is older than the applied v{current}"
-        if not DownstreamReject.select().where(DownstreamReject.kind == kind,
-                                               DownstreamReject.reason == reason).exists():
-            self.record_reject(kind, reason, b"")
+        self.record_reject(kind, reason, b"")
         return Outcome(False, current, reason)
 
     def record_reject(self, kind: str, reason: str, payload: bytes) -> None:
+        """One row and one count per message not applied; the same message again (a retained
+        one at each start of the uplink) is not counted again."""
         counter = IGNORED_COUNT if reason.startswith(IGNORED) else REFUSED_COUNT
+        reason = reason[:500]
         with self.db.atomic("IMMEDIATE"):
+            last = (DownstreamReject.select(DownstreamReject.reason)
+                    .where(DownstreamReject.kind == kind[:20])
+                    .order_by(DownstreamReject.id.desc()).first())
+            if last is not None and last.reason == reason:
+                return
             DownstreamReject.create(
                 received=dt.datetime.now().astimezone().isoformat(timespec="milliseconds"),
-                kind=kind[:20], reason=reason[:500],
+                kind=kind[:20], reason=reason,
                 payload=payload[:4096].decode("utf-8", "replace"),
             )
             Meta.insert(key=counter, value="1").on_conflict(
