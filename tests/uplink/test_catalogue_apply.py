@@ -17,7 +17,8 @@ from firmware.uplink import apply
 from firmware.uplink.downstream import Downstream, Rejected, applied_version
 from tests.uplink.harness import Seller, catalogue_message, make_till
 
-SALE_BOUND = 1.0  # seconds a sale may wait for the write lock during an apply
+SALE_BOUND = 1.0  # seconds a sale may wait for the write lock during an apply, beyond the
+# slowest bare sale of the same run (a shared CI machine stalls fsyncs now and then)
 
 
 def active() -> dict[str, tuple]:
@@ -28,6 +29,10 @@ def active() -> dict[str, tuple]:
 def test_sales_commit_beside_a_50k_catalogue_apply(tmp_path):
     till = make_till(tmp_path / "till", broker_port=1)
     down = Downstream(till.db)
+    with Seller(till) as seller:
+        time.sleep(2)
+    noise = max(seller.waits())  # the slowest bare sale on this machine now, no apply running
+    bound = SALE_BOUND + noise
     for version, offset in ((1, 0), (2, 7)):
         with Seller(till) as seller:
             time.sleep(0.2)
@@ -35,7 +40,8 @@ def test_sales_commit_beside_a_50k_catalogue_apply(tmp_path):
         waits = seller.waits()
         assert outcome.applied
         assert len(waits) >= 5, "the seller sold beside the apply"
-        assert max(waits) < SALE_BOUND, f"a sale waited {max(waits):.2f} s for the lock"
+        assert max(waits) < bound, (f"a sale waited {max(waits):.2f} s for the lock (bare"
+                                    f" sales at most {noise:.2f} s)")
     products = active()
     assert len(products) == 50_000
     assert products["0" + make_gtin(1)] == ("1", 100 + (1 + 7) % 5000, "Product 1")

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from contract import downstream as bounds
 from firmware.db import open_database
 from firmware.models import DownstreamReject, Meta, Product
-from contract import downstream as bounds
 from firmware.uplink.downstream import (
     Downstream,
     OutOfSequence,
