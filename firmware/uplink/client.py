@@ -192,6 +192,11 @@ class Uplink:
             self._seen_connections = self._connections
             self._inflight.clear()
             self.next_seq = self.acked + 1  # republish all that head office has not confirmed
+            # a new connection (the broker or head office may have been restarted) gets the
+            # whole window once and a fresh first wait; the backoff's step is kept
+            self._probing = None
+            self._last_progress = now
+            self._resend_wait = float(self.cfg.resend_seconds)
             self._status_sent = None
             self._ack_grace_until = None
         if self._subscribed == self._connections and self._ack_grace_until is None:
@@ -204,7 +209,7 @@ class Uplink:
             if self._probing != "refused":
                 self._silence.reset()
                 self._resend_wait = self._silence.next()
-        elif now - self._last_progress > self._resend_wait:
+        elif self._connected and now - self._last_progress > self._resend_wait:
             log.warning("no confirmation from head office for %.0fs; sending entry %s again"
                         " and waiting for it", self._resend_wait, self.acked + 1)
             self.counters.resends += 1
