@@ -82,6 +82,7 @@ class Stager:
             raise Conflict(f"two listed products are one product (id {twice[0]}): a GTIN and"
                            " a PLU of different rows name it")
         self._insert_fresh()
+        groups = self._differing()
 
         def merge() -> None:
             guard()
@@ -90,7 +91,7 @@ class Stager:
                           f" (SELECT target FROM {STAGING} WHERE op = 'product')")
             self._sql(f"UPDATE product SET active = 0 WHERE active AND id IN (SELECT target FROM"
                       f" {STAGING} WHERE op = 'remove' AND target IS NOT NULL)")
-            self._merge_products()
+            self._merge_products(groups)
             set_version()
 
         self._final(merge)
@@ -118,6 +119,7 @@ class Stager:
     def _stage(self, rows: Sequence[tuple]) -> None:
         """Staging filled and matched, in the temp schema (reads only of the till's file)."""
         self.stats.rows = len(rows)
+        self._sql("PRAGMA temp_store = MEMORY")  # the staging table never touches the disk
         self._sql(_CREATE)
         with self.db.atomic():
             self._sql(f"DELETE FROM {STAGING}")
@@ -162,16 +164,30 @@ class Stager:
 
         self._chunked(len(new), insert)
 
-    def _merge_products(self) -> None:
+    def _differing(self) -> set[int]:
+        """The column groups (bits of GROUPS) some row changes; read before the merge."""
+        row = self._one("SELECT " + ", ".join(f"max(diff & {bit})" for bit, _ in GROUPS)
+                        + f" FROM {STAGING} WHERE op = 'product'") or ()
+        return {bit for (bit, _), found in zip(GROUPS, row, strict=False) if found}
+
+    def _merge_products(self, groups: set[int]) -> None:
         """Only the rows and columns that differ are written: an index is rewritten only for
         the rows whose indexed value changes, which keeps the merge short."""
+        if 1 not in groups:
+            self._merge_groups(groups)
+            return
         # a PLU moving between listed products, or from a product no longer sold, is freed first
         self._sql(f"UPDATE product SET plu = NULL FROM {STAGING} s WHERE s.diff & 1 AND"
                   f" s.op = 'product' AND s.target = product.id AND product.plu IS NOT NULL")
         self._sql(f"UPDATE product SET plu = NULL WHERE NOT active AND plu IN (SELECT s.plu FROM"
                   f" {STAGING} s WHERE s.diff & 1) AND id NOT IN (SELECT target FROM {STAGING}"
                   f" WHERE op = 'product')")
+        self._merge_groups(groups)
+
+    def _merge_groups(self, groups: set[int]) -> None:
         for bit, columns in GROUPS:
+            if bit not in groups:
+                continue
             assign = ", ".join(f"{c} = s.{c}" for c in columns)
             self._sql(f"UPDATE product SET {assign} FROM {STAGING} s WHERE s.diff & {bit} AND"
                       f" s.op = 'product' AND s.target = product.id")
