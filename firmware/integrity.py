@@ -55,6 +55,15 @@ def _scalar(db: peewee.SqliteDatabase, sql: str, params: tuple = ()) -> object:
     return row[0] if row else None
 
 
+def _ack_problems(journal: Journal, last_seq: int) -> list[Problem]:
+    """Head office's ack (the delivery table) against the journal's end."""
+    acked = int(_scalar(journal.db, "SELECT acked_seq FROM delivery WHERE key = 'ack'") or 0)
+    if acked <= last_seq:
+        return []
+    return [Problem("behind_office", acked, f"head office confirmed entries up to {acked}, but "
+                    f"the journal ends at {last_seq} (truncated or restored from an old copy)")]
+
+
 def _link_problems(journal: Journal, last_seq: int) -> list[Problem]:
     """Every entry's SHA-256 link, from entry 1, and the head's signature. A gap is the
     count check's to name; the entry after it is not called edited."""
@@ -186,12 +195,7 @@ def _check(journal: Journal) -> list[Problem]:
             "totals", last_seq,
             f"the running report totals stop at entry {head_seq} but the "
             f"journal ends at {last_seq}: they no longer match the journal"))
-    acked = _scalar(db, "SELECT acked_seq FROM delivery WHERE key = 'ack'") or 0
-    if int(acked) > last_seq:
-        problems.append(Problem(
-            "behind_office", int(acked),
-            f"head office confirmed entries up to {acked}, but the journal ends at {last_seq} "
-            "(truncated or restored from an old copy)"))
+    problems += _ack_problems(journal, last_seq)
     count = _scalar(db, "SELECT count(*) FROM journal") or 0
     if count != last_seq:
         first_gap = _scalar(db, "SELECT min(seq) + 1 FROM journal j WHERE seq < ? AND NOT EXISTS"
@@ -241,3 +245,49 @@ def describe(problems: list[Problem]) -> str:
 
 def as_dicts(problems: list[Problem]) -> list[dict[str, object]]:
     return [asdict(p) for p in problems]
+
+
+@dataclass
+class Audit:
+    """What `kassa journal verify` checks beyond the chain and signatures (Journal.verify)."""
+
+    problems: list[Problem]
+    sound: list[str]  # one line per check that passed
+
+
+def audit(journal: Journal, printed_z_codes: tuple[str, ...] = ()) -> Audit:
+    """Every Z close against its rebuild from entry 1, the running totals against the whole
+    journal and their seal, the anchor file, head office's ack, and the QR codes of printed
+    Z reports (KASSA1|store|terminal|seq|hash) as read off the paper."""
+    db = journal.db
+    last_seq = int(_scalar(db, "SELECT max(seq) FROM journal") or 0)
+    window = checkpoint.verify_after(journal, 0, {}, entries_too=False)
+    problems = [Problem(*finding) for finding in window.findings]
+    sound: list[str] = []
+    zs = int(_scalar(db, "SELECT count(*) FROM journal WHERE type = 'z_close'") or 0)
+    if not problems:
+        sound.append(f"Z figures OK: {zs} Z closes give the figures they signed")
+    totals = _totals_problems(journal, window, last_seq, _is_legacy(journal))
+    problems += totals
+    if not totals:
+        sound.append(f"running totals OK: they match the journal and are sealed to entry {last_seq}")
+    found = [Problem(*f) for f in anchor.findings(db, journal.public_key, journal.store,
+                                                  journal.terminal, last_seq)]
+    problems += found
+    last_z = anchor.last_z(db)
+    if not found and last_z is not None:
+        sound.append(f"anchor OK: {anchor.path_for(db)} records Z close {last_z[2]} "
+                     f"(entry {last_z[0]})")
+    behind = _ack_problems(journal, last_seq)
+    problems += behind
+    if not behind:
+        acked = int(_scalar(db, "SELECT acked_seq FROM delivery WHERE key = 'ack'") or 0)
+        sound.append(f"head office's ack OK: entries up to {acked} confirmed, the journal ends "
+                     f"at {last_seq}")
+    for code in printed_z_codes:
+        finding = anchor.check_printed_qr(db, journal.store, journal.terminal, code)
+        if finding:
+            problems.append(Problem(*finding))
+        else:
+            sound.append(f"printed Z code OK: {code.strip()}")
+    return Audit(problems, sound)
