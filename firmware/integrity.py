@@ -101,8 +101,12 @@ def _totals_problems(journal: Journal, window: checkpoint.Window, last_seq: int,
                      legacy: bool) -> list[Problem]:
     """The running totals against the replay of the window, and their seal to the head."""
     table = running.load(journal.db)
-    if running.SEQ_KEY not in table or not figures.counters_current(table):
-        return []  # written before running totals (or version 2): rebuilt when all is well
+    if last_seq and (running.SEQ_KEY not in table or not figures.counters_current(table)):
+        if legacy:
+            return []  # written before running totals (or version 2): rebuilt when all is well
+        return [Problem("totals", last_seq, "the running report totals are gone or of an older "
+                        "version, though this journal's were sealed: they were rewritten "
+                        "outside the till")]
     if window.bodies_sound and not checkpoint.same_counters(window.counters, table):
         changed = sorted(k for k in set(table) | set(window.counters)
                          if table.get(k, 0) != window.counters.get(k, 0))
@@ -119,10 +123,9 @@ def _totals_problems(journal: Journal, window: checkpoint.Window, last_seq: int,
 def _is_legacy(journal: Journal) -> bool:
     """A database from before sealed totals: no seal, no verified point and no anchor file.
     (Deleting all three to pass for one leaves the anchor's absence to be reported.)"""
-    rows = journal.db.execute_sql("SELECT count(*) FROM meta WHERE key IN (?, ?)",
-                                  (running.SEAL_META_KEY, checkpoint.META_KEY)).fetchone()[0]
+    point = _scalar(journal.db, "SELECT 1 FROM meta WHERE key = ?", (checkpoint.META_KEY,))
     path = anchor.path_for(journal.db)
-    return not rows and not (path is not None and path.exists())
+    return not (point or running.has_seal(journal.db) or (path is not None and path.exists()))
 
 
 def _settle(journal: Journal, window: checkpoint.Window, last_seq: int, legacy: bool) -> None:

@@ -15,7 +15,7 @@ import pytest
 from cli.assemble import build_till
 from contract import figures
 from contract.config import Config
-from firmware import anchor, checkpoint, totals
+from firmware import anchor, checkpoint
 from firmware.permissions import Action
 from firmware.receipt import build_report
 from firmware.sim import MANAGER_PIN, run_day
@@ -33,7 +33,8 @@ def anchor_file(config: Config) -> Path:
 
 def cut_and_rewrite_head(config: Config, keep: int, forget: tuple[str, ...] = ()) -> None:
     """The attack: entries after `keep` deleted, the head record and every counter rewritten
-    to what the rest of the journal gives (figures are public code), Meta rows forgotten."""
+    to what the rest of the journal gives (figures are public code; the seal row goes with
+    the old table), Meta rows forgotten."""
     db = peewee.SqliteDatabase(str(config.database_path))
     with db.atomic():
         db.execute_sql("DELETE FROM journal WHERE seq > ?", (keep,))
@@ -72,7 +73,7 @@ def test_the_z_writes_a_signed_anchor_beside_the_database(config: Config) -> Non
 
 def test_cutting_the_end_with_the_last_z_and_rewriting_the_head_is_found(config: Config) -> None:
     keep = last_z(config) - 3
-    cut_and_rewrite_head(config, keep, forget=(totals.SEAL_META_KEY, checkpoint.META_KEY))
+    cut_and_rewrite_head(config, keep, forget=(checkpoint.META_KEY,))
     assert kassa(config, "journal", "verify").stdout.startswith("journal OK")  # the chain holds
     till = refused_at_start(config, "truncated", f"the journal ends at entry {keep}")
     assert "anchor file records Z close 1" in till.journal_alarm
@@ -91,10 +92,16 @@ def test_cutting_the_end_after_the_last_z_and_rewriting_the_head_is_found(config
     assert verify.returncode == 1 and "PROBLEM (totals" in verify.stdout
 
 
-def test_forgetting_the_seal_too_does_not_pass_for_an_old_database(config: Config) -> None:
+@pytest.mark.parametrize("counters", ["rewritten", "deleted"])
+def test_forgetting_the_seal_too_does_not_pass_for_an_old_database(config: Config,
+                                                                   counters: str) -> None:
     keep = int(scalar(config, "SELECT max(seq) FROM journal")) - 5
-    cut_and_rewrite_head(config, keep, forget=(totals.SEAL_META_KEY, checkpoint.META_KEY))
-    till = refused_at_start(config, "totals", "not sealed")  # the anchor file says it is not
+    cut_and_rewrite_head(config, keep, forget=(checkpoint.META_KEY,))
+    words = "not sealed"  # the anchor file says this database had sealed totals
+    if counters == "deleted":
+        tamper(config, "DELETE FROM running_total")
+        words = "totals are gone"
+    till = refused_at_start(config, "totals", words)
     till.db.close()
 
 
