@@ -333,6 +333,10 @@ def discount_price_search(d: ShiftDriver, sale: Any) -> Iterator[Any]:
     shown = next(r for r in sale.ids.ticket.data if r["line_no"] == line.line_no)
     d.check("line_discount", {"detail": shown["detail"], "amount": line.amount,
                               "discount": till.ticket.line(line.line_no).discount})
+    line = till.ticket.active_lines[-3]  # another line: a discount is kept in cents
+    row = next(r for r in ticket.layout_manager.children if r.line_no == line.line_no)
+    d.tap(row)
+    yield (lambda: sale.ids.ticket.selected_line == line.line_no, "another line selected")
     d.tap(sale.ids.price)
     yield (lambda: dialog() is not None, "the price dialog")
     price = dialog()

@@ -21,7 +21,7 @@ from ui.screens.base import KassaScreen
 
 SEARCH_KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SEARCH_LIMIT = 30
-RESULT_HEIGHT = 70  # a search result button, before scaling
+RESULT_HEIGHT = 60  # a search result button, before scaling
 
 
 def count_text(lines: int, pieces: int) -> str:
@@ -369,10 +369,10 @@ class SaleScreen(KassaScreen):
             results.clear_widgets()
 
     def visible_results(self) -> int:
-        """How many results the search grid shows without scrolling, at this screen size."""
+        """How many results the search grid shows in full without scrolling, at this size."""
         grid = self.ids.results
         gap = grid.spacing[1]
-        return grid.cols * max(1, int((grid.parent.height + gap) // (S(RESULT_HEIGHT) + gap)))
+        return grid.cols * int((grid.parent.height + gap) // (S(RESULT_HEIGHT) + gap))
 
     def toggle_search(self) -> None:
         self.search_for = "customers" if self.search_for == "products" else "products"
