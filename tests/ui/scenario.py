@@ -648,7 +648,7 @@ def manager_extras(d: Driver, manager: Any) -> Iterator[Any]:
     d.tap(keyboard.ids.ok)
     yield (lambda: dialog() is None and manager.reason == "Koffie", "the typed reason")
     yield 0.2
-    d.type(manager.ids.cash_keypad, "250")
+    d.type(manager.ids.cash_keypad, "2,5")  # euros: € 2,50
     d.key(manager.ids.cash_keypad, "OK")
     yield from approve(d, "cash out")
     yield (lambda: "2,50" in manager.message, "the cash out booked")
