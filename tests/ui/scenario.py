@@ -542,7 +542,8 @@ def long_name(d: Driver, worst: Callable[[], Any]) -> Iterator[Any]:
 
     runtime = d.app.runtime
     runtime.status = lambda: dataclasses.replace(
-        worst(), cashier="Maria-Josephina van den Broek-Hoogeveen")
+        worst(), cashier="Maria-Josephina Wilhelmina Alexandra van den Broek-Hoogeveen"
+                         " tot Oostervelde")  # too long even for the 1280x800 bar
     d.app.refresh_status()
     yield 0.3
     bar = d.app.root.ids.status_bar
