@@ -149,8 +149,9 @@ def parse_row(cells: list[str], ix: dict[str, int], header: list[str]) -> tuple:
     """One CSV row (cells padded so that a missing column reads as '') -> the product tuple
     (gtin, plu, name, price, vat, category, 4 flags, name_folded, stock). Raises ValueError
     naming the column."""
-    for index, cell in enumerate(cells[:len(header)]):
-        _check_text(header[index], cell)
+    if _BAD_CHAR.search("".join(cells)):  # one search per row; the cell only when found
+        for index, cell in enumerate(cells[:len(header)]):
+            _check_text(header[index], cell)
     name, price_text, vat = cells[ix["name"]].strip(), cells[ix["price"]].strip(), cells[ix["vat"]]
     for column, value in (("name", name), ("price", price_text), ("vat", vat.strip())):
         if not value:
@@ -197,7 +198,10 @@ def read_file(path: str) -> list[str]:
     """The lines of a CSV file (OSError when it cannot be opened, CsvFileError when it is not
     UTF-8 text)."""
     with open(path, "rb") as fh:
-        text = _decode(fh.read())
+        return _split(_decode(fh.read()))
+
+
+def _split(text: str) -> list[str]:
     # split on LF only (CRLF keeps its CR for the csv module): str.splitlines would also
     # split at the separators and controls a name may (wrongly) hold, hiding them
     lines = text.split("\n")
@@ -219,6 +223,10 @@ def _lines(source: Iterable[str]) -> tuple[list[str], str | None]:
         except StopIteration:
             return lines, None
         except UnicodeDecodeError as exc:
+            buffer = getattr(source, "buffer", None)
+            if buffer is not None and buffer.seekable():  # an open file: read its bytes
+                buffer.seek(0)
+                return _split(_decode(buffer.read())), None
             return lines, (f"line {len(lines) + 1}: encoding: byte 0x{exc.object[exc.start]:02X}"
                            " is not UTF-8; save the file as CSV UTF-8")
         lines.append(line)
@@ -269,15 +277,11 @@ def parse_csv(source: str | Iterable[str],
     that cannot be opened."""
     parsed = ParsedCsv()
     errors = parsed.report.errors
-    if isinstance(source, str):
-        try:
-            lines = read_file(source)
-        except CsvFileError as exc:
-            errors.append(str(exc))
-            return parsed
-        decode_error = None
-    else:
-        lines, decode_error = _lines(source)
+    try:
+        lines, decode_error = (read_file(source), None) if isinstance(source, str) else _lines(source)
+    except CsvFileError as exc:
+        errors.append(str(exc))
+        return parsed
     if lines and lines[0].startswith("\ufeff"):
         lines[0] = lines[0][1:]
     delimiter = _delimiter(lines[0] if lines else "")
