@@ -17,6 +17,7 @@ import pwd
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contract import wire
 from provisioning.fleet import INGEST_CN, EnrolledTerminal, Fleet
 from provisioning.secure import write_file
 
@@ -28,7 +29,7 @@ STORE_DOWNSTREAM = ("catalogue", "prices", "offers")
 FLEET_DOWNSTREAM = f"{TOPIC_ROOT}/fleet/config"
 SHARE_GROUP = "ingest"
 # Topic levels a terminal or store id may not take, or its topics would overlap these.
-RESERVED_IDS = frozenset({*STORE_DOWNSTREAM, "fleet", INGEST_CN})
+RESERVED_IDS = frozenset({*STORE_DOWNSTREAM, "fleet", INGEST_CN, *wire.RESERVED_IDS})
 
 
 @dataclass(frozen=True)
