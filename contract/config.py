@@ -65,6 +65,11 @@ def _check(condition: bool, key: str, reason: str) -> None:
         raise _ValueError(key, reason)
 
 
+def _key_name(name: str) -> str:
+    """A TOML key as a message names it: bare when it is a plain word, else quoted and cut."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name) else _shown(name)
+
+
 def _shown(value: object, limit: int = 40) -> str:
     """A value quoted for a message, cut short: a 10,000-character id is not echoed whole."""
     text = repr(value)
@@ -465,7 +470,7 @@ def _build(cls: type, table: dict[str, object], prefix: str) -> object:
     names = {f.name for f in dataclasses.fields(cls) if f.init}
     kwargs: dict[str, object] = {}
     for name, value in table.items():
-        key = f"{prefix}.{name}" if prefix else name
+        key = f"{prefix}.{_key_name(name)}" if prefix else _key_name(name)
         if name not in names:
             raise _ValueError(key, f"unknown key (known: {', '.join(sorted(names))})")
         kwargs[name] = _coerce(value, hints[name], key)
@@ -499,7 +504,8 @@ def parse_config(text: str, source: str = "<string>", var_dir: str | None = None
     sections: dict[str, object] = {}
     for name, table in data.items():
         if name not in _SECTIONS:
-            raise ConfigError(source, name, f"unknown section (known: {', '.join(_SECTIONS)})")
+            raise ConfigError(source, _key_name(name),
+                              f"unknown section (known: {', '.join(_SECTIONS)})")
         try:
             sections[name] = _coerce(table, typing.get_type_hints(Config)[name], name)
         except _ValueError as exc:
