@@ -57,18 +57,30 @@ def load_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
 
 
 def create_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
-    """A new key written to path (mode 0600); never over an existing file."""
+    """A new key written to path (mode 0600); never over an existing file. The key appears
+    whole or not at all (written beside it, then linked in): a kill in between leaves no
+    half-written key that a later start would refuse."""
     path = Path(path)
     key = Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-        fh.flush()
-        os.fsync(fh.fileno())
+    staged = path.with_name(f".{path.name}.{os.getpid()}.new")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(staged, path)  # FileExistsError if a key appeared meanwhile: never replaced
+    finally:
+        staged.unlink(missing_ok=True)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
     return key
 
 
@@ -77,7 +89,10 @@ def load_or_create_key(path: str | os.PathLike[str], *, may_create: bool = True)
     (a dangling link or anything else at path is loaded, and refused, as it is)."""
     path = Path(path)
     if may_create and not path.exists() and not path.is_symlink():
-        return create_key(path)
+        try:
+            return create_key(path)
+        except FileExistsError:  # another process made it a moment ago: use that one
+            pass
     return load_key(path)
 
 
