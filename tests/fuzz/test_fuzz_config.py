@@ -64,12 +64,14 @@ def toml_texts(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _parse(text: str) -> None:
+def _parse(text: str, shallow: bool = False) -> None:
     try:
         config = parse_config(text, SOURCE)
     except ConfigError as exc:
         assert exc.file == SOURCE and exc.key and exc.reason
         assert len(str(exc)) < 1000  # a huge value is not echoed back
+        if shallow:  # the shape check refuses only what is really deep
+            assert "nested more than" not in exc.reason and "dotted key" not in exc.reason
         return
     assert isinstance(config, Config)
     _check_values(dataclasses.asdict(config))
@@ -97,7 +99,7 @@ def _check_values(value: Any) -> None:
 @example(text=f'[terminal]\nstore = "{"s" * 10_000}"\n')
 @example(text='[terminal]\nterminal = "catalogue"\n')
 def test_generated_configs(text: str) -> None:
-    _parse(text)
+    _parse(text, shallow=True)
 
 
 @budget(150)
