@@ -17,7 +17,7 @@ from contract import chain, wire
 from contract.entries import ENTRY_TYPES
 from contract.keys import public_key_hex
 from headoffice.ingest.validate import Candidate, KeyCache, Refusal, check_message
-from tests.fuzz.budget import DEEP, INTS, JSON, TEXT, budget, deep
+from tests.fuzz.budget import DEEP, INTS, JSON, TEXT, Deep, budget, deep
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 TOPIC = "kassa/v1/s1/t1/journal"
@@ -144,7 +144,7 @@ def test_signed_bodies(body: dict[str, Any], genesis: bool, seq_property: str | 
                               "kassa/v1/s1/t1/status", ""]) | TEXT,
        seq_property=st.none() | TEXT)
 @example(payload=deep(100_000, 1), topic=TOPIC, seq_property="1")
-@example(payload=json.dumps({"body": deep(100_000, 0), "hash": "0" * 64, "sig": "0" * 128,
-                             "prev": "0" * 64}).encode(), topic=TOPIC, seq_property="1")
+@example(payload=Deep(json.dumps({"body": deep(100_000, 0), "hash": "0" * 64, "sig": "0" * 128,
+                                  "prev": "0" * 64})), topic=TOPIC, seq_property="1")
 def test_raw_payloads(payload: bytes | str, topic: str, seq_property: str | None) -> None:
     _check(topic, payload.encode() if isinstance(payload, str) else payload, seq_property)
