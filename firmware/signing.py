@@ -43,6 +43,11 @@ def load_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
         raise SigningKeyError(path, f"cannot be read: {exc.strerror or exc}") from None
     if len(data) > MAX_KEY_BYTES:
         raise SigningKeyError(path, f"is larger than {MAX_KEY_BYTES} bytes: not a key file")
+    return _parse(data, path)
+
+
+def _parse(data: bytes, path: Path) -> Ed25519PrivateKey:
+    """The key in a PEM file's bytes; SigningKeyError saying what the bytes are instead."""
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
@@ -56,16 +61,20 @@ def load_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     return key
 
 
+def _new_key() -> tuple[Ed25519PrivateKey, bytes]:
+    """A fresh key and its PKCS#8 PEM."""
+    key = Ed25519PrivateKey.generate()
+    return key, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption())
+
+
 def create_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     """A new key written to path (mode 0600); never over an existing file. The key appears
     whole or not at all (written beside it, then linked in): a kill in between leaves no
     half-written key that a later start would refuse."""
     path = Path(path)
-    key = Ed25519PrivateKey.generate()
+    key, pem = _new_key()
     path.parent.mkdir(parents=True, exist_ok=True)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
     staged = path.with_name(f".{path.name}.{os.getpid()}.new")
     fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
