@@ -13,6 +13,7 @@ import codecs
 import csv
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -180,14 +181,15 @@ def parse_row(cells: list[str], ix: dict[str, int], header: list[str]) -> tuple:
 
 
 class CsvFileError(ValueError):
-    """The file as a whole cannot be read as a product CSV (not found, UTF-16, ...)."""
+    """The file as a whole cannot be read as a product CSV (it is UTF-16)."""
 
 
 def _decode(data: bytes) -> str:
     """UTF-8 (with or without a BOM); bytes that are not UTF-8 are kept as U+DC80..U+DCFF so
     that the row and column holding them can be named."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
-            data[:200].count(b"\x00") * 3 > len(data[:200])):
+    head = data[:200]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (len(head) >= 4 and any(
+            half.count(0) * 5 >= len(half) * 4 for half in (head[0::2], head[1::2]))):
         raise CsvFileError("line 1: encoding: the file is UTF-16; save it as CSV UTF-8")
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
@@ -256,7 +258,7 @@ def _long_column(text: str, delimiter: str, header: list[str]) -> str:
 def _header_problem(header: list[str]) -> str | None:
     unknown = [h for h in header if h not in CSV_FIELDS]
     missing = [f for f in REQUIRED_FIELDS if f not in header]
-    doubled = sorted({h for h in header if header.count(h) > 1})
+    doubled = sorted(h for h, n in Counter(header).items() if n > 1)
     problems = []
     if unknown:
         shown = ", ".join(_BAD_CHAR.sub("?", h[:30]) for h in unknown[:8])

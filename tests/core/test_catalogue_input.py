@@ -3,6 +3,7 @@ reason`, never a traceback; without --partial nothing is stored, with it the goo
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,19 @@ def test_a_plu_held_by_another_product_is_a_row_error(db) -> None:
     assert Product.get(Product.plu == "1").price_cents == 100  # nothing half-stored
     partial = import_csv(db, [HEADER, f"{make_gtin(1)};2;Een;3,00;low\n", GOOD_LAST], partial=True)
     assert partial.inserted == 1 and Product.select().count() == 3
+
+
+def test_a_million_columns_is_one_error_quickly(db) -> None:
+    started = time.perf_counter()
+    report = import_csv(db, ["gtin,name,price,vat" + ",x" * 1_000_000 + "\n", GOOD])
+    assert report.errors[0].startswith("line 1: header: unknown column(s) x, x")
+    report = import_csv(db, [HEADER, GOOD, "1;2;3;4" + ";x" * 1_000_000 + "\n"])
+    assert report.errors == ["line 3: row: 1000004 cells where the header has 5"]
+    assert time.perf_counter() - started < 30
+
+
+def test_nul_bytes_in_a_utf8_file_are_not_taken_for_utf16(tmp_path: Path, db) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_bytes((HEADER + ";7;A\x00\x00\x00\x00B;1,00;low\n" * 5).encode())
+    report = import_csv(db, str(path))
+    assert report.errors[0] == "line 2: name: control character U+0000 NUL is not allowed"
