@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import os
 import re
+import stat
 import tomllib
 import types
 import typing
@@ -531,9 +532,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     if resolved is None:
         return Config()
     try:
-        size = resolved.stat().st_size
-        if size > MAX_CONFIG_CHARS * 4:
-            raise ConfigError(resolved, "(file)", f"{size} bytes; a terminal config is a few kB")
+        info = resolved.stat()
+        if resolved.is_dir():
+            raise ConfigError(resolved, "(file)", "cannot be read: it is a directory")
+        if not stat.S_ISREG(info.st_mode):  # /dev/zero or a pipe would never end
+            raise ConfigError(resolved, "(file)", "cannot be read: not a regular file")
+        if info.st_size > MAX_CONFIG_CHARS * 4:
+            raise ConfigError(resolved, "(file)", f"{info.st_size} bytes; a terminal config is "
+                              "a few kB")
         text = resolved.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(resolved, "(file)", "does not exist") from None

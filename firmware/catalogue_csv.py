@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import os
 import re
+import stat
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -29,6 +31,7 @@ MAX_CATEGORY = 100
 MAX_PRICE_CENTS = MAX_CENTS  # the bound every sale line's unit price has in the contract
 MAX_STOCK = MAX_COUNT  # pieces, or grams for goods sold by weight
 MAX_FIELD = 131072  # the csv module's field limit: a longer cell is refused as too long
+MAX_FILE_BYTES = 512 * 1024 * 1024  # ~5 million products; a bigger file is refused whole
 DELIMITERS = ",;\t"
 
 _TRUE = {"1", "true", "yes", "ja", "y", "j"}
@@ -181,7 +184,7 @@ def parse_row(cells: list[str], ix: dict[str, int], header: list[str]) -> tuple:
 
 
 class CsvFileError(ValueError):
-    """The file as a whole cannot be read as a product CSV (it is UTF-16)."""
+    """The file as a whole cannot be read as a product CSV (UTF-16, not a file, too big)."""
 
 
 def _decode(data: bytes) -> str:
@@ -200,7 +203,12 @@ def read_file(path: str) -> list[str]:
     """The lines of a CSV file (OSError when it cannot be opened, CsvFileError when it is not
     UTF-8 text)."""
     with open(path, "rb") as fh:
-        return _split(_decode(fh.read()))
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):  # a directory, /dev/zero or a pipe
+            raise CsvFileError("line 1: file: not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise CsvFileError(f"line 1: file: {info.st_size} bytes, at most {MAX_FILE_BYTES}")
+        return _split(_decode(fh.read(MAX_FILE_BYTES + 1)))
 
 
 def _split(text: str) -> list[str]:

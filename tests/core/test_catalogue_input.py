@@ -198,3 +198,7 @@ def test_nul_bytes_in_a_utf8_file_are_not_taken_for_utf16(tmp_path: Path, db) ->
     path.write_bytes((HEADER + ";7;A\x00\x00\x00\x00B;1,00;low\n" * 5).encode())
     report = import_csv(db, str(path))
     assert report.errors[0] == "line 2: name: control character U+0000 NUL is not allowed"
+
+
+def test_a_file_that_never_ends_is_refused(db) -> None:
+    assert import_csv(db, "/dev/zero").errors == ["line 1: file: not a regular file"]

@@ -122,7 +122,13 @@ def test_config_that_is_a_directory(tmp_path: Path) -> None:
     (tmp_path / "kassa.toml").mkdir()
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "kassa.toml")
-    assert info.value.key == "(file)" and "cannot be read" in info.value.reason
+    assert info.value.key == "(file)" and "cannot be read: it is a directory" in info.value.reason
+
+
+def test_config_that_never_ends() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config("/dev/zero")
+    assert info.value.key == "(file)" and "not a regular file" in info.value.reason
 
 
 # --- the journal key ---------------------------------------------------------------------
