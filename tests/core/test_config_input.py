@@ -230,3 +230,18 @@ def test_an_unusable_key_is_a_config_error(tmp_path: Path, make, reason: str) ->
     run = _kassa(config, "journal", "verify")
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "terminal.signing_key" in run.stderr
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("[cash]\nquick_amounts_cents = " + "[" * 100_000 + "]" * 100_000, "cash.quick_amounts_cents"),
+    (f'[terminal]\nstore = "{"s" * 10_000}"\n', "terminal.store"),
+    ('[terminal]\nterminal = "catalogue"\n', "terminal.terminal"),
+    ("[cash]\ndefault_float_cents = 1e30\n", "cash.default_float_cents"),
+])
+def test_the_command_line_names_file_and_key(tmp_path: Path, text: str, key: str) -> None:
+    config = tmp_path / "kassa.toml"
+    config.write_text(text)
+    run = _kassa(config, "journal", "verify")
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.startswith(f"kassa: configuration error: {config}: {key}: ")
+    assert len(run.stderr) < 500
