@@ -19,16 +19,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from contract import downstream
 from contract.config import VAT_CODES
-from contract.entries import MAX_CENTS, MAX_COUNT
+from contract.entries import MAX_COUNT, NAME
 from contract.gtin import BarcodeError, normalize_gtin
 
 CSV_FIELDS = ("gtin", "plu", "name", "price", "vat", "category", "stock_tracked", "active",
               "sold_by_weight", "favourite", "stock")
 REQUIRED_FIELDS = ("name", "price", "vat")
-MAX_NAME = 200  # characters of a product name (a receipt line holds far fewer)
-MAX_CATEGORY = 100
-MAX_PRICE_CENTS = MAX_CENTS  # the bound every sale line's unit price has in the contract
+# the bounds head office's catalogue messages have (contract/downstream.py): one catalogue
+MAX_NAME = NAME  # characters of a product name
+MAX_CATEGORY = downstream.MAX_CATEGORY
+MAX_PRICE_CENTS = downstream.MAX_PRICE_CENTS  # per piece or kg; x 1000 still fits a sale line
 MAX_STOCK = MAX_COUNT  # pieces, or grams for goods sold by weight
 MAX_FIELD = 131072  # the csv module's field limit: a longer cell is refused as too long
 MAX_FILE_BYTES = 512 * 1024 * 1024  # ~5 million products; a bigger file is refused whole

@@ -60,7 +60,7 @@ def test_a_price_that_is_not_a_shelf_price_is_refused(db, price: str, reason: st
 
 @pytest.mark.parametrize(("text", "cents"), [
     ("12,50", 1250), ("12.50", 1250), ("12.5", 1250), ("12", 1200), ("€ 1.234,56", 123456),
-    ("0,99", 99), ("1000000000,00", 100_000_000_000),
+    ("0,99", 99), ("1000000,00", 100_000_000), ("1.000.000,00", 100_000_000),
 ])
 def test_shelf_prices_as_spreadsheets_write_them(text: str, cents: int) -> None:
     assert parse_price(text) == cents
@@ -157,7 +157,8 @@ def test_a_long_quoted_price_names_its_column(db) -> None:
 
 
 @pytest.mark.parametrize(("cells", "error"), [
-    (";7;" + "n" * 201 + ";1,00;low", "line 3: name: 201 characters, at most 200"),
+    (";7;" + "n" * 256 + ";1,00;low", "line 3: name: 256 characters, at most 255"),
+    (";7;X;1000000,01;low", "line 3: price: '1000000,01' is above the highest price 1000000"),
     (f"{'1' * 5000};;X;1,00;low", "line 3: gtin: "),
     (";²;X;1,00;low", "line 3: plu: '²' is not 1 to 6 digits"),
 ])

@@ -26,7 +26,7 @@ CELLS = {
     "name": st.sampled_from(["Kaas", "Crème brûlée", "", "A\u202eB", "A\x00B", "x" * 300])
     | TEXT,
     "price": st.sampled_from(["1,00", "12.50", "€ 1.234,56", "1e5", "inf", "nan", "-1",
-                              "99999999999999999999,99", "1000000000,01", "9" * 5000]) | TEXT,
+                              "99999999999999999999,99", "1000000,01", "9" * 5000]) | TEXT,
     "vat": st.sampled_from(["high", "low", "zero", "exempt", "LOW", "super"]) | TEXT,
     "category": st.sampled_from(["Zuivel", ""]) | TEXT,
     "stock_tracked": st.sampled_from(["yes", "no", "", "maybe"]) | TEXT,
