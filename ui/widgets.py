@@ -84,23 +84,39 @@ class BigButton(FitText, Button):
 
 
 class KeyPad(GridLayout):
-    """Digits, clear and enter; dispatches on_key('0'..'9', 'C', 'OK', '00')."""
+    """Digits, clear and enter; dispatches on_key('0'..'9', 'C', 'OK', ',').
+
+    With `decimal` the bottom row is ', 0 OK' (money in euros, as on every till) and the
+    screen gives clear a button of its own."""
 
     enter_text = StringProperty("OK")
     show_double_zero = BooleanProperty(False)
+    decimal = BooleanProperty(False)
+    decimal_text = StringProperty(",")
 
     def __init__(self, **kwargs) -> None:
         self.register_event_type("on_key")
         super().__init__(**kwargs)
         self.cols = 3
-        keys = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "C", "0", "OK"]
+        self._build()
+
+    def on_decimal(self, _pad, _value: bool) -> None:  # noqa: ANN001
+        self._build()
+
+    def _build(self) -> None:
+        self.clear_widgets()
+        keys = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "," if self.decimal else "C", "0", "OK"]
         for key in keys:
             button = BigButton(text=self.enter_text if key == "OK" else key, font_size=S(28))
             if key == "OK":
                 button.tone = GREEN
+                button.font_size = S(22) if len(self.enter_text) > 6 else S(28)
                 self.bind(enter_text=lambda _w, value, b=button: setattr(b, "text", value))
             elif key == "C":
                 button.tone = ORANGE
+            elif key == ",":
+                button.text = self.decimal_text
+                self.bind(decimal_text=lambda _w, value, b=button: setattr(b, "text", value))
             button.key = key
             button.bind(on_release=self._pressed)
             self.add_widget(button)
