@@ -24,6 +24,8 @@ class DoneScreen(KassaScreen):
         self.change_text = money(change) if change else _("No change")
         self.paid_text = _("Paid") + f": {money(sale.get('total', 0))}   " + _("Receipt") + \
             f" {sale.get('seq', '')}"
+        # A trainee's cash sale leaves the real drawer shut (firmware.kernel.open_drawer).
+        self.message = _("Drawer opened (training)") if sale.get("drawer") == "training" else ""
         self.app.bind(print_state=self._print_state)
         self._print_state(self.app, self.app.print_state)
 
