@@ -27,11 +27,12 @@ def _cache_dir() -> Path:
 
 
 def prepare_capabilities_cache(directory: Path | None = None) -> Path | None:
-    """Writes escpos' capabilities pickle where escpos will look (unless the environment
-    already names a directory); returns the pickle, or None when there is nowhere to keep it
+    """Writes escpos' capabilities pickle where escpos will look: `directory`, else the one
+    ESCPOS_CAPABILITIES_PICKLE_DIR names (the till's systemd unit: /var/lib/kassa/escpos),
+    else ~/.cache/kassa/escpos. Returns the pickle, or None when there is nowhere to keep it
     (escpos then parses its database itself, as before)."""
-    if PICKLE_DIR_ENV in os.environ and directory is None:
-        return None
+    if directory is None and os.environ.get(PICKLE_DIR_ENV):
+        directory = Path(os.environ[PICKLE_DIR_ENV])
     spec = importlib.util.find_spec("escpos")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -47,6 +48,8 @@ def prepare_capabilities_cache(directory: Path | None = None) -> Path | None:
                 pickle.dump(capabilities, out, protocol=2)
             os.replace(tmp, target)
     except OSError:
+        if os.environ.get(PICKLE_DIR_ENV) == str(directory):
+            del os.environ[PICKLE_DIR_ENV]  # escpos could not write its own pickle there either
         return None
     os.environ[PICKLE_DIR_ENV] = str(directory)
     return target
