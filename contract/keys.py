@@ -38,6 +38,8 @@ class PrivateKey(Protocol):
 
     def public_key(self) -> PublicKey: ...
 
+    def private_bytes_raw(self) -> bytes: ...
+
 
 class JournalPublicKey:
     """A raw Ed25519 public key (32 bytes)."""
