@@ -32,6 +32,7 @@ import peewee
 from contract import chain, figures
 from firmware import anchor, checkpoint
 from firmware import totals as running
+from firmware.db import DatabaseBusy, is_busy
 from firmware.journal import Journal
 from firmware.reports import resync_totals
 
@@ -165,6 +166,8 @@ def check(journal: Journal) -> list[Problem]:
         with journal.transaction():
             return remember(journal, found)
     except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
+        if is_busy(exc):  # another process writing for long is not damage
+            raise DatabaseBusy(journal.db.database, "checking the journal at start-up") from exc
         raise JournalUnreadable(
             f"the journal database cannot be read ({exc}): the file is damaged or was cut "
             "short. Do not sell on this till: restore the database from a backup, or have "
