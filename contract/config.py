@@ -160,6 +160,7 @@ class DrawerConfig:
     debounce_ms: int = 20
     open_alert_seconds: int = 60
     kick_pin: int = 2  # printer kind: ESC p connector pin 2 or 5
+    open_in_training: bool = False  # false: training sales show the drawer opened on screen only
 
     def validate(self) -> None:
         _check(self.kind in ("sim", "gpio", "printer", "none"), "kind",

@@ -11,11 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from contract.config import Config, ConfigError
+from contract.keys import JournalKey
 
 MAX_KEY_BYTES = 16 * 1024  # an Ed25519 PEM is 119 bytes
 
@@ -28,7 +25,7 @@ class SigningKeyError(Exception):
         super().__init__(f"{path}: {reason}")
 
 
-def load_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
+def load_key(path: str | os.PathLike[str]) -> JournalKey:
     """Loads the PEM private key at path. Raises SigningKeyError when it is missing, not a
     file, unreadable, too big, encrypted, not PEM or not Ed25519."""
     path = Path(path)
@@ -46,29 +43,30 @@ def load_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     return _parse(data, path)
 
 
-def _parse(data: bytes, path: Path) -> Ed25519PrivateKey:
+def _parse(data: bytes, path: Path) -> JournalKey:
     """The key in a PEM file's bytes; SigningKeyError saying what the bytes are instead."""
     try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except TypeError:
-        raise SigningKeyError(path, "is encrypted; the journal key must be stored unencrypted "
-                              "(mode 0600)") from None
-    except (ValueError, UnsupportedAlgorithm):
+        return JournalKey.from_pem(data)
+    except ValueError as exc:
+        reason = str(exc)
+        if "private key is encrypted" in reason:
+            reason = "is encrypted; the journal key must be stored unencrypted (mode 0600)"
+        elif reason == "not an Ed25519 private key":
+            reason = "holds another kind of key, not an Ed25519 private key"
+        else:
+            reason = "is not a PEM private key"
+        raise SigningKeyError(path, reason) from None
+    except Exception:  # noqa: BLE001 - cryptography's UnsupportedAlgorithm and the like
         raise SigningKeyError(path, "is not a PEM private key") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise SigningKeyError(path, f"holds a {type(key).__name__.removeprefix('_')}, not an "
-                              "Ed25519 private key")
-    return key
 
 
-def _new_key() -> tuple[Ed25519PrivateKey, bytes]:
+def _new_key() -> tuple[JournalKey, bytes]:
     """A fresh key and its PKCS#8 PEM."""
-    key = Ed25519PrivateKey.generate()
-    return key, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption())
+    key = JournalKey.generate()
+    return key, key.to_pem()
 
 
-def create_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
+def create_key(path: str | os.PathLike[str]) -> JournalKey:
     """A new key written to path (mode 0600); never over an existing file. The key appears
     whole or not at all (written beside it, then linked in): a kill in between leaves no
     half-written key that a later start would refuse."""
@@ -93,7 +91,7 @@ def create_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     return key
 
 
-def load_or_create_key(path: str | os.PathLike[str], *, may_create: bool = True) -> Ed25519PrivateKey:
+def load_or_create_key(path: str | os.PathLike[str], *, may_create: bool = True) -> JournalKey:
     """Loads the key at path; with may_create, makes a new one when there is no file at all
     (a dangling link or anything else at path is loaded, and refused, as it is)."""
     path = Path(path)
@@ -105,7 +103,7 @@ def load_or_create_key(path: str | os.PathLike[str], *, may_create: bool = True)
     return load_key(path)
 
 
-def journal_key(config: Config, journal_started: bool) -> Ed25519PrivateKey:
+def journal_key(config: Config, journal_started: bool) -> JournalKey:
     """The terminal's journal key as its config names it. A dev key is made only on the first
     start of a terminal that is not enrolled (no client certificate in [mqtt]) and whose
     journal is empty; otherwise a missing or unusable key stops start-up with a
