@@ -9,6 +9,9 @@ scanned code straight to the till service, so a scan goes scanner driver -> this
 TillService.scan -> the services and the kernel without passing through the UI. The UI
 gives it one way to run a call on its own thread (Kivy's Clock) and reads one status
 snapshot from it.
+
+What the uplink did with head office's messages is journaled here (firmware/downstream_log.py):
+at start, and from the status refresh every PICKUP_SECONDS.
 """
 
 from __future__ import annotations
@@ -73,8 +76,10 @@ class TillRuntime:
     listeners as one 'scan_rejected' event with the typed error. The × key's quantity applies
     to the next scan. Device state reports reach the till's listeners as 'device' events."""
 
-    def __init__(self, till: TillService, peripherals: Peripherals) -> None:
+    def __init__(self, till: TillService, peripherals: Peripherals,
+                 pickup_seconds: float = PICKUP_SECONDS) -> None:
         self.till = till
+        self.pickup_seconds = pickup_seconds
         self.peripherals = peripherals
         self.next_quantity = 1
         self._claim: Callable[[str], None] | None = None
@@ -137,10 +142,10 @@ class TillRuntime:
         self.till.emit("device", device=device, state=state, detail=detail)
 
     def status(self, now: dt.datetime | None = None) -> TillStatus:
-        """One snapshot for the status bar (firmware/status.py); every PICKUP_SECONDS it also
-        journals what the uplink did with head office's messages meanwhile."""
+        """One snapshot for the status bar (firmware/status.py); every `pickup_seconds` it
+        also journals what the uplink did with head office's messages meanwhile."""
         if time.monotonic() >= self._next_pickup:
-            self._next_pickup = time.monotonic() + PICKUP_SECONDS
+            self._next_pickup = time.monotonic() + self.pickup_seconds
             journal_downstream(self.till)
         return snapshot(self.till, self.peripherals, now)
 

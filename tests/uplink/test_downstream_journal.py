@@ -15,7 +15,8 @@ from cli.assemble import build_till
 from contract.entries import parse_entry
 from firmware import downstream_log
 from firmware.models import DownstreamEvent
-from firmware.runtime import journal_downstream
+from firmware.ports import Peripherals
+from firmware.runtime import TillRuntime, journal_downstream
 from firmware.till import TillService
 from tests.fixtures_till import make_config
 
@@ -132,3 +133,27 @@ def test_rows_wait_while_a_journal_alarm_is_unacknowledged(till: TillService) ->
     assert journal_downstream(till) == 0 and downstream_log.waiting() == 1
     till.kernel.journal_alarm = None
     assert journal_downstream(till) == 1 and downstream_log.waiting() == 0
+
+
+def test_the_runtime_journals_at_start_and_from_its_status_refresh(tmp_path: Path) -> None:
+    """Rows left while the till was down are journaled at start; later ones by the status
+    refresh the UI runs every second, at most every PICKUP_SECONDS."""
+    config = make_config(tmp_path)
+    path = str(config.database_path)
+    first = build_till(config)
+    first.db.close()
+    uplink_applies(path, "catalogue", {"version": 1, "mode": "full", "products": [COLA]})
+    till = build_till(config)  # start_till picks it up
+    try:
+        assert [b["data"]["version"] for b in entries_of(till, "catalogue_applied")] == [1]
+        slow = TillRuntime(till, Peripherals(), pickup_seconds=3600)
+        slow.status()
+        uplink_applies(path, "prices", {"version": 2, "base": 1,
+                                        "prices": [{"gtin": COLA["gtin"], "price_cents": 249}]})
+        slow.status()  # within pickup_seconds of its last pickup: the row waits
+        assert downstream_log.waiting() == 1
+        TillRuntime(till, Peripherals(), pickup_seconds=0).status()
+        assert [b["data"]["version"] for b in entries_of(till, "catalogue_applied")] == [1, 2]
+        assert till.journal.verify().ok
+    finally:
+        till.db.close()
