@@ -10,6 +10,7 @@ by up to POLL plus the query time.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -151,15 +152,16 @@ class DashboardWatch:
         return out, 0
 
 
-def stored_entries() -> dict[str, list[tuple[int, str]]]:
-    """Head office's (seq, hash) per terminal, every row (duplicates included)."""
+def stored_entries() -> dict[str, list[tuple[int, str, float]]]:
+    """Head office's (seq, hash, stored at) per terminal, every row (duplicates included)."""
     from headoffice.models import OfficeEntry
 
-    out: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    query = (OfficeEntry.select(OfficeEntry.terminal, OfficeEntry.seq, OfficeEntry.hash)
+    out: dict[str, list[tuple[int, str, float]]] = defaultdict(list)
+    query = (OfficeEntry.select(OfficeEntry.terminal, OfficeEntry.seq, OfficeEntry.hash,
+                                OfficeEntry.received)
              .order_by(OfficeEntry.terminal, OfficeEntry.seq).tuples())
-    for terminal, seq, digest in query:
-        out[terminal].append((int(seq), digest))
+    for terminal, seq, digest, received in query:
+        out[terminal].append((int(seq), digest, dt.datetime.fromisoformat(received).timestamp()))
     return out
 
 

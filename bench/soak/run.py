@@ -59,6 +59,7 @@ class Params:
     db: str = ""  # or an existing empty head-office database URL
     workdir: str = ""  # default: a temporary directory, removed at the end
     cache: str = ""  # where enrolled fleets are kept between runs
+    tills_dir: str = ""  # the till journals; default: in RAM (/dev/shm), see soak.md
     keep: bool = False
 
 
@@ -95,7 +96,21 @@ def wait_ingest_connected(broker, workers: int) -> None:  # noqa: ANN001
         time.sleep(0.2)
 
 
-def start_terminals(p: Params, members: list[Member], work: Path, port: int,
+def tills_directory(p: Params, work: Path) -> Path:
+    """Where the till journals go. One VM disk cannot stand in for 1,000 SD cards: every
+    sale, ack and link heartbeat is an fsync (synchronous=FULL), and one process's loop
+    waits for each of its 125 terminals' in turn, so by default they live in RAM."""
+    if p.tills_dir:
+        path = Path(p.tills_dir)
+    elif Path("/dev/shm").is_dir():
+        path = Path(tempfile.mkdtemp(prefix="kassa-soak-tills-", dir="/dev/shm"))
+    else:
+        path = work / "tills"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def start_terminals(p: Params, members: list[Member], work: Path, tills: Path, port: int,
                     sell_until: float) -> list[tuple[subprocess.Popen, Path]]:
     count = max(1, math.ceil(len(members) / p.per_process))
     procs = []
@@ -106,7 +121,7 @@ def start_terminals(p: Params, members: list[Member], work: Path, port: int,
                          "role": m.role} for m in members[n::count]],
             "host": "127.0.0.1", "port": port, "sale_interval": p.sale_interval,
             "flood_rate": p.flood_rate, "poison": not p.no_poison, "seed": p.seed * 1000 + n,
-            "templates": str(work / "templates.json"), "workdir": str(work / "tills"),
+            "templates": str(work / "templates.json"), "workdir": str(tills),
             "sell_until": sell_until, "drain_until": sell_until + p.drain_seconds,
             "result": str(work / f"terminals-{n}.json"),
         }
@@ -128,15 +143,15 @@ def till_entries(path: Path) -> list[tuple[int, str]]:
         conn.close()
 
 
-def compare(terminals: list[dict[str, Any]], tills: Path) -> dict[str, Any]:
+def compare(terminals: list[dict[str, Any]], tills: Path,
+            office: dict[str, list[tuple[int, str, float]]]) -> dict[str, Any]:
     """Head office against every till journal: lost, duplicated, wrong and extra entries."""
-    office = stored_entries()
     totals = {"entries": 0, "lost": 0, "duplicated": 0, "wrong_hash": 0, "extra": 0}
     bad: list[dict[str, Any]] = []
     for t in terminals:
         mine = dict(till_entries(tills / f"{t['terminal']}.sqlite3"))
         rows = office.get(t["terminal"], [])
-        theirs = dict(rows)
+        theirs = {seq: digest for seq, digest, _ in rows}
         found = {
             "lost": sum(1 for seq in mine if seq not in theirs),
             "duplicated": len(rows) - len(theirs),
@@ -152,20 +167,36 @@ def compare(terminals: list[dict[str, Any]], tills: Path) -> dict[str, Any]:
     return {**totals, "terminals_differing": len(bad), "differing": bad[:20]}
 
 
-def latency(terminals: list[dict[str, Any]], watch: DashboardWatch) -> dict[str, Any]:
+def latency(terminals: list[dict[str, Any]], watch: DashboardWatch,
+            office: dict[str, list[tuple[int, str, float]]]) -> dict[str, Any]:
+    """Sale-to-dashboard (the watcher) and, without its polling error, sale-to-stored (the
+    row's `received` time written by ingest), per group of terminals."""
     out: dict[str, Any] = {}
     groups = {"normal": [t for t in terminals if t["role"] == "normal"], "all": terminals}
     for name, group in groups.items():
         values: list[float] = []
+        stored: list[float] = []
+        sent: list[float] = []
+        acked: list[float] = []
         unseen = 0
         for t in group:
             seen, missing = watch.latencies(t["terminal"], t["commits"])
             values += seen
             unseen += missing
+            at = {seq: when for seq, _, when in office.get(t["terminal"], [])}
+            stored += [at[k] - c for k, c in enumerate(t["commits"], start=1) if k in at]
+            sent += [s - c for s, c in zip(t["sent"], t["commits"], strict=False)]
+            acked += [a - c for a, c in zip(t["acked_at"], t["commits"], strict=False)]
         out[name] = {"sales": len(values) + unseen, "never_seen": unseen,
                      **{f"p{int(q * 100)}": _round(percentile(values, q))
                         for q in (0.5, 0.95, 0.99)},
-                     "max": _round(max(values) if values else None)}
+                     "max": _round(max(values) if values else None),
+                     "stored_p50": _round(percentile(stored, 0.5)),
+                     "stored_p99": _round(percentile(stored, 0.99)),
+                     "sent_p50": _round(percentile(sent, 0.5)),
+                     "sent_p99": _round(percentile(sent, 0.99)),
+                     "till_acked_p50": _round(percentile(acked, 0.5)),
+                     "till_acked_p99": _round(percentile(acked, 0.99))}
     return out
 
 
@@ -176,9 +207,10 @@ def _round(value: float | None) -> float | None:
 def run_soak(p: Params) -> dict[str, Any]:
     work = Path(p.workdir) if p.workdir else Path(tempfile.mkdtemp(prefix="kassa-soak-"))
     work.mkdir(parents=True, exist_ok=True)
-    (work / "tills").mkdir(exist_ok=True)
+    tills = tills_directory(p, work)
     cache = Path(p.cache) if p.cache else Path(tempfile.gettempdir()) / "kassa-soak-cache"
-    report: dict[str, Any] = {"params": asdict(p), "machine": machine(), "events": {}}
+    report: dict[str, Any] = {"params": asdict(p), "machine": machine(), "events": {},
+                              "tills_dir": str(tills)}
     created_db = ""
     broker = ingest = watch = sampler = None
     procs: list[tuple[subprocess.Popen, Path]] = []
@@ -202,7 +234,7 @@ def run_soak(p: Params) -> dict[str, Any]:
         selling = p.minutes * 60
         start = time.time()
         sell_until = start + selling
-        procs = start_terminals(p, members, work, broker.port, sell_until)
+        procs = start_terminals(p, members, work, tills, broker.port, sell_until)
         log(f"{p.terminals} terminals in {len(procs)} processes selling every "
             f"{p.sale_interval:g} s on average for {p.minutes:g} min")
 
@@ -245,8 +277,9 @@ def run_soak(p: Params) -> dict[str, Any]:
         time.sleep(1)  # a last dashboard poll after the last ack
         watch.finish()
         report["memory"] = sampler.finish()
-        report["comparison"] = compare(terminals, work / "tills")
-        report["latency_s"] = latency(terminals, watch)
+        office = stored_entries()
+        report["comparison"] = compare(terminals, tills, office)
+        report["latency_s"] = latency(terminals, watch, office)
         report["dead_letters"] = dead_letters()
         report["terminals"] = summary(terminals, selling)
         report["machine"]["load_at_end"] = os.getloadavg()
@@ -267,6 +300,8 @@ def run_soak(p: Params) -> dict[str, Any]:
         _close_office()
         if created_db:
             drop_database(p.pg, created_db)
+        if not p.tills_dir and str(tills).startswith("/dev/shm/"):
+            shutil.rmtree(tills, ignore_errors=True)
         if not p.keep and not p.workdir:
             shutil.rmtree(work, ignore_errors=True)
         else:
@@ -312,7 +347,10 @@ def print_report(r: dict[str, Any]) -> None:
           f"differing {c['terminals_differing']}")
     for name, v in lat.items():
         print(f"sale-to-dashboard ({name}): p50 {v['p50']} s, p95 {v['p95']} s, p99 {v['p99']}"
-              f" s, max {v['max']} s; never seen {v['never_seen']} of {v['sales']}")
+              f" s, max {v['max']} s; never seen {v['never_seen']} of {v['sales']}; "
+              f"sale-to-stored p50 {v['stored_p50']} s, p99 {v['stored_p99']} s; "
+              f"sale-to-sent p50 {v['sent_p50']} s, p99 {v['sent_p99']} s; "
+              f"sale-to-ack-at-till p50 {v['till_acked_p50']} s, p99 {v['till_acked_p99']} s")
     print(f"dead letters: {r['dead_letters']}")
     for s in r["memory"]:
         print(f"rss {s['name']:<20} {s.get('first_mb')} -> {s.get('last_mb')}"

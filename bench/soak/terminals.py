@@ -89,9 +89,18 @@ class SoakTerminal:
     journal: Journal
     uplink: SoakUplink
     commits: list[float] = dataclasses.field(default_factory=list)
+    sent: list[float] = dataclasses.field(default_factory=list)  # first handed to the link
+    acked: list[float] = dataclasses.field(default_factory=list)  # head office's ack came
     sent_extra: int = 0  # flood or poison messages published
     poisoned_for: int = 0  # the connection the poison was last sent on
     stepped: float = 0.0
+
+    def track(self, now: float) -> None:
+        """When each sale was first handed to the connection, and when its ack came."""
+        sent = min(self.uplink.next_seq - 1, len(self.commits))
+        self.sent += [now] * max(0, sent - len(self.sent))
+        acked = min(self.uplink.acked, len(self.commits))
+        self.acked += [now] * max(0, acked - len(self.acked))
 
     def bind(self) -> None:
         self.db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
@@ -213,6 +222,7 @@ class Process:
                 t.bind()
                 t.uplink.step()
                 t.stepped = mono
+                t.track(time.time())
                 if i in self.poison:
                     self._poison(i)
 
@@ -229,14 +239,19 @@ class Process:
             t.bind()
             c = t.uplink.counters
             out.append({"store": t.store, "terminal": t.terminal, "role": t.role,
-                        "commits": t.commits, "head": t.uplink.outbox.head(),
+                        "commits": t.commits, "sent": t.sent, "acked_at": t.acked,
+                        "head": t.uplink.outbox.head(),
                         "acked": t.uplink.acked, "published": c.published,
                         "resends": c.resends, "refused": c.refused,
                         "connects": t.uplink.connects, "extra_sent": t.sent_extra})
-        for t in self.terminals:
-            t.uplink.connection.close()
-            t.db.close()
         return {"terminals": out}
+
+    def close(self) -> None:
+        for t in self.terminals:
+            # paho's loop_stop can race its own network thread ending after disconnect
+            with contextlib.suppress(AttributeError):
+                t.uplink.connection.close()
+            t.db.close()
 
 
 def main(argv: list[str]) -> int:
@@ -248,6 +263,7 @@ def main(argv: list[str]) -> int:
     tmp = Path(spec["result"] + ".tmp")
     tmp.write_text(json.dumps(result))
     tmp.rename(spec["result"])
+    proc.close()
     return 0
 
 
