@@ -35,7 +35,8 @@ def test_soak_short(postgres_database, tmp_path) -> None:
 
     # head office equals every till
     assert c["entries"] == t["sales"]
-    assert c["lost"] == 0, f"head office lost entries:\n{detail}"
+    assert c["lost"] == 0, f"head office lost entries it had confirmed:\n{detail}"
+    assert c["undelivered"] == 0, f"entries never reached head office:\n{detail}"
     assert c["duplicated"] == 0, f"head office stored entries twice:\n{detail}"
     assert c["wrong_hash"] == 0 and c["extra"] == 0, f"head office holds other entries:\n{detail}"
     assert t["terminals_not_acked"] == 0, "a till still waits for head office's ack"
