@@ -304,6 +304,10 @@ def _broker_config(args: argparse.Namespace) -> int:
     print(f"broker config for {count} active terminals written to {out}:")
     for path in files.written:
         print(f"  {path}")
+    if files.ingest_renewed:
+        print(f"NOTE: new ingest certificate under the head-office CA: copy "
+              f"{fleet.ingest_cert_path} and {fleet.ingest_key_path} to head office "
+              "(kassa office ingest --cert/--key) before reloading the broker")
     if files.group:
         print(f"server.key: mode 0640, group {files.group}; {out}: mode 0750, group "
               f"{files.group} (the broker user can read them)")

@@ -78,5 +78,21 @@ class DeadLetterCount(OfficeModel):
     count = peewee.BigIntegerField(default=0)
 
 
+class DeadLetterTerminal(OfficeModel):
+    """Dead letters per terminal ("" for messages that named none): `count` is exact even
+    when the rows themselves are capped (headoffice/ingest/deadletter.py); `unkept` says how
+    many were only counted, `alerted` the count at the last flood alert."""
+
+    terminal = peewee.CharField(primary_key=True, max_length=64)
+    count = peewee.BigIntegerField(default=0)
+    unkept = peewee.BigIntegerField(default=0)
+    last_reason = peewee.CharField(max_length=32, default="")
+    last_received = peewee.CharField(max_length=40, default="")
+    alerted = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "dead_letter_by_terminal"
+
+
 ALL_MODELS: list[type[OfficeModel]] = [RegisteredTerminal, OfficeEntry, TerminalState, DeadLetter,
-                                     DeadLetterCount]
+                                     DeadLetterCount, DeadLetterTerminal]

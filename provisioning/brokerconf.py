@@ -1,12 +1,16 @@
 """Mosquitto configuration for the fleet: mutual TLS, identity as username, tight ACLs.
 
-Two listeners share one CA and one CRL:
-- the terminal listener (8883): the certificate CN becomes both username and client id, so
-  a terminal can neither act under another's name nor kick another's session off;
-- the head-office listener (8884, keep it reachable from head office only): the ingest
-  workers share one identity and choose their own client ids.
-Each listener has its own ACL file (per_listener_settings), so a terminal certificate is
-worth nothing on the head-office listener and the ingest identity nothing on the terminal one.
+Two listeners, one per role, each trusting only its role's CA:
+- the terminal listener (8883) trusts the fleet CA and checks its CRL; the certificate CN
+  becomes both username and client id, so a terminal can neither act under another's name
+  nor kick another's session off;
+- the head-office listener (8884, keep it reachable from head office only) trusts only the
+  head-office CA, which issued nothing but the ingest identity (provisioning/ingest_identity):
+  the ingest workers share that identity and choose their own client ids, and a terminal's
+  certificate is refused there in the TLS handshake, so it cannot take over any client id.
+Mosquitto has no check of a chosen client id against the certificate; the listener per role
+is what makes "client id = CN" hold for every certificate that can reach a client id of the
+fleet. Each listener also has its own ACL file (per_listener_settings).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from provisioning.fleet import INGEST_CN, EnrolledTerminal, Fleet
+from provisioning.ingest_identity import has_own_authority, issue_ingest_identity
 from provisioning.secure import write_file
 
 TOPIC_ROOT = "kassa/v1"
@@ -29,6 +34,14 @@ FLEET_DOWNSTREAM = f"{TOPIC_ROOT}/fleet/config"
 SHARE_GROUP = "ingest"
 # Topic levels a terminal or store id may not take, or its topics would overlap these.
 RESERVED_IDS = frozenset({*STORE_DOWNSTREAM, "fleet", INGEST_CN})
+# Client ids of the ingest workers (`kassa office ingest --client-prefix`, default
+# kassa-ingest): a terminal named like one would take its session on the terminal listener.
+INGEST_CLIENT_PREFIX = f"{INGEST_CN}-"
+
+
+def reserved_id(value: str) -> bool:
+    """True for an id a terminal or store may not take (a topic word or a worker's id)."""
+    return value in RESERVED_IDS or value.startswith(INGEST_CLIENT_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -74,14 +87,15 @@ def ingest_acl() -> str:
     return "\n".join(lines)
 
 
-def _listener(port: int, bind: str, d: Path, acl: str, *, clientid_is_cn: bool) -> list[str]:
+def _listener(port: int, bind: str, d: Path, acl: str, *, clientid_is_cn: bool,
+              cafile: str, crlfile: str | None) -> list[str]:
     return [
         f"listener {port} {bind}".rstrip(),
         "protocol mqtt",
-        f"cafile {d / 'ca.crt'}",
+        f"cafile {d / cafile}",
         f"certfile {d / 'server.crt'}",
         f"keyfile {d / 'server.key'}",
-        f"crlfile {d / 'crl.pem'}",
+        *([f"crlfile {d / crlfile}"] if crlfile else []),
         "tls_version tlsv1.2",
         "require_certificate true",
         "use_identity_as_username true",
@@ -110,10 +124,13 @@ def mosquitto_conf(opts: BrokerOptions) -> str:
         "log_type notice",
         "connection_messages true",
         "",
-        "# terminals",
-        *_listener(opts.port, opts.bind, d, "acl-terminals", clientid_is_cn=True),
-        "# head office (ingest workers); firewall this port to head office only",
-        *_listener(opts.ingest_port, opts.ingest_bind, d, "acl-ingest", clientid_is_cn=False),
+        "# terminals: the fleet CA and its CRL; client id = certificate CN",
+        *_listener(opts.port, opts.bind, d, "acl-terminals", clientid_is_cn=True,
+                   cafile="ca.crt", crlfile="crl.pem"),
+        "# head office (ingest workers): only the head-office CA, whose one certificate is the",
+        "# ingest identity (renewing it replaces that CA); firewall this port to head office",
+        *_listener(opts.ingest_port, opts.ingest_bind, d, "acl-ingest", clientid_is_cn=False,
+                   cafile="ingest-ca.crt", crlfile=None),
     ]
     return "\n".join(lines)
 
@@ -124,6 +141,7 @@ class BrokerFiles:
 
     directory: Path
     written: list[Path] = field(default_factory=list)
+    ingest_renewed: bool = False  # a new ingest identity was issued: copy it to head office
     group: str = ""  # the broker's group that owns the key and the directory; "" if none
     missing_group: str = ""  # the group looked for but absent, or not ours to give files to
 
@@ -158,13 +176,16 @@ def write_broker_config(fleet: Fleet, out_dir: Path, opts: BrokerOptions) -> Bro
     Without such a group the key stays 0600 and the directory 0755, and the result says so."""
     out_dir.mkdir(parents=True, exist_ok=True)
     result = BrokerFiles(out_dir)
+    if not has_own_authority(fleet):  # a fleet made before the head-office CA existed
+        issue_ingest_identity(fleet)
+        result.ingest_renewed = True
     result.written += [
         write_file(out_dir / "mosquitto.conf", mosquitto_conf(opts), 0o644),
         write_file(out_dir / "acl-terminals", terminal_acl(fleet.active_terminals()), 0o644),
         write_file(out_dir / "acl-ingest", ingest_acl(), 0o644),
     ]
     for src, name in ((fleet.ca_cert_path, "ca.crt"), (fleet.server_cert_path, "server.crt"),
-                      (fleet.crl_path, "crl.pem")):
+                      (fleet.crl_path, "crl.pem"), (fleet.ingest_ca_cert_path, "ingest-ca.crt")):
         result.written.append(write_file(out_dir / name, src.read_bytes(), 0o644))
     key = write_file(out_dir / "server.key", fleet.server_key_path.read_bytes())
     result.written.append(key)

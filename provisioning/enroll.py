@@ -14,10 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from contract.config import parse_config
 from contract.keys import public_key_hex
 from provisioning import ca as x509ca
-from provisioning.brokerconf import RESERVED_IDS
+from provisioning.brokerconf import reserved_id
 from provisioning.bundle import BundleFiles, kassa_toml, write_bundle
 from provisioning.fleet import (
-    INGEST_CN,
     CertRecord,
     EnrolledTerminal,
     Fleet,
@@ -27,6 +26,7 @@ from provisioning.fleet import (
     valid_id,
 )
 from provisioning.identity import FIELDS, IdentityError, StoreIdentity, check_identity
+from provisioning.ingest_identity import issue_ingest_identity
 from provisioning.secure import private_dir, write_file, write_new_file
 
 Registrar = Callable[[str, str, str], None]  # (terminal, store, public key hex)
@@ -48,9 +48,7 @@ def init_fleet(root: Path, settings: Settings) -> Fleet:
                                  dns_names=names)
         write_new_file(fleet.server_key_path, x509ca.key_pem(key))
         write_file(fleet.server_cert_path, x509ca.cert_pem(cert))
-        key, cert = x509ca.issue(authority, INGEST_CN, unit="head office")
-        write_new_file(fleet.ingest_key_path, x509ca.key_pem(key))
-        write_file(fleet.ingest_cert_path, x509ca.cert_pem(cert))
+        issue_ingest_identity(fleet)  # under a CA of its own: see ingest_identity.py
         fleet.save()
         fleet.write_crl()
         return fleet
@@ -60,7 +58,7 @@ def check_ids(store: str, terminal: str) -> None:
     for label, value in (("store", store), ("terminal", terminal)):
         if not valid_id(value):
             raise FleetError(f"{label} id {value!r} must be 1-64 letters, digits, '-' or '_'")
-        if value in RESERVED_IDS:
+        if reserved_id(value):
             raise FleetError(f"{label} id {value!r} is reserved (it is a topic name)")
 
 

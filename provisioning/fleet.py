@@ -7,6 +7,7 @@ Layout (everything private to the admin, directories 0700, files 0600):
     ca/crl.pem              revoked certificate serials, read by the broker (crlfile)
     broker/server.*         the broker's TLS server identity
     ingest/ingest.*         head office's ingest client identity (CN kassa-ingest)
+    ingest/ingest-ca.*      the head-office CA that issued it (trusted by the 8884 listener only)
     bundles/<terminal>/     enrollment bundles, ready to copy to an SD card
 
 Every change happens under an exclusive lock so two admins (or a bulk run) never hand out
@@ -129,6 +130,15 @@ class Fleet:
     @property
     def ingest_key_path(self) -> Path:
         return self.root / "ingest" / "ingest.key"
+
+    @property
+    def ingest_ca_cert_path(self) -> Path:
+        """The head-office CA: it issues the ingest certificate only (ingest_identity.py)."""
+        return self.root / "ingest" / "ingest-ca.crt"
+
+    @property
+    def ingest_ca_key_path(self) -> Path:
+        return self.root / "ingest" / "ingest-ca.key"
 
     def bundle_dir(self, terminal: str) -> Path:
         return self.root / "bundles" / terminal

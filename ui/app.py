@@ -65,8 +65,14 @@ def load_kv() -> None:
         Builder.load_file(str(UI_DIR / name))
 
 
+LINK_TEXT = {"online": N_("Online"), "offline": N_("Offline"), "local": N_("No uplink")}
+QUIET_STATES = {"printer": "ready", "drawer": "closed", "scanner": "connected"}
+"""A device in this state shows only its name (in green or grey): the bar has room for the
+states that need the cashier, spelled out, on one line at 800x480."""
+
+
 class StatusBar(BoxLayout):
-    """Cashier, head-office link and backlog, printer, drawer, scanner, clock."""
+    """Cashier, head-office link and backlog, printer, drawer, scanner, clock; one line."""
 
     cashier = StringProperty("")
     link = StringProperty("")
@@ -79,6 +85,17 @@ class StatusBar(BoxLayout):
     def update(self, status: dict[str, Any]) -> None:
         for key in ("cashier", "link", "backlog", "printer", "drawer", "scanner", "clock"):
             setattr(self, key, status[key])
+
+    @staticmethod
+    def device_text(device: str, state: str) -> str:
+        name = _(DEVICE_TEXT[device])
+        return name if state == QUIET_STATES[device] or not state else f"{name}: {_(state)}"
+
+    @staticmethod
+    def link_text(link: str, backlog: int) -> str:
+        """The link, and the journal entries waiting for head office after an up arrow."""
+        text = _(LINK_TEXT[link]) if link in LINK_TEXT else ""
+        return f"{text} ↑{backlog}" if backlog else text
 
 
 class KassaApp(App):

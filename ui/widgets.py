@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from kivy.animation import Animation
+from kivy.clock import Clock
+from kivy.core.text import Label as CoreLabel
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -23,8 +25,60 @@ GREY = (0.30, 0.32, 0.36, 1)
 ORANGE = (0.85, 0.45, 0.05, 1)
 
 
-class BigButton(Button):
-    """A flat button at least 60 px (scaled) in both directions."""
+class FitText:
+    """For a Label: the font shrinks from the size the rules ask for (down to half of it)
+    until the text fits the widget with no word broken over two lines, so a long caption or
+    a translation never shows as "Aanmeld/en" or runs out of its button or banner."""
+
+    def __init__(self, **kwargs) -> None:
+        self._wanted_font = 0.0
+        self._fitting = False
+        self._fit_trigger = Clock.create_trigger(self._fit, -1)
+        super().__init__(**kwargs)
+        for name in ("text", "size", "text_size", "bold", "font_name", "padding"):
+            self.fbind(name, self._fit_trigger)
+        self._fit_trigger()
+
+    def on_font_size(self, _widget, value: float) -> None:
+        if not self._fitting:
+            self._wanted_font = value
+            self._fit_trigger()
+
+    def _fit(self, *_args) -> None:
+        wanted = self._wanted_font or self.font_size
+        size, floor = wanted, wanted / 2
+        while size > floor and not text_fits(self, size):
+            size -= max(1.0, size * 0.06)
+        self._fitting = True
+        self.font_size = max(size, floor)
+        self._fitting = False
+
+
+def text_fits(label: Label, font_size: float) -> bool:
+    """Whether `label`'s text at `font_size` fits its size, no word split over lines."""
+    if not label.text or label.width < 2 or label.height < 2:
+        return True
+    box_w = label.text_size[0]
+    options = {"font_size": font_size, "font_name": label.font_name, "bold": label.bold,
+               "italic": label.italic, "padding": list(label.padding), "halign": label.halign,
+               "line_height": label.line_height}
+    core = CoreLabel(text=label.text, text_size=(box_w, None), **options)
+    core.resolve_font_name()
+    width, height = core.render()
+    if height > label.height or width > label.width:
+        return False
+    if box_w is None:
+        return True
+    pad = options["padding"][0] + options["padding"][2]
+    return all(core.get_extents(word)[0] + pad <= box_w for word in label.text.split())
+
+
+class FitLabel(FitText, Label):
+    """A label whose font shrinks to fit (dialog titles, long translations)."""
+
+
+class BigButton(FitText, Button):
+    """A flat button at least 60 px (scaled) in both directions; its caption always fits."""
 
     tone = ListProperty(GREY)
 
@@ -156,6 +210,112 @@ class TicketView(RecycleView):
         pass
 
 
+class PagedButtons(BoxLayout):
+    """Buttons a page at a time, as many as fit at `cell_width` x `cell_height` (or `cols` x
+    `rows` when given). When they do not all fit, big arrows turn the pages and a label says
+    "page / pages": categories in one row with the arrows at its ends (`arrows: 'ends'`),
+    products in a grid with the arrows below it (`arrows: 'below'`). Every button is
+    reachable by an obvious tap, no thin scrollbar to find. The buttons are made by `make`
+    when their page is first shown."""
+
+    page = NumericProperty(0)
+    pages = NumericProperty(1)
+    per_page = NumericProperty(1)
+    cols = NumericProperty(0)
+    rows = NumericProperty(0)
+    cell_width = NumericProperty(90)
+    cell_height = NumericProperty(60)
+    arrow_size = NumericProperty(60)
+    gap = NumericProperty(3)
+    arrows = StringProperty("below")  # below | ends
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.items: list = []
+        self.made: dict[int, Widget] = {}
+        self.make = None
+        self.grid = GridLayout()
+        self.prev = BigButton(text="◀", font_name="DejaVuSans", on_release=lambda _b: self.turn(-1))
+        self.next = BigButton(text="▶", font_name="DejaVuSans", on_release=lambda _b: self.turn(1))
+        self.where = Label(bold=True, color=(0.75, 0.78, 0.82, 1))
+        self.nav = BoxLayout(size_hint_y=None)
+        self._refresh = Clock.create_trigger(self._show, -1)
+        for name in ("size", "page", "cols", "rows", "cell_width", "cell_height", "arrow_size",
+                     "gap", "arrows"):
+            self.fbind(name, self._refresh)
+
+    def set_items(self, items: list, make) -> None:  # noqa: ANN001 - make(item) -> Widget
+        """New buttons (a new category): back to the first page."""
+        self.items, self.make, self.made = list(items), make, {}
+        self.page = 0
+        self._refresh()
+
+    def shown(self) -> list[Widget]:
+        """The buttons of the current page, in order."""
+        return list(reversed(self.grid.children))
+
+    def turn(self, step: int) -> None:
+        self.page = min(max(0, self.page + step), self.pages - 1)
+
+    def _fit(self, width: float, height: float) -> tuple[int, int]:
+        cols = self.cols or max(1, int((width + self.gap) // (self.cell_width + self.gap)))
+        rows = self.rows or max(1, int((height + self.gap) // (self.cell_height + self.gap)))
+        return cols, rows
+
+    def _show(self, *_args) -> None:
+        ends, gap, arrow = self.arrows == "ends", self.gap, self.arrow_size
+        cols, rows = self._fit(self.width, self.height)
+        paged = len(self.items) > cols * rows
+        if paged and ends:
+            cols, rows = self._fit(self.width - 2 * arrow - self.where_width() - 3 * gap, self.height)
+        elif paged:
+            cols, rows = self._fit(self.width, self.height - arrow - gap)
+        self.per_page = cols * rows
+        self.pages = max(1, -(-len(self.items) // self.per_page))
+        if self.page >= self.pages:
+            self.page = self.pages - 1
+            return  # shown again by the page change
+        self._arrange(paged, ends)
+        self.grid.cols, self.grid.rows, self.grid.spacing = cols, rows, gap
+        start = self.page * self.per_page
+        self.grid.clear_widgets()
+        for index in range(start, min(start + self.per_page, len(self.items))):
+            if index not in self.made:
+                self.made[index] = self.make(self.items[index])
+            self.grid.add_widget(self.made[index])
+        self.prev.disabled, self.next.disabled = self.page == 0, self.page >= self.pages - 1
+        self.where.text = f"{self.page + 1}/{self.pages}"
+
+    def where_width(self) -> float:
+        return self.arrow_size * 0.6
+
+    def _arrange(self, paged: bool, ends: bool) -> None:
+        """The grid alone, or with the arrows and the page label around it."""
+        self.clear_widgets()
+        self.nav.clear_widgets()
+        self.spacing = self.gap
+        self.orientation = "horizontal" if ends else "vertical"
+        if not paged:
+            self.add_widget(self.grid)
+            return
+        for arrow in (self.prev, self.next):
+            arrow.size_hint = (None, 1) if ends else (1, 1)
+            arrow.width = self.arrow_size
+        if ends:
+            self.where.size_hint, self.where.width = (None, 1), self.where_width()
+            for widget in (self.prev, self.grid, self.where, self.next):
+                self.add_widget(widget)
+            return
+        nav = self.nav
+        nav.clear_widgets()
+        nav.height, nav.spacing = self.arrow_size, self.gap
+        self.where.size_hint = (0.8, 1)
+        for widget in (self.prev, self.where, self.next):
+            nav.add_widget(widget)
+        self.add_widget(self.grid)
+        self.add_widget(nav)
+
+
 class Flash(Widget):
     """A full-screen red flash that fades; it never takes touches away from the screen."""
 
@@ -170,7 +330,8 @@ class Flash(Widget):
         return False
 
 
-class Banner(Label):
-    """A coloured message line (error, info) on a screen."""
+class Banner(FitText, Label):
+    """A coloured message line (error, info) on a screen; a long message gets a smaller font
+    rather than more height, so nothing below it moves."""
 
     tone = ListProperty(RED)

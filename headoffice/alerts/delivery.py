@@ -112,6 +112,7 @@ class AlertWorker(threading.Thread):
 
     def tick(self) -> None:
         rules.check_dead_letters(self.db)
+        rules.check_dead_letter_floods(self.db)
         rules.check_terminals(self.db)
         deliver_pending(self.db, self.settings)
 

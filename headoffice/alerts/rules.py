@@ -22,9 +22,10 @@ from contract.money import format_money
 from headoffice.alerts import settings as settings_mod
 from headoffice.alerts import texts
 from headoffice.alerts.models import Alert, AlertEvent, CashierCounter, MonitorCursor
-from headoffice.models import DeadLetter, TerminalState
+from headoffice.models import DeadLetter, DeadLetterTerminal, TerminalState
 from headoffice.orm import write_transaction
 
+CASHIER_CHARS = 100  # alert_cashier_counter.cashier
 TAMPER_REASONS = frozenset({"bad_signature", "bad_hash", "chain_break", "topic_mismatch"})
 
 
@@ -115,7 +116,8 @@ class _Batch:
         self.alerts.append(alert_row)
 
     def count(self, entry: Entry, reversal: bool) -> None:
-        key = (entry.terminal, entry.cashier or "?", entry.ts[:10])
+        # cut to the counter's column: the contract allows longer names than it holds
+        key = (entry.terminal, (entry.cashier or "?")[:CASHIER_CHARS], entry.ts[:10])
         self.counted.setdefault(key, []).append((reversal, entry))
 
     def write(self, rules: settings_mod.AlertSettings) -> None:
@@ -222,6 +224,27 @@ def check_dead_letters(db: peewee.Database) -> int:
         if rows:
             MonitorCursor.update(position=rows[-1].id).where(
                 MonitorCursor.name == "dead_letter").execute()
+    return raised
+
+
+def check_dead_letter_floods(db: peewee.Database) -> int:
+    """A terminal whose refused messages grew by `dead_letter_alert_count` since its last
+    such alert: a refusal loop, garbage or a flood. Read from the exact per-terminal counts,
+    so it fires even when the rows themselves were only counted (capped)."""
+    step = settings_mod.current().alerts.dead_letter_alert_count
+    raised = 0
+    with write_transaction(db):
+        due = (DeadLetterTerminal.select()
+               .where(DeadLetterTerminal.count - DeadLetterTerminal.alerted >= step)
+               .order_by(DeadLetterTerminal.terminal))
+        for row in due:
+            raised += raise_alert(
+                f"dead_letters:{row.terminal}:{row.count}", "dead_letters",
+                {"terminal": row.terminal or "?", "count": row.count,
+                 "new": row.count - row.alerted, "unkept": row.unkept,
+                 "reason": row.last_reason}, terminal=row.terminal, ts=row.last_received)
+            DeadLetterTerminal.update(alerted=row.count).where(
+                DeadLetterTerminal.terminal == row.terminal).execute()
     return raised
 
 

@@ -27,6 +27,8 @@ class AlertSettings:
     # one alert per kind per terminal per window of this many minutes (clock-aligned, shop
     # time), with a count; 0 gives one alert per entry
     alert_window_minutes: int = 15
+    # an alert each time a terminal's refused (dead-lettered) messages grow by this many
+    dead_letter_alert_count: int = 100
     smtp_host: str = ""
     smtp_port: int = 25
     mail_from: str = "kassa@localhost"
@@ -66,6 +68,8 @@ def _build_alerts(table: dict[str, Any], source: str) -> AlertSettings:
     settings = AlertSettings(**values)
     if settings.alert_window_minutes < 0 or settings.alert_window_minutes > 24 * 60:
         raise SettingsError(f"{source}: alerts.alert_window_minutes: must be 0 to 1440")
+    if settings.dead_letter_alert_count < 1:
+        raise SettingsError(f"{source}: alerts.dead_letter_alert_count: must be at least 1")
     try:
         settings.opening()
     except SettingsError as exc:

@@ -23,6 +23,7 @@ KINDS: dict[str, dict[str, str]] = {
     "reversal_rate": {"nl": "veel storno's en retouren", "en": "reversal rate"},
     "tamper": {"nl": "mogelijke manipulatie", "en": "possible tampering"},
     "offline_backlog": {"nl": "offline met achterstand", "en": "offline with backlog"},
+    "dead_letters": {"nl": "veel geweigerde berichten", "en": "many refused messages"},
 }
 
 STATES: dict[str, dict[str, str]] = {
@@ -62,6 +63,11 @@ TEXTS: dict[str, dict[str, str]] = {
               "(laatst gezien {last_seen})",
         "en": "terminal {store}/{terminal} is offline with {backlog} unsent entries "
               "(last seen {last_seen})"},
+    "dead_letters": {
+        "nl": "terminal {terminal}: {new} berichten geweigerd sinds de vorige melding "
+              "({count} in totaal, {unkept} alleen geteld; laatste reden: {reason})",
+        "en": "terminal {terminal}: {new} messages refused since the previous alert "
+              "({count} in all, {unkept} only counted; last reason: {reason})"},
 }
 
 GROUPED = {"nl": "{count}× in dit venster ({first} t/m {last}); eerste: {text}",

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 
 import peewee
 
+from contract.entries import MAX_SEQ
 from headoffice import aggregates
 from headoffice.alerts import rules as alert_rules
+from headoffice.ingest import deadletter
+from headoffice.ingest.deadletter import Letter, RowBudget
 from headoffice.ingest.validate import Candidate, Refusal
 from headoffice.models import (
     GENESIS_HEX,
-    DeadLetter,
-    DeadLetterCount,
     OfficeEntry,
     RegisteredTerminal,
     TerminalState,
@@ -71,12 +72,14 @@ def _now_iso() -> str:
 
 
 def store_batch(db: peewee.Database, candidates: list[tuple[str, bytes, Candidate]],
-                rejected: list[Rejected], statuses: list[StatusUpdate]) -> BatchResult:
-    """Commits the batch (retrying whole on lock conflicts); returns acks and replays due."""
+                rejected: list[Rejected], statuses: list[StatusUpdate],
+                budget: RowBudget | None = None) -> BatchResult:
+    """Commits the batch (retrying whole on lock conflicts); returns acks and replays due.
+    `budget` limits the dead-letter rows a terminal adds (deadletter.RowBudget)."""
     for attempt in range(RETRIES):
         try:
             with write_transaction(db):
-                return _store(candidates, list(rejected), statuses)
+                return _store(candidates, list(rejected), statuses, budget)
         except (peewee.OperationalError, peewee.InterfaceError) as exc:
             if attempt == RETRIES - 1:
                 raise
@@ -88,7 +91,7 @@ def store_batch(db: peewee.Database, candidates: list[tuple[str, bytes, Candidat
 
 
 def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Rejected],
-           statuses: list[StatusUpdate]) -> BatchResult:
+           statuses: list[StatusUpdate], budget: RowBudget | None) -> BatchResult:
     now_iso, now = _now_iso(), time.time()
     result = BatchResult()
     by_terminal: dict[str, dict[int, tuple[str, bytes, Candidate]]] = defaultdict(dict)
@@ -155,7 +158,7 @@ def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Reject
             continue
         _advance(terminal, known[terminal], max_new.get(terminal, 0), status_of.get(terminal),
                  now, now_iso, result, rejected, saw_entries=terminal in max_new)
-    _dead_letters(rejected, now_iso)
+    _dead_letters(rejected, now_iso, budget)
     result.rejected = len(rejected)
     return result
 
@@ -263,10 +266,9 @@ def _advance(terminal: str, store: str, max_new: int, status: StatusUpdate | Non
         st = status.status
         updates.update(online=st.get("state") == "online", status=json.dumps(st)[:4000],
                        last_seen=now_iso)
-        if isinstance(st.get("backlog"), int):
-            updates["backlog"] = st["backlog"]
-        if isinstance(st.get("acked"), int):
-            updates["till_acked"] = st["acked"]
+        for key, column in (("backlog", "backlog"), ("acked", "till_acked")):
+            if _in_range(st.get(key)):  # a number beyond the column is ignored, not fatal
+                updates[column] = st[key]
     TerminalState.update(**updates).where(TerminalState.terminal == terminal).execute()
     if seq != before or saw_entries or status is None:
         result.acks[terminal] = (store, seq, head)
@@ -292,22 +294,14 @@ def check_gaps(db: peewee.Database) -> dict[str, tuple[str, int]]:
     return replays
 
 
-def _dead_letters(rejected: list[Rejected], now_iso: str) -> None:
-    if not rejected:
-        return
-    rows = [{"received": now_iso, "topic": r.topic[:1000], "terminal": r.refusal.terminal,
-             "seq": r.refusal.seq, "reason": r.refusal.reason, "detail": r.refusal.detail[:2000],
-             "payload": r.payload[:4096]} for r in rejected]
-    for chunk in _chunks(rows, 400):
-        DeadLetter.insert_many(chunk).execute()
-    counts: dict[str, int] = defaultdict(int)
-    for r in rejected:
-        counts[r.refusal.reason] += 1
-    for reason, n in sorted(counts.items()):
-        DeadLetterCount.insert(reason=reason, count=n).on_conflict(
-            conflict_target=[DeadLetterCount.reason],
-            update={DeadLetterCount.count: DeadLetterCount.count + n},
-        ).execute()
+def _dead_letters(rejected: list[Rejected], now_iso: str, budget: RowBudget | None) -> None:
+    deadletter.record([Letter(r.topic, r.payload, r.refusal.reason, r.refusal.detail,
+                              r.refusal.terminal, r.refusal.seq) for r in rejected],
+                      now_iso, budget)
+
+
+def _in_range(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEQ
 
 
 def _chunks(items: list, size: int) -> list[list]:

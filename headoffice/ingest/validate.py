@@ -17,11 +17,20 @@ from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
 
 from contract import chain, wire
-from contract.entries import EntrySchemaError
+from contract.entries import MAX_SEQ, EntrySchemaError
 from headoffice.models import RegisteredTerminal
 from headoffice.received import Received, read
 
 KEY_REFRESH_SECONDS = 5.0
+TYPE_CHARS, TS_CHARS = 32, 40  # the widths of their journal_entry columns
+
+
+def _short(value: object) -> str:
+    """A hostile value, cut for a log or a detail (repr of a huge int is refused by Python)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"<integer of {value.bit_length()} bits>"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)
@@ -92,16 +101,18 @@ def check_message(topic: str, payload: bytes, seq_property: str | None,
     if not isinstance(body, dict):
         return Refusal("malformed", "body is not a JSON object", terminal)
     seq = body.get("seq")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-        return Refusal("malformed", "body has no positive integer seq", terminal)
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
+        # the value itself goes to the detail only: no column could hold every integer
+        return Refusal("malformed", f"body seq {_short(seq)} is not an integer in 1..{MAX_SEQ}",
+                       terminal)
     if seq_property != str(seq):
-        return Refusal("malformed", f"user property seq {seq_property!r} differs from body"
+        return Refusal("malformed", f"user property seq {_short(seq_property)} differs from body"
                        f" seq {seq}", terminal, seq)
     if body.get("terminal") != terminal or body.get("store") != store:
         return Refusal("topic_mismatch", f"body claims {body.get('store')!r}/"
                        f"{body.get('terminal')!r} on topic of {store}/{terminal}", terminal, seq)
-    for name in ("type", "ts"):
-        if not isinstance(body.get(name), str) or not 0 < len(body[name]) <= 40:
+    for name, longest in (("type", TYPE_CHARS), ("ts", TS_CHARS)):
+        if not isinstance(body.get(name), str) or not 0 < len(body[name]) <= longest:
             return Refusal("malformed", f"body has no valid {name!r}", terminal, seq)
     enrolled = keys.get(terminal)
     if enrolled is None:

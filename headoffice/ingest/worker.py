@@ -8,6 +8,8 @@ till's own resend and head office's replay requests cover anything a broker drop
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import queue
 import threading
@@ -24,12 +26,21 @@ from paho.mqtt.properties import Properties
 from contract import wire
 from headoffice.broker import BrokerSettings, new_client
 from headoffice.ingest import fast_properties
-from headoffice.ingest.store import Rejected, StatusUpdate, check_gaps, store_batch
+from headoffice.ingest.deadletter import RowBudget, record_unstorable
+from headoffice.ingest.store import (
+    BatchResult,
+    Rejected,
+    StatusUpdate,
+    check_gaps,
+    store_batch,
+)
 from headoffice.ingest.validate import Candidate, KeyCache, Refusal, check_message
 
 log = logging.getLogger("kassa.office.ingest")
 
 GAP_CHECK_SECONDS = 1.0
+UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError)
+ATTEMPTS_BEFORE_ONE_BY_ONE = 3
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class IngestWorker:
                  batch_max: int = 1000, batch_wait: float = 0.02) -> None:
         self.db, self.broker, self.batch_max, self.batch_wait = db, broker, batch_max, batch_wait
         self.keys = KeyCache()
+        self.budget = RowBudget()
         self.stats = WorkerStats()
         fast_properties.install()  # paho's MQTT 5 property decoding was a third of our CPU
         self._queue: queue.SimpleQueue[tuple[int, mqtt.MQTTMessage]] = queue.SimpleQueue()
@@ -135,18 +147,58 @@ class IngestWorker:
 
     def _commit_retrying(self, batch: list[tuple[int, mqtt.MQTTMessage]],
                          prepared: Prepared, stop: threading.Event) -> None:
-        """Retries until stored; given up only at a stop (unacknowledged: sent again)."""
+        """Stores the batch. A batch that fails for what it holds is stored message by
+        message, and a message that cannot be stored is dead-lettered, so one poison
+        message never holds back another; while the database is unavailable the batch is
+        retried, and given up only at a stop (unacknowledged: the broker sends it again)."""
+        one_by_one, unavailable = False, 0
         while True:
             try:
-                self._commit(batch, prepared)
+                if one_by_one:
+                    self._commit_one_by_one(batch, prepared)
+                else:
+                    self._commit(batch, prepared)
                 return
-            except peewee.PeeweeException as exc:
+            except UNAVAILABLE as exc:
+                unavailable += 1
+                # an error that persists may be the batch's own doing (SQLite reports some
+                # data errors as operational): one by one tells which message it is
+                one_by_one = one_by_one or unavailable >= ATTEMPTS_BEFORE_ONE_BY_ONE
                 log.error("database unavailable, batch of %d kept for retry: %s",
                           len(batch), exc)
-            except Exception:  # noqa: BLE001 - never die on one batch; retry it
+            except Exception:  # noqa: BLE001 - never die on one batch
+                if not one_by_one:
+                    log.warning("batch of %d failed; storing its messages one by one",
+                                len(batch), exc_info=True)
+                    one_by_one = True
+                    continue
                 log.exception("batch of %d failed; kept for retry", len(batch))
             if stop.wait(1.0):
                 return
+
+    def _commit_one_by_one(self, batch: list[tuple[int, mqtt.MQTTMessage]],
+                           prepared: Prepared) -> None:
+        """Each message in a transaction of its own; one that fails is dead-lettered as raw
+        bytes with the reason. Raises (the batch is retried) only when even that dead
+        letter cannot be written: then the database, not the message, is the problem."""
+        units = [Prepared([c], [], []) for c in sorted(
+            prepared.candidates, key=lambda c: (c[2].terminal, c[2].seq))]
+        units += [Prepared([], [r], []) for r in prepared.rejected]
+        units += [Prepared([], [], [s]) for s in prepared.statuses]
+        for unit in units:
+            try:
+                result = store_batch(self.db, unit.candidates, list(unit.rejected),
+                                     unit.statuses, self.budget)
+            except Exception as exc:  # noqa: BLE001 - this message, whatever it holds
+                topic, payload, terminal, seq = _raw(unit)
+                log.error("message on %s could not be stored; dead-lettered: %r", topic[:200],
+                          exc)
+                record_unstorable(self.db, topic, payload, exc, _now_iso(), terminal, seq)
+                self.stats.rejected += 1
+                continue
+            self._published(result)
+        self._ack(batch)
+        self.stats.batches += 1
 
     def _leave(self) -> None:
         """A clean stop leaves the shared subscription first, stores and acknowledges what
@@ -186,7 +238,13 @@ class IngestWorker:
 
     def _process(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
         """Checks, stores and acknowledges one batch in the calling thread."""
-        self._commit(batch, self._prepare(batch))
+        prepared = self._prepare(batch)
+        try:
+            self._commit(batch, prepared)
+        except UNAVAILABLE:
+            raise
+        except Exception:  # noqa: BLE001 - what the batch holds: store what can be stored
+            self._commit_one_by_one(batch, prepared)
 
     def _prepare(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> Prepared:
         candidates: list[tuple[str, bytes, Candidate]] = []
@@ -213,11 +271,18 @@ class IngestWorker:
 
     def _commit(self, batch: list[tuple[int, mqtt.MQTTMessage]], prepared: Prepared) -> None:
         result = store_batch(self.db, prepared.candidates, list(prepared.rejected),
-                             prepared.statuses)
+                             prepared.statuses, self.budget)
+        self._ack(batch)
+        self.stats.batches += 1
+        self._published(result)
+
+    def _ack(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
         for gen, msg in batch:  # committed: now the broker may forget them
             if gen == self._generation and msg.qos > 0:
                 self.client.ack(msg.mid, msg.qos)
-        self.stats.batches += 1
+
+    def _published(self, result: BatchResult) -> None:
+        """Counts a stored batch and sends the acks and replay requests it made due."""
         self.stats.stored += result.stored
         self.stats.rejected += result.rejected
         for terminal, (store, seq, hash_hex) in result.acks.items():
@@ -238,9 +303,26 @@ class IngestWorker:
         try:
             store, terminal = wire.split_terminal_topic(topic, "status")
             return StatusUpdate(terminal, store, wire.decode_status(payload))
-        except wire.ProtocolError as exc:
-            log.warning("ignored status on %s: %s", topic, exc)
+        except Exception as exc:  # noqa: BLE001 - e.g. RecursionError: nested too deeply
+            log.warning("ignored status on %s: %r", topic[:200], exc)
             return None
+
+
+def _raw(unit: Prepared) -> tuple[str, bytes, str | None, int | None]:
+    """Topic, bytes, terminal and seq of a one-message unit, for its dead letter."""
+    if unit.candidates:
+        topic, payload, cand = unit.candidates[0]
+        return topic, payload, cand.terminal, cand.seq
+    if unit.rejected:
+        rej = unit.rejected[0]
+        return rej.topic, rej.payload, rej.refusal.terminal, rej.refusal.seq
+    status = unit.statuses[0]
+    return (wire.terminal_topic(status.store, status.terminal, "status"),
+            json.dumps(status.status, default=str).encode(), status.terminal, None)
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def _seq_property(msg: mqtt.MQTTMessage) -> str | None:

@@ -147,7 +147,8 @@ def period_view(request: Request) -> Response:
 @login_required
 def terminals(request: Request) -> Response:
     keys = {t.terminal_id: t for t in registry.list_terminals()}  # public key, fingerprint
-    return _page(request, "terminals.html", terminals=queries.terminals(), keys=keys)
+    return _page(request, "terminals.html", terminals=queries.terminals(), keys=keys,
+                 refused=queries.dead_letters_by_terminal())
 
 
 @login_required

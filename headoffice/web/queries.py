@@ -12,7 +12,7 @@ from headoffice.aggregate_models import AggDay, AggHour, AggProduct
 from headoffice.alerts import board, texts
 from headoffice.alerts.models import Alert
 from headoffice.exports.periods import Period
-from headoffice.models import TerminalState
+from headoffice.models import DeadLetterTerminal, TerminalState
 
 SUM_FIELDS = ("tickets", "sales_gross", "turnover", "items", "refunds", "voids", "voided_open",
               "no_sales",
@@ -139,6 +139,14 @@ def terminals() -> list[dict[str, Any]]:
             item[name] = device_view(devices.get(name))
         rows.append(item)
     return rows
+
+
+def dead_letters_by_terminal() -> dict[str, dict[str, Any]]:
+    """Refused (dead-lettered) messages per terminal, exact: ingest counts every one even
+    when it keeps only the newest rows; "" holds messages that named no terminal."""
+    return {row.terminal: {"count": row.count, "unkept": row.unkept, "reason": row.last_reason,
+                           "last": row.last_received}
+            for row in DeadLetterTerminal.select().order_by(DeadLetterTerminal.terminal)}
 
 
 def device_view(value: Any) -> dict[str, str]:

@@ -45,9 +45,12 @@ def test_init_makes_a_p256_ca_and_the_broker_and_ingest_identities(capsys, tmp_p
     eku = server.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert list(eku) == [ExtendedKeyUsageOID.SERVER_AUTH]
     ingest = _cert(fleet / "ingest" / "ingest.crt")
-    ingest.verify_directly_issued_by(ca)
+    ingest.verify_directly_issued_by(_cert(fleet / "ingest" / "ingest-ca.crt"))  # not the fleet CA
+    with pytest.raises(ValueError):
+        ingest.verify_directly_issued_by(ca)
     assert ingest.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "kassa-ingest"
-    for key in ("ca/ca.key", "broker/server.key", "ingest/ingest.key", "fleet.json"):
+    for key in ("ca/ca.key", "broker/server.key", "ingest/ingest.key", "ingest/ingest-ca.key",
+                "fleet.json"):
         assert _mode(fleet / key) == 0o600, key
     for d in ("", "ca", "broker", "ingest", "bundles"):
         assert _mode(fleet / d) == 0o700, d

@@ -60,7 +60,7 @@ class Driver:
         """`sims`: cli.wiring.Simulators, the simulators behind the till's peripherals."""
         self.app, self.sims, self.out, self.tag = app, sims, out, tag
         self.result: dict[str, Any] = {"size": tag, "screens": [], "small_targets": [],
-                                       "steps": [], "error": None}
+                                       "checked": [], "findings": [], "steps": [], "error": None}
         self._wait: tuple[Callable[[], bool], float, str] | None = None
         self._sleep_until = 0.0
         self._tap_frame = 0
@@ -142,6 +142,14 @@ class Driver:
         self.result["screens"].append(target.name)
         if check:
             self.check_targets(name)
+            self.check_screen(name)
+
+    def check_screen(self, name: str) -> None:
+        """Overlapping targets, captions that do not fit, targets under 9 mm (screen_check)."""
+        from tests.ui.screen_check import check_screen
+
+        self.result["checked"].append(name)
+        self.result["findings"] += [f"{self.tag} {name}: {finding}" for finding in check_screen()]
 
     def check_targets(self, name: str) -> None:
         """Every visible, enabled button of the screen is at least 60 px both ways."""
@@ -187,6 +195,10 @@ def status_text(app: Any, item: str) -> str:
     return app.root.ids.status_bar.ids[item].text
 
 
+def status_state(app: Any, device: str) -> str:
+    return getattr(app.root.ids.status_bar, device)
+
+
 def dialog() -> Any:
     from kivy.core.window import Window
     from kivy.uix.modalview import ModalView
@@ -215,6 +227,7 @@ def scenario(d: Driver) -> Iterator[Any]:
     sale = sm.get_screen("sale")
     yield 0.3
     d.shot("03-sale-empty")
+    yield from paging(d)
 
     for n in (1, 2, 3):
         scanner.inject(make_gtin(n))
@@ -281,14 +294,15 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.shot("21-drawer-left-open")
     d.result["drawer_status"] = status_text(app, "st_drawer")
     drawer.push_closed()
-    yield (lambda: status_text(app, "st_drawer").endswith(app_text("closed")), "the drawer closed")
+    yield (lambda: status_state(app, "drawer") == "closed", "the drawer closed")
     scanner.unplug()
     yield (lambda: status_text(app, "st_scanner").endswith(app_text("disconnected")),
            "the unplugged scanner on the status bar")
     d.result["scanner_status"] = status_text(app, "st_scanner")
     scanner.replug()
-    yield (lambda: status_text(app, "st_scanner").endswith(app_text("connected")), "the scanner back")
+    yield (lambda: status_state(app, "scanner") == "connected", "the scanner back")
 
+    yield from worst_status(d, "32-status-worst")
     d.tap(done.ids.next)
     yield (lambda: sm.current == "sale", "the sale screen for the next customer")
     yield 0.3
@@ -363,16 +377,27 @@ def scenario(d: Driver) -> Iterator[Any]:
     yield (lambda: not till.training, "training mode off")
     yield 0.3
 
+    d.tap(manager.ids.stock)  # the count opens over the goods-received panel, as at a shop
+    yield (lambda: manager.ids.panels.current == "stock", "the stock panel before the count")
+    yield 0.3
     d.tap(manager.ids.z_close)
     yield 0.3
-    first_row = manager.ids.count_rows.children[-1]  # the largest denomination
-    d.result["closing"] = {}
+    yield (lambda: len(manager.ids.count_rows.children) == len(
+        till.config.cash.denominations_cents), "a button per coin and note")
+    yield 0.3
     d.shot("18-cash-count")
-    for row in manager.ids.count_rows.children:
-        if row.children[-1].text == app_money(app, 2000):
-            d.tap(row.children[1])  # +1 twenty
-    del first_row
+    count = manager.ids.count_rows.children
+    d.result["count_buttons"] = [b.text for b in reversed(count)]
+    d.tap(next(b for b in count if b.cents == 2000))
+    d.type(manager.ids.count_keypad, "3")
+    d.key(manager.ids.count_keypad, "OK")  # three twenties, on to the tens
+    d.type(manager.ids.count_keypad, "1")
+    yield 0.3
+    d.shot("18b-cash-count-typing")
+    d.key(manager.ids.count_keypad, "OK")
     yield 0.2
+    d.result["counted"] = {"total": manager.count_total, "counts": dict(manager.counts),
+                           "chosen": manager.count_cents}
     d.tap(manager.ids.close_day)
     yield (lambda: dialog() is not None, "the override dialog for the Z close")
     override = dialog()
@@ -394,6 +419,7 @@ def scenario(d: Driver) -> Iterator[Any]:
     yield (lambda: app.till.language == "en", "English")
     yield 0.3
     d.shot("20-login-english")
+    yield from worst_status(d, "33-status-worst-english")
     rows = JournalEntry.select(JournalEntry.type, JournalEntry.body).order_by(JournalEntry.seq)
     d.result["journal"] = [r.type for r in rows]
     bodies = [(r.type, json.loads(r.body)) for r in rows]
@@ -406,6 +432,104 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.result["receipts"] = [p.read_text() for p in sorted(
         (Path(app.till.config.var_dir) / "printer").glob("receipt-*.txt"),
         key=lambda p: int(p.stem.split("-")[1]))]
+
+
+def paging(d: Driver) -> Iterator[Any]:
+    """Every category and every product of the largest category reached by tapping the
+    arrows; back to the favourites after."""
+    sale, catalogue = d.app.sm.get_screen("sale"), d.app.till.catalogue
+    bar, grid = sale.ids.categories, sale.ids.grid
+    seen: list[list[str]] = []
+    while True:
+        seen.append([b.text for b in bar.shown()])
+        if bar.next.disabled:
+            break
+        yield from turn(d, bar, 1, "the next page of categories")
+        yield 0.3
+        if bar.page == 1:
+            d.shot("30-categories-page-2")
+    biggest = max(catalogue.categories(), key=lambda c: len(catalogue.in_category(c)))
+    d.result["paging"] = {"category_pages": seen, "where": bar.where.text,
+                          "categories": [_category_text(c) for c in catalogue.categories()],
+                          "biggest": biggest, "in_biggest": len(catalogue.in_category(biggest))}
+    while all(b.category != biggest for b in bar.shown()):
+        yield from turn(d, bar, -1, "the page with the largest category")
+    d.tap(next(b for b in bar.shown() if b.category == biggest))
+    yield (lambda: sale.category == biggest, "the largest category")
+    products: list[list[str]] = []
+    while True:
+        yield 0.3
+        products.append([b.text.split("\n")[0] for b in grid.shown()])
+        if grid.page == 1:
+            d.shot("31-products-page-2")
+        if grid.next.disabled:
+            break
+        yield from turn(d, grid, 1, "the next page of products")
+    d.result["paging"].update(product_pages=products, product_where=grid.where.text,
+                              product_names=[p.name for p in catalogue.in_category(biggest)])
+    while bar.page:
+        yield from turn(d, bar, -1, "the previous page of categories")
+    d.tap(bar.shown()[0])
+    yield (lambda: sale.category == "*", "the favourites again")
+    yield 0.3
+
+
+def turn(d: Driver, pager: Any, step: int, what: str) -> Iterator[Any]:
+    """A tap on a pager's arrow, and the page it turns to."""
+    page = pager.page + step
+    d.tap(pager.next if step > 0 else pager.prev)
+    yield (lambda: pager.page == page, what)
+
+
+def _category_text(category: str) -> str:
+    return category or app_text("Other")
+
+
+def worst_status(d: Driver, name: str) -> Iterator[Any]:
+    """The status bar with every device in an alert, no uplink and a five-digit backlog: it
+    still fits on one line (the screen check), shot as `name`; then the real state again."""
+    import dataclasses
+
+    from firmware.status import DeviceStatus
+
+    runtime = d.app.runtime
+    real = runtime.status
+
+    def worst() -> Any:
+        return dataclasses.replace(real(), link="local", backlog=99999,
+                                   printer=DeviceStatus("paper_out"),
+                                   drawer=DeviceStatus("open_too_long"),
+                                   scanner=DeviceStatus("disconnected"))
+
+    runtime.status = worst
+    try:
+        d.app.refresh_status()
+        yield 0.3
+        d.app.refresh_status()
+        d.shot(name)
+        d.result.setdefault("worst_status", []).append(
+            [w.text for w in reversed(d.app.root.ids.status_bar.children)])
+        yield from long_name(d, worst)
+    finally:
+        del runtime.status
+    d.app.refresh_status()
+    yield 0.2
+
+
+def long_name(d: Driver, worst: Callable[[], Any]) -> Iterator[Any]:
+    """A cashier's name too long for what is left of the bar: only the name gives way."""
+    import dataclasses
+
+    from tests.ui.screen_check import check_screen
+
+    runtime = d.app.runtime
+    runtime.status = lambda: dataclasses.replace(
+        worst(), cashier="Maria-Josephina van den Broek-Hoogeveen")
+    d.app.refresh_status()
+    yield 0.3
+    bar = d.app.root.ids.status_bar
+    d.result.setdefault("long_name", []).append(
+        [f for f in check_screen() if any(w.text in f for w in bar.children)])
 
 
 def customer_sale(d: Driver) -> Iterator[Any]:
@@ -482,7 +606,7 @@ def customer_sale(d: Driver) -> Iterator[Any]:
     d.result["split_sale_seq"] = app.last_sale["seq"]
     d.result["paper_out"] = {"receipt": done.receipt_text, "waiting": sorted(till.print_queue.failed)}
     d.sims.printer.simulate("")
-    yield (lambda: status_text(app, "st_printer").endswith(app_text("ready")), "paper back")
+    yield (lambda: status_state(app, "printer") == "ready", "paper back")
     d.tap(done.ids.reprint)
     yield (lambda: done.message != "", "the copy printed")
     d.step("customer_sale")

@@ -33,7 +33,9 @@ SCREENS = ("01-login", "02-login-wrong-pin", "03-sale-empty", "04-sale-three-ite
            "17-sale-training", "18-cash-count", "19-z-report", "20-login-english",
            "21-drawer-left-open", "22-sale-customer-offer", "23-weight-entry", "24-recalled",
            "25-payment-split", "26-done-paper-out", "27-reason-keyboard",
-           "28-card-refund-reference", "29-goods-received")
+           "28-card-refund-reference", "29-goods-received", "18b-cash-count-typing",
+           "30-categories-page-2", "31-products-page-2", "32-status-worst",
+           "33-status-worst-english")
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +126,54 @@ def test_every_screen_is_captured_at_its_size(runs: dict, size: str) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_touch_targets_are_at_least_60_px(runs: dict, size: str) -> None:
     assert runs[size]["small_targets"] == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_screen_passes_the_screen_check(runs: dict, size: str) -> None:
+    """No overlapping touch targets, every caption fits (no cut, no broken word), every
+    target at least 9 mm: tests/ui/screen_check.py on each screen and dialog shown."""
+    result = runs[size]
+    assert set(result["checked"]) >= set(SCREENS)
+    assert result["findings"] == [], "\n".join(result["findings"])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_category_and_product_is_reached_by_the_arrows(runs: dict, size: str) -> None:
+    paging = runs[size]["paging"]
+    pages = paging["category_pages"]
+    assert len(pages) > 1, "the demo catalogue's categories should need more than one page"
+    shown = [text for page in pages for text in page]
+    assert shown == [pages[0][0], *paging["categories"]]  # the favourites, then each once
+    assert all(set(a).isdisjoint(b) for a, b in zip(pages, pages[1:], strict=False))
+    assert paging["where"] == f"{len(pages)}/{len(pages)}"
+    products = paging["product_pages"]
+    assert len(products) > 1 and all(products)
+    assert [name for page in products for name in page] == paging["product_names"]
+    assert paging["product_where"] == f"{len(products)}/{len(products)}"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_cash_count_shows_every_coin_and_note_and_types_counts(runs: dict, size: str) -> None:
+    result = runs[size]
+    buttons = result["count_buttons"]
+    assert len(buttons) == 15 and buttons[0] == f"{format_money(50000)}\n× 0"
+    assert buttons[-1] == f"{format_money(1)}\n× 0"
+    counted = result["counted"]
+    assert counted["counts"] == {"2000": 3, "1000": 1} and counted["total"] == 7000
+    assert counted["chosen"] == 500  # OK moved on to the next coin
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_status_bar_keeps_one_line_in_its_worst_state(runs: dict, size: str) -> None:
+    nl, en = runs[size]["worst_status"]
+    assert nl[1:5] == ["Geen uplink ↑99999", "Printer: papier op",
+                       "Lade: te lang open", "Scanner: niet verbonden"]
+    assert en[4] == "Scanner: disconnected"
+    checked = [f for f in runs[size]["findings"] if "status-worst" in f]
+    assert checked == []
+    for findings in runs[size]["long_name"]:  # only the cashier's name is cut, with …
+        assert len(findings) == 1 and findings[0].startswith(
+            "text cut with …: StatusItem#st_cashier 'Maria-Josephina"), findings
 
 
 @pytest.mark.parametrize("size", SIZES)

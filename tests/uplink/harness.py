@@ -143,9 +143,10 @@ def dead_letter_counts() -> dict[str, int]:
 
 
 def dead_letters_total() -> int:
-    from headoffice.models import DeadLetter
+    """Every message refused, exactly (the rows themselves are capped per terminal)."""
+    from headoffice.models import DeadLetterCount
 
-    return DeadLetter.select().count()
+    return sum(row.count for row in DeadLetterCount.select())
 
 
 def wait_ingest_ready(broker, workers: int = 2, prefix: str = "kassa-ingest") -> None:

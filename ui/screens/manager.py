@@ -43,6 +43,7 @@ class ManagerScreen(KassaScreen):
     entry = StringProperty("")
     counts = DictProperty({})
     count_total = NumericProperty(0)
+    count_cents = NumericProperty(0)  # the coin or note whose count the keypad types
     refund_seq = NumericProperty(0)
     refund_qty = DictProperty({})
     alarm = BooleanProperty(False)
@@ -120,34 +121,45 @@ class ManagerScreen(KassaScreen):
 
     # --- cash count ----------------------------------------------------------------------
     def build_count(self) -> None:
+        """A button per coin and note (value and count); the first is chosen for typing."""
         rows = self.ids.count_rows
         rows.clear_widgets()
         for cents in self.till.config.cash.denominations_cents:
-            rows.add_widget(self._count_row(cents))
+            button = w.BigButton(font_size=S(17))
+            button.cents = cents
+            button.bind(on_release=lambda _b, c=cents: self.choose_count(c))
+            rows.add_widget(button)
+        self.choose_count(self.till.config.cash.denominations_cents[0])
+
+    def choose_count(self, cents: int) -> None:
+        self.entry, self.count_cents = "", cents
         self._count_changed()
 
-    def _count_row(self, cents: int) -> BoxLayout:
-        row = BoxLayout(size_hint_y=None, height=S(60), spacing=S(3))
-        row.add_widget(Label(text=money(cents), font_size=S(18), size_hint_x=1.2))
-        count = Label(text=str(self.counts.get(str(cents), 0)), font_size=S(22), bold=True)
-        for delta, text in ((-1, "−"), (1, "+"), (10, "+10")):
-            button = w.BigButton(text=text, font_size=S(22))
-            button.bind(on_release=lambda _b, d=delta: self.count(cents, d, count))
-            if delta == -1:
-                row.add_widget(button)
-                row.add_widget(count)
-            else:
-                row.add_widget(button)
-        return row
-
-    def count(self, cents: int, delta: int, label: Label) -> None:
-        value = max(0, self.counts.get(str(cents), 0) + delta)
-        self.counts[str(cents)] = value
-        label.text = str(value)
+    def count_key(self, key: str) -> None:
+        """Digits type the chosen coin's count; OK books it and moves to the next coin."""
+        if key == "C":
+            self.entry = ""
+            self.counts[str(self.count_cents)] = 0
+        elif key == "OK":
+            if self.entry:
+                self.counts[str(self.count_cents)] = int(self.entry)
+            order = list(self.till.config.cash.denominations_cents)
+            at = order.index(self.count_cents)
+            self.choose_count(order[(at + 1) % len(order)])
+            return
+        elif len(self.entry) < 5:
+            self.entry += key
         self._count_changed()
 
     def _count_changed(self) -> None:
         self.count_total = sum(int(d) * n for d, n in self.counts.items())
+        for button in self.ids.count_rows.children:
+            number = self.counts.get(str(button.cents), 0)
+            if button.cents == self.count_cents and self.entry:
+                number = self.entry
+            button.text = f"{money(button.cents)}\n× {number}"
+            button.tone = w.BLUE if button.cents == self.count_cents else (
+                w.GREEN if number else w.GREY)
 
     # --- refunds and reprints ------------------------------------------------------------
     # --- stock: goods received and stock counts ----------------------------------------

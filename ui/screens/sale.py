@@ -245,30 +245,38 @@ class SaleScreen(KassaScreen):
 
     # --- products ------------------------------------------------------------------------
     def build_categories(self) -> None:
-        bar = self.ids.categories
-        bar.clear_widgets()
         names = [("*", _("Favourites"))] + [(c, c or _("Other")) for c in self.till.catalogue.categories()]
-        for key, label in names:
-            button = w.BigButton(text=label, size_hint_x=None, width=S(118), font_size=S(17))
-            button.bind(on_release=lambda _b, k=key: self.show_category(k))
-            bar.add_widget(button)
+        self.ids.categories.set_items(names, self._category_button)
+
+    def _category_button(self, item: tuple[str, str]) -> w.BigButton:
+        key, label = item
+        button = w.BigButton(text=label, font_size=S(16), tone=self._category_tone(key))
+        button.category = key
+        button.bind(on_release=lambda _b: self.show_category(key))
+        return button
+
+    def _category_tone(self, key: str) -> tuple:
+        return w.BLUE if key == self.category else w.GREY
 
     def show_category(self, category: str) -> None:
         self.category = category
-        for button in self.ids.categories.children:
-            button.tone = w.BLUE if button.text == (_("Favourites") if category == "*" else category) \
-                else w.GREY
+        for button in self.ids.categories.made.values():
+            button.tone = self._category_tone(button.category)
         products = (self.till.catalogue.favourites() if category == "*"
                     else self.till.catalogue.in_category(category))
-        self._fill(self.ids.grid, products)
+        self.ids.grid.set_items(products, self._product_button)
+
+    def _product_button(self, product) -> w.BigButton:  # noqa: ANN001 - a catalogue ProductInfo
+        button = w.BigButton(text=f"{product.name}\n{money(product.price_cents)}", font_size=S(16),
+                             tone=(0.20, 0.24, 0.30, 1))
+        button.bind(on_release=lambda _b, pid=product.id: self.add_product(pid))
+        return button
 
     def _fill(self, grid, products) -> None:  # noqa: ANN001
         grid.clear_widgets()
         for product in products:
-            button = w.BigButton(text=f"{product.name}\n{money(product.price_cents)}",
-                                 size_hint_y=None, height=S(70), font_size=S(16),
-                                 tone=(0.20, 0.24, 0.30, 1))
-            button.bind(on_release=lambda _b, pid=product.id: self.add_product(pid))
+            button = self._product_button(product)
+            button.size_hint_y, button.height = None, S(70)
             grid.add_widget(button)
 
     # --- search --------------------------------------------------------------------------

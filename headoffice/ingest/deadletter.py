@@ -1,0 +1,140 @@
+"""The dead-letter table: every refused message counted exactly, its rows capped per terminal.
+
+One terminal in a refusal loop, sending garbage or flooding must neither grow the database
+without bound nor fail the write that records it: every value is clamped to its column here
+(text cut and made storable, a seq out of range dropped), each terminal keeps at most
+`KEEP_PER_TERMINAL` rows (the oldest go), and a terminal adding rows faster than its
+`RowBudget` allows is only counted. The counts (per reason and per terminal) stay exact.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import peewee
+
+from contract import wire
+from contract.entries import MAX_SEQ
+from headoffice.models import DeadLetter, DeadLetterCount, DeadLetterTerminal
+from headoffice.orm import write_transaction
+
+KEEP_PER_TERMINAL = 100  # rows kept per terminal, the newest
+TOPIC_CHARS, DETAIL_CHARS, REASON_CHARS, PAYLOAD_BYTES = 1000, 2000, 32, 4096
+ROW_BYTES_MAX = TOPIC_CHARS * 4 + DETAIL_CHARS * 4 + PAYLOAD_BYTES + 200  # text as UTF-8
+RATE_PER_SECOND, BURST = 5.0, 100  # rows a terminal may add per worker; beyond it counted only
+NO_TERMINAL = ""
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One refused message, as received; `record` makes it storable."""
+
+    topic: str
+    payload: bytes
+    reason: str
+    detail: str
+    terminal: str | None = None
+    seq: int | None = None
+
+
+class RowBudget:
+    """A token bucket per terminal: dead-letter rows it may still add now (a flood is then
+    only counted, not stored). Kept in the worker's memory; each worker has its own."""
+
+    def __init__(self, rate: float = RATE_PER_SECOND, burst: int = BURST,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self._tokens: dict[str, tuple[float, float]] = {}  # terminal -> (tokens, at)
+
+    def take(self, terminal: str) -> bool:
+        now = self.clock()
+        tokens, at = self._tokens.get(terminal, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+        allowed = tokens >= 1.0
+        self._tokens[terminal] = (tokens - 1.0 if allowed else tokens, now)
+        return allowed
+
+
+def clean_text(value: object, limit: int) -> str:
+    """`value` as text any database column takes: at most `limit` characters, no NUL (which
+    PostgreSQL refuses) and no lone surrogate (which no driver can encode)."""
+    text = str(value)[:limit]
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")[:limit]
+
+
+def clean_seq(seq: object) -> int | None:
+    if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= MAX_SEQ:
+        return seq
+    return None
+
+
+def clean_terminal(terminal: object) -> str | None:
+    return terminal if wire.valid_id(terminal) else None  # type: ignore[return-value]
+
+
+def row(letter: Letter, now_iso: str) -> dict:
+    return {"received": now_iso, "topic": clean_text(letter.topic, TOPIC_CHARS),
+            "terminal": clean_terminal(letter.terminal), "seq": clean_seq(letter.seq),
+            "reason": clean_text(letter.reason, REASON_CHARS) or "unknown",
+            "detail": clean_text(letter.detail, DETAIL_CHARS),
+            "payload": bytes(letter.payload[:PAYLOAD_BYTES])}
+
+
+def record(letters: list[Letter], now_iso: str, budget: RowBudget | None = None) -> None:
+    """Counts every letter and stores those the budget allows; inside the caller's
+    transaction. Counters are updated in key order, one lock order for every worker."""
+    if not letters:
+        return
+    rows = [row(letter, now_iso) for letter in letters]
+    kept = [r for r in rows if budget is None or budget.take(r["terminal"] or NO_TERMINAL)]
+    for start in range(0, len(kept), 400):
+        DeadLetter.insert_many(kept[start:start + 400]).execute()
+    by_reason: dict[str, int] = defaultdict(int)
+    by_terminal: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_reason[r["reason"]] += 1
+        by_terminal[r["terminal"] or NO_TERMINAL].append(r)
+    for reason, n in sorted(by_reason.items()):
+        DeadLetterCount.insert(reason=reason, count=n).on_conflict(
+            conflict_target=[DeadLetterCount.reason],
+            update={DeadLetterCount.count: DeadLetterCount.count + n}).execute()
+    kept_ids = {id(r) for r in kept}
+    for terminal, group in sorted(by_terminal.items()):
+        unkept = sum(id(r) not in kept_ids for r in group)
+        last = group[-1]
+        DeadLetterTerminal.insert(terminal=terminal, count=len(group), unkept=unkept,
+                                  last_reason=last["reason"], last_received=now_iso
+                                  ).on_conflict(
+            conflict_target=[DeadLetterTerminal.terminal],
+            update={DeadLetterTerminal.count: DeadLetterTerminal.count + len(group),
+                    DeadLetterTerminal.unkept: DeadLetterTerminal.unkept + unkept,
+                    DeadLetterTerminal.last_reason: last["reason"],
+                    DeadLetterTerminal.last_received: now_iso}).execute()
+        if unkept < len(group):
+            trim(terminal)
+
+
+def trim(terminal: str, keep: int = KEEP_PER_TERMINAL) -> int:
+    """Deletes a terminal's oldest rows beyond `keep`; returns how many."""
+    mine = (DeadLetter.terminal.is_null() if terminal == NO_TERMINAL
+            else DeadLetter.terminal == terminal)
+    boundary = (DeadLetter.select(DeadLetter.id).where(mine).order_by(DeadLetter.id.desc())
+                .offset(keep).limit(1).scalar())
+    if boundary is None:
+        return 0
+    return DeadLetter.delete().where(mine, DeadLetter.id <= boundary).execute()
+
+
+def record_unstorable(db: peewee.Database, topic: str, payload: bytes, problem: BaseException,
+                      now_iso: str, terminal: str | None = None, seq: int | None = None) -> None:
+    """The last resort for a message whose own storing failed: its raw bytes (cut to
+    PAYLOAD_BYTES) and the reason, in a transaction of its own. Raises only when the
+    database cannot take even that, i.e. it is unavailable: the caller retries later."""
+    letter = Letter(topic, payload, "unstorable", f"could not be stored: {problem!r}",
+                    terminal, seq)
+    with write_transaction(db):
+        record([letter], now_iso)
