@@ -165,7 +165,12 @@ def stored_entries() -> dict[str, list[tuple[int, str, float]]]:
     return out
 
 
-def dead_letters() -> dict[str, int]:
-    from headoffice.models import DeadLetterCount
+def dead_letters() -> dict[str, object]:
+    """Refused messages: counted by reason and by terminal, and the rows kept (capped)."""
+    from headoffice.models import DeadLetter, DeadLetterCount, DeadLetterTerminal
 
-    return {row.reason: int(row.count) for row in DeadLetterCount.select()}
+    by_terminal = sorted(((int(row.count), row.terminal) for row in DeadLetterTerminal.select()),
+                         reverse=True)
+    return {"by_reason": {row.reason: int(row.count) for row in DeadLetterCount.select()},
+            "top_terminals": {terminal or "(none)": count for count, terminal in by_terminal[:5]},
+            "rows_kept": DeadLetter.select().count()}
