@@ -44,6 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from firmware.db import DatabaseBusy
+
+        if not isinstance(exc, DatabaseBusy):
+            raise
+        print(f"kassa: {exc}", file=sys.stderr)  # busy, not damaged: a restart will do
+        return 75  # EX_TEMPFAIL
     return int(result or 0)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import peewee
 
 from contract.config import Config
-from firmware.db import open_database
+from firmware.db import DatabaseBusy, is_busy, open_database
 from firmware.integrity import JournalUnreadable
 from firmware.journal import Journal
 from firmware.ports import Drawer
@@ -51,6 +51,8 @@ def build_till(
     try:
         opened = opened or open_terminal(config)
     except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
+        if is_busy(exc):
+            raise DatabaseBusy(str(config.database_path), "opening the journal") from exc
         raise JournalUnreadable(
             f"the journal database {config.database_path} cannot be opened ({exc}): it is "
             "damaged or was cut short. Do not sell on this till; restore it from a backup.") from exc

@@ -128,6 +128,8 @@ def json_object(payload: bytes) -> dict[str, Any]:
         data = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"not UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError("JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise ProtocolError("not a JSON object")
     return data

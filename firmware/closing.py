@@ -3,13 +3,16 @@ manager's acknowledgement of a journal alarm. The figures come from firmware/rep
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from typing import Any
 
-from firmware import integrity, reports
+from firmware import anchor, integrity, reports
 from firmware.errors import (
     BadPieceCount,
     NoJournalAlarm,
     TicketOpen,
+    TotalsNotSealed,
     TrainingActive,
     UnknownDenomination,
 )
@@ -18,6 +21,8 @@ from firmware.kernel import Committed, TillKernel
 from firmware.permissions import Action, Approval
 from firmware.receipt import build_report
 from firmware.sales import SalesService
+
+log = logging.getLogger(__name__)
 
 RESYNC_CODES = frozenset({"totals", "truncated", "missing"})  # counters may disagree: rebuild
 
@@ -57,10 +62,45 @@ class ReportService:
                 if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 0:
                     raise BadPieceCount(denomination, pieces)
             counted = reports.counted_cash(counted_by_denomination, denominations)
-            entry = kernel.commit("z_close", lambda: reports.z_data(kernel.journal, counted, by))
+            entry = self._sealed_z(counted, by)
+            self._anchor(entry)
             self._print(entry)
             kernel.emit("z_close", seq=entry.seq, z_number=entry.body["data"]["z_number"])
             return Committed(entry)
+
+    def _sealed_z(self, counted: dict[str, Any], by: str | None) -> Entry:
+        """Commits the z_close over sealed running totals only: counters edited outside the
+        till (their seal broken) raise the journal alarm and TotalsNotSealed instead."""
+        kernel = self.kernel
+        journal = kernel.journal
+
+        def figures() -> dict[str, Any]:
+            if not journal.totals_sealed():
+                raise TotalsNotSealed()
+            return reports.z_data(journal, counted, by)
+
+        try:
+            return kernel.commit("z_close", figures)
+        except TotalsNotSealed:
+            seq, _ = journal.head()
+            with kernel.atomic("z_close"):
+                pending = integrity.remember(journal, [integrity.Problem(
+                    "totals", seq, f"the running report totals lost their seal at entry {seq}: "
+                    "they were changed outside the till; no Z is signed over them")])
+            kernel.journal_alarm = integrity.describe(pending)
+            kernel.journal_alarm_codes = integrity.as_dicts(pending)
+            kernel.emit("journal_alarm", active=True)
+            raise
+
+    def _anchor(self, entry: Entry) -> None:
+        """The Z's seq and hash into the anchor file, after its commit (a failure is logged;
+        the next start-up brings the anchor up to this Z)."""
+        journal = self.kernel.journal
+        try:
+            anchor.record(journal.db, journal.key, journal.store, journal.terminal, entry.seq,
+                          entry.hash, entry.body["data"]["z_number"])
+        except OSError as exc:
+            log.error("Z close %s: the anchor file could not be written: %s", entry.seq, exc)
 
     def acknowledge_journal_alarm(self, approval: Approval | None = None) -> Entry:
         """A manager accepts the start-up alarm; the acknowledgement is journaled."""
@@ -74,8 +114,12 @@ class ReportService:
                     "problem": kernel.journal_alarm, "problems": kernel.journal_alarm_codes,
                     "approved_by": by})
                 integrity.clear_alarm(kernel.journal)
-            if any(p["code"] in RESYNC_CODES for p in kernel.journal_alarm_codes):
+            codes = {p["code"] for p in kernel.journal_alarm_codes}
+            if codes & RESYNC_CODES:
                 reports.resync_totals(kernel.journal)
+            if codes & {"anchor", "truncated"}:  # acknowledged: the anchor follows the journal
+                journal = kernel.journal
+                anchor.renew(journal.db, journal.key, journal.store, journal.terminal)
             kernel.journal_alarm, kernel.journal_alarm_codes = None, []
             kernel.emit("journal_alarm", active=False)
             return entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import peewee
@@ -30,3 +31,28 @@ def open_database(path: str | os.PathLike[str], create: bool = True) -> peewee.S
     if create:
         db.create_tables(models.ALL_MODELS, safe=True)
     return db
+
+
+BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+
+
+class DatabaseBusy(Exception):
+    """Another process held the database's write lock longer than the busy timeout: the file
+    is sound, the work was not done and can be tried again."""
+
+    def __init__(self, path: str, doing: str) -> None:
+        super().__init__(f"the database {path} stayed busy (another process is writing) while"
+                         f" {doing}; nothing was changed, try again")
+        self.path, self.doing = path, doing
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for SQLite's 'database is locked/busy' (peewee wraps sqlite3's error in its own)."""
+    for err in (exc, exc.args[0] if exc.args else None, exc.__context__, exc.__cause__):
+        if isinstance(err, sqlite3.OperationalError):
+            code = getattr(err, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF in BUSY_CODES:
+                return True
+            if code is None and ("locked" in str(err) or "busy" in str(err)):
+                return True
+    return False

@@ -82,6 +82,16 @@ class JournalAlarmActive(TillError):
         super().__init__(problem=problem)
 
 
+class TotalsNotSealed(TillError):
+    """The running totals lost their seal (edited outside the till): no Z is signed over them."""
+
+    template = ("the day close was NOT made: the running totals do not match the journal. "
+                "A manager must acknowledge the journal alarm first.")
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
 class NoJournalAlarm(TillError):
     template = "there is no journal alarm to acknowledge"
 

@@ -68,6 +68,10 @@ class Journal:
     ) -> None:
         self.db, self.key, self.store, self.terminal, self.clock = db, key, store, terminal, clock
         self.public_key: Ed25519PublicKey = key.public_key()
+        self._seal_key = totals.seal_key(key)
+        # The counters as last sealed, with the head they were sealed to: spares each append
+        # reading and re-checking the table (firmware/totals.py).
+        self._sealed: tuple[tuple[int, bytes], dict[str, int]] | None = None
 
     def transaction(self) -> Any:
         """A write transaction; BEGIN IMMEDIATE so seq allocation never races."""
@@ -121,8 +125,43 @@ class Journal:
                        (seq, entry_type, ts, ref_seq, body_text, digest.hex(), signature.hex()))
         # Report counters, same transaction; their last-seq counter doubles as the journal's
         # head record, so a journal cut short is told from one that never went further.
-        totals.store(self.db, figures.changes(body))
+        self._store_totals(figures.changes(body), (last_seq, prev_hash), (seq, digest))
         return Entry(seq, entry_type, ts, body, body_text, digest.hex(), signature.hex())
+
+    def _store_totals(self, change: figures.Change, before: tuple[int, bytes],
+                      after: tuple[int, bytes]) -> None:
+        """Applies an entry's counter changes and renews the seal, but only over counters
+        that were sealed to the entry before: an edited table stays unsealed, and a Z
+        refuses it (firmware/closing.py), whatever is sold in between."""
+        counters = self._sealed_counters(before)
+        totals.store(self.db, change)
+        if counters is not None:
+            figures.apply(counters, change)
+            totals.write_seal(self.db, self._seal_key, *after, counters)
+            self._sealed = (after, counters)
+
+    def _sealed_counters(self, head: tuple[int, bytes]) -> dict[str, int] | None:
+        """A copy of the counters sealed to `head`; None when the table's seal is broken. The
+        copy from the last append serves while the head is still the one it was sealed to
+        (after a rollback it is not, and the table is read and checked again)."""
+        if self._sealed is not None and self._sealed[0] == head:
+            return dict(self._sealed[1])
+        counters = totals.load(self.db)
+        return counters if totals.seal_holds(self.db, self._seal_key, *head, counters) else None
+
+    def totals_sealed(self) -> bool:
+        """True when the running totals are the ones the journal's appends left (sealed to
+        the head); False after an edit of the table, or a journal cut back to an older head."""
+        seq, head_hash = self.head()
+        return totals.seal_holds(self.db, self._seal_key, seq, head_hash, totals.load(self.db))
+
+    def seal_totals(self) -> None:
+        """Seals the table as it stands to the head: only after it was rebuilt from, or
+        checked against, the journal itself (firmware/integrity.py, reports.resync_totals)."""
+        seq, head_hash = self.head()
+        counters = totals.load(self.db)
+        totals.write_seal(self.db, self._seal_key, seq, head_hash, counters)
+        self._sealed = ((seq, head_hash), counters)
 
     def get(self, seq: int) -> Entry | None:
         row = JournalEntry.get_or_none(JournalEntry.seq == seq)

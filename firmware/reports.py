@@ -108,5 +108,7 @@ def totals_in_sync(journal: Journal) -> bool:
 def resync_totals(journal: Journal) -> dict[str, int]:
     """Rebuilds the running totals from the journal (a fresh or repaired database)."""
     t = figures.replay(entry.body for entry in journal.entries())
-    running.replace_all(journal.db, t)
+    with journal.transaction():
+        running.replace_all(journal.db, t)
+        journal.seal_totals()  # rebuilt from the journal itself: sealed to its head
     return t

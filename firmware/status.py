@@ -18,6 +18,7 @@ import peewee
 from firmware.models import Delivery
 from firmware.ports import Peripherals
 from firmware.till import TillService
+from firmware.uplink.downstream import reject_summary
 from firmware.uplink.outbox import LINK_KEY, Outbox
 
 ONLINE_WITHIN = dt.timedelta(minutes=2)
@@ -50,6 +51,25 @@ class TillStatus:
     training: bool
     journal_alarm: bool  # selling is blocked until a manager acknowledges it
     at: dt.datetime  # when the snapshot was taken (the status bar's clock)
+    downstream: DownstreamStatus = field(default_factory=lambda: DownstreamStatus(0, 0, ""))
+
+
+@dataclass(frozen=True)
+class DownstreamStatus:
+    """Head office's catalogue, price, offers and config messages this till did not apply:
+    refused (out of bounds, malformed) and ignored (older than the applied version), since
+    the database was made, and the newest of them as `kind: reason` ('' when none)."""
+
+    refused: int
+    ignored: int
+    last: str
+
+
+def downstream_status() -> DownstreamStatus:
+    summary = reject_summary()
+    last = summary["last"]
+    return DownstreamStatus(summary["refused"], summary["ignored"],
+                            f"{last['kind']}: {last['reason']}" if last else "")
 
 
 def device_status(device: Any, params: Mapping[str, Mapping[str, Any]] | None = None) -> DeviceStatus:
@@ -108,4 +128,5 @@ def snapshot(till: TillService, peripherals: Peripherals, now: dt.datetime | Non
         training=bool(till.training),
         journal_alarm=bool(till.journal_alarm),
         at=now,
+        downstream=downstream_status(),
     )

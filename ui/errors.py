@@ -55,6 +55,7 @@ CODE_WORDS = {
         "missing": N_("entries missing"), "edited": N_("entries altered"),
         "truncated": N_("journal cut short"), "totals": N_("totals do not match"),
         "behind_office": N_("journal behind head office"), "journal": N_("journal"),
+        "anchor": N_("anchor file missing or wrong"), "z_figures": N_("Z report figures do not match"),
     },
 }
 

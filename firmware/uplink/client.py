@@ -25,21 +25,26 @@ from contract import wire
 from contract.config import MqttConfig
 from contract.version import SOFTWARE_VERSION
 from firmware import device_state
+from firmware.db import DatabaseBusy
+from firmware.uplink.backoff import Backoff
 from firmware.uplink.connection import Connection, Will
 from firmware.uplink.downstream import (
     CATALOGUE_VERSION,
     CONFIG_VERSION,
+    IGNORED,
     Downstream,
     OutOfSequence,
     Rejected,
     applied_version,
+    reject_summary,
 )
 from firmware.uplink.outbox import Outbox
 
 log = logging.getLogger("kassa.uplink")
 
 STATUS_EVERY = 5.0  # seconds between status refreshes while the backlog changes
-RESEND_MAX = 300.0  # longest wait between resends while head office stays silent
+RESEND_MAX = 300.0  # longest wait between resends while head office stays silent or refuses
+REFUSAL_FIRST = 1.0  # seconds before the first retry of a publish the broker refused
 ACK_GRACE = 0.2  # seconds to wait for the retained ack after subscribing
 LINK_EVERY = 30.0  # seconds between `link` heartbeats in the database while connected
 DEVICES_EVERY = 1.0  # seconds between reads of the till's device states for `status`
@@ -54,6 +59,8 @@ class Counters:
     applied: int = 0
     resends: int = 0
     replays: int = 0
+    ignored: int = 0
+    busy: int = 0  # downstream messages put off because the database stayed locked
 
 
 class Uplink:
@@ -83,7 +90,17 @@ class Uplink:
         self._wake = threading.Event()
         self._last_progress = time.monotonic()
         self._pause_until = 0.0
-        self._resend_wait = float(cfg.resend_seconds)
+        resend_cap = max(RESEND_MAX, float(cfg.resend_seconds))
+        self._silence = Backoff(float(cfg.resend_seconds), resend_cap)
+        self._resend_wait = self._silence.next()
+        self._refusals = Backoff(REFUSAL_FIRST, resend_cap)
+        self._replays = Backoff(float(cfg.resend_seconds), resend_cap)
+        self._replay_not_before = 0.0
+        # after a resend or a refusal only the oldest unconfirmed entry goes out, until head
+        # office confirms it (or the broker takes it): a refusal loop costs one message a round
+        self._probing: str | None = None  # None, "silent" or "refused"
+        self._retry: list[tuple[float, str, bytes]] = []  # downstream put off while busy
+        self._downstream_busy = Backoff(1.0, 60.0)
         self._ack_grace_until: float | None = None
         self._status_sent: tuple[int, int, int, str] | None = None
         self._status_at = 0.0
@@ -169,44 +186,67 @@ class Uplink:
         if ho_ack > self.acked:
             self.acked = self.outbox.record_ack(ho_ack)
             self.next_seq = max(self.next_seq, self.acked + 1)
-            self._last_progress = now
-            self._resend_wait = float(self.cfg.resend_seconds)
+            self._progress(now)
         self._take_pubacks(now)
         if self._connections != self._seen_connections:
             self._seen_connections = self._connections
             self._inflight.clear()
             self.next_seq = self.acked + 1  # republish all that head office has not confirmed
+            # a new connection (the broker or head office may have been restarted) gets the
+            # whole window once and a fresh first wait; the backoff's step is kept
+            self._probing = None
+            self._last_progress = now
+            self._resend_wait = float(self.cfg.resend_seconds)
             self._status_sent = None
             self._ack_grace_until = None
         if self._subscribed == self._connections and self._ack_grace_until is None:
             # the retained ack follows the SUBACK: a moment's wait saves resending what
             # head office already holds (after a reinstall of the till, say)
             self._ack_grace_until = now + ACK_GRACE
-        replay, self._replay_from = self._replay_from, None
-        if replay is not None:
-            # honoured even below our ack: head office may have lost what it confirmed
-            # (restored from a backup); the journal still holds every entry
-            self.counters.replays += 1
-            self.next_seq = max(1, min(self.next_seq, replay))
+        self._take_replay(now)
         if self.next_seq <= self.acked + 1 and not self._inflight:
             self._last_progress = now
-            self._resend_wait = float(self.cfg.resend_seconds)
-        elif now - self._last_progress > self._resend_wait:
-            log.warning("no confirmation from head office for %.0fs; sending again from %s",
-                        self._resend_wait, self.acked + 1)
+            if self._probing != "refused":
+                self._silence.reset()
+                self._resend_wait = self._silence.next()
+        elif self._connected and now - self._last_progress > self._resend_wait:
+            log.warning("no confirmation from head office for %.0fs; sending entry %s again"
+                        " and waiting for it", self._resend_wait, self.acked + 1)
             self.counters.resends += 1
             self.next_seq = self.acked + 1
             self._last_progress = now
-            # head office down for long: do not flood the broker (and the queues it keeps
-            # for head office's sessions) with the same window again and again
-            self._resend_wait = min(self._resend_wait * 2,
-                                    max(RESEND_MAX, float(self.cfg.resend_seconds)))
-        self._apply_downstream()
+            # head office down or refusing for long: one entry a round, at growing intervals,
+            # not the same window again and again into the broker's queues
+            self._probing = self._probing or "silent"
+            self._resend_wait = self._silence.next()
+        self._apply_downstream(now)
         self._record_link(now)
         ready = self._ack_grace_until is not None and now >= self._ack_grace_until
         if self._connected and ready and now >= self._pause_until:
             self._publish_due()
             self._publish_status(now)
+
+    def _progress(self, now: float) -> None:
+        """Head office confirmed more: back to the full window and the first waits."""
+        self._last_progress = now
+        self._probing = None
+        for backoff in (self._silence, self._refusals, self._replays):
+            backoff.reset()
+        self._resend_wait = self._silence.next()
+        self._replay_not_before = 0.0
+
+    def _take_replay(self, now: float) -> None:
+        """A replay request from head office, honoured at once the first time; repeated ones
+        without progress wait (with backoff), so a head office stuck asking cannot make the
+        till resend its window in a loop."""
+        if self._replay_from is None or now < self._replay_not_before:
+            return
+        replay, self._replay_from = self._replay_from, None
+        # honoured even below our ack: head office may have lost what it confirmed
+        # (restored from a backup); the journal still holds every entry
+        self.counters.replays += 1
+        self.next_seq = max(1, min(self.next_seq, replay))
+        self._replay_not_before = now + self._replays.next()
 
     def _record_link(self, now: float) -> None:
         """on_connect/on_disconnect only flip a flag (network thread); the database write of
@@ -224,17 +264,31 @@ class Uplink:
             except queue.Empty:
                 return
             seq = self._inflight.pop(mid, None)
-            if seq is not None and code >= 0x80:
-                self.counters.refused += 1
-                log.error("ALERT: broker refused journal entry %s (reason code 0x%02x); it stays"
-                          " unsent and is retried", seq, code)
-                self.next_seq = min(self.next_seq, seq)
-                self._pause_until = now + min(5.0, self.cfg.backoff_max_seconds)
-                self._status_sent = None
+            if seq is None:
+                continue
+            if code < 0x80:
+                if self._probing == "refused":  # the broker takes our entries again
+                    self._probing = None
+                    self._refusals.reset()
+                continue
+            self.counters.refused += 1
+            self.next_seq = min(self.next_seq, seq)
+            self._status_sent = None
+            if now < self._pause_until:
+                continue  # the rest of a refused round: one wait for all of it
+            self._probing = "refused"
+            wait = self._refusals.next()
+            self._pause_until = now + wait
+            log.error("ALERT: broker refused journal entry %s (reason code 0x%02x); it stays"
+                      " unsent and is tried again in %.1fs", seq, code, wait)
 
     def _publish_due(self) -> None:
         room = min(self.cfg.inflight - len(self._inflight),
                    self.acked + self.cfg.window + 1 - self.next_seq)
+        if self._probing == "refused":  # the refused entry alone, until the broker takes it
+            room = min(room, 1 - len(self._inflight))
+        elif self._probing == "silent":  # the oldest unconfirmed entry alone
+            room = min(room, self.acked + 2 - self.next_seq)
         if room <= 0:
             return
         for item in self.outbox.read(self.next_seq, room):
@@ -247,7 +301,12 @@ class Uplink:
             self.next_seq = item.seq + 1
             self.counters.published += 1
 
-    def _apply_downstream(self) -> None:
+    def _apply_downstream(self, now: float) -> None:
+        due = [item for item in self._retry if item[0] <= now]
+        if due:
+            self._retry = [item for item in self._retry if item[0] > now]
+            for _, kind, payload in due:
+                self._apply_one(kind, payload, retry_pending=True)
         while True:
             try:
                 kind, payload = self._inbox.get_nowait()
@@ -256,6 +315,8 @@ class Uplink:
             self._apply_one(kind, payload, retry_pending=True)
 
     def _apply_one(self, kind: str, payload: bytes, retry_pending: bool) -> None:
+        """Applies one message; nothing it contains can stop the uplink: a refused message is
+        recorded and reported, one the database was too busy for is tried again later."""
         try:
             outcome = self.downstream.apply(kind, payload)
         except OutOfSequence as exc:
@@ -267,7 +328,26 @@ class Uplink:
             self._status_sent = None
             log.error("ALERT: rejected %s message from head office: %s", kind, exc)
             return
+        except DatabaseBusy as exc:
+            self.counters.busy += 1
+            self._retry = [item for item in self._retry if item[1] != kind]
+            wait = self._downstream_busy.next()
+            self._retry.append((time.monotonic() + wait, kind, payload))
+            log.warning("%s message put off for %.0fs: %s", kind, wait, exc)
+            return
+        except Exception as exc:  # a bug must not turn one message into a crash loop
+            log.exception("ALERT: %s message from head office could not be applied", kind)
+            self.counters.rejected += 1
+            self._status_sent = None
+            self.downstream.record_reject(kind, f"not applied: {type(exc).__name__}: {exc}",
+                                          payload)
+            return
+        self._downstream_busy.reset()
         log.info("%s", outcome.detail)
+        if outcome.detail.startswith(IGNORED):
+            self.counters.ignored += 1
+            self._status_sent = None
+            log.warning("%s", outcome.detail)
         if outcome.applied:
             self.counters.applied += 1
             self._status_sent = None
@@ -284,6 +364,7 @@ class Uplink:
             status.update({
                 "head": head, "acked": self.acked, "backlog": max(0, head - self.acked),
                 "refused": self.counters.refused, "rejected": self.counters.rejected,
+                "downstream": reject_summary(),
                 "devices": self._devices,
                 "versions": {"software": SOFTWARE_VERSION,
                              "catalogue": applied_version(CATALOGUE_VERSION),
@@ -300,8 +381,8 @@ class Uplink:
 
     def _publish_status(self, now: float) -> None:
         head = self.outbox.head()
-        key = (head, self.acked, self.counters.refused + self.counters.rejected,
-               self._read_devices(now))
+        key = (head, self.acked, self.counters.refused + self.counters.rejected
+               + self.counters.ignored, self._read_devices(now))
         if key == self._status_sent or (self._status_sent is not None
                                         and now - self._status_at < STATUS_EVERY
                                         and key[1] != key[0]):

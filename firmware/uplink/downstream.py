@@ -1,40 +1,51 @@
-"""Applies head office's catalogue, price and config messages to the till database.
+"""Applies head office's catalogue, price, offers and config messages to the till database.
 
-Each message is checked completely first and then applied in one SQLite transaction, so it
-is either fully applied or not at all. Catalogue and price messages of a store share one
-version sequence: a full catalogue applies when its version is newer than the applied one,
-a delta (price list or partial catalogue) only on top of the version named in its `base`.
-Re-delivered (retained) messages with an already applied version are ignored quietly.
+Each message is checked completely first, against the bounds of contract/downstream.py,
+and then applied so that the till sees all of it or none of it; a big catalogue goes in
+through short transactions (firmware/uplink/apply.py) so that selling never waits long.
+Catalogue and price messages of a store share one version sequence: a full catalogue
+applies when its version is newer than the applied one, a delta (price list or partial
+catalogue) only on top of the version named in its `base`. Offers and the fleet config
+each have their own sequence. A version more than contract's MAX_VERSION_JUMP ahead is
+refused.
 
-  kassa/v1/{store}/catalogue  {"version": 7, "mode": "full"|"delta", "base": 6 (delta),
-                               "products": [{gtin|plu, name, price_cents, vat_code, ...}],
-                               "remove": ["<gtin or plu>", ...] (delta)}
-  kassa/v1/{store}/prices     {"version": 8, "base": 7, "prices": [{gtin|plu, price_cents}]}
-  kassa/v1/fleet/config       {"version": 3, "toml": "[ui]\\nlanguage = \\"en\\"\\n"}
-  kassa/v1/{store}/offers     customers and personal offers, a full snapshot (firmware/offers.py)
+What happens to a message that is not applied:
+- refused (out of bounds, malformed, unmergeable): a `downstream_reject` row, counted;
+- ignored (a version older than the applied one that is not the redelivered copy of what
+  was last applied of its kind): a `downstream_reject` row marked "ignored", counted once
+  per kind and version;
+- a retained copy of what is applied, redelivered at each connect: nothing.
+The counts and the last such message go into the uplink's `status` (reject_summary) and
+the till's status snapshot (firmware/status.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import peewee
 
+from contract import downstream as bounds
 from contract.config import ConfigError, parse_config
-from contract.gtin import BarcodeError, normalize_gtin
 from contract.wire import ProtocolError, json_object
-from firmware.models import DownstreamReject, Meta, Product
-from firmware.offers import OfferMessageError, apply_message
+from firmware.models import DownstreamReject, Meta
+from firmware.offers import OFFERS_VERSION, OfferMessageError, apply_message
+from firmware.uplink.apply import Conflict, Stager
 
-VAT_CODES = ("high", "low", "zero", "exempt")
 CATALOGUE_VERSION = "catalogue_version"
 CONFIG_VERSION = "remote_config_version"
 CONFIG_TOML = "remote_config_toml"
 REMOTE_CONFIG_SECTIONS = frozenset({"ui", "tax", "cash"})
-_FLAGS = {"stock_tracked": True, "active": True, "sold_by_weight": False, "favourite": False}
+SEQUENCES = {"catalogue": CATALOGUE_VERSION, "prices": CATALOGUE_VERSION,
+             "config": CONFIG_VERSION, "offers": OFFERS_VERSION}
+REFUSED_COUNT, IGNORED_COUNT = "downstream_refused", "downstream_ignored"
+LAST_APPLIED = "downstream_last:"  # + kind: the version last applied of that kind
+IGNORED = "ignored: "  # the reason of an ignored message starts so
+KEEP_REJECTS = 1000  # newest rows kept; the counts go on
 
 
 class Rejected(ValueError):
@@ -45,6 +56,10 @@ class OutOfSequence(Rejected):
     """A delta whose base is not the applied version; it may apply after a newer full one."""
 
 
+class _Stale(Exception):
+    """The version is no longer newer than the applied one (found inside the merge)."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     applied: bool
@@ -53,8 +68,14 @@ class Outcome:
 
 
 def applied_version(key: str) -> int:
+    """The applied version of a sequence. A stored version beyond the contract's bound (left
+    by a release that accepted any number) counts as none, so real versions apply again."""
     row = Meta.get_or_none(Meta.key == key)
-    return int(row.value) if row else 0
+    try:
+        value = int(row.value) if row else 0
+    except ValueError:
+        return 0
+    return value if 0 <= value <= bounds.MAX_VERSION else 0
 
 
 class Downstream:
@@ -62,99 +83,103 @@ class Downstream:
 
     def __init__(self, db: peewee.SqliteDatabase) -> None:
         self.db = db
+        self.last_stats = None
 
     def apply(self, kind: str, payload: bytes) -> Outcome:
-        """kind is catalogue, prices or config. Raises Rejected (and records it) on bad input."""
+        """kind is catalogue, prices, config or offers. Raises Rejected (and records it) on
+        bad input, firmware.db.DatabaseBusy when the database stayed locked (try again)."""
         try:
+            bounds.check_size(kind, payload)
             data = _object(payload)
+            version = bounds.version_of(kind, data)
+            current = applied_version(SEQUENCES[kind])
+            if version <= current:
+                return self._not_newer(kind, version, current)
+            bounds.check_version(kind, version, current)
             handler = {"catalogue": self._catalogue, "prices": self._prices,
                        "config": self._config, "offers": self._offers}[kind]
             return handler(data)
+        except bounds.DownstreamError as exc:
+            self.record_reject(kind, str(exc), payload)
+            raise Rejected(str(exc)) from None
+        except _Stale:
+            return Outcome(False, applied_version(SEQUENCES[kind]), f"{kind}: already applied")
         except Rejected as exc:
             if not isinstance(exc, OutOfSequence):
                 self.record_reject(kind, str(exc), payload)
             raise
 
+    def _not_newer(self, kind: str, version: int, current: int) -> Outcome:
+        last = Meta.get_or_none(Meta.key == LAST_APPLIED + kind)
+        if version == current or (last is not None and last.value == str(version)):
+            return Outcome(False, current, f"{kind} v{version} already applied")
+        reason = f"{IGNORED}{kind} v{version} is older than the applied v{current}"
+        self.record_reject(kind, reason, b"")
+        return Outcome(False, current, reason)
+
     def record_reject(self, kind: str, reason: str, payload: bytes) -> None:
+        """One row and one count per message not applied; the same message again (a retained
+        one at each start of the uplink) is not counted again."""
+        counter = IGNORED_COUNT if reason.startswith(IGNORED) else REFUSED_COUNT
+        reason = reason[:500]
         with self.db.atomic("IMMEDIATE"):
+            last = (DownstreamReject.select(DownstreamReject.reason)
+                    .where(DownstreamReject.kind == kind[:20])
+                    .order_by(DownstreamReject.id.desc()).first())
+            if last is not None and last.reason == reason:
+                return
             DownstreamReject.create(
                 received=dt.datetime.now().astimezone().isoformat(timespec="milliseconds"),
-                kind=kind, reason=reason[:500], payload=payload[:4096].decode("utf-8", "replace"),
+                kind=kind[:20], reason=reason,
+                payload=payload[:4096].decode("utf-8", "replace"),
             )
+            Meta.insert(key=counter, value="1").on_conflict(
+                conflict_target=[Meta.key],
+                update={Meta.value: peewee.Cast(Meta.value, "INTEGER") + 1}).execute()
+            self.db.execute_sql("DELETE FROM downstream_reject WHERE id <= (SELECT max(id)"
+                                " FROM downstream_reject) - ?", (KEEP_REJECTS,))
 
+    # -- the kinds -------------------------------------------------------------------------
     def _catalogue(self, data: dict[str, Any]) -> Outcome:
-        version = _int(data, "version", minimum=1)
-        mode = data.get("mode")
-        if mode not in ("full", "delta"):
-            raise Rejected(f"catalogue v{version}: 'mode' must be 'full' or 'delta'")
-        products = data.get("products")
-        if not isinstance(products, list):
-            raise Rejected(f"catalogue v{version}: 'products' is not a list")
-        rows = [_product(item, f"catalogue v{version} products[{i}]")
-                for i, item in enumerate(products)]
-        keys = [r["gtin"] or f"plu:{r['plu']}" for r in rows]
-        if len(set(keys)) != len(keys):
-            raise Rejected(f"catalogue v{version}: a product is listed twice")
-        removals = data.get("remove", [])
-        if mode == "full" and removals:
-            raise Rejected(f"catalogue v{version}: a full catalogue has no 'remove'")
-        if not isinstance(removals, list) or not all(isinstance(r, str) for r in removals):
-            raise Rejected(f"catalogue v{version}: 'remove' is not a list of codes")
-        with self.db.atomic("IMMEDIATE"):
-            current = applied_version(CATALOGUE_VERSION)
-            if version <= current:
-                return Outcome(False, current, f"catalogue v{version} already applied")
-            if mode == "delta":
-                self._check_base(data, version, current)
-            for row in rows:
-                _upsert(row)
-            if mode == "full":
-                listed_gtins = [r["gtin"] for r in rows if r["gtin"]]
-                listed_plus = [r["plu"] for r in rows if r["plu"] and not r["gtin"]]
-                (Product.update(active=False)
-                 .where(Product.gtin.not_in(listed_gtins or [""]) | Product.gtin.is_null(),
-                        Product.plu.not_in(listed_plus or [""]) | Product.plu.is_null())
-                 .execute())
-            for code in removals:
-                Product.update(active=False).where(_by_code(code)).execute()
-            _set_version(CATALOGUE_VERSION, version)
-        return Outcome(True, version, f"catalogue v{version} {mode}: {len(rows)} products")
+        message = bounds.parse_catalogue(data)
+        stats = self._staged(lambda stager, guard, done: stager.catalogue(message, guard, done),
+                             "catalogue", message.version, message.base)
+        return Outcome(True, message.version, f"catalogue v{message.version} {message.mode}:"
+                       f" {len(message.products)} products, {len(message.remove)} removed"
+                       f" (longest lock {stats.longest_lock * 1000:.0f} ms)")
 
     def _prices(self, data: dict[str, Any]) -> Outcome:
-        version = _int(data, "version", minimum=1)
-        prices = data.get("prices")
-        if not isinstance(prices, list) or not prices:
-            raise Rejected(f"prices v{version}: 'prices' is not a non-empty list")
-        changes = []
-        for i, item in enumerate(prices):
-            where = f"prices v{version} prices[{i}]"
-            if not isinstance(item, dict):
-                raise Rejected(f"{where}: not an object")
-            gtin, plu = _codes(item, where)
-            changes.append((gtin, plu, _int(item, "price_cents", minimum=0, where=where)))
-        with self.db.atomic("IMMEDIATE"):
+        message = bounds.parse_prices(data)
+        self._staged(lambda stager, guard, done: stager.prices(message, guard, done),
+                     "prices", message.version, message.base)
+        return Outcome(True, message.version,
+                       f"prices v{message.version}: {len(message.prices)} prices")
+
+    def _staged(self, run: Callable, kind: str, version: int, base: int | None) -> Any:
+        """Runs a staged apply; the guard re-checks the version inside the final merge."""
+        def guard() -> None:
             current = applied_version(CATALOGUE_VERSION)
             if version <= current:
-                return Outcome(False, current, f"prices v{version} already applied")
-            self._check_base(data, version, current)
-            for gtin, plu, cents in changes:
-                query = Product.gtin == gtin if gtin else Product.plu == plu
-                if Product.update(price_cents=cents).where(query).execute() != 1:
-                    # raising rolls the whole transaction back: no half-applied price list
-                    raise Rejected(f"prices v{version}: unknown product {gtin or plu}")
-            _set_version(CATALOGUE_VERSION, version)
-        return Outcome(True, version, f"prices v{version}: {len(changes)} prices")
+                raise _Stale()
+            if base is not None and base != current:
+                raise OutOfSequence(f"{kind} v{version} builds on v{base} but v{current} is applied")
+
+        guard()
+        stager = Stager(self.db)
+        try:
+            stats = run(stager, guard, lambda: _set_version(CATALOGUE_VERSION, version, kind))
+        except Conflict as exc:
+            raise Rejected(f"{kind} v{version}: {exc}") from None
+        self.last_stats = stats
+        return stats
 
     def _config(self, data: dict[str, Any]) -> Outcome:
-        version = _int(data, "version", minimum=1)
-        text = data.get("toml")
-        if not isinstance(text, str):
-            raise Rejected(f"config v{version}: 'toml' is not a string")
+        version, text = bounds.parse_config(data)
         try:
             parse_config(text, source=f"fleet config v{version}")
-        except ConfigError as exc:
+            sections = set(tomllib.loads(text))
+        except (ConfigError, tomllib.TOMLDecodeError, RecursionError) as exc:
             raise Rejected(f"config v{version}: {exc}") from None
-        sections = set(tomllib.loads(text))
         if not sections <= REMOTE_CONFIG_SECTIONS:
             extra = ", ".join(sorted(sections - REMOTE_CONFIG_SECTIONS))
             raise Rejected(f"config v{version}: section(s) {extra} cannot be set remotely")
@@ -163,24 +188,31 @@ class Downstream:
             if version <= current:
                 return Outcome(False, current, f"config v{version} already applied")
             Meta.insert(key=CONFIG_TOML, value=text).on_conflict_replace().execute()
-            _set_version(CONFIG_VERSION, version)
+            _set_version(CONFIG_VERSION, version, "config")
         return Outcome(True, version, f"config v{version}: {', '.join(sorted(sections))}")
 
     def _offers(self, data: dict[str, Any]) -> Outcome:
         """Customers and personal offers of the store (firmware/offers.py), a full snapshot."""
+        bounds.check_offers_size(data)
         try:
-            applied, version, detail = apply_message(self.db, data, applied_version, _set_version)
+            applied, version, detail = apply_message(
+                self.db, data, applied_version,
+                lambda key, version: _set_version(key, version, "offers"))
         except OfferMessageError as exc:
             raise Rejected(str(exc)) from None
         return Outcome(applied, version, detail)
 
-    @staticmethod
-    def _check_base(data: dict[str, Any], version: int, current: int) -> None:
-        base = _int(data, "base", minimum=0)
-        if base >= version:
-            raise Rejected(f"v{version}: base {base} is not older than the version")
-        if base != current:
-            raise OutOfSequence(f"v{version} builds on v{base} but v{current} is applied")
+
+def reject_summary() -> dict[str, Any]:
+    """What the till refused or ignored of head office's messages: the counts since the
+    database was made, and the newest one (kind, reason, when) or None."""
+    counts = {key: 0 for key in (REFUSED_COUNT, IGNORED_COUNT)}
+    for row in Meta.select().where(Meta.key.in_(list(counts))):
+        counts[row.key] = int(row.value)
+    last = DownstreamReject.select().order_by(DownstreamReject.id.desc()).first()
+    return {"refused": counts[REFUSED_COUNT], "ignored": counts[IGNORED_COUNT],
+            "last": None if last is None else {"kind": last.kind, "reason": last.reason,
+                                               "at": last.received}}
 
 
 def _object(payload: bytes) -> dict[str, Any]:
@@ -190,81 +222,7 @@ def _object(payload: bytes) -> dict[str, Any]:
         raise Rejected(str(exc)) from None
 
 
-def _int(data: dict[str, Any], key: str, minimum: int, where: str = "") -> int:
-    value = data.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise Rejected(f"{where + ': ' if where else ''}{key!r} is not an integer >= {minimum}")
-    return value
-
-
-def _codes(item: dict[str, Any], where: str) -> tuple[str | None, str | None]:
-    gtin_text, plu = item.get("gtin"), item.get("plu")
-    if gtin_text is None and plu is None:
-        raise Rejected(f"{where}: needs a 'gtin' or a 'plu'")
-    gtin = None
-    if gtin_text is not None:
-        try:
-            gtin = normalize_gtin(str(gtin_text))
-        except BarcodeError as exc:
-            raise Rejected(f"{where}: gtin: {exc}") from None
-    if plu is not None:
-        plu = str(plu)
-        if not plu.isdigit() or len(plu) > 6:
-            raise Rejected(f"{where}: plu {plu!r} is not 1 to 6 digits")
-        plu = plu.lstrip("0") or "0"
-    return gtin, plu
-
-
-def _product(item: Any, where: str) -> dict[str, Any]:
-    if not isinstance(item, dict):
-        raise Rejected(f"{where}: not an object")
-    known = {"gtin", "plu", "name", "price_cents", "vat_code", "category", *_FLAGS}
-    unknown = set(item) - known
-    if unknown:
-        raise Rejected(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    gtin, plu = _codes(item, where)
-    name = item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise Rejected(f"{where}: 'name' is missing")
-    vat = item.get("vat_code")
-    if vat not in VAT_CODES:
-        raise Rejected(f"{where}: vat_code {vat!r} is not one of {', '.join(VAT_CODES)}")
-    category = item.get("category", "")
-    if not isinstance(category, str):
-        raise Rejected(f"{where}: 'category' is not a string")
-    row: dict[str, Any] = {
-        "gtin": gtin, "plu": plu, "name": name.strip(), "vat_code": vat,
-        "price_cents": _int(item, "price_cents", minimum=0, where=where),
-        "category": category.strip(), "name_folded": name.strip().casefold(),
-    }
-    for flag, default in _FLAGS.items():
-        value = item.get(flag, default)
-        if not isinstance(value, bool):
-            raise Rejected(f"{where}: {flag!r} is not true or false")
-        row[flag] = value
-    return row
-
-
-def _by_code(code: str) -> Any:
-    if len(code) >= 8:
-        try:
-            return Product.gtin == normalize_gtin(code)
-        except BarcodeError:
-            pass
-    return Product.plu == (code.lstrip("0") or "0")
-
-
-def _upsert(row: dict[str, Any]) -> None:
-    existing = None
-    if row["gtin"]:
-        existing = Product.get_or_none(Product.gtin == row["gtin"])
-    if existing is None and row["plu"]:
-        existing = Product.get_or_none(Product.plu == row["plu"])
-    if existing is None:
-        Product.insert(**row).execute()
-    else:
-        Product.update(**row).where(Product.id == existing.id).execute()
-
-
-def _set_version(key: str, version: int) -> None:
+def _set_version(key: str, version: int, kind: str | None = None) -> None:
     Meta.insert(key=key, value=str(version)).on_conflict_replace().execute()
+    if kind is not None:
+        Meta.insert(key=LAST_APPLIED + kind, value=str(version)).on_conflict_replace().execute()

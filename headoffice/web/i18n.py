@@ -69,6 +69,7 @@ EN: dict[str, str] = {
     "Geweigerd door kantoor": "Refused by head office", "laatste reden": "last reason",
     "alleen geteld": "only counted",
     "Geweigerd van afzenders zonder terminalstatus": "Refused from senders without a link state",
+    "Kantoorberichten geweigerd/genegeerd": "Head-office messages refused/ignored by the till",
     "gereed": "ready", "bezig met printen": "printing", "papier op": "out of paper",
     "klep open": "cover open", "niet bereikbaar": "offline", "storing": "error",
     "open": "open", "dicht": "closed", "te lang open": "open too long",

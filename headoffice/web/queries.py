@@ -137,8 +137,22 @@ def terminals() -> list[dict[str, Any]]:
         }
         for name in DEVICES:
             item[name] = device_view(devices.get(name))
+        item["downstream"] = downstream_view(status.get("downstream") if isinstance(status, dict)
+                                             else None)
         rows.append(item)
     return rows
+
+
+def downstream_view(value: Any) -> dict[str, Any]:
+    """What the till refused or ignored of head office's messages, as its `status` says
+    (firmware/uplink/downstream.py reject_summary); None counts when it did not say."""
+    if not isinstance(value, dict):
+        return {"refused": None, "ignored": None, "last": "", "level": ""}
+    counts = {key: value.get(key) if isinstance(value.get(key), int) else None
+              for key in ("refused", "ignored")}
+    last = value.get("last") if isinstance(value.get("last"), dict) else {}
+    text = f"{last.get('kind', '')}: {last.get('reason', '')} ({last.get('at', '')})" if last else ""
+    return {**counts, "last": text[:600], "level": "bad" if any(counts.values()) else "ok"}
 
 
 def dead_letters_by_terminal() -> dict[str, dict[str, Any]]:

@@ -190,3 +190,77 @@ def publish_bare(port: int, messages: list[tuple[str, int, bytes]], inflight: in
     client.loop_stop()
     client.disconnect()
     return elapsed
+
+
+def catalogue_message(count: int, version: int, price_offset: int = 0, mode: str = "full",
+                      base: int | None = None) -> bytes:
+    """A catalogue message of `count` products with GTINs and PLUs (as head office sends it)."""
+    import json
+
+    from firmware.sim import make_gtin
+
+    products = [{"gtin": make_gtin(n), "plu": str(n % 1_000_000), "name": f"Product {n}",
+                 "price_cents": 100 + (n + price_offset) % 5000,
+                 "vat_code": "low" if n % 3 else "high", "category": f"group {n % 40}"}
+                for n in range(1, count + 1)]
+    message = {"version": version, "mode": mode, "products": products}
+    if base is not None:
+        message["base"] = base
+    return json.dumps(message).encode()
+
+
+def _sell(db_path: str, key_path: str, store: str, terminal: str, stop, waits, pause: float
+          ) -> None:
+    """A till selling in its own process: one journal entry per transaction, each commit's
+    wall time (including any wait for the write lock) put on `waits`; an error as a string."""
+    db = open_database(db_path)
+    journal = Journal(db, load_or_create_key(Path(key_path)), store, terminal)
+    while not stop.is_set():
+        start = time.perf_counter()
+        try:
+            with journal.transaction():
+                journal.append("cash_in", {"amount": 100, "reason": "sale beside an apply"},
+                               cashier="anna")
+        except Exception as exc:  # reported to the test, which fails on it
+            waits.put(f"{type(exc).__name__}: {exc}")
+            return
+        waits.put(time.perf_counter() - start)
+        time.sleep(pause)
+    db.close()
+
+
+class Seller:
+    """Sells on a till's database from another process while the test does something else."""
+
+    def __init__(self, till: Till, pause: float = 0.02) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self.stop_event, self.queue = ctx.Event(), ctx.Queue()
+        self.proc = ctx.Process(target=_sell, daemon=True, args=(
+            str(till.db_path), str(till.config_path.parent / "journal_ed25519.pem"), till.store,
+            till.terminal, self.stop_event, self.queue, pause))
+
+    def __enter__(self) -> Seller:
+        self.proc.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop_event.set()
+        self.proc.join(30)
+        if self.proc.is_alive():
+            self.proc.kill()
+
+    def waits(self) -> list[float]:
+        """Every sale's commit time so far; raises AssertionError if a sale failed."""
+        import queue as queue_module
+
+        out: list[float] = []
+        while True:
+            try:
+                item = self.queue.get(timeout=0.5)
+            except queue_module.Empty:
+                return out
+            if isinstance(item, str):
+                raise AssertionError(f"a sale failed during the apply: {item}")
+            out.append(item)
