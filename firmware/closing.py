@@ -10,6 +10,7 @@ from typing import Any
 from firmware import anchor, integrity, reports
 from firmware.errors import (
     BadPieceCount,
+    DrawerOpenAtClose,
     NoJournalAlarm,
     TicketOpen,
     TotalsNotSealed,
@@ -23,7 +24,7 @@ from firmware.receipt import build_report
 from firmware.sales import SalesService
 
 log = logging.getLogger(__name__)
-
+DRAWER_OPEN = ("open", "open_too_long")
 RESYNC_CODES = frozenset({"totals", "truncated", "missing"})  # counters may disagree: rebuild
 
 
@@ -47,9 +48,12 @@ class ReportService:
 
     def z_close(self, counted_by_denomination: Mapping[int, int],
                 approval: Approval | None = None) -> Committed:
-        """Closes the day: figures, counted cash and variance in one z_close entry."""
+        """Closes the day: figures, counted cash and variance in one z_close entry. An open
+        drawer (its sensor says so) is shut first: asked before the manager's PIN."""
         kernel = self.kernel
         with kernel.lock:
+            if kernel.drawer is not None and kernel.drawer.state in DRAWER_OPEN:
+                raise DrawerOpenAtClose()
             by = kernel.authorise(Action.Z_CLOSE, approval)
             if kernel.training:
                 raise TrainingActive()

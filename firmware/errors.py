@@ -572,3 +572,54 @@ class CountedTwice(TillError):
 
     def __init__(self, product: str) -> None:
         super().__init__(product=product)
+
+
+# --- issue 22: what a cashier needs to know after one wrong tap -----------------------------
+class WrongPinTriesLeft(WrongPin):
+    """A wrong PIN with the number of tries before PIN entry locks (two or more)."""
+
+    template = "wrong PIN; {remaining} tries left"
+
+    def __init__(self, remaining: int) -> None:
+        TillError.__init__(self, remaining=remaining)
+
+
+class WrongPinLastTry(WrongPin):
+    template = "wrong PIN; one more wrong PIN locks the PIN entry"
+
+    def __init__(self) -> None:
+        TillError.__init__(self)
+
+
+class WrongPinLocked(WrongPin):
+    """The wrong PIN that used up the last try: the lockout starts now."""
+
+    template = "wrong PIN; PIN entry is locked for {seconds} s"
+
+    def __init__(self, seconds: int) -> None:
+        TillError.__init__(self, seconds=seconds)
+
+
+class PinEntryLockedFor(PinEntryLocked):
+    """PIN entry is locked; `seconds` until it opens again (the dialog counts them down)."""
+
+    template = "PIN entry is locked; try again in {seconds} s"
+
+    def __init__(self, seconds: int) -> None:
+        TillError.__init__(self, seconds=seconds)
+
+
+class DrawerOpenAtClose(TillError):
+    """The Z close waits for the drawer to be shut: the counted cash must be in it."""
+
+    template = "close the cash drawer first, then close the day"
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class NoSaleToReprint(TillError):
+    template = "there is no sale to reprint yet"
+
+    def __init__(self) -> None:
+        super().__init__()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -68,3 +70,32 @@ def authorising_manager(user: Cashier, action: Action, approval: Approval | None
     if approval is None or approval.action != action or not approval.manager.is_manager:
         raise ApprovalRequired(action)
     return approval.manager
+
+
+REMEMBERED = {Action.CASH_IN_OUT: 60.0}
+"""Actions done in a series (cash in, cash out, cash out...): a manager's PIN holds for this
+many seconds, so the manager is not asked again for each entry. Every entry still records
+the manager as approved_by in the journal."""
+
+
+class RememberedApprovals:
+    """A manager's approval of a series action, kept for REMEMBERED seconds after it was
+    given; forgotten at once when the cashier changes."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._kept: dict[Action, tuple[Approval, float]] = {}
+
+    def keep(self, approval: Approval) -> None:
+        if approval.action in REMEMBERED:
+            self._kept[approval.action] = (approval, self.clock() + REMEMBERED[approval.action])
+
+    def get(self, action: Action) -> Approval | None:
+        kept = self._kept.get(action)
+        if kept is None or kept[1] <= self.clock():
+            self._kept.pop(action, None)
+            return None
+        return kept[0]
+
+    def forget(self) -> None:
+        self._kept.clear()

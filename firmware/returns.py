@@ -11,6 +11,7 @@ from typing import Any
 from contract.money import div_round_half_up, round_to_5_cents
 from firmware.errors import (
     AlreadyRefunded,
+    NoSaleToReprint,
     NoSuchReceipt,
     NoSuchReceiptLine,
     NotASale,
@@ -60,59 +61,79 @@ class ReturnService:
         """Returns goods of receipt `seq`; never more than was sold and not yet returned."""
         with self.kernel.lock:
             by = self.kernel.authorise(Action.REFUND, approval)
-            entry = self.sale_entry(seq)
-            remaining = self.refundable(seq)
-            if not quantities or all(q == 0 for q in quantities.values()):
-                raise NothingToRefund()
-            sold = {line["line_no"]: line for line in entry.body["data"]["lines"]}
-            refund = Ticket()
-            for line_no, quantity in sorted(quantities.items()):
-                if line_no not in remaining:
-                    raise NoSuchReceiptLine(seq, line_no)
-                if quantity < 0 or quantity > remaining[line_no]:
-                    raise NotRefundable(line_no, quantity, remaining[line_no])
-                if quantity == 0:
-                    continue
-                original = sold[line_no]
-                # The customer gets back what they paid for these pieces, discounts included.
-                share = div_round_half_up(
-                    (original["discount"] + original["ticket_discount"]) * quantity,
-                    original["quantity"])
-                line = Line(
-                    line_no=0, product_id=original["product_id"], code=original["code"],
-                    sku=original.get("sku", ""),
-                    name=original["name"], vat_code=original["vat_code"],
-                    unit_price=original["unit_price"], quantity=quantity,
-                    weight_g=original["weight_g"], embedded_price=original["embedded_price"],
-                    stock_tracked=original["stock_tracked"],
-                    discount=share,
-                )
-                refund.add(line)
-                refund.lines[-1].line_no = line_no
-            data = ticket_data(refund, self.kernel.rate_of)
-            negate_lines(data)
-            total = data["total"]
-            cash_rounding = self.kernel.config.cash.round_to_5_cents
-            if tender == "cash":
-                delta = round_to_5_cents(total).rounded - total if cash_rounding else 0
-            elif tender == "card":
-                if not reference.strip():
-                    raise RefundReferenceMissing()
-                delta = 0
-            else:
-                raise RefundTenderNotAllowed(tender)
-            data.update({
-                "rounding": delta, "total_paid": total + delta,
-                "tenders": [{"kind": tender, "amount": total + delta, "given": 0, "change": 0,
-                             "reference": reference.strip()}],
-                "change": 0, "approved_by": by,
-            })
+            data, refund = self._refund_data(seq, quantities, tender, reference)
+            if tender == "card" and not reference.strip():
+                raise RefundReferenceMissing()
+            data["approved_by"] = by
             stock = [(line.product_id, line.stock_units) for line in refund.active_lines
                      if line.stock_tracked and line.product_id is not None]
             committed = self.kernel.commit("refund", data, ref_seq=seq, stock=stock)
-            opened = tender == "cash" and self.kernel.open_drawer()
+            opened = self.kernel.open_drawer_for(tender == "cash")
             self.kernel.print_receipt(committed)
             return Committed(committed, 0, opened)
+
+    def refund_preview(self, seq: int, quantities: dict[int, int],
+                       tender: str = "cash") -> dict[str, Any]:
+        """What refund() would pay back, computed the same way and stored nowhere, so the
+        amounts are on screen before the manager's PIN or the card reference is asked for:
+        'lines' (line_no, name, quantity, amount: negative cents), 'total', 'rounding' and
+        'total_paid' (what the customer gets, negative)."""
+        with self.kernel.lock:
+            data, _refund = self._refund_data(seq, quantities, tender, "")
+            return {"lines": [{key: line[key] for key in ("line_no", "name", "quantity", "gross")}
+                              for line in data["lines"]],
+                    "total": data["total"], "rounding": data["rounding"],
+                    "total_paid": data["total_paid"]}
+
+    def _refund_data(self, seq: int, quantities: dict[int, int], tender: str,
+                     reference: str) -> tuple[dict[str, Any], Ticket]:
+        """The refund entry's data (without who approved it) and its ticket."""
+        entry = self.sale_entry(seq)
+        remaining = self.refundable(seq)
+        if not quantities or all(q == 0 for q in quantities.values()):
+            raise NothingToRefund()
+        sold = {line["line_no"]: line for line in entry.body["data"]["lines"]}
+        refund = Ticket()
+        for line_no, quantity in sorted(quantities.items()):
+            if line_no not in remaining:
+                raise NoSuchReceiptLine(seq, line_no)
+            if quantity < 0 or quantity > remaining[line_no]:
+                raise NotRefundable(line_no, quantity, remaining[line_no])
+            if quantity == 0:
+                continue
+            original = sold[line_no]
+            # The customer gets back what they paid for these pieces, discounts included.
+            share = div_round_half_up(
+                (original["discount"] + original["ticket_discount"]) * quantity,
+                original["quantity"])
+            line = Line(
+                line_no=0, product_id=original["product_id"], code=original["code"],
+                sku=original.get("sku", ""),
+                name=original["name"], vat_code=original["vat_code"],
+                unit_price=original["unit_price"], quantity=quantity,
+                weight_g=original["weight_g"], embedded_price=original["embedded_price"],
+                stock_tracked=original["stock_tracked"],
+                discount=share,
+            )
+            refund.add(line)
+            refund.lines[-1].line_no = line_no
+        data = ticket_data(refund, self.kernel.rate_of)
+        negate_lines(data)
+        total = data["total"]
+        cash_rounding = self.kernel.config.cash.round_to_5_cents
+        if tender == "cash":
+            delta = round_to_5_cents(total).rounded - total if cash_rounding else 0
+        elif tender == "card":
+            delta = 0
+        else:
+            raise RefundTenderNotAllowed(tender)
+        data.update({
+            "rounding": delta, "total_paid": total + delta,
+            "tenders": [{"kind": tender, "amount": total + delta, "given": 0, "change": 0,
+                         "reference": reference.strip()}],
+            "change": 0,
+        })
+        return data, refund
 
     def void_sale(self, seq: int, approval: Approval | None = None) -> Committed:
         """Cancels a paid ticket with a counter-entry; stock returns."""
@@ -135,14 +156,25 @@ class ReturnService:
             stock = [(line["product_id"], -line["stock_units"]) for line in data["lines"]
                      if line["stock_tracked"] and line["product_id"] is not None]
             committed = self.kernel.commit("void", data, ref_seq=seq, stock=stock)
-            opened = any(t["kind"] == "cash" for t in data["tenders"]) and self.kernel.open_drawer()
+            opened = self.kernel.open_drawer_for(any(t["kind"] == "cash" for t in data["tenders"]))
             self.kernel.print_receipt(committed)
             return Committed(committed, 0, opened)
 
-    def reprint(self, seq: int) -> Entry:
-        """A copy of a receipt: journaled first, marked as a copy."""
+    def last_sale_seq(self) -> int:
+        """The receipt number of the last completed sale (what a reprint defaults to)."""
+        row = (JournalEntry.select(JournalEntry.seq).where(JournalEntry.type == "sale")
+               .order_by(JournalEntry.seq.desc()).first())
+        if row is None:
+            raise NoSaleToReprint()
+        return row.seq
+
+    def reprint(self, seq: int | None = None) -> Entry:
+        """A copy of a receipt: journaled first, marked as a copy. With no number, the last
+        completed sale (never a receipt that was only looked up)."""
         with self.kernel.lock:
             self.kernel.require_cashier()
+            if seq is None:
+                seq = self.last_sale_seq()
             original = self.kernel.journal.get(seq)
             if original is None or original.type not in RECEIPT_TYPES:
                 raise NoSuchReceipt(seq)

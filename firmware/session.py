@@ -6,7 +6,7 @@ from __future__ import annotations
 from firmware.errors import AuthError, TicketOpen, TrainingAlreadyOff, TrainingAlreadyOn
 from firmware.journal import Entry
 from firmware.kernel import TillKernel
-from firmware.permissions import Action, Approval
+from firmware.permissions import Action, Approval, RememberedApprovals
 from firmware.sales import SalesService
 from firmware.users import Cashier
 
@@ -14,6 +14,7 @@ from firmware.users import Cashier
 class SessionService:
     def __init__(self, kernel: TillKernel, sales: SalesService) -> None:
         self.kernel, self.sales = kernel, sales
+        self.remembered = RememberedApprovals()
 
     def login(self, pin: str) -> Cashier:
         kernel = self.kernel
@@ -25,6 +26,7 @@ class SessionService:
                 raise
             if kernel.cashier is not None and kernel.cashier.id != cashier.id:
                 self.logout()
+            self.remembered.forget()
             kernel.cashier = cashier
             kernel.commit("login", {"role": cashier.role}, cashier=cashier.name)
             kernel.emit("session", cashier=cashier.name, role=cashier.role)
@@ -39,11 +41,19 @@ class SessionService:
                 self.sales.park(label="logout")
             kernel.commit("logout", {})
             kernel.cashier = None
+            self.remembered.forget()
             kernel.emit("session", cashier=None, role=None)
 
     def approve(self, pin: str, action: Action) -> Approval:
-        """A manager's PIN for one action (the override dialog); raises AuthError."""
-        return Approval(self.kernel.users.authenticate(pin, role="manager"), action)
+        """A manager's PIN for one action (the override dialog); raises AuthError. For a
+        series action (cash in/out) the approval is kept for a minute (permissions.REMEMBERED)."""
+        approval = Approval(self.kernel.users.authenticate(pin, role="manager"), action)
+        self.remembered.keep(approval)
+        return approval
+
+    def remembered_approval(self, action: Action) -> Approval | None:
+        """A manager's approval of `action` still held from a PIN given within the minute."""
+        return self.remembered.get(action)
 
     def set_training(self, on: bool, approval: Approval | None = None) -> Entry:
         kernel = self.kernel

@@ -238,7 +238,15 @@ class TillService:
     def void_sale(self, seq: int, approval: Approval | None = None) -> Committed:
         return self.returns.void_sale(seq, approval)
 
-    def reprint(self, seq: int) -> Entry:
+    def refund_preview(self, seq: int, quantities: dict[int, int],
+                       tender: str = "cash") -> dict[str, Any]:
+        return self.returns.refund_preview(seq, quantities, tender)
+
+    def last_sale_seq(self) -> int:
+        return self.returns.last_sale_seq()
+
+    def reprint(self, seq: int | None = None) -> Entry:
+        """A receipt copy; with no number, of the last completed sale."""
         return self.returns.reprint(seq)
 
     # --- drawer and cash -----------------------------------------------------------------
@@ -247,6 +255,8 @@ class TillService:
 
     def cash_movement(self, kind: str, amount: int, reason: str,
                       approval: Approval | None = None) -> Committed:
+        """A manager's PIN for cash in/out holds for a minute (a series of movements)."""
+        approval = approval or self.session.remembered_approval(Action.CASH_IN_OUT)
         return self.cash.cash_movement(kind, amount, reason, approval)
 
     # --- customers -----------------------------------------------------------------------

@@ -9,7 +9,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from firmware.errors import AuthError, PinEntryLocked, UserLocked, WrongPin, WrongRole
+from firmware.errors import (
+    AuthError,
+    PinEntryLockedFor,
+    UserLocked,
+    WrongPin,
+    WrongPinLastTry,
+    WrongPinLocked,
+    WrongPinTriesLeft,
+    WrongRole,
+)
 from firmware.models import User
 
 __all__ = ["AuthError", "Cashier", "Users", "hash_pin", "pin_matches", "validate_pin"]
@@ -78,7 +87,7 @@ class Users:
         now = self.clock()
         users = list(User.select().where(User.active))
         if users and all(u.locked_until > now for u in users):
-            raise PinEntryLocked()
+            raise PinEntryLockedFor(int(min(u.locked_until for u in users) - now) + 1)
         for user in users:
             if pin_matches(pin, user.pin_hash):
                 if user.locked_until > now:
@@ -86,15 +95,24 @@ class Users:
                     raise UserLocked(user.name, seconds)
                 if role is not None and user.role != role:
                     raise WrongRole(user.name, role)
-                if user.failed_attempts:
-                    User.update(failed_attempts=0).where(User.id == user.id).execute()
+                # a right PIN ends the run of wrong ones (the counter is terminal-wide)
+                User.update(failed_attempts=0).where(User.active & (User.failed_attempts > 0)
+                                                     & (User.locked_until <= now)).execute()
                 return Cashier(user.id, user.name, user.role)
-        self._count_failure(now)
-        raise WrongPin()
+        raise self._count_failure(now)
 
-    def _count_failure(self, now: float) -> None:
+    def _count_failure(self, now: float) -> AuthError:
+        """Counts a wrong PIN; returns the error that says how many tries are left."""
         # A wrong PIN belongs to nobody, so the terminal-wide counter lives on every account:
         # after max_attempts wrong PINs in a row all accounts lock for lockout_seconds.
         User.update(failed_attempts=User.failed_attempts + 1).where(User.active).execute()
         User.update(locked_until=now + self.lockout_seconds, failed_attempts=0).where(
             User.active & (User.failed_attempts >= self.max_attempts)).execute()
+        counters = [u.failed_attempts for u in User.select().where(User.active)]
+        if not counters:
+            return WrongPin()
+        used = max(counters)
+        if used == 0:  # the counter was reset by the lockout that starts now
+            return WrongPinLocked(self.lockout_seconds)
+        remaining = self.max_attempts - used
+        return WrongPinLastTry() if remaining == 1 else WrongPinTriesLeft(remaining)

@@ -42,6 +42,8 @@ UI_DIR = Path(__file__).resolve().parent
 SCREENS = ("login", "sale", "payment", "done", "manager")
 DROP_WHEN_LEFT = ("login", "manager")
 DEVICE_TEXT = {"printer": N_("Printer"), "drawer": N_("Drawer"), "scanner": N_("Scanner")}
+POPUP_STATES = {("drawer", "open_too_long")}
+"""Device states said in a popup the cashier must acknowledge (the rest in the message line)."""
 ALERT_STATES = {"printer": ("paper_out", "cover_open", "offline", "error"),
                 "drawer": ("open_too_long", "error"), "scanner": ("disconnected", "error")}
 """Device states that interrupt the cashier with a message (the status bar shows all)."""
@@ -121,6 +123,7 @@ class KassaApp(App):
         self.sm: ScreenManager | None = None
         self.last_status: TillStatus | None = None
         self.notified: list[str] = []  # what was said to systemd (READY=1, watchdog pings)
+        self.drawer_dialog: MessageDialog | None = None
 
     # --- building ------------------------------------------------------------------------
     def build(self):  # noqa: ANN201 - Kivy's signature
@@ -227,7 +230,25 @@ class KassaApp(App):
         status = getattr(self.last_status, device, None) if self.last_status else None
         if not isinstance(status, DeviceStatus) or status.state != state:
             status = DeviceStatus(state)
-        self.show_error(_(DEVICE_TEXT.get(device, device)) + ": " + state_text(device, status))
+        text = _(DEVICE_TEXT.get(device, device)) + ": " + state_text(device, status)
+        if (device, state) in POPUP_STATES:
+            self.drawer_popup(text)
+            return
+        self.show_error(text)
+
+    def drawer_popup(self, text: str) -> None:
+        """The drawer left open: a message the cashier must acknowledge, not only the status
+        bar; it goes by itself once the drawer is shut."""
+        if self.drawer_dialog is not None:
+            return
+        dialog = MessageDialog(text + "\n" + _("Close the cash drawer."))
+        self.drawer_dialog = dialog
+
+        def closed(*_args: Any) -> None:
+            self.drawer_dialog = None
+
+        dialog.bind(on_dismiss=closed)
+        dialog.open()
 
     def _print_job(self, seq: int, state: str, error: str) -> None:
         self.print_jobs[seq] = state
@@ -291,13 +312,14 @@ class KassaApp(App):
 
     # --- calling the till ----------------------------------------------------------------
     def attempt(self, call: Callable[..., Any], *, on_done: Callable[[Any], None] | None = None,
-                **kwargs: Any) -> None:
-        """Runs a till operation; a manager-only one opens the override dialog and retries."""
+                detail: str = "", **kwargs: Any) -> None:
+        """Runs a till operation; a manager-only one opens the override dialog (showing
+        `detail`, e.g. the amount to refund) and retries."""
         try:
             result = call(**kwargs)
         except ApprovalRequired as exc:
             self.ask_manager(exc.action, lambda approval: self.attempt(
-                call, on_done=on_done, **{**kwargs, "approval": approval}))
+                call, on_done=on_done, **{**kwargs, "approval": approval}), detail)
             return
         except TillError as exc:
             self.show_error(error_text(exc))
@@ -306,8 +328,9 @@ class KassaApp(App):
         if on_done is not None:
             on_done(result)
 
-    def ask_manager(self, action: Action, then: Callable[[Approval], None]) -> OverrideDialog:
-        dialog = OverrideDialog(self.till.approve, action, then)
+    def ask_manager(self, action: Action, then: Callable[[Approval], None],
+                    detail: str = "") -> OverrideDialog:
+        dialog = OverrideDialog(self.till.approve, action, then, detail=detail)
         dialog.open()
         return dialog
 
@@ -315,6 +338,8 @@ class KassaApp(App):
         screen = self.sm.current_screen if self.sm else None
         if screen is not None and hasattr(screen, "message"):
             screen.message = message
+            if hasattr(screen, "message_kind"):
+                screen.message_kind = "error"  # a refusal: red, whatever the screen's default
 
     def alert(self, message: str) -> None:
         MessageDialog(message).open()
@@ -324,7 +349,8 @@ class KassaApp(App):
         seq = committed.entry.seq
         self.last_sale = {"seq": seq, "change": committed.change,
                           "total": committed.entry.body["data"]["total_paid"],
-                          "drawer": committed.drawer_opened}
+                          "tenders": committed.entry.body["data"]["tenders"],
+                          "drawer": str(committed.drawer)}  # "kicked", "training" or ""
         self.print_state = self.print_jobs.get(seq, "queued" if self.till.print_queue else "failed")
         self.go("done")
         Clock.schedule_once(lambda _dt: heap.trim(), 0.2)  # after the done screen is drawn
@@ -347,6 +373,8 @@ class KassaApp(App):
                        "scanner": status.scanner.state, "clock": status.at.strftime("%H:%M")}
         if self.root is not None:
             self.root.ids.status_bar.update(self.status)
+        if self.drawer_dialog is not None and status.drawer.state == "closed":
+            self.drawer_dialog.dismiss()
 
     def logout(self) -> None:
         self.attempt(self.till.logout, on_done=lambda _r: self.go("login"))

@@ -1,53 +1,68 @@
-"""Modal dialogs: the manager override (PIN for one action) and a plain message."""
+"""Modal dialogs: the manager override (PIN for one action), numbers, text, a confirmation
+and a plain message.
+
+While a dialog is open nothing that takes touches moves: every message has a line of its own
+with a fixed height (MessageLine), empty or not."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from kivy.properties import StringProperty
+from kivy.properties import ListProperty, StringProperty
+from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 
 from firmware.errors import TillError
 from firmware.permissions import Action, Approval
-from ui.errors import ACTION_TEXT, error_text
-from ui.i18n import _
+from ui.errors import ACTION_TEXT
+from ui.i18n import _, decimal_sign, type_euros
 from ui.metrics import S
 from ui.pin_entry import PinEntry
 
 TEXT_KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -"
+ERROR_TONE = (0.75, 0.12, 0.12, 1)
+INFO_TONE = (0.15, 0.35, 0.65, 1)
 
+
+class MessageLine(Label):
+    """A message with a place of its own: the same height empty or full, wrapped to fit."""
+
+    tone = ListProperty(ERROR_TONE)
 
 
 class OverrideDialog(PinEntry, ModalView):
     """Asks for a manager PIN for exactly one action, then hands the Approval back."""
 
     title = StringProperty("")
+    detail = StringProperty("")
     pin_mask = StringProperty("")
     error = StringProperty("")
 
     def __init__(self, approve: Callable[[str, Action], Approval], action: Action,
-                 on_approved: Callable[[Approval], None], **kwargs) -> None:
+                 on_approved: Callable[[Approval], None], *, detail: str = "", **kwargs) -> None:
         super().__init__(auto_dismiss=False, **kwargs)
+        self.detail = detail
         self.approve, self.action, self.on_approved = approve, action, on_approved
         self.pin = ""
         self.title = _("Manager PIN needed") + ": " + _(ACTION_TEXT.get(action, action.value))
+        self.bind(on_dismiss=lambda *_a: self.stop_countdown())
 
-    def clear_feedback(self) -> None:
-        self.error = ""
+    def show_feedback(self, text: str) -> None:
+        self.error = text
 
     def submit(self) -> None:
         try:
             approval = self.approve(self.pin, self.action)
         except TillError as exc:
-            self.pin, self.pin_mask = "", ""
-            self.error = error_text(exc)
+            self.refused(exc)
             return
         self.dismiss()
         self.on_approved(approval)
 
 
 class NumberDialog(ModalView):
-    """A number typed on the big keypad (grams, units, a card terminal's reference)."""
+    """A number typed on the big keypad (grams, units, a card terminal's reference), or with
+    `euros` an amount in euros with a decimal key; on_ok gets the text as typed."""
 
     title = StringProperty("")
     unit = StringProperty("")
@@ -55,16 +70,21 @@ class NumberDialog(ModalView):
     error = StringProperty("")
 
     def __init__(self, title: str, unit: str, on_ok: Callable[[str], str | None], *,
-                 max_digits: int = 7, **kwargs) -> None:
+                 max_digits: int = 7, euros: bool = False, **kwargs) -> None:
         super().__init__(auto_dismiss=False, **kwargs)
         self.title, self.unit, self.on_ok, self.max_digits = title, unit, on_ok, max_digits
+        self.euros = euros
+        self.ids.keypad.decimal_text = decimal_sign()
+        self.ids.keypad.decimal = euros
 
     def key(self, key: str) -> None:
         if key == "C":
             self.value = ""
         elif key == "OK":
             self.submit()
-        elif len(self.value) < self.max_digits:
+        elif self.euros:
+            self.value = type_euros(self.value, key)
+        elif key.isdigit() and len(self.value) < self.max_digits:
             self.value += key
         if key != "OK":
             self.error = ""
@@ -120,6 +140,28 @@ class TextDialog(ModalView):
             self.error = error
             return
         self.dismiss()
+
+
+class ConfirmDialog(ModalView):
+    """A question before something that cannot be taken back (void a ticket, take a part
+    payment): the answer buttons sit far apart, the safe one where the cashier's finger was."""
+
+    text = StringProperty("")
+    yes_text = StringProperty("")
+    no_text = StringProperty("")
+
+    def __init__(self, text: str, yes_text: str, on_yes: Callable[[], None], *,
+                 no_text: str = "", on_no: Callable[[], None] | None = None, **kwargs) -> None:
+        super().__init__(auto_dismiss=False, **kwargs)
+        self.text, self.yes_text, self.on_yes, self.on_no = text, yes_text, on_yes, on_no
+        self.no_text = no_text or _("No, go back")
+
+    def answer(self, yes: bool) -> None:
+        self.dismiss()
+        if yes:
+            self.on_yes()
+        elif self.on_no is not None:
+            self.on_no()
 
 
 class MessageDialog(ModalView):

@@ -33,10 +33,8 @@ def _writable(directory: Path) -> bool:
 
 
 def compile_catalogs(target: Path | None = None) -> Path:
-    """Compiles every .po newer than its .mo; returns the locale directory to load from."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
+    """Compiles every .po newer than its .mo; returns the locale directory to load from.
+    Babel is imported only when a catalog needs compiling (its import costs the till ~3 MB)."""
     if target is None:
         target = SOURCE_DIR if _writable(SOURCE_DIR) else Path(tempfile.gettempdir()) / "kassa-locale"
     for language in LANGUAGES:
@@ -44,6 +42,9 @@ def compile_catalogs(target: Path | None = None) -> Path:
         mo = target / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
         with po.open("rb") as source:
             catalog = read_po(source, locale=language, domain=DOMAIN)
         mo.parent.mkdir(parents=True, exist_ok=True)
@@ -73,6 +74,11 @@ def _(text: str) -> str:
     return _translation.gettext(text)
 
 
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form for `n` in the current language ("1 line", "2 lines")."""
+    return _translation.ngettext(singular, plural, n)
+
+
 def N_(text: str) -> str:
     """Marks a string for the catalog where it is defined; translated later with _()."""
     return text
@@ -91,3 +97,39 @@ def _money(cents: int, locale: str) -> str:
 
 if __name__ == "__main__":
     print(compile_catalogs())
+
+
+DECIMAL_SIGN = {"nl": ",", "en": "."}
+MAX_EUROS = 99_999
+
+
+def decimal_sign() -> str:
+    return DECIMAL_SIGN[_language]
+
+
+def type_euros(text: str, key: str) -> str:
+    """`text` with one more keypad key, for an amount typed in euros: digits, one decimal
+    sign (the key ','), at most two decimals; a key that makes no sense is ignored."""
+    whole, sep, cents = text.partition(",")
+    if key == ",":
+        return text if sep else (text or "0") + ","
+    if not key.isdigit():
+        return text
+    if sep:
+        return text + key if len(cents) < 2 else text
+    if whole == "0":
+        return key  # no leading zero: 0 then 7 is 7
+    return text if len(whole) >= len(str(MAX_EUROS)) else text + key
+
+
+def euros_to_cents(text: str) -> int | None:
+    """'12,5' -> 1250, '100' -> 10000; None for nothing typed."""
+    whole, _sep, cents = text.partition(",")
+    if not whole and not cents:
+        return None
+    return int(whole or "0") * 100 + int((cents + "00")[:2])
+
+
+def euros_shown(text: str) -> str:
+    """What the cashier typed, as typed, with the language's decimal sign: '€ 12,5'."""
+    return "€ " + text.replace(",", decimal_sign())

@@ -12,6 +12,7 @@ from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.recycleboxlayout import RecycleBoxLayout
+from kivy.uix.recyclelayout import RecycleLayout
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.widget import Widget
@@ -84,23 +85,39 @@ class BigButton(FitText, Button):
 
 
 class KeyPad(GridLayout):
-    """Digits, clear and enter; dispatches on_key('0'..'9', 'C', 'OK', '00')."""
+    """Digits, clear and enter; dispatches on_key('0'..'9', 'C', 'OK', ',').
+
+    With `decimal` the bottom row is ', 0 OK' (money in euros, as on every till) and the
+    screen gives clear a button of its own."""
 
     enter_text = StringProperty("OK")
     show_double_zero = BooleanProperty(False)
+    decimal = BooleanProperty(False)
+    decimal_text = StringProperty(",")
 
     def __init__(self, **kwargs) -> None:
         self.register_event_type("on_key")
         super().__init__(**kwargs)
         self.cols = 3
-        keys = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "C", "0", "OK"]
+        self._build()
+
+    def on_decimal(self, _pad, _value: bool) -> None:  # noqa: ANN001
+        self._build()
+
+    def _build(self) -> None:
+        self.clear_widgets()
+        keys = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "," if self.decimal else "C", "0", "OK"]
         for key in keys:
             button = BigButton(text=self.enter_text if key == "OK" else key, font_size=S(28))
             if key == "OK":
                 button.tone = GREEN
+                button.font_size = S(22) if len(self.enter_text) > 6 else S(28)
                 self.bind(enter_text=lambda _w, value, b=button: setattr(b, "text", value))
             elif key == "C":
                 button.tone = ORANGE
+            elif key == ",":
+                button.text = self.decimal_text
+                self.bind(decimal_text=lambda _w, value, b=button: setattr(b, "text", value))
             button.key = key
             button.bind(on_release=self._pressed)
             self.add_widget(button)
@@ -163,6 +180,35 @@ class TicketLayout(RecycleBoxLayout):
         self.clear_widgets()
         self.view_indices = {}
         self._size_needs_update = False
+
+    def compute_layout(self, data, flags):  # noqa: ANN001, ANN201 - Kivy's signature
+        """Rows of one fixed height, one under the other: each row's place is arithmetic, so a
+        scan costs a few dict writes per line instead of BoxLayout's general pass over every
+        row's hints (run twice per scan, as the ticket's height grows)."""
+        hint_x, hint_y = self.default_size_hint
+        if (self.orientation != "vertical" or self.default_size[1] is None or hint_y is not None
+                or self.default_pos_hint or self.key_size or self.key_size_hint):
+            return super().compute_layout(data, flags)
+        RecycleLayout.compute_layout(self, data, flags)
+        changed = self._changed_views
+        if changed is None or (changed and not self._update_sizes(changed)):
+            return
+        self.clear_layout()
+        self._rv_positions = None
+        left, top, right, bottom = self.padding
+        if not data:
+            self.minimum_size = left + right, top + bottom
+            return
+        count, row, spacing = len(data), self.default_size[1], self.spacing
+        self.minimum_size = left + right, top + bottom + count * row + (count - 1) * spacing
+        x = self.x + left
+        width = self.default_size[0] if hint_x is None else max(0, hint_x * (self.width - left - right))
+        y0, step = self.y + bottom, row + spacing
+        for index, opt in enumerate(self.view_opts):
+            opt["pos"] = x, y0 + (count - 1 - index) * step
+            opt["size"] = [width, row]
+        first = self.y + self.height - top - row - spacing / 2.0
+        self._rv_positions = [first - (count - 1 - j) * step for j in range(count)]
 
 
 class TicketView(RecycleView):

@@ -65,6 +65,8 @@ class Driver:
         self._sleep_until = 0.0
         self._tap_frame = 0
         self._steps: Iterator[Any] | None = None
+        self.drawer_popup_ok = False  # a step that waits for the drawer-left-open popup
+        self._shut_popup: Any = None
 
     # --- stepping ------------------------------------------------------------------------
     def start(self, steps: Iterator[Any]) -> None:
@@ -81,6 +83,8 @@ class Driver:
             return None
         if Clock.frames_displayed - self._tap_frame < SETTLE_FRAMES:
             return None  # on a busy machine a pause may pass before the tap's layout is drawn
+        if not self.drawer_popup_ok and self._drawer_popup():
+            return None  # the cashier shuts the drawer when told to; then the next tap
         if self._wait is not None:
             check, deadline, what = self._wait
             if not check():
@@ -107,6 +111,16 @@ class Driver:
         self.shot("zz-failure", check=False)
         self.app.stop()
         return False
+
+    def _drawer_popup(self) -> bool:
+        """The drawer-left-open popup (a cash step opened the drawer and it stayed open
+        longer than the alert time): the drawer is pushed shut, and the popup gone waited for."""
+        popup = getattr(self.app, "drawer_dialog", None)
+        if popup is not None:
+            self._shut_popup = popup
+            self.sims.drawer.push_closed()
+            return True
+        return self._shut_popup is not None and dialog() is self._shut_popup
 
     def step(self, name: str) -> None:
         self.result["steps"].append(name)
@@ -278,7 +292,8 @@ def scenario(d: Driver) -> Iterator[Any]:
     given = ((due // 1000) + 1) * 1000
     d.result["payment"] = {"total": till.ticket.total, "cash_due": due, "given": given,
                            "rounding_text": payment.rounding_text}
-    d.type(payment.ids.pay_keypad, str(given))
+    d.type(payment.ids.pay_keypad, str(given // 100))  # typed in euros
+    d.drawer_popup_ok = True  # this drawer is left open on purpose (step 21)
     d.key(payment.ids.pay_keypad, "OK")
     yield (lambda: sm.current == "done", "the done screen")
     done = sm.get_screen("done")
@@ -293,7 +308,9 @@ def scenario(d: Driver) -> Iterator[Any]:
            "the drawer-left-open alert on the status bar")
     d.shot("21-drawer-left-open")
     d.result["drawer_status"] = status_text(app, "st_drawer")
+    d.result["drawer_popup"] = getattr(dialog(), "text", "")
     drawer.push_closed()
+    d.drawer_popup_ok = False
     yield (lambda: status_state(app, "drawer") == "closed", "the drawer closed")
     scanner.unplug()
     yield (lambda: status_text(app, "st_scanner").endswith(app_text("disconnected")),
@@ -340,6 +357,7 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.type(override.ids.get("keypad") or override.children[0].children[1], "9999")
     d.key(override.children[0].children[1], "OK")
     yield (lambda: dialog() is None and manager.message != "", "the refund to complete")
+    d.sims.drawer.push_closed()  # the cash went out of the drawer; it is shut again
     yield 0.3
     d.shot("14-refunded")
     d.step("refund")
@@ -365,6 +383,7 @@ def scenario(d: Driver) -> Iterator[Any]:
     yield (lambda: sm.current == "sale", "the sale screen in training mode")
     yield 0.3
     d.shot("17-sale-training")
+    yield from training_cash_sale(d, sale)
     d.tap(sale.ids.manager)
     yield (lambda: sm.current == "manager", "the manager screen again")
     manager = sm.get_screen("manager")  # a new one once the old was let go (ui.app DROP_WHEN_LEFT)
@@ -432,6 +451,32 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.result["receipts"] = [p.read_text() for p in sorted(
         (Path(app.till.config.var_dir) / "printer").glob("receipt-*.txt"),
         key=lambda p: int(p.stem.split("-")[1]))]
+
+
+def training_cash_sale(d: Driver, sale: Any) -> Iterator[Any]:
+    """A trainee's cash sale: the done screen says the drawer opened (training), the drawer
+    got no pulse (firmware.kernel.open_drawer)."""
+    from firmware.sim import make_gtin
+
+    app, till, sm = d.app, d.app.till, d.app.sm
+    pulses = len(d.sims.drawer.pulses)
+    d.sims.scanner.inject(make_gtin(7))
+    yield (lambda: len(sale.ids.ticket.data) == 1, "a scanned line in training mode")
+    d.tap(sale.ids.pay)
+    yield (lambda: sm.current == "payment", "the payment screen in training mode")
+    payment = sm.get_screen("payment")
+    yield 0.2
+    d.type(payment.ids.pay_keypad, str(((till.cash_due() // 1000) + 1) * 1000))
+    d.key(payment.ids.pay_keypad, "OK")
+    yield (lambda: sm.current == "done", "the done screen of the training sale")
+    done = sm.get_screen("done")
+    yield 0.3
+    d.result["training_sale"] = {"message": done.message, "drawer": app.last_sale["drawer"],
+                                 "pulses": len(d.sims.drawer.pulses) - pulses,
+                                 "training": till.journal.get(app.last_sale["seq"]).body["training"]}
+    d.tap(done.ids.next)
+    yield (lambda: sm.current == "sale", "the sale screen after the training sale")
+    yield 0.2
 
 
 def paging(d: Driver) -> Iterator[Any]:
@@ -543,7 +588,8 @@ def customer_sale(d: Driver) -> Iterator[Any]:
     yield (lambda: sale.customer == "Eva de Vries", "the customer on the sale screen")
     scanner.inject(make_gtin(1))
     yield (lambda: len(sale.ids.ticket.data) == 1, "the offer product on the ticket")
-    d.tap(sale.ids.ticket.children[0].children[-1])
+    if sale.ids.ticket.selected_line != 1:  # a scanned line is selected already
+        d.tap(sale.ids.ticket.children[0].children[-1])
     yield (lambda: sale.ids.ticket.selected_line == 1, "the line selected")
     d.tap(sale.ids.heart)
     yield (lambda: "Eva" in sale.message, "the favourite confirmation")
@@ -583,7 +629,7 @@ def customer_sale(d: Driver) -> Iterator[Any]:
     d.tap(payment.ids.tab_voucher)
     yield (lambda: payment.method == "voucher", "voucher chosen")
     yield 0.3
-    d.type(payment.ids.pay_keypad, "500")
+    d.type(payment.ids.pay_keypad, "5")  # € 5 voucher, typed in euros
     d.tap(payment.ids.reference)
     yield (lambda: payment.field == "reference", "the voucher code field")
     d.type(payment.ids.pay_keypad, "4242")
@@ -633,6 +679,7 @@ def manager_extras(d: Driver, manager: Any) -> Iterator[Any]:
     d.key(manager.ids.cash_keypad, "OK")
     yield from approve(d, "cash out")
     yield (lambda: "2,50" in manager.message, "the cash out booked")
+    d.sims.drawer.push_closed()
 
     card_sale = d.result["split_sale_seq"]
     d.tap(manager.ids.refund)

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.properties import StringProperty
+from kivy.properties import OptionProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 
 class KassaScreen(Screen):
     message = StringProperty("")
+    message_kind = OptionProperty("error", options=("error", "info"))
+    """'info' (blue) for a confirmation such as "Ticket parked", 'error' (red) otherwise."""
+
+    default_kind = "error"
+    """What a message set directly is (the manager screen's are mostly confirmations);
+    KassaApp.show_error always marks a refusal as 'error'."""
+
+    def on_message(self, _screen, _text: str) -> None:  # noqa: ANN001
+        self.message_kind = self.default_kind
+
+    def inform(self, text: str) -> None:
+        """A confirmation, not a refusal: shown in the info colour."""
+        self.message = text
+        self.message_kind = "info"
 
     @property
     def app(self):  # noqa: ANN201 - the running KassaApp

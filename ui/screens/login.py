@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
+from firmware.errors import AuthError, TillError
+from ui.errors import error_text
 from ui.i18n import _
 from ui.pin_entry import PinEntry
 from ui.screens.base import KassaScreen
@@ -22,15 +24,26 @@ class LoginScreen(PinEntry, KassaScreen):
         cashier = self.till.cashier
         self.who = (_("Logged in") + f": {cashier.name}") if cashier else _("Nobody is logged in")
 
-    def clear_feedback(self) -> None:
-        self.message = ""
+    def on_leave(self, *_args) -> None:
+        self.stop_countdown()
+
+    def show_feedback(self, text: str) -> None:
+        self.message = text
 
     def submit(self) -> None:
         pin, self.pin, self.pin_mask = self.pin, "", ""
         if not pin:
             self.message = _("Enter your PIN")
             return
-        self.app.attempt(self.till.login, pin=pin, on_done=lambda _c: self.app.go("sale"))
+        try:
+            self.till.login(pin)
+        except AuthError as exc:
+            self.refused(exc)
+            return
+        except TillError as exc:
+            self.message = error_text(exc)
+            return
+        self.app.go("sale")
 
     def on_scan(self, code: str) -> None:
         self.app.reject(_("Log in first"))

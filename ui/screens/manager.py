@@ -10,6 +10,7 @@ from kivy.properties import BooleanProperty, DictProperty, NumericProperty, Stri
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
+from contract.money import div_round_half_up
 from firmware.errors import TillError
 from firmware.receipt import parse_qr_payload
 from ui import widgets as w
@@ -30,12 +31,15 @@ def report_text(till: Any, committed: Any) -> str:
 
         document = build_report(entry.body, entry.hash, till.config.terminal,
                                 till.config.printer.columns, till.language)
-        return render_text(document)
+        # the QR code is for the paper: its raw payload line means nothing on screen
+        return "\n".join(line for line in render_text(document).splitlines()
+                         if not line.lstrip().startswith("[QR "))
     except ImportError:
         return "\n".join(f"{key}: {value}" for key, value in sorted(entry.body["data"].items()))
 
 
 class ManagerScreen(KassaScreen):
+    default_kind = "info"  # "Copy printed", "Day closed"...; refusals come through show_error
     panel = StringProperty("report")  # report | cash | count | refund_find | refund_lines | stock
     report = StringProperty("")
     cash_kind = StringProperty("cash_in")
@@ -46,6 +50,7 @@ class ManagerScreen(KassaScreen):
     count_cents = NumericProperty(0)  # the coin or note whose count the keypad types
     refund_seq = NumericProperty(0)
     refund_qty = DictProperty({})
+    refund_total = StringProperty("")  # what the chosen lines pay back, before any PIN
     alarm = BooleanProperty(False)
     stock_kind = StringProperty("goods_received")  # goods_received | stock_count
     stock_product = DictProperty({})  # id, name, stock of the product being booked
@@ -248,6 +253,7 @@ class ManagerScreen(KassaScreen):
             return
         self.refund_seq = seq
         self.refund_qty = {}
+        self.refund_total = ""
         self.build_refund_lines(entry, remaining)
         self.show("refund_lines")
 
@@ -260,7 +266,9 @@ class ManagerScreen(KassaScreen):
             line_no = line["line_no"]
             left = remaining.get(line_no, 0)
             row = BoxLayout(size_hint_y=None, height=S(60), spacing=S(3))
-            row.add_widget(Label(text=f"{line['name']}\n{line['quantity']} × {money(line['unit_price'])}"
+            # the real amount paid: a weighed line's price per kg is not what comes back
+            row.add_widget(Label(text=f"{line['name']}\n{line['quantity']} × "
+                                 f"{money(div_round_half_up(line['gross'], line['quantity']))}"
                                  f"  ({_('left')}: {left})", font_size=S(15), size_hint_x=2.4,
                                  halign="left", valign="middle", text_size=(S(200), None)))
             qty = Label(text="0", font_size=S(22), bold=True, size_hint_x=0.6)
@@ -277,11 +285,25 @@ class ManagerScreen(KassaScreen):
         value = min(most, max(0, self.refund_qty.get(str(line_no), 0) + delta))
         self.refund_qty[str(line_no)] = value
         label.text = str(value)
+        self.refund_total = self.refund_amount("cash")
+
+    def refund_amount(self, tender: str) -> str:
+        """What the chosen lines pay back (computed by the till as the refund will be)."""
+        quantities = {int(n): q for n, q in self.refund_qty.items() if q}
+        if not quantities:
+            return ""
+        try:
+            preview = self.till.refund_preview(self.refund_seq, quantities, tender)
+        except TillError as exc:
+            return error_text(exc)
+        return money(-preview["total_paid"])
 
     def refund(self, tender: str = "cash", reference: str = "") -> None:
         quantities = {int(n): q for n, q in self.refund_qty.items() if q}
+        amount = self.refund_amount(tender) if quantities else ""
         self.app.attempt(self.till.refund, seq=self.refund_seq, quantities=quantities,
-                         tender=tender, reference=reference, on_done=self._refunded)
+                         tender=tender, reference=reference, on_done=self._refunded,
+                         detail=(_("To refund") + f": {amount}") if amount else "")
 
     def card_refund(self) -> NumberDialog | None:
         """Back to the card: the payment terminal's refund reference goes into the journal."""
@@ -292,7 +314,9 @@ class ManagerScreen(KassaScreen):
         def take(reference: str) -> None:
             self.refund("card", reference)
 
-        dialog = NumberDialog(_("Card terminal reference of the refund"), "", take, max_digits=12)
+        dialog = NumberDialog(_("Card terminal reference of the refund") +
+                              f"\n{_('To refund')}: {self.refund_amount('card')}", "", take,
+                              max_digits=12)
         dialog.open()
         return dialog
 
@@ -307,17 +331,19 @@ class ManagerScreen(KassaScreen):
             self.message = _("Refunded in cash") + f": {money(amount)}"
 
     def reprint(self) -> None:
-        seq = self.refund_seq or (int(self.entry) if self.entry else 0)
-        if not seq:
-            self.message = _("Type the receipt number first")
-            return
-        self.app.attempt(self.till.reprint, seq=seq,
-                         on_done=lambda _e: setattr(self, "message", _("Copy printed")))
+        """The typed receipt number; with none typed, the last completed sale (never the
+        receipt last looked up). The message names the receipt printed."""
+        seq = int(self.entry) if self.entry else None
+        self.entry = ""
+        self.app.attempt(self.till.reprint, seq=seq, on_done=lambda copy: setattr(
+            self, "message", _("Copy of receipt {seq} printed").format(seq=copy.body.get("ref_seq"))))
 
     # --- drawer, training, alarm ---------------------------------------------------------
     def no_sale(self) -> None:
         self.app.attempt(self.till.no_sale, reason="manager",
-                         on_done=lambda _c: setattr(self, "message", _("Drawer opened")))
+                         on_done=lambda c: setattr(self, "message", _(
+                             "Drawer opened (training)") if c.drawer == "training"
+                             else _("Drawer opened")))
 
     def toggle_training(self) -> None:
         on = not self.till.training

@@ -1,25 +1,40 @@
 """Payment: cash with quick amounts, card with the terminal's reference, voucher, and splits.
 
-Amounts are typed in cents on the keypad (2000 is € 20,00), as on a calculator till. The
-5-cent rounding of a cash payment is shown before the cashier takes the money.
+Amounts are typed in euros with a decimal key (1-0-0 is € 100,00; 1-2-,-5 is € 12,50), as on
+every till. The 5-cent rounding of a cash payment is shown before the cashier takes the
+money. Quick notes are only those that cover what is due; less than is due is only taken as
+a part payment after the cashier says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kivy.properties import ListProperty, StringProperty
 
 from ui import widgets as w
-from ui.i18n import N_, _, money
+from ui.dialogs import ConfirmDialog
+from ui.i18n import N_, _, euros_to_cents, money, type_euros
 from ui.metrics import S
 from ui.screens.base import KassaScreen
 
 TENDER_NAMES = {"cash": N_("Cash"), "card": N_("Card"), "voucher": N_("Voucher")}
+QUICK_NOTES = 4
+SMALLEST_NOTE = 500
+
+
+def covering_notes(due: int, quick: tuple[int, ...], denominations: tuple[int, ...]) -> list[int]:
+    """Up to four amounts a customer may hand over for `due`: the configured quick amounts that
+    cover it, then the notes above it (for € 29,10: € 50, € 100, € 200)."""
+    notes = sorted({c for c in quick if c >= due} |
+                   {c for c in denominations if c >= max(due, SMALLEST_NOTE)})
+    return [c for c in notes if c > due][:QUICK_NOTES]
 
 
 class PaymentScreen(KassaScreen):
     method = StringProperty("cash")  # cash | card | voucher
     field = StringProperty("amount")  # amount | reference (what the keypad types into)
-    amount = StringProperty("")
+    amount = StringProperty("")  # euros as typed: '12,5'
     reference = StringProperty("")
     due_text = StringProperty("")
     total_text = StringProperty("")
@@ -47,8 +62,8 @@ class PaymentScreen(KassaScreen):
         self.build_quick_amounts()
 
     def build_quick_amounts(self) -> None:
-        """Quick cash amounts, only while paying cash: a hidden grid of buttons would still sit
-        over the tender tabs and swallow their touches."""
+        """Exact, then only notes that cover what is due, only while paying cash: a hidden
+        grid of buttons would still sit over the tender tabs and swallow their touches."""
         grid = self.ids.quick
         grid.clear_widgets()
         if self.method != "cash":
@@ -57,28 +72,29 @@ class PaymentScreen(KassaScreen):
         exact = w.BigButton(text=_("Exact") + f"\n{money(due)}", tone=w.GREEN, font_size=S(18))
         exact.bind(on_release=lambda _b: self.pay_cash(due))
         grid.add_widget(exact)
-        for cents in self.till.config.cash.quick_amounts_cents:
-            button = w.BigButton(text=money(cents), tone=w.BLUE if cents >= due else w.GREY,
-                                 font_size=S(20))
+        cash = self.till.config.cash
+        for cents in covering_notes(due, cash.quick_amounts_cents, cash.denominations_cents):
+            button = w.BigButton(text=money(cents), tone=w.BLUE, font_size=S(20))
             button.cents = cents
             button.bind(on_release=lambda b: self.pay_cash(b.cents))
             grid.add_widget(button)
 
     # --- keypad --------------------------------------------------------------------------
     def key(self, key: str) -> None:
-        target = "reference" if self.field == "reference" else "amount"
-        value = getattr(self, target)
-        if key == "C":
-            value = ""
-        elif key == "OK":
+        if key == "OK":
             self.confirm()
             return
-        elif len(value) < (20 if target == "reference" else 7):
-            value += key
-        setattr(self, target, value)
+        self.message = ""
+        if self.field == "reference":
+            if key == "C":
+                self.reference = ""
+            elif key.isdigit() and len(self.reference) < 20:
+                self.reference += key
+            return
+        self.amount = "" if key == "C" else type_euros(self.amount, key)
 
     def typed_cents(self) -> int | None:
-        return int(self.amount) if self.amount else None
+        return euros_to_cents(self.amount)
 
     def confirm(self) -> None:
         if self.method == "cash":
@@ -93,13 +109,35 @@ class PaymentScreen(KassaScreen):
             self.pay_voucher()
 
     # --- tenders -------------------------------------------------------------------------
-    def pay_cash(self, given: int) -> None:
-        partial = given < self.till.cash_due()
-        self.app.attempt(self.till.pay_cash, given=given, partial=partial, on_done=self._after)
+    def pay_cash(self, given: int) -> ConfirmDialog | None:
+        """Less than is due is a part payment only when the cashier confirms it."""
+        due = self.till.cash_due()
+        if given >= due:
+            self.app.attempt(self.till.pay_cash, given=given, partial=False, on_done=self._after)
+            return None
+        return self.ask_partial(given, due, lambda: self.app.attempt(
+            self.till.pay_cash, given=given, partial=True, on_done=self._after))
 
-    def pay_card(self) -> None:
-        self.app.attempt(self.till.pay_card, amount=self.typed_cents(), reference=self.reference,
-                         on_done=self._after)
+    def ask_partial(self, given: int, due: int, take: Callable[[], None]) -> ConfirmDialog:
+        question = (_("{given} is less than the {due} to pay.").format(given=money(given), due=money(due))
+                    + "\n" + _("Take it as a part payment? {rest} will remain to pay.").format(
+                        rest=money(due - given)))
+        dialog = ConfirmDialog(question, _("Part payment"), take, no_text=_("No, correct it"),
+                               on_no=lambda: setattr(self, "amount", ""))
+        dialog.open()
+        return dialog
+
+    def pay_card(self) -> ConfirmDialog | None:
+        amount, due = self.typed_cents(), self.till.ticket.due
+
+        def take() -> None:
+            self.app.attempt(self.till.pay_card, amount=amount, reference=self.reference,
+                             on_done=self._after)
+
+        if amount is not None and amount < due:
+            return self.ask_partial(amount, due, take)
+        take()
+        return None
 
     def pay_voucher(self) -> None:
         value = self.typed_cents()
@@ -114,7 +152,9 @@ class PaymentScreen(KassaScreen):
         if committed is None:
             self.build_quick_amounts()
             self.refresh()
-            self.message = _("Partly paid: choose how to pay the rest")
+            self.field = "reference" if self.method == "card" else "amount"
+            self.inform(_("Partly paid: {rest} remains; choose how to pay it").format(
+                rest=money(self.till.ticket.due)))
             return
         self.app.finish_sale(committed)
 
@@ -126,8 +166,9 @@ class PaymentScreen(KassaScreen):
             self.app.go("sale")
 
     def choose(self, method: str) -> None:
+        """A card payment opens on the reference (the terminal's number is what is typed)."""
         self.method = method
-        self.field = "amount"
+        self.field = "reference" if method == "card" else "amount"
         self.amount, self.reference = "", ""
         self.message = ""
 

@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+import json
+
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
 from contract.gtin import BarcodeError
+from contract.money import div_round_half_up
 from firmware.errors import NeedsWeight, TillError
-from firmware.ticket import Line
+from firmware.ticket import Line, Ticket
 from ui import widgets as w
-from ui.dialogs import NumberDialog
+from ui.dialogs import ConfirmDialog, NumberDialog
 from ui.errors import error_text
-from ui.i18n import _, money
+from ui.i18n import _, euros_to_cents, money, ngettext
 from ui.metrics import S
 from ui.screens.base import KassaScreen
 
 SEARCH_KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+SEARCH_LIMIT = 30
+SEARCH_VISIBLE = 3  # results the search grid shows without scrolling at 800x480
+
+
+def count_text(lines: int, pieces: int) -> str:
+    """'1 line · 3 items', singular and plural through gettext's ngettext."""
+    return (ngettext("{n} line", "{n} lines", lines).format(n=lines) + " · "
+            + ngettext("{n} item", "{n} items", pieces).format(n=pieces))
+
+
+def parked_text(row) -> str:  # noqa: ANN001 - firmware.models.ParkedTicket
+    """A parked ticket as the recall list shows it: number, time, cashier, items and total."""
+    ticket = Ticket.from_dict(json.loads(row.payload))
+    pieces = sum(line.quantity for line in ticket.active_lines)
+    return (f"#{row.id}  {row.created[11:16]}  {row.cashier}  "
+            + ngettext("{n} item", "{n} items", pieces).format(n=pieces) + f"  {money(ticket.total)}")
 
 
 def line_row(line: Line) -> dict:
@@ -28,7 +47,9 @@ def line_row(line: Line) -> dict:
         detail = f"{line.quantity} × {money(line.unit_price)}"
     if line.discount:
         offer = (line.discount_by or "").startswith("offer:")
-        detail += "   " + (_("offer") if offer else _("discount")) + " " + money(-line.discount)
+        # the percentage, as the cashier gave it (the amount column shows what is left to pay)
+        percent = div_round_half_up(line.discount * 100, line.amount) if line.amount else 0
+        detail += "   " + (_("offer") if offer else _("discount")) + f" -{percent}%"
     if line.original_unit_price is not None:
         detail += "   " + _("price changed")
     return {"line_no": line.line_no, "name": line.name, "detail": detail,
@@ -49,13 +70,14 @@ class SaleScreen(KassaScreen):
     def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
         self.build_categories()
         self.show_category("*")
-        self.build_search_keys()
-        self.refresh_ticket()
+        self.refresh_ticket()  # the search keys are built when search is first opened
 
     def on_pre_enter(self, *_args) -> None:
         self.refresh_ticket()
 
     def on_mode(self, _screen, mode: str) -> None:  # noqa: ANN001
+        if mode == "search" and not self.ids.search_keys.children:
+            self.build_search_keys()  # 28 buttons most tickets never need: memory and start-up
         self.ids.modes.current = mode
 
     # --- the ticket ----------------------------------------------------------------------
@@ -65,6 +87,7 @@ class SaleScreen(KassaScreen):
         lines = ticket.active_lines
         view = self.ids.ticket
         data = view.data
+        added = scroll and len(lines) > len(data)
         if (scroll and ticket.customer_id is None and len(lines) == len(data) + 1
                 and (not data or data[-1]["line_no"] == lines[-2].line_no)):
             view.add_row(line_row(lines[-1]))  # a scan: one new row, nothing else rebuilt
@@ -72,11 +95,24 @@ class SaleScreen(KassaScreen):
             if view.selected_line and not any(line.line_no == view.selected_line for line in lines):
                 view.selected_line = 0
             view.show([line_row(line) for line in lines], scroll_to_end=scroll)
+        if added:
+            self.select_added(lines[-1])
+        elif len(lines) * view.row_height <= view.height:
+            view.scroll_y = 1  # a new or short ticket starts at the top, not at the old scroll
         self.total_text = money(ticket.total)
         pieces = sum(line.quantity for line in lines)  # ~100 additions: microseconds
-        self.count_text = f"{len(lines)} " + _("lines") + f" · {pieces} " + _("items")
+        self.count_text = count_text(len(lines), pieces)
         if ticket.customer_id is None:
             self.customer = ""
+
+    def select_added(self, line: Line) -> None:
+        """A scanned or tapped item: its line is selected (so + and − act on it), shown, and
+        said in the info colour."""
+        view = self.ids.ticket
+        if view.selected_line != line.line_no:
+            view.select(line.line_no)
+        view.scroll_y = 0 if len(view.data) * view.row_height > view.height else 1
+        self.inform(_("Added") + f": {line.name}  {money(line.gross)}")
 
     def selected(self) -> int | None:
         line_no = self.ids.ticket.selected_line
@@ -100,8 +136,24 @@ class SaleScreen(KassaScreen):
         if line_no is not None:
             self.app.attempt(self.till.remove_line, line_no=line_no)
 
-    def void_ticket(self) -> None:
-        self.app.attempt(self.till.void_open_ticket)
+    def void_ticket(self) -> ConfirmDialog | None:
+        """The whole open ticket goes: only after the cashier confirms, seeing what goes."""
+        ticket = self.till.ticket
+        if ticket.is_empty:
+            self.message = _("The ticket is empty")
+            return None
+        lines = ticket.active_lines
+        question = (_("Void the whole ticket?") + "\n" +
+                    count_text(len(lines), sum(line.quantity for line in lines)) +
+                    f"  {money(ticket.total)}")
+
+        def void() -> None:
+            self.app.attempt(self.till.void_open_ticket,
+                             on_done=lambda _e: self.inform(_("Ticket voided")))
+
+        dialog = ConfirmDialog(question, _("Void ticket"), void, no_text=_("No, keep it"))
+        dialog.open()
+        return dialog
 
     def favourite(self) -> None:
         """The heart on a line: the product becomes the attached customer's favourite."""
@@ -109,15 +161,15 @@ class SaleScreen(KassaScreen):
         if line_no is None:
             return
         name = self.till.ticket.line(line_no).name
-        self.app.attempt(self.till.add_favourite, line_no=line_no, on_done=lambda _e: setattr(
-            self, "message", _("Favourite of") + f" {self.customer}: {name}"))
+        self.app.attempt(self.till.add_favourite, line_no=line_no, on_done=lambda _e: self.inform(
+            _("Favourite of") + f" {self.customer}: {name}"))
 
     # --- the customer --------------------------------------------------------------------
     def show_customer(self, data: dict) -> None:
         """The till's 'customer' event: a card was scanned or a customer chosen or removed."""
         self.customer = data.get("name") or ""
         if self.customer:
-            self.message = _("Customer") + f": {self.customer}"
+            self.inform(_("Customer") + f": {self.customer}")
         if self.mode == "search" and self.search_for == "customers":
             self.search_key("")
 
@@ -236,12 +288,24 @@ class SaleScreen(KassaScreen):
         if number is not None:
             self.app.attempt(self.till.discount_line, line_no=line_no, percent=number)
 
-    def override_price(self) -> None:
+    def override_price(self) -> NumberDialog | None:
+        """The new price in euros with a decimal key (1-,-9-9 is € 1,99)."""
         line_no = self.selected()
-        number = self._take_number() if line_no else None
-        if number is not None:
-            # typed in cents, as on a calculator till: 199 is € 1,99
-            self.app.attempt(self.till.override_price, line_no=line_no, unit_price=number)
+        if line_no is None:
+            return None
+        line = self.till.ticket.line(line_no)
+
+        def take(text: str) -> str | None:
+            cents = euros_to_cents(text)
+            if not cents:
+                return _("Type a price above zero")
+            self.app.attempt(self.till.override_price, line_no=line_no, unit_price=cents)
+            return None
+
+        dialog = NumberDialog(f"{line.name}: " + _("new price") + f"  ({money(line.unit_price)})",
+                              "€", take, euros=True)
+        dialog.open()
+        return dialog
 
     # --- products ------------------------------------------------------------------------
     def build_categories(self) -> None:
@@ -294,7 +358,14 @@ class SaleScreen(KassaScreen):
         if self.search_for == "customers":
             self._fill_customers(results)
         elif len(self.query.strip()) >= 2:
-            self._fill(results, self.till.catalogue.search(self.query, limit=30))
+            found = self.till.catalogue.search(self.query, limit=SEARCH_LIMIT + 1)
+            self._fill(results, found[:SEARCH_LIMIT])
+            shown = len(found[:SEARCH_LIMIT])
+            text = ngettext("{n} product found", "{n} products found", shown).format(
+                n=f"{shown}+" if len(found) > SEARCH_LIMIT else shown)
+            if shown > SEARCH_VISIBLE:  # the grid shows a few: say there are more below
+                text += " · " + _("scroll for more")
+            self.inform(text)
         else:
             results.clear_widgets()
 
@@ -319,8 +390,8 @@ class SaleScreen(KassaScreen):
 
     # --- park and recall -----------------------------------------------------------------
     def park(self) -> None:
-        self.app.attempt(self.till.park, on_done=lambda pid: setattr(
-            self, "message", _("Ticket parked") + f" (#{pid})"))
+        self.app.attempt(self.till.park, on_done=lambda pid: self.inform(
+            _("Ticket parked") + f" (#{pid})"))
 
     def recall(self) -> None:
         parked = self.till.parked()
@@ -346,8 +417,7 @@ class RecallDialog(ModalView):
         super().__init__(size_hint=(0.8, 0.85), **kwargs)
         box = BoxLayout(orientation="vertical", spacing=S(6), padding=S(8))
         for row in parked[-5:]:
-            text = f"#{row.id}  {row.created[11:16]}  {row.cashier}  {row.label}"
-            button = w.BigButton(text=text, tone=w.BLUE)
+            button = w.BigButton(text=parked_text(row), tone=w.BLUE)
             button.bind(on_release=lambda _b, pid=row.id: self.choose(screen, pid))
             box.add_widget(button)
         cancel = w.BigButton(text=_("Cancel"))
