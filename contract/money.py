@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from contract.numbers import format_euro
+from babel.numbers import format_currency
 
 CURRENCY = "EUR"
 DEFAULT_LOCALE = "nl_NL"
@@ -67,8 +67,8 @@ def round_to_5_cents(cents: int) -> CashRounding:
 
 
 def format_money(cents: int, locale: str = DEFAULT_LOCALE) -> str:
-    """`€ 1.234,56` for nl_NL, `€1,234.56` for en_IE (contract/numbers.py; Babel for others)."""
-    return format_euro(Decimal(cents) / 100, locale)
+    """`€ 1.234,56` for nl_NL, `€1,234.56` for en; Babel knows each locale's pattern."""
+    return format_currency(Decimal(cents) / 100, CURRENCY, locale=locale)
 
 
 _PLAIN_AMOUNT = re.compile(r"(\d{1,12})(?:[.,](\d\d))?")
