@@ -157,3 +157,38 @@ def test_the_runtime_journals_at_start_and_from_its_status_refresh(tmp_path: Pat
         assert till.journal.verify().ok
     finally:
         till.db.close()
+
+
+KILLED_TILL = """
+import os, signal, sys
+from cli.assemble import build_till
+from firmware.journal import Journal
+from tests.fixtures_till import make_config
+from pathlib import Path
+real = Journal.append
+def append(self, entry_type, data, **kw):
+    entry = real(self, entry_type, data, **kw)
+    if entry_type in ("catalogue_applied", "downstream_refused"):
+        os.kill(os.getpid(), signal.SIGKILL)  # after the append, before the commit
+    return entry
+Journal.append = append
+build_till(make_config(Path(sys.argv[1])))
+"""
+
+
+def test_a_till_killed_after_the_append_journals_the_message_once(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    build_till(config).db.close()
+    uplink_applies(str(config.database_path), "catalogue",
+                   {"version": 1, "mode": "full", "products": [COLA]})
+    killed = subprocess.run([sys.executable, "-c", KILLED_TILL, str(tmp_path)], cwd=ROOT,
+                            capture_output=True, timeout=60, env={"PYTHONPATH": str(ROOT)})
+    assert killed.returncode == -9, killed.stderr.decode()
+    till = build_till(config)  # the next start: the row waited, journaled now
+    try:
+        assert till.journal_alarm is None
+        assert [b["data"]["version"] for b in entries_of(till, "catalogue_applied")] == [1]
+        assert [e.type for e in till.journal.entries()].count("software_start") == 3
+        assert downstream_log.waiting() == 0 and till.journal.verify().ok
+    finally:
+        till.db.close()
