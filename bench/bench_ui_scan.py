@@ -1,5 +1,6 @@
-"""From a scan to the new line drawn, on a ticket that already has 100 lines (target one
-frame, <= 16 ms).
+"""From a scan to the new line drawn, on a ticket that already has 100 lines. Target: the
+app's own work in the frame that draws the scan (handler + layout + draw, without the
+renderer's swap) p95 <= 4 ms, beside the same frame of a bare Kivy window.
 
 A bench thread injects codes into the simulated scanner at random moments (so scans land at
 every phase of the frame, as a cashier's do); the scanner's own thread hands each code to the till's
@@ -13,10 +14,16 @@ resolves and adds the line, and the ticket's RecycleView draws it. Each scan is 
 - frames until drawn: 1 when the line is on screen in the frame that ran the scan;
 - end to end: inject -> swap done.
 
-Reference, same run and window: a hand-over from a thread that changes one status-bar label,
-timed the same way (the cost of waking up and drawing a frame at all on this renderer).
+Each phase is timed twice: wall clock, and the CPU time of Kivy's thread (time.thread_time:
+the app's own work, which other processes on a shared machine cannot inflate; llvmpipe's
+rasterising runs in its own threads during the swap).
 
-Run: .venv/bin/python bench/bench_ui_scan.py [--scans 60]
+References, same run: a hand-over from a thread that changes one status-bar label in the
+same till window, and one label in a bare Kivy window, timed the same way (the cost of
+waking up and drawing a frame at all on this renderer). `--runs N` repeats the whole
+measurement N times (till and bare window each in a fresh process) and prints the medians.
+
+Run: .venv/bin/python bench/bench_ui_scan.py [--scans 60] [--runs 5]
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from bench_ui_common import after_first_frame, bare_app, report, run_child, till
 
 from tests.ui.xvfb import xvfb  # noqa: E402
 
-TARGET_MS = 16.0
+TARGET_MS = 4.0  # the app's own work in the scan's frame, p95
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -53,6 +60,7 @@ class FrameClock:
         self.frame = 0
         self.start = 0.0
         self.draw_start = self.draw_end = 0.0
+        self.draw_start_cpu = self.draw_end_cpu = 0.0
         self.on_swapped: list[Any] = []
         idle, flip, draw = clock.idle, window.flip, window.on_draw
 
@@ -63,9 +71,9 @@ class FrameClock:
             return current
 
         def timed_draw() -> None:
-            self.draw_start = time.perf_counter()
+            self.draw_start, self.draw_start_cpu = time.perf_counter(), time.thread_time()
             draw()
-            self.draw_end = time.perf_counter()
+            self.draw_end, self.draw_end_cpu = time.perf_counter(), time.thread_time()
 
         def timed_flip() -> None:
             flip()
@@ -85,6 +93,7 @@ class Probe:
         self.kind, self.want_line = kind, want_line
         self.injected = time.perf_counter()
         self.ran = self.ran_end = self.start = 0.0
+        self.ran_cpu = self.ran_end_cpu = 0.0
         self.frame = 0
         self.drawn = threading.Event()
 
@@ -103,8 +112,9 @@ def child(mode: str, scans: int, seed: int) -> None:
     def ran(handler: Any, *args: Any) -> None:
         probe = current[0]
         probe.ran, probe.frame, probe.start = time.perf_counter(), frames.frame, frames.start
+        probe.ran_cpu = time.thread_time()
         handler(*args)
-        probe.ran_end = time.perf_counter()
+        probe.ran_end, probe.ran_end_cpu = time.perf_counter(), time.thread_time()
 
     def on_screen() -> bool:
         probe = current[0]
@@ -126,6 +136,11 @@ def child(mode: str, scans: int, seed: int) -> None:
             "draw": (frames.draw_end - frames.draw_start) * 1000,
             "swap": (at - frames.draw_end) * 1000,
             "end_to_end": (at - probe.injected) * 1000,
+            "app": (frames.draw_end - probe.ran) * 1000,  # handler + layout + draw, wall
+            "handler_cpu": (probe.ran_end_cpu - probe.ran_cpu) * 1000,
+            "layout_cpu": (frames.draw_start_cpu - probe.ran_end_cpu) * 1000,
+            "draw_cpu": (frames.draw_end_cpu - frames.draw_start_cpu) * 1000,
+            "app_cpu": (frames.draw_end_cpu - probe.ran_cpu) * 1000,
             "frames": frames.frame - probe.frame + 1})
         probe.drawn.set()
 
@@ -181,48 +196,82 @@ def summary(rows: list[dict[str, float]]) -> dict[str, Any]:
         return f"median {statistics.median(values):5.1f} ms, p95 {percentile(values, 95):5.1f} ms"
 
     frames = Counter(int(row["frames"]) for row in rows)
-    return {"wait": stat("wait"), "handler": stat("handler"), "work": stat("work"),
-            "layout": stat("layout"), "draw": stat("draw"), "swap": stat("swap"),
-            "end_to_end": stat("end_to_end"),
+    keys = ("wait", "handler", "work", "layout", "draw", "swap", "end_to_end", "app",
+            "handler_cpu", "layout_cpu", "draw_cpu", "app_cpu")
+    return {**{key: stat(key) for key in keys},
             "frames": ", ".join(f"{k}: {frames[k]}" for k in sorted(frames)),
             "first_frame": frames[1] / len(rows),
-            "work_p95": percentile([row["work"] for row in rows], 95),
-            "work_median": statistics.median(row["work"] for row in rows)}
+            **{f"{key}_p95": percentile([row[key] for row in rows], 95) for key in keys},
+            **{f"{key}_median": statistics.median(row[key] for row in rows) for key in keys}}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--scans", type=int, default=60)
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--child")
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.scans, args.seed)
-        return 0
+def one_run(scans: int, seed: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], int, str]:
     with xvfb() as display:
-        result, _ = run_child(Path(__file__), "till", display, "--scans", str(args.scans),
-                              "--seed", str(args.seed))
-        bare, _ = run_child(Path(__file__), "bare", display, "--scans", str(args.scans),
-                            "--seed", str(args.seed))
-    scan, noop, floor = summary(result["scan"]), summary(result["noop"]), summary(bare["noop"])
-    print(f"scan to line drawn, ticket at 100..{result['lines']} lines, {len(result['scan'])} scans "
-          f"at random moments (clock {result['clock']}, maxfps {result['maxfps']:.0f}). References, "
-          "same run: one status-bar label changed from a thread in the same till window; one "
-          "label changed from a thread in a bare Kivy window")
-    print(f"{'':38s} {'scan':34s} {'till label':34s} bare label")
+        result, _ = run_child(Path(__file__), "till", display, "--scans", str(scans),
+                              "--seed", str(seed))
+        bare, _ = run_child(Path(__file__), "bare", display, "--scans", str(scans),
+                            "--seed", str(seed))
+    clock = f"clock {result['clock']}, maxfps {result['maxfps']:.0f}"
+    return summary(result["scan"]), summary(result["noop"]), summary(bare["noop"]), \
+        result["lines"], clock
+
+
+def print_run(scan: dict[str, Any], noop: dict[str, Any], floor: dict[str, Any], lines: int,
+              clock: str, scans: int) -> None:
+    print(f"scan to line drawn, ticket at 100..{lines} lines, {scans} scans at random moments "
+          f"({clock}). References, same run: one status-bar label changed from a thread in the "
+          "same till window; one label changed from a thread in a bare Kivy window")
+    print(f"{'':40s} {'scan':34s} {'till label':34s} bare label")
     for title, key in (("hand-over wait (inject->frame start)", "wait"),
                        ("frame work (frame start->swap done)", "work"),
                        ("  handler (runtime.scan, till.scan...)", "handler"),
                        ("  layout (handler end->draw start)", "layout"),
                        ("  draw (canvas to GL commands)", "draw"),
                        ("  swap (llvmpipe raster + present)", "swap"),
+                       ("app's own work (handler+layout+draw)", "app"),
+                       ("  the same, CPU time of Kivy's thread", "app_cpu"),
+                       ("    handler CPU", "handler_cpu"),
+                       ("    layout CPU", "layout_cpu"),
+                       ("    draw CPU", "draw_cpu"),
                        ("end to end (inject->swap done)", "end_to_end"),
                        ("frames until drawn (frames: count)", "frames")):
-        print(f"{title:38s} {scan[key]:34s} {noop[key]:34s} {floor[key]}")
-    met = scan["first_frame"] == 1.0 and scan["work_p95"] <= TARGET_MS
-    print(f"target (drawn in the first frame after the hand-over, that frame's work <= "
-          f"{TARGET_MS:.0f} ms at p95): {'met' if met else 'MISSED'} "
-          f"({scan['first_frame']:.0%} in the first frame, frame work p95 {scan['work_p95']:.1f} ms)")
+        print(f"{title:40s} {scan[key]:34s} {noop[key]:34s} {floor[key]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scans", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--child")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.scans, args.seed)
+        return 0
+    runs = []
+    for n in range(args.runs):
+        scan, noop, floor, lines, clock = one_run(args.scans, args.seed + n)
+        print(f"--- run {n + 1} of {args.runs}")
+        print_run(scan, noop, floor, lines, clock, args.scans)
+        runs.append((scan, noop, floor))
+    med = statistics.median
+    app_p95 = med(r[0]["app_p95"] for r in runs)
+    cpu_p95 = med(r[0]["app_cpu_p95"] for r in runs)
+    bare_p95 = med(r[2]["app_p95"] for r in runs)
+    bare_cpu_p95 = med(r[2]["app_cpu_p95"] for r in runs)
+    first = min(r[0]["first_frame"] for r in runs)
+    print(f"=== {args.runs} run(s), medians over the runs of each run's figure:")
+    print(f"app's own work in the scan's frame (handler + layout + draw, no swap), p95: wall "
+          f"{app_p95:.1f} ms, CPU {cpu_p95:.1f} ms (median wall {med(r[0]['app_median'] for r in runs):.1f}, "
+          f"CPU {med(r[0]['app_cpu_median'] for r in runs):.1f} ms); bare window's label frame "
+          f"p95: wall {bare_p95:.1f} ms, CPU {bare_cpu_p95:.1f} ms; same-run ratio (CPU p95) "
+          f"{med(r[0]['app_cpu_p95'] / max(r[2]['app_cpu_p95'], 0.01) for r in runs):.1f}")
+    print("  per run, p95 wall/CPU: " + "; ".join(
+        f"{r[0]['app_p95']:.1f}/{r[0]['app_cpu_p95']:.1f}" for r in runs))
+    print(f"target (p95 <= {TARGET_MS:.0f} ms, drawn in the first frame): wall "
+          f"{'met' if app_p95 <= TARGET_MS and first == 1.0 else 'MISSED'}, CPU "
+          f"{'met' if cpu_p95 <= TARGET_MS and first == 1.0 else 'MISSED'} "
+          f"({first:.0%} of scans drawn in the first frame in the worst run)")
     return 0
 
 

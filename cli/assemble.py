@@ -16,10 +16,11 @@ from contract.config import Config
 from firmware.db import DatabaseBusy, is_busy, open_database
 from firmware.integrity import JournalUnreadable
 from firmware.journal import Journal
+from firmware.models import JournalEntry
 from firmware.ports import Drawer
 from firmware.print_queue import PrintQueue
 from firmware.runtime import start_till
-from firmware.signing import load_or_create_key
+from firmware.signing import journal_key
 from firmware.till import TillService
 
 
@@ -35,7 +36,8 @@ class OpenedJournal:
 def open_terminal(config: Config) -> OpenedJournal:
     """The terminal's database, signing key and journal, opened."""
     db = open_database(config.database_path)
-    key = load_or_create_key(config.signing_key_path)
+    # a key that is gone is never replaced once the journal has entries or the till is enrolled
+    key = journal_key(config, journal_started=JournalEntry.select().exists())
     journal = Journal(db, key, config.terminal.store, config.terminal.terminal)
     return OpenedJournal(config, db, journal)
 

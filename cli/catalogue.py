@@ -39,7 +39,7 @@ def run_import(args: argparse.Namespace) -> int:
     for error in report.errors:
         print(f"{args.file}: {error}", file=sys.stderr)
     if report.errors and not args.partial:
-        print(f"nothing imported: {len(report.errors)} row(s) with errors (fix them or use --partial)",
+        print(f"nothing imported: {len(report.errors)} error(s) (fix them or use --partial)",
               file=sys.stderr)
         return 1
     print(f"{report.rows} rows: {report.inserted} new, {report.updated} updated, "

@@ -10,8 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from contract.keys import PrivateKey, PublicKey, verifies
 
 GENESIS = bytes(32)
 SCHEMA = 2  # the body's `v`; what each version means: contract/entries.py
@@ -49,16 +48,12 @@ def entry_hash(prev_hash: bytes, canonical_body: bytes) -> bytes:
     return hashlib.sha256(prev_hash + canonical_body).digest()
 
 
-def sign(key: Ed25519PrivateKey, digest: bytes) -> bytes:
+def sign(key: PrivateKey, digest: bytes) -> bytes:
     return key.sign(digest)
 
 
-def signature_ok(public_key: Ed25519PublicKey, digest: bytes, signature: bytes) -> bool:
-    try:
-        public_key.verify(signature, digest)
-    except InvalidSignature:
-        return False
-    return True
+def signature_ok(public_key: PublicKey, digest: bytes, signature: bytes) -> bool:
+    return verifies(public_key, digest, signature)
 
 
 def check_entry(
@@ -66,7 +61,7 @@ def check_entry(
     body_text: str,
     hash_hex: str,
     sig_hex: str,
-    public_key: Ed25519PublicKey | None,
+    public_key: PublicKey | None,
     expected_seq: int | None = None,
 ) -> str | None:
     """Checks one entry against its predecessor; returns the problem, or None when sound."""

@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import os
 import re
+import stat
 import tomllib
 import types
 import typing
@@ -18,8 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contract.money import percent_to_bp
+from contract.toml_shape import toml_shape_problem
+from contract.wire import RESERVED_IDS, valid_id
 
 DEFAULT_CONFIG_PATH = Path("/etc/kassa/kassa.toml")
+MAX_CONFIG_CHARS = 256 * 1024  # a terminal config is a few kB; a fleet config message too
+MAX_INT = 2**53 - 1  # any integer key: exact in JSON and far inside SQLite's 64 bits
+MAX_STRING = 4096  # any string key (names, addresses, paths)
+MAX_LIST = 100  # any list key (rates, denominations, layouts)
+# C0 and C1 controls but tab and newline (ESC would reach the printer), DEL, line and
+# paragraph separators and the bidirectional controls (they turn a receipt line around)
+_BAD_CHAR = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e"
+                       "\u2066-\u2069]")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_VAR_DIR = PROJECT_ROOT / "var"
 
@@ -55,6 +66,17 @@ def _check(condition: bool, key: str, reason: str) -> None:
         raise _ValueError(key, reason)
 
 
+def _key_name(name: str) -> str:
+    """A TOML key as a message names it: bare when it is a plain word, else quoted and cut."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name) else _shown(name)
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """A value quoted for a message, cut short: a 10,000-character id is not echoed whole."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 # The shop's legal identity printed on receipts and Z reports when nothing else is set:
 # fine for a demo or a simulation, refused by `kassa till` on a real terminal.
 DEMO_SHOP_NAME = "Kassa Demo Winkel"
@@ -85,11 +107,10 @@ class TerminalConfig:
         for key in ("store", "terminal"):
             value = getattr(self, key)
             _check(bool(value), key, "must not be empty")
-            _check(
-                all(c.isalnum() or c in "-_" for c in value),
-                key,
-                f"{value!r} may only hold letters, digits, '-' and '_' (it is an MQTT topic level)",
-            )
+            _check(valid_id(value), key, f"{_shown(value)} is not 1 to 64 ASCII letters, digits,"
+                   " '-' and '_' (it is an MQTT topic level)")
+            _check(value.lower() not in RESERVED_IDS, key, f"{value!r} is a word of the MQTT "
+                   f"topics ({', '.join(sorted(RESERVED_IDS))}); choose another id")
         _check(self.country in ("NL", "BE"), "country", f"{self.country!r} is not NL or BE")
         _check(bool(self.shop_name.strip()), "shop_name", "must not be empty")
         _check(not (self.country == "NL" and not NL_VAT_FORMAT.fullmatch(self.vat_number)),
@@ -139,6 +160,7 @@ class DrawerConfig:
     debounce_ms: int = 20
     open_alert_seconds: int = 60
     kick_pin: int = 2  # printer kind: ESC p connector pin 2 or 5
+    open_in_training: bool = False  # false: training sales show the drawer opened on screen only
 
     def validate(self) -> None:
         _check(self.kind in ("sim", "gpio", "printer", "none"), "kind",
@@ -335,6 +357,9 @@ def _rate_in_force(rates: tuple[VatRate, ...], code: str, on: dt.date) -> int:
     return max(candidates, key=lambda r: r.valid_from).bp
 
 
+MAX_CASH_CENTS = 100_000_000  # one million euro: far above any till's float or tolerance
+
+
 @dataclass(frozen=True)
 class CashConfig:
     round_to_5_cents: bool = True
@@ -348,12 +373,14 @@ class CashConfig:
 
     def validate(self) -> None:
         _check(0 <= self.discount_limit_percent <= 100, "discount_limit_percent", "must be 0..100")
-        _check(self.default_float_cents >= 0, "default_float_cents", "must not be negative")
-        _check(all(a > 0 for a in self.quick_amounts_cents), "quick_amounts_cents",
-               "amounts must be positive")
-        _check(all(d > 0 for d in self.denominations_cents), "denominations_cents",
-               "denominations must be positive")
-        _check(self.variance_tolerance_cents >= 0, "variance_tolerance_cents", "must be >= 0")
+        _check(0 <= self.default_float_cents <= MAX_CASH_CENTS, "default_float_cents",
+               f"must be 0..{MAX_CASH_CENTS}")
+        _check(all(0 < a <= MAX_CASH_CENTS for a in self.quick_amounts_cents),
+               "quick_amounts_cents", f"amounts must be positive and at most {MAX_CASH_CENTS}")
+        _check(all(0 < d <= MAX_CASH_CENTS for d in self.denominations_cents),
+               "denominations_cents", f"denominations must be positive and at most {MAX_CASH_CENTS}")
+        _check(0 <= self.variance_tolerance_cents <= MAX_CASH_CENTS, "variance_tolerance_cents",
+               f"must be 0..{MAX_CASH_CENTS}")
 
 
 @dataclass(frozen=True)
@@ -399,6 +426,8 @@ def _coerce(value: object, tp: object, key: str) -> object:
         (item_type, _ellipsis) = typing.get_args(tp)
         if not isinstance(value, list):
             raise _ValueError(key, f"expected a list, got {type(value).__name__}")
+        if len(value) > MAX_LIST:
+            raise _ValueError(key, f"{len(value)} items, at most {MAX_LIST}")
         return tuple(_coerce(v, item_type, f"{key}[{i}]") for i, v in enumerate(value))
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
@@ -406,23 +435,36 @@ def _coerce(value: object, tp: object, key: str) -> object:
         return _build(tp, value, key)
     if tp is bool:
         if not isinstance(value, bool):
-            raise _ValueError(key, f"expected true or false, got {value!r}")
+            raise _ValueError(key, f"expected true or false, got {_shown(value)}")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _ValueError(key, f"expected an integer, got {value!r}")
+            raise _ValueError(key, f"expected an integer, got {_shown(value)}")
+        if abs(value) > MAX_INT:
+            raise _ValueError(key, f"{_shown(value)} is out of range (at most ±{MAX_INT})")
         return value
     if tp is str:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise _ValueError(key, f"expected a string, got {value!r}")
-        if isinstance(value, float):
-            raise _ValueError(key, f"write {value!r} as a string (\"{value}\") to keep it exact")
-        return str(value)
+        return _string(value, key)
     if tp is dt.date:
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            raise _ValueError(key, f"expected a date (YYYY-MM-DD), got {value!r}")
+            raise _ValueError(key, f"expected a date (YYYY-MM-DD), got {_shown(value)}")
         return value
     raise _ValueError(key, f"unsupported type {tp!r}")
+
+
+def _string(value: object, key: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _ValueError(key, f"expected a string, got {_shown(value)}")
+    if isinstance(value, float):
+        raise _ValueError(key, f"write {value!r} as a string (\"{value}\") to keep it exact")
+    text = str(value)
+    if len(text) > MAX_STRING:
+        raise _ValueError(key, f"{len(text)} characters, at most {MAX_STRING}")
+    bad = _BAD_CHAR.search(text)
+    if bad:
+        raise _ValueError(key, f"control character U+{ord(bad.group()):04X} is not allowed"
+                          " (it would reach receipts, topics or paths)")
+    return text
 
 
 def _build(cls: type, table: dict[str, object], prefix: str) -> object:
@@ -430,7 +472,7 @@ def _build(cls: type, table: dict[str, object], prefix: str) -> object:
     names = {f.name for f in dataclasses.fields(cls) if f.init}
     kwargs: dict[str, object] = {}
     for name, value in table.items():
-        key = f"{prefix}.{name}" if prefix else name
+        key = f"{prefix}.{_key_name(name)}" if prefix else _key_name(name)
         if name not in names:
             raise _ValueError(key, f"unknown key (known: {', '.join(sorted(names))})")
         kwargs[name] = _coerce(value, hints[name], key)
@@ -449,14 +491,23 @@ def _build(cls: type, table: dict[str, object], prefix: str) -> object:
 
 def parse_config(text: str, source: str = "<string>", var_dir: str | None = None) -> Config:
     """Parses TOML text; raises ConfigError naming source, key and reason."""
+    if len(text) > MAX_CONFIG_CHARS:
+        raise ConfigError(source, "(file)", f"{len(text)} characters; a terminal config is a "
+                          f"few kB (at most {MAX_CONFIG_CHARS})")
+    shape = toml_shape_problem(text)
+    if shape:
+        raise ConfigError(source, *shape)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "(syntax)", f"not valid TOML: {exc}") from None
+    except (RecursionError, MemoryError):
+        raise ConfigError(source, "(syntax)", "nested too deeply to read") from None
     sections: dict[str, object] = {}
     for name, table in data.items():
         if name not in _SECTIONS:
-            raise ConfigError(source, name, f"unknown section (known: {', '.join(_SECTIONS)})")
+            raise ConfigError(source, _key_name(name),
+                              f"unknown section (known: {', '.join(_SECTIONS)})")
         try:
             sections[name] = _coerce(table, typing.get_type_hints(Config)[name], name)
         except _ValueError as exc:
@@ -482,6 +533,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     if resolved is None:
         return Config()
     try:
+        info = resolved.stat()
+        if resolved.is_dir():
+            raise ConfigError(resolved, "(file)", "cannot be read: it is a directory")
+        if not stat.S_ISREG(info.st_mode):  # /dev/zero or a pipe would never end
+            raise ConfigError(resolved, "(file)", "cannot be read: not a regular file")
+        if info.st_size > MAX_CONFIG_CHARS * 4:
+            raise ConfigError(resolved, "(file)", f"{info.st_size} bytes; a terminal config is "
+                              "a few kB")
         text = resolved.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(resolved, "(file)", "does not exist") from None

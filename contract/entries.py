@@ -20,7 +20,9 @@ API (names are stable; other packages rely on them):
   (float, cash_in, cash_out), CashCountData, LoginData, LogoutData, TrainingData
   (training_on, training_off), PriceOverrideData, XReportData, ZCloseData, ReceiptCopyData,
   ConfigChangeData, SoftwareStartData, SoftwareUpdateData, JournalAlarmAckData,
-  GoodsReceivedData, StockCountData, OfferRedemptionData, CustomerFavouriteData; nested:
+  GoodsReceivedData, StockCountData, OfferRedemptionData, CustomerFavouriteData,
+  DownstreamRefusedData, CatalogueAppliedData (what the uplink did with head office's
+  messages, journaled by the till: firmware/downstream_log.py); nested:
   TicketLine, VatAmount, Tender, Figure, TenderTotal, CashFigures, GrandTotals, CashCount,
   AlarmProblem, GoodsLine, CountLine.
 
@@ -457,11 +459,42 @@ class CustomerFavouriteData:
     name: str = text(NAME)
 
 
+DOWNSTREAM_KINDS = frozenset({"catalogue", "prices", "offers", "config"})
+REASON = 500  # the uplink keeps the first 500 characters of a refusal
+
+
+@frozen
+class DownstreamRefusedData:
+    """A head-office message the uplink did not apply: `refused` (out of bounds, malformed,
+    unmergeable) or `ignored` (older than the applied version). `version` is None when the
+    message had no readable version."""
+
+    kind: str = text(20, minlen=1)
+    outcome: str = text(16, choices=frozenset({"refused", "ignored"}))
+    version: int | None = num(1, MAX_SEQ)
+    reason: str = text(REASON)
+    received_at: str = text(40, minlen=1)
+
+
+@frozen
+class CatalogueAppliedData:
+    """A head-office message the uplink applied: `count` is products (catalogue), prices,
+    offers or config sections; `removed` the products a catalogue took off sale."""
+
+    kind: str = text(16, choices=DOWNSTREAM_KINDS)
+    version: int = num(1, MAX_SEQ)
+    count: int = num(0, MAX_COUNT)
+    removed: int = num(0, MAX_COUNT, default=0)
+    detail: str = text(REASON, default="")
+    received_at: str = text(40, minlen=1)
+
+
 EntryData = Union[  # noqa: UP007 (a runtime alias: isinstance checks in readers)
     SaleData, RefundData, VoidData, NoSaleData, CashMovementData, CashCountData, LoginData,
     LogoutData, TrainingData, PriceOverrideData, XReportData, ZCloseData, ReceiptCopyData,
     ConfigChangeData, SoftwareStartData, SoftwareUpdateData, JournalAlarmAckData,
     GoodsReceivedData, StockCountData, OfferRedemptionData, CustomerFavouriteData,
+    DownstreamRefusedData, CatalogueAppliedData,
 ]
 
 DATA_TYPES: dict[str, type] = {
@@ -475,6 +508,7 @@ DATA_TYPES: dict[str, type] = {
     "journal_alarm_ack": JournalAlarmAckData, "goods_received": GoodsReceivedData,
     "stock_count": StockCountData, "offer_redemption": OfferRedemptionData,
     "customer_favourite": CustomerFavouriteData,
+    "downstream_refused": DownstreamRefusedData, "catalogue_applied": CatalogueAppliedData,
 }
 ENTRY_TYPES = frozenset(DATA_TYPES)
 # Entries that only make sense against an earlier entry (their ref_seq).

@@ -53,6 +53,13 @@ def valid_id(value: object) -> bool:
             and all(c.isascii() and (c.isalnum() or c in "-_") for c in value))
 
 
+# Words of the topic tree: a store or terminal named so would make its topics another's
+# (a terminal `catalogue` of store s publishes under kassa/v1/s/catalogue/#, which matches
+# the store's catalogue topic itself). `+`, `#` and `/` are refused by valid_id already.
+RESERVED_IDS = frozenset({"journal", "status", "ack", "cmd", "catalogue", "prices", "offers",
+                          "config", FLEET, "release"})
+
+
 @dataclass(frozen=True)
 class JournalMessage:
     body: str

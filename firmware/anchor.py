@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import peewee
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from contract import chain
+from contract.keys import PrivateKey, PublicKey
 from firmware.receipt import parse_qr_payload
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def _signed_text(anchor: Anchor) -> bytes:
     return chain.canonical({"v": VERSION, **asdict(anchor)})
 
 
-def write(path: Path, key: Ed25519PrivateKey, anchor: Anchor) -> None:
+def write(path: Path, key: PrivateKey, anchor: Anchor) -> None:
     """Replaces the anchor file atomically and durably."""
     text = _signed_text(anchor)
     signature = chain.sign(key, chain.entry_hash(chain.GENESIS, text))
@@ -75,7 +75,7 @@ def write(path: Path, key: Ed25519PrivateKey, anchor: Anchor) -> None:
         os.close(fd)
 
 
-def read(path: Path, public_key: Ed25519PublicKey) -> Anchor | None:
+def read(path: Path, public_key: PublicKey) -> Anchor | None:
     """The anchor in the file, its signature checked; None when there is no file."""
     try:
         raw = path.read_bytes()
@@ -115,7 +115,7 @@ def last_z(db: peewee.SqliteDatabase) -> tuple[int, str, int] | None:
     return int(row[0]), str(row[1]), z_number
 
 
-def findings(db: peewee.SqliteDatabase, public_key: Ed25519PublicKey, store: str, terminal: str,
+def findings(db: peewee.SqliteDatabase, public_key: PublicKey, store: str, terminal: str,
              last_seq: int) -> list[Finding]:
     """What the anchor file says against the journal. An anchor one Z behind is the crash
     window between the Z's commit and the file's write, and is no finding (`renew` catches
@@ -155,7 +155,7 @@ def findings(db: peewee.SqliteDatabase, public_key: Ed25519PublicKey, store: str
     return []
 
 
-def record(db: peewee.SqliteDatabase, key: Ed25519PrivateKey, store: str, terminal: str,
+def record(db: peewee.SqliteDatabase, key: PrivateKey, store: str, terminal: str,
            seq: int, hash_hex: str, z_number: int) -> None:
     """Writes the anchor for a committed Z close (call after its commit)."""
     path = path_for(db)
@@ -163,7 +163,7 @@ def record(db: peewee.SqliteDatabase, key: Ed25519PrivateKey, store: str, termin
         write(path, key, Anchor(store, terminal, seq, hash_hex, z_number))
 
 
-def renew(db: peewee.SqliteDatabase, key: Ed25519PrivateKey, store: str, terminal: str) -> bool:
+def renew(db: peewee.SqliteDatabase, key: PrivateKey, store: str, terminal: str) -> bool:
     """Brings the anchor up to the journal's last Z close when it is behind or absent; call
     only when the start-up check found nothing unacknowledged. True when it was written."""
     path, z = path_for(db), last_z(db)

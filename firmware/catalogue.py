@@ -6,7 +6,6 @@ stay in the tens of microseconds with a million products.
 
 from __future__ import annotations
 
-import csv
 import io
 import sys
 from collections.abc import Callable, Iterable
@@ -14,14 +13,13 @@ from dataclasses import dataclass
 
 import peewee
 
-from contract.config import VAT_CODES, ScannerConfig
+from contract.config import ScannerConfig
 from contract.gtin import (
-    BarcodeError,
     VariableLayout,
     normalize_gtin,
     parse_variable_measure,
 )
-from contract.money import parse_money
+from firmware.catalogue_csv import CSV_FIELDS, ImportReport, drop_clashes, parse_csv
 from firmware.errors import (
     UnknownItemNumber,
     UnknownPlu,
@@ -29,7 +27,8 @@ from firmware.errors import (
     WeightCodeForPieceProduct,
 )
 
-__all__ = ["Catalogue", "ProductInfo", "Resolved", "UnknownProduct", "import_csv"]
+__all__ = ["CSV_FIELDS", "Catalogue", "ImportReport", "ProductInfo", "Resolved", "UnknownProduct",
+           "import_csv"]
 
 _COLUMNS = ("id, gtin, plu, name, price_cents, vat_code, category, stock_tracked, active,"
             " sold_by_weight, favourite")
@@ -140,81 +139,7 @@ class Catalogue:
         return [ProductInfo.from_row(r) for r in rows]
 
 
-# --- CSV import -------------------------------------------------------------------------
-
-CSV_FIELDS = ("gtin", "plu", "name", "price", "vat", "category", "stock_tracked", "active",
-              "sold_by_weight", "favourite", "stock")
-REQUIRED_FIELDS = ("name", "price", "vat")
-_TRUE = {"1", "true", "yes", "ja", "y", "j"}
-_FALSE = {"0", "false", "no", "nee", "n", ""}
-
-
-@dataclass
-class ImportReport:
-    rows: int = 0
-    inserted: int = 0
-    updated: int = 0
-    errors: list[str] | None = None
-
-    def __post_init__(self) -> None:
-        if self.errors is None:
-            self.errors = []
-
-
-_FLAGS: dict[str, bool | None] = {"": None, **dict.fromkeys(_TRUE, True),
-                                   **dict.fromkeys(_FALSE - {""}, False)}
-_NOT_A_FLAG = object()
-
-
-def _flag(value: str, field: str, default: bool) -> bool:
-    parsed = _FLAGS.get(value.strip().lower(), _NOT_A_FLAG)
-    if parsed is None:
-        return default
-    if parsed is _NOT_A_FLAG:
-        raise ValueError(f"{field}: {value.strip()!r} is not yes/no")
-    return parsed  # type: ignore[return-value]
-
-
-def _parse_row(cells: list[str], ix: dict[str, int]) -> tuple:
-    """One CSV row (cells padded so that a missing column reads as '') -> the product tuple."""
-    name, price_text, vat = cells[ix["name"]].strip(), cells[ix["price"]].strip(), cells[ix["vat"]]
-    for field, value in (("name", name), ("price", price_text), ("vat", vat.strip())):
-        if not value:
-            raise ValueError(f"{field}: missing")
-    gtin_text, plu = cells[ix["gtin"]].strip(), cells[ix["plu"]].strip()
-    if not gtin_text and not plu:
-        raise ValueError("gtin/plu: a product needs a GTIN or a PLU")
-    try:
-        gtin = normalize_gtin(gtin_text) if gtin_text else None
-    except BarcodeError as exc:
-        raise ValueError(f"gtin: {exc}") from None
-    if plu:
-        if not plu.isdigit() or len(plu) > 6:
-            raise ValueError(f"plu: {plu!r} is not 1 to 6 digits")
-        plu = plu.lstrip("0") or "0"
-    try:
-        price = parse_money(price_text)
-    except ValueError as exc:
-        raise ValueError(f"price: {exc}") from None
-    if price < 0:
-        raise ValueError("price: negative")
-    vat = vat.strip().lower()
-    if vat not in VAT_CODES:
-        raise ValueError(f"vat: {vat!r} is not one of {', '.join(VAT_CODES)}")
-    stock_text = cells[ix["stock"]].strip()
-    try:
-        stock = int(stock_text) if stock_text else None
-    except ValueError:
-        raise ValueError(f"stock: {stock_text!r} is not a whole number") from None
-    return (
-        gtin, plu or None, name, price, vat, cells[ix["category"]].strip(),
-        _flag(cells[ix["stock_tracked"]], "stock_tracked", True),
-        _flag(cells[ix["active"]], "active", True),
-        _flag(cells[ix["sold_by_weight"]], "sold_by_weight", False),
-        _flag(cells[ix["favourite"]], "favourite", False),
-        name.casefold(), stock,
-    )
-
+# --- CSV import (reading and checking the file: firmware/catalogue_csv.py) ---------------
 
 def progress_bar(done: int, total: int, stream=sys.stderr) -> None:
     width = 30
@@ -231,69 +156,22 @@ def import_csv(
     partial: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Imports products (upsert on GTIN, else PLU). With errors, imports nothing unless partial."""
-    if isinstance(source, str):
-        with open(source, encoding="utf-8-sig", newline="") as fh:
-            return import_csv(db, fh, partial, progress)
-    lines = list(source)
-    sample = "".join(lines[:5])
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(lines, dialect=dialect)
-    report = ImportReport()
-    header = [h.strip().lower() for h in next(reader, [])]
-    unknown = [h for h in header if h not in CSV_FIELDS]
-    missing = [f for f in REQUIRED_FIELDS if f not in header]
-    if unknown or missing:
-        problems = []
-        if unknown:
-            problems.append(f"unknown column(s) {', '.join(unknown)}")
-        if missing:
-            problems.append(f"missing column(s) {', '.join(missing)}")
-        report.errors.append(f"line 1: header: {'; '.join(problems)} (columns: {', '.join(CSV_FIELDS)})")
-        return report
-    width = len(header)
-    # Columns left out of the file read the always-empty cell just past the header's width.
-    ix = {field: header.index(field) if field in header else width for field in CSV_FIELDS}
-    parsed: list[tuple] = []
-    seen_gtin: dict[str, int] = {}
-    seen_plu: dict[str, int] = {}
-    total = max(len(lines) - 1, 0)
-    for index, cells in enumerate(reader):
-        line_no = reader.line_num
-        if not cells:
-            continue
-        report.rows += 1
-        if len(cells) > width:
-            report.errors.append(f"line {line_no}: {len(cells)} cells where the header has {width}")
-            continue
-        cells.extend([""] * (width + 1 - len(cells)))
+    """Imports products (upsert on GTIN, else PLU). With errors, imports nothing unless partial.
+    Every problem is a `line N: column: reason` in the report; OSError for a missing file."""
+    parsed = parse_csv(source, progress)  # type: ignore[arg-type]
+    report = parsed.report
+    if parsed.rows:
+        by_gtin = dict(db.execute_sql("SELECT gtin, id FROM product WHERE gtin IS NOT NULL").fetchall())
+        by_plu = dict(db.execute_sql("SELECT plu, id FROM product WHERE plu IS NOT NULL").fetchall())
+        drop_clashes(parsed, by_gtin, by_plu)
+    if not report.errors or partial:
         try:
-            values = _parse_row(cells, ix)
-        except ValueError as exc:
-            report.errors.append(f"line {line_no}: {exc}")
-            continue
-        gtin, plu = values[0], values[1]
-        if gtin and gtin in seen_gtin:
-            report.errors.append(f"line {line_no}: gtin: {gtin} already on line {seen_gtin[gtin]}")
-            continue
-        if plu and plu in seen_plu:
-            report.errors.append(f"line {line_no}: plu: {plu} already on line {seen_plu[plu]}")
-            continue
-        if gtin:
-            seen_gtin[gtin] = line_no
-        if plu:
-            seen_plu[plu] = line_no
-        parsed.append(values)
-        if progress and index % 5000 == 0:
-            progress(index, total)
-    if report.errors and not partial:
-        return report
-    _store(db, parsed, report)
+            _store(db, parsed.rows, report)
+        except peewee.IntegrityError as exc:  # the store changed under the import
+            report.inserted = report.updated = 0
+            report.errors.append(f"database: {exc}; nothing was imported")
     if progress:
-        progress(total, total)
+        progress(report.rows, report.rows)
     return report
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import peewee
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from contract import chain, entries, figures
 from contract.entries import ENTRY_TYPES, EntrySchemaError
+from contract.keys import PrivateKey, PublicKey
 from firmware import totals
 from firmware.models import JournalEntry
 
@@ -61,13 +61,13 @@ class Journal:
     def __init__(
         self,
         db: peewee.SqliteDatabase,
-        key: Ed25519PrivateKey,
+        key: PrivateKey,
         store: str,
         terminal: str,
         clock: Callable[[], str] = now_local,
     ) -> None:
         self.db, self.key, self.store, self.terminal, self.clock = db, key, store, terminal, clock
-        self.public_key: Ed25519PublicKey = key.public_key()
+        self.public_key: PublicKey = key.public_key()
         self._seal_key = totals.seal_key(key)
         # The counters as last sealed, with the head they were sealed to: spares each append
         # reading and re-checking the table (firmware/totals.py).
@@ -174,7 +174,7 @@ class Journal:
         for row in query.iterator():
             yield Entry.from_row(row)
 
-    def verify(self, public_key: Ed25519PublicKey | None = None) -> VerifyResult:
+    def verify(self, public_key: PublicKey | None = None) -> VerifyResult:
         """Re-checks the whole chain; names the first entry edited, deleted, inserted or moved."""
         key = public_key or self.public_key
         prev = chain.GENESIS

@@ -7,7 +7,8 @@
 - the lock that serialises operations from the UI, the scanner thread and the runtime;
 - the session (cashier, training mode) and the journal alarm gate;
 - events for the UI and the recorders; the drawer and the print queue, used only after a
-  commit.
+  commit (in training mode the drawer is only shown as opened unless the shop's
+  `[drawer] open_in_training` says otherwise: a trainee never opens the real drawer).
 
 Features (sales, cash, customers, offers, stock, reports) are services built on this class
 (firmware/*.py); TillService (firmware/till.py) composes them.
@@ -22,6 +23,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import peewee
@@ -44,13 +46,26 @@ _STOCK_SQL = ("INSERT INTO stock_level (product_id, quantity) VALUES (?, ?) ON C
               "(product_id) DO UPDATE SET quantity = quantity + excluded.quantity")
 
 
+class DrawerOpening(StrEnum):
+    """What happened to the drawer after a commit; falsy when it was not opened."""
+
+    NONE = ""
+    KICKED = "kicked"  # pulsed open
+    TRAINING = "training"  # training mode: shown as opened on screen, the drawer stays shut
+
+
 @dataclass(frozen=True)
 class Committed:
     """A committed fiscal entry and what follows it physically."""
 
     entry: Entry
     change: int = 0
-    drawer_opened: bool = False
+    drawer: DrawerOpening = DrawerOpening.NONE
+
+    @property
+    def drawer_opened(self) -> bool:
+        """Opened as far as the cashier is told (in training: on screen only)."""
+        return bool(self.drawer)
 
 
 class TillKernel:
@@ -161,16 +176,26 @@ class TillKernel:
             raise storage_error(exc, entry_type) from exc
 
     # --- after a commit: drawer and printer ----------------------------------------------
-    def open_drawer(self) -> bool:
-        """Pulses the drawer; a fault is reported as an event and never undoes the commit."""
+    def open_drawer(self) -> DrawerOpening:
+        """Pulses the drawer; a fault is reported as an event and never undoes the commit.
+        In training mode the drawer stays shut (a trainee must not reach the cash) unless the
+        shop set `[drawer] open_in_training`; the 'drawer_opened' event tells the screen either way."""
         if self.drawer is None:
-            return False
+            return DrawerOpening.NONE
+        if self.training and not self.config.drawer.open_in_training:
+            self.emit("drawer_opened", opening=DrawerOpening.TRAINING, training=True)
+            return DrawerOpening.TRAINING
         try:
             self.drawer.open()
         except DeviceError as exc:
             self.emit("device", device="drawer", state="error", detail=str(exc))
-            return False
-        return True
+            return DrawerOpening.NONE
+        self.emit("drawer_opened", opening=DrawerOpening.KICKED, training=self.training)
+        return DrawerOpening.KICKED
+
+    def open_drawer_for(self, cash: bool) -> DrawerOpening:
+        """The drawer after a commit that moved cash (`cash`); a commit without cash leaves it."""
+        return self.open_drawer() if cash else DrawerOpening.NONE
 
     def print_receipt(self, entry: Entry, copy: bool = False) -> PrintJob | None:
         if self.print_queue is None:

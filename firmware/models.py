@@ -111,6 +111,20 @@ class DownstreamReject(BaseModel):
     payload = peewee.TextField()  # first 4 kB, for the fleet admin
 
 
+class DownstreamEvent(BaseModel):
+    """A head-office message the uplink applied, refused or ignored, waiting to be journaled:
+    the uplink has no journal key, so the till journals it (firmware/downstream_log.py) and
+    deletes the row in the same transaction."""
+
+    received = peewee.CharField()
+    kind = peewee.CharField()
+    outcome = peewee.CharField()  # applied | refused | ignored
+    version = peewee.IntegerField(null=True)  # None: the message had no readable version
+    reason = peewee.TextField(default="")  # refused/ignored: why; applied: what was done
+    count = peewee.IntegerField(default=0)  # applied: products, prices, offers or sections
+    removed = peewee.IntegerField(default=0)  # applied catalogue: products taken off sale
+
+
 # --- customers and offers: head office sends them in the retained `offers` message
 # (firmware/offers.py); the till only reads them, except LocalOfferUse, which records this
 # till's own redemptions in the same transaction as their journal entries.
@@ -149,5 +163,5 @@ class LocalOfferUse(BaseModel):
 
 ALL_MODELS: list[type[BaseModel]] = [
     Meta, JournalEntry, Product, StockLevel, User, ParkedTicket, Delivery, DownstreamReject,
-    RunningTotal, LocalCustomer, LocalOffer, LocalOfferUse,
+    DownstreamEvent, RunningTotal, LocalCustomer, LocalOffer, LocalOfferUse,
 ]

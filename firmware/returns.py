@@ -68,7 +68,7 @@ class ReturnService:
             stock = [(line.product_id, line.stock_units) for line in refund.active_lines
                      if line.stock_tracked and line.product_id is not None]
             committed = self.kernel.commit("refund", data, ref_seq=seq, stock=stock)
-            opened = tender == "cash" and self.kernel.open_drawer()
+            opened = self.kernel.open_drawer_for(tender == "cash")
             self.kernel.print_receipt(committed)
             return Committed(committed, 0, opened)
 
@@ -156,7 +156,7 @@ class ReturnService:
             stock = [(line["product_id"], -line["stock_units"]) for line in data["lines"]
                      if line["stock_tracked"] and line["product_id"] is not None]
             committed = self.kernel.commit("void", data, ref_seq=seq, stock=stock)
-            opened = any(t["kind"] == "cash" for t in data["tenders"]) and self.kernel.open_drawer()
+            opened = self.kernel.open_drawer_for(any(t["kind"] == "cash" for t in data["tenders"]))
             self.kernel.print_receipt(committed)
             return Committed(committed, 0, opened)
 

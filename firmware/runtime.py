@@ -9,22 +9,27 @@ scanned code straight to the till service, so a scan goes scanner driver -> this
 TillService.scan -> the services and the kernel without passing through the UI. The UI
 gives it one way to run a call on its own thread (Kivy's Clock) and reads one status
 snapshot from it.
+
+What the uplink did with head office's messages is journaled here (firmware/downstream_log.py):
+at start, and from the status refresh every PICKUP_SECONDS.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from contract.version import SOFTWARE_VERSION
-from firmware import integrity
+from firmware import downstream_log, integrity
 from firmware.ports import Peripherals
 from firmware.status import TillStatus, snapshot
 from firmware.till import TillError, TillService
 
 log = logging.getLogger(__name__)
+PICKUP_SECONDS = 5.0  # how often the status refresh journals the uplink's downstream events
 
 
 class UiClock(Protocol):
@@ -47,6 +52,18 @@ def start_till(till: TillService) -> None:
     with till.journal.transaction():
         till.journal.append("software_start", {"version": SOFTWARE_VERSION,
                                                "config": till.config.source})
+    journal_downstream(till)
+
+
+def journal_downstream(till: TillService) -> int:
+    """Journals what the uplink applied or refused since the last pickup
+    (firmware/downstream_log.py); a failure is logged and tried again at the next pickup,
+    never stops the till."""
+    try:
+        return downstream_log.journal_waiting(till.kernel)
+    except Exception:
+        log.exception("downstream outcomes not journaled yet; tried again later")
+        return 0
 
 
 class TillRuntime:
@@ -59,12 +76,15 @@ class TillRuntime:
     listeners as one 'scan_rejected' event with the typed error. The × key's quantity applies
     to the next scan. Device state reports reach the till's listeners as 'device' events."""
 
-    def __init__(self, till: TillService, peripherals: Peripherals) -> None:
+    def __init__(self, till: TillService, peripherals: Peripherals,
+                 pickup_seconds: float = PICKUP_SECONDS) -> None:
         self.till = till
+        self.pickup_seconds = pickup_seconds
         self.peripherals = peripherals
         self.next_quantity = 1
         self._claim: Callable[[str], None] | None = None
         self._started = False
+        self._next_pickup = 0.0
 
     # --- the scanner ---------------------------------------------------------------------
     def start(self, ui_clock: UiClock) -> None:
@@ -122,7 +142,11 @@ class TillRuntime:
         self.till.emit("device", device=device, state=state, detail=detail)
 
     def status(self, now: dt.datetime | None = None) -> TillStatus:
-        """One snapshot for the status bar (firmware/status.py)."""
+        """One snapshot for the status bar (firmware/status.py); every `pickup_seconds` it
+        also journals what the uplink did with head office's messages meanwhile."""
+        if time.monotonic() >= self._next_pickup:
+            self._next_pickup = time.monotonic() + self.pickup_seconds
+            journal_downstream(self.till)
         return snapshot(self.till, self.peripherals, now)
 
     def close(self) -> None:

@@ -296,7 +296,7 @@ class SalesService:
             offers.record_redemptions(self.kernel, entry)
         # Committed: only now does anything physical happen.
         self.ticket = Ticket()
-        opened = any(t.kind == "cash" for t in ticket.tenders) and self.kernel.open_drawer()
+        opened = self.kernel.open_drawer_for(any(t.kind == "cash" for t in ticket.tenders))
         self.kernel.print_receipt(entry)
         self.kernel.emit("sale", seq=entry.seq, change=ticket.change, total=data["total_paid"])
         self.kernel.emit("ticket", action="new")

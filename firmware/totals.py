@@ -20,11 +20,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import peewee
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contract import figures
 from contract.figures import LAST_Z_KEY, SEQ_KEY, Z_COUNT_KEY, Change
+from contract.keys import PrivateKey
 
 __all__ = ["LAST_Z_KEY", "SEQ_KEY", "Z_COUNT_KEY", "load", "replace_all", "replay", "seal_key",
            "has_seal", "seal_holds", "store", "write_seal"]
@@ -69,10 +68,9 @@ def replace_all(db: peewee.SqliteDatabase, totals: Mapping[str, int]) -> None:
 
 
 # --- the seal -----------------------------------------------------------------------------
-def seal_key(journal_key: Ed25519PrivateKey) -> bytes:
+def seal_key(journal_key: PrivateKey) -> bytes:
     """The HMAC key of the seal, derived from the journal's private key (never stored)."""
-    raw = journal_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                    serialization.NoEncryption())
+    raw = journal_key.private_bytes_raw()
     return hashlib.sha256(_SEAL_CONTEXT + raw).digest()
 
 

@@ -21,6 +21,7 @@ import pwd
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contract import wire
 from provisioning.fleet import INGEST_CN, EnrolledTerminal, Fleet
 from provisioning.ingest_identity import has_own_authority, issue_ingest_identity
 from provisioning.secure import write_file
@@ -33,7 +34,7 @@ STORE_DOWNSTREAM = ("catalogue", "prices", "offers")
 FLEET_DOWNSTREAM = f"{TOPIC_ROOT}/fleet/config"
 SHARE_GROUP = "ingest"
 # Topic levels a terminal or store id may not take, or its topics would overlap these.
-RESERVED_IDS = frozenset({*STORE_DOWNSTREAM, "fleet", INGEST_CN})
+RESERVED_IDS = frozenset({*STORE_DOWNSTREAM, "fleet", INGEST_CN, *wire.RESERVED_IDS})
 # Client ids of the ingest workers (`kassa office ingest --client-prefix`, default
 # kassa-ingest): a terminal named like one would take its session on the terminal listener.
 INGEST_CLIENT_PREFIX = f"{INGEST_CN}-"

@@ -350,7 +350,7 @@ class KassaApp(App):
         self.last_sale = {"seq": seq, "change": committed.change,
                           "total": committed.entry.body["data"]["total_paid"],
                           "tenders": committed.entry.body["data"]["tenders"],
-                          "drawer": committed.drawer_opened}
+                          "drawer": str(committed.drawer)}  # "kicked", "training" or ""
         self.print_state = self.print_jobs.get(seq, "queued" if self.till.print_queue else "failed")
         self.go("done")
         Clock.schedule_once(lambda _dt: heap.trim(), 0.2)  # after the done screen is drawn

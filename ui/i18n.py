@@ -33,10 +33,8 @@ def _writable(directory: Path) -> bool:
 
 
 def compile_catalogs(target: Path | None = None) -> Path:
-    """Compiles every .po newer than its .mo; returns the locale directory to load from."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
+    """Compiles every .po newer than its .mo; returns the locale directory to load from.
+    Babel is imported only when a catalog needs compiling (its import costs the till ~3 MB)."""
     if target is None:
         target = SOURCE_DIR if _writable(SOURCE_DIR) else Path(tempfile.gettempdir()) / "kassa-locale"
     for language in LANGUAGES:
@@ -44,6 +42,9 @@ def compile_catalogs(target: Path | None = None) -> Path:
         mo = target / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
         with po.open("rb") as source:
             catalog = read_po(source, locale=language, domain=DOMAIN)
         mo.parent.mkdir(parents=True, exist_ok=True)

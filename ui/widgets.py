@@ -12,6 +12,7 @@ from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.recycleboxlayout import RecycleBoxLayout
+from kivy.uix.recyclelayout import RecycleLayout
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.widget import Widget
@@ -179,6 +180,35 @@ class TicketLayout(RecycleBoxLayout):
         self.clear_widgets()
         self.view_indices = {}
         self._size_needs_update = False
+
+    def compute_layout(self, data, flags):  # noqa: ANN001, ANN201 - Kivy's signature
+        """Rows of one fixed height, one under the other: each row's place is arithmetic, so a
+        scan costs a few dict writes per line instead of BoxLayout's general pass over every
+        row's hints (run twice per scan, as the ticket's height grows)."""
+        hint_x, hint_y = self.default_size_hint
+        if (self.orientation != "vertical" or self.default_size[1] is None or hint_y is not None
+                or self.default_pos_hint or self.key_size or self.key_size_hint):
+            return super().compute_layout(data, flags)
+        RecycleLayout.compute_layout(self, data, flags)
+        changed = self._changed_views
+        if changed is None or (changed and not self._update_sizes(changed)):
+            return
+        self.clear_layout()
+        self._rv_positions = None
+        left, top, right, bottom = self.padding
+        if not data:
+            self.minimum_size = left + right, top + bottom
+            return
+        count, row, spacing = len(data), self.default_size[1], self.spacing
+        self.minimum_size = left + right, top + bottom + count * row + (count - 1) * spacing
+        x = self.x + left
+        width = self.default_size[0] if hint_x is None else max(0, hint_x * (self.width - left - right))
+        y0, step = self.y + bottom, row + spacing
+        for index, opt in enumerate(self.view_opts):
+            opt["pos"] = x, y0 + (count - 1 - index) * step
+            opt["size"] = [width, row]
+        first = self.y + self.height - top - row - spacing / 2.0
+        self._rv_positions = [first - (count - 1 - j) * step for j in range(count)]
 
 
 class TicketView(RecycleView):

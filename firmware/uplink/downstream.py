@@ -16,7 +16,9 @@ What happens to a message that is not applied:
   per kind and version;
 - a retained copy of what is applied, redelivered at each connect: nothing.
 The counts and the last such message go into the uplink's `status` (reject_summary) and
-the till's status snapshot (firmware/status.py).
+the till's status snapshot (firmware/status.py). Each refused, ignored and applied message
+also leaves a `downstream_event` row, written in the transaction that records or applies
+it; the till journals it (firmware/downstream_log.py), since the uplink has no journal key.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import peewee
 from contract import downstream as bounds
 from contract.config import ConfigError, parse_config
 from contract.wire import ProtocolError, json_object
-from firmware.models import DownstreamReject, Meta
+from firmware.models import DownstreamEvent, DownstreamReject, Meta
 from firmware.offers import OFFERS_VERSION, OfferMessageError, apply_message
 from firmware.uplink.apply import Conflict, Stager
 
@@ -46,6 +48,7 @@ REFUSED_COUNT, IGNORED_COUNT = "downstream_refused", "downstream_ignored"
 LAST_APPLIED = "downstream_last:"  # + kind: the version last applied of that kind
 IGNORED = "ignored: "  # the reason of an ignored message starts so
 KEEP_REJECTS = 1000  # newest rows kept; the counts go on
+KEEP_EVENTS = 10_000  # rows waiting for the till, at most (a till that never runs)
 
 
 class Rejected(ValueError):
@@ -88,6 +91,7 @@ class Downstream:
     def apply(self, kind: str, payload: bytes) -> Outcome:
         """kind is catalogue, prices, config or offers. Raises Rejected (and records it) on
         bad input, firmware.db.DatabaseBusy when the database stayed locked (try again)."""
+        version: int | None = None
         try:
             bounds.check_size(kind, payload)
             data = _object(payload)
@@ -100,13 +104,13 @@ class Downstream:
                        "config": self._config, "offers": self._offers}[kind]
             return handler(data)
         except bounds.DownstreamError as exc:
-            self.record_reject(kind, str(exc), payload)
+            self.record_reject(kind, str(exc), payload, version)
             raise Rejected(str(exc)) from None
         except _Stale:
             return Outcome(False, applied_version(SEQUENCES[kind]), f"{kind}: already applied")
         except Rejected as exc:
             if not isinstance(exc, OutOfSequence):
-                self.record_reject(kind, str(exc), payload)
+                self.record_reject(kind, str(exc), payload, version)
             raise
 
     def _not_newer(self, kind: str, version: int, current: int) -> Outcome:
@@ -114,13 +118,15 @@ class Downstream:
         if version == current or (last is not None and last.value == str(version)):
             return Outcome(False, current, f"{kind} v{version} already applied")
         reason = f"{IGNORED}{kind} v{version} is older than the applied v{current}"
-        self.record_reject(kind, reason, b"")
+        self.record_reject(kind, reason, b"", version)
         return Outcome(False, current, reason)
 
-    def record_reject(self, kind: str, reason: str, payload: bytes) -> None:
-        """One row and one count per message not applied; the same message again (a retained
-        one at each start of the uplink) is not counted again."""
-        counter = IGNORED_COUNT if reason.startswith(IGNORED) else REFUSED_COUNT
+    def record_reject(self, kind: str, reason: str, payload: bytes,
+                      version: int | None = None) -> None:
+        """One row, one count and one event for the journal per message not applied; the same
+        message again (a retained one at each start of the uplink) is not counted again."""
+        ignored = reason.startswith(IGNORED)
+        counter = IGNORED_COUNT if ignored else REFUSED_COUNT
         reason = reason[:500]
         with self.db.atomic("IMMEDIATE"):
             last = (DownstreamReject.select(DownstreamReject.reason)
@@ -128,11 +134,10 @@ class Downstream:
                     .order_by(DownstreamReject.id.desc()).first())
             if last is not None and last.reason == reason:
                 return
-            DownstreamReject.create(
-                received=dt.datetime.now().astimezone().isoformat(timespec="milliseconds"),
-                kind=kind[:20], reason=reason,
-                payload=payload[:4096].decode("utf-8", "replace"),
-            )
+            received = _now()
+            DownstreamReject.create(received=received, kind=kind[:20], reason=reason,
+                                    payload=payload[:4096].decode("utf-8", "replace"))
+            _event(kind, "ignored" if ignored else "refused", version, reason, received=received)
             Meta.insert(key=counter, value="1").on_conflict(
                 conflict_target=[Meta.key],
                 update={Meta.value: peewee.Cast(Meta.value, "INTEGER") + 1}).execute()
@@ -143,7 +148,8 @@ class Downstream:
     def _catalogue(self, data: dict[str, Any]) -> Outcome:
         message = bounds.parse_catalogue(data)
         stats = self._staged(lambda stager, guard, done: stager.catalogue(message, guard, done),
-                             "catalogue", message.version, message.base)
+                             "catalogue", message.version, message.base,
+                             (len(message.products), len(message.remove), message.mode))
         return Outcome(True, message.version, f"catalogue v{message.version} {message.mode}:"
                        f" {len(message.products)} products, {len(message.remove)} removed"
                        f" (longest lock {stats.longest_lock * 1000:.0f} ms)")
@@ -151,12 +157,14 @@ class Downstream:
     def _prices(self, data: dict[str, Any]) -> Outcome:
         message = bounds.parse_prices(data)
         self._staged(lambda stager, guard, done: stager.prices(message, guard, done),
-                     "prices", message.version, message.base)
+                     "prices", message.version, message.base, (len(message.prices), 0, ""))
         return Outcome(True, message.version,
                        f"prices v{message.version}: {len(message.prices)} prices")
 
-    def _staged(self, run: Callable, kind: str, version: int, base: int | None) -> Any:
-        """Runs a staged apply; the guard re-checks the version inside the final merge."""
+    def _staged(self, run: Callable, kind: str, version: int, base: int | None,
+                counts: tuple[int, int, str]) -> Any:
+        """Runs a staged apply; the guard re-checks the version inside the final merge, where
+        the new version and the event for the journal (counts: listed, removed, mode) go in."""
         def guard() -> None:
             current = applied_version(CATALOGUE_VERSION)
             if version <= current:
@@ -167,7 +175,7 @@ class Downstream:
         guard()
         stager = Stager(self.db)
         try:
-            stats = run(stager, guard, lambda: _set_version(CATALOGUE_VERSION, version, kind))
+            stats = run(stager, guard, lambda: _applied(CATALOGUE_VERSION, version, kind, counts))
         except Conflict as exc:
             raise Rejected(f"{kind} v{version}: {exc}") from None
         self.last_stats = stats
@@ -188,7 +196,7 @@ class Downstream:
             if version <= current:
                 return Outcome(False, current, f"config v{version} already applied")
             Meta.insert(key=CONFIG_TOML, value=text).on_conflict_replace().execute()
-            _set_version(CONFIG_VERSION, version, "config")
+            _applied(CONFIG_VERSION, version, "config", (len(sections), 0, ""))
         return Outcome(True, version, f"config v{version}: {', '.join(sorted(sections))}")
 
     def _offers(self, data: dict[str, Any]) -> Outcome:
@@ -197,7 +205,8 @@ class Downstream:
         try:
             applied, version, detail = apply_message(
                 self.db, data, applied_version,
-                lambda key, version: _set_version(key, version, "offers"))
+                lambda key, version: _applied(key, version, "offers",
+                                              (len(data.get("offers") or ()), 0, "")))
         except OfferMessageError as exc:
             raise Rejected(str(exc)) from None
         return Outcome(applied, version, detail)
@@ -220,6 +229,27 @@ def _object(payload: bytes) -> dict[str, Any]:
         return json_object(payload)
     except ProtocolError as exc:
         raise Rejected(str(exc)) from None
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
+
+
+def _event(kind: str, outcome: str, version: int | None, reason: str, count: int = 0,
+           removed: int = 0, received: str | None = None) -> None:
+    """One row for the till to journal; inside the caller's transaction."""
+    DownstreamEvent.create(received=received or _now(), kind=kind[:20], outcome=outcome,
+                           version=version, reason=reason[:500], count=count, removed=removed)
+    DownstreamEvent.delete().where(DownstreamEvent.id <= DownstreamEvent.select(
+        peewee.fn.MAX(DownstreamEvent.id)).scalar() - KEEP_EVENTS).execute()
+
+
+def _applied(key: str, version: int, kind: str, counts: tuple[int, int, str]) -> None:
+    """The new version of a sequence and the event that journals it, in one transaction."""
+    _set_version(key, version, kind)
+    listed, removed, mode = counts
+    detail = f"{kind} v{version}" + (f" {mode}" if mode else "")
+    _event(kind, "applied", version, detail, listed, removed)
 
 
 def _set_version(key: str, version: int, kind: str | None = None) -> None:

@@ -98,6 +98,8 @@ def check_message(topic: str, payload: bytes, seq_property: str | None,
         body: Any = json.loads(msg.body)
     except ValueError:
         return Refusal("malformed", "body is not JSON", terminal)
+    except RecursionError:  # json recurses once per level: a few thousand '[' end here
+        return Refusal("malformed", "body is nested too deeply", terminal)
     if not isinstance(body, dict):
         return Refusal("malformed", "body is not a JSON object", terminal)
     seq = body.get("seq")

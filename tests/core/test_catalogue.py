@@ -61,7 +61,7 @@ def test_row_errors_name_line_and_field_and_import_nothing(db) -> None:
     assert report.errors == [
         "line 3: gtin: barcode 8710398500012 (EAN-13) has check digit 2, expected 4",
         "line 4: gtin/plu: a product needs a GTIN or a PLU",
-        "line 5: price: not an amount: 'abc'",
+        "line 5: price: 'abc' is not an amount (write 12.50, 12,50 or 1.234,56)",
         "line 6: vat: 'super' is not one of high, low, zero, exempt",
         f"line 7: gtin: 0{make_gtin(1)} already on line 2",
         "line 8: plu: '12345678' is not 1 to 6 digits",

@@ -19,8 +19,10 @@ from contract.entries import ENTRY_TYPES, EntrySchemaError, parse_entry
 from firmware.db import open_database
 from firmware.models import JournalEntry
 from firmware.permissions import Action
+from firmware.runtime import journal_downstream
 from firmware.sim import MANAGER_PIN, demo_card, ensure_demo_data, run_day
 from firmware.till import TillService
+from firmware.uplink.downstream import Downstream, Rejected
 from tests.fixtures_till import make_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +92,11 @@ def every_kind(tmp_path_factory: pytest.TempPathFactory) -> TillService:
     till.acknowledge_journal_alarm(approval=ok(Action.ACK_JOURNAL_ALARM))
     till.z_close({5000: 1}, approval=ok(Action.Z_CLOSE))
     till.logout()
+    downstream = Downstream(till.db)  # the uplink's code, on the till's file
+    downstream.apply("config", b'{"version": 1, "toml": "[ui]\\nlanguage = \\"en\\"\\n"}')
+    with pytest.raises(Rejected):
+        downstream.apply("config", b'{"version": 2, "toml": "[terminal]\\n"}')
+    assert journal_downstream(till) == 2
     yield till
     till.db.close()
 

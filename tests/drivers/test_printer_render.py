@@ -235,3 +235,40 @@ def test_bold_survives_a_size_change():
     after = out.split(b"Shop\n", 1)[1]
     assert after.startswith(ESC + b"!\x00" + ESC + b"!\x00" + ESC + b"!\x00" + ESC + b"E\x01"
                             + ESC + b"M\x01")
+
+
+CAPABILITIES_CHILD = """
+import json, os, sys
+from pathlib import Path
+import drivers.printer.sim  # imports escpos through the package that prepares its pickle
+import escpos.capabilities as caps
+source = Path(caps.__file__).with_name("capabilities.json")
+assert caps.CAPABILITIES == json.loads(source.read_text())
+print("full_load", caps.full_load, "dir", os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR"))
+"""
+
+
+def test_escpos_profiles_come_from_the_kept_pickle_not_a_yaml_parse(tmp_path):
+    """python-escpos parses its profile database with PyYAML unless its pickle exists; the
+    printer package writes that pickle once (same data as the JSON) where escpos looks."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+
+    def child(pickle_dir: Path) -> str:
+        env = {**os.environ, "PYTHONPATH": str(root), "ESCPOS_CAPABILITIES_PICKLE_DIR": str(pickle_dir)}
+        proc = subprocess.run([sys.executable, "-c", CAPABILITIES_CHILD], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc.stdout.strip()
+
+    kept = tmp_path / "escpos"
+    assert child(kept) == f"full_load False dir {kept}"  # written by us, read by escpos
+    assert len(list(kept.glob("*.capabilities.pickle"))) == 1 and not list(kept.glob("*.tmp"))
+    assert child(kept) == f"full_load False dir {kept}"  # the next start reads it again
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    assert child(blocked / "escpos").startswith("full_load True dir None")  # escpos' own way

@@ -137,3 +137,24 @@ def test_aggregates_sum_with_contract_figures_and_read_the_typed_z_close(office_
     # the Z's variance as the typed entry states it: counted 22.50 - expected 20.00
     assert day.cash_variance == 250
     assert [(v.code, v.gross) for v in AggVat.select()] == [("low", 1000)]
+
+
+def test_downstream_outcomes_are_stored_and_leave_the_figures_alone(office_db_url):
+    """The till journals what the uplink did with head office's messages; head office keeps
+    those entries (the chain stays contiguous) and sums nothing from them."""
+    key = Ed25519PrivateKey.generate()
+    registry.add_terminal(TERMINAL, STORE, key.public_key().public_bytes_raw().hex())
+    bodies = [_sale(1, 250),
+              _body(2, "catalogue_applied", {"kind": "catalogue", "version": 4, "count": 2,
+                                             "removed": 1, "detail": "catalogue v4 full",
+                                             "received_at": TS}, cashier=None),
+              _body(3, "downstream_refused", {"kind": "prices", "outcome": "refused",
+                                              "version": None, "reason": "version: missing",
+                                              "received_at": TS}, cashier=None)]
+    result = _ingest(_signed(bodies, key))
+    assert (result.stored, result.rejected) == (3, 0)
+    assert TerminalState.get(TerminalState.terminal == TERMINAL).contiguous_seq == 3
+    assert [e.type for e in OfficeEntry.select().order_by(OfficeEntry.seq)] == [
+        "sale", "catalogue_applied", "downstream_refused"]
+    day = AggDay.get()  # the ingest's own aggregation: the sale only
+    assert (day.turnover, day.tickets, day.no_sales, day.items) == (250, 1, 0, 1)

@@ -182,6 +182,8 @@ def test_bad_hardware_profile_enrolls_nothing(capsys, tmp_path) -> None:
     ("s1", "catalogue", "reserved"),
     ("fleet", "t1", "reserved"),
     ("s1", "kassa-ingest", "reserved"),
+    ("s1", "config", "reserved"),  # its root would hold the store's config topic
+    ("journal", "t1", "reserved"),
 ])
 def test_enroll_refuses_ids_that_would_break_topics(capsys, tmp_path, store, terminal,
                                                     reason) -> None:

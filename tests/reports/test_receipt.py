@@ -261,6 +261,28 @@ def test_vat_table_in_fixed_order_with_exempt_named(entries: dict, cashier_till:
                for row in vat_rows(text, language))  # one row at 48 columns
 
 
+@pytest.mark.parametrize("profile", ["TM-T88III", "TM-T20II"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_vat_table_order_in_the_printed_bytes(entries: dict, cashier_till: TillService,
+                                              profile: str, language: str) -> None:
+    """The VAT table as the printer gets it (bytes decoded line by line), at every width on
+    two printer profiles: A high, B low, C zero, D exempt, whatever order the ticket sold."""
+    shop = cashier_till.config.terminal
+    exempt = {"nl": "D vrijgesteld", "en": "D exempt"}[language]
+    for columns in WIDTHS:
+        printer = open_printer("dummy", profile=profile, columns=columns)
+        for name in ("weighed", "z"):
+            entry = entries[name]
+            printer.print_document(build_document(entry.body, entry.hash, shop, columns,
+                                                  language))
+            paper = read_paper(printer.dummy.output, profile)
+            printer.dummy.clear()
+            rows = vat_rows(paper.text, language)
+            labels = [row[:1] for row in rows if row[:1] in "ABCD" and row[1:2] == " "]
+            assert labels == ["A", "B", "C", "D"], (profile, columns, name, rows)
+            assert any(row.startswith(exempt) for row in rows) and "D 0%" not in paper.text
+
+
 @pytest.mark.parametrize("language, weight, price", [
     ("nl", "1,234 kg x € 12,95/kg", "€ 15,98"),
     ("en", "1.234 kg x €12.95/kg", "€15.98"),

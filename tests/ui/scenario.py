@@ -383,6 +383,7 @@ def scenario(d: Driver) -> Iterator[Any]:
     yield (lambda: sm.current == "sale", "the sale screen in training mode")
     yield 0.3
     d.shot("17-sale-training")
+    yield from training_cash_sale(d, sale)
     d.tap(sale.ids.manager)
     yield (lambda: sm.current == "manager", "the manager screen again")
     manager = sm.get_screen("manager")  # a new one once the old was let go (ui.app DROP_WHEN_LEFT)
@@ -450,6 +451,32 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.result["receipts"] = [p.read_text() for p in sorted(
         (Path(app.till.config.var_dir) / "printer").glob("receipt-*.txt"),
         key=lambda p: int(p.stem.split("-")[1]))]
+
+
+def training_cash_sale(d: Driver, sale: Any) -> Iterator[Any]:
+    """A trainee's cash sale: the done screen says the drawer opened (training), the drawer
+    got no pulse (firmware.kernel.open_drawer)."""
+    from firmware.sim import make_gtin
+
+    app, till, sm = d.app, d.app.till, d.app.sm
+    pulses = len(d.sims.drawer.pulses)
+    d.sims.scanner.inject(make_gtin(7))
+    yield (lambda: len(sale.ids.ticket.data) == 1, "a scanned line in training mode")
+    d.tap(sale.ids.pay)
+    yield (lambda: sm.current == "payment", "the payment screen in training mode")
+    payment = sm.get_screen("payment")
+    yield 0.2
+    d.type(payment.ids.pay_keypad, str(((till.cash_due() // 1000) + 1) * 1000))
+    d.key(payment.ids.pay_keypad, "OK")
+    yield (lambda: sm.current == "done", "the done screen of the training sale")
+    done = sm.get_screen("done")
+    yield 0.3
+    d.result["training_sale"] = {"message": done.message, "drawer": app.last_sale["drawer"],
+                                 "pulses": len(d.sims.drawer.pulses) - pulses,
+                                 "training": till.journal.get(app.last_sale["seq"]).body["training"]}
+    d.tap(done.ids.next)
+    yield (lambda: sm.current == "sale", "the sale screen after the training sale")
+    yield 0.2
 
 
 def paging(d: Driver) -> Iterator[Any]:

@@ -194,6 +194,14 @@ def test_unknown_code_flashes_beeps_and_adds_nothing(runs: dict, size: str) -> N
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_training_cash_sale_shows_the_drawer_opened_on_screen_only(runs: dict, size: str) -> None:
+    sale = runs[size]["training_sale"]
+    assert sale["training"] is True and sale["drawer"] == "training"
+    assert sale["message"] == "Lade geopend (training)"
+    assert sale["pulses"] == 0  # the simulated drawer was never pulsed
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_cash_with_change_and_rounding(runs: dict, size: str) -> None:
     result = runs[size]
     pay, done = result["payment"], result["done"]

@@ -51,6 +51,8 @@ class DoneScreen(KassaScreen):
         self.tendered_text = tendered(sale)
         self.paid_text = _("Paid") + f": {money(sale.get('total', 0))}   " + _("Receipt") + \
             f" {sale.get('seq', '')}"
+        # A trainee's cash sale leaves the real drawer shut (firmware.kernel.open_drawer).
+        self.message = _("Drawer opened (training)") if sale.get("drawer") == "training" else ""
         self.app.bind(print_state=self._print_state)
         self._print_state(self.app, self.app.print_state)
 

@@ -345,7 +345,9 @@ class ManagerScreen(KassaScreen):
     # --- drawer, training, alarm ---------------------------------------------------------
     def no_sale(self) -> None:
         self.app.attempt(self.till.no_sale, reason="manager",
-                         on_done=lambda _c: setattr(self, "message", _("Drawer opened")))
+                         on_done=lambda c: setattr(self, "message", _(
+                             "Drawer opened (training)") if c.drawer == "training"
+                             else _("Drawer opened")))
 
     def toggle_training(self) -> None:
         on = not self.till.training

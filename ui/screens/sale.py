@@ -70,13 +70,14 @@ class SaleScreen(KassaScreen):
     def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
         self.build_categories()
         self.show_category("*")
-        self.build_search_keys()
-        self.refresh_ticket()
+        self.refresh_ticket()  # the search keys are built when search is first opened
 
     def on_pre_enter(self, *_args) -> None:
         self.refresh_ticket()
 
     def on_mode(self, _screen, mode: str) -> None:  # noqa: ANN001
+        if mode == "search" and not self.ids.search_keys.children:
+            self.build_search_keys()  # 28 buttons most tickets never need: memory and start-up
         self.ids.modes.current = mode
 
     # --- the ticket ----------------------------------------------------------------------
