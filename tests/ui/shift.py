@@ -357,7 +357,8 @@ def discount_price_search(d: ShiftDriver, sale: Any) -> Iterator[Any]:
                               "detail": shown["detail"]})
     d.tap(sale.ids.tab_search)
     keys = sale.ids.search_keys
-    yield (lambda: keys.get_root_window() is not None and keys.children[0].x > 1, "the letter keys")
+    yield (lambda: keys.get_root_window() is not None and bool(keys.children)
+           and keys.children[0].x > 1, "the letter keys")
     yield 0.3
     for letter in "KO":
         d.tap(next(b for b in keys.children if b.text == letter))
