@@ -569,7 +569,8 @@ def long_name(d: Driver, worst: Callable[[], Any]) -> Iterator[Any]:
 
     runtime = d.app.runtime
     runtime.status = lambda: dataclasses.replace(
-        worst(), cashier="Maria-Josephina van den Broek-Hoogeveen")
+        worst(), cashier="Maria-Josephina Wilhelmina Alexandra van den Broek-Hoogeveen"
+                         " tot Oostervelde")  # too long even for the 1280x800 bar
     d.app.refresh_status()
     yield 0.3
     bar = d.app.root.ids.status_bar
@@ -675,7 +676,7 @@ def manager_extras(d: Driver, manager: Any) -> Iterator[Any]:
     d.tap(keyboard.ids.ok)
     yield (lambda: dialog() is None and manager.reason == "Koffie", "the typed reason")
     yield 0.2
-    d.type(manager.ids.cash_keypad, "250")
+    d.type(manager.ids.cash_keypad, "2,5")  # euros: € 2,50
     d.key(manager.ids.cash_keypad, "OK")
     yield from approve(d, "cash out")
     yield (lambda: "2,50" in manager.message, "the cash out booked")

@@ -7,7 +7,7 @@ when the screen is usable):
   the widget, cut with an ellipsis or by max_lines, or a word broken over two lines
   ("Aanmeld/en") because the word alone is wider than the space for it;
 - a touch target is smaller than `min_px` in either direction (48 px is 9 mm on the 7"
-  800x480 panel; the UI scales with the height, so the floor scales with it).
+  800x480 panel; the floor scales with the UI, see ui.metrics).
 Only what is drawn counts: widgets at zero opacity (or under one), of no size, or scrolled out
 of a ScrollView's window are skipped; when a dialog is open only its widgets take touches.
 Captions are measured with a fresh core label of the same font, size, padding and width.
@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ui.metrics import scale_for
+
 MIN_MM = 9
 PANEL_PX_PER_MM = 48 / MIN_MM  # the official 7" panel: 800 px over ~154 mm
-BASE_HEIGHT = 480
 SLACK = 1.0  # px of rounding allowed on every comparison
 TEXT_OPTIONS = ("font_size", "font_name", "bold", "italic", "padding", "halign", "line_height",
                 "strip", "font_context", "font_features", "font_hinting", "font_kerning",
@@ -31,8 +32,9 @@ Rect = tuple[float, float, float, float]  # x, y, right, top in window coordinat
 
 
 def min_target_px(window_height: float) -> float:
-    """48 px on the 480 px high panel, scaled like the UI (ui.metrics) on taller screens."""
-    return MIN_MM * PANEL_PX_PER_MM * max(1.0, window_height / BASE_HEIGHT)
+    """48 px on the 480 px high panel, scaled like the UI (ui.metrics.scale_for) on taller
+    screens: 62 px at 1280x800, above 9 mm on its ~150 dpi 10.1" panel (53 px)."""
+    return MIN_MM * PANEL_PX_PER_MM * scale_for(window_height)
 
 
 def check_screen(window: Any = None, min_px: float | None = None) -> list[str]:

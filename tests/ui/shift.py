@@ -265,6 +265,7 @@ def partial_and_voucher(d: ShiftDriver, sale: Any, payment: Any) -> Iterator[Any
     yield (lambda: dialog() is None and len(sale.ids.ticket.data) == 7, "the weighed line")
     yield 0.3
     d.shot("s09-ticket-weighed")
+    yield from discount_price_search(d, sale)
     d.tap(sale.ids.tab_products)
     d.tap(sale.ids.pay)
     yield (lambda: sm.current == "payment", "the payment screen")
@@ -305,6 +306,76 @@ def partial_and_voucher(d: ShiftDriver, sale: Any, payment: Any) -> Iterator[Any
     yield 0.3
     d.tap(sm.get_screen("done").ids.next)
     yield (lambda: sm.current == "sale", "the sale screen")
+    yield 0.2
+
+
+def discount_price_search(d: ShiftDriver, sale: Any) -> Iterator[Any]:
+    """Point 11 and 7: a line discount shows its percentage, the price dialog takes euros
+    with a decimal key (a manager approves), the search says how many and that there are more."""
+    till = d.app.till
+    ticket = sale.ids.ticket
+    bottom = ticket.parent.to_window(*ticket.pos)[1]
+    rows = [r for r in ticket.layout_manager.children
+            if bottom - 1 <= r.to_window(*r.pos)[1] and r.to_window(*r.pos)[1] + r.height
+            <= bottom + ticket.height + 1]
+    d.check("room", {"ticket_lines": round(ticket.height / ticket.row_height, 2),
+                     "rows_in_full": len(rows), "lines": len(ticket.data),
+                     "row_px": round(ticket.row_height)})
+    line = till.ticket.active_lines[-2]  # the last scanned line, above the weighed one
+    row = next(r for r in sale.ids.ticket.layout_manager.children if r.line_no == line.line_no)
+    d.tap(row)
+    yield (lambda: sale.ids.ticket.selected_line == line.line_no, "the line selected")
+    d.type(sale.ids.sale_keypad, "10")
+    d.tap(sale.ids.discount)
+    yield (lambda: till.ticket.line(line.line_no).discount > 0, "the line discount")
+    yield 0.3
+    d.shot("s09b-line-discount")
+    shown = next(r for r in sale.ids.ticket.data if r["line_no"] == line.line_no)
+    d.check("line_discount", {"detail": shown["detail"], "amount": line.amount,
+                              "discount": till.ticket.line(line.line_no).discount})
+    line = till.ticket.active_lines[-3]  # another line: a discount is kept in cents
+    row = next(r for r in ticket.layout_manager.children if r.line_no == line.line_no)
+    d.tap(row)
+    yield (lambda: sale.ids.ticket.selected_line == line.line_no, "another line selected")
+    d.tap(sale.ids.price)
+    yield (lambda: dialog() is not None, "the price dialog")
+    price = dialog()
+    d.type(price.ids.keypad, "1,99")
+    yield 0.3
+    d.shot("s09c-price-euros")
+    d.check("price_dialog", {"title": price.title, "shown": price.ids.value.text,
+                             "caption": sale.ids.price.text})
+    d.key(price.ids.keypad, "OK")
+    yield (lambda: dialog() is not None and dialog() is not price, "the manager PIN for the price")
+    yield 0.2
+    d.type(dialog().ids.keypad, "9999")
+    d.key(dialog().ids.keypad, "OK")
+    yield (lambda: dialog() is None and till.ticket.line(line.line_no).unit_price == 199,
+           "the new price")
+    shown = next(r for r in sale.ids.ticket.data if r["line_no"] == line.line_no)
+    d.check("price_changed", {"unit_price": till.ticket.line(line.line_no).unit_price,
+                              "detail": shown["detail"]})
+    d.tap(sale.ids.tab_search)
+    keys = sale.ids.search_keys
+    yield (lambda: keys.get_root_window() is not None and bool(keys.children)
+           and keys.children[0].x > 1, "the letter keys")
+    yield 0.3
+    for letter in "KO":
+        d.tap(next(b for b in keys.children if b.text == letter))
+    yield (lambda: len(sale.ids.results.children) > 0, "search results")
+    yield 0.3
+    d.shot("s09d-search-more")
+    view = sale.ids.results.parent  # the ScrollView: what lies inside it is on screen
+    bottom = view.parent.to_window(*view.pos)[1]
+    inside = [b for b in sale.ids.results.children
+              if b.to_window(*b.pos)[1] >= bottom - 1 and b.to_window(*b.pos)[1] + b.height
+              <= bottom + view.height + 1]
+    d.check("search", {"message": sale.message, "kind": sale.message_kind,
+                       "results": len(sale.ids.results.children), "visible": len(inside),
+                       "found": len(till.catalogue.search("KO", limit=1000))})
+    for _letter in "KO":
+        d.tap(next(b for b in keys.children if b.text == "⌫"))
+    d.tap(sale.ids.tab_keypad)
     yield 0.2
 
 
@@ -407,7 +478,8 @@ def manager_part(d: ShiftDriver) -> Iterator[Any]:
     yield 0.2
     d.tap(manager.ids.kind_out)
     d.tap(manager.ids.reason_skim)
-    d.type(manager.ids.cash_keypad, "2500")
+    d.type(manager.ids.cash_keypad, "25")  # euros: 2-5 is € 25,00
+    d.check("cash_out_typed", manager.ids.cash_amount.text)
     d.key(manager.ids.cash_keypad, "OK")
     yield (lambda: dialog() is not None, "the PIN for cash out")
     yield 0.2
@@ -417,11 +489,12 @@ def manager_part(d: ShiftDriver) -> Iterator[Any]:
     d.sims.drawer.push_closed()
     d.tap(manager.ids.kind_in)
     d.tap(manager.ids.reason_change)
-    d.type(manager.ids.cash_keypad, "1000")
+    d.type(manager.ids.cash_keypad, "7,5")  # the decimal key: € 7,50
+    d.check("cash_in_typed", manager.ids.cash_amount.text)
     d.key(manager.ids.cash_keypad, "OK")
     yield 0.5
     d.check("cash_in_asked_pin", dialog() is not None)
-    yield (lambda: "10,00" in manager.message, "the cash in booked")
+    yield (lambda: "7,50" in manager.message, "the cash in booked")
     d.sims.drawer.push_closed()
     yield 0.3
     d.shot("s18-cash-in-out")
@@ -466,8 +539,8 @@ def manager_part(d: ShiftDriver) -> Iterator[Any]:
     d.check("z_done", JournalEntry.select().where(JournalEntry.type == "z_close").count())
     rows = JournalEntry.select(JournalEntry.type, JournalEntry.body).order_by(JournalEntry.seq)
     bodies = [(r.type, json.loads(r.body)) for r in rows]
-    d.result["cash_moves"] = [(t, b["data"].get("approved_by")) for t, b in bodies
-                              if t in ("cash_in", "cash_out")]
+    d.result["cash_moves"] = [(t, b["data"].get("approved_by"), b["data"].get("amount"))
+                              for t, b in bodies if t in ("cash_in", "cash_out")]
     d.result["refunds"] = [b["data"] for t, b in bodies if t == "refund"]
     d.result["voids"] = [b["data"].get("scope") for t, b in bodies if t == "void"]
     d.result["finished_shift"] = time.time()

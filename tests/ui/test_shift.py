@@ -26,7 +26,8 @@ SIZES = ("800x480", "1280x800")
 STEPS = ("s00-login", "s01-login-tries-left", "s02-five-scanned", "s03-payment-cash",
          "cash-exact-done", "cash-100-note-done", "s04-payment-typed-euros", "cash-100-typed-done",
          "s05-payment-card", "card-done", "s06-parked-info", "s07-recall-list",
-         "s08-void-confirm", "s09-ticket-weighed", "s10-part-payment-question", "s10b-part-paid",
+         "s08-void-confirm", "s09-ticket-weighed", "s09b-line-discount", "s09c-price-euros",
+         "s09d-search-more", "s10-part-payment-question", "s10b-part-paid",
          "s11-refund-total", "s12-refund-pin-with-total", "s13-pin-wrong", "s14-pin-locked",
          "s15-pin-typed", "s16-refunded", "s17-reprint", "s18-cash-in-out", "s19-drawer-popup",
          "s20-cash-count", "s21-z-drawer-open", "s22-z-report")
@@ -180,7 +181,16 @@ def test_drawer_left_open_pops_up_and_holds_the_z(shifts: dict, size: str) -> No
 def test_cash_in_out_series_asks_the_manager_once(shifts: dict, size: str) -> None:
     result = shifts[size]
     assert result["checks"]["cash_in_asked_pin"] is False
-    assert result["cash_moves"] == [["cash_out", "Bram"], ["cash_in", "Bram"]]
+    assert result["cash_moves"] == [["cash_out", "Bram", 2500], ["cash_in", "Bram", 750]]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cash_in_out_is_typed_in_euros(shifts: dict, size: str) -> None:
+    """Point 7: 2-5 is € 25 and 7-,-5 is € 7,50 on the manager's cash panel, no cents."""
+    checks = shifts[size]["checks"]
+    assert checks["cash_out_typed"] == "€ 25"
+    assert checks["cash_in_typed"] == "€ 7,5"
+    assert shifts[size]["cash_moves"][1][2] == 750
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -207,3 +217,42 @@ def test_taps_for_a_five_item_sale(shifts: dict, size: str) -> None:
     a € 100 note typed in cents 7, card 8 with a 4-digit reference)."""
     assert shifts[size]["taps"] == {"cash-exact": 2, "cash-100-note": 2, "cash-100-typed": 5,
                                     "card": 7}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_line_discount_shows_its_percentage(shifts: dict, size: str) -> None:
+    """Point 11: 10 then "Korting %" on the selected line; the line says -10%."""
+    shown = shifts[size]["checks"]["line_discount"]
+    assert shown["discount"] == pytest.approx(shown["amount"] / 10, abs=1)
+    assert shown["detail"].endswith("korting -10%")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_price_dialog_takes_euros_with_a_decimal_key(shifts: dict, size: str) -> None:
+    """Point 7: "Prijs (€)", 1-,-9-9 shows € 1,99 as typed and sets the price to 199 cents
+    (after the manager's PIN)."""
+    checks = shifts[size]["checks"]
+    assert checks["price_dialog"]["caption"] == "Prijs (€)"
+    assert checks["price_dialog"]["shown"] == "1,99 €"
+    assert "nieuwe prijs" in checks["price_dialog"]["title"]
+    assert checks["price_changed"]["unit_price"] == 199
+    assert "prijs gewijzigd" in checks["price_changed"]["detail"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_search_says_how_many_and_that_there_are_more(shifts: dict, size: str) -> None:
+    """Point 11: "KO" finds more products than the grid shows; the count and the hint say so."""
+    search = shifts[size]["checks"]["search"]
+    assert search["results"] == search["found"] > search["visible"] > 0
+    assert search["message"] == f"{search['found']} artikelen gevonden · scroll voor meer"
+    assert search["kind"] == "info"
+
+
+def test_the_larger_screen_shows_more_ticket_lines(shifts: dict) -> None:
+    """Point 12: 1280x800 is not the 800x480 layout blown up: more of the ticket is in view
+    (and more search results; more products per page: tests/ui/test_till_ui.py)."""
+    small, large = (shifts[size]["checks"] for size in SIZES)
+    assert small["room"]["lines"] == large["room"]["lines"] == 7
+    assert large["room"]["rows_in_full"] > small["room"]["rows_in_full"]
+    assert large["room"]["ticket_lines"] >= small["room"]["ticket_lines"] + 2
+    assert large["search"]["visible"] > small["search"]["visible"]

@@ -152,6 +152,15 @@ def test_every_category_and_product_is_reached_by_the_arrows(runs: dict, size: s
     assert paging["product_where"] == f"{len(products)}/{len(products)}"
 
 
+def test_the_larger_screen_shows_more_products_per_page(runs: dict) -> None:
+    """Issue 22 point 12: at 1280x800 the product grid is not the 800x480 one blown up; a
+    page of the largest category holds more products (12 on the 7" panel)."""
+    small, large = (runs[size]["paging"]["product_pages"] for size in SIZES)
+    assert len(small[0]) == 12
+    assert len(large[0]) > len(small[0])
+    assert len(large) < len(small)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_the_cash_count_shows_every_coin_and_note_and_types_counts(runs: dict, size: str) -> None:
     result = runs[size]

@@ -16,7 +16,7 @@ from firmware.receipt import parse_qr_payload
 from ui import widgets as w
 from ui.dialogs import NumberDialog, TextDialog
 from ui.errors import error_text
-from ui.i18n import N_, _, money
+from ui.i18n import N_, _, euros_to_cents, money, type_euros
 from ui.metrics import S
 from ui.screens.base import KassaScreen
 
@@ -87,11 +87,15 @@ class ManagerScreen(KassaScreen):
 
     # --- cash ----------------------------------------------------------------------------
     def key(self, key: str) -> None:
+        """Cash in/out is typed in euros with a decimal key (as on the payment screen); the
+        receipt number and stock count in digits."""
         if key == "C":
             self.entry = ""
         elif key == "OK":
             self.confirm()
-        elif len(self.entry) < 8:
+        elif self.panel == "cash":
+            self.entry = type_euros(self.entry, key)
+        elif key.isdigit() and len(self.entry) < 8:
             self.entry += key
 
     def confirm(self) -> None:
@@ -112,10 +116,10 @@ class ManagerScreen(KassaScreen):
         return dialog
 
     def cash_movement(self) -> None:
-        if not self.entry:
-            self.message = _("Type the amount in cents")
+        amount = euros_to_cents(self.entry)
+        if not amount:
+            self.message = _("Type the amount in euros")
             return
-        amount = int(self.entry)
         reason = _(self.reason) if self.reason else ""
         self.app.attempt(self.till.cash_movement, kind=self.cash_kind, amount=amount, reason=reason,
                          on_done=lambda _c: self._done_cash(amount))

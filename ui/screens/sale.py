@@ -21,7 +21,7 @@ from ui.screens.base import KassaScreen
 
 SEARCH_KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SEARCH_LIMIT = 30
-SEARCH_VISIBLE = 3  # results the search grid shows without scrolling at 800x480
+RESULT_HEIGHT = 60  # a search result button, before scaling
 
 
 def count_text(lines: int, pieces: int) -> str:
@@ -340,7 +340,7 @@ class SaleScreen(KassaScreen):
         grid.clear_widgets()
         for product in products:
             button = self._product_button(product)
-            button.size_hint_y, button.height = None, S(70)
+            button.size_hint_y, button.height = None, S(RESULT_HEIGHT)
             grid.add_widget(button)
 
     # --- search --------------------------------------------------------------------------
@@ -363,11 +363,17 @@ class SaleScreen(KassaScreen):
             shown = len(found[:SEARCH_LIMIT])
             text = ngettext("{n} product found", "{n} products found", shown).format(
                 n=f"{shown}+" if len(found) > SEARCH_LIMIT else shown)
-            if shown > SEARCH_VISIBLE:  # the grid shows a few: say there are more below
+            if shown > self.visible_results():  # say there are more below the fold
                 text += " · " + _("scroll for more")
             self.inform(text)
         else:
             results.clear_widgets()
+
+    def visible_results(self) -> int:
+        """How many results the search grid shows in full without scrolling, at this size."""
+        grid = self.ids.results
+        gap = grid.spacing[1]
+        return grid.cols * int((grid.parent.height + gap) // (S(RESULT_HEIGHT) + gap))
 
     def toggle_search(self) -> None:
         self.search_for = "customers" if self.search_for == "products" else "products"
