@@ -136,6 +136,7 @@ class TicketLine:
     embedded_price: int | None = num(0, MAX_CENTS)
     original_unit_price: int | None = num(0, MAX_CENTS)
     discount: int = num()
+    discount_percent: int | None = num(0, 100, default=None)  # a percentage follows the amount
     ticket_discount: int = num()
     removed: bool
     stock_tracked: bool

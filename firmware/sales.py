@@ -146,8 +146,8 @@ class SalesService:
             by = None
             if self._needs_manager(line.amount, cents):
                 by = self.kernel.authorise(Action.LARGE_DISCOUNT, approval)
-            self.edit(lambda ticket: ticket.set_line_discount(line_no, cents, by or cashier.name),
-                      "discount", line_no)
+            self.edit(lambda ticket: ticket.set_line_discount(line_no, cents, by or cashier.name,
+                                                              percent), "discount", line_no)
 
     def discount_ticket(self, cents: int | None = None, percent: int | None = None,
                         approval: Approval | None = None) -> None:

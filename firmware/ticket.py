@@ -13,6 +13,7 @@ from typing import Any
 from contract.money import (
     CashRounding,
     div_round_half_up,
+    percent_of,
     round_to_5_cents,
     vat_from_gross,
 )
@@ -54,6 +55,7 @@ class Line:
     embedded_price: int | None = None  # a price-embedded in-store barcode fixes the amount
     original_unit_price: int | None = None  # set when the price was overridden
     discount: int = 0  # line discount in cents
+    discount_percent: int | None = None  # set when the discount was given as a percentage
     ticket_discount: int = 0  # this line's share of the ticket discount
     removed: bool = False
     stock_tracked: bool = True
@@ -151,8 +153,10 @@ class Ticket:
         line = self.line(line_no)
         old = line.quantity
         line.quantity = quantity
+        self._follow_percent_discount(line)
         if line.gross < 0:
             line.quantity = old
+            self._follow_percent_discount(line)
             raise DiscountExceedsLine()
         self._spread_ticket_discount()
 
@@ -163,13 +167,22 @@ class Ticket:
         self._spread_ticket_discount()
         return line
 
-    def set_line_discount(self, line_no: int, cents: int, by: str | None) -> None:
+    def set_line_discount(self, line_no: int, cents: int, by: str | None,
+                          percent: int | None = None) -> None:
+        """A discount in cents, or given as `percent`: then it follows the line's amount when
+        the quantity or the price changes, so 10% stays 10% (never a fixed sum that grows into a
+        larger share of a lowered price)."""
         self._require_unpaid()
         line = self.line(line_no)
         if cents < 0 or cents > line.amount:
             raise LineDiscountOutOfRange(cents, line.amount)
-        line.discount, line.discount_by = cents, by
+        line.discount, line.discount_by, line.discount_percent = cents, by, percent
         self._spread_ticket_discount()
+
+    @staticmethod
+    def _follow_percent_discount(line: Line) -> None:
+        if line.discount_percent is not None:
+            line.discount = percent_of(line.amount, line.discount_percent * 100)
 
     def set_ticket_discount(self, cents: int, by: str | None) -> None:
         self._require_unpaid()
@@ -187,6 +200,7 @@ class Ticket:
         if line.original_unit_price is None:
             line.original_unit_price = line.unit_price
         line.unit_price, line.embedded_price, line.override_by = unit_price, None, by
+        self._follow_percent_discount(line)
         if line.discount > line.amount:
             line.discount = 0
         self._spread_ticket_discount()
@@ -203,12 +217,12 @@ class Ticket:
         Lines with a cashier's discount keep it. The ticket discount is spread again."""
         self._require_unpaid()
         for line in self.rule_lines(prefix):
-            line.discount, line.discount_by = 0, None
+            line.discount, line.discount_by, line.discount_percent = 0, None, None
         for line_no, (cents, by) in discounts.items():
             line = self.line(line_no)
             if line.discount or not 0 <= cents <= line.amount:
                 raise LineDiscountOutOfRange(cents, line.amount)
-            line.discount, line.discount_by = cents, by
+            line.discount, line.discount_by, line.discount_percent = cents, by, None
         self._spread_ticket_discount()
 
     def _spread_ticket_discount(self) -> None:

@@ -158,6 +158,26 @@ def test_discounts_and_manager_limit(shop: TillService) -> None:
     assert sum(v["gross"] for v in data["vat"]) == data["total"]
 
 
+def test_a_percentage_discount_stays_that_percentage_when_price_or_quantity_changes(
+        shop: TillService) -> None:
+    """10% on € 7,99 is € 0,80; after the price is lowered to € 1,99 it must be € 0,20 (10%), not
+    the old € 0,80 (40%); after the quantity goes to 3, 10% of the three."""
+    line = shop.scan(WINE)
+    shop.discount_line(line.line_no, percent=10)
+    assert shop.ticket.line(line.line_no).discount == 80
+    shop.override_price(line.line_no, 199, approval=shop.approve(MANAGER_PIN, Action.PRICE_OVERRIDE))
+    assert shop.ticket.line(line.line_no).discount == 20
+    shop.set_quantity(line.line_no, 3)
+    assert shop.ticket.line(line.line_no).discount == 60
+    fixed = shop.scan(MILK)
+    shop.discount_line(fixed.line_no, cents=10)  # a fixed sum stays that sum
+    shop.set_quantity(fixed.line_no, 2)
+    assert shop.ticket.line(fixed.line_no).discount == 10
+    data = shop.pay_card(None, "X").entry.body["data"]
+    assert [ln["discount_percent"] for ln in data["lines"]] == [10, None]
+    assert data["total"] == 3 * 199 - 60 + 2 * 129 - 10
+
+
 def test_price_override_needs_manager_and_is_journaled(shop: TillService) -> None:
     line = shop.scan(WINE)
     with pytest.raises(ApprovalRequired, match="price override needs a manager PIN"):

@@ -15,7 +15,7 @@ from firmware.ticket import Line, Ticket
 from ui import widgets as w
 from ui.dialogs import ConfirmDialog, NumberDialog
 from ui.errors import error_text
-from ui.i18n import _, euros_to_cents, money, ngettext
+from ui.i18n import _, decimal_sign, euros_to_cents, money, ngettext
 from ui.metrics import S
 from ui.screens.base import KassaScreen
 
@@ -40,7 +40,8 @@ def parked_text(row) -> str:  # noqa: ANN001 - firmware.models.ParkedTicket
 
 def line_row(line: Line) -> dict:
     if line.weight_g is not None:
-        detail = f"{line.weight_g / 1000:.3f} kg × {money(line.unit_price)}/kg"
+        kilos = f"{line.weight_g // 1000}{decimal_sign()}{line.weight_g % 1000:03d}"  # 1,234
+        detail = f"{kilos} kg × {money(line.unit_price)}/kg"
     elif line.embedded_price is not None:
         detail = f"{line.quantity} × {money(line.embedded_price)}"
     else:
@@ -49,9 +50,9 @@ def line_row(line: Line) -> dict:
         offer = (line.discount_by or "").startswith("offer:")
         # the percentage, as the cashier gave it (the amount column shows what is left to pay)
         percent = div_round_half_up(line.discount * 100, line.amount) if line.amount else 0
-        detail += "   " + (_("offer") if offer else _("discount")) + f" -{percent}%"
+        detail += " · " + (_("offer") if offer else _("discount")) + f" -{percent}%"
     if line.original_unit_price is not None:
-        detail += "   " + _("price changed")
+        detail += " · " + _("price changed")
     return {"line_no": line.line_no, "name": line.name, "detail": detail,
             "amount": money(line.gross), "selected": False}
 
