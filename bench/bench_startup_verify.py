@@ -125,6 +125,7 @@ def main() -> None:
     parser.add_argument("--no-point", action="store_true",
                         help="also time a start without a verified point")
     args = parser.parse_args()
+    (ROOT / "var").mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-startup-", dir=ROOT / "var"))
     try:
         config = config_in(work)
