@@ -102,8 +102,8 @@ class Driver:
             return self._fail(traceback.format_exc())
         if isinstance(step, (int, float)):
             self._sleep_until = now + step
-        elif isinstance(step, tuple):
-            self._wait = (step[0], now + 10.0, step[1])
+        elif isinstance(step, tuple):  # (check, what) or (check, what, seconds to wait)
+            self._wait = (step[0], now + (step[2] if len(step) > 2 else 10.0), step[1])
         return None
 
     def _fail(self, text: str) -> bool:

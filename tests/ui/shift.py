@@ -435,7 +435,7 @@ def manager_part(d: ShiftDriver) -> Iterator[Any]:
     d.type(pin.ids.keypad, "99")  # digits while locked keep the countdown on screen
     yield 0.2
     d.check("countdown_while_typing", {"text": pin.error, "locked": pin.locked})
-    yield (lambda: not pin.locked, "the lockout to end")
+    yield (lambda: not pin.locked, "the lockout to end", LOCKOUT_SECONDS + 10)
     yield 0.3
     d.check("after_lockout", pin.error)
     d.key(pin.ids.keypad, "C")
