@@ -729,27 +729,35 @@ def app_money(app: Any, cents: int) -> str:
     return money(cents)
 
 
-def main(argv: list[str]) -> int:
-    size, out, var = argv[0], Path(argv[1]), argv[2]
-    width, height = (int(v) for v in size.split("x"))
-    out.mkdir(parents=True, exist_ok=True)
-    from ui.kivy_setup import configure_kivy
-
-    configure_kivy(False, width, height, False)
+def launch(size: str, var: str, sections: dict[str, dict[str, Any]]) -> tuple[Any, Any]:
+    """The till app on simulated hardware in a window of `size`, the demo shop's data loaded;
+    `sections` changes config fields ({"drawer": {"open_alert_seconds": 1}}). (app, sims)"""
     import dataclasses
 
+    from ui.kivy_setup import configure_kivy
+
+    width, height = (int(v) for v in size.split("x"))
+    configure_kivy(False, width, height, False)
     from cli import wiring
     from cli.till import StateRelay, build_app
     from contract.config import Config
 
     base = Config(var_dir=var)
-    config = dataclasses.replace(
-        base, scanner=dataclasses.replace(base.scanner, loyalty_prefix=LOYALTY_PREFIX),
-        drawer=dataclasses.replace(base.drawer, open_alert_seconds=1))
+    config = dataclasses.replace(base, **{
+        section: dataclasses.replace(getattr(base, section), **fields)
+        for section, fields in sections.items()})
     relay = StateRelay()
     peripherals, sims = wiring.build_simulated(config, relay)
     app = build_app(config, peripherals, relay, demo=True)
     shop_data(app.till)
+    return app, sims
+
+
+def main(argv: list[str]) -> int:
+    size, out, var = argv[0], Path(argv[1]), argv[2]
+    out.mkdir(parents=True, exist_ok=True)
+    app, sims = launch(size, var, {"scanner": {"loyalty_prefix": LOYALTY_PREFIX},
+                                   "drawer": {"open_alert_seconds": 1}})
     driver = Driver(app, sims, out, size)
     driver.result["use_qr"] = "--qr" in argv
     from kivy.clock import Clock

@@ -11,7 +11,6 @@ OUT_DIR/shift-WxH.json and a PNG per step; tests/ui/test_shift.py checks them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 import time
@@ -20,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.ui.scenario import WEIGHED_PLU, Driver, app_text, dialog, shop_data
+from tests.ui.scenario import WEIGHED_PLU, Driver, app_text, dialog, launch
 
 LOCKOUT_SECONDS = 12  # long enough to see it counted down on a busy machine
 FIVE = (2, 7, 8, 10, 12)  # € 22,63: a € 100 note is one of the quick notes
@@ -548,23 +547,9 @@ def manager_part(d: ShiftDriver) -> Iterator[Any]:
 
 def main(argv: list[str]) -> int:
     size, out, var = argv[0], Path(argv[1]), argv[2]
-    width, height = (int(v) for v in size.split("x"))
     out.mkdir(parents=True, exist_ok=True)
-    from ui.kivy_setup import configure_kivy
-
-    configure_kivy(False, width, height, False)
-    from cli import wiring
-    from cli.till import StateRelay, build_app
-    from contract.config import Config
-
-    base = Config(var_dir=var)
-    config = dataclasses.replace(
-        base, terminal=dataclasses.replace(base.terminal, lockout_seconds=LOCKOUT_SECONDS),
-        drawer=dataclasses.replace(base.drawer, open_alert_seconds=1))
-    relay = StateRelay()
-    peripherals, sims = wiring.build_simulated(config, relay)
-    app = build_app(config, peripherals, relay, demo=True)
-    shop_data(app.till)
+    app, sims = launch(size, var, {"terminal": {"lockout_seconds": LOCKOUT_SECONDS},
+                                   "drawer": {"open_alert_seconds": 1}})
     driver = ShiftDriver(app, sims, out, size)
     from kivy.clock import Clock
 
