@@ -97,6 +97,15 @@ def add_office_catalogue(osub: argparse._SubParsersAction) -> None:
     pub.add_argument("--office-key", help="head office's signing key (default $KASSA_OFFICE_KEY)")
     pub.set_defaults(handler=run_publish)
 
+    shop = csub.add_parser("webshop", help="the webshop (WooCommerce) gets the master's "
+                           "products and prices (store 'webshop'); stock is left to `webshop sync`")
+    shop.add_argument("--url", required=True, help="the shop's address, e.g. https://shop.example")
+    shop.add_argument("--key", default=os.environ.get("KASSA_WC_KEY", ""),
+                      help="consumer key (default $KASSA_WC_KEY)")
+    shop.add_argument("--secret", default=os.environ.get("KASSA_WC_SECRET", ""),
+                      help="consumer secret (default $KASSA_WC_SECRET)")
+    shop.set_defaults(handler=run_webshop)
+
     trail = csub.add_parser("audit", help="who changed what")
     trail.add_argument("key", nargs="?", help="a SKU, deposit code or promotion id")
     trail.add_argument("--limit", type=int, default=50)
@@ -372,6 +381,28 @@ def run_publish(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     return 0
+
+
+def run_webshop(args: argparse.Namespace) -> int:
+    from headoffice.catalogue.webshop import push_to_webshop
+    from headoffice.webshop.connector import WebshopError
+    from headoffice.webshop.woocommerce import WooCommerce
+
+    if not args.key or not args.secret:
+        print("kassa office catalogue webshop: --key and --secret (or $KASSA_WC_KEY/"
+              "$KASSA_WC_SECRET) needed", file=sys.stderr)
+        return 2
+    _open(args)
+    try:
+        result = push_to_webshop(WooCommerce(args.url, args.key, args.secret))
+    except WebshopError as exc:
+        print(f"kassa office catalogue webshop: {exc}", file=sys.stderr)
+        return 1
+    print(f"webshop: {len(result.created)} created, {len(result.updated)} updated, "
+          f"{len(result.failed)} failed")
+    for sku, reason in sorted(result.failed.items()):
+        print(f"  FAILED {sku}: {reason}", file=sys.stderr)
+    return 1 if result.failed else 0
 
 
 def run_audit(args: argparse.Namespace) -> int:
