@@ -151,7 +151,7 @@ def publish_store(send: Publish, store: str, mode: str = "auto",
         raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
     now = now or now_utc()
     with write_transaction():
-        state, _ = CatalogueState.get_or_create(store=store, sequence=SEQUENCE)
+        state = CatalogueState.locked(store, SEQUENCE)
         wanted, unpriced = items(store, now)
         held = {p: (code, digest) for p, code, digest in PublishedItem.select(
             PublishedItem.product, PublishedItem.code, PublishedItem.digest).where(
