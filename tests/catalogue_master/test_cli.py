@@ -51,7 +51,15 @@ def test_import_errors_partial_prices_promotions_and_audit(office_db_url, tmp_pa
                  "nth_percent", "--n", "2", "--percent", "50", "--products", "42,8712345678906",
                  "--weekdays", "6,7").returncode == 0
 
+    changed = kassa(office_db_url, "product", "8712345678906", "--barcodes", "87123456",
+                    "--age-limit", "18", actor="kees")
+    assert changed.returncode == 0 and "08712345678906 Pils 33cl: changed" in changed.stdout
+    assert kassa(office_db_url, "product", "87123456", "--vat", "laag").returncode == 1
+    shown = kassa(office_db_url, "show", "87123456").stdout  # found by its further GTIN
+    assert "age_limit  18" in shown and "deposit    statiegeld-015" in shown
+
     trail = kassa(office_db_url, "audit").stdout.splitlines()
-    assert "piet" in trail[1] and "price" in trail[1] and "plu:42" in trail[1]
-    assert "anna" in trail[0] and "promotion" in trail[0] and "p-2" in trail[0]
+    assert "kees" in trail[0] and '{"age_limit": 0, "barcodes": []}' in trail[0]
+    assert "piet" in trail[2] and "price" in trail[2] and "plu:42" in trail[2]
+    assert "anna" in trail[1] and "promotion" in trail[1] and "p-2" in trail[1]
     assert kassa(office_db_url, "audit", "p-1").stdout == ""  # refused: never stored
