@@ -35,6 +35,15 @@ def add_office_catalogue(osub: argparse._SubParsersAction) -> None:
     exp.add_argument("-o", "--output", help="file to write (default: standard output)")
     exp.set_defaults(handler=run_export)
 
+    product = csub.add_parser("product", help="add a product or change some of its fields")
+    product.add_argument("code", help="its GTIN or PLU (a new product: the main code)")
+    for option in ("gtin", "barcodes", "plu", "name", "category", "vat", "unit", "age-limit",
+                   "deposit"):
+        product.add_argument(f"--{option}", help="as the CSV column (docs/operations/"
+                             "product-master.md); '' clears it")
+    product.add_argument("--active", choices=("ja", "nee"))
+    product.set_defaults(handler=run_product)
+
     show = csub.add_parser("show", help="a product: fields, prices per store, cost")
     show.add_argument("code", help="GTIN, PLU or SKU")
     show.add_argument("--store", default="*", help="whose prices (default: every store's)")
@@ -210,6 +219,30 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def run_product(args: argparse.Namespace) -> int:
+    from headoffice.catalogue.errors import UnknownProduct
+    from headoffice.catalogue.fields import product_fields
+    from headoffice.catalogue.products import save_product, snapshot
+
+    def work() -> None:
+        try:
+            now = snapshot(_product(args))
+            cells = {k: "" if v is None else str(v) for k, v in now.items()}
+            cells.update(barcodes=" ".join(now["barcodes"]), active="ja" if now["active"] else "nee")
+        except UnknownProduct:
+            key = "plu" if len(args.code) <= 6 else "gtin"
+            cells = {key: args.code}
+        given = {"gtin": args.gtin, "barcodes": args.barcodes, "plu": args.plu,
+                 "name": args.name, "category": args.category, "vat_code": args.vat,
+                 "unit": args.unit, "age_limit": args.age_limit, "deposit": args.deposit,
+                 "active": args.active}
+        cells.update({k: v for k, v in given.items() if v is not None})
+        saved, created = save_product(product_fields(cells), _actor(args))
+        print(f"{saved.sku} {saved.name}: {'added' if created else 'changed'}")
+
+    return _guarded(args, work)
 
 
 def run_show(args: argparse.Namespace) -> int:

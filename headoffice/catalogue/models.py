@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import peewee
 
-from headoffice.orm import OfficeModel
+from headoffice.orm import OfficeModel, is_postgres
 
 ALL_STORES = "*"  # a price or promotion for every store (a store's own entry wins)
 
@@ -143,6 +143,15 @@ class CatalogueState(OfficeModel):
     class Meta:
         table_name = "master_published"
         indexes = ((("store", "sequence"), True),)
+
+    @classmethod
+    def locked(cls, store: str, sequence: str) -> CatalogueState:
+        """The row, made if missing and locked for the caller's transaction, so that two
+        publishers of one store never send the same version (SQLite's write transaction
+        already serialises them; PostgreSQL needs the row lock)."""
+        cls.insert(store=store, sequence=sequence).on_conflict_ignore().execute()
+        query = cls.select().where(cls.store == store, cls.sequence == sequence)
+        return (query.for_update() if is_postgres() else query).get()
 
 
 class PublishedItem(OfficeModel):

@@ -100,7 +100,7 @@ def for_store(store: str) -> list[dict[str, Any]]:
 def publish_promotions(send: Publish, store: str, force: bool = False) -> PublishedPromotions:
     """Sends the store's promotions list when it changed; checked by the contract first."""
     with write_transaction():
-        state, _ = CatalogueState.get_or_create(store=store, sequence=KIND)
+        state = CatalogueState.locked(store, KIND)
         items = for_store(store)
         digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
         if state.digest == digest and state.version and not force:

@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import peewee
+
 from contract.downstream import parse_catalogue
 from headoffice.broker import Publish
 from headoffice.catalogue.models import (
@@ -126,6 +128,21 @@ def tills_hold(store: str, version: int) -> bool:
     return True
 
 
+def _remember(store: str, changed: list[Item], gone: list[int]) -> None:
+    """What the store's tills hold now: the changed rows replaced, the gone ones dropped
+    (a full catalogue lists unchanged rows too, but they are the same as held)."""
+    for start in range(0, len(gone), 500):
+        PublishedItem.delete().where(PublishedItem.store == store,
+                                     PublishedItem.product.in_(gone[start:start + 500])).execute()
+    rows = [{"store": store, "product": i.product, "code": i.code, "digest": i.digest}
+            for i in changed]
+    for start in range(0, len(rows), 500):
+        PublishedItem.insert_many(rows[start:start + 500]).on_conflict(
+            conflict_target=[PublishedItem.store, PublishedItem.product],
+            update={PublishedItem.code: peewee.EXCLUDED.code,
+                    PublishedItem.digest: peewee.EXCLUDED.digest}).execute()
+
+
 def publish_store(send: Publish, store: str, mode: str = "auto",
                   now: dt.datetime | None = None, force: bool = False) -> Published:
     """Builds, checks and sends the store's next catalogue message (none when nothing
@@ -134,7 +151,7 @@ def publish_store(send: Publish, store: str, mode: str = "auto",
         raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
     now = now or now_utc()
     with write_transaction():
-        state, _ = CatalogueState.get_or_create(store=store, sequence=SEQUENCE)
+        state = CatalogueState.locked(store, SEQUENCE)
         wanted, unpriced = items(store, now)
         held = {p: (code, digest) for p, code, digest in PublishedItem.select(
             PublishedItem.product, PublishedItem.code, PublishedItem.digest).where(
@@ -160,11 +177,7 @@ def publish_store(send: Publish, store: str, mode: str = "auto",
         body["products"] = [i.row for i in listed]
         body["scheduled"] = [s for i in listed for s in i.scheduled]
         parse_catalogue(json.loads(json.dumps(body)))  # the till's own check, before it leaves
-        PublishedItem.delete().where(PublishedItem.store == store).execute()
-        rows = [{"store": store, "product": i.product, "code": i.code, "digest": i.digest}
-                for i in wanted.values()]
-        for start in range(0, len(rows), 500):
-            PublishedItem.insert_many(rows[start:start + 500]).execute()
+        _remember(store, changed, [p for p in held if p not in wanted])
         CatalogueState.update(
             version=version, published=stored(now),
             full_version=version if mode == "full" else state.full_version).where(

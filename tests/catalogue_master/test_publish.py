@@ -129,3 +129,34 @@ def test_promotions_are_published_in_the_contracts_schema(master):
     assert len(parse_promotions(send.body("promotions", "store1")).promotions) == 1
     two = publish_promotions(send, "store2")
     assert two.promotions == 2
+
+
+def test_two_publishers_at_once_never_send_one_version_twice(master):
+    import threading
+    import time
+
+    from headoffice.db import database_proxy
+
+    versions: list[int] = []
+    started = threading.Event()
+
+    def slow(topic: str, payload: bytes, retain: bool) -> None:
+        versions.append(json.loads(payload.split(b"\n", 1)[1])["version"])
+        started.set()
+        time.sleep(0.5)  # the broker is slow: the other publisher must wait for this one
+
+    def run() -> None:
+        try:
+            publish_store(slow, "store1", "full", now=NOW, force=True)
+        finally:
+            database_proxy.close()
+
+    publish_store(Sent(), "store1", "full", now=NOW)  # v1: the state row exists
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads[0].start()
+    assert started.wait(10)
+    threads[1].start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(versions) == [2, 3]
+    assert CatalogueState.get(CatalogueState.store == "store1").version == 3
