@@ -38,7 +38,7 @@ def add_office_catalogue(osub: argparse._SubParsersAction) -> None:
     product = csub.add_parser("product", help="add a product or change some of its fields")
     product.add_argument("code", help="its GTIN or PLU (a new product: the main code)")
     for option in ("gtin", "barcodes", "plu", "name", "category", "vat", "unit", "age-limit",
-                   "deposit"):
+                   "deposit", "content"):
         product.add_argument(f"--{option}", help="as the CSV column (docs/operations/"
                              "product-master.md); '' clears it")
     product.add_argument("--active", choices=("ja", "nee"))
@@ -114,6 +114,12 @@ def add_office_catalogue(osub: argparse._SubParsersAction) -> None:
     shop.add_argument("--secret", default=os.environ.get("KASSA_WC_SECRET", ""),
                       help="consumer secret (default $KASSA_WC_SECRET)")
     shop.set_defaults(handler=run_webshop)
+
+    labels = csub.add_parser("labels", help="shelf labels (PDF) of the prices that change on a day")
+    labels.add_argument("--store", default="*", help="one store (default: the chain's prices)")
+    labels.add_argument("--day", help="YYYY-MM-DD (default: today, Amsterdam time)")
+    labels.add_argument("-o", "--output", required=True, help="the PDF to write")
+    labels.set_defaults(handler=run_labels)
 
     trail = csub.add_parser("audit", help="who changed what")
     trail.add_argument("key", nargs="?", help="a SKU, deposit code or promotion id")
@@ -237,6 +243,7 @@ def run_product(args: argparse.Namespace) -> int:
         given = {"gtin": args.gtin, "barcodes": args.barcodes, "plu": args.plu,
                  "name": args.name, "category": args.category, "vat_code": args.vat,
                  "unit": args.unit, "age_limit": args.age_limit, "deposit": args.deposit,
+                 "content": args.content,
                  "active": args.active}
         cells.update({k: v for k, v in given.items() if v is not None})
         saved, created = save_product(product_fields(cells), _actor(args))
@@ -255,7 +262,7 @@ def run_show(args: argparse.Namespace) -> int:
         product = _product(args)
         fields = snapshot(product)
         print(f"{product.sku}  {product.name}")
-        for key in ("gtin", "barcodes", "plu", "category", "vat_code", "unit", "age_limit",
+        for key in ("gtin", "barcodes", "plu", "category", "vat_code", "unit", "content", "age_limit",
                     "deposit", "active"):
             print(f"  {key:10} {fields[key]}")
         now = now_utc()
@@ -447,3 +454,33 @@ def run_audit(args: argparse.Namespace) -> int:
         print(f"{sent(row.at)} {row.actor:12} {row.entity:9} {row.key:16} {row.action:8}"
               f" {row.old or '-'} -> {row.new or '-'}")
     return 0
+
+
+def run_labels(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from headoffice.catalogue.errors import BadField
+    from headoffice.catalogue.labels import day_labels
+    from headoffice.catalogue.times import SHOP_ZONE
+    from headoffice.shelf_labels import LabelError, render_labels
+
+    def work() -> int:
+        try:
+            day = dt.date.fromisoformat(args.day) if args.day else dt.datetime.now(SHOP_ZONE).date()
+        except ValueError:
+            raise BadField("day", args.day, "not a date like 2026-12-07") from None
+        items = day_labels(args.store, day)
+        if not items:
+            print(f"no price changes on {day:%d-%m-%Y} for store {args.store}: nothing to print")
+            return 0
+        try:
+            pages = render_labels(items, "alle winkels" if args.store == "*" else args.store,
+                                  args.output)
+        except (LabelError, OSError) as exc:
+            print(f"kassa office catalogue labels: {exc}", file=sys.stderr)
+            return 1
+        print(f"{len(items)} labels on {pages} page(s): {args.output}")
+        return 0
+
+    return _guarded(args, work)
+

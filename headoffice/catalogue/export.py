@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from headoffice.catalogue.fields import content_text
 from headoffice.catalogue.importcsv import COLUMNS
 from headoffice.catalogue.models import ALL_STORES, MasterProduct
 from headoffice.catalogue.pricing import price_at
@@ -25,5 +26,5 @@ def export_csv() -> str:
         writer.writerow([p.gtin or "", " ".join(barcodes_of(p.id)), p.plu or "", p.name,
                          p.category, p.vat_code, p.unit, p.age_limit or "", p.deposit or "",
                          "ja" if p.active else "nee", euro_text(price_at(p.id, ALL_STORES, now)),
-                         euro_text(cost_at(p.id, now))])
+                         euro_text(cost_at(p.id, now)), content_text(p.content_amount, p.content_unit)])
     return out.getvalue()

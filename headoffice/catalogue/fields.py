@@ -32,6 +32,8 @@ class ProductFields:
     age_limit: int
     deposit: str | None  # a deposit type code
     active: bool
+    content_amount: int | None = None  # grams or millilitres in the pack (unit prices)
+    content_unit: str | None = None  # g | ml
 
 
 def gtin(value: str, field: str = "gtin") -> str:
@@ -102,6 +104,33 @@ def unit(value: str) -> str:
     return value
 
 
+_CONTENT = re.compile(r"(\d{1,7})(?:[.,](\d{1,3}))?\s*(kg|g|ml|cl|l)", re.IGNORECASE)
+_CONTENT_UNITS = {"g": ("g", 1), "kg": ("g", 1000), "ml": ("ml", 1), "cl": ("ml", 10),
+                  "l": ("ml", 1000)}
+MAX_CONTENT = 1_000_000  # 1000 kg or 1000 l in one pack
+
+
+def content(value: str) -> tuple[int | None, str | None]:
+    """`500 g`, `1,5 l`, `33 cl`, `0.75l` as (amount, `g` or `ml`); empty as (None, None)."""
+    value = value.strip()
+    if not value:
+        return None, None
+    match = _CONTENT.fullmatch(value)
+    if match is None:
+        raise BadField("content", value, "not a pack size like 500 g, 1,5 l or 33 cl")
+    unit, factor = _CONTENT_UNITS[match[3].lower()]
+    fraction = (match[2] or "").ljust(3, "0")
+    amount = int(match[1]) * factor + int(fraction) * factor // 1000
+    if not 0 < amount <= MAX_CONTENT:
+        raise BadField("content", value, f"not 1..{MAX_CONTENT} {unit}")
+    return amount, unit
+
+
+def content_text(amount: int | None, unit: str | None) -> str:
+    """The stored pack size as the CSV and the form show it (`500 g`, `1500 ml`)."""
+    return f"{amount} {unit}" if amount and unit else ""
+
+
 def product_fields(cells: dict[str, str]) -> ProductFields:
     """A product from named text cells (CSV columns or command options); BadField names the
     first cell that is wrong."""
@@ -127,4 +156,6 @@ def product_fields(cells: dict[str, str]) -> ProductFields:
         category=text(cells.get("category", ""), "category", bounds.MAX_CATEGORY, False),
         vat_code=vat(cells.get("vat_code", "")), unit=unit(cells.get("unit", "")),
         age_limit=whole(cells.get("age_limit", ""), "age_limit", 0, bounds.MAX_AGE_LIMIT),
-        deposit=deposit, active=flag(cells.get("active", ""), "active", True))
+        deposit=deposit, active=flag(cells.get("active", ""), "active", True),
+        **dict(zip(("content_amount", "content_unit"), content(cells.get("content", "")),
+                   strict=True)))

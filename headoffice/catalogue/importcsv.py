@@ -35,15 +35,15 @@ from headoffice.catalogue.times import now_utc, stored
 from headoffice.orm import write_transaction
 
 COLUMNS = ("gtin", "barcodes", "plu", "name", "category", "vat_code", "unit", "age_limit",
-           "deposit", "active", "price", "cost")
+           "deposit", "active", "price", "cost", "content")
 ALIASES = {"vat": "vat_code", "btw": "vat_code", "naam": "name", "prijs": "price",
            "inkoopprijs": "cost", "categorie": "category", "leeftijd": "age_limit",
-           "statiegeld": "deposit"}
+           "statiegeld": "deposit", "inhoud": "content"}
 REQUIRED = ("name", "vat_code")
 PROGRESS_EVERY = 1000
 CHUNK = 500  # rows per bulk statement (12 columns: far below either engine's bound)
 FIELDS = ("gtin", "plu", "name", "category", "vat_code", "unit", "age_limit", "deposit",
-          "active")
+          "active", "content_amount", "content_unit")
 
 
 @dataclass
@@ -211,6 +211,7 @@ def _values(f: ProductFields, updated: str) -> dict:
     return {"sku": sku_of(f.gtin, f.plu), "gtin": f.gtin, "plu": f.plu, "name": f.name,
             "category": f.category, "vat_code": f.vat_code, "unit": f.unit,
             "age_limit": f.age_limit, "deposit": f.deposit, "active": f.active,
+            "content_amount": f.content_amount, "content_unit": f.content_unit,
             "updated": updated}
 
 

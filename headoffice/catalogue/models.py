@@ -34,6 +34,10 @@ class MasterProduct(OfficeModel):
     vat_code = peewee.CharField(max_length=8)
     unit = peewee.CharField(max_length=8, default="piece")  # piece | kg
     age_limit = peewee.IntegerField(default=0)
+    # the pre-packed quantity a shelf label's unit price is computed from (Besluit
+    # prijsaanduiding producten): grams or millilitres; none for a loose piece
+    content_amount = peewee.IntegerField(null=True)
+    content_unit = peewee.CharField(max_length=2, null=True)  # g | ml
     deposit = peewee.CharField(max_length=32, null=True)  # a DepositType code
     active = peewee.BooleanField(default=True)  # in every store, unless a store says otherwise
     updated = peewee.CharField(max_length=40)

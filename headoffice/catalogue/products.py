@@ -11,7 +11,7 @@ from contract.config import VAT_CODES
 from contract.product_key import sku_of
 from headoffice.catalogue import audit
 from headoffice.catalogue.errors import BadField, CodeTaken, UnknownDeposit, UnknownProduct
-from headoffice.catalogue.fields import ProductFields, gtin, plu
+from headoffice.catalogue.fields import ProductFields, content_text, gtin, plu
 from headoffice.catalogue.models import (
     ALL_STORES,
     CostPrice,
@@ -55,7 +55,8 @@ def snapshot(product: MasterProduct) -> dict[str, Any]:
     return {"gtin": product.gtin, "plu": product.plu, "name": product.name,
             "category": product.category, "vat_code": product.vat_code, "unit": product.unit,
             "age_limit": product.age_limit, "deposit": product.deposit,
-            "active": bool(product.active), "barcodes": barcodes_of(product.id)}
+            "active": bool(product.active), "barcodes": barcodes_of(product.id),
+            "content": content_text(product.content_amount, product.content_unit)}
 
 
 def barcodes_of(product_id: int) -> list[str]:
@@ -89,7 +90,8 @@ def save_product(fields: ProductFields, actor: str) -> tuple[MasterProduct, bool
         values = {"gtin": fields.gtin, "plu": fields.plu, "sku": sku_of(fields.gtin, fields.plu),
                   "name": fields.name, "category": fields.category, "vat_code": fields.vat_code,
                   "unit": fields.unit, "age_limit": fields.age_limit, "deposit": fields.deposit,
-                  "active": fields.active, "updated": stored(now_utc())}
+                  "active": fields.active, "content_amount": fields.content_amount,
+                  "content_unit": fields.content_unit, "updated": stored(now_utc())}
         if product is None:
             product = MasterProduct.create(**values)
             old, action = None, "create"

@@ -25,7 +25,8 @@ from contract.money import format_money
 from contract.promotions import TYPES
 from headoffice.catalogue import audit, pricing
 from headoffice.catalogue.errors import BadField, MasterError
-from headoffice.catalogue.fields import euros, product_fields
+from headoffice.catalogue.fields import content_text, euros, product_fields
+from headoffice.catalogue.labels import day_labels
 from headoffice.catalogue.models import ALL_STORES, DepositType, MasterProduct, PriceEntry, Promotion
 from headoffice.catalogue.products import (
     barcodes_of,
@@ -40,14 +41,14 @@ from headoffice.catalogue.products import (
 from headoffice.catalogue.promotions import as_item, save_promotion, set_active
 from headoffice.catalogue.publish import stores as active_stores
 from headoffice.catalogue.times import SHOP_ZONE, from_stored, now_utc, parse_moment, stored
-from headoffice.shelf_labels import LabelItem, render_labels
+from headoffice.shelf_labels import render_labels
 from headoffice.web.common import bad_page, login_required, page
 
 PAGE_SIZE = 100
 WEEKDAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
 VAT_NAMES = {"high": "hoog (21%)", "low": "laag (9%)", "zero": "nul (0%)", "exempt": "vrijgesteld"}
 PRODUCT_FORM = ("gtin", "barcodes", "plu", "name", "category", "vat_code", "unit", "age_limit",
-                "deposit", "active")
+                "deposit", "active", "content")
 PROMO_PARAMS = {"n_for_price": ("n", "price"), "buy_get": ("buy", "get"),
                 "nth_percent": ("n", "percent"), "percent": ("percent",)}
 
@@ -106,7 +107,8 @@ def _product_form(product: MasterProduct | None) -> dict[str, str]:
             "plu": product.plu or "", "name": product.name, "category": product.category,
             "vat_code": product.vat_code, "unit": product.unit,
             "age_limit": str(product.age_limit or ""), "deposit": product.deposit or "",
-            "active": "1" if product.active else "0"}
+            "active": "1" if product.active else "0",
+            "content": content_text(product.content_amount, product.content_unit)}
 
 
 def _product_page(request: Request, product: MasterProduct | None, form: dict[str, str],
@@ -306,25 +308,6 @@ def labels_pdf(request: Request) -> Response:
     name = f"schapetiketten-{store or 'alle'}-{day.isoformat()}.pdf"
     return Response(body, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def day_labels(store: str, day: dt.date) -> list[LabelItem]:
-    """A label for each product whose price in `store` changes on `day` (Amsterdam time)."""
-    start = dt.datetime.combine(day, dt.time(0), SHOP_ZONE)
-    end = start + dt.timedelta(days=1)
-    changed = {e.product for e in PriceEntry.select(PriceEntry.product).where(
-        PriceEntry.store.in_([store, ALL_STORES]), PriceEntry.valid_from >= stored(start),
-        PriceEntry.valid_from < stored(end))}
-    if not changed:
-        return []
-    out = []
-    for product in MasterProduct.select().where(MasterProduct.id.in_(sorted(changed))):
-        price = pricing.price_at(product.id, store, end - dt.timedelta(seconds=1))
-        if price is None:
-            continue
-        out.append(LabelItem(name=product.name, price_cents=price, barcode=product.gtin,
-                             valid_from=day, unit=product.unit))
-    return sorted(out, key=lambda i: i.name.casefold())
 
 
 ROUTES = [

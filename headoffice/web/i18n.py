@@ -202,6 +202,8 @@ EN: dict[str, str] = {
     "assortiment van de winkel opgeslagen": "the shop's range saved",
     "Onbekend product": "Unknown product", "Onbekende actie": "Unknown action",
     "Geen prijswijzigingen op deze dag": "No price changes on this day",
+    "Inhoud": "Content", "voor de prijs per kg of liter op het schapetiket":
+        "for the price per kg or litre on the shelf label",
 }
 
 # "Btw hoog 21%", "Btw 0%", "Btw vrijgesteld" (headoffice/exports/zreports.py vat_label)

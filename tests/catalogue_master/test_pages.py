@@ -72,7 +72,7 @@ def test_find_edit_and_schedule_a_price(web):
     status, url, page = post(web, "/assortiment/product/08712345678906", {
         "action": "save", "name": "Pils 33 cl blik", "gtin": "8712345678906", "category": "Bier",
         "vat_code": "high", "unit": "piece", "age_limit": "18", "deposit": "statiegeld-015",
-        "active": "1"})
+        "active": "1", "content": "33 cl"})
     assert status == 200 and url.endswith("done=opgeslagen"), url
     assert find("8712345678906").name == "Pils 33 cl blik"
 
@@ -95,6 +95,7 @@ def test_find_edit_and_schedule_a_price(web):
     path = web_tmp_pdf(pdf)
     label = PdfReader(path).pages[0].extract_text().replace("\xa0", " ")
     assert "Pils 33 cl blik" in label and "€ 1,49" in label and f"{monday:%d-%m-%Y}" in label
+    assert "€ 4,52 per l" in label  # 1,49 for 0,33 l: the unit price the law asks for
     image = pypdfium2.PdfDocument(str(path))[0].render(scale=300 / 72).to_pil()
     assert [r.text for r in zxingcpp.read_barcodes(image)] == ["8712345678906"]
 
@@ -175,3 +176,43 @@ def test_pages_need_a_login_and_unknown_codes_say_so(web, office_db_url):
     today = dt.datetime.now(SHOP_ZONE).date()
     status, page = web.get(f"/assortiment/etiketten?day={today - dt.timedelta(days=400)}")
     assert status == 404 and "Geen prijswijzigingen op deze dag" in page  # said, not a blank sheet
+
+
+def test_pack_sizes_read_as_grams_or_millilitres():
+    from headoffice.catalogue.errors import BadField
+    from headoffice.catalogue.fields import content
+
+    assert content("500 g") == (500, "g") and content("1,5 l") == (1500, "ml")
+    assert content("33cl") == (330, "ml") and content("0.75 L") == (750, "ml")
+    assert content("1 kg") == (1000, "g") and content("") == (None, None)
+    for bad in ("abc", "0 g", "6x33 cl", "2 stuks"):
+        with pytest.raises(BadField, match="content"):
+            content(bad)
+
+
+def test_labels_from_the_command_line(office_db_url, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.uplink.harness import ROOT
+
+    ensure_dutch_deposits("setup")
+    monday = dt.date.today() + dt.timedelta(days=7 - dt.date.today().weekday())
+    lines = [HEADER.replace("\n", ";content\n"),
+             ROWS[2].replace("\n", ";1,5 l\n")]
+    report = import_csv(lines, "setup", partial=False, progress=lambda d, t: None,
+                        valid_from=parse_moment(f"{monday} 07:00"))
+    assert report.errors == []
+    out = tmp_path / "labels.pdf"
+    done = subprocess.run([sys.executable, "-m", "cli", "office", "--db", office_db_url,
+                           "catalogue", "labels", "--day", str(monday), "-o", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "1 labels on 1 page(s)" in done.stdout
+    text = PdfReader(out).pages[0].extract_text().replace("\xa0", " ")
+    assert "Cola 1,5l" in text and "€ 2,19" in text and "€ 1,46 per l" in text
+    bad = subprocess.run([sys.executable, "-m", "cli", "office", "--db", office_db_url,
+                          "catalogue", "labels", "--day", "maandag", "-o", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "day: not a date" in bad.stderr
+
