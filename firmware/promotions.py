@@ -1,0 +1,186 @@
+"""The promotion engine: the discounts head office's promotions give on one ticket.
+
+Pure and deterministic: the same items and promotions give the same discounts, in integer
+cents, whatever the clock or the machine. Which promotions are active at the ticket's time
+is contract/promotions.py's `active_at`; the till's pricing step (firmware/promotion_rule.py)
+feeds this module and puts the result on the ticket.
+
+Rules (docs/promotions.md says the same for the shop):
+- Pieces: a line of quantity q is q pieces at its unit price. A line sold by weight or
+  with a price in its barcode is one piece of its amount and takes only `percent`
+  promotions (it is no "piece" to count for 3-for-2).
+- Who takes part: lines with a cashier's or a personal offer's line discount, and lines
+  whose price a manager changed, take no promotion (one discount per line, the person's
+  wins). A ticket discount is given after the promotions, on what is left.
+- Overlaps: a piece takes at most one promotion. Of the promotions that cover free pieces,
+  the one giving the largest discount goes first (ties: the smaller id), then the next on
+  the pieces still free, until none gives anything. Best for the customer in practice, and
+  stable: it does not depend on the order promotions arrive in.
+- Groups (n_for_price, buy_get, nth_percent): covered pieces are ordered by unit price,
+  dearest first (ties: lower line number), and cut into groups of n (buy + get); leftover
+  pieces stay free for other promotions. `buy_get`: the last `get` pieces of a group (its
+  cheapest) are free; `nth_percent`: the group's last piece gets `percent` off
+  (rounded half up per piece); `n_for_price`: the group costs `price_cents`, and a group
+  that would cost more that way is not formed. `percent`: `percent` off each covered line's
+  value (rounded half up per line).
+- Allocation: a promotion's discount is spread over every piece of its groups (the free
+  ones and the paid ones) in proportion to their price, summed per line, with the cents
+  left by rounding down given one by one to the largest remainders (ties: lower line
+  number). The shares add up exactly to the discount; a refund gives back a line's share
+  per piece (firmware/returns.py, `refund_share`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from contract.money import percent_of
+from contract.promotions import Promotion
+
+
+@dataclass(frozen=True)
+class Item:
+    """What the engine sees of one ticket line."""
+
+    line_no: int
+    sku: str
+    category: str
+    unit_price: int  # a piece's price (the whole amount when not by_piece)
+    quantity: int  # pieces (1 when not by_piece)
+    by_piece: bool  # False: sold by weight or price-embedded, one piece, percent only
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One promotion given on a ticket: its discount and each line's share (line order)."""
+
+    promotion_id: str
+    name: str
+    version: int
+    discount: int
+    shares: tuple[tuple[int, int], ...]  # (line_no, cents), cents > 0
+
+    def to_dict(self) -> dict:
+        return {"id": self.promotion_id, "name": self.name, "version": self.version,
+                "discount": self.discount,
+                "lines": [{"line_no": n, "discount": c} for n, c in self.shares]}
+
+
+Piece = tuple[int, int]  # (price, line_no)
+
+
+def evaluate(items: Sequence[Item], promotions: Iterable[Promotion]) -> list[Applied]:
+    """The promotions given on these items, in the order they were chosen."""
+    free = {item.line_no: item.quantity for item in items if item.quantity > 0}
+    candidates = [p for p in sorted(promotions, key=lambda p: p.id)
+                  if any(_eligible(p, item) for item in items)]
+    result: list[Applied] = []
+    while candidates:
+        best: tuple[int, Promotion, dict[int, int], dict[int, int]] | None = None
+        for promotion in candidates:
+            discount, used, value = _best(promotion, items, free)
+            if discount > 0 and (best is None or discount > best[0]):
+                best = (discount, promotion, used, value)
+        if best is None:
+            break
+        discount, promotion, used, value = best
+        for line_no, pieces in used.items():
+            free[line_no] -= pieces
+        candidates.remove(promotion)
+        shares = allocate(discount, value)
+        result.append(Applied(promotion.id, promotion.name, promotion.version, discount,
+                              tuple(sorted(shares.items()))))
+    return result
+
+
+def allocate(discount: int, value: dict[int, int]) -> dict[int, int]:
+    """`discount` spread over lines in proportion to `value` (line_no -> cents); largest
+    remainder, ties to the lower line number; shares sum to `discount` exactly."""
+    total = sum(value.values())
+    if total <= 0:
+        raise ValueError("nothing to spread a discount over")
+    order = sorted(value)
+    shares = {n: discount * value[n] // total for n in order}
+    rest = discount - sum(shares.values())
+    for n in sorted(order, key=lambda n: (-(discount * value[n] % total), n))[:rest]:
+        shares[n] += 1
+    return {n: c for n, c in shares.items() if c > 0}
+
+
+def refund_share(discount: int, quantity: int, refunded_before: int, refunding: int) -> int:
+    """The part of a line's promotion share `discount` (on `quantity` pieces) that goes back
+    with `refunding` more pieces when `refunded_before` already went back: cumulative and
+    rounded down, so returning every piece, in any steps, gives back exactly `discount`."""
+    if quantity == 0:
+        return 0
+    done = refunded_before + refunding
+    return discount * done // quantity - discount * refunded_before // quantity
+
+
+def _eligible(promotion: Promotion, item: Item) -> bool:
+    return (item.by_piece or promotion.type == "percent") and promotion.covers(item.sku,
+                                                                               item.category)
+
+
+def _best(promotion: Promotion, items: Sequence[Item],
+          free: dict[int, int]) -> tuple[int, dict[int, int], dict[int, int]]:
+    """(discount, pieces used per line, value covered per line) of one promotion on the free
+    pieces."""
+    covered = [item for item in items if free.get(item.line_no, 0) > 0
+               and _eligible(promotion, item)]
+    if not covered:
+        return 0, {}, {}
+    if promotion.type == "percent":
+        used, value, discount = {}, {}, 0
+        for item in covered:
+            worth = item.unit_price * free[item.line_no]
+            cents = percent_of(worth, promotion.percent * 100)
+            if cents > 0:
+                used[item.line_no] = free[item.line_no]
+                value[item.line_no] = worth
+                discount += cents
+        return discount, used, value
+    size = promotion.n if promotion.type != "buy_get" else promotion.buy + promotion.get
+    runs = sorted(((item.unit_price, item.line_no, free[item.line_no]) for item in covered),
+                  key=lambda r: (-r[0], r[1]))
+    used, value, discount = {}, {}, 0
+    for group, times in _groups(runs, size):
+        cents = _group_discount(promotion, group)
+        if cents <= 0:
+            if promotion.type == "n_for_price":
+                break  # later groups are cheaper still
+            continue
+        discount += cents * times
+        for price, line_no in group:
+            used[line_no] = used.get(line_no, 0) + times
+            value[line_no] = value.get(line_no, 0) + price * times
+    return discount, used, value
+
+
+def _group_discount(promotion: Promotion, group: list[Piece]) -> int:
+    if promotion.type == "n_for_price":
+        return sum(price for price, _ in group) - promotion.price_cents
+    if promotion.type == "buy_get":
+        return sum(price for price, _ in group[-promotion.get:])
+    return percent_of(group[-1][0], promotion.percent * 100)  # nth_percent
+
+
+def _groups(runs: list[tuple[int, int, int]], size: int) -> Iterator[tuple[list[Piece], int]]:
+    """Whole groups of `size` pieces over runs (price, line_no, count), in order, as
+    (group, how many times it repeats): a run of 9,999 pieces is a few groups, not 9,999."""
+    group: list[Piece] = []
+    for price, line_no, count in runs:
+        left = count
+        if group:
+            take = min(size - len(group), left)
+            group.extend([(price, line_no)] * take)
+            left -= take
+            if len(group) == size:
+                yield group, 1
+                group = []
+        if left >= size:
+            yield [(price, line_no)] * size, left // size
+            left %= size
+        if left:
+            group = [(price, line_no)] * left
