@@ -18,9 +18,9 @@ from typing import Any
 import peewee
 
 from contract.product_key import DEFAULT_LAYOUTS, sku_for_code
-from contract.promotions import Promotion, Promotions, parse_promotions
+from contract.promotions import TIMEZONE, Promotions, parse_promotions
 from firmware.models import Meta
-from firmware.promotions import Item, evaluate
+from firmware.promotions import Item, PromotionIndex, evaluate
 from firmware.ticket import Line, Ticket
 
 PROMOTIONS_VERSION = "promotions_version"
@@ -64,22 +64,27 @@ class PromotionRule:
 
     name = "promotions"
 
-    def __init__(self, store: str, category_of: Callable[[int], str],
+    def __init__(self, db: peewee.Database, store: str, category_of: Callable[[int], str],
                  layouts: tuple = DEFAULT_LAYOUTS,
                  clock: Callable[[], dt.datetime] = _utc_now) -> None:
-        self.store, self.category_of, self.layouts, self.clock = store, category_of, layouts, clock
+        self.db, self.store, self.category_of = db, store, category_of
+        self.layouts, self.clock = layouts, clock
         self._version: str | None = None
         self._promotions: Promotions | None = None
         self._categories: dict[int, str] = {}
+        self._index: tuple[tuple[str, dt.datetime], PromotionIndex] | None = None
 
     def reload(self) -> Promotions | None:
         """Reads the stored promotions again when their version changed."""
-        row = Meta.get_or_none(Meta.key == PROMOTIONS_VERSION)
-        version = row.value if row is not None else None
+        # one plain read per edit (a model query costs several times more)
+        row = self.db.execute_sql("SELECT value FROM meta WHERE key = ?",
+                                  (PROMOTIONS_VERSION,)).fetchone()
+        version = row[0] if row is not None else None
         if version != self._version:
             self._promotions = stored() if version is not None else None
             self._version = version
             self._categories.clear()
+            self._index = None
         return self._promotions
 
     def active(self, ticket: Ticket) -> bool:
@@ -111,11 +116,20 @@ class PromotionRule:
         promotions = self.reload()
         if promotions is None or ticket.is_empty:
             return []
-        active: tuple[Promotion, ...] = promotions.active(self.clock(), self.store)
-        if not active:
+        index = self.index_at(promotions, self.clock())
+        if not index.promotions:
             return []
-        uses_categories = any(p.categories for p in active)
-        return [a.to_dict() for a in evaluate(self.items(ticket, uses_categories), active)]
+        uses_categories = bool(index.by_category)
+        return [a.to_dict() for a in evaluate(self.items(ticket, uses_categories), index)]
+
+    def index_at(self, promotions: Promotions, when: dt.datetime) -> PromotionIndex:
+        """The active promotions at `when`, indexed; kept for the minute (windows are whole
+        minutes), so most scans reuse it."""
+        minute = when.astimezone(TIMEZONE).replace(second=0, microsecond=0)
+        key = (self._version or "", minute)
+        if self._index is None or self._index[0] != key:
+            self._index = (key, PromotionIndex(promotions.active(minute, self.store)))
+        return self._index[1]
 
     def apply(self, ticket: Ticket) -> None:
         ticket.set_promotions(self.given(ticket))

@@ -32,6 +32,7 @@ Rules (docs/promotions.md says the same for the shop):
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -70,27 +71,70 @@ class Applied:
 Piece = tuple[int, int]  # (price, line_no)
 
 
-def evaluate(items: Sequence[Item], promotions: Iterable[Promotion]) -> list[Applied]:
-    """The promotions given on these items, in the order they were chosen."""
+class PromotionIndex:
+    """Active promotions looked up by SKU and by category, built once per set of active
+    promotions (the pricing rule keeps it), so a scan costs lookups, not promotions x lines."""
+
+    def __init__(self, promotions: Iterable[Promotion]) -> None:
+        self.promotions = tuple(sorted(promotions, key=lambda p: p.id))
+        self.by_sku: dict[str, list[Promotion]] = {}
+        self.by_category: dict[str, list[Promotion]] = {}
+        for promotion in self.promotions:
+            for sku in promotion.products:
+                self.by_sku.setdefault(sku, []).append(promotion)
+            for category in promotion.categories:
+                self.by_category.setdefault(category, []).append(promotion)
+
+    def covering(self, items: Sequence[Item]) -> dict[str, tuple[Promotion, list[Item]]]:
+        """promotion id -> (promotion, the items it can take), for the promotions covering any."""
+        found: dict[str, tuple[Promotion, list[Item]]] = {}
+        for item in items:
+            seen: set[str] = set()
+            for promotion in (*self.by_sku.get(item.sku, ()),
+                              *(self.by_category.get(item.category, ()) if item.category else ())):
+                if promotion.id in seen or not (item.by_piece or promotion.type == "percent"):
+                    continue
+                seen.add(promotion.id)
+                found.setdefault(promotion.id, (promotion, []))[1].append(item)
+        return found
+
+
+def evaluate(items: Sequence[Item],
+             promotions: Iterable[Promotion] | PromotionIndex) -> list[Applied]:
+    """The promotions given on these items, in the order they were chosen.
+
+    Lazy greedy: a promotion's discount can only shrink when pieces are taken (pieces sorted
+    dearest first only get cheaper or fewer), so a candidate is worked out again only when it
+    reaches the top of the heap after another promotion took pieces of its lines. The choice
+    is the same as working every candidate out again each round."""
+    index = promotions if isinstance(promotions, PromotionIndex) else PromotionIndex(promotions)
     free = {item.line_no: item.quantity for item in items if item.quantity > 0}
-    candidates = [p for p in sorted(promotions, key=lambda p: p.id)
-                  if any(_eligible(p, item) for item in items)]
+    covering = index.covering(items)
+    results = {pid: _best(promotion, covered, free)
+               for pid, (promotion, covered) in covering.items()}
+    lines_of = {pid: {item.line_no for item in covered} for pid, (_, covered) in covering.items()}
+    heap = [(-found[0], pid) for pid, found in results.items() if found[0] > 0]
+    heapq.heapify(heap)
+    stale: set[str] = set()
     result: list[Applied] = []
-    while candidates:
-        best: tuple[int, Promotion, dict[int, int], dict[int, int]] | None = None
-        for promotion in candidates:
-            discount, used, value = _best(promotion, items, free)
-            if discount > 0 and (best is None or discount > best[0]):
-                best = (discount, promotion, used, value)
-        if best is None:
-            break
-        discount, promotion, used, value = best
+    while heap:
+        _, pid = heapq.heappop(heap)
+        if pid in stale:
+            stale.discard(pid)
+            results[pid] = _best(covering[pid][0], covering[pid][1], free)
+            if results[pid][0] > 0:
+                heapq.heappush(heap, (-results[pid][0], pid))
+            continue
+        discount, used, value = results.pop(pid)
         for line_no, pieces in used.items():
             free[line_no] -= pieces
-        candidates.remove(promotion)
-        shares = allocate(discount, value)
+        taken = set(used)
+        for other, _found in results.items():
+            if lines_of[other] & taken:
+                stale.add(other)
+        promotion = covering[pid][0]
         result.append(Applied(promotion.id, promotion.name, promotion.version, discount,
-                              tuple(sorted(shares.items()))))
+                              tuple(sorted(allocate(discount, value).items()))))
     return result
 
 
@@ -118,33 +162,32 @@ def refund_share(discount: int, quantity: int, refunded_before: int, refunding: 
     return discount * done // quantity - discount * refunded_before // quantity
 
 
-def _eligible(promotion: Promotion, item: Item) -> bool:
-    return (item.by_piece or promotion.type == "percent") and promotion.covers(item.sku,
-                                                                               item.category)
-
-
 def _best(promotion: Promotion, items: Sequence[Item],
           free: dict[int, int]) -> tuple[int, dict[int, int], dict[int, int]]:
     """(discount, pieces used per line, value covered per line) of one promotion on the free
-    pieces."""
-    covered = [item for item in items if free.get(item.line_no, 0) > 0
-               and _eligible(promotion, item)]
-    if not covered:
-        return 0, {}, {}
+    pieces of the items it covers. Runs on every candidate of every scan: kept lean."""
+    used: dict[int, int] = {}
+    value: dict[int, int] = {}
+    discount = 0
     if promotion.type == "percent":
-        used, value, discount = {}, {}, 0
-        for item in covered:
-            worth = item.unit_price * free[item.line_no]
-            cents = percent_of(worth, promotion.percent * 100)
+        times_two = promotion.percent * 2
+        for item in items:
+            pieces = free.get(item.line_no, 0)
+            if pieces <= 0:
+                continue
+            worth = item.unit_price * pieces
+            cents = (worth * times_two + 100) // 200  # percent_of: half up, amounts >= 0
             if cents > 0:
-                used[item.line_no] = free[item.line_no]
+                used[item.line_no] = pieces
                 value[item.line_no] = worth
                 discount += cents
         return discount, used, value
+    runs = [(-item.unit_price, item.line_no, free[item.line_no]) for item in items
+            if free.get(item.line_no, 0) > 0]
+    if not runs:
+        return 0, used, value
+    runs.sort()  # dearest first, then the lower line number
     size = promotion.n if promotion.type != "buy_get" else promotion.buy + promotion.get
-    runs = sorted(((item.unit_price, item.line_no, free[item.line_no]) for item in covered),
-                  key=lambda r: (-r[0], r[1]))
-    used, value, discount = {}, {}, 0
     for group, times in _groups(runs, size):
         cents = _group_discount(promotion, group)
         if cents <= 0:
@@ -167,10 +210,11 @@ def _group_discount(promotion: Promotion, group: list[Piece]) -> int:
 
 
 def _groups(runs: list[tuple[int, int, int]], size: int) -> Iterator[tuple[list[Piece], int]]:
-    """Whole groups of `size` pieces over runs (price, line_no, count), in order, as
+    """Whole groups of `size` pieces over runs (-price, line_no, count), in order, as
     (group, how many times it repeats): a run of 9,999 pieces is a few groups, not 9,999."""
     group: list[Piece] = []
-    for price, line_no, count in runs:
+    for negative_price, line_no, count in runs:
+        price = -negative_price
         left = count
         if group:
             take = min(size - len(group), left)

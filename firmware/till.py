@@ -63,7 +63,7 @@ class TillService:
         users = users or Users(config.terminal.pin_attempts, config.terminal.lockout_seconds)
         self.kernel = TillKernel(config, db, journal, users, drawer, print_queue)
         self.catalogue = Catalogue.for_scanner(db, config.scanner)
-        self.promotions = PromotionRule(config.terminal.store, self._category_of,
+        self.promotions = PromotionRule(db, config.terminal.store, self._category_of,
                                         self.catalogue.layouts)
         self.pricing = Pricing([OfferRule(db, config.terminal.terminal, self.catalogue.layouts),
                                 self.promotions])

@@ -168,3 +168,65 @@ def test_message_level_errors():
              "products": ["plu:1"]}] * 2})
     with pytest.raises(PromotionError, match="at most 10000"):
         parse_promotions({"version": 1, "promotions": [{}] * 10_001})
+
+
+def eager(items: list[Item], promotions: tuple) -> list[tuple[str, int]]:
+    """The overlap rule worked out the slow way: every round, every promotion alone on the
+    pieces still free; the largest discount (ties: smaller id) is taken."""
+    free = {i.line_no: i.quantity for i in items}
+    left = list(promotions)
+    chosen = []
+    while left:
+        rest = [Item(i.line_no, i.sku, i.category, i.unit_price, free[i.line_no], i.by_piece)
+                for i in items if free[i.line_no] > 0]
+        found = [(a.discount, p.id, a) for p in left for a in evaluate(rest, (p,))]
+        if not found:
+            break
+        discount, pid, _applied = min(found, key=lambda f: (-f[0], f[1]))
+        chosen.append((pid, discount))
+        left = [p for p in left if p.id != pid]
+        used = pieces_used(rest, next(p for p in promotions if p.id == pid))
+        for line_no, pieces in used.items():
+            free[line_no] -= pieces
+    return chosen
+
+
+def pieces_used(items: list[Item], promotion) -> dict[int, int]:
+    """Pieces a single promotion takes: for groups, the first whole beneficial groups of the
+    dearest-first order; for percent, every covered line."""
+    covered = [i for i in items if promotion.covers(i.sku, i.category)
+               and (i.by_piece or promotion.type == "percent")]
+    if promotion.type == "percent":
+        return {i.line_no: i.quantity for i in covered}
+    size = promotion.n if promotion.type != "buy_get" else promotion.buy + promotion.get
+    pieces = sorted((-i.unit_price, i.line_no) for i in covered for _ in range(i.quantity))
+    used: dict[int, int] = {}
+    for start in range(0, len(pieces) - size + 1, size):
+        group = [(-p, n) for p, n in pieces[start:start + size]]
+        if promotion.type == "n_for_price" and sum(p for p, _ in group) <= promotion.price_cents:
+            break
+        if promotion.type == "nth_percent" and group[-1][0] * promotion.percent * 2 + 100 < 200:
+            continue
+        for _, n in group:
+            used[n] = used.get(n, 0) + 1
+    return used
+
+
+def test_lazy_choice_equals_working_every_promotion_out_each_round():
+    rng = random.Random(5)
+    skus = [f"plu:{n}" for n in range(1, 9)]
+    for _ in range(150):
+        specs = []
+        for k in range(rng.randint(2, 7)):
+            kind = rng.choice(["n_for_price", "buy_get", "nth_percent", "percent"])
+            params = {"n_for_price": {"n": rng.randint(2, 4), "price_cents": rng.randint(50, 600)},
+                      "buy_get": {"buy": rng.randint(1, 3), "get": rng.randint(1, 2)},
+                      "nth_percent": {"n": rng.randint(2, 3), "percent": rng.randint(1, 100)},
+                      "percent": {"percent": rng.randint(1, 50)}}[kind]
+            specs.append({"id": f"p{k}", "type": kind, "products": rng.sample(skus, 3), **params})
+        p = promos(*specs)
+        items = [item(n, rng.randint(1, 400), rng.randint(1, 5), rng.choice(skus),
+                      by_piece=rng.random() > 0.1) for n in range(1, rng.randint(2, 10))]
+        items = [i if i.by_piece else Item(i.line_no, i.sku, "", i.unit_price, 1, False)
+                 for i in items]
+        assert [(a.promotion_id, a.discount) for a in evaluate(items, p)] == eager(items, p)
