@@ -218,3 +218,15 @@ def test_promotions_message_is_versioned_and_a_bad_one_is_refused_and_recorded(s
     assert journaled == [("catalogue_applied", "promotions", 4),
                          ("downstream_refused", "promotions", None),
                          ("catalogue_applied", "promotions", 0)]
+
+
+def test_x_report_counts_each_promotion_as_a_discount_and_a_parked_ticket_keeps_them(shop):
+    chips = shop.scan("3")
+    shop.set_quantity(chips.line_no, 3)
+    shop.scan("1")
+    parked = shop.park()
+    shop.recall(parked)
+    assert [p["id"] for p in shop.ticket.promotions] == ["chips-3-for-5", "zuivel-10"]
+    shop.pay_card(None, "R8")
+    discounts = shop.x_report().entry.body["data"]["discounts"]
+    assert discounts == {"count": 2, "amount": -(97 + 12)}
