@@ -25,6 +25,7 @@ from headoffice.exports.periods import Period, PeriodError, around, parse_period
 from headoffice.exports.vat import vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf
 from headoffice.exports.zreports import check_z, z_list, z_rows, z_stores
+from headoffice.promotion_report import promotion_figures
 from headoffice.web import queries, shop
 from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, language, now_local, translator
 from headoffice.web.templating import HERE, templates
@@ -141,6 +142,7 @@ def period_view(request: Request) -> Response:
                  compare=compare, labels=[chart_label(label) for label in labels], values=values,
                  previous_values=previous_values,
                  top=queries.top_products(period, store), stores=queries.by_store(period),
+                 promotions=promotion_figures(period.first, period.last, store),
                  kind=request.query_params.get("kind", "day"), store=store or "")
 
 

@@ -1,9 +1,13 @@
 """Head office's promotion figure: what each promotion cost and sold, from the journal
 entries of a real till stored through the ingest's own batch code (SQLite and PostgreSQL),
-read by `kassa office promotions` and equal after an aggregate rebuild."""
+read by `kassa office promotions` and the dashboard's period page, and equal after an
+aggregate rebuild."""
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +15,7 @@ from pathlib import Path
 from firmware.permissions import Action
 from headoffice import aggregates
 from headoffice.promotion_report import PromotionFigure, promotion_figures
-from tests.office.helpers import enroll, feed, payloads
+from tests.office.helpers import OfficeWeb, enroll, feed, payloads
 from tests.promotions.test_till_promotions import CSV, MANAGER_PIN, PROMOS, SATURDAY_10, deliver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,3 +81,16 @@ def test_promotion_cost_and_sales_from_journal_entries(tmp_path, office_db_url):
     assert "€ 13,33" in rows[1]
     assert rows[2].startswith("zuivel-10") and rows[2].endswith("€ 0,12")
     assert rows[-1] == "2 promotion(s), cost € 2,71, sold € 14,40"
+
+    office = OfficeWeb(office_db_url)  # the dashboard's period page shows the same figure
+    try:
+        office.login()
+        status, page = office.get(f"/period?kind=day&date={dt.date.today().isoformat()}")
+    finally:
+        office.stop()
+    assert status == 200
+    row = re.search(r'<tr data-promotion="chips-3-for-5">(.*?)</tr>', page)
+    assert row is not None, page[-2000:]
+    cells = [html.unescape(c).replace("\xa0", " ") for c in re.findall(r"<td[^>]*>(.*?)</td>",
+                                                                      row[1])]
+    assert cells == ["Chips 3 voor 5,00", "2", "8", "€ 13,33", "€ 2,59"]
