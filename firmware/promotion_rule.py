@@ -59,8 +59,8 @@ class PromotionRule:
     """The pricing rule of head office's promotions (firmware/pricing.py).
 
     `clock` gives the ticket's time (an aware datetime; tests set it). `category_of` names
-    a product's category (the catalogue's), asked once per product and remembered until
-    the promotions change."""
+    a product's category (the catalogue's), asked once per product and ticket, so a
+    category changed by a catalogue update counts from the next ticket."""
 
     name = "promotions"
 
@@ -72,6 +72,7 @@ class PromotionRule:
         self._version: str | None = None
         self._promotions: Promotions | None = None
         self._categories: dict[int, str] = {}
+        self._categories_of: Ticket | None = None  # the ticket the categories were read for
         self._index: tuple[tuple[str, dt.datetime], PromotionIndex] | None = None
 
     def reload(self) -> Promotions | None:
@@ -83,7 +84,6 @@ class PromotionRule:
         if version != self._version:
             self._promotions = stored() if version is not None else None
             self._version = version
-            self._categories.clear()
             self._index = None
         return self._promotions
 
@@ -120,6 +120,9 @@ class PromotionRule:
         if not index.promotions:
             return []
         uses_categories = bool(index.by_category)
+        if ticket is not self._categories_of:
+            self._categories.clear()
+            self._categories_of = ticket
         return [a.to_dict() for a in evaluate(self.items(ticket, uses_categories), index)]
 
     def index_at(self, promotions: Promotions, when: dt.datetime) -> PromotionIndex:

@@ -122,7 +122,9 @@ def evaluate(items: Sequence[Item],
     choice is the same as working every candidate out again each round (tested so)."""
     index = promotions if isinstance(promotions, PromotionIndex) else PromotionIndex(promotions)
     free = {item.line_no: item.quantity for item in items if item.quantity > 0}
-    covering = index.covering(items)
+    # dearest first, then the lower line number: every promotion's covered items keep this
+    # order, so working a candidate out needs no sort
+    covering = index.covering(sorted(items, key=lambda item: (-item.unit_price, item.line_no)))
     results = {pid: _best(promotion, covered, free)
                for pid, (promotion, covered) in covering.items()}
     heap = [(-found[0], pid) for pid, found in results.items() if found[0] > 0]
@@ -198,10 +200,9 @@ def _best(promotion: Promotion, items: Sequence[Item],
                 discount += cents
         return discount, used, value
     runs = [(-item.unit_price, item.line_no, free[item.line_no]) for item in items
-            if free.get(item.line_no, 0) > 0]
+            if free.get(item.line_no, 0) > 0]  # items come dearest first (evaluate)
     if not runs:
         return 0, used, value
-    runs.sort()  # dearest first, then the lower line number
     size = promotion.n if promotion.type != "buy_get" else promotion.buy + promotion.get
     for group, times in (_slices(runs, size) if len(runs) * 4 >= sum(r[2] for r in runs)
                          else _groups(runs, size)):
