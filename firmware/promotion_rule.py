@@ -97,7 +97,9 @@ class PromotionRule:
         for line in ticket.active_lines:
             if line.discount or line.original_unit_price is not None:
                 continue
-            items.append(self._item(line, uses_categories))
+            item = self._item(line, uses_categories)
+            if item.sku:  # a line that is no product (a deposit, say) takes no promotion
+                items.append(item)
         return items
 
     def _item(self, line: Line, uses_categories: bool) -> Item:

@@ -9,7 +9,8 @@ Rules (docs/promotions.md says the same for the shop):
 - Pieces: a line of quantity q is q pieces at its unit price. A line sold by weight or
   with a price in its barcode is one piece of its amount and takes only `percent`
   promotions (it is no "piece" to count for 3-for-2).
-- Who takes part: lines with a cashier's or a personal offer's line discount, and lines
+- Who takes part: product lines only (the pricing rule leaves out a line without a SKU,
+  such as a deposit); lines with a cashier's or a personal offer's line discount, and lines
   whose price a manager changed, take no promotion (one discount per line, the person's
   wins). A ticket discount is given after the promotions, on what is left.
 - Overlaps: a piece takes at most one promotion. Of the promotions that cover free pieces,

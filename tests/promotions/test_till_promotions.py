@@ -230,3 +230,14 @@ def test_x_report_counts_each_promotion_as_a_discount_and_a_parked_ticket_keeps_
     shop.pay_card(None, "R8")
     discounts = shop.x_report().entry.body["data"]["discounts"]
     assert discounts == {"count": 2, "amount": -(97 + 12)}
+
+
+def test_a_line_that_is_no_product_takes_no_promotion(shop):
+    from firmware.ticket import Line
+
+    shop.scan("1")
+    shop.sales.edit(lambda ticket: ticket.add(Line(
+        line_no=0, product_id=1, code="", name="Statiegeld", vat_code="zero", unit_price=25,
+        sku="")), "add")
+    assert shop.ticket.promotions[0]["lines"] == [{"line_no": 1, "discount": 12}]
+    assert shop.ticket.active_lines[1].promo_discount == 0
