@@ -24,6 +24,7 @@ from headoffice.exports.periods import Period, PeriodError, around, parse_period
 from headoffice.exports.vat import vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf
 from headoffice.exports.zreports import check_z, z_list, z_rows, z_stores
+from headoffice.promotion_report import promotion_figures
 from headoffice.web import catalogue_pages, queries, shop
 from headoffice.web.common import bad_page, lang, login_required, page
 from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, now_local, translator
@@ -113,6 +114,7 @@ def period_view(request: Request) -> Response:
                  compare=compare, labels=[chart_label(label) for label in labels], values=values,
                  previous_values=previous_values,
                  top=queries.top_products(period, store), stores=queries.by_store(period),
+                 promotions=promotion_figures(period.first, period.last, store),
                  kind=request.query_params.get("kind", "day"), store=store or "")
 
 
