@@ -30,7 +30,25 @@ def open_database(path: str | os.PathLike[str], create: bool = True) -> peewee.S
     db.connect(reuse_if_open=True)
     if create:
         db.create_tables(models.ALL_MODELS, safe=True)
+        add_missing_columns(db)
     return db
+
+
+def add_missing_columns(db: peewee.SqliteDatabase) -> None:
+    """A database made by an older release gets the columns added since (each has a default),
+    so a new column never needs a new database."""
+    from playhouse.migrate import SqliteMigrator, migrate
+
+    migrator = SqliteMigrator(db)
+    for model in models.ALL_MODELS:
+        table = model._meta.table_name
+        have = {column.name for column in db.get_columns(table)}
+        missing = [field for field in model._meta.sorted_fields
+                   if field.column_name not in have]
+        if missing:
+            with db.atomic():
+                migrate(*(migrator.add_column(table, field.column_name, field)
+                          for field in missing))
 
 
 BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED

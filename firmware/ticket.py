@@ -62,6 +62,9 @@ class Line:
     override_by: str | None = None
     discount_by: str | None = None
     sku: str = ""  # the product's identity everywhere (GTIN-14 or plu:N), whatever was scanned
+    # age check (firmware/age_check.py) and deposit (firmware/deposit.py)
+    age_limit: int = 0  # the customer's age the product needs confirmed; 0: none
+    deposit_for: int | None = None  # a deposit line: its product's line_no, 0 for empties
 
     @property
     def amount(self) -> int:
@@ -122,6 +125,7 @@ class Ticket:
     rounding: int = 0  # cash rounding delta applied at final cash settlement
     customer_id: str | None = None
     next_line_no: int = 1
+    age_check: dict[str, Any] | None = None  # firmware/age_check.py: {age, confirmed_by, at}
 
     # --- lines ---------------------------------------------------------------------------
     @property
@@ -349,6 +353,7 @@ class Ticket:
             "rounding": self.rounding,
             "customer_id": self.customer_id,
             "next_line_no": self.next_line_no,
+            "age_check": self.age_check,
         }
 
     @classmethod
@@ -361,6 +366,7 @@ class Ticket:
             rounding=data["rounding"],
             customer_id=data.get("customer_id"),
             next_line_no=data["next_line_no"],
+            age_check=data.get("age_check"),
         )
         ticket._spread_ticket_discount()
         return ticket
