@@ -96,8 +96,8 @@ class SaleScreen(KassaScreen):
             if view.selected_line and not any(line.line_no == view.selected_line for line in lines):
                 view.selected_line = 0
             view.show([line_row(line) for line in lines], scroll_to_end=scroll)
-        if added:
-            self.select_added(lines[-1])
+        if added:  # the product, not the deposit line that follows it
+            self.select_added(next((x for x in reversed(lines) if not x.deposit_for), lines[-1]))
         elif len(lines) * view.row_height <= view.height:
             view.scroll_y = 1  # a new or short ticket starts at the top, not at the old scroll
         self.total_text = money(ticket.total)
