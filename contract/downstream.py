@@ -15,21 +15,12 @@ every later real version would look old.
   kassa/v1/{store}/catalogue  {"version": 7, "mode": "full"|"delta", "base": 6 (delta),
                                "products": [{gtin|plu, name, price_cents, vat_code, ...}],
                                "remove": ["<gtin or plu>", ...] (delta)}
-  kassa/v1/{store}/prices     {"version": 8, "base": 7, "prices": [{gtin|plu, price_cents,
-                               "valid_from" (optional)}]}
-
-A product may carry `age_limit` (0-99; the till asks the cashier to confirm the customer's
-age), and a deposit item: `deposit_code`, `deposit_cents` (per piece, its own line at the
-till) and `deposit_vat_code` ("" = the product's own VAT code). A price with `valid_from`
-(ISO 8601 with its UTC offset) is a scheduled price: the till holds it and switches to it by
-its own clock, also when it is offline at that moment; a catalogue may list such prices in
-its own `prices` list.
+  kassa/v1/{store}/prices     {"version": 8, "base": 7, "prices": [{gtin|plu, price_cents}]}
   kassa/v1/fleet/config       {"version": 3, "toml": "[ui]\\nlanguage = \\"en\\"\\n"}
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -51,13 +42,7 @@ MAX_OFFER_ITEMS = 1_000_000  # customers, and offers, in one offers message
 MAX_PAYLOAD = 128 * 1024 * 1024  # bytes of one message (500,000 products fit in ~60 MB)
 KINDS = ("catalogue", "prices", "config", "offers")
 FLAGS = {"stock_tracked": True, "active": True, "sold_by_weight": False, "favourite": False}
-MAX_AGE_LIMIT = 99
-MAX_DEPOSIT_CENTS = 100_000  # one thousand euro of deposit on one piece
-DEPOSIT_FIELDS = frozenset({"age_limit", "deposit_code", "deposit_cents", "deposit_vat_code"})
-PRODUCT_FIELDS = frozenset({"gtin", "plu", "name", "price_cents", "vat_code", "category", *FLAGS,
-                            *DEPOSIT_FIELDS})
-FIRST_VALID_FROM = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # a scheduled price's bounds
-LAST_VALID_FROM = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+PRODUCT_FIELDS = frozenset({"gtin", "plu", "name", "price_cents", "vat_code", "category", *FLAGS})
 
 
 class DownstreamError(ValueError):
@@ -84,10 +69,6 @@ class ProductRow:
     active: bool
     sold_by_weight: bool
     favourite: bool
-    age_limit: int = 0
-    deposit_code: str = ""
-    deposit_cents: int = 0
-    deposit_vat_code: str = ""  # "": the product's own
 
 
 @dataclass(frozen=True)
@@ -97,7 +78,6 @@ class Catalogue:
     base: int | None  # the version a delta builds on
     products: tuple[ProductRow, ...]
     remove: tuple[str, ...]  # codes as sent (a GTIN or a PLU)
-    scheduled: tuple[PriceChange, ...] = ()  # future prices (each with valid_from)
 
 
 @dataclass(frozen=True)
@@ -105,8 +85,6 @@ class PriceChange:
     gtin: str | None
     plu: str | None
     price_cents: int
-    valid_from: int | None = None  # UTC epoch seconds; None: at once
-    valid_from_text: str = ""  # as sent
 
 
 @dataclass(frozen=True)
@@ -206,53 +184,7 @@ def product(item: Any, where: str) -> ProductRow:
     return ProductRow(gtin=gtin, plu=plu, name=text(item, "name", where, NAME, True),
                       price_cents=integer(item, "price_cents", 0, MAX_PRICE_CENTS, where),
                       vat_code=vat, category=text(item, "category", where, MAX_CATEGORY, False),
-                      **flags, **_deposit_fields(item, where))
-
-
-def _deposit_fields(item: dict[str, Any], where: str) -> dict[str, Any]:
-    """The age limit and the deposit item of a product (all optional)."""
-    age = integer(item, "age_limit", 0, MAX_AGE_LIMIT, where) if "age_limit" in item else 0
-    code = text(item, "deposit_code", where, MAX_CODE, False)
-    cents = (integer(item, "deposit_cents", 0, MAX_DEPOSIT_CENTS, where)
-             if "deposit_cents" in item else 0)
-    vat = item.get("deposit_vat_code", "")
-    if vat != "" and vat not in VAT_CODES:
-        raise DownstreamError(where, f"deposit_vat_code {_shown(vat)} is not one of"
-                              f" {', '.join(VAT_CODES)}")
-    if cents and not code:
-        raise DownstreamError(where, "'deposit_cents' without a 'deposit_code'")
-    return {"age_limit": age, "deposit_code": code, "deposit_cents": cents,
-            "deposit_vat_code": vat}
-
-
-def valid_from(item: dict[str, Any], where: str) -> tuple[int, str]:
-    """(UTC epoch seconds, text as sent) of a scheduled price's `valid_from`: ISO 8601 with
-    its UTC offset (a time without one would mean another moment in every time zone)."""
-    value = item.get("valid_from")
-    if not isinstance(value, str) or len(value) > 40:
-        raise DownstreamError(where, f"valid_from {_shown(value)} is not an ISO 8601 time")
-    try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise DownstreamError(where, f"valid_from {_shown(value)} is not an ISO 8601 time") \
-            from None
-    if when.tzinfo is None:
-        raise DownstreamError(where, f"valid_from {_shown(value)} has no UTC offset")
-    if not FIRST_VALID_FROM <= when < LAST_VALID_FROM:
-        raise DownstreamError(where, f"valid_from {_shown(value)} is not within 2000..2099")
-    return int(when.timestamp()), value
-
-
-def price_change(item: Any, where: str, scheduled: bool | None) -> PriceChange:
-    """One entry of a price list; `scheduled` True: valid_from required, None: optional."""
-    if not isinstance(item, dict):
-        raise DownstreamError(where, "not an object")
-    gtin, plu = codes(item, where)
-    cents = integer(item, "price_cents", 0, MAX_PRICE_CENTS, where)
-    if "valid_from" in item or scheduled:
-        when, sent = valid_from(item, where)
-        return PriceChange(gtin, plu, cents, when, sent)
-    return PriceChange(gtin, plu, cents)
+                      **flags)
 
 
 def _list(data: dict[str, Any], key: str, where: str, max_items: int, required: bool) -> list:
@@ -291,16 +223,7 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
         raise DownstreamError(where, "a full catalogue has no 'remove'")
     if not all(isinstance(r, str) and 0 < len(r) <= MAX_CODE for r in removals):
         raise DownstreamError(where, f"'remove' is not a list of codes (1..{MAX_CODE} characters)")
-    scheduled = tuple(price_change(item, f"{where} prices[{i}]", True) for i, item
-                      in enumerate(_list(data, "prices", where, MAX_PRICES, False)))
-    _unique([_when_key(c) for c in scheduled], where, "scheduled price")
-    return Catalogue(version, mode, base, rows, tuple(removals), scheduled)
-
-
-def _when_key(change: PriceChange) -> str:
-    """A product and the moment its price applies: listed once per message."""
-    return f"{change.gtin or 'plu ' + str(change.plu)}" + (
-        f" from {change.valid_from_text}" if change.valid_from is not None else "")
+    return Catalogue(version, mode, base, rows, tuple(removals))
 
 
 def parse_prices(data: dict[str, Any]) -> Prices:
@@ -310,8 +233,14 @@ def parse_prices(data: dict[str, Any]) -> Prices:
     items = _list(data, "prices", where, MAX_PRICES, True)
     if not items:
         raise DownstreamError(where, "'prices' is empty")
-    changes = [price_change(item, f"{where} prices[{i}]", None) for i, item in enumerate(items)]
-    _unique([_when_key(c) for c in changes], where, "product")
+    changes = []
+    for i, item in enumerate(items):
+        at = f"{where} prices[{i}]"
+        if not isinstance(item, dict):
+            raise DownstreamError(at, "not an object")
+        gtin, plu = codes(item, at)
+        changes.append(PriceChange(gtin, plu, integer(item, "price_cents", 0, MAX_PRICE_CENTS, at)))
+    _unique([c.gtin or f"plu {c.plu}" for c in changes], where, "product")
     return Prices(version, base, tuple(changes))
 
 
