@@ -1,11 +1,12 @@
 """Scheduled prices: head office's future prices, held by the till and switched by its own clock.
 
-A catalogue or prices message may carry prices with a `valid_from` (contract/downstream.py).
-The uplink stores them here (`store`, inside the message's merge transaction) whether the
-moment has come or not. The till switches them into `product.price_cents` itself
-(`PriceSchedule.catch_up`, run before every scan and product lookup of the sales service), so
-a price planned for Monday 07:00 is the price of every item scanned from 07:00 on, with the
-broker reachable or not: the till needs nothing but its clock.
+A catalogue or prices message may carry `scheduled` prices, each with a `valid_from`
+(contract/downstream.py). The uplink stores them here (`store`, inside the message's merge
+transaction) whether the moment has come or not. The till switches them into
+`product.price_cents` itself (`PriceSchedule.catch_up`, run before every scan and product
+lookup of the sales service), so a price planned for Monday 07:00 is the price of every
+item scanned from 07:00 on, with the broker reachable or not: the till needs nothing but
+its clock.
 
 A ticket opened before the switch keeps the prices its lines were scanned at: a line is
 priced when it is added (the shelf price at that moment), and an item added after 07:00
@@ -20,6 +21,7 @@ each scan (microseconds), so nothing runs on a timer.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -30,13 +32,15 @@ __all__ = ["PriceSchedule", "UnknownScheduledProduct", "pending", "store"]
 
 
 class ScheduledChange(Protocol):
-    """A price with its moment (contract.downstream.PriceChange with valid_from set)."""
+    """A price with its moment (contract.downstream.ScheduledPrice)."""
 
     gtin: str | None
     plu: str | None
     price_cents: int
-    valid_from: int | None
-    valid_from_text: str
+    valid_from: dt.datetime  # aware
+
+    @property
+    def valid_from_text(self) -> str: ...
 
 
 class UnknownScheduledProduct(ValueError):
@@ -47,28 +51,34 @@ class UnknownScheduledProduct(ValueError):
         self.code = code
 
 
-def store(db: peewee.SqliteDatabase, changes: Sequence[ScheduledChange], *,
-          replace: bool) -> int:
-    """Stores future prices inside the caller's transaction. `replace`: a full catalogue's
-    list replaces every held price; otherwise a price for the same product and moment is
-    replaced and the others stay. Raises UnknownScheduledProduct (the caller rolls back)."""
-    if replace:
-        db.execute_sql("DELETE FROM scheduled_price")
+def _product_id(db: peewee.SqliteDatabase, gtin: str | None, plu: str | None) -> int | None:
+    column, value = ("gtin", gtin) if gtin is not None else ("plu", plu)
+    found = db.execute_sql(f"SELECT id FROM product WHERE {column} = ?", (value,)).fetchone()
+    return found[0] if found else None
+
+
+def store(db: peewee.SqliteDatabase, changes: Sequence[ScheduledChange],
+          named: Sequence[tuple[str | None, str | None]] | None) -> int:
+    """Stores future prices inside the caller's transaction, as contract/downstream.py says:
+    `named` None (a full catalogue): they replace every held price; otherwise they replace
+    the held prices of each product the message names, in `named` (gtin, plu) or in
+    `changes`. Raises UnknownScheduledProduct (the caller rolls back)."""
     rows = []
     for change in changes:
-        if change.gtin is not None:
-            found = db.execute_sql("SELECT id FROM product WHERE gtin = ?",
-                                   (change.gtin,)).fetchone()
-        else:
-            found = db.execute_sql("SELECT id FROM product WHERE plu = ?",
-                                   (change.plu,)).fetchone()
-        if found is None:
+        product_id = _product_id(db, change.gtin, change.plu)
+        if product_id is None:
             raise UnknownScheduledProduct(change.gtin or f"plu {change.plu}")
-        rows.append((found[0], change.price_cents, change.valid_from, change.valid_from_text))
+        rows.append((product_id, change.price_cents, int(change.valid_from.timestamp()),
+                     change.valid_from_text))
+    if named is None:
+        db.execute_sql("DELETE FROM scheduled_price")
+    else:
+        ids = {_product_id(db, gtin, plu) for gtin, plu in named} | {row[0] for row in rows}
+        db.cursor().executemany("DELETE FROM scheduled_price WHERE product_id = ?",
+                                [(i,) for i in ids if i is not None])
     db.cursor().executemany(
         "INSERT INTO scheduled_price (product_id, price_cents, valid_from, valid_from_text)"
-        " VALUES (?,?,?,?) ON CONFLICT(product_id, valid_from) DO UPDATE SET"
-        " price_cents = excluded.price_cents, valid_from_text = excluded.valid_from_text", rows)
+        " VALUES (?,?,?,?)", rows)
     return len(rows)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from contract.downstream import Catalogue, Prices
+from contract.downstream import Catalogue, Prices, ProductRow
 from contract.gtin import BarcodeError, normalize_gtin
 from firmware import price_schedule
 from firmware.db import DatabaseBusy, is_busy
@@ -76,7 +76,7 @@ class Stager:
                   set_version: Callable[[], None]) -> ApplyStats:
         rows = [(i, "product", p.gtin, p.plu, p.name, p.price_cents, p.vat_code, p.category,
                  p.stock_tracked, p.active, p.sold_by_weight, p.favourite, p.name.casefold(),
-                 p.age_limit, p.deposit_code, p.deposit_cents, p.deposit_vat_code)
+                 *_age_and_deposit(p))
                 for i, p in enumerate(message.products, start=1)]
         first_removal = len(rows) + 1
         rows += [(first_removal + i, "remove", *_code(code), *([None] * 13))
@@ -98,25 +98,28 @@ class Stager:
             self._sql(f"UPDATE product SET active = 0 WHERE active AND id IN (SELECT target FROM"
                       f" {STAGING} WHERE op = 'remove' AND target IS NOT NULL)")
             self._merge_products(groups)
-            self._schedule(message.scheduled, replace=message.mode == "full")
+            self._schedule(message.scheduled, None if message.mode == "full" else
+                           [(p.gtin, p.plu) for p in message.products]
+                           + [_code(code) for code in message.remove])
             set_version()
 
         self._final(merge)
         return self.stats
 
-    def _schedule(self, changes: Sequence, replace: bool) -> None:
-        """Future prices, stored inside the merge (firmware/price_schedule.py)."""
+    def _schedule(self, changes: Sequence, named: list[tuple[str | None, str | None]] | None
+                  ) -> None:
+        """Future prices, stored inside the merge (firmware/price_schedule.py); `named`: the
+        other products the message names (their pending prices are replaced too), None for
+        a full catalogue (every pending price is replaced)."""
         try:
-            price_schedule.store(self.db, changes, replace=replace)
+            price_schedule.store(self.db, changes, named)
         except price_schedule.UnknownScheduledProduct as exc:
             raise Conflict(str(exc)) from None
 
     def prices(self, message: Prices, guard: Callable[[], None],
                set_version: Callable[[], None]) -> ApplyStats:
-        now = [c for c in message.prices if c.valid_from is None]
-        later = [c for c in message.prices if c.valid_from is not None]
         rows = [(i, "price", c.gtin, c.plu, None, c.price_cents, *([None] * 11))
-                for i, c in enumerate(now, start=1)]
+                for i, c in enumerate(message.prices, start=1)]
         self._stage(rows)
         unknown = self._one(f"SELECT gtin, plu FROM {STAGING} WHERE target IS NULL LIMIT 1")
         if unknown:
@@ -126,7 +129,7 @@ class Stager:
             guard()
             self._sql(f"UPDATE product SET price_cents = s.price_cents FROM {STAGING} s"
                       " WHERE s.target = product.id AND product.price_cents != s.price_cents")
-            self._schedule(later, replace=False)
+            self._schedule(message.scheduled, [(c.gtin, c.plu) for c in message.prices])
             set_version()
 
         self._final(merge)
@@ -261,6 +264,13 @@ class Stager:
 
     def _sql(self, sql: str, params: tuple = ()) -> None:
         self.db.execute_sql(sql, params)
+
+
+def _age_and_deposit(p: ProductRow) -> tuple[int, str, int, str]:
+    """The staging columns of the age check and the deposit item (DEPOSIT_COLUMNS)."""
+    if p.deposit is None:
+        return p.age_limit, "", 0, ""
+    return p.age_limit, p.deposit.code, p.deposit.amount_cents, p.deposit.vat_code
 
 
 def _timed(work: Callable[[int, int], object], lo: int, hi: int) -> float:

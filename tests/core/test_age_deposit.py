@@ -24,17 +24,17 @@ from firmware.price_schedule import pending
 from firmware.print_queue import PrintQueue
 from firmware.sim import MANAGER_PIN, ensure_demo_data
 from firmware.till import TillService
-from firmware.uplink.downstream import Downstream
+from firmware.uplink.downstream import Downstream, Rejected
 from tests.drivers.escpos_lines import read_paper
 from tests.fixtures_till import make_config
 
 MILK = {"gtin": "8710398500014", "name": "Halfvolle melk", "price_cents": 129, "vat_code": "low"}
 PILS = {"gtin": "8712345678906", "name": "Pils 33cl", "price_cents": 125, "vat_code": "high",
-        "age_limit": 18, "deposit_code": "BLIK", "deposit_cents": 15, "deposit_vat_code": "zero"}
+        "age_limit": 18, "deposit": {"code": "blik-015", "amount_cents": 15, "vat_code": "zero"}}
 WHISKY = {"plu": "4711", "name": "Whisky 70cl", "price_cents": 2999, "vat_code": "high",
-          "age_limit": 21}
+          "age_limit": 21}  # no Dutch limit is 21; the rule for a higher limit is what is tested
 COLA = {"gtin": "4006381333931", "name": "Cola 1,5 l", "price_cents": 199, "vat_code": "low",
-        "deposit_code": "PET150", "deposit_cents": 25}  # deposit VAT: the product's own (low)
+        "deposit": {"code": "pet-025", "amount_cents": 25, "vat_code": "low"}}
 
 
 class Shop:
@@ -166,7 +166,7 @@ def test_a_deposit_line_is_sold_printed_and_refunded_with_its_own_vat(shop):
     assert entry.data.total == 784
     deposit = entry.data.lines[1]
     assert (deposit.sku, deposit.code, deposit.product_id, deposit.stock_tracked) == (
-        "deposit:BLIK", "BLIK", None, False)
+        "deposit:blik-015", "blik-015", None, False)
     paper = shop.paper()
     assert "Statiegeld" in paper and "4 x € 0,15" in paper
     printed = [row for row in paper.splitlines() if row.startswith("Statiegeld")]
@@ -192,12 +192,12 @@ def test_empties_come_back_as_a_negative_deposit_line_with_a_manager(shop):
     till = shop.till
     till.scan(COLA["gtin"])
     with pytest.raises(ApprovalRequired):
-        till.return_empties("PET150", 2)
+        till.return_empties("pet-025", 2)
     with pytest.raises(errors.UnknownDeposit):
-        till.return_empties("KRAT", 1, approval=manager(till, Action.REFUND))
+        till.return_empties("krat-390", 1, approval=manager(till, Action.REFUND))
     with pytest.raises(errors.EmptiesExceedTicket):
-        till.return_empties("PET150", 9, approval=manager(till, Action.REFUND))
-    line = till.return_empties("PET150", 3, approval=manager(till, Action.REFUND))
+        till.return_empties("pet-025", 9, approval=manager(till, Action.REFUND))
+    line = till.return_empties("pet-025", 3, approval=manager(till, Action.REFUND))
     assert (line.quantity, line.amount, line.deposit_for, line.vat_code) == (-3, -75, 0, "low")
     assert till.ticket.total == 199 + 25 - 75
     committed = till.pay_card(None, "PIN-1")
@@ -217,7 +217,7 @@ def test_a_scheduled_price_switches_by_the_tills_own_clock_without_a_broker(shop
     now = [SWITCH - 60.0]
     till.sales.prices.clock = lambda: now[0]
     shop.catalogue([MILK, PILS, WHISKY, COLA], version=2,
-                   prices=[{"gtin": MILK["gtin"], "price_cents": 139, "valid_from": MONDAY_7}])
+                   scheduled=[{"code": MILK["gtin"], "price_cents": 139, "valid_from": MONDAY_7}])
     milk_id = Product.get(Product.gtin == "0" + MILK["gtin"]).id
     assert pending(till.db) == [(milk_id, 139, SWITCH)]
     first = till.scan(MILK["gtin"])
@@ -233,21 +233,27 @@ def test_a_scheduled_price_switches_by_the_tills_own_clock_without_a_broker(shop
     assert [x["unit_price"] for x in committed.entry.body["data"]["lines"]] == [129, 129, 139]
 
 
-def test_a_price_list_holds_future_prices_and_refuses_bad_times(shop):
+def test_a_price_list_holds_future_prices_and_replaces_those_of_the_products_it_names(shop):
     down = Downstream(shop.till.db)
-    later = {"gtin": MILK["gtin"], "price_cents": 149, "valid_from": "2031-03-10T07:00:00Z"}
-    out = down.apply("prices", json.dumps({"version": 2, "base": 1, "prices": [
-        {"gtin": MILK["gtin"], "price_cents": 135}, later]}).encode())
-    assert out.applied
+
+    def prices(version: int, now: list[dict], later: list[dict]) -> bool:
+        return down.apply("prices", json.dumps({"version": version, "base": version - 1,
+                                                "prices": now, "scheduled": later}).encode()).applied
+
+    milk_later = {"code": MILK["gtin"], "price_cents": 149, "valid_from": "2031-03-10T07:00:00Z"}
+    cola_later = {"code": COLA["gtin"], "price_cents": 219, "valid_from": "2031-03-10T07:00:00Z"}
+    assert prices(2, [{"gtin": MILK["gtin"], "price_cents": 135}], [milk_later, cola_later])
     assert Product.get(Product.gtin == "0" + MILK["gtin"]).price_cents == 135
-    assert [row[1] for row in pending(shop.till.db)] == [149]
+    assert sorted(row[1] for row in pending(shop.till.db)) == [149, 219]
+    assert prices(3, [{"gtin": MILK["gtin"], "price_cents": 136}], [])  # milk: nothing pending
+    assert [row[1] for row in pending(shop.till.db)] == [219]
     for bad, reason in (("2031-03-10T07:00:00", "no UTC offset"),
-                        ("maandag 7 uur", "not an ISO 8601 time"),
-                        ("1999-12-31T23:00:00Z", "not within")):
-        with pytest.raises(Exception, match=reason):
-            down.apply("prices", json.dumps({"version": 3, "base": 2, "prices": [
-                {**later, "valid_from": bad}]}).encode())
-    assert [row[1] for row in pending(shop.till.db)] == [149]
+                        ("maandag 7 uur", "not an ISO 8601")):
+        with pytest.raises(Rejected, match=reason):
+            prices(4, [], [{**cola_later, "valid_from": bad}])
+    with pytest.raises(Rejected, match="unknown product"):
+        prices(4, [], [{**cola_later, "code": "5000112637922"}])
+    assert [row[1] for row in pending(shop.till.db)] == [219]  # a refused message: unchanged
 
 
 def test_a_database_of_an_older_release_gets_the_new_columns(tmp_path):

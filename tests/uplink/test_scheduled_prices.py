@@ -54,7 +54,7 @@ def test_a_scheduled_price_reaches_two_tills_and_both_switch_on_time(tmp_path: P
     head_office = Listener(broker.port, wire.store_topic("s1", "catalogue"))
     head_office.publish(wire.store_topic("s1", "catalogue"), json.dumps({
         "version": 1, "mode": "full", "products": [MILK, BREAD],
-        "prices": [{"gtin": MILK["gtin"], "price_cents": 139, "valid_from": MONDAY_7}],
+        "scheduled": [{"code": MILK["gtin"], "price_cents": 139, "valid_from": MONDAY_7}],
     }).encode(), retain=True)
     uplinks = {name: start_uplink(till) for name, till in
                (("online", online), ("offline", offline))}
