@@ -30,11 +30,11 @@ from tests.fixtures_till import make_config
 
 MILK = {"gtin": "8710398500014", "name": "Halfvolle melk", "price_cents": 129, "vat_code": "low"}
 PILS = {"gtin": "8712345678906", "name": "Pils 33cl", "price_cents": 125, "vat_code": "high",
-        "age_limit": 18, "deposit": {"code": "blik-015", "amount_cents": 15, "vat_code": "zero"}}
+        "age_limit": 18, "deposit": {"code": "statiegeld-015", "amount_cents": 15, "vat_code": "exempt"}}  # the Dutch default
 WHISKY = {"plu": "4711", "name": "Whisky 70cl", "price_cents": 2999, "vat_code": "high",
           "age_limit": 21}  # no Dutch limit is 21; the rule for a higher limit is what is tested
 COLA = {"gtin": "4006381333931", "name": "Cola 1,5 l", "price_cents": 199, "vat_code": "low",
-        "deposit": {"code": "pet-025", "amount_cents": 25, "vat_code": "low"}}
+        "deposit": {"code": "statiegeld-025", "amount_cents": 25, "vat_code": "low"}}
 
 
 class Shop:
@@ -150,7 +150,7 @@ def test_a_deposit_line_is_sold_printed_and_refunded_with_its_own_vat(shop):
     till.scan(COLA["gtin"])
     lines = till.ticket.active_lines
     assert [(x.name, x.quantity, x.amount, x.vat_code, x.deposit_for) for x in lines] == [
-        (PILS["name"], 4, 500, "high", None), ("Statiegeld", 4, 60, "zero", 1),
+        (PILS["name"], 4, 500, "high", None), ("Statiegeld", 4, 60, "exempt", 1),
         (COLA["name"], 1, 199, "low", None), ("Statiegeld", 1, 25, "low", 3)]
     with pytest.raises(errors.DepositFollowsProduct):
         till.set_quantity(2, 1)
@@ -161,29 +161,29 @@ def test_a_deposit_line_is_sold_printed_and_refunded_with_its_own_vat(shop):
     committed = till.pay_cash(1000)
     entry = parse_entry(committed.entry.body)
     vat = {v.code: (v.gross, v.vat, v.net) for v in entry.data.vat}
-    # 21% of 5.00 gross = 0.87; 9% of 1.99 + 0.25 = 0.18; the can's deposit at 0%
-    assert vat == {"high": (500, 87, 413), "low": (224, 18, 206), "zero": (60, 0, 60)}
+    # 21% of 5.00 gross = 0.87; 9% of 1.99 + 0.25 = 0.18; the can's deposit without VAT
+    assert vat == {"high": (500, 87, 413), "low": (224, 18, 206), "exempt": (60, 0, 60)}
     assert entry.data.total == 784
     deposit = entry.data.lines[1]
     assert (deposit.sku, deposit.code, deposit.product_id, deposit.stock_tracked) == (
-        "deposit:blik-015", "blik-015", None, False)
+        "deposit:statiegeld-015", "statiegeld-015", None, False)
     paper = shop.paper()
     assert "Statiegeld" in paper and "4 x € 0,15" in paper
     printed = [row for row in paper.splitlines() if row.startswith("Statiegeld")]
-    assert [row.split()[-2:] for row in printed] == [["0,60", "C"], ["0,25", "B"]]
+    assert [row.split()[-2:] for row in printed] == [["0,60", "D"], ["0,25", "B"]]
 
     # returning one can refunds its deposit too, at the same quantity and VAT
     refund = till.refund(committed.entry.seq, {1: 1}, approval=manager(till, Action.REFUND))
     data = refund.entry.body["data"]
     parse_entry(refund.entry.body)
     assert [(x["name"], x["quantity"], x["gross"], x["vat_code"]) for x in data["lines"]] == [
-        (PILS["name"], -1, -125, "high"), ("Statiegeld", -1, -15, "zero")]
-    assert {v["code"]: v["gross"] for v in data["vat"]} == {"high": -125, "zero": -15}
+        (PILS["name"], -1, -125, "high"), ("Statiegeld", -1, -15, "exempt")]
+    assert {v["code"]: v["gross"] for v in data["vat"]} == {"high": -125, "exempt": -15}
     assert data["total"] == -140
     assert till.refundable(committed.entry.seq) == {1: 3, 2: 3, 3: 1, 4: 1}
     paper = shop.paper()
     assert "RETOUR" in paper and any(
-        row.startswith("Statiegeld") and row.split()[-2:] == ["-0,15", "C"]
+        row.startswith("Statiegeld") and row.split()[-2:] == ["-0,15", "D"]
         for row in paper.splitlines())
     assert till.journal.verify().ok
 
@@ -192,12 +192,12 @@ def test_empties_come_back_as_a_negative_deposit_line_with_a_manager(shop):
     till = shop.till
     till.scan(COLA["gtin"])
     with pytest.raises(ApprovalRequired):
-        till.return_empties("pet-025", 2)
+        till.return_empties("statiegeld-025", 2)
     with pytest.raises(errors.UnknownDeposit):
         till.return_empties("krat-390", 1, approval=manager(till, Action.REFUND))
     with pytest.raises(errors.EmptiesExceedTicket):
-        till.return_empties("pet-025", 9, approval=manager(till, Action.REFUND))
-    line = till.return_empties("pet-025", 3, approval=manager(till, Action.REFUND))
+        till.return_empties("statiegeld-025", 9, approval=manager(till, Action.REFUND))
+    line = till.return_empties("statiegeld-025", 3, approval=manager(till, Action.REFUND))
     assert (line.quantity, line.amount, line.deposit_for, line.vat_code) == (-3, -75, 0, "low")
     assert till.ticket.total == 199 + 25 - 75
     committed = till.pay_card(None, "PIN-1")

@@ -22,7 +22,7 @@ def age_data(till: Any) -> None:
 
     Product.create(gtin="0" + PILS_GTIN, name="Pils 33cl", price_cents=125, vat_code="high",
                    category="Dranken", stock_tracked=False, name_folded="pils 33cl",
-                   age_limit=18, deposit_code="blik-015", deposit_cents=15, deposit_vat_code="zero")
+                   age_limit=18, deposit_code="statiegeld-015", deposit_cents=15, deposit_vat_code="exempt")
 
 
 def age_dialog_open() -> Any:
