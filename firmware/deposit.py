@@ -8,7 +8,8 @@ till:
   follows its product (quantity, removal) and cannot be changed, discounted or repriced on
   its own (DepositFollowsProduct). On the receipt and in the journal it is a line like any
   other (its own VAT code, so VAT per rate is right), with `deposit_for` naming its
-  product's line;
+  product's line and `code` the deposit type; it has no product id and no SKU (it is not
+  a product: no stock, no customer's purchase, no offer at head office);
 - refunding the product refunds its deposit at the same quantity (`with_deposits`), unless
   the refund names the deposit line itself;
 - returned empties without a purchase receipt are a negative deposit line on the open
@@ -31,15 +32,11 @@ from firmware.kernel import TillKernel
 from firmware.permissions import Action, Approval
 from firmware.ticket import MAX_QUANTITY, MIN_QUANTITY, Line, Ticket
 
-__all__ = ["DEPOSIT_NAME", "DepositService", "add_line", "deposit_sku", "is_deposit",
+__all__ = ["DEPOSIT_NAME", "DepositService", "add_line", "is_deposit",
            "remove", "require_own_line", "set_quantity", "with_deposits"]
 
 DEPOSIT_NAME = "Statiegeld"
 EMPTIES = 0  # deposit_for of returned empties: no product line on this ticket
-
-
-def deposit_sku(code: str) -> str:
-    return f"deposit:{code}"
 
 
 def is_deposit(line: Line) -> bool:
@@ -48,7 +45,6 @@ def is_deposit(line: Line) -> bool:
 
 def _deposit_line(product: ProductInfo, quantity: int, deposit_for: int) -> Line:
     return Line(line_no=0, product_id=None, code=product.deposit_code, name=DEPOSIT_NAME,
-                sku=deposit_sku(product.deposit_code),
                 vat_code=product.deposit_vat_code or product.vat_code,
                 unit_price=product.deposit_cents, quantity=quantity, stock_tracked=False,
                 deposit_for=deposit_for)
@@ -132,7 +128,7 @@ class DepositService:
             by = self.kernel.authorise(Action.REFUND, approval)
             cents, vat_code = self.deposit_item(code)
             line = Line(line_no=0, product_id=None, code=code, name=DEPOSIT_NAME,
-                        sku=deposit_sku(code), vat_code=vat_code, unit_price=cents,
+                        vat_code=vat_code, unit_price=cents,
                         quantity=-quantity, stock_tracked=False, deposit_for=EMPTIES,
                         override_by=by)
 

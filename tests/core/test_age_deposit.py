@@ -30,7 +30,8 @@ from tests.fixtures_till import make_config
 
 MILK = {"gtin": "8710398500014", "name": "Halfvolle melk", "price_cents": 129, "vat_code": "low"}
 PILS = {"gtin": "8712345678906", "name": "Pils 33cl", "price_cents": 125, "vat_code": "high",
-        "age_limit": 18, "deposit": {"code": "statiegeld-015", "amount_cents": 15, "vat_code": "exempt"}}  # the Dutch default
+        "age_limit": 18,  # the deposit with the Dutch default VAT: exempt
+        "deposit": {"code": "statiegeld-015", "amount_cents": 15, "vat_code": "exempt"}}
 WHISKY = {"plu": "4711", "name": "Whisky 70cl", "price_cents": 2999, "vat_code": "high",
           "age_limit": 21}  # no Dutch limit is 21; the rule for a higher limit is what is tested
 COLA = {"gtin": "4006381333931", "name": "Cola 1,5 l", "price_cents": 199, "vat_code": "low",
@@ -166,7 +167,7 @@ def test_a_deposit_line_is_sold_printed_and_refunded_with_its_own_vat(shop):
     assert entry.data.total == 784
     deposit = entry.data.lines[1]
     assert (deposit.sku, deposit.code, deposit.product_id, deposit.stock_tracked) == (
-        "deposit:statiegeld-015", "statiegeld-015", None, False)
+        "", "statiegeld-015", None, False)
     paper = shop.paper()
     assert "Statiegeld" in paper and "4 x € 0,15" in paper
     printed = [row for row in paper.splitlines() if row.startswith("Statiegeld")]
