@@ -274,3 +274,30 @@ def test_a_database_of_an_older_release_gets_the_new_columns(tmp_path):
                          " FROM product WHERE id = 1").fetchone()
     assert row == (0, "", 0, "")
     db.close()
+
+
+def test_head_office_reads_the_lines_and_keeps_the_deposit_out_of_its_products(shop, tmp_path):
+    """The sale and its refund as head office's journal feed takes them (contract-typed):
+    the beer's stock moves, the deposit is no product there (no SKU, no stock, no name)."""
+    from headoffice.db import database_proxy, open_office_db
+    from headoffice.journal_feed import apply_entry
+    from headoffice.stock import ledger
+    from headoffice.stock.models import OfficeProduct, StockMove
+
+    till = shop.till
+    till.scan(PILS["gtin"])
+    till.confirm_age()
+    sale = till.pay_cash(500).entry
+    refund = till.refund(sale.seq, {1: 1}, approval=manager(till, Action.REFUND)).entry
+    db = open_office_db(f"sqlite:///{tmp_path / 'office.sqlite3'}")
+    try:
+        for entry in (sale, refund):
+            apply_entry(parse_entry(entry.body))
+        assert [(p.sku, p.name) for p in OfficeProduct.select()] == [
+            ("08712345678906", "Pils 33cl")]
+        assert sorted((m.sku, m.delta) for m in StockMove.select()) == [
+            ("08712345678906", -1), ("08712345678906", 1)]
+        assert ledger.level("s1", "08712345678906") == 0
+    finally:
+        db.close()
+        database_proxy.initialize(None)
