@@ -132,7 +132,7 @@ def test_refusing_removes_the_waiting_lines_and_their_deposit(shop):
     parse_entry(committed.entry.body)
 
 
-def test_a_parked_ticket_keeps_its_confirmation(shop):
+def test_a_parked_ticket_keeps_its_confirmation_or_asks_again_when_recalled(shop):
     till = shop.till
     till.scan(PILS["gtin"])
     till.confirm_age()
@@ -140,6 +140,12 @@ def test_a_parked_ticket_keeps_its_confirmation(shop):
     till.recall(till.parked()[0].id)
     assert till.age_check_required() == 0 and till.ticket.age_check["age"] == 18
     assert shop.asked() == [18]
+    till.void_open_ticket()
+    till.add_plu(WHISKY["plu"])  # parked unanswered: the question comes back with the ticket
+    till.park()
+    assert shop.asked() == [18, 21]
+    till.recall(till.parked()[0].id)
+    assert shop.asked() == [18, 21, 21] and till.age_check_required() == 21
 
 
 # --- deposit -----------------------------------------------------------------------------------
