@@ -272,13 +272,23 @@ def test_a_database_of_an_older_release_gets_the_new_columns(tmp_path):
                     " stock_tracked INTEGER NOT NULL, active INTEGER NOT NULL, sold_by_weight"
                     " INTEGER NOT NULL, favourite INTEGER NOT NULL, name_folded VARCHAR(255)"
                     " NOT NULL)")
+    old.execute_sql("CREATE TABLE stock_level (product_id INTEGER NOT NULL PRIMARY KEY,"
+                    " quantity INTEGER NOT NULL, FOREIGN KEY (product_id) REFERENCES product"
+                    " (id) ON DELETE CASCADE)")
     old.execute_sql("INSERT INTO product VALUES (1, NULL, '1', 'Brood', 289, 'low', '', 1, 1,"
                     " 0, 0, 'brood')")
+    old.execute_sql("INSERT INTO stock_level VALUES (1, 7)")
     old.close()
     db = open_database(path)
     row = db.execute_sql("SELECT age_limit, deposit_code, deposit_cents, deposit_vat_code"
                          " FROM product WHERE id = 1").fetchone()
     assert row == (0, "", 0, "")
+    assert db.execute_sql("SELECT * FROM stock_level").fetchall() == [(1, 7)]  # kept
+    db.execute_sql("INSERT INTO product (plu, name, price_cents, vat_code, category,"
+                   " stock_tracked, active, sold_by_weight, favourite, name_folded) VALUES"
+                   " ('2', 'Bier', 99, 'high', '', 1, 1, 0, 0, 'bier')")  # SQL defaults work
+    assert db.execute_sql("SELECT age_limit, deposit_code FROM product WHERE plu = '2'"
+                          ).fetchone() == (0, "")
     db.close()
 
 
