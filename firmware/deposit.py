@@ -109,6 +109,12 @@ class DepositService:
     def __init__(self, kernel: TillKernel, sales: Any) -> None:  # firmware.sales.SalesService
         self.kernel, self.sales = kernel, sales
 
+    def deposit_types(self) -> list[tuple[str, int]]:
+        """The deposit codes the catalogue's products carry, with their amount per piece."""
+        return [(row[0], row[1]) for row in self.kernel.db.execute_sql(
+            "SELECT deposit_code, min(deposit_cents) FROM product WHERE deposit_code != ''"
+            " AND active GROUP BY deposit_code ORDER BY deposit_code")]
+
     def deposit_item(self, code: str) -> tuple[int, str]:
         """(cents per piece, VAT code) of a deposit code, as the products carrying it say."""
         row = self.kernel.db.execute_sql(

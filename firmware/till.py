@@ -207,6 +207,10 @@ class TillService:
     def refuse_age(self) -> list[int]:
         return self.age.refuse()
 
+    def deposit_types(self) -> list[tuple[str, int]]:
+        """(deposit code, cents per piece) of every deposit the catalogue's products carry."""
+        return self.deposits.deposit_types()
+
     def return_empties(self, deposit_code: str, quantity: int = 1,
                        approval: Approval | None = None) -> Line:
         return self.deposits.return_empties(deposit_code, quantity, approval)

@@ -3,7 +3,8 @@
 Usage: python -m tests.ui.age_scene WIDTHxHEIGHT OUT_DIR VAR_DIR
 Scans a beer with a deposit (age 18) through the simulated scanner: the dialog asks, the
 cashier refuses (the beer and its deposit leave the ticket); scans it again and confirms;
-a second beer asks nothing; pays in cash. Writes OUT_DIR/age-WxH.json and a PNG per step.
+a second beer asks nothing; two empty cans come back from the manager screen (count, manager's
+PIN); pays in cash. Writes OUT_DIR/age-WxH.json and a PNG per step.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from tests.ui.scenario import Driver, dialog, run_scene
+from tests.ui.scenario import Driver, approve, dialog, run_scene
 
 PILS_GTIN = "8712345678906"
 
@@ -30,6 +31,12 @@ def age_dialog_open() -> Any:
 
     found = dialog()
     return found if isinstance(found, AgeCheckDialog) else None
+
+
+def NumberDialogType() -> type:  # noqa: N802 - a lazily imported class
+    from ui.dialogs import NumberDialog
+
+    return NumberDialog
 
 
 def scene(d: Driver) -> Iterator[Any]:
@@ -80,6 +87,29 @@ def scene(d: Driver) -> Iterator[Any]:
     d.shot("a4-second-beer")
     d.result["rows"] = [row["name"] for row in sale.ids.ticket.data]
     d.result["selected"] = sale.ids.ticket.selected_line
+    d.result["count_two_beers"] = sale.count_text
+
+    # two empty cans back, from the manager screen: the count, then the manager's PIN
+    d.tap(sale.ids.manager)
+    yield (lambda: sm.current == "manager", "the manager screen")
+    manager = sm.get_screen("manager")
+    yield 0.3
+    d.shot("a5-manager")
+    d.tap(manager.ids.empties)
+    yield (lambda: isinstance(dialog(), NumberDialogType()), "the empties count")
+    yield 0.3
+    d.type(dialog().ids.keypad, "2")
+    d.shot("a6-empties-count")
+    d.key(dialog().ids.keypad, "OK")
+    yield from approve(d, "the empties")
+    yield (lambda: len(till.ticket.active_lines) == 5, "the empties line")
+    yield 0.3
+    d.shot("a7-empties-back")
+    d.result["empties"] = {"screen": sm.current, "message": sale.message,
+                           "count": sale.count_text,
+                           "total": till.ticket.total,
+                           "last": [(x.name, x.quantity, x.amount) for x in
+                                    till.ticket.active_lines[-1:]]}
 
     committed = till.pay_cash(1000)
     d.result["sale"] = _json.loads(JournalEntry.get(JournalEntry.seq == committed.entry.seq).body)

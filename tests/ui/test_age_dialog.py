@@ -19,7 +19,8 @@ from tests.ui.xvfb import kivy_env, xvfb
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 SIZES = ("800x480", "1280x800")
-SHOTS = ("a1-age-question", "a2-refused", "a3-confirmed", "a4-second-beer")
+SHOTS = ("a1-age-question", "a2-refused", "a3-confirmed", "a4-second-beer", "a5-manager",
+         "a6-empties-count", "a7-empties-back")
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +58,25 @@ def test_the_dialog_asks_refuses_confirms_and_asks_once(runs: dict, size: str) -
     assert result["second_asked"] is False
     assert result["rows"] == ["Pils 33cl", "Statiegeld", "Pils 33cl", "Statiegeld"]
     assert result["selected"] == 5  # the beer, not its deposit line
+    assert result["count_two_beers"] == "4 regels · 2 stuks"  # a deposit line is no item
     sale = parse_entry(result["sale"])
     assert sale.data.age_check is not None and sale.data.age_check.age == 18
     assert sale.data.age_check.confirmed_by == "Sanne"
     assert [(line.name, line.removed) for line in sale.data.lines] == [
         ("Pils 33cl", True), ("Statiegeld", True), ("Pils 33cl", False), ("Statiegeld", False),
-        ("Pils 33cl", False), ("Statiegeld", False)]
+        ("Pils 33cl", False), ("Statiegeld", False), ("Statiegeld", False)]
+    empties = sale.data.lines[-1]
+    assert (empties.quantity, empties.gross, empties.deposit_for, empties.override_by) == (
+        -2, -30, 0, "Bram")
+    assert sale.data.total == 250
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_empties_come_back_from_the_manager_screen_with_the_pin(runs: dict, size: str) -> None:
+    result = runs[size]
+    assert result["empties"] == {"screen": "sale", "message": "Leeggoed teruggenomen: €\xa00,30",
+                                 "count": "5 regels · 2 stuks",  # two beers; deposits no items
+                                 "total": 250, "last": [["Statiegeld", -2, -30]]}
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -101,7 +101,8 @@ class SaleScreen(KassaScreen):
         elif len(lines) * view.row_height <= view.height:
             view.scroll_y = 1  # a new or short ticket starts at the top, not at the old scroll
         self.total_text = money(ticket.total)
-        pieces = sum(line.quantity for line in lines)  # ~100 additions: microseconds
+        pieces = sum(line.quantity for line in lines  # ~100 additions: microseconds
+                     if line.deposit_for is None)  # a deposit line is no item
         self.count_text = count_text(len(lines), pieces)
         if ticket.customer_id is None:
             self.customer = ""
