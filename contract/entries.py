@@ -23,8 +23,8 @@ API (names are stable; other packages rely on them):
   GoodsReceivedData, StockCountData, OfferRedemptionData, CustomerFavouriteData,
   DownstreamRefusedData, CatalogueAppliedData (what the uplink did with head office's
   messages, journaled by the till: firmware/downstream_log.py); nested:
-  TicketLine, VatAmount, Tender, PromotionApplied, PromotionShare, Figure, TenderTotal,
-  CashFigures, GrandTotals, CashCount, AlarmProblem, GoodsLine, CountLine.
+  TicketLine, AgeCheck, VatAmount, Tender, PromotionApplied, PromotionShare, Figure,
+  TenderTotal, CashFigures, GrandTotals, CashCount, AlarmProblem, GoodsLine, CountLine.
 
 Rules: amounts are integer cents (no floats anywhere), bounded by `MAX_CENTS`; every string
 has a maximum length; lists have a maximum number of items; an unknown key is an error
@@ -144,6 +144,9 @@ class TicketLine:
     override_by: str | None = text(NAME)
     discount_by: str | None = text(NAME)
     sku: str = text(ID, default="")  # missing on lines journaled before SKUs existed
+    age_limit: int = num(0, 99, default=0)  # the age the cashier confirmed for it (AgeCheck)
+    deposit_for: int | None = num(0, 1_000_000, default=None)  # a deposit: its product's
+    # line_no, 0 for returned empties (a negative line)
     amount: int = num()
     gross: int = num()
     stock_units: int = num(-MAX_CENTS, MAX_CENTS)
@@ -277,6 +280,16 @@ class PromotionApplied:
         return None
 
 
+@frozen
+class AgeCheck:
+    """The cashier confirmed the customer's age for this ticket ("age confirmed" in the
+    design): the highest age limit of its items, who confirmed it and when."""
+
+    age: int = num(1, 99)
+    confirmed_by: str = text(NAME)
+    at: str = text(40, minlen=1)
+
+
 # --- entry data, one class per type -------------------------------------------------------------
 @frozen
 class TicketData:
@@ -289,6 +302,7 @@ class TicketData:
     ticket_discount: int = num()
     customer_id: str | None = text(ID, default=None)
     promotions: tuple[PromotionApplied, ...] = items(MAX_PROMOTIONS, default=())
+    age_check: AgeCheck | None = sub(default=None)  # only on tickets with an age-limited item
 
 
 @frozen

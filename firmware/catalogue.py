@@ -31,7 +31,8 @@ __all__ = ["CSV_FIELDS", "Catalogue", "ImportReport", "ProductInfo", "Resolved",
            "import_csv"]
 
 _COLUMNS = ("id, gtin, plu, name, price_cents, vat_code, category, stock_tracked, active,"
-            " sold_by_weight, favourite")
+            " sold_by_weight, favourite"
+            ", age_limit, deposit_code, deposit_cents, deposit_vat_code")  # age check, deposit
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,17 @@ class ProductInfo:
     active: bool
     sold_by_weight: bool
     favourite: bool
+    # age check (firmware/age_check.py) and deposit (firmware/deposit.py)
+    age_limit: int = 0
+    deposit_code: str = ""
+    deposit_cents: int = 0
+    deposit_vat_code: str = ""
 
     @classmethod
     def from_row(cls, row: tuple) -> ProductInfo:
         return cls(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                   bool(row[7]), bool(row[8]), bool(row[9]), bool(row[10]))
+                   bool(row[7]), bool(row[8]), bool(row[9]), bool(row[10]),
+                   row[11], row[12], row[13], row[14])
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,24 @@ def open_database(path: str | os.PathLike[str], create: bool = True) -> peewee.S
     db.connect(reuse_if_open=True)
     if create:
         db.create_tables(models.ALL_MODELS, safe=True)
+        add_missing_columns(db)
     return db
+
+
+def add_missing_columns(db: peewee.SqliteDatabase) -> None:
+    """A database made by an older release gets the columns added since, each with its SQL
+    default, so a new column never needs a new database. Plain ALTER TABLE ADD COLUMN: no
+    table is rebuilt (a rebuild would drop the old table, and with foreign keys on that
+    deletes the stock levels hanging on the products)."""
+    for model in models.ALL_MODELS:
+        table = model._meta.table_name
+        have = {column.name for column in db.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if field.column_name in have:
+                continue
+            context = db.get_sql_context()
+            column, params = context.sql(field.ddl(context)).query()
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column}', params)
 
 
 BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED

@@ -623,3 +623,47 @@ class NoSaleToReprint(TillError):
 
     def __init__(self) -> None:
         super().__init__()
+
+
+# --- age check and deposit (firmware/age_check.py, firmware/deposit.py) --------------------
+class AgeCheckPending(TicketError):
+    """An age-limited item waits for the cashier's answer: the ticket cannot be paid yet."""
+
+    template = "confirm that the customer is {age} or older, or refuse the item, before payment"
+
+    def __init__(self, age: int) -> None:
+        super().__init__(age=age)
+
+
+class NoAgeCheckPending(TicketError):
+    template = "no item on this ticket waits for an age check"
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class DepositFollowsProduct(TicketError):
+    """A deposit line moves with its product: same quantity, removed with it."""
+
+    template = ("line {line_no} is a deposit: it follows its product; change or remove the "
+                "product's line instead")
+
+    def __init__(self, line_no: int) -> None:
+        super().__init__(line_no=line_no)
+
+
+class UnknownDeposit(TillError):
+    template = "no product on this till has deposit {code}"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code=code)
+
+
+class EmptiesExceedTicket(TicketError):
+    """Returned empties are set off against a purchase: the ticket never goes below zero."""
+
+    template = ("the empties ({amount_cents}) are worth more than the ticket ({total_cents}): "
+                "scan the purchase first")
+
+    def __init__(self, amount_cents: int, total_cents: int) -> None:
+        super().__init__(amount_cents=amount_cents, total_cents=total_cents)

@@ -56,6 +56,13 @@ class Product(BaseModel):
     sold_by_weight = peewee.BooleanField(default=False)
     favourite = peewee.BooleanField(default=False)
     name_folded = peewee.CharField(index=True, default="")  # lower-cased for search
+    # --- age check and deposit (firmware/age_check.py, firmware/deposit.py) ---
+    # (SQL defaults too: the catalogue's own INSERTs name only the columns they set)
+    age_limit = peewee.IntegerField(default=0, constraints=[peewee.SQL("DEFAULT 0")])  # 18: alcohol
+    deposit_code = peewee.CharField(default="", constraints=[peewee.SQL("DEFAULT ''")])  # "": none
+    deposit_cents = peewee.IntegerField(default=0, constraints=[peewee.SQL("DEFAULT 0")])  # a piece
+    deposit_vat_code = peewee.CharField(default="", max_length=8,  # "": the product's own
+                                        constraints=[peewee.SQL("DEFAULT ''")])
 
 
 class StockLevel(BaseModel):
@@ -161,7 +168,21 @@ class LocalOfferUse(BaseModel):
     offer_id = peewee.CharField(index=True, max_length=40)
 
 
+# --- scheduled prices (firmware/price_schedule.py): head office's future prices, held by
+# the till and switched into Product.price_cents by its own clock.
+class ScheduledPrice(BaseModel):
+    """A price that takes effect at `valid_from` (UTC epoch seconds)."""
+
+    product_id = peewee.IntegerField()
+    price_cents = peewee.IntegerField()
+    valid_from = peewee.IntegerField(index=True)
+    valid_from_text = peewee.CharField(default="")  # as head office sent it, for people
+
+    class Meta:
+        indexes = ((("product_id", "valid_from"), True),)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Meta, JournalEntry, Product, StockLevel, User, ParkedTicket, Delivery, DownstreamReject,
-    DownstreamEvent, RunningTotal, LocalCustomer, LocalOffer, LocalOfferUse,
+    DownstreamEvent, RunningTotal, LocalCustomer, LocalOffer, LocalOfferUse, ScheduledPrice,
 ]

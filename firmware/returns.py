@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from contract.money import div_round_half_up, round_to_5_cents
+from firmware import deposit
 from firmware.errors import (
     AlreadyRefunded,
     NoSaleToReprint,
@@ -94,6 +95,7 @@ class ReturnService:
         if not quantities or all(q == 0 for q in quantities.values()):
             raise NothingToRefund()
         sold = {line["line_no"]: line for line in entry.body["data"]["lines"]}
+        quantities = deposit.with_deposits(list(sold.values()), quantities, remaining)  # bottles go back too
         given = promotions_back(entry.body["data"], sold, remaining, quantities)
         promo_back: dict[int, int] = {}
         for promotion in given:
@@ -120,6 +122,7 @@ class ReturnService:
                 weight_g=original["weight_g"], embedded_price=original["embedded_price"],
                 stock_tracked=original["stock_tracked"],
                 discount=share, promo_discount=promo_back.get(line_no, 0),
+                age_limit=original.get("age_limit", 0), deposit_for=original.get("deposit_for"),
             )
             refund.add(line)
             refund.lines[-1].line_no = line_no

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from contract.gtin import BarcodeError
 from contract.money import percent_of
 from contract.product_key import sku_of
-from firmware import offers
+from firmware import deposit, offers
 from firmware.catalogue import Catalogue, ProductInfo, Resolved
 from firmware.errors import (
     NeedsWeight,
@@ -38,6 +38,7 @@ from firmware.journal import Entry
 from firmware.kernel import Committed, TillKernel
 from firmware.models import ParkedTicket
 from firmware.permissions import Action, Approval
+from firmware.price_schedule import PriceSchedule
 from firmware.pricing import Pricing
 from firmware.ticket import MAX_QUANTITY, MIN_QUANTITY, Line, Ticket
 
@@ -50,6 +51,8 @@ class SalesService:
     def __init__(self, kernel: TillKernel, catalogue: Catalogue, pricing: Pricing) -> None:
         self.kernel, self.catalogue, self.pricing = kernel, catalogue, pricing
         self.ticket = Ticket()
+        self.prices = PriceSchedule(kernel.db)  # scheduled prices switch before each lookup
+        self.payment_checks: list[Callable[[Ticket], None]] = []  # e.g. the age check
 
     # --- editing, always followed by pricing -------------------------------------------------
     def edit(self, change: Callable[[Ticket], T], action: str, line_no: int | None = None,
@@ -84,6 +87,7 @@ class SalesService:
         with self.kernel.lock:
             try:
                 self.kernel.require_cashier()
+                self.prices.catch_up()
                 try:
                     resolved = self.catalogue.resolve(code)
                 except BarcodeError as exc:
@@ -96,6 +100,7 @@ class SalesService:
     def add_product(self, product_id: int, quantity: int = 1, weight_g: int | None = None) -> Line:
         with self.kernel.lock:
             self.kernel.require_cashier()
+            self.prices.catch_up()
             product = self.catalogue.by_id(product_id)
             if product is None or not product.active:
                 raise UnknownProductId(product_id)
@@ -107,6 +112,7 @@ class SalesService:
     def add_plu(self, plu: str, quantity: int = 1) -> Line:
         with self.kernel.lock:
             self.kernel.require_cashier()
+            self.prices.catch_up()
             product = self.catalogue.by_plu(plu)
             if product is None or not product.active:
                 raise UnknownPlu(plu)
@@ -124,15 +130,17 @@ class SalesService:
             sku=sku_of(product.gtin, product.plu),
             vat_code=product.vat_code, unit_price=product.price_cents, quantity=quantity,
             weight_g=resolved.weight_g, embedded_price=resolved.embedded_price,
-            stock_tracked=product.stock_tracked,
+            stock_tracked=product.stock_tracked, age_limit=product.age_limit,
         )
-        return self.edit(lambda ticket: ticket.add(line), "add", self.ticket.next_line_no)
+        return self.edit(lambda ticket: deposit.add_line(ticket, line, product), "add",
+                         self.ticket.next_line_no)
 
     def set_quantity(self, line_no: int, quantity: int) -> None:
-        self.edit(lambda ticket: ticket.set_quantity(line_no, quantity), "quantity", line_no)
+        self.edit(lambda ticket: deposit.set_quantity(ticket, line_no, quantity), "quantity",
+                  line_no)
 
     def remove_line(self, line_no: int) -> None:
-        self.edit(lambda ticket: ticket.remove(line_no), "remove", line_no)
+        self.edit(lambda ticket: deposit.remove(ticket, line_no), "remove", line_no)
 
     def _needs_manager(self, base: int, cents: int) -> bool:
         return cents > percent_of(base, self.kernel.config.cash.discount_limit_percent * 100)
@@ -141,6 +149,7 @@ class SalesService:
                       approval: Approval | None = None) -> None:
         with self.kernel.lock:
             cashier = self.kernel.require_cashier()
+            deposit.require_own_line(self.ticket, line_no)
             line = self.ticket.line(line_no)
             cents = percent_of(line.amount, percent * 100) if percent is not None else cents or 0
             by = None
@@ -165,6 +174,7 @@ class SalesService:
                        approval: Approval | None = None) -> None:
         """A manual price: needs a manager, and is journaled on its own as well as on the sale."""
         with self.kernel.lock:
+            deposit.require_own_line(self.ticket, line_no)
             line = self.ticket.line(line_no)
             by = self.kernel.authorise(Action.PRICE_OVERRIDE, approval)
             old = line.unit_price
@@ -265,6 +275,8 @@ class SalesService:
     def _pay(self, tender: Callable[[Ticket], Any]) -> Committed | None:
         with self.kernel.lock:
             self.kernel.require_cashier()
+            for check in self.payment_checks:
+                check(self.ticket)
             snapshot = self.ticket.to_dict()
             tender(self.ticket)
             if not self.ticket.is_paid:
@@ -318,6 +330,7 @@ def ticket_data(ticket: Ticket, rate_of: Callable[[str], int]) -> dict[str, Any]
         "discount_total": ticket.discount_total,
         "ticket_discount": ticket.ticket_discount,
         "customer_id": ticket.customer_id,
+        **({"age_check": dict(ticket.age_check)} if ticket.age_check else {}),
     }
     data.update(promotion_data(ticket))
     return data

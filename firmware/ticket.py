@@ -63,6 +63,9 @@ class Line:
     override_by: str | None = None
     discount_by: str | None = None
     sku: str = ""  # the product's identity everywhere (GTIN-14 or plu:N), whatever was scanned
+    # age check (firmware/age_check.py) and deposit (firmware/deposit.py)
+    age_limit: int = 0  # the customer's age the product needs confirmed; 0: none
+    deposit_for: int | None = None  # a deposit line: its product's line_no, 0 for empties
 
     @property
     def amount(self) -> int:
@@ -126,6 +129,7 @@ class Ticket:
     # Promotions given (firmware/promotions.py Applied.to_dict): id, name, version, discount
     # and each line's share; set only by set_promotions, in the pricing step.
     promotions: list[dict[str, Any]] = field(default_factory=list)
+    age_check: dict[str, Any] | None = None  # firmware/age_check.py: {age, confirmed_by, at}
 
     # --- lines ---------------------------------------------------------------------------
     @property
@@ -379,6 +383,7 @@ class Ticket:
             "customer_id": self.customer_id,
             "next_line_no": self.next_line_no,
             "promotions": self.promotions,
+            "age_check": self.age_check,
         }
 
     @classmethod
@@ -392,6 +397,7 @@ class Ticket:
             customer_id=data.get("customer_id"),
             next_line_no=data["next_line_no"],
             promotions=data.get("promotions", []),
+            age_check=data.get("age_check"),
         )
         ticket._spread_ticket_discount()
         return ticket

@@ -24,10 +24,12 @@ import peewee
 
 from contract.cards import is_card
 from contract.config import Config
+from firmware.age_check import AgeCheckService
 from firmware.cash import CashService
 from firmware.catalogue import Catalogue, ProductInfo
 from firmware.closing import ReportService
 from firmware.customers import CustomerInfo, CustomerService
+from firmware.deposit import DepositService
 from firmware.errors import StorageError, TillError
 from firmware.journal import Entry, Journal
 from firmware.kernel import Committed, Listener, TillKernel
@@ -74,6 +76,8 @@ class TillService:
         self.cash = CashService(self.kernel)
         self.stock = StockService(self.kernel, self.catalogue)
         self.reports = ReportService(self.kernel, self.sales)
+        self.age = AgeCheckService(self.kernel, self.sales)
+        self.deposits = DepositService(self.kernel, self.sales)
 
     # --- state, as the UI and the runtime read it ----------------------------------------
     @property
@@ -199,6 +203,25 @@ class TillService:
 
     def override_price(self, line_no: int, unit_price: int, approval: Approval | None = None) -> None:
         self.sales.override_price(line_no, unit_price, approval)
+
+    # --- age check and deposit (firmware/age_check.py, firmware/deposit.py) ---------------
+    def age_check_required(self) -> int:
+        """The customer's age the cashier still has to confirm on this ticket (0: none)."""
+        return self.age.required()
+
+    def confirm_age(self) -> int:
+        return self.age.confirm()
+
+    def refuse_age(self) -> list[int]:
+        return self.age.refuse()
+
+    def deposit_types(self) -> list[tuple[str, int]]:
+        """(deposit code, cents per piece) of every deposit the catalogue's products carry."""
+        return self.deposits.deposit_types()
+
+    def return_empties(self, deposit_code: str, quantity: int = 1,
+                       approval: Approval | None = None) -> Line:
+        return self.deposits.return_empties(deposit_code, quantity, approval)
 
     # --- park / recall / void open -------------------------------------------------------
     def park(self, label: str = "") -> int:

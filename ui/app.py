@@ -30,7 +30,7 @@ from firmware.ports import DeviceError
 from firmware.runtime import TillRuntime
 from firmware.status import DeviceStatus, TillStatus
 from firmware.till import TillService
-from ui import heap, i18n
+from ui import age_dialog, heap, i18n
 from ui.dialogs import MessageDialog, OverrideDialog
 from ui.errors import error_text
 from ui.i18n import N_, _
@@ -124,6 +124,7 @@ class KassaApp(App):
         self.last_status: TillStatus | None = None
         self.notified: list[str] = []  # what was said to systemd (READY=1, watchdog pings)
         self.drawer_dialog: MessageDialog | None = None
+        self.age_dialog: age_dialog.AgeCheckDialog | None = None  # open while the cashier decides
 
     # --- building ------------------------------------------------------------------------
     def build(self):  # noqa: ANN201 - Kivy's signature
@@ -279,6 +280,8 @@ class KassaApp(App):
                 sale.show_customer(data)
             else:
                 sale.refresh_ticket(scroll=data.get("action") == "add")
+        if event == "age_check":
+            age_dialog.ask(self, int(data["age"]), list(data.get("names", ())))
         scanned = event == "customer" or (event == "ticket" and data.get("action") == "add")
         if scanned and self.sm is not None and self.sm.current == "done":
             self.go("sale")  # a scan after a sale starts the next customer's ticket

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import peewee
 
-from contract.downstream import Catalogue, Prices
+from contract.downstream import Catalogue, Prices, ProductRow
 from contract.gtin import BarcodeError, normalize_gtin
+from firmware import price_schedule
 from firmware.db import DatabaseBusy, is_busy
 
 CHUNK_SECONDS = 0.02  # the longest a write transaction of the apply should hold the lock
@@ -35,14 +36,18 @@ STAGING = "kassa_staging"  # in the temp schema: gone with the connection, never
 _CREATE = (f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (seq INTEGER PRIMARY KEY, op TEXT,"
            " gtin TEXT, plu TEXT, name TEXT, price_cents INTEGER, vat_code TEXT, category TEXT,"
            " stock_tracked INTEGER, active INTEGER, sold_by_weight INTEGER, favourite INTEGER,"
-           " name_folded TEXT, target INTEGER, fresh INTEGER DEFAULT 0, diff INTEGER DEFAULT 0)")
+           " name_folded TEXT, target INTEGER, fresh INTEGER DEFAULT 0, diff INTEGER DEFAULT 0"
+           ", age_limit INTEGER, deposit_code TEXT, deposit_cents INTEGER, deposit_vat_code TEXT)")
 _STAGE = (f"INSERT INTO {STAGING} (seq, op, gtin, plu, name, price_cents, vat_code, category,"
-          " stock_tracked, active, sold_by_weight, favourite, name_folded)"
-          " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+          " stock_tracked, active, sold_by_weight, favourite, name_folded"
+          ", age_limit, deposit_code, deposit_cents, deposit_vat_code)"
+          " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+DEPOSIT_COLUMNS = ("age_limit", "deposit_code", "deposit_cents", "deposit_vat_code")
 # column groups a merge statement writes, and the bit that marks a row whose group differs
 GROUPS = (
     (1, ("plu",)), (2, ("gtin",)), (4, ("name", "name_folded")), (8, ("category",)),
     (16, ("price_cents", "vat_code", "stock_tracked", "active", "sold_by_weight", "favourite")),
+    (32, DEPOSIT_COLUMNS),  # age check and deposit
 )
 
 
@@ -70,10 +75,11 @@ class Stager:
     def catalogue(self, message: Catalogue, guard: Callable[[], None],
                   set_version: Callable[[], None]) -> ApplyStats:
         rows = [(i, "product", p.gtin, p.plu, p.name, p.price_cents, p.vat_code, p.category,
-                 p.stock_tracked, p.active, p.sold_by_weight, p.favourite, p.name.casefold())
+                 p.stock_tracked, p.active, p.sold_by_weight, p.favourite, p.name.casefold(),
+                 *_age_and_deposit(p))
                 for i, p in enumerate(message.products, start=1)]
         first_removal = len(rows) + 1
-        rows += [(first_removal + i, "remove", *_code(code), *([None] * 9))
+        rows += [(first_removal + i, "remove", *_code(code), *([None] * 13))
                  for i, code in enumerate(message.remove)]
         self._stage(rows)
         twice = self._one(f"SELECT target FROM {STAGING} WHERE op = 'product' AND target IS NOT"
@@ -92,14 +98,27 @@ class Stager:
             self._sql(f"UPDATE product SET active = 0 WHERE active AND id IN (SELECT target FROM"
                       f" {STAGING} WHERE op = 'remove' AND target IS NOT NULL)")
             self._merge_products(groups)
+            self._schedule(message.scheduled, None if message.mode == "full" else
+                           [(p.gtin, p.plu) for p in message.products]
+                           + [_code(code) for code in message.remove])
             set_version()
 
         self._final(merge)
         return self.stats
 
+    def _schedule(self, changes: Sequence, named: list[tuple[str | None, str | None]] | None
+                  ) -> None:
+        """Future prices, stored inside the merge (firmware/price_schedule.py); `named`: the
+        other products the message names (their pending prices are replaced too), None for
+        a full catalogue (every pending price is replaced)."""
+        try:
+            price_schedule.store(self.db, changes, named)
+        except price_schedule.UnknownScheduledProduct as exc:
+            raise Conflict(str(exc)) from None
+
     def prices(self, message: Prices, guard: Callable[[], None],
                set_version: Callable[[], None]) -> ApplyStats:
-        rows = [(i, "price", c.gtin, c.plu, None, c.price_cents, *([None] * 7))
+        rows = [(i, "price", c.gtin, c.plu, None, c.price_cents, *([None] * 11))
                 for i, c in enumerate(message.prices, start=1)]
         self._stage(rows)
         unknown = self._one(f"SELECT gtin, plu FROM {STAGING} WHERE target IS NULL LIMIT 1")
@@ -110,6 +129,7 @@ class Stager:
             guard()
             self._sql(f"UPDATE product SET price_cents = s.price_cents FROM {STAGING} s"
                       " WHERE s.target = product.id AND product.price_cents != s.price_cents")
+            self._schedule(message.scheduled, [(c.gtin, c.plu) for c in message.prices])
             set_version()
 
         self._final(merge)
@@ -153,10 +173,12 @@ class Stager:
                 f"UPDATE {STAGING} SET target = ?, fresh = 1 WHERE seq = ?",
                 [(top + n, seq) for n, seq in enumerate(chunk, start=1)])
             self._sql(f"INSERT INTO main.product (id, gtin, plu, name, price_cents, vat_code,"
-                      f" category, stock_tracked, active, sold_by_weight, favourite, name_folded)"
+                      f" category, stock_tracked, active, sold_by_weight, favourite, name_folded,"
+                      f" {', '.join(DEPOSIT_COLUMNS)})"
                       f" SELECT target, gtin, CASE WHEN EXISTS (SELECT 1 FROM main.product p"
                       f" WHERE p.plu = s.plu) THEN NULL ELSE plu END, name, price_cents, vat_code,"
-                      f" category, stock_tracked, 0, sold_by_weight, favourite, name_folded"
+                      f" category, stock_tracked, 0, sold_by_weight, favourite, name_folded,"
+                      f" {', '.join(DEPOSIT_COLUMNS)}"
                       f" FROM {STAGING} s WHERE seq BETWEEN ? AND ? AND fresh",
                       (chunk[0], chunk[-1]))
             self._match(f"seq BETWEEN {int(chunk[0])} AND {int(chunk[-1])} AND fresh",
@@ -242,6 +264,13 @@ class Stager:
 
     def _sql(self, sql: str, params: tuple = ()) -> None:
         self.db.execute_sql(sql, params)
+
+
+def _age_and_deposit(p: ProductRow) -> tuple[int, str, int, str]:
+    """The staging columns of the age check and the deposit item (DEPOSIT_COLUMNS)."""
+    if p.deposit is None:
+        return p.age_limit, "", 0, ""
+    return p.age_limit, p.deposit.code, p.deposit.amount_cents, p.deposit.vat_code
 
 
 def _timed(work: Callable[[int, int], object], lo: int, hi: int) -> float:

@@ -33,6 +33,8 @@ LIBRARY_PRIVATES: dict[tuple[str, str], str] = {
         "python-escpos: False until a transport is opened; there is no public 'opened' flag",
     ("drivers.printer", "_get_codepage_char_map"):
         "python-escpos: the only source of the characters a code page can print",
+    ("firmware.db", "_meta"):
+        "peewee: Model._meta is peewee's documented metadata API (columns added to old files)",
     ("headoffice", "_meta"):
         "peewee: Model._meta is peewee's documented metadata API (fields, table name)",
     ("headoffice.exports", "_Element"):

@@ -753,27 +753,39 @@ def launch(size: str, var: str, sections: dict[str, dict[str, Any]]) -> tuple[An
     return app, sims
 
 
-def main(argv: list[str]) -> int:
+def run_scene(argv: list[str], prefix: str, sections: dict[str, dict[str, Any]],
+              steps: Callable[[Any], Iterator[Any]], driver: type = Driver,
+              setup: Callable[[Any, Any], None] | None = None) -> int:
+    """A child process's whole run: argv is WIDTHxHEIGHT OUT_DIR VAR_DIR [flags]; launches the
+    till, drives `steps(driver)` and writes OUT_DIR/{prefix}-WxH.json (the error, if the run
+    itself failed)."""
     size, out, var = argv[0], Path(argv[1]), argv[2]
     out.mkdir(parents=True, exist_ok=True)
-    app, sims = launch(size, var, {"scanner": {"loyalty_prefix": LOYALTY_PREFIX},
-                                   "drawer": {"open_alert_seconds": 1}})
-    driver = Driver(app, sims, out, size)
-    driver.result["use_qr"] = "--qr" in argv
-    from kivy.clock import Clock
+    result = out / f"{prefix}-{size}.json"
+    try:
+        app, sims = launch(size, var, sections)
+        d = driver(app, sims, out, size)
+        if setup is not None:
+            setup(app, d)
+        from kivy.clock import Clock
 
-    Clock.schedule_once(lambda _dt: driver.start(scenario(driver)), 0.5)
-    app.run()
-    app.till.print_queue.wait_idle(5)
-    (out / f"result-{size}.json").write_text(json.dumps(driver.result, indent=1, default=str))
-    return 0 if driver.result.get("finished") and not driver.result["error"] else 1
+        Clock.schedule_once(lambda _dt: d.start(steps(d)), 0.5)
+        app.run()
+        app.till.print_queue.wait_idle(5)
+        result.write_text(json.dumps(d.result, indent=1, default=str))
+        return 0 if d.result.get("finished") and not d.result["error"] else 1
+    except Exception:
+        result.write_text(json.dumps({"error": traceback.format_exc()}))
+        raise
+
+
+def main(argv: list[str]) -> int:
+    def qr(_app: Any, d: Driver) -> None:
+        d.result["use_qr"] = "--qr" in argv
+
+    return run_scene(argv, "result", {"scanner": {"loyalty_prefix": LOYALTY_PREFIX},
+                                      "drawer": {"open_alert_seconds": 1}}, scenario, setup=qr)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except Exception:
-        Path(sys.argv[2]).mkdir(parents=True, exist_ok=True)
-        (Path(sys.argv[2]) / f"result-{sys.argv[1]}.json").write_text(
-            json.dumps({"error": traceback.format_exc()}))
-        raise
+    sys.exit(main(sys.argv[1:]))

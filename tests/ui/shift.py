@@ -14,12 +14,10 @@ from __future__ import annotations
 import json
 import sys
 import time
-import traceback
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from tests.ui.scenario import WEIGHED_PLU, Driver, app_text, dialog, launch
+from tests.ui.scenario import WEIGHED_PLU, Driver, app_text, dialog, run_scene
 
 LOCKOUT_SECONDS = 12  # long enough to see it counted down on a busy machine
 FIVE = (2, 7, 8, 10, 12)  # € 22,63: a € 100 note is one of the quick notes
@@ -546,25 +544,9 @@ def manager_part(d: ShiftDriver) -> Iterator[Any]:
 
 
 def main(argv: list[str]) -> int:
-    size, out, var = argv[0], Path(argv[1]), argv[2]
-    out.mkdir(parents=True, exist_ok=True)
-    app, sims = launch(size, var, {"terminal": {"lockout_seconds": LOCKOUT_SECONDS},
-                                   "drawer": {"open_alert_seconds": 1}})
-    driver = ShiftDriver(app, sims, out, size)
-    from kivy.clock import Clock
-
-    Clock.schedule_once(lambda _dt: driver.start(shift(driver)), 0.5)
-    app.run()
-    app.till.print_queue.wait_idle(5)
-    (out / f"shift-{size}.json").write_text(json.dumps(driver.result, indent=1, default=str))
-    return 0 if driver.result.get("finished") and not driver.result["error"] else 1
+    return run_scene(argv, "shift", {"terminal": {"lockout_seconds": LOCKOUT_SECONDS},
+                                     "drawer": {"open_alert_seconds": 1}}, shift, ShiftDriver)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except Exception:
-        Path(sys.argv[2]).mkdir(parents=True, exist_ok=True)
-        (Path(sys.argv[2]) / f"shift-{sys.argv[1]}.json").write_text(
-            json.dumps({"error": traceback.format_exc()}))
-        raise
+    sys.exit(main(sys.argv[1:]))

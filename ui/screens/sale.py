@@ -112,12 +112,13 @@ class SaleScreen(KassaScreen):
                 view.selected_line = 0
             view.show([line_row(line, promotions.get(line.line_no, "")) for line in lines],
                       scroll_to_end=scroll)
-        if added:
-            self.select_added(lines[-1])
+        if added:  # the product, not the deposit line that follows it
+            self.select_added(next((x for x in reversed(lines) if not x.deposit_for), lines[-1]))
         elif len(lines) * view.row_height <= view.height:
             view.scroll_y = 1  # a new or short ticket starts at the top, not at the old scroll
         self.total_text = money(ticket.total)
-        pieces = sum(line.quantity for line in lines)  # ~100 additions: microseconds
+        pieces = sum(line.quantity for line in lines  # ~100 additions: microseconds
+                     if line.deposit_for is None)  # a deposit line is no item
         self.count_text = count_text(len(lines), pieces)
         if ticket.customer_id is None:
             self.customer = ""
