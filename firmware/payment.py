@@ -16,6 +16,7 @@ sale without an approval, never two charges for one ticket.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import secrets
@@ -27,7 +28,7 @@ from typing import Any
 
 from firmware.journal import Entry
 from firmware.kernel import Committed, TillKernel
-from firmware.models import Meta
+from firmware.models import Meta, ParkedTicket
 from firmware.payment_errors import (
     NoPaymentTerminal,
     PaymentNotApproved,
@@ -85,6 +86,7 @@ class PaymentService:
         self.poiid, self.status_seconds, self._sleep = poiid, status_seconds, sleep
         self._refs: tuple[Ticket, str] | None = None  # the open ticket's transaction reference
         self._settling = False
+        self._origin: Ticket | None = None  # the ticket object the pending payment was for
         self._in_flight = threading.Event()
         sales.payment_checks.append(self._no_pending)
         sales.sale_hooks.append(self._settled)
@@ -119,6 +121,7 @@ class PaymentService:
             if ticket.is_empty or not 0 < amount <= due:
                 raise TerminalAmountOutOfRange(amount, due)
             pending = Pending(secrets.token_hex(5), self._ticket_ref(), amount, ticket.to_dict())
+            self._origin = ticket
             with self.kernel.atomic("payment_started"):
                 self.kernel.commit("payment_started", {
                     "amount": amount, "service_id": pending.service_id,
@@ -207,8 +210,9 @@ class PaymentService:
         reference = card["psp_reference"] or str(outcome.get("poi_transaction_id", ""))[:128] \
             or pending.service_id
         live = self.sales.ticket
-        restored = Ticket.from_dict(pending.ticket)
-        self.sales.ticket = restored  # the ticket as it was paid, whatever happened since
+        # A ticket begun after a restart is not the one paid: it is kept open beside the sale.
+        other = live if not live.is_empty and live is not self._origin else None
+        self.sales.ticket = Ticket.from_dict(pending.ticket)  # as it was paid, whatever since
         self._settling = True
         try:
             committed = self.sales.pay_card(pending.amount, reference, card)
@@ -217,6 +221,8 @@ class PaymentService:
             raise
         finally:
             self._settling = False
+        if other is not None and committed is not None:
+            self.sales.ticket = other
         if committed is None:  # a part payment: the ticket stays open with the card tender
             with self.kernel.atomic("payment"):
                 Meta.delete().where(Meta.key == PENDING_KEY).execute()
@@ -247,9 +253,18 @@ class PaymentService:
             Meta.delete().where(Meta.key == PENDING_KEY).execute()
         if self.sales.ticket.is_empty:  # after a restart: the ticket is open again
             self.sales.ticket = Ticket.from_dict(pending.ticket)
+        elif self.sales.ticket is not self._origin:  # a new ticket since: park the unpaid one
+            self._park(pending)
         self._refs = (self.sales.ticket, pending.transaction_ref)
         self.kernel.emit("payment", state="declined", outcome=result)
         return PaymentResult(result, reason=reason)
+
+
+    def _park(self, pending: Pending) -> None:
+        cashier = self.kernel.cashier
+        ParkedTicket.create(created=dt.datetime.now().astimezone().isoformat(),
+                            cashier=cashier.name if cashier else "", label="pin",
+                            payload=json.dumps(pending.ticket))
 
 
 def require_terminal(service: PaymentService | None) -> PaymentService:

@@ -31,7 +31,7 @@ class TerminalAmountOutOfRange(TillError):
 class PaymentUnresolved(TillError):
     """The terminal could not be asked about a payment (params: service_id, reason)."""
 
-    template = "the terminal cannot be reached to check the last card payment: {reason}"
+    template = "the terminal cannot be reached to check the last card payment"
 
     def __init__(self, service_id: str, reason: str) -> None:
         super().__init__(service_id=service_id, reason=reason)
@@ -41,7 +41,7 @@ class PaymentNotApproved(TillError):
     """The terminal did not approve (params: outcome: declined, cancelled, aborted,
     not_received, failed; reason as the terminal gave it)."""
 
-    template = "the card payment was not approved ({outcome})"
+    template = "the card payment was not approved"
 
     def __init__(self, outcome: str, reason: str = "") -> None:
         super().__init__(outcome=outcome, reason=reason)
