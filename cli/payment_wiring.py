@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from contract.config import Config
+from contract.config import Config, ConfigError
 from firmware.till import TillService
 
 
@@ -15,7 +15,7 @@ def build_terminal(config: Config, till: TillService) -> object | None:
     p = config.payment
     if p.kind == "none":
         return None
-    from drivers.payment.adyen import AdyenTerminal, from_settings
+    from drivers.payment.adyen import AdyenTerminal, SecretFileError, from_settings
 
     sale_id = p.sale_id or config.terminal.terminal
     if p.kind == "sim":
@@ -30,8 +30,14 @@ def build_terminal(config: Config, till: TillService) -> object | None:
                                  timeout=p.timeout_seconds)
         till.attach_terminal(terminal, sim.poiid, p.status_seconds)
         return sim
-    terminal = from_settings("cloud" if p.kind == "adyen-cloud" else "local", p.url, p.poiid,
-                             sale_id, p.key_identifier, p.key_passphrase_file, p.key_version,
-                             p.api_key_file, p.timeout_seconds, p.ca_file)
+    try:
+        terminal = from_settings("cloud" if p.kind == "adyen-cloud" else "local", p.url, p.poiid,
+                                 sale_id, p.key_identifier, p.key_passphrase_file,
+                                 p.key_version, p.api_key_file, p.timeout_seconds, p.ca_file)
+    except SecretFileError as exc:
+        key = "api_key_file" if p.kind == "adyen-cloud" else "key_passphrase_file"
+        raise ConfigError(config.source, f"payment.{key}", str(exc)) from None
+    except ValueError as exc:
+        raise ConfigError(config.source, "payment.url", str(exc)) from None
     till.attach_terminal(terminal, p.poiid, p.status_seconds)
     return terminal

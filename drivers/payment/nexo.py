@@ -11,6 +11,7 @@ terminal's answer reads as a plain outcome dict for the till:
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from decimal import Decimal
 from typing import Any
 
@@ -86,8 +87,25 @@ def receipt_lines(receipts: Any, kind: str) -> list[str]:
         if isinstance(receipt, dict) and receipt.get("DocumentQualifier") == kind:
             content = _obj(receipt.get("OutputContent"), "OutputContent")
             lines = content.get("OutputText", [])
-            return [str(line.get("Text", "")) for line in lines if isinstance(line, dict)][:100]
+            shown = (receipt_text(str(line.get("Text", ""))) for line in lines
+                     if isinstance(line, dict))
+            return [text for text in shown if text is not None][:100]
     return []
+
+
+def receipt_text(text: str) -> str | None:
+    """Adyen writes receipt lines as form-encoded fields (`name=Card&value=****1111&key=pan`):
+    the printed line is name and value; a line with only a key (a layout marker) is dropped.
+    Plain text is printed as it is."""
+    if "=" not in text:
+        return text
+    fields = urllib.parse.parse_qs(text, keep_blank_values=True)
+    if not set(fields) <= {"name", "value", "key"}:
+        return text
+    name, value = fields.get("name", [""])[0], fields.get("value", [""])[0]
+    if not name and not value:
+        return None
+    return f"{name}: {value}" if name and value else name or value
 
 
 REASONS = {"Refusal": "declined", "Cancel": "cancelled", "Aborted": "aborted",

@@ -19,6 +19,7 @@ import ssl
 import tempfile
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -182,9 +183,14 @@ class SimTerminal:
             result["ErrorCondition"] = {"declined": "Refusal", "cancelled": "Cancel",
                                         "aborted": "Aborted"}[charge.result]
             result["AdditionalResponse"] = f"message={charge.result}"
-        lines = [("Kaarthouderbon",), (f"{brand.upper()} {bin6[:4]} **** **** {last4}",),
-                 (f"Bedrag EUR {charge.amount // 100},{charge.amount % 100:02d}",),
-                 ("GOEDGEKEURD" if ok else "GEWEIGERD",), (f"Ref {charge.psp_reference}",)]
+        amount = f"EUR {charge.amount // 100},{charge.amount % 100:02d}"
+        fields = [{"key": "header1"}, {"name": "Kaarthouderbon", "key": "header2"},
+                  {"name": "Kaart", "value": f"{brand.upper()} ****{last4}", "key": "pan"},
+                  {"name": "Datum", "value": now[:10], "key": "txdate"},
+                  {"name": "Bedrag", "value": amount, "key": "totalAmount"},
+                  {"name": "GOEDGEKEURD" if ok else "GEWEIGERD", "key": "approved"},
+                  {"name": "Ref", "value": charge.psp_reference or "-", "key": "pspReference"}]
+        lines = [(urllib.parse.urlencode(f, quote_via=urllib.parse.quote),) for f in fields]
         receipts = [{"DocumentQualifier": q, "OutputContent": {
             "OutputFormat": "Text",
             "OutputText": [{"Text": text} for (text,) in lines]}}

@@ -119,3 +119,20 @@ def _wait(predicate, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def test_the_cardholder_lines_are_printed_within_the_receipt_width(pay_till: TillService) -> None:
+    from firmware.receipt import build_document
+
+    _ticket(pay_till)
+    sale = pay_till.payments.pay().committed.entry
+    card = sale.body["data"]["tenders"][0]["card"]
+    for columns in (32, 42, 48):
+        document = build_document(sale.body, sale.hash.hex() if isinstance(sale.hash, bytes)
+                                  else str(sale.hash), pay_till.config.terminal, columns=columns)
+        texts = [b["text"] for b in document["blocks"] if b["kind"] == "text"]
+        assert all(len(text) <= columns for text in texts)
+        assert f"  {card['brand'].upper()} {card['masked_pan']}" in texts
+        for line in card["receipt"]:  # every cardholder line, nothing lost
+            assert line in texts
+        assert any("GOEDGEKEURD" in text for text in texts)
