@@ -88,13 +88,19 @@ class PaymentService:
         self._settling = False
         self._origin: Ticket | None = None  # the ticket object the pending payment was for
         self._in_flight = threading.Event()
+        self._pending = self._load_pending()  # left by the last run, if it was cut short
         sales.payment_checks.append(self._no_pending)
         sales.sale_hooks.append(self._settled)
 
     # --- state ---------------------------------------------------------------------------
     def pending(self) -> Pending | None:
+        """The payment without an outcome (kept in memory: only this process writes it)."""
+        return self._pending
+
+    def _load_pending(self) -> Pending | None:
         row = Meta.get_or_none(Meta.key == PENDING_KEY)
         return Pending.from_json(row.value) if row is not None else None
+
 
     def _no_pending(self, _ticket: Ticket) -> None:
         pending = self.pending()
@@ -127,6 +133,7 @@ class PaymentService:
                     "amount": amount, "service_id": pending.service_id,
                     "transaction_ref": pending.transaction_ref, "poiid": self.poiid})
                 Meta.replace(key=PENDING_KEY, value=pending.to_json()).execute()
+            self._pending = pending  # only once committed
             self.kernel.emit("payment", state="waiting", amount=amount)
             return pending
 
@@ -223,9 +230,12 @@ class PaymentService:
             self._settling = False
         if other is not None and committed is not None:
             self.sales.ticket = other
+        if committed is not None:  # the sale's transaction removed the pending row
+            self._pending = None
         if committed is None:  # a part payment: the ticket stays open with the card tender
             with self.kernel.atomic("payment"):
                 Meta.delete().where(Meta.key == PENDING_KEY).execute()
+            self._pending = None
             self._refs = (self.sales.ticket, pending.transaction_ref)
         self.kernel.emit("payment", state="approved", amount=pending.amount)
         return PaymentResult("approved", committed, brand=card["brand"],
@@ -251,6 +261,7 @@ class PaymentService:
                 "transaction_ref": pending.transaction_ref, "outcome": result,
                 "reason": reason})
             Meta.delete().where(Meta.key == PENDING_KEY).execute()
+        self._pending = None
         if self.sales.ticket.is_empty:  # after a restart: the ticket is open again
             self.sales.ticket = Ticket.from_dict(pending.ticket)
         elif self.sales.ticket is not self._origin:  # a new ticket since: park the unpaid one

@@ -242,6 +242,7 @@ class SimTerminal:
 def _handler(terminal: SimTerminal) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body leave at once, as a terminal's do
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib name)
             pass
