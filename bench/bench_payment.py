@@ -60,6 +60,9 @@ class Timed:
     def abort(self, service_id: str) -> None:
         self.inner.abort(service_id)
 
+    def refund(self, service_id: str, poi_transaction_id: str, amount_cents: int) -> dict[str, Any]:
+        return self.inner.refund(service_id, poi_transaction_id, amount_cents)
+
     def close(self) -> None:
         self.inner.close()
 

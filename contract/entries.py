@@ -180,6 +180,7 @@ class CardPayment:
     brand: str = text(32)
     masked_pan: str = text(32)
     receipt: tuple[str, ...] = items(100, default=())
+    poi_transaction_id: str = text(128, default="")  # what a referenced refund names
 
 
 @frozen

@@ -28,15 +28,18 @@ from typing import Any
 
 from firmware.journal import Entry
 from firmware.kernel import Committed, TillKernel
-from firmware.models import Meta, ParkedTicket
+from firmware.models import JournalEntry, Meta, ParkedTicket
 from firmware.payment_errors import (
     NoPaymentTerminal,
     PaymentNotApproved,
     PaymentPending,
     PaymentUnresolved,
+    RefundNotByTerminal,
     TerminalAmountOutOfRange,
 )
+from firmware.permissions import Action, Approval
 from firmware.ports import PaymentTerminal
+from firmware.returns import ReturnService
 from firmware.sales import SalesService
 from firmware.ticket import Ticket
 
@@ -80,9 +83,9 @@ class PaymentService:
     """The terminal flow on the kernel and the sales service."""
 
     def __init__(self, kernel: TillKernel, sales: SalesService, terminal: PaymentTerminal,
-                 *, poiid: str = "", status_seconds: float = 60.0,
+                 returns: ReturnService, *, poiid: str = "", status_seconds: float = 60.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self.kernel, self.sales, self.terminal = kernel, sales, terminal
+        self.kernel, self.sales, self.terminal, self.returns = kernel, sales, terminal, returns
         self.poiid, self.status_seconds, self._sleep = poiid, status_seconds, sleep
         self._refs: tuple[Ticket, str] | None = None  # the open ticket's transaction reference
         self._settling = False
@@ -213,7 +216,8 @@ class PaymentService:
                 "psp_reference": str(outcome.get("psp_reference", ""))[:64],
                 "brand": str(outcome.get("brand", ""))[:32],
                 "masked_pan": str(outcome.get("masked_pan", ""))[:32],
-                "receipt": [str(line)[:255] for line in outcome.get("receipt", [])][:100]}
+                "receipt": [str(line)[:255] for line in outcome.get("receipt", [])][:100],
+                "poi_transaction_id": str(outcome.get("poi_transaction_id", ""))[:128]}
         reference = card["psp_reference"] or str(outcome.get("poi_transaction_id", ""))[:128] \
             or pending.service_id
         live = self.sales.ticket
@@ -270,6 +274,46 @@ class PaymentService:
         self.kernel.emit("payment", state="declined", outcome=result)
         return PaymentResult(result, reason=reason)
 
+
+    # --- referenced refunds --------------------------------------------------------------
+    def refund(self, seq: int, quantities: dict[int, int],
+               approval: Approval | None = None) -> Committed:
+        """Goods of card sale `seq` back, the money back to the same card: a Reversal naming
+        the original payment, then the refund journaled with the terminal's answer. The
+        manager's approval is checked before the terminal is asked."""
+        with self.kernel.lock:
+            self.kernel.authorise(Action.REFUND, approval)
+            sale = self.kernel.journal.get(seq)
+            cards = [t for t in (sale.body["data"]["tenders"] if sale and sale.type == "sale"
+                                 else []) if (t.get("card") or {}).get("poi_transaction_id")]
+            amount = -self.returns.refund_preview(seq, quantities, "card")["total_paid"]
+            if len(cards) != 1 or not 0 < amount <= cards[0]["amount"] - self._refunded(seq):
+                raise RefundNotByTerminal(seq, amount)
+            original = cards[0]["card"]
+            service_id = secrets.token_hex(5)
+            try:
+                outcome = self.terminal.refund(service_id, original["poi_transaction_id"],
+                                               amount)
+            except (OSError, ValueError) as exc:
+                raise PaymentUnresolved(service_id, str(exc)) from None
+            if outcome["result"] != "approved":
+                raise PaymentNotApproved(outcome["result"], str(outcome.get("reason", "")))
+            card = {"service_id": service_id, "transaction_ref": original["transaction_ref"],
+                    "psp_reference": str(outcome.get("psp_reference", ""))[:64],
+                    "brand": original.get("brand", ""), "masked_pan": original.get("masked_pan", ""),
+                    "poi_transaction_id": str(outcome.get("poi_transaction_id", ""))[:128]}
+            return self.returns.refund(seq, quantities, "card",
+                                       card["psp_reference"] or service_id, approval, card)
+
+    @staticmethod
+    def _refunded(seq: int) -> int:
+        """What earlier referenced refunds of sale `seq` already put back on its card."""
+        total = 0
+        for row in JournalEntry.select().where(JournalEntry.ref_seq == seq,
+                                              JournalEntry.type == "refund"):
+            total -= sum(t["amount"] for t in json.loads(row.body)["data"]["tenders"]
+                         if t.get("card"))
+        return total
 
     def _park(self, pending: Pending) -> None:
         cashier = self.kernel.cashier

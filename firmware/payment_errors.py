@@ -28,6 +28,16 @@ class TerminalAmountOutOfRange(TillError):
         super().__init__(amount_cents=amount_cents, due_cents=due_cents)
 
 
+class RefundNotByTerminal(TillError):
+    """Sale `seq` was not paid by one terminal card payment covering the refund
+    (params: seq, amount_cents): refund it with a typed reference and the manager's PIN."""
+
+    template = "receipt {seq} was not paid by the PIN terminal for {amount_cents}"
+
+    def __init__(self, seq: int, amount_cents: int) -> None:
+        super().__init__(seq=seq, amount_cents=amount_cents)
+
+
 class PaymentUnresolved(TillError):
     """The terminal could not be asked about a payment (params: service_id, reason)."""
 

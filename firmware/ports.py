@@ -191,6 +191,9 @@ class PaymentTerminal(Protocol):
     def abort(self, service_id: str) -> None:
         """Asks the terminal to stop the payment sent with service_id."""
 
+    def refund(self, service_id: str, poi_transaction_id: str, amount_cents: int) -> dict[str, Any]:
+        """A referenced refund back to the original payment (its POITransactionID)."""
+
     def close(self) -> None:
         """Release the connection."""
 

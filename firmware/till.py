@@ -84,7 +84,8 @@ class TillService:
     def attach_terminal(self, terminal: PaymentTerminal, poiid: str = "",
                         status_seconds: float = 60.0) -> PaymentService:
         """The PIN terminal (composition root only); Pin then goes through it."""
-        self.payments = PaymentService(self.kernel, self.sales, terminal, poiid=poiid,
+        self.payments = PaymentService(self.kernel, self.sales, terminal, self.returns,
+                                       poiid=poiid,
                                        status_seconds=status_seconds)
         return self.payments
 

@@ -102,6 +102,12 @@ class AdyenTerminal:
                                     f"for {service_id!r}")
         return outcome
 
+    def refund(self, service_id: str, poi_transaction_id: str, amount_cents: int) -> dict[str, Any]:
+        """A referenced refund of the payment poi_transaction_id (nothing asked of a shopper)."""
+        request = nexo.reversal_request(self.sale_id, service_id, self.poiid, poi_transaction_id,
+                                        amount_cents)
+        return nexo.read_response(self._exchange(request, self.timeout, retry=False), "Reversal")
+
     def abort(self, service_id: str) -> None:
         request = nexo.abort_request(self.sale_id, new_service_id(), self.poiid, service_id)
         self._exchange(request, self.connect_timeout * 2, expect_body=False)

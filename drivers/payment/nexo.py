@@ -75,6 +75,19 @@ def abort_request(sale_id: str, service_id: str, poiid: str, of_service_id: str)
                                               "ServiceID": of_service_id, "POIID": poiid}}}}
 
 
+def reversal_request(sale_id: str, service_id: str, poiid: str, poi_transaction_id: str,
+                     amount_cents: int) -> dict[str, Any]:
+    """A referenced refund: back to the original payment, by its POITransactionID."""
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return {"SaleToPOIRequest": {
+        "MessageHeader": header("Reversal", sale_id, service_id, poiid),
+        "ReversalRequest": {
+            "OriginalPOITransaction": {"POITransactionID": {"TransactionID": poi_transaction_id,
+                                                            "TimeStamp": now}},
+            "ReversalReason": "MerchantCancel",
+            "ReversedAmount": euros(amount_cents)}}}
+
+
 def _obj(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise MessageError(f"{where} is missing or not an object")
@@ -93,15 +106,15 @@ def receipt_lines(receipts: Any, kind: str) -> list[str]:
     return []
 
 
-def receipt_text(text: str) -> str | None:
+def receipt_text(line: str) -> str | None:
     """Adyen writes receipt lines as form-encoded fields (`name=Card&value=****1111&key=pan`):
     the printed line is name and value; a line with only a key (a layout marker) is dropped.
     Plain text is printed as it is."""
-    if "=" not in text:
-        return text
-    fields = urllib.parse.parse_qs(text, keep_blank_values=True)
+    if line.find("=") < 0:
+        return line
+    fields = urllib.parse.parse_qs(line, keep_blank_values=True)
     if not set(fields) <= {"name", "value", "key"}:
-        return text
+        return line
     name, value = fields.get("name", [""])[0], fields.get("value", [""])[0]
     if not name and not value:
         return None
@@ -142,6 +155,20 @@ def read_payment(response: Any) -> dict[str, Any]:
     }
 
 
+def read_reversal(response: Any) -> dict[str, Any]:
+    body = _obj(response, "ReversalResponse")
+    result = _obj(body.get("Response"), "ReversalResponse.Response")
+    ok = result.get("Result") == "Success"
+    condition = str(result.get("ErrorCondition", ""))
+    poi = _obj(body.get("POIData", {}), "POIData")
+    poi_tx_id = str(_obj(poi.get("POITransactionID", {}), "POITransactionID")
+                    .get("TransactionID", ""))
+    return {"result": "approved" if ok else REASONS.get(condition, "failed"),
+            "reason": condition if not ok else "", "poi_transaction_id": poi_tx_id,
+            "psp_reference": poi_tx_id.rsplit(".", 1)[-1] if ok else "",
+            "amount": cents(body["ReversedAmount"]) if ok and "ReversedAmount" in body else 0}
+
+
 def read_response(message: Any, category: str) -> dict[str, Any]:
     """Reads a SaleToPOIResponse to a Payment or TransactionStatus request."""
     envelope = _obj(_obj(message, "answer").get("SaleToPOIResponse"), "SaleToPOIResponse")
@@ -151,6 +178,8 @@ def read_response(message: Any, category: str) -> dict[str, Any]:
     service_id = str(head.get("ServiceID", ""))
     if category == "Payment":
         return {**read_payment(envelope.get("PaymentResponse")), "service_id": service_id}
+    if category == "Reversal":
+        return {**read_reversal(envelope.get("ReversalResponse")), "service_id": service_id}
     status = _obj(envelope.get("TransactionStatusResponse"), "TransactionStatusResponse")
     result = _obj(status.get("Response"), "TransactionStatusResponse.Response")
     if result.get("Result") != "Success":

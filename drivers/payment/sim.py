@@ -85,6 +85,7 @@ class SimTerminal:
         self._plan: list[tuple[str, float]] = []
         self.default: tuple[str, float] = ("approve", 0.0)
         self.aborts: list[str] = []
+        self.refunds: list[Charge] = []  # transaction_ref: the original POITransactionID
         self.refused: list[str] = []  # messages it could not open, and why
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
@@ -134,6 +135,8 @@ class SimTerminal:
             return self._payment(head, request["PaymentRequest"])
         if category == "TransactionStatus":
             return self._status(head, request["TransactionStatusRequest"]), "answer"
+        if category == "Reversal":
+            return self._reversal(head, request["ReversalRequest"]), "answer"
         if category == "Abort":
             self._abort(request["AbortRequest"]["MessageReference"]["ServiceID"])
             return None, "answer"
@@ -210,6 +213,30 @@ class SimTerminal:
                     "PaymentInstrumentData": {"PaymentInstrumentType": "Card", "CardData": {
                         "PaymentBrand": brand, "MaskedPan": f"{bin6}******{last4}"}}},
                 "PaymentReceipt": receipts}}}
+
+    def _reversal(self, head: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        original = body["OriginalPOITransaction"]["POITransactionID"]["TransactionID"]
+        amount = nexo.cents(body["ReversedAmount"])
+        with self._lock:
+            charge = next((c for c in self.charges if c.result == "approved" and
+                           f"{c.service_id}.{c.psp_reference}" == original), None)
+            done = sum(r.amount for r in self.refunds if r.transaction_ref == original)
+            ok = charge is not None and 0 < amount <= charge.amount - done
+            refund = Charge(head["ServiceID"], original, amount,
+                            result="approved" if ok else "declined",
+                            psp_reference=secrets.token_hex(8).upper() if ok else "")
+            refund.done.set()
+            if ok:
+                self.refunds.append(refund)
+        result: dict[str, Any] = {"Result": "Success"} if ok else {
+            "Result": "Failure", "ErrorCondition": "NotAllowed" if charge else "NotFound"}
+        answer = {"Response": result, "POIData": {"POITransactionID": {
+            "TransactionID": f"{refund.service_id}.{refund.psp_reference or 'X'}",
+            "TimeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}}}
+        if ok:
+            answer["ReversedAmount"] = nexo.euros(amount)
+        return {"SaleToPOIResponse": {"MessageHeader": {**head, "MessageType": "Response"},
+                                      "ReversalResponse": answer}}
 
     def _status(self, head: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         of = body["MessageReference"]["ServiceID"]

@@ -16,9 +16,12 @@ def _types(till: TillService) -> list[str]:
     return [e.type for e in till.journal.entries()]
 
 
+def _product(till: TillService):  # noqa: ANN202
+    return next(p for p in till.catalogue.search("", limit=50) if not p.sold_by_weight)
+
+
 def _ticket(till: TillService) -> int:
-    product = next(p for p in till.catalogue.search("", limit=50) if not p.sold_by_weight)
-    till.add_product(product.id, 2)
+    till.add_product(_product(till).id, 2)
     return till.ticket.due
 
 
@@ -136,3 +139,34 @@ def test_the_cardholder_lines_are_printed_within_the_receipt_width(pay_till: Til
         for line in card["receipt"]:  # every cardholder line, nothing lost
             assert line in texts
         assert any("GOEDGEKEURD" in text for text in texts)
+
+
+def test_a_referenced_refund_goes_back_to_the_original_payment(pay_till: TillService,
+                                                               terminal: SimTerminal) -> None:
+    from firmware.errors import NotRefundable
+    from firmware.payment_errors import RefundNotByTerminal
+    from firmware.permissions import Action, ApprovalRequired
+
+    _ticket(pay_till)
+    sale = pay_till.payments.pay().committed.entry
+    charge, = terminal.approved()
+    line_no = sale.body["data"]["lines"][0]["line_no"]
+    with pytest.raises(ApprovalRequired):  # the manager first, before the terminal is asked
+        pay_till.payments.refund(sale.seq, {line_no: 1})
+    assert terminal.refunds == []
+    approval = pay_till.approve("9999", Action.REFUND)
+    refund = pay_till.payments.refund(sale.seq, {line_no: 1}, approval).entry
+    back, = terminal.refunds
+    assert back.transaction_ref == f"{charge.service_id}.{charge.psp_reference}"
+    tender, = refund.body["data"]["tenders"]
+    assert refund.type == "refund" and refund.body["ref_seq"] == sale.seq
+    assert tender["amount"] == -back.amount and tender["reference"] == back.psp_reference
+    assert tender["card"]["poi_transaction_id"].endswith(back.psp_reference)
+    pay_till.payments.refund(sale.seq, {line_no: 1}, approval)  # the second item
+    assert sum(r.amount for r in terminal.refunds) == charge.amount
+    with pytest.raises(NotRefundable):  # nothing left of that sale
+        pay_till.payments.refund(sale.seq, {line_no: 1}, approval)
+    assert len(terminal.refunds) == 2
+    cash_sale = pay_till.add_product(_product(pay_till).id) and pay_till.pay_cash(100_000)
+    with pytest.raises(RefundNotByTerminal):  # a cash sale has no card payment to go back to
+        pay_till.payments.refund(cash_sale.entry.seq, {1: 1}, approval)
