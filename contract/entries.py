@@ -22,8 +22,10 @@ API (names are stable; other packages rely on them):
   ConfigChangeData, SoftwareStartData, SoftwareUpdateData, JournalAlarmAckData,
   GoodsReceivedData, StockCountData, OfferRedemptionData, CustomerFavouriteData,
   DownstreamRefusedData, CatalogueAppliedData (what the uplink did with head office's
-  messages, journaled by the till: firmware/downstream_log.py); nested:
-  TicketLine, AgeCheck, VatAmount, Tender, PromotionApplied, PromotionShare, Figure,
+  messages, journaled by the till: firmware/downstream_log.py), PaymentStartedData and
+  PaymentDeclinedData (the PIN terminal's two phases: firmware/payment.py); nested:
+  TicketLine, AgeCheck, VatAmount, Tender (with CardPayment when the terminal was paid
+  through), PromotionApplied, PromotionShare, Figure,
   TenderTotal, CashFigures, GrandTotals, CashCount, AlarmProblem, GoodsLine, CountLine.
 
 Rules: amounts are integer cents (no floats anywhere), bounded by `MAX_CENTS`; every string

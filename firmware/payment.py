@@ -36,6 +36,7 @@ from firmware.payment_errors import (
     PaymentUnresolved,
     RefundNotByTerminal,
     TerminalAmountOutOfRange,
+    TerminalInTraining,
 )
 from firmware.permissions import Action, Approval
 from firmware.ports import PaymentTerminal
@@ -122,6 +123,8 @@ class PaymentService:
         """Journals payment_started and the pending payment; the request is not sent yet."""
         with self.kernel.lock:
             self.kernel.require_cashier()
+            if self.kernel.training:
+                raise TerminalInTraining()
             ticket = self.sales.ticket
             for check in self.sales.payment_checks:
                 check(ticket)

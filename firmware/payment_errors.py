@@ -21,6 +21,15 @@ class NoPaymentTerminal(TillError):
         super().__init__()
 
 
+class TerminalInTraining(TillError):
+    """A trainee never charges a real card: in training mode Pin takes a typed reference."""
+
+    template = "training mode: the PIN terminal is not used; type a card reference"
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
 class TerminalAmountOutOfRange(TillError):
     template = "the card amount {amount_cents} is not between 0,01 and the {due_cents} due"
 

@@ -170,3 +170,16 @@ def test_a_referenced_refund_goes_back_to_the_original_payment(pay_till: TillSer
     cash_sale = pay_till.add_product(_product(pay_till).id) and pay_till.pay_cash(100_000)
     with pytest.raises(RefundNotByTerminal):  # a cash sale has no card payment to go back to
         pay_till.payments.refund(cash_sale.entry.seq, {1: 1}, approval)
+
+
+def test_training_mode_never_reaches_the_terminal(pay_till: TillService,
+                                                  terminal: SimTerminal) -> None:
+    from firmware.payment_errors import TerminalInTraining
+    from firmware.permissions import Action
+
+    pay_till.set_training(True, approval=pay_till.approve("9999", Action.TRAINING))
+    _ticket(pay_till)
+    with pytest.raises(TerminalInTraining):
+        pay_till.payments.pay()
+    assert terminal.charges == [] and "payment_started" not in _types(pay_till)
+    assert pay_till.pay_card(None, "T1") is not None  # the typed reference, as before

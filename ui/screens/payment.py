@@ -45,7 +45,7 @@ class PaymentScreen(KassaScreen):
 
     def on_pre_enter(self, *_args) -> None:
         payments = self.till.payments
-        self.terminal = payments is not None
+        self.terminal = payments is not None and not self.till.training  # a trainee types
         if payments is not None and payments.pending() is not None:
             Clock.schedule_once(lambda _dt: self.app.screen("terminal").check())
             return
