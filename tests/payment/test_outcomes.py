@@ -183,3 +183,18 @@ def test_training_mode_never_reaches_the_terminal(pay_till: TillService,
         pay_till.payments.pay()
     assert terminal.charges == [] and "payment_started" not in _types(pay_till)
     assert pay_till.pay_card(None, "T1") is not None  # the typed reference, as before
+
+
+def test_split_part_card_then_card_then_cash(pay_till: TillService, terminal: SimTerminal) -> None:
+    due = _ticket(pay_till)
+    part, more = due // 3, due // 4
+    first = pay_till.payments.pay(part)
+    assert first.outcome == "approved" and first.committed is None  # part paid, ticket open
+    assert pay_till.payments.pending() is None and pay_till.ticket.due == due - part
+    second = pay_till.payments.pay(more)
+    assert second.outcome == "approved" and second.committed is None
+    sale = pay_till.pay_cash(100_000).entry
+    kinds = [(t["kind"], t["amount"], bool(t.get("card"))) for t in sale.body["data"]["tenders"]]
+    assert kinds[:2] == [("card", part, True), ("card", more, True)] and kinds[2][0] == "cash"
+    assert [c.amount for c in terminal.approved()] == [part, more]
+    assert len({c.transaction_ref for c in terminal.charges}) == 1  # one ticket
