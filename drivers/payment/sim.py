@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import logging
 import secrets
 import ssl
 import tempfile
@@ -33,6 +34,7 @@ from cryptography.x509.oid import NameOID
 from drivers.payment import nexo
 from drivers.payment.crypto import ProtectionError, SharedKey, protect, unprotect
 
+log = logging.getLogger(__name__)
 OUTCOMES = ("approve", "decline", "cancel", "slow", "no_answer", "lost")
 BRANDS = (("mc", "541333", "0010"), ("visa", "411111", "1111"), ("maestro", "679999", "0019"))
 
@@ -88,7 +90,7 @@ class SimTerminal:
         self.refunds: list[Charge] = []  # transaction_ref: the original POITransactionID
         self.refused: list[str] = []  # messages it could not open, and why
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._server = _Server(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert_file, self.key_file)
@@ -264,6 +266,13 @@ class SimTerminal:
                 charge.result = "aborted"
         if charge is not None:
             charge.done.set()
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A till that went away mid-request (killed, timed out) is what the simulator is for:
+        logged quietly, not as a traceback."""
+        log.debug("connection from %s ended early", client_address, exc_info=True)
 
 
 def _handler(terminal: SimTerminal) -> type[BaseHTTPRequestHandler]:
