@@ -78,8 +78,9 @@ class SimTerminal:
     """The terminal and its acquirer; `start()` serves https://127.0.0.1:<port>/nexo."""
 
     def __init__(self, key: SharedKey, poiid: str = "P400Plus-SIM0001",
-                 directory: Path | None = None, port: int = 0) -> None:
+                 directory: Path | None = None, port: int = 0, api_key: str = "") -> None:
         self.key, self.poiid = key, poiid
+        self.api_key = api_key  # set: /sync answers in clear to that x-api-key, as the cloud
         self._dir = directory or Path(tempfile.mkdtemp(prefix="kassa-terminal-"))
         self.cert_file, self.key_file = self_signed(self._dir)
         self.charges: list[Charge] = []
@@ -123,10 +124,11 @@ class SimTerminal:
             return [c for c in self.charges if c.result == "approved"]
 
     # --- message handling ------------------------------------------------------------------
-    def handle(self, raw: bytes) -> tuple[dict[str, Any] | None, str]:
-        """(answer or None, how: 'answer' | 'drop'); may block (the shopper, a slow card)."""
+    def handle(self, raw: bytes, cloud: bool = False) -> tuple[dict[str, Any] | None, str]:
+        """(answer or None, how: 'answer' | 'drop'); may block (the shopper, a slow card).
+        `cloud`: an API-key-authenticated /sync request, in clear."""
         try:
-            message = unprotect(json.loads(raw), self.key)
+            message = json.loads(raw) if cloud else unprotect(json.loads(raw), self.key)
         except (ProtectionError, ValueError) as exc:
             self.refused.append(str(exc))
             return None, "reject"
@@ -289,7 +291,13 @@ def _handler(terminal: SimTerminal) -> type[BaseHTTPRequestHandler]:
                 return
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(min(length, 1_000_000))
-            answer, how = terminal.handle(raw)
+            cloud = self.path == "/sync"
+            if cloud and (not terminal.api_key
+                          or self.headers.get("x-api-key") != terminal.api_key):
+                terminal.refused.append("wrong or missing x-api-key")
+                self.send_error(401)
+                return
+            answer, how = terminal.handle(raw, cloud)
             if how == "drop":
                 self.close_connection = True
                 self.connection.close()
@@ -297,8 +305,8 @@ def _handler(terminal: SimTerminal) -> type[BaseHTTPRequestHandler]:
             if how == "reject":
                 self.send_error(400)
                 return
-            body = (json.dumps(protect(answer, terminal.key)).encode() if answer is not None
-                    else b"ok")
+            sealed = answer if cloud or answer is None else protect(answer, terminal.key)
+            body = json.dumps(sealed).encode() if sealed is not None else b"ok"
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -126,3 +126,21 @@ def test_an_answer_for_another_category_is_refused() -> None:
                       "Payment")
     with pytest.raises(MessageError):
         read_response({"nothing": 1}, "Payment")
+
+
+def test_the_cloud_endpoint_takes_the_api_key(tmp_path: Path) -> None:
+    sim = SimTerminal(KEY, directory=tmp_path, api_key="test-api-key").start()
+    url = sim.url.replace("/nexo", "/sync")
+    try:
+        cloud = AdyenTerminal(url, sim.poiid, "t1", api_key="test-api-key",
+                              ca_file=str(sim.cert_file), timeout=5)
+        outcome = cloud.pay(1250, "c1", "T-9")
+        assert outcome["result"] == "approved" and outcome["amount"] == 1250
+        assert cloud.status("c1")["result"] == "approved"
+        wrong = AdyenTerminal(url, sim.poiid, "t1", api_key="other", ca_file=str(sim.cert_file),
+                              timeout=5)
+        with pytest.raises(OSError, match="HTTP 401"):
+            wrong.pay(100, "c2", "T-10")
+        assert len(sim.charges) == 1
+    finally:
+        sim.stop()
