@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.ui.scenario import Driver, run_scene
+from tests.ui.scenario import Driver, approve, run_scene
 
 TERMINAL: dict[str, Any] = {}
 
@@ -97,6 +97,33 @@ def scene(d: Driver) -> Iterator[Any]:
     yield (lambda: sm.current == "done", "the done screen")
     yield 0.3
     d.shot("p6-done")
+    card_sale = till.last_sale_seq()
+
+    # The first item back, to the same card: the manager's PIN, then the terminal's Reversal.
+    app.go("sale")
+    yield (lambda: sm.current == "sale", "the sale screen for the refund")
+    yield 0.3
+    d.tap(sm.get_screen("sale").ids.manager)
+    yield (lambda: sm.current == "manager", "the manager screen")
+    manager = sm.get_screen("manager")
+    yield 0.3
+    d.tap(manager.ids.refund)
+    yield 0.3
+    d.type(manager.ids.refund_keypad, str(card_sale))
+    d.key(manager.ids.refund_keypad, "OK")
+    yield (lambda: manager.panel == "refund_lines", "the card sale's lines")
+    yield 0.3
+    plus = next(w for w in manager.ids.refund_rows.walk() if getattr(w, "line_no", None) == 1)
+    d.tap(plus)
+    yield 0.2
+    d.tap(manager.ids.do_card_refund)
+    yield from approve(d, "the refund to the card")
+    yield (lambda: len(sim.refunds) == 1 and "kaart" in manager.message.lower(),
+           "the refund through the terminal")
+    yield 0.3
+    d.shot("p8-refunded")
+    d.result["refund"] = {"message": manager.message, "terminal": sim.refunds[0].amount,
+                          "original": sim.refunds[0].transaction_ref}
 
     # A second ticket whose answer is lost: the till asks until the terminal knows.
     app.go("sale")

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 SIZES = ("800x480", "1280x800")
 SHOTS = ("p1-payment-pin", "p2-waiting", "p3-aborted", "p4-declined", "p5-approved", "p6-done",
-         "p7-checking")
+         "p7-checking", "p8-refunded")
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,9 @@ def test_pin_waits_aborts_declines_approves_and_checks(runs: dict, size: str) ->
     assert result["checking"][0] == "Laatste betaling nagaan…"
     assert [r for r, _amount in result["charges"]] == ["aborted", "declined", "approved",
                                                        "approved"]
+    refund = result["refund"]
+    assert refund["terminal"] > 0 and "." in refund["original"]  # <ServiceID>.<PSP reference>
+    assert refund["message"].startswith("Teruggestort op de kaart")
     assert result["types"] == ["payment_started", "payment_declined", "payment_started",
                                "payment_declined", "payment_started", "sale",
                                "payment_started", "sale"]
