@@ -109,12 +109,12 @@ def scene(d: Driver) -> Iterator[Any]:
     yield 0.3
     d.tap(manager.ids.refund)
     yield 0.3
-    d.type(manager.ids.refund_keypad, str(card_sale))
-    d.key(manager.ids.refund_keypad, "OK")
+    keypad = manager.ids.refund_keypad
+    d.type(keypad, f"{card_sale}")
+    d.key(keypad, "OK")
     yield (lambda: manager.panel == "refund_lines", "the card sale's lines")
     yield 0.3
-    plus = next(w for w in manager.ids.refund_rows.walk() if getattr(w, "line_no", None) == 1)
-    d.tap(plus)
+    d.tap(_row_plus(manager, 1))
     yield 0.2
     d.tap(manager.ids.do_card_refund)
     yield from approve(d, "the refund to the card")
@@ -144,6 +144,11 @@ def scene(d: Driver) -> Iterator[Any]:
     d.result["charges"] = [(c.result, c.amount) for c in sim.charges]
     d.result["types"] = [e.type for e in till.journal.entries()
                          if e.type in ("payment_started", "payment_declined", "sale")]
+
+
+def _row_plus(manager: Any, line_no: int) -> Any:
+    """The + button of one line of the refund list."""
+    return next(w for w in manager.ids.refund_rows.walk() if getattr(w, "line_no", None) == line_no)
 
 
 def _send_lost(sim: Any, till: Any, pending: Any) -> None:
