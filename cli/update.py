@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--supervisor", default="",
                         help="control directory of `kassa update supervise` (default: systemd)")
     parser.add_argument("--installer", default="",
-                        help="module:factory(releases_dir, release_key) giving the Installer "
+                        help="module:factory(root, release_key) giving the Installer "
                         "(default: provisioning.release)")
     parser.add_argument("-v", "--verbose", action="store_true")
     usub = parser.add_subparsers(dest="update_command", metavar="UPDATE_COMMAND")
@@ -46,16 +46,16 @@ def build_updater(args: argparse.Namespace):
     cfg = config.update
     if not cfg.enabled:
         raise SystemExit("kassa update: [update] enabled = false in the config; nothing to do")
-    releases = Path(cfg.releases_dir)
+    root = Path(cfg.root)
     if args.installer:
         module, _, name = args.installer.partition(":")
-        installer = getattr(importlib.import_module(module), name)(releases, Path(cfg.release_key))
+        installer = getattr(importlib.import_module(module), name)(root, Path(cfg.release_key))
     else:
-        installer = ReleaseInstaller(releases, Path(cfg.release_key))
+        installer = ReleaseInstaller(root, Path(cfg.release_key))
     services = (SupervisorServices(Path(args.supervisor)) if args.supervisor
                 else SystemdServices())
     mqtt = config.mqtt
-    return Updater(config.terminal.terminal, cfg, releases, StateFile(config.update_state_dir),
+    return Updater(config.terminal.terminal, cfg, root, StateFile(config.update_state_dir),
                    installer, services, TillFacts(config.database_path),
                    load_office_key(Path(cfg.office_key)),
                    Tls(cfg.ca_file or mqtt.ca_file, cfg.cert_file or mqtt.cert_file,
@@ -101,6 +101,6 @@ def supervise(args: argparse.Namespace) -> int:
     if not args.config:
         raise SystemExit("kassa update supervise: --config is required (the till and uplink "
                          "get the same file)")
-    Supervisor(Path(config.update.releases_dir), Path(args.control), str(Path(args.config).resolve()),
+    Supervisor(Path(config.update.root), Path(args.control), str(Path(args.config).resolve()),
                uplink_args=tuple(args.uplink_args.split())).run()
     return 0

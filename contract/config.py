@@ -394,7 +394,7 @@ class UpdateConfig:
 
     enabled: bool = False
     server: str = ""  # head office's release server, https://host:port (mutual TLS)
-    releases_dir: str = "/opt/kassa/releases"
+    root: str = "/opt/kassa"  # releases/<version>/ slots and the current, previous, committed links
     state_dir: str = ""  # empty: <var>/update
     office_key: str = ""  # head office's Ed25519 public key (hex file): the notice's seal
     release_key: str = ""  # the fleet release key's public half: the artifact's manifest

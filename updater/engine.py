@@ -29,7 +29,7 @@ from updater import notice as notices
 from updater.fetch import FetchError, HashMismatch, Tls, fetch, post_json
 from updater.policy import may_install
 from updater.services import ServiceError, Services
-from updater.slots import ArtifactRefused, Installer, link_version, point_link
+from updater.slots import ArtifactRefused, Installer, link_version, point_link, slot_link
 from updater.state import StateFile, UpdateState
 from updater.tillfacts import TillFacts
 
@@ -41,7 +41,7 @@ REPORT_PATH = "/releases/report"
 class Updater:
     terminal: str
     cfg: UpdateConfig
-    releases_dir: Path
+    root: Path  # releases/<version>/ and the current, previous, committed links
     state_file: StateFile
     installer: Installer
     services: Services
@@ -196,7 +196,7 @@ class Updater:
     def _health(self, state: UpdateState) -> UpdateState:
         checks = self.health(state)
         if all(checks.values()):
-            point_link(self.releases_dir / "committed", self.releases_dir / state.target)
+            point_link(self.root / "committed", slot_link(self.root, state.target))
             self.artifact(state).unlink(missing_ok=True)
             return self.finish(state, "committed", f"healthy {self.clock() - state.switched_at:.1f}s"
                                " after the switch")
@@ -227,7 +227,7 @@ class Updater:
     def _rolling_back(self, state: UpdateState) -> UpdateState:
         back = state.from_version
         self.report(state, "rollback", detail=state.last.get("why", ""))
-        if back and link_version(self.releases_dir / "current") != back:
+        if back and link_version(self.root / "current") != back:
             self.facts.set_reason(f"rollback:{state.target}")
             self.installer.switch(back)
         try:

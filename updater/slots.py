@@ -33,7 +33,7 @@ class Installer(Protocol):
 
     def install(self, artifact: Path, arch: str) -> None:
         """Makes the artifact's slot complete; a half-made slot (a power cut) is made again.
-        Never touches `current`."""
+        Never touches `current`. Raises ArtifactRefused when it cannot be installed."""
 
     def switch(self, version: str) -> None:
         """Points `current` at `version` (and `previous` at what was current) atomically."""
@@ -43,7 +43,7 @@ class Installer(Protocol):
 
 
 def link_version(link: Path) -> str | None:
-    """The slot name a link such as releases/current points at."""
+    """The slot name a link such as <root>/current points at."""
     try:
         return Path(os.readlink(link)).name
     except (FileNotFoundError, OSError):
@@ -61,32 +61,49 @@ def point_link(link: Path, target: Path) -> None:
     sync_dir(link.parent)
 
 
-class ReleaseInstaller:
-    """Installer on provisioning/release/ (written alongside this updater; see its module
-    for the artifact format)."""
+def slot_link(root: Path, version: str) -> Path:
+    """What a link under `root` holds to name a slot: releases/<version>, relative, as
+    provisioning/release/ writes `current` and `previous`."""
+    return Path("releases") / version
 
-    def __init__(self, releases_dir: Path, release_key_path: Path) -> None:
-        self.releases_dir = releases_dir
+
+class ReleaseInstaller:
+    """Installer on provisioning/release/ (the artifact format, its checks and the slots):
+    `verify_artifact`, `install_release`, `switch_current`, `current_version`."""
+
+    def __init__(self, root: Path, release_key_path: Path) -> None:
+        self.root = root
         self.release_key_path = release_key_path
+
+    def _key(self):  # noqa: ANN202 - contract.keys.PublicKey
+        from provisioning.release.keys import read_public_key
+
+        return read_public_key(self.release_key_path)
 
     def verify(self, artifact: Path, arch: str) -> str:
         from provisioning import release
 
+        reasons = {release.SignatureRefused: "signature", release.HashMismatch: "hash",
+                   release.WrongArch: "arch", release.ArtifactMalformed: "malformed"}
         try:
-            manifest = release.verify_artifact(artifact, self.release_key_path, arch=arch)
-        except release.ArtifactError as exc:
-            raise ArtifactRefused(getattr(exc, "reason", "signature"), str(exc)) from None
+            manifest = release.verify_artifact(artifact, self._key(), arch)
+        except release.ReleaseError as exc:
+            raise ArtifactRefused(reasons.get(type(exc), "release"), str(exc)) from None
         return str(manifest.version)
 
     def install(self, artifact: Path, arch: str) -> None:
         from provisioning import release
 
-        release.install_release(artifact, self.releases_dir, arch=arch)
+        try:
+            release.install_release(artifact, self.root, release_public_key=self._key(),
+                                    arch=arch)
+        except release.ReleaseError as exc:
+            raise ArtifactRefused("install", str(exc)) from None
 
     def switch(self, version: str) -> None:
         from provisioning import release
 
-        release.switch_current(self.releases_dir, version)
+        release.switch_current(self.root, version)
 
     def current(self) -> str | None:
-        return link_version(self.releases_dir / "current")
+        return link_version(self.root / "current")

@@ -1,7 +1,7 @@
 """`kassa update supervise`: systemd's part for the till and the uplink where there is no
 systemd (a laptop, the tests, the update benchmark).
 
-It runs `<releases>/current/venv/bin/kassa till --headless` and `... uplink` (the slot the link
+It runs `<root>/current/venv/bin/kassa till --headless` and `... uplink` (the slot the link
 names at each start, as the units do), restarts either when it exits (Restart=always), hands
 the till a NOTIFY_SOCKET and records its READY=1 (checked to come from the till's own pid),
 and obeys restart requests from SupervisorServices (updater/services.py). Every stop, start
@@ -27,10 +27,10 @@ SLOT_KASSA = "venv/bin/kassa"  # the command inside a release slot (its own virt
 
 
 class Supervisor:
-    def __init__(self, releases_dir: Path, control: Path, config: str,
+    def __init__(self, root: Path, control: Path, config: str,
                  till_args: tuple[str, ...] = ("till", "--headless"),
                  uplink_args: tuple[str, ...] = ("uplink",)) -> None:
-        self.releases_dir, self.control, self.config = releases_dir, control, config
+        self.root, self.control, self.config = root, control, config
         self.commands = {"till": till_args, "uplink": uplink_args}
         self.procs: dict[str, subprocess.Popen | None] = {"till": None, "uplink": None}
         self.started_at: dict[str, float] = {"till": 0.0, "uplink": 0.0}
@@ -55,7 +55,7 @@ class Supervisor:
         tmp.replace(self.control / name)
 
     def start(self, name: str) -> None:
-        kassa = self.releases_dir / "current" / SLOT_KASSA
+        kassa = self.root / "current" / SLOT_KASSA
         env = dict(os.environ, NOTIFY_SOCKET=str(self.notify_path)) if name == "till" else None
         self.started_at[name] = time.time()
         try:
@@ -66,7 +66,7 @@ class Supervisor:
             self.event("start_failed", service=name, detail=str(exc))
             return
         self.event("start", service=name, pid=self.procs[name].pid,
-                   slot=os.path.realpath(self.releases_dir / "current"))
+                   slot=os.path.realpath(self.root / "current"))
 
     def halt(self, name: str) -> None:
         proc = self.procs[name]

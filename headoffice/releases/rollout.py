@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import peewee
+
 from contract import sealed
 from contract.release_notice import ALL, ReleaseNotice, parse_notice, version_key
 from contract.wire import valid_id
@@ -45,6 +47,15 @@ class RolloutError(ValueError):
         self.what, self.reason = what, reason
 
 
+def _upsert(model: type[peewee.Model], **values: Any) -> None:
+    """Insert or overwrite by primary key, the same on SQLite and PostgreSQL."""
+    key = model._meta.primary_key
+    model.insert(**values).on_conflict(
+        conflict_target=[key],
+        update={model._meta.fields[name]: value for name, value in values.items()
+                if name != key.name}).execute()
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -55,7 +66,7 @@ def set_ring(terminal: str, ring: str) -> None:
     if RegisteredTerminal.get_or_none(RegisteredTerminal.terminal_id == terminal) is None:
         raise RolloutError("terminal", f"{terminal!r} is not registered")
     with write_transaction():
-        RingMember.insert(terminal=terminal, ring=ring).on_conflict_replace().execute()
+        _upsert(RingMember, terminal=terminal, ring=ring)
 
 
 def ring_terminals(ring: str) -> list[str]:
@@ -92,7 +103,7 @@ def store_artifact(artifact: Path, releases_dir: Path, version: str) -> tuple[st
     """Copies the artifact beside the other releases (name, sha256, size)."""
     if not artifact.is_file():
         raise RolloutError("artifact", f"{artifact} is not a file")
-    name = f"kassa-{version}{''.join(artifact.suffixes) or '.artifact'}"
+    name = f"kassa-{version}{artifact.suffix or '.artifact'}"
     releases_dir.mkdir(parents=True, exist_ok=True)
     tmp = releases_dir / f".{name}.tmp"
     shutil.copyfile(artifact, tmp)
@@ -132,12 +143,12 @@ def publish(version: str, artifact: Path, releases_dir: Path, ring: str, percent
     if ring == "all" and percent == 100:
         targets = [ALL]
     with write_transaction():
-        Release.insert(version=version, artifact=name, sha256=sha256, size=size, ring=ring,
+        _upsert(Release, version=version, artifact=name, sha256=sha256, size=size, ring=ring,
                        percent=percent, state="active", reason="downgrade" if force else "rollout",
                        force=force, targets=json.dumps(targets), max_failures=max_failures,
                        previous=(row.previous if row and row.previous else
                                  (before[-1] if before else "")),
-                       halted_why="", published_at=_now()).on_conflict_replace().execute()
+                       halted_why="", published_at=_now())
     return _send(Release.get(Release.version == version), send)
 
 
@@ -214,8 +225,7 @@ def record_report(terminal: str, report: dict[str, Any]) -> str | None:
     if clean["outcome"] not in OUTCOMES:
         raise RolloutError("outcome", f"{clean['outcome']!r} is not a known outcome")
     with write_transaction():
-        TerminalRelease.insert(terminal=terminal, updated=_now(), **clean
-                               ).on_conflict_replace().execute()
+        _upsert(TerminalRelease, terminal=terminal, updated=_now(), **clean)
     if clean["outcome"] not in FAILED:
         return None
     row = Release.get_or_none(Release.version == clean["release"])

@@ -28,7 +28,7 @@ from headoffice.releases import rollout
 from headoffice.releases.server import ReleaseServer, ServerTls
 from provisioning.ca import cert_pem, create_ca, issue, key_pem
 from tests.update.slot_installer import SlotInstaller, build_artifact
-from updater.slots import link_version, point_link
+from updater.slots import link_version, point_link, slot_link
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALLER = "tests.update.slot_installer:SlotInstaller"
@@ -53,7 +53,7 @@ class Terminal:
     name: str
     root: Path
     config: Path
-    releases: Path
+    opt: Path  # the update root: releases/<version>/, current, previous, committed
     control: Path
     db: Path
     state_dir: Path
@@ -113,7 +113,7 @@ class Terminal:
         return json.loads(path.read_text()) if path.exists() else {"phase": "idle", "last": {}}
 
     def current(self) -> str | None:
-        return link_version(self.releases / "current")
+        return link_version(self.opt / "current")
 
     def ready(self) -> bool:
         try:
@@ -197,8 +197,8 @@ class UpdateFleet:
     def add_terminal(self, name: str, server: str, ring: str = "pilot",
                      base_version: str = "0.1.0", start: bool = True) -> Terminal:
         root = self.root / name
-        releases, control, state = root / "releases", root / "control", root / "update"
-        for d in (releases, control, state):
+        opt, control, state = root / "opt", root / "control", root / "update"
+        for d in (opt, control, state):
             d.mkdir(parents=True)
         key, cert = issue(self.ca, name, unit="terminal")
         self._write_pair(name, key, cert)
@@ -222,7 +222,7 @@ backoff_max_seconds = 2
 [update]
 enabled = true
 server = "{server}"
-releases_dir = "{releases}"
+root = "{opt}"
 state_dir = "{state}"
 office_key = "{self.keys / 'office.pub'}"
 release_key = "{self.keys / 'release.pub'}"
@@ -232,12 +232,12 @@ key_file = "{self.keys / f'{name}.key'}"
 health_seconds = {self.health_seconds}
 poll_seconds = 1
 """)
-        terminal = Terminal(name, root, config, releases, control, db, state)
+        terminal = Terminal(name, root, config, opt, control, db, state)
         # the release the terminal was provisioned with (kassa provision apply's part)
-        installer = SlotInstaller(releases, self.keys / "release.pub")
+        installer = SlotInstaller(opt, self.keys / "release.pub")
         installer.install(self.artifact(base_version), "x86_64")
         installer.switch(base_version)
-        point_link(releases / "committed", releases / base_version)
+        point_link(opt / "committed", slot_link(opt, base_version))
         with self.db.connection_context():
             add_terminal(name, "s1", _raw_hex(Ed25519PrivateKey.generate()))
             rollout.set_ring(name, ring)

@@ -4,7 +4,8 @@ only through updater.slots.Installer.
 
 An artifact here is a tar of `manifest.json` (version, arch list, SHA-256 of every file),
 `manifest.sig` (Ed25519 over the manifest by the release key, hex) and `payload/`: Kassa's
-packages as source. A slot is releases/<version>/ with src/ and venv/bin/kassa, a launcher
+packages as source. A slot is <root>/releases/<version>/ with src/ and venv/bin/kassa (the links at <root>, as
+provisioning/release/ lays them out), a launcher
 that runs this interpreter on the slot's own source.
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from updater.slots import ArtifactRefused, link_version, point_link
+from updater.slots import ArtifactRefused, link_version, point_link, slot_link
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("cli", "contract", "firmware", "drivers", "ui", "updater", "provisioning", "headoffice")
@@ -61,8 +62,9 @@ def build_artifact(out: Path, version: str, key: Ed25519PrivateKey, arch: tuple[
 
 
 class SlotInstaller:
-    def __init__(self, releases_dir: Path, release_key_path: Path) -> None:
-        self.releases_dir = releases_dir
+    def __init__(self, root: Path, release_key_path: Path) -> None:
+        self.root = root
+        self.releases_dir = root / "releases"
         self.key = Ed25519PublicKey.from_public_bytes(
             bytes.fromhex(release_key_path.read_text().strip()))
 
@@ -109,13 +111,13 @@ class SlotInstaller:
         os.replace(work, slot)
 
     def switch(self, version: str) -> None:
-        current = self.releases_dir / "current"
+        current = self.root / "current"
         before = link_version(current)
         if before == version:
             return
         if before:
-            point_link(self.releases_dir / "previous", self.releases_dir / before)
-        point_link(current, self.releases_dir / version)
+            point_link(self.root / "previous", slot_link(self.root, before))
+        point_link(current, slot_link(self.root, version))
 
     def current(self) -> str | None:
-        return link_version(self.releases_dir / "current")
+        return link_version(self.root / "current")

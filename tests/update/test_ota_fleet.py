@@ -39,7 +39,7 @@ def test_pilot_ring_gets_the_update_and_stores_do_not(fleet: UpdateFleet) -> Non
              "the pilot to commit 0.2.0")
     assert pilot.current() == "0.2.0"
     assert pilot.ready()
-    assert (pilot.releases / "committed").resolve().name == "0.2.0"
+    assert (pilot.opt / "committed").resolve().name == "0.2.0"
     assert pilot.journal_updates() == [{"from_version": "0.1.0", "to_version": "0.2.0",
                                         "outcome": "update"}]
     verify = pilot.journal_verify()
@@ -101,7 +101,7 @@ def test_a_bad_artifact_is_refused_without_touching_the_running_version(
     reason = {"other-key": "signature", "wrong-hash": "hash", "wrong-arch": "arch"}[bad]
     assert last["detail"].startswith(reason), last
     assert pilot.current() == "0.1.0"
-    assert not (pilot.releases / "0.4.0").exists()
+    assert not (pilot.opt / "releases" / "0.4.0").exists()
     assert len([e for e in pilot.events() if e["event"] == "start"]) == starts  # not restarted
     assert pilot.ready()
     wait_for(lambda: (r := fleet.report("pilot-1")) and r.outcome == "refused", 20,
