@@ -139,6 +139,9 @@ def publish(version: str, artifact: Path, releases_dir: Path, ring: str, percent
     name, sha256, size = store_artifact(artifact, releases_dir, version)
     row = Release.get_or_none(Release.version == version)
     before = sorted({running_version(t) for t in chosen} - {"", version}, key=version_key)
+    if not before:  # no terminal has said what it runs: the newest release published before
+        before = sorted((r.version for r in Release.select(Release.version)
+                         if version_key(r.version) < version_key(version)), key=version_key)
     targets = sorted(set(chosen) | set(json.loads(row.targets) if row else []))
     if ring == "all" and percent == 100:
         targets = [ALL]

@@ -26,6 +26,9 @@ DEVICE_STATES = {
 }
 
 EN: dict[str, str] = {
+    # software updates (terminals page)
+    "Release": "Release", "Ring": "Ring", "Uitrol": "Rollout", "Bijgewerkt": "Updated",
+    "Bezig": "Under way", "Versie": "Version",
     # navigation and page titles
     "Kassa hoofdkantoor": "Kassa head office", "Vandaag": "Today", "Perioden": "Periods",
     "Terminals": "Terminals", "Z-rapporten": "Z reports", "Meldingen": "Alerts",

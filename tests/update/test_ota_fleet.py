@@ -106,3 +106,40 @@ def test_a_bad_artifact_is_refused_without_touching_the_running_version(
     assert pilot.ready()
     wait_for(lambda: (r := fleet.report("pilot-1")) and r.outcome == "refused", 20,
              "head office to hear of the refusal")
+
+
+def test_no_downgrade_unless_forced_and_an_admin_rollback_goes_back(fleet: UpdateFleet,
+                                                                     capsys) -> None:
+    from cli import main
+
+    server = fleet.start_server()
+    pilot = fleet.add_terminal("pilot-1", server, ring="pilot")
+    wait_for(pilot.ready, 60, "the pilot READY")
+    fleet.publish("0.1.0", fleet.artifact("0.1.0"))  # what the fleet runs, known to head office
+    fleet.publish("0.2.0", fleet.artifact("0.2.0"))
+    wait_for(lambda: pilot.state()["last"].get("release") == "0.2.0", 90, "0.2.0 committed")
+    # an older release without the admin's force is refused, nothing restarted
+    fleet.publish("0.1.5", fleet.artifact("0.1.5"))
+    last = wait_for(lambda: pilot.state()["last"].get("release") == "0.1.5" and
+                    pilot.state()["last"], 30, "the downgrade refused")
+    assert last["outcome"] == "refused" and "downgrade" in last["detail"]
+    assert pilot.current() == "0.2.0"
+    # the admin rolls 0.2.0 back: the terminal returns to 0.1.0 and journals why
+    with fleet.send() as send:
+        from headoffice.releases import rollout
+
+        back = rollout.rollback("0.2.0", send)
+    assert back.release == "0.1.0" and back.notice.force
+    wait_for(lambda: pilot.state()["last"].get("release") == "0.1.0" and
+             pilot.state()["phase"] == "idle", 90, "the rollback to 0.1.0")
+    assert pilot.state()["last"]["outcome"] == "committed"
+    assert pilot.current() == "0.1.0"
+    assert pilot.journal_updates()[-1] == {"from_version": "0.2.0", "to_version": "0.1.0",
+                                           "outcome": "rollback"}
+    assert pilot.journal_verify().returncode == 0
+    wait_for(lambda: (r := fleet.report("pilot-1")) and r.running == "0.1.0", 20,
+             "head office to see 0.1.0 running")
+    capsys.readouterr()
+    assert main(["office", "--db", str(fleet.root / "office.sqlite3"), "release", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "0.2.0 (pilot, rolled_back)" in out and "pilot-1: 0.1.0 (committed)" in out
