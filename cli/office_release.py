@@ -87,8 +87,8 @@ def run_release(args: argparse.Namespace) -> int:
         if command == "status":
             for line in rollout.progress(args.version):
                 print(line.line())
-            for terminal, (version, step) in sorted(rollout.terminal_versions().items()):
-                print(f"  {terminal}: {version or '?'}{f' ({step})' if step else ''}")
+            for terminal, (version, step, release) in sorted(rollout.terminal_versions().items()):
+                print(f"  {terminal}: {version or '?'}{f' ({step} {release})' if step else ''}")
             return 0
         if command == "serve":
             return _serve(args, db, releases_dir)

@@ -51,11 +51,13 @@ class OfficeRegistry:
         from headoffice.releases import rollout
 
         versions = rollout.terminal_versions()
-        return [{"terminal": row.terminal_id, "store": row.store, "status": row.status,
-                 "last_seen": row.last_seen,
-                 "version": versions.get(row.terminal_id, ("", ""))[0],
-                 "update": versions.get(row.terminal_id, ("", ""))[1]}
-                for row in self._registry.list_terminals()]
+        rows = []
+        for row in self._registry.list_terminals():
+            running, step, release = versions.get(row.terminal_id, ("", "", ""))
+            rows.append({"terminal": row.terminal_id, "store": row.store, "status": row.status,
+                         "last_seen": row.last_seen, "version": running,
+                         "update": f"{step} {release}" if step else ""})
+        return rows
 
     def rollouts(self) -> list[str]:
         from headoffice.releases import rollout

@@ -276,13 +276,15 @@ def progress(version: str | None = None) -> list[Progress]:
     return found
 
 
-def terminal_versions() -> dict[str, tuple[str, str]]:
-    """terminal -> (running version, update step or outcome) for the terminals page."""
-    out: dict[str, tuple[str, str]] = {}
+def terminal_versions() -> dict[str, tuple[str, str, str]]:
+    """terminal -> (running version, last update step or outcome, the release it concerns)
+    for the terminals page and the fleet list; empty strings where nothing is known."""
+    out: dict[str, tuple[str, str, str]] = {}
     for row in RegisteredTerminal.select():
         report = TerminalRelease.get_or_none(TerminalRelease.terminal == row.terminal_id)
-        step = ""
+        step, release = "", ""
         if report is not None:
-            step = report.outcome if report.phase == "done" else f"{report.phase} {report.release}"
-        out[row.terminal_id] = (running_version(row.terminal_id), step)
+            step = report.outcome if report.phase == "done" else report.phase
+            release = report.release
+        out[row.terminal_id] = (running_version(row.terminal_id), step, release)
     return out

@@ -142,4 +142,4 @@ def test_no_downgrade_unless_forced_and_an_admin_rollback_goes_back(fleet: Updat
     capsys.readouterr()
     assert main(["office", "--db", str(fleet.root / "office.sqlite3"), "release", "status"]) == 0
     out = capsys.readouterr().out
-    assert "0.2.0 (pilot, rolled_back)" in out and "pilot-1: 0.1.0 (committed)" in out
+    assert "0.2.0 (pilot, rolled_back)" in out and "pilot-1: 0.1.0 (committed 0.1.0)" in out

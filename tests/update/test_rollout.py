@@ -8,13 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contract import sealed
 from contract.release_notice import parse_notice
-from headoffice.registry import add_terminal
 from headoffice.releases import rollout
+from tests.update.office_setup import office_key, register
 
 PILOTS = ("p1", "p2")
 STORES = tuple(f"s{n}" for n in range(1, 9))
@@ -22,20 +20,11 @@ STORES = tuple(f"s{n}" for n in range(1, 9))
 
 @pytest.fixture
 def office(office_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    key = Ed25519PrivateKey.generate()
-    pem = tmp_path / "office.pem"
-    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-    monkeypatch.setenv("KASSA_OFFICE_KEY", str(pem))
-    for terminal in PILOTS + STORES:
-        add_terminal(terminal, "shop", Ed25519PrivateKey.generate().public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex())
-    for terminal in PILOTS:
-        rollout.set_ring(terminal, "pilot")
+    public = office_key(tmp_path, monkeypatch)
+    register(PILOTS + STORES, PILOTS)
     artifact = tmp_path / "kassa-0.2.0.tar"
     artifact.write_bytes(b"release bytes" * 100)
-    return key.public_key(), artifact, tmp_path / "published"
+    return public, artifact, tmp_path / "published"
 
 
 class Sent(list):
@@ -108,7 +97,7 @@ def test_failures_past_the_threshold_halt_the_ring(office) -> None:
     assert rollout.record_report("s3", bad) == "0.2.0"
     progress = rollout.progress("0.2.0")[0]
     assert (progress.targets, progress.committed, progress.failed) == (8, 1, 2)
-    assert rollout.terminal_versions()["s2"] == ("0.1.0", "rolled_back")
+    assert rollout.terminal_versions()["s2"] == ("0.1.0", "rolled_back", "0.2.0")
 
 
 @pytest.mark.parametrize(("report", "what"), [
