@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from typing import Any
 
 TICK_SECONDS = 1.0
@@ -14,17 +15,19 @@ TICK_SECONDS = 1.0
 
 def run_headless(config: Any) -> int:
     from cli.assemble import build_till
-    from firmware import sdnotify
+    from firmware import sdnotify, software
     from firmware.runtime import journal_downstream, record_activity
 
     till = build_till(config)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sdnotify.ready("till ready (headless)")
+    told = float("-inf")
     try:
         while not stop.is_set():
             journal_downstream(till)
-            record_activity(till, False)
+            if time.monotonic() - told >= software.ACTIVITY_SECONDS:  # never a ticket open
+                told = time.monotonic() if record_activity(till, False) else told
             sdnotify.watchdog()
             stop.wait(TICK_SECONDS)
     finally:

@@ -99,6 +99,7 @@ class TillRuntime:
         self._started = False
         self._next_pickup = 0.0
         self._activity: bool | None = None  # the ticket state last recorded for the updater
+        self._activity_at = float("-inf")
 
     # --- the scanner ---------------------------------------------------------------------
     def start(self, ui_clock: UiClock) -> None:
@@ -158,14 +159,22 @@ class TillRuntime:
     def status(self, now: dt.datetime | None = None) -> TillStatus:
         """One snapshot for the status bar (firmware/status.py); every `pickup_seconds` it
         also journals what the uplink did with head office's messages meanwhile."""
-        is_open = ticket_open(self.till)
         if time.monotonic() >= self._next_pickup:
             self._next_pickup = time.monotonic() + self.pickup_seconds
             journal_downstream(self.till)
-            self._activity = is_open if record_activity(self.till, is_open) else None
-        elif is_open != self._activity:  # a ticket opened or closed: tell the updater now
-            self._activity = is_open if record_activity(self.till, is_open) else None
+        self.tell_activity()
         return snapshot(self.till, self.peripherals, now)
+
+    def tell_activity(self) -> None:
+        """Records whether a ticket is open for the updater: at once when it changes, and
+        every ACTIVITY_SECONDS so the updater can tell a running till from a dead one (a
+        tiny write, rare enough for an SD card)."""
+        is_open = ticket_open(self.till)
+        now = time.monotonic()
+        if is_open != self._activity or now - self._activity_at >= software.ACTIVITY_SECONDS:
+            written = record_activity(self.till, is_open)
+            self._activity = is_open if written else None
+            self._activity_at = now if written else self._activity_at
 
     def close(self) -> None:
         """Stops the scanner and releases every device."""

@@ -28,6 +28,7 @@ from firmware.models import JournalEntry, Meta
 
 REASON_KEY = "update:reason"
 ACTIVITY_KEY = "till:activity"
+ACTIVITY_SECONDS = 60  # the fact is refreshed this often while the till runs
 OUTCOMES = ("update", "rollback", "forced_downgrade", "manual")
 
 

@@ -9,6 +9,8 @@ import datetime as dt
 from contract.config import UpdateConfig
 from updater.tillfacts import Activity
 
+STALE = dt.timedelta(minutes=3)  # the till refreshes the fact every minute (firmware/software.py)
+
 
 def within_hours(hours: str, now: dt.datetime) -> bool:
     """`now` (local time) lies in "HH:MM-HH:MM"; a span past midnight wraps."""
@@ -21,8 +23,10 @@ def within_hours(hours: str, now: dt.datetime) -> bool:
 
 def may_install(cfg: UpdateConfig, activity: Activity, last_z: dt.datetime | None,
                 now: dt.datetime) -> tuple[bool, str]:
-    """(allowed, why not) for stopping the till now. `now` is timezone-aware."""
-    if activity.ticket_open:
+    """(allowed, why not) for stopping the till now. `now` is timezone-aware. A ticket
+    reported open by a till that has not refreshed the fact for STALE is no longer open:
+    that till is not running, and its unpaid ticket went with it."""
+    if activity.ticket_open and activity.at is not None and now - activity.at < STALE:
         return False, "a ticket is open"
     if not cfg.opening_hours:
         return True, ""

@@ -60,8 +60,12 @@ NOON = dt.datetime(2026, 12, 3, 12, 0).astimezone()
 
 
 def test_never_with_a_ticket_open() -> None:
-    assert may_install(UpdateConfig(), Activity(True, None), None, NOON)[0] is False
-    assert may_install(UpdateConfig(), Activity(False, None), None, NOON) == (True, "")
+    assert may_install(UpdateConfig(), Activity(True, NOON), None, NOON) == (False,
+                                                                             "a ticket is open")
+    assert may_install(UpdateConfig(), Activity(False, NOON), None, NOON) == (True, "")
+    # a till that stopped refreshing the fact is not running: its ticket is gone
+    stale = NOON - dt.timedelta(minutes=5)
+    assert may_install(UpdateConfig(), Activity(True, stale), None, NOON)[0] is True
 
 
 def test_opening_hours_allow_only_outside_them_or_right_after_a_z() -> None:
