@@ -79,3 +79,24 @@ def test_thirty_power_cuts_leave_the_terminal_healthy(fleet: UpdateFleet) -> Non
     assert tos == [f"0.2.{n}" for n in range(1, CUTS + 1)]  # each update journaled once
     print("power cuts (phase/victim):", dict(sorted(seen.items())))
     assert {key.split("/")[0] for key in seen} >= {"installed", "health"}
+
+
+def test_a_power_cut_in_the_health_check_of_a_broken_release_still_rolls_back(
+        fleet: UpdateFleet) -> None:
+    server = fleet.start_server()
+    terminal = fleet.add_terminal("pilot-1", server, ring="pilot")
+    wait_for(terminal.ready, 60, "the terminal READY")
+    fleet.publish("0.3.0", fleet.artifact("0.3.0", broken=True))
+    wait_for(lambda: terminal.state()["phase"] == "health", 60, "the health check")
+    time.sleep(1)
+    terminal.kill("updater")
+    terminal.kill("till")
+    terminal.start("updater")
+    last = wait_for(lambda: terminal.state()["phase"] == "idle" and
+                    terminal.state()["last"].get("release") == "0.3.0" and
+                    terminal.state()["last"], 3 * 15 + 30, "the rollback after the cut")
+    assert last["outcome"] == "rolled_back"
+    assert terminal.current() == "0.1.0"
+    wait_for(terminal.ready, 30, "0.1.0 READY again")
+    assert terminal.journal_verify().returncode == 0
+    assert terminal.journal_updates()[-1]["outcome"] == "rolled_back"
