@@ -3,9 +3,10 @@ the updater (`kassa update`, a separate process sharing the database).
 
 At start the till journals `software_start`; when the version differs from the one that
 started last, it also journals `software_update` (from, to, outcome). The outcome is what
-the updater wrote into the Meta row REASON_KEY just before it switched (`update`,
-`rollback`, `forced_downgrade`; a rollback as `rollback:<the release undone>`), consumed in
-the same transaction; a switch made by hand says `manual`. A rollback from a release that
+the updater wrote into the Meta row REASON_KEY just before it switched: JSON with `outcome`
+(`update`, `rollback`, `forced_downgrade`), `to` (the version it is meant for) and, for a
+rollback, `undone` (the release given up); consumed in the same transaction by the till of
+the version `to` names; a switch made by hand says `manual`. A rollback from a release that
 never got as far as its own software_start is journaled as `rolled_back` from the running
 version to the release that was tried. The updater's health check waits for the entry: a
 till that reaches it has opened its journal, checked it and signed with its key on the new
@@ -43,26 +44,39 @@ def last_started_version() -> str | None:
         return None
 
 
+def _reason() -> dict[str, str] | None:
+    row = Meta.get_or_none(Meta.key == REASON_KEY)
+    try:
+        data = json.loads(row.value) if row is not None else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("outcome") not in OUTCOMES:
+        return None
+    return {key: str(data.get(key, "")) for key in ("outcome", "to", "undone")}
+
+
 def journal_start(journal: Any, config_source: str) -> None:
     """software_start, and software_update when the version changed or an update to another
     version was undone; inside one transaction with the reason's removal, so a crash
-    journals both or neither."""
+    journals both or neither. A reason meant for another version (a till of the old version
+    restarting while the updater switches) is left for the version it names."""
     with journal.transaction():
         before = last_started_version()
         journal.append("software_start", {"version": SOFTWARE_VERSION, "config": config_source})
-        row = Meta.get_or_none(Meta.key == REASON_KEY)
-        reason, _, attempted = (row.value if row is not None else "").partition(":")
+        reason = _reason()
+        mine = reason is not None and reason["to"] == SOFTWARE_VERSION
         if before is not None and before != SOFTWARE_VERSION:
-            outcome = reason if reason in OUTCOMES else "manual"
             journal.append("software_update", {"from_version": before,
                                                "to_version": SOFTWARE_VERSION,
-                                               "outcome": outcome})
-        elif reason == "rollback" and attempted and attempted != SOFTWARE_VERSION:
+                                               "outcome": reason["outcome"] if mine else "manual"})
+        elif mine and reason["outcome"] == "rollback" and reason["undone"] not in (
+                "", SOFTWARE_VERSION):
             # the release switched to never started far enough to journal: say it was undone
             journal.append("software_update", {"from_version": SOFTWARE_VERSION,
-                                               "to_version": attempted,
+                                               "to_version": reason["undone"],
                                                "outcome": "rolled_back"})
-        Meta.delete().where(Meta.key == REASON_KEY).execute()
+        if mine or reason is None:
+            Meta.delete().where(Meta.key == REASON_KEY).execute()
 
 
 def record_activity(db: peewee.Database, ticket_open: bool) -> None:

@@ -174,16 +174,20 @@ class Updater:
         if not allowed:
             log.info("update to %s waits: %s", state.target, why)
             return state
-        running = self.installer.current() or ""
-        reason = "update" if not running or is_newer(state.target, running) else (
-            "rollback" if state.reason == "rollback" else "forced_downgrade")
-        self.facts.set_reason(reason)
-        state = self.state_file.save(state.to(phase="switching", from_version=running,
+        state = self.state_file.save(state.to(phase="switching",
+                                              from_version=self.installer.current() or "",
                                               journal_seq=self.facts.journal_head()))
         return self._switching(state)
 
     def _switching(self, state: UpdateState) -> UpdateState:
+        """Tells the till why (just before, so a till restarting meanwhile cannot take the
+        reason for itself), points `current` at the target and restarts the processes."""
         self.report(state, "switch")
+        running = state.from_version
+        reason = "update" if not running or is_newer(state.target, running) else (
+            "rollback" if state.reason == "rollback" else "forced_downgrade")
+        if self.installer.current() != state.target:
+            self.facts.set_reason(reason, state.target)
         self.installer.switch(state.target)
         try:
             started = self.services.restart()
@@ -228,7 +232,7 @@ class Updater:
         back = state.from_version
         self.report(state, "rollback", detail=state.last.get("why", ""))
         if back and link_version(self.root / "current") != back:
-            self.facts.set_reason(f"rollback:{state.target}")
+            self.facts.set_reason("rollback", back, undone=state.target)
             self.installer.switch(back)
         try:
             self.services.restart()

@@ -108,7 +108,10 @@ class TillFacts:
             stamp = stamp.replace(tzinfo=dt.UTC)
         return stamp.timestamp() >= since  # written by an uplink started after `since`
 
-    def set_reason(self, reason: str) -> None:
+    def set_reason(self, outcome: str, to: str, undone: str = "") -> None:
+        """Why `current` is about to point at `to` (firmware/software.py journals it when
+        the till of version `to` starts)."""
+        reason = json.dumps({"outcome": outcome, "to": to, "undone": undone}, sort_keys=True)
         conn = self._conn()
         try:
             with conn:

@@ -186,13 +186,23 @@ def _release(version: str) -> Release:
     return row
 
 
+def live_release() -> str:
+    """The release the newest notice names: the one rollout the fleet acts on now (there
+    is one retained notice, so changing an older rollout would replace the newer one)."""
+    last = NoticeSent.select(NoticeSent.release).order_by(NoticeSent.version.desc()).first()
+    return last.release if last else ""
+
+
 def set_state(version: str, state: str, send: Publish, why: str = "") -> Published:
-    """Pause, resume or halt a rollout (a notice with the new state)."""
+    """Pause, resume or halt the rollout under way (a notice with the new state)."""
     if state not in ("active", "paused", "halted"):
         raise RolloutError("state", f"{state!r} is not active, paused or halted")
     row = _release(version)
     if row.state == "rolled_back":
         raise RolloutError("release", f"{version} was rolled back; publish it again instead")
+    if live_release() != version:
+        raise RolloutError("release", f"{version} is not the rollout under way (the newest "
+                           f"notice names {live_release() or 'nothing'})")
     with write_transaction():
         Release.update(state=state, halted_why=why).where(Release.version == version).execute()
     return _send(_release(version), send)
@@ -236,7 +246,9 @@ def record_report(terminal: str, report: dict[str, Any]) -> str | None:
         return None
     failures = TerminalRelease.select().where(TerminalRelease.release == row.version,
                                               TerminalRelease.outcome.in_(FAILED)).count()
-    return row.version if failures >= row.max_failures else None
+    if failures < row.max_failures or live_release() != row.version:
+        return None  # below the threshold, or a later notice already replaced this rollout
+    return row.version
 
 
 @dataclass(frozen=True)

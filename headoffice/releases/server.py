@@ -74,7 +74,7 @@ class ReleaseServer(ThreadingHTTPServer):
     def halt(self, version: str) -> None:
         with self.halt_lock, self.publisher() as send:
             row = Release.get_or_none(Release.version == version)
-            if row is not None and row.state == "active":
+            if row is not None and row.state == "active" and rollout.live_release() == version:
                 rollout.set_state(version, "halted", send,
                                   why=f"{row.max_failures} terminal(s) failed")
                 log.warning("rollout of %s halted: failure threshold reached", version)

@@ -122,3 +122,19 @@ def test_publish_refuses_bad_requests(office) -> None:
         assert caught.value.what == what
     with pytest.raises(rollout.RolloutError, match="not registered"):
         rollout.set_ring("nobody", "pilot")
+
+
+def test_only_the_rollout_under_way_can_be_halted_or_paused(office) -> None:
+    """A late failure report of an older rollout does not replace the newer notice (there is
+    one retained notice for the fleet)."""
+    public, artifact, store = office
+    sent = Sent()
+    rollout.publish("0.2.0", artifact, store, "pilot", 100, sent)
+    newer = store.parent / "kassa-0.3.0.tar"
+    newer.write_bytes(b"newer")
+    rollout.publish("0.3.0", newer, store, "pilot", 100, sent)
+    late = {"release": "0.2.0", "running": "0.1.0", "phase": "done", "outcome": "refused"}
+    assert rollout.record_report("p1", late) is None
+    with pytest.raises(rollout.RolloutError, match="not the rollout under way"):
+        rollout.set_state("0.2.0", "paused", sent)
+    assert sent.notice(public).release == "0.3.0" and len(sent) == 2

@@ -54,7 +54,7 @@ def test_a_new_version_journals_its_update_with_the_updaters_reason(tmp_path: Pa
     pretend_started(till, "0.0.9")
     facts = TillFacts(config.database_path)
     head = facts.journal_head()
-    facts.set_reason("update")
+    facts.set_reason("update", SOFTWARE_VERSION)
     till.db.close()
     till = build_till(config)  # the next start, on this version
     assert updates(till) == [{"from_version": "0.0.9", "to_version": SOFTWARE_VERSION,
@@ -71,11 +71,25 @@ def test_a_new_version_journals_its_update_with_the_updaters_reason(tmp_path: Pa
 def test_an_update_undone_before_it_started_is_journaled_as_rolled_back(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     till = build_till(config)
-    TillFacts(config.database_path).set_reason("rollback:9.9.9")
+    TillFacts(config.database_path).set_reason("rollback", SOFTWARE_VERSION, undone="9.9.9")
     till.db.close()
     till = build_till(config)  # the old version again: the new one never journaled
     assert updates(till) == [{"from_version": SOFTWARE_VERSION, "to_version": "9.9.9",
                               "outcome": "rolled_back"}]
+    till.db.close()
+
+
+def test_a_reason_meant_for_another_version_is_left_for_it(tmp_path: Path) -> None:
+    """The old till restarting while the updater switches does not take the new one's
+    reason: the new version still journals `update`."""
+    config = make_config(tmp_path)
+    till = build_till(config)
+    pretend_started(till, "0.0.9")
+    TillFacts(config.database_path).set_reason("update", "0.0.9")  # meant for another build
+    till.db.close()
+    till = build_till(config)
+    assert updates(till)[-1]["outcome"] == "manual"  # this version was not the one meant
+    assert Meta.get_or_none(Meta.key == REASON_KEY) is not None  # left for 0.0.9
     till.db.close()
 
 
