@@ -37,6 +37,6 @@ def test_the_terminals_page_shows_versions_and_the_rollout(web) -> None:
     text = " ".join(visible(page).split())
     assert english_in(text) == []
     assert "0.2.0 pilot actief 1/2 0 1" in text  # release, ring, state, committed, failed, busy
-    assert "0.2.0 0.2.0: bijgewerkt" in text  # p1 runs 0.2.0; its last update committed
-    assert "0.1.0 0.2.0: installeren" in text  # p2 is installing 0.2.0
-    assert 'data-version="s1">?' in page  # s1 has said nothing yet
+    assert "p1 0.2.0 (0.2.0: bijgewerkt)" in text  # p1 runs 0.2.0; its last update committed
+    assert "p2 0.1.0 (0.2.0: installeren)" in text  # p2 is installing 0.2.0
+    assert 'data-version="s1" title="Versie">?<' in page  # s1 has said nothing yet
