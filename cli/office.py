@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cli.office_catalogue import add_office_catalogue
+from cli.office_release import add_office_release
 from cli.office_web import add_office_web
 
 
@@ -18,6 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_promotions(osub)
     add_office_web(osub)  # web, user, export, verify-export, alerts (cli/office_web.py)
     add_office_catalogue(osub)  # the product master (cli/office_catalogue.py)
+    add_office_release(osub)  # release publish|pause|resume|halt|rollback|ring|status|serve
 
 
 def _open(args: argparse.Namespace):

@@ -48,8 +48,21 @@ class OfficeRegistry:
             raise RegistryError(f"head office could not revoke {terminal!r}: {exc}") from None
 
     def list(self) -> list[dict[str, Any]]:
-        return [{"terminal": row.terminal_id, "store": row.store, "status": row.status,
-                 "last_seen": row.last_seen} for row in self._registry.list_terminals()]
+        from headoffice.releases import rollout
+
+        versions = rollout.terminal_versions()
+        rows = []
+        for row in self._registry.list_terminals():
+            running, step, release = versions.get(row.terminal_id, ("", "", ""))
+            rows.append({"terminal": row.terminal_id, "store": row.store, "status": row.status,
+                         "last_seen": row.last_seen, "version": running,
+                         "update": f"{step} {release}" if step else ""})
+        return rows
+
+    def rollouts(self) -> list[str]:
+        from headoffice.releases import rollout
+
+        return [p.line() for p in rollout.progress()]
 
     def close(self) -> None:
         self._db.close()
@@ -369,24 +382,28 @@ def _sync_registry(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     terminals, url = _terminals_and_office(args)
     office: dict[str, dict] = {}
+    rollouts: list[str] = []
     if url:
         try:
             registry = OfficeRegistry(url)
             try:
                 office = {row["terminal"]: row for row in registry.list()}
+                rollouts = registry.rollouts()
             finally:
                 registry.close()
         except RegistryError as exc:  # the fleet's own view is still worth showing
             print(f"kassa provision: warning: no last-seen times: {exc}", file=sys.stderr)
-    rows = [("STORE", "TERMINAL", "STATUS", "LAST SEEN", "ENROLLED")]
+    rows = [("STORE", "TERMINAL", "STATUS", "LAST SEEN", "ENROLLED", "VERSION", "UPDATE")]
     for t in terminals:
         seen = office.get(t.terminal, {})
         status = t.status
         if seen.get("status") and seen["status"] != t.status:
             status = f"{t.status} (head office: {seen['status']})"
         rows.append((t.store, t.terminal, status, seen.get("last_seen") or "never",
-                     t.enrolled_at))
+                     t.enrolled_at, seen.get("version") or "?", seen.get("update") or ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    for line in rollouts:
+        print(f"rollout {line}")
     return 0

@@ -29,6 +29,7 @@ def store_topic(store: str, leaf: str) -> str:
 
 
 FLEET_CONFIG_TOPIC = f"{ROOT}/{FLEET}/config"
+FLEET_RELEASE_TOPIC = f"{ROOT}/{FLEET}/release"
 SHARED_JOURNAL_SUBSCRIPTION = f"$share/ingest/{ROOT}/+/+/journal"
 ALL_STATUS = f"{ROOT}/+/+/status"
 

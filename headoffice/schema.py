@@ -19,6 +19,7 @@ from headoffice.customers.models import CUSTOMER_MODELS
 from headoffice.models import ALL_MODELS as CORE_MODELS
 from headoffice.notify.models import NOTIFY_MODELS
 from headoffice.offers.models import OFFER_MODELS
+from headoffice.releases.models import RELEASE_MODELS
 from headoffice.stock.models import STOCK_MODELS
 from headoffice.web.users import OfficeUser
 from headoffice.webshop.models import WEBSHOP_MODELS
@@ -27,6 +28,7 @@ TABLES: list[type[peewee.Model]] = [
     *CORE_MODELS, *AGG_MODELS, *ALERT_MODELS, OfficeUser,
     *CUSTOMER_MODELS, *STOCK_MODELS, *OFFER_MODELS, *NOTIFY_MODELS, *WEBSHOP_MODELS,
     *MASTER_MODELS,
+    *RELEASE_MODELS,
 ]
 
 ATTEMPTS = 10

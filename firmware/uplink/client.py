@@ -23,9 +23,11 @@ import peewee
 
 from contract import wire
 from contract.config import MqttConfig
+from contract.release_notice import MAX_NOTICE_BYTES
 from contract.version import SOFTWARE_VERSION
 from firmware import device_state
 from firmware.db import DatabaseBusy
+from firmware.software import keep_release_notice
 from firmware.uplink.backoff import Backoff
 from firmware.uplink.connection import Connection, Will
 from firmware.uplink.downstream import (
@@ -115,6 +117,7 @@ class Uplink:
             wire.store_topic(store, "offers"): "offers",
             wire.store_topic(store, "promotions"): "promotions",
             wire.FLEET_CONFIG_TOPIC: "config",
+            wire.FLEET_RELEASE_TOPIC: "release",
         }
         will = Will(self.topic["status"], self._status_payload("offline", with_state=False))
         self.connection = Connection(
@@ -313,7 +316,21 @@ class Uplink:
                 kind, payload = self._inbox.get_nowait()
             except queue.Empty:
                 break
+            if kind == "release":
+                self._keep_release_notice(payload)
+                continue
             self._apply_one(kind, payload, retry_pending=True)
+
+    def _keep_release_notice(self, payload: bytes) -> None:
+        """Leaves head office's release notice for the updater (`kassa update`), which checks
+        its seal itself; the uplink is only the terminal's one MQTT client."""
+        if len(payload) > MAX_NOTICE_BYTES:
+            log.error("ignored a release notice of %d bytes", len(payload))
+            return
+        try:
+            keep_release_notice(self.db, payload)
+        except (UnicodeDecodeError, peewee.OperationalError) as exc:
+            log.error("release notice not kept: %s", exc)
 
     def _apply_one(self, kind: str, payload: bytes, retry_pending: bool) -> None:
         """Applies one message; nothing it contains can stop the uplink: a refused message is

@@ -25,6 +25,7 @@ from headoffice.exports.vat import vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf
 from headoffice.exports.zreports import check_z, z_list, z_rows, z_stores
 from headoffice.promotion_report import promotion_figures
+from headoffice.releases import rollout
 from headoffice.web import catalogue_pages, queries, shop
 from headoffice.web.common import bad_page, lang, login_required, page
 from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, now_local, translator
@@ -122,7 +123,8 @@ def period_view(request: Request) -> Response:
 def terminals(request: Request) -> Response:
     keys = {t.terminal_id: t for t in registry.list_terminals()}  # public key, fingerprint
     return page(request, "terminals.html", terminals=queries.terminals(), keys=keys,
-                 refused=queries.dead_letters_by_terminal())
+                 refused=queries.dead_letters_by_terminal(),
+                 versions=rollout.terminal_versions(), rollouts=rollout.progress()[:5])
 
 
 @login_required

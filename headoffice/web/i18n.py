@@ -26,6 +26,13 @@ DEVICE_STATES = {
 }
 
 EN: dict[str, str] = {
+    # software updates (terminals page)
+    "Release": "Release", "Ring": "Ring", "Uitrol": "Rollout", "Bijgewerkt": "Updated",
+    "Bezig": "Under way", "Versie": "Version", "actief": "active", "gepauzeerd": "paused",
+    "gestopt": "halted", "teruggedraaid": "rolled back", "bijgewerkt": "updated",
+    "geweigerd": "refused", "afgebroken": "stopped", "downloaden": "downloading",
+    "installeren": "installing", "wisselen": "switching", "terugdraaien": "rolling back",
+    "klaar": "done",
     # navigation and page titles
     "Kassa hoofdkantoor": "Kassa head office", "Vandaag": "Today", "Perioden": "Periods",
     "Terminals": "Terminals", "Z-rapporten": "Z reports", "Meldingen": "Alerts",
@@ -241,6 +248,19 @@ def translator(lang: str) -> Callable[..., str]:
         found = table.get(text) or (table and _compound(text, table)) or text
         return found.format(**params) if params else found
     return _
+
+
+UPDATE_WORDS = {
+    "active": "actief", "paused": "gepauzeerd", "halted": "gestopt",
+    "rolled_back": "teruggedraaid", "committed": "bijgewerkt", "refused": "geweigerd",
+    "stopped": "afgebroken", "download": "downloaden", "install": "installeren",
+    "switch": "wisselen", "rollback": "terugdraaien", "done": "klaar",
+}
+
+
+def update_word(word: str) -> str:
+    """The Dutch word for a rollout state or an update step (unknown words as they are)."""
+    return UPDATE_WORDS.get(word, word)
 
 
 def device_state(state: str) -> str:

@@ -292,8 +292,10 @@ def test_revoke_lists_the_serial_in_the_crl_and_marks_head_office(capsys, tmp_pa
     code, out, _ = run_cli(capsys, "provision", "--fleet-dir", str(fleet), "list")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["STORE", "TERMINAL", "STATUS", "LAST", "SEEN", "ENROLLED"]
+    assert lines[0].split() == ["STORE", "TERMINAL", "STATUS", "LAST", "SEEN", "ENROLLED",
+                                "VERSION", "UPDATE"]
     assert lines[1].split()[:4] == ["s1", "t1", "active", "never"]
+    assert lines[1].split()[-1] == "?"  # no status and no update report yet: version unknown
     assert lines[2].split()[:4] == ["s1", "t2", "revoked", "never"]
 
 
