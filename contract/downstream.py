@@ -40,7 +40,8 @@ MAX_CODE = 32  # characters of a code in `remove`
 MAX_CONFIG_TOML = 64 * 1024  # characters of a remote config
 MAX_OFFER_ITEMS = 1_000_000  # customers, and offers, in one offers message
 MAX_PAYLOAD = 128 * 1024 * 1024  # bytes of one message (500,000 products fit in ~60 MB)
-KINDS = ("catalogue", "prices", "config", "offers")
+# promotions: sealed and routed like the rest; its body is the product master's (issue 15)
+KINDS = ("catalogue", "prices", "config", "offers", "promotions")
 FLAGS = {"stock_tracked": True, "active": True, "sold_by_weight": False, "favourite": False}
 PRODUCT_FIELDS = frozenset({"gtin", "plu", "name", "price_cents", "vat_code", "category", *FLAGS})
 

@@ -460,7 +460,7 @@ class CustomerFavouriteData:
     name: str = text(NAME)
 
 
-DOWNSTREAM_KINDS = frozenset({"catalogue", "prices", "offers", "config"})
+DOWNSTREAM_KINDS = frozenset({"catalogue", "prices", "offers", "config", "promotions"})
 REASON = 500  # the uplink keeps the first 500 characters of a refusal
 
 

@@ -47,6 +47,7 @@ class Unsealed:
     store: str
     version: int
     body: bytes
+    sha256: str = ""  # hex of the body, as signed: what a till remembers of what it applied
 
 
 def seal(key: PrivateKey, kind: str, store: str, version: int, body: bytes) -> bytes:
@@ -88,7 +89,7 @@ def unseal(payload: bytes, public_key: PublicKey, kind: str, store: str) -> Unse
     if header["store"] != store:
         raise SealError("foreign", f"signed for store {header['store']!r}, this is {store!r}")
     _check_body_version(body, header["version"])
-    return Unsealed(header["kind"], header["store"], header["version"], body)
+    return Unsealed(header["kind"], header["store"], header["version"], body, header["sha256"])
 
 
 def _check_header_shape(header: dict[str, Any]) -> None:

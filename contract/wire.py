@@ -57,7 +57,7 @@ def valid_id(value: object) -> bool:
 # (a terminal `catalogue` of store s publishes under kassa/v1/s/catalogue/#, which matches
 # the store's catalogue topic itself). `+`, `#` and `/` are refused by valid_id already.
 RESERVED_IDS = frozenset({"journal", "status", "ack", "cmd", "catalogue", "prices", "offers",
-                          "config", FLEET, "release"})
+                          "promotions", "config", FLEET, "release"})
 
 
 @dataclass(frozen=True)
