@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.office_key import add_office_key
 from cli.office_web import add_office_web
 
 
@@ -15,6 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_ingest(osub)
     add_terminal(osub)
     add_office_web(osub)  # web, user, export, verify-export, alerts (cli/office_web.py)
+    add_office_key(osub)  # public-key (cli/office_key.py)
 
 
 def _open(args: argparse.Namespace):
