@@ -11,6 +11,7 @@ wherever a key is asked for here, and it is imported only when one of them is us
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import TYPE_CHECKING, Protocol
 
 from nacl.exceptions import BadSignatureError
@@ -137,6 +138,13 @@ def public_key_pem(key: PrivateKey | PublicKey) -> bytes:
     public = key.public_key() if hasattr(key, "public_key") else key
     body = base64.b64encode(SPKI_ED25519_PREFIX + public.public_bytes_raw())  # type: ignore[union-attr]
     return PUBLIC_HEADER + b"\n" + body + b"\n" + PUBLIC_FOOTER + b"\n"
+
+
+def key_fingerprint(public_key: PublicKey) -> str:
+    """SHA-256 of the raw 32-byte key, hex in groups of four: what people read aloud to
+    compare a pinned key with head office's (`kassa office public-key` prints the same)."""
+    digest = hashlib.sha256(public_key.public_bytes_raw()).hexdigest()
+    return " ".join(digest[i:i + 4] for i in range(0, len(digest), 4))
 
 
 def verifies(public_key: PublicKey, data: bytes, signature: bytes) -> bool:

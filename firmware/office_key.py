@@ -9,10 +9,8 @@ no Ed25519 public key stops the uplink with a configuration error naming the key
 
 from __future__ import annotations
 
-import hashlib
-
 from contract.config import ConfigError, MqttConfig
-from contract.keys import JournalPublicKey, public_key_from_pem
+from contract.keys import JournalPublicKey, key_fingerprint, public_key_from_pem
 
 KEY = "mqtt.office_public_key"
 MAX_PEM = 4096  # bytes: a PEM public key is ~113
@@ -41,6 +39,5 @@ def pinned_office_key(mqtt: MqttConfig, source: str) -> JournalPublicKey | None:
 
 
 def fingerprint(key: JournalPublicKey) -> str:
-    """SHA-256 of the raw key in groups of four, as head office prints its own."""
-    digest = hashlib.sha256(key.public_bytes_raw()).hexdigest()
-    return " ".join(digest[i:i + 4] for i in range(0, len(digest), 4))
+    """As head office prints its own (`kassa office public-key`)."""
+    return key_fingerprint(key)

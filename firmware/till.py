@@ -37,6 +37,7 @@ from firmware.permissions import Action, Approval
 from firmware.ports import Drawer
 from firmware.pricing import Pricing
 from firmware.print_queue import PrintQueue
+from firmware.remote_config import RemoteConfig
 from firmware.returns import ReturnService
 from firmware.sales import SalesService
 from firmware.session import SessionService
@@ -70,6 +71,7 @@ class TillService:
         self.cash = CashService(self.kernel)
         self.stock = StockService(self.kernel, self.catalogue)
         self.reports = ReportService(self.kernel, self.sales)
+        self.remote_config = RemoteConfig(self.kernel)  # head office's config, taken in
 
     # --- state, as the UI and the runtime read it ----------------------------------------
     @property

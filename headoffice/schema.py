@@ -15,6 +15,7 @@ import peewee
 from headoffice.aggregate_models import AGG_MODELS
 from headoffice.alerts.models import ALERT_MODELS
 from headoffice.customers.models import CUSTOMER_MODELS
+from headoffice.downstream_models import DOWNSTREAM_MODELS
 from headoffice.models import ALL_MODELS as CORE_MODELS
 from headoffice.notify.models import NOTIFY_MODELS
 from headoffice.offers.models import OFFER_MODELS
@@ -25,6 +26,7 @@ from headoffice.webshop.models import WEBSHOP_MODELS
 TABLES: list[type[peewee.Model]] = [
     *CORE_MODELS, *AGG_MODELS, *ALERT_MODELS, OfficeUser,
     *CUSTOMER_MODELS, *STOCK_MODELS, *OFFER_MODELS, *NOTIFY_MODELS, *WEBSHOP_MODELS,
+    *DOWNSTREAM_MODELS,
 ]
 
 ATTEMPTS = 10

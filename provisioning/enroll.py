@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contract.config import parse_config
-from contract.keys import public_key_from_pem, public_key_hex
+from contract.keys import key_fingerprint, public_key_from_pem, public_key_hex
 from provisioning import ca as x509ca
 from provisioning.brokerconf import reserved_id
 from provisioning.bundle import BundleFiles, kassa_toml, write_bundle
@@ -64,12 +63,7 @@ def pin_office_key(fleet: Fleet, pem: bytes) -> str:
     except ValueError as exc:
         raise FleetError(f"head office's public key: {exc}") from None
     write_file(fleet.office_key_path, pem, 0o644)
-    return office_fingerprint(key.public_bytes_raw())
-
-
-def office_fingerprint(raw: bytes) -> str:
-    digest = hashlib.sha256(raw).hexdigest()
-    return " ".join(digest[i:i + 4] for i in range(0, len(digest), 4))
+    return key_fingerprint(key)
 
 
 def pinned_office_pem(fleet: Fleet) -> bytes:
