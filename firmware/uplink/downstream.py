@@ -272,7 +272,6 @@ class Downstream:
             raise Rejected(str(exc)) from None
         return Outcome(applied, version, detail)
 
-
     def _promotions(self, data: dict[str, Any]) -> Outcome:
         """Accepted on the wire and sealed like the rest; applying a promotions body is not in
         this release yet, so it is refused (and journaled), never half-applied."""
