@@ -70,7 +70,7 @@ EN: dict[str, str] = {
     "alleen geteld": "only counted",
     "Geweigerd van afzenders zonder terminalstatus": "Refused from senders without a link state",
     "Kantoorberichten geweigerd/genegeerd": "Head-office messages refused/ignored by the till",
-    "Versies": "Versions", "achter": "behind", "bij": "up to date",
+    "Versies": "Versions", "versies": "versions", "achter": "behind", "bij": "up to date",
     "herstart nodig": "restart needed", "assortiment": "catalogue", "aanbiedingen": "offers",
     "instellingen": "config", "acties": "promotions",
     "gereed": "ready", "bezig met printen": "printing", "papier op": "out of paper",
