@@ -98,10 +98,12 @@ class StatusBar(BoxLayout):
     @staticmethod
     def link_text(link: str, backlog: int, restart: bool = False) -> str:
         """The link, and the journal entries waiting for head office after an up arrow; a
-        config from head office that waits for a restart is said after it."""
+        config from head office that waits for a restart of the till adds ↻ (a word would
+        not fit the 800 px bar in its worst state; the manager reads it in the status and
+        on head office's terminals page)."""
         text = _(LINK_TEXT[link]) if link in LINK_TEXT else ""
         text = f"{text} ↑{backlog}" if backlog else text
-        return f"{text} · {_('Restart needed')}" if restart else text
+        return f"{text} ↻" if restart else text
 
 
 class KassaApp(App):
