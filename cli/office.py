@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.office_config import add_office_config
 from cli.office_key import add_office_key
 from cli.office_web import add_office_web
 
@@ -17,6 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_terminal(osub)
     add_office_web(osub)  # web, user, export, verify-export, alerts (cli/office_web.py)
     add_office_key(osub)  # public-key (cli/office_key.py)
+    add_office_config(osub)  # push-config (cli/office_config.py)
 
 
 def _open(args: argparse.Namespace):

@@ -42,6 +42,7 @@ MAX_OFFER_ITEMS = 1_000_000  # customers, and offers, in one offers message
 MAX_PAYLOAD = 128 * 1024 * 1024  # bytes of one message (500,000 products fit in ~60 MB)
 # promotions: sealed and routed like the rest; its body is the product master's (issue 15)
 KINDS = ("catalogue", "prices", "config", "offers", "promotions")
+CONFIG_SECTIONS = frozenset({"ui", "tax", "cash"})  # what head office's config may set at a till
 FLAGS = {"stock_tracked": True, "active": True, "sold_by_weight": False, "favourite": False}
 PRODUCT_FIELDS = frozenset({"gtin", "plu", "name", "price_cents", "vat_code", "category", *FLAGS})
 

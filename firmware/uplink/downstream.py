@@ -53,7 +53,7 @@ CONFIG_VERSION = "remote_config_version"
 CONFIG_TOML = "remote_config_toml"
 TILL_CONFIG = "till_config_running"  # JSON the till writes (firmware/remote_config.py):
 # {"version": the remote config version it runs, "restart": keys that wait for a restart}
-REMOTE_CONFIG_SECTIONS = frozenset({"ui", "tax", "cash"})
+REMOTE_CONFIG_SECTIONS = bounds.CONFIG_SECTIONS
 PROMOTIONS_VERSION = "promotions_version"
 SEQUENCES = {"catalogue": CATALOGUE_VERSION, "prices": CATALOGUE_VERSION,
              "config": CONFIG_VERSION, "offers": OFFERS_VERSION,

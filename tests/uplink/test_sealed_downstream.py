@@ -202,3 +202,37 @@ def test_an_unusable_pinned_key_stops_the_uplink_naming_the_key(tmp_path):
     assert proc.returncode == 2
     assert b"mqtt.office_public_key" in err and b"not an Ed25519 public key" in err
     assert b"Traceback" not in err
+
+
+def test_push_config_sends_the_next_fleet_version_and_refuses_what_a_till_would(
+        tmp_path, mosquitto, monkeypatch):
+    broker = mosquitto()
+    keys = office_keys(tmp_path, monkeypatch)
+    path, till = till_for(tmp_path / "till", broker.port, keys.mqtt_line())
+    office_db = str(tmp_path / "office.sqlite3")
+    settings = tmp_path / "settings.toml"
+
+    def push(text: str) -> tuple[int, str, str]:
+        settings.write_text(text)
+        proc = kassa("office", "--db", office_db, "push-config", str(settings),
+                     "--mqtt-port", str(broker.port), stdout=-1, stderr=-1)
+        out, err = proc.communicate(timeout=60)
+        return proc.returncode, out.decode(), err.decode()
+
+    code, _, err = push('[terminal]\nstore = "elsewhere"\n')
+    assert code == 1 and "section(s) terminal cannot be set from head office" in err
+    code, _, err = push("[cash]\nvariance_tolerance_cents = -1\n")
+    assert code == 1 and "cash.variance_tolerance_cents" in err
+    uplink = kassa("--config", str(path), "uplink")
+    try:
+        for tolerance, version in ((250, 1), (300, 2)):
+            code, out, err = push(f"[cash]\nvariance_tolerance_cents = {tolerance}\n")
+            assert code == 0, err
+            assert f"fleet config v{version} sent (cash)" in out
+            wait_until(lambda v=version: applied_version(CONFIG_VERSION) == v, 20,
+                       f"config v{version} at the till")
+            assert till.remote_config.poll()
+            assert till.config.cash.variance_tolerance_cents == tolerance
+    finally:
+        stop(uplink)
+    assert [c["version"] for c in entries(till, "config_change")] == ["1", "2"]
