@@ -6,14 +6,16 @@ from __future__ import annotations
 import html
 import re
 
+from contract import wire
 from headoffice import registry
 from headoffice.broker import BrokerSettings, publisher
 from headoffice.downstream_models import DownstreamPublished
 from headoffice.downstream_send import send_downstream
 from headoffice.web.queries import mark_behind
 from tests.office.helpers import OfficeWeb
-from tests.sealkit import office_keys
+from tests.sealkit import OfficeKeys, office_keys
 from tests.uplink.harness import make_till, start_ingest, start_uplink, stop, wait_until
+from tests.uplink.test_poison_downstream import downstream_cell
 
 COLA = {"gtin": "8712345678906", "name": "Cola", "price_cents": 199, "vat_code": "low"}
 
@@ -61,6 +63,15 @@ def test_a_till_that_missed_a_catalogue_is_shown_behind(tmp_path, mosquitto, off
 
         procs[2] = start_uplink(tills[1])  # back online: the retained v2 reaches it
         wait_until(lambda: cell("tb") == "bij", 30, "tb caught up")
+
+        # a catalogue sealed with a key head office never had: refused, shown per till
+        forged = OfficeKeys(tmp_path / "intruder").seal("catalogue", "s1", catalogue(3, 1))
+        with publisher(target, "test-intruder") as send:
+            send(wire.store_topic("s1", "catalogue"), forged, True)
+        wait_until(lambda: all("1 / 0" in downstream_cell(web.get("/terminals")[1], name)
+                               for name in ("ta", "tb")), 30, "the refusal on the page")
+        assert "forged" in downstream_cell(web.get("/terminals")[1], "ta")
+        assert cell("ta") == "bij"  # nothing of it applied
     finally:
         web.stop()
         for proc in procs:
