@@ -16,6 +16,7 @@ from headoffice.aggregate_models import AGG_MODELS
 from headoffice.alerts.models import ALERT_MODELS
 from headoffice.catalogue.models import MASTER_MODELS
 from headoffice.customers.models import CUSTOMER_MODELS
+from headoffice.downstream_models import DOWNSTREAM_MODELS
 from headoffice.models import ALL_MODELS as CORE_MODELS
 from headoffice.notify.models import NOTIFY_MODELS
 from headoffice.offers.models import OFFER_MODELS
@@ -29,6 +30,7 @@ TABLES: list[type[peewee.Model]] = [
     *CUSTOMER_MODELS, *STOCK_MODELS, *OFFER_MODELS, *NOTIFY_MODELS, *WEBSHOP_MODELS,
     *MASTER_MODELS,
     *RELEASE_MODELS,
+    *DOWNSTREAM_MODELS,
 ]
 
 ATTEMPTS = 10

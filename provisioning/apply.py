@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from contract.config import ConfigError, parse_config
-from provisioning.bundle import DESTINATIONS, ETC, STATE_DIR
+from contract.keys import public_key_from_pem
+from provisioning.bundle import DESTINATIONS, ETC, PUBLIC_FILES, STATE_DIR
 from provisioning.fleet import FleetError
 from provisioning.secure import write_file
 
@@ -55,6 +56,10 @@ def read_bundle(bundle: Path) -> tuple[dict, dict[str, bytes]]:
         if hashlib.sha256(data).hexdigest() != want:
             raise FleetError(f"{bundle}: {name} does not match bundle.json (damaged or edited)")
         files[name] = data
+    try:
+        public_key_from_pem(files["office_ed25519.pub"])
+    except ValueError as exc:
+        raise FleetError(f"{bundle}: office_ed25519.pub is not head office's key: {exc}") from None
     try:
         config = parse_config(files["kassa.toml"].decode("utf-8"), f"{bundle}/kassa.toml")
     except (ConfigError, UnicodeDecodeError) as exc:
@@ -102,7 +107,7 @@ def apply_bundle(bundle: Path, root: Path = Path("/"), *, enable: bool = False,
         os.chmod(d, 0o750 if sub != ETC / "keys" else 0o700)
         _chown(d, ids)
     for name, dest in DESTINATIONS.items():
-        path = write_file(_under(root, dest), files[name])
+        path = write_file(_under(root, dest), files[name], 0o644 if name in PUBLIC_FILES else 0o600)
         _chown(path, ids)
         installed.append(path)
     installed += _install_system_files(root, source)

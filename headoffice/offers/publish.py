@@ -4,7 +4,8 @@ e-mail per consenting customer with new offers.
 The message is a full snapshot (firmware/offers.py documents it): every customer's card
 (cards work in every shop), every offer still valid, and each offer's redemptions per
 terminal as head office has them. A new version is published only when the content
-changed, so it can run after every journal sync.
+changed, so it can run after every journal sync. It leaves head office sealed with head
+office's key, through the one downstream path (headoffice/downstream_send.py).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import json
 import smtplib
 from typing import Any
 
-from contract import wire
+from contract.keys import PrivateKey
 from headoffice.broker import Publish
 from headoffice.customers.models import Customer
 from headoffice.customers.service import now_iso
+from headoffice.downstream_send import send_downstream
 from headoffice.models import RegisteredTerminal
 from headoffice.notify.mailer import Mailer, RateLimited, text
 from headoffice.offers.compute import active_offers
@@ -50,8 +52,8 @@ def snapshot(today: dt.date | None = None) -> dict[str, Any]:
 
 
 def next_messages(store_ids: list[str] | None = None, force: bool = False,
-                  today: dt.date | None = None) -> dict[str, bytes]:
-    """store -> payload of a new version, for each store whose content changed."""
+                  today: dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """store -> body of a new version, for each store whose content changed."""
     body = snapshot(today)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     out = {}
@@ -64,8 +66,7 @@ def next_messages(store_ids: list[str] | None = None, force: bool = False,
             Published.insert(store=store, version=version, digest=digest).on_conflict(
                 conflict_target=[Published.store],
                 update={Published.version: version, Published.digest: digest}).execute()
-            out[store] = json.dumps({"version": version, "store": store, **body},
-                                    sort_keys=True, separators=(",", ":")).encode()
+            out[store] = {"version": version, "store": store, **body}
     return out
 
 
@@ -74,11 +75,13 @@ def client_id() -> str:
     return f"kassa-offers-{now_iso()[-8:].replace(':', '')}"
 
 
-def publish(messages: dict[str, bytes], send: Publish) -> int:
-    """Publishes each store's message retained with QoS 1 through `send` (which waits for the
-    broker's PUBACK and raises if the broker is away); returns how many were sent."""
-    for store, payload in messages.items():
-        send(wire.store_topic(store, "offers"), payload, True)
+def publish(messages: dict[str, dict[str, Any]], send: Publish,
+            key: PrivateKey | None = None) -> int:
+    """Seals each store's message with head office's key (or `key`) and publishes it retained
+    with QoS 1 through `send` (which waits for the broker's PUBACK and raises if the broker is
+    away); returns how many were sent."""
+    for store, body in messages.items():
+        send_downstream(send, "offers", store, body, key)
     return len(messages)
 
 

@@ -123,6 +123,7 @@ def period_view(request: Request) -> Response:
 def terminals(request: Request) -> Response:
     keys = {t.terminal_id: t for t in registry.list_terminals()}  # public key, fingerprint
     return page(request, "terminals.html", terminals=queries.terminals(), keys=keys,
+                 seq_text=queries.SEQUENCE_TEXT,
                  refused=queries.dead_letters_by_terminal(),
                  versions=rollout.terminal_versions(), rollouts=rollout.progress()[:5])
 

@@ -34,6 +34,7 @@ from headoffice.offers.publish import client_id, next_messages, publish
 from headoffice.offers.redeem import over_redemptions
 from headoffice.stock import ledger
 from tests.fixtures_services import free_port
+from tests.sealkit import office_keys
 from tests.uplink.harness import start_ingest, start_uplink, stop, wait_until
 
 PREFIX = "299"
@@ -62,7 +63,7 @@ def smtp():
 class Tills:
     """The till of shop A as `kassa till` runs it, plus its uplink process."""
 
-    def __init__(self, tmp, broker_port: int) -> None:
+    def __init__(self, tmp, broker_port: int, office_key: str = "") -> None:
         tmp.mkdir()
         self.path = tmp / "kassa.toml"
         text = (f'[terminal]\nstore = "shopA"\nterminal = "tillA1"\n'
@@ -70,7 +71,8 @@ class Tills:
                 f'[database]\npath = "{tmp / "kassa.sqlite3"}"\n'
                 f'[scanner]\nloyalty_prefix = "{PREFIX}"\n'
                 f'[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {broker_port}\n'
-                f"keepalive = 5\nresend_seconds = 2\nbackoff_max_seconds = 1\n")
+                f"keepalive = 5\nresend_seconds = 2\nbackoff_max_seconds = 1\n"
+                f"{office_key}")
         self.path.write_text(text)
         self.till = build_till(parse_config(text, str(self.path), var_dir=str(tmp / "var")))
         ensure_demo_data(self.till, products=30)
@@ -83,12 +85,13 @@ class Tills:
         return row[0] if row else 0
 
 
-def test_customer_story(tmp_path, mosquitto, smtp):
+def test_customer_story(tmp_path, mosquitto, smtp, monkeypatch):
     inbox, smtp_port = smtp
     broker = mosquitto()
     url = str(tmp_path / "office.sqlite3")
     db = open_office_db(url)
-    shop = Tills(tmp_path / "tillA1", broker.port)
+    keys = office_keys(tmp_path, monkeypatch)  # head office seals the offers with it
+    shop = Tills(tmp_path / "tillA1", broker.port, keys.mqtt_line())
     till = shop.till
     registry.add_terminal("tillA1", "shopA", till.journal.public_key.public_bytes_raw().hex())
     x = Product.get(Product.plu == "3")  # the favourite that runs out
