@@ -142,11 +142,12 @@ def _fail(message: str) -> int:
 def _guard(handler):  # noqa: ANN001, ANN202 - a decorator over the handlers below
     def run(args: argparse.Namespace) -> int:
         from provisioning.fleet import FleetError
+        from provisioning.release.errors import ReleaseError
 
         os.umask(0o077)
         try:
             return handler(args)
-        except (FleetError, RegistryError, FileExistsError) as exc:
+        except (FleetError, RegistryError, ReleaseError, FileExistsError) as exc:
             return _fail(str(exc))
     return run
 

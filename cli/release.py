@@ -58,6 +58,13 @@ def _terminal_args(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--switch", action="store_true", help="then make it current")
     s.set_defaults(handler=_install)
 
+    s = sub.add_parser("stage", help="put an artifact and the release key into an enrollment "
+                       "bundle: `kassa provision apply` then installs it offline")
+    s.add_argument("artifact")
+    s.add_argument("--bundle", required=True, action="append",
+                   help="bundle directory (repeatable)")
+    s.set_defaults(handler=_stage)
+
     s = sub.add_parser("switch", help="make an installed release current (old one: previous)")
     s.add_argument("version")
     s.add_argument("--root", default=DEFAULT_ROOT)
@@ -180,6 +187,19 @@ def _install(args: argparse.Namespace) -> int:
         old = switch_current(root, slot.name)
         print(f"current -> {slot.name}" + (f" (previous {old})" if old and old != slot.name
                                           else ""))
+    return 0
+
+
+@_guard
+def _stage(args: argparse.Namespace) -> int:
+    from provisioning.release.bundled import stage_release
+    from provisioning.release.keys import release_pub_path
+
+    pub = release_pub_path(_fleet_root(args))
+    for bundle in args.bundle:
+        if not (Path(bundle) / "bundle.json").is_file():
+            return _fail(f"{bundle}: no bundle.json; not an enrollment bundle")
+        print(f"staged {stage_release(Path(bundle), Path(args.artifact), pub)}")
     return 0
 
 

@@ -46,7 +46,9 @@ GLIBC_MAX = 36  # Debian bookworm's glibc 2.36: manylinux_2_17 .. manylinux_2_36
 _SKIP_COPY = shutil.ignore_patterns(".git", ".venv", "var", "build", "dist", "*.egg-info",
                                     "__pycache__", ".pytest_cache", ".ruff_cache", "tests",
                                     "bench", "test-artifacts")
-_MISSING = re.compile(r"No matching distribution found for (\S+)")
+# how pip names a requirement it found no wheel for (without and with a version pin)
+_MISSING = re.compile(r"No matching distribution found for (\S+)"
+                      r"|no matching distributions available for your environment:\s*\n\s+(\S+)")
 Log = Callable[[str], None]
 
 
@@ -260,7 +262,7 @@ class _Missing(Exception):
     def __init__(self, what: str, detail: str, found: re.Match[str] | None) -> None:
         super().__init__(f"{what}: {detail}")
         self.detail = detail
-        self.requirement = found.group(1) if found else None
+        self.requirement = (found.group(1) or found.group(2)) if found else None
 
 
 def build_requires(sdist: Path) -> list[str]:
@@ -334,7 +336,7 @@ def payload_files(source: Path, wheels: Mapping[str, Path]) -> dict[str, Path]:
         if unit.suffix in (".service", ".timer", ".path", ".socket"):
             files[f"systemd/{unit.name}"] = unit
     for rule in sorted((source / "provisioning" / "udev").glob("*.rules")):
-        files[f"udev/{rule.name}"] = rule
+        files[f"provisioning/udev/{rule.name}"] = rule
     return files
 
 

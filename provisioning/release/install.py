@@ -1,6 +1,7 @@
 """Releases side by side on a terminal, installed offline from a verified artifact.
 
-    <root>/releases/<version>/   manifest.json manifest.sig systemd/ udev/ venv/ .complete
+    <root>/releases/<version>/   manifest.json manifest.sig systemd/ provisioning/udev/ venv/
+                                 .complete (the units and rule as laid out in the source tree)
     <root>/current  -> releases/<version>     what the systemd units run
     <root>/previous -> releases/<version>     kept for rollback
 
