@@ -21,6 +21,7 @@ import sys
 import tarfile
 import tempfile
 import tomllib
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -207,7 +208,7 @@ class Builder:
         return version, out
 
     # dependency closure per architecture ------------------------------------------------
-    def closure(self, arch: str, requirement: str, kassa_dir: Path) -> Path:
+    def closure(self, arch: str, requirements: list[str], kassa_dir: Path) -> Path:
         dest = self.work / "wheels" / arch
         cache = self.cache_dir(arch)
         compiled: set[str] = set()
@@ -215,7 +216,7 @@ class Builder:
             shutil.rmtree(dest, ignore_errors=True)
             try:
                 self.fetch(["--find-links", str(kassa_dir), *platform_args(arch),
-                            *self.constraints, requirement], dest, cache, f"{arch} wheels")
+                            *self.constraints, *requirements], dest, cache, f"{arch} wheels")
             except _Missing as exc:
                 if exc.requirement is None or exc.requirement in compiled:
                     raise BuildFailed(f"{arch} wheels", exc.detail) from None
@@ -256,6 +257,30 @@ class Builder:
             raise BuildFailed(f"compile {requirement}", f"expected one wheel, got {len(wheels)}")
         shutil.copy2(wheels[0], cache / wheels[0].name)
         self.log(f"  {arch}: compiled {wheels[0].name}")
+
+
+def marked_requirements(kassa_dir: Path, extras: tuple[str, ...], arch: str) -> list[str]:
+    """Kassa's requirements whose markers hold on the target (lgpio on aarch64 only), without
+    their markers: pip download judges markers by the machine it runs on, not by --platform."""
+    from packaging.requirements import Requirement
+
+    wheel = next(kassa_dir.glob("kassa-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = zf.read(name).decode("utf-8").splitlines()
+    env = {"platform_machine": arch, "sys_platform": "linux", "platform_system": "Linux",
+           "os_name": "posix", "python_version": PYTHON, "implementation_name": "cpython",
+           "platform_python_implementation": "CPython"}
+    out = []
+    for line in lines:
+        if not line.startswith("Requires-Dist:"):
+            continue
+        req = Requirement(line.partition(":")[2].strip())
+        if req.marker is None or "platform_machine" not in str(req.marker):
+            continue
+        if any(req.marker.evaluate({**env, "extra": extra}) for extra in extras or ("",)):
+            out.append(f"{req.name}{req.specifier}")
+    return out
 
 
 class _Missing(Exception):
@@ -365,7 +390,8 @@ def build_artifact(plan: BuildPlan, key: JournalKey, log: Log = print) -> Path:
         version, kassa_dir = builder.kassa_wheel()
         extras = f"[{','.join(plan.extras)}]" if plan.extras else ""
         requirement = f"kassa{extras}=={version}"
-        wheels = {arch: builder.closure(arch, requirement, kassa_dir) for arch in arches}
+        wheels = {arch: builder.closure(arch, [requirement, *marked_requirements(
+            kassa_dir, plan.extras, arch)], kassa_dir) for arch in arches}
         files = payload_files(plan.source, wheels)
         manifest = Manifest(
             version=version, arches=arches, requirement=requirement, python=PYTHON,

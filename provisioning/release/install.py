@@ -59,6 +59,17 @@ def _locked(root: Path) -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def _readable_by_all() -> Iterator[None]:
+    """The service user must read and run the slot, whatever umask the installer has
+    (`kassa provision` works under 0077)."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -99,7 +110,7 @@ def install_release(artifact: str | os.PathLike[str], root: Path = DEFAULT_ROOT,
     version = manifest.version
     digest = hashlib.sha256(manifest.to_bytes()).hexdigest()
     slot = slot_path(root, version)
-    with _locked(root):
+    with _readable_by_all(), _locked(root):
         if is_complete(slot):
             if (slot / COMPLETE).read_text(encoding="ascii").strip() == digest:
                 return slot

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import stat
 import subprocess
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,12 @@ from provisioning.release import (
     switch_current,
     verify_artifact,
 )
-from provisioning.release.build import BuildPlan, build_artifact, default_cache
+from provisioning.release.build import (
+    BuildPlan,
+    build_artifact,
+    default_cache,
+    marked_requirements,
+)
 from provisioning.release.keys import load_release_key, read_public_key, release_pub_path
 from provisioning.release.manifest import host_arch, key_id
 
@@ -263,3 +270,21 @@ def test_provision_apply_installs_the_release_the_bundle_carries(artifacts, flee
         assert "ExecStart=/opt/kassa/current/venv/bin/kassa " in installed
     assert (root / "etc/udev/rules.d/99-kassa.rules").read_bytes() == (
         slot / "provisioning/udev/99-kassa.rules").read_bytes()
+    # apply runs under umask 0077, yet the service user must read and run the release
+    for path in (opt, opt / "releases", slot, slot / "venv" / "lib"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o755, path
+    assert stat.S_IMODE((slot / "venv" / "bin" / "kassa").stat().st_mode) & 0o005 == 0o005
+
+
+def test_platform_markers_are_judged_for_the_target_arch(tmp_path) -> None:
+    """pip download judges markers by the building machine; lgpio must still ship for aarch64."""
+    wheel = tmp_path / "kassa-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("kassa-1.0.dist-info/METADATA", "\n".join([
+            "Name: kassa", "Version: 1.0", "Requires-Dist: peewee>=3.17",
+            "Requires-Dist: evdev>=1.7; extra == \"till\"",
+            "Requires-Dist: lgpio>=0.2; (platform_machine == \"aarch64\" or platform_machine == "
+            "\"armv7l\") and extra == \"till\""]))
+    assert marked_requirements(tmp_path, ("till",), "aarch64") == ["lgpio>=0.2"]
+    assert marked_requirements(tmp_path, ("till",), "x86_64") == []
+    assert marked_requirements(tmp_path, (), "aarch64") == []
