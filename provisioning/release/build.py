@@ -71,6 +71,12 @@ class BuildPlan:
     offline: bool = False             # never ask PyPI; everything must be in the cache
 
 
+def own_wheel(filename: str) -> bool:
+    """Kassa's own wheel is built fresh every time and never cached: a cached one of the same
+    version would shadow the new build."""
+    return filename.startswith("kassa-")
+
+
 def platform_args(arch: str) -> list[str]:
     plats = [f"manylinux2014_{arch}"] + [f"manylinux_2_{v}_{arch}" for v in range(17, GLIBC_MAX + 1)]
     plats.append(f"linux_{arch}")  # wheels compiled here from source carry this tag
@@ -160,6 +166,8 @@ class Builder:
     def cache_dir(self, name: str) -> Path:
         path = self.plan.cache / name
         path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("kassa-*"):  # left by a build before own_wheel() existed
+            stale.unlink()
         return path
 
     # fetching ----------------------------------------------------------------------------
@@ -175,7 +183,7 @@ class Builder:
         if done.returncode != 0:
             raise _Missing(what, _tail(done), _MISSING.search(done.stderr + done.stdout))
         for f in dest.iterdir():
-            if f.is_file() and not (cache / f.name).exists():
+            if f.is_file() and not own_wheel(f.name) and not (cache / f.name).exists():
                 shutil.copy2(f, cache / f.name)
 
     # Kassa's own wheel ---------------------------------------------------------------------
@@ -223,6 +231,11 @@ class Builder:
                 compiled.add(exc.requirement)
                 self.compile_sdist(exc.requirement, arch, cache)
                 continue
+            fresh = next(kassa_dir.glob("kassa-*.whl"))
+            if hashlib.sha256(fresh.read_bytes()).digest() != hashlib.sha256(
+                    (dest / fresh.name).read_bytes()).digest():
+                raise BuildFailed(f"{arch} wheels", f"pip took another {fresh.name} than the one "
+                                  "just built (a stale copy in a find-links directory?)")
             self.log(f"  {arch}: {len(list(dest.iterdir()))} wheels")
             return dest
 

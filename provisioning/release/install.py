@@ -28,6 +28,7 @@ from provisioning.release.manifest import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
     VERSION_RE,
+    Manifest,
     host_arch,
     normalize_arch,
     wheel_dir,
@@ -167,6 +168,14 @@ def current_version(root: Path = DEFAULT_ROOT) -> str | None:
 
 def previous_version(root: Path = DEFAULT_ROOT) -> str | None:
     return _link_version(root, PREVIOUS)
+
+
+def installed_manifest(root: Path, version: str) -> Manifest:
+    """The signed manifest a complete slot was installed from (version, arches, files)."""
+    slot = slot_path(root, version)
+    if not is_complete(slot):
+        raise NoSuchRelease(str(root), version, "not completely installed")
+    return Manifest.from_bytes((slot / MANIFEST_NAME).read_bytes(), str(slot / MANIFEST_NAME))
 
 
 def installed_versions(root: Path = DEFAULT_ROOT) -> list[str]:

@@ -29,6 +29,7 @@ from provisioning.release import (
     WrongArch,
     current_version,
     install_release,
+    installed_manifest,
     previous_version,
     remove_release,
     rollback,
@@ -215,6 +216,7 @@ def test_install_offline_switch_and_roll_back(artifacts, pub, tmp_path) -> None:
                               capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert help_run.returncode == 0 and "release" in help_run.stdout
     assert install_release(artifacts["0.1.1"], root, release_public_key=pub) == slot  # idempotent
+    assert installed_manifest(root, "0.1.1") == verify_artifact(artifacts["0.1.1"], pub, ARCH)
 
     # a power cut mid-install leaves a slot without .complete: never switched to, redone
     partial = root / "releases" / "0.1.2"
