@@ -104,6 +104,14 @@ def test_till_is_a_watched_kiosk_with_only_its_devices() -> None:
                        "/dev/tty1"}
 
 
+def test_till_gives_lgpio_a_writable_directory() -> None:
+    """lgpio creates a FIFO in LG_WD or the working directory (/ for a unit, read-only under
+    ProtectSystem=strict); found by scripts/arm64-proof, where `import lgpio` failed."""
+    s = _service("kassa-till.service")
+    env = dict(e.split("=", 1) for e in s["Environment"])
+    assert env["LG_WD"] in s["ReadWritePaths"][0].split()
+
+
 @pytest.mark.parametrize("name", ["kassa-uplink.service", "kassa-office-ingest@.service",
                                   "kassa-office-web.service", "kassa-office-customers.service"])
 def test_services_without_hardware_get_no_devices(name: str) -> None:
