@@ -37,11 +37,13 @@ from provisioning.release import (
     verify_artifact,
 )
 from provisioning.release.build import (
+    Builder,
     BuildPlan,
     build_artifact,
     default_cache,
     marked_requirements,
 )
+from provisioning.release.errors import NoBinaryWheel
 from provisioning.release.keys import load_release_key, read_public_key, release_pub_path
 from provisioning.release.manifest import host_arch, key_id
 
@@ -290,3 +292,16 @@ def test_platform_markers_are_judged_for_the_target_arch(tmp_path) -> None:
     assert marked_requirements(tmp_path, ("till",), "aarch64") == ["lgpio>=0.2"]
     assert marked_requirements(tmp_path, ("till",), "x86_64") == []
     assert marked_requirements(tmp_path, (), "aarch64") == []
+
+
+def test_a_source_only_dependency_needs_a_root_of_a_foreign_arch(tmp_path) -> None:
+    """evdev has no wheels: for another CPU it can only be compiled inside a root of that CPU."""
+    plan = BuildPlan(source=REPO, out_dir=tmp_path, arches=(OTHER_ARCH,), cache=tmp_path / "c")
+    builder = Builder(plan, log=lambda _line: None)
+    try:
+        with pytest.raises(NoBinaryWheel) as caught:
+            builder.compile_sdist("evdev>=1.7", OTHER_ARCH, tmp_path / "c")
+    finally:
+        builder.close()
+    assert (caught.value.requirement, caught.value.arch) == ("evdev>=1.7", OTHER_ARCH)
+    assert "--builder-root" in str(caught.value)
