@@ -162,11 +162,12 @@ def _fail(message: str) -> int:
 def _guard(handler):  # noqa: ANN001, ANN202 - a decorator over the handlers below
     def run(args: argparse.Namespace) -> int:
         from provisioning.fleet import FleetError
+        from provisioning.release.errors import ReleaseError
 
         os.umask(0o077)
         try:
             return handler(args)
-        except (FleetError, RegistryError, FileExistsError) as exc:
+        except (FleetError, RegistryError, ReleaseError, FileExistsError) as exc:
             return _fail(str(exc))
     return run
 
@@ -175,6 +176,7 @@ def _guard(handler):  # noqa: ANN001, ANN202 - a decorator over the handlers bel
 def _init(args: argparse.Namespace) -> int:
     from provisioning.enroll import init_fleet
     from provisioning.fleet import Settings
+    from provisioning.release.keys import release_key_path
 
     settings = Settings(broker_host=args.broker_host, broker_port=args.broker_port,
                         ingest_port=args.ingest_port, broker_names=args.broker_name,
@@ -190,6 +192,7 @@ def _init(args: argparse.Namespace) -> int:
     print(f"  broker certificate  {fleet.server_cert_path}  (for {args.broker_host})")
     print(f"  ingest certificate  {fleet.ingest_cert_path}  (CN kassa-ingest)")
     print(f"  CRL                 {fleet.crl_path}")
+    print(f"  release key         {release_key_path(fleet.root)}  (signs `kassa release build`)")
     print("next: kassa provision broker-config --out DIR, then enroll terminals")
     return 0
 

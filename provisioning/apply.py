@@ -19,6 +19,7 @@ from contract.config import ConfigError, parse_config
 from contract.keys import public_key_from_pem
 from provisioning.bundle import DESTINATIONS, ETC, PUBLIC_FILES, STATE_DIR
 from provisioning.fleet import FleetError
+from provisioning.release.bundled import install_bundled_release
 from provisioning.secure import write_file
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # a source checkout: systemd/, udev/
@@ -92,6 +93,8 @@ def apply_bundle(bundle: Path, root: Path = Path("/"), *, enable: bool = False,
                  source: Path = PROJECT_ROOT) -> Applied:
     """Installs the bundle's files under root; with enable, also turns the services on."""
     manifest, files = read_bundle(bundle)
+    # the release that came with the bundle: installed offline, and its units and rule used
+    source = install_bundled_release(bundle, root) or source
     if not (source / "systemd" / TERMINAL_UNITS[0]).is_file():
         raise FleetError(f"{source} is not a Kassa source tree (no systemd/ units); "
                          "pass --source with the checkout cloud-init made")

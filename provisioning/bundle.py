@@ -131,12 +131,14 @@ def user_data(settings: Settings, terminal: str, files: dict[str, bytes]) -> str
             "    encoding: b64",
             f"    content: {base64.b64encode(data).decode()}",
         ]
-    venv = INSTALL_DIR / ".venv"
+    # a git install is a slot of its own: the units run /opt/kassa/current/venv/bin/kassa
+    venv = INSTALL_DIR / "releases" / "git" / "venv"
     script = " && ".join([
         "set -e",
         f"git clone --depth 1 --branch {settings.ref} {settings.source} {INSTALL_DIR / 'src'}",
         f"python3 -m venv {venv}",
         f"{venv}/bin/pip install '{INSTALL_DIR / 'src'}[till]'",
+        f"ln -sfn releases/git {INSTALL_DIR / 'current'}",
         f"{venv}/bin/kassa provision apply {STAGING} --source {INSTALL_DIR / 'src'} --enable",
         f"rm -rf {STAGING}",
     ])

@@ -27,13 +27,15 @@ from provisioning.fleet import (
 )
 from provisioning.identity import FIELDS, IdentityError, StoreIdentity, check_identity
 from provisioning.ingest_identity import issue_ingest_identity
+from provisioning.release.keys import create_release_key
 from provisioning.secure import private_dir, write_file, write_new_file
 
 Registrar = Callable[[str, str, str], None]  # (terminal, store, public key hex)
 
 
 def init_fleet(root: Path, settings: Settings) -> Fleet:
-    """Creates the CA, the broker's server certificate and the ingest client certificate."""
+    """Creates the CA, the broker's server certificate, the ingest client certificate and the
+    release signing key."""
     if (root / "fleet.json").exists():
         raise FleetError(f"{root} already holds a fleet; refusing to replace its CA")
     with Fleet.locked(root, must_exist=False) as fleet:
@@ -49,6 +51,7 @@ def init_fleet(root: Path, settings: Settings) -> Fleet:
         write_new_file(fleet.server_key_path, x509ca.key_pem(key))
         write_file(fleet.server_cert_path, x509ca.cert_pem(cert))
         issue_ingest_identity(fleet)  # under a CA of its own: see ingest_identity.py
+        create_release_key(root)  # signs release manifests; terminals pin its public half
         fleet.save()
         fleet.write_crl()
         return fleet
