@@ -11,7 +11,7 @@ FLEET_STORE = "*"  # the fleet-wide config: every store's tills should hold it
 # the version sequence each kind counts in (a store's catalogue and prices share one), as the
 # till reports it in `status` versions
 SEQUENCE_OF = {"catalogue": "catalogue", "prices": "catalogue", "offers": "offers",
-               "config": "config", "promotions": "promotions"}
+               "config": "config", "promotions": "promotions", "release": "release"}
 
 
 class DownstreamPublished(OfficeModel):

@@ -13,12 +13,15 @@ import datetime as dt
 from typing import Any
 
 from contract import downstream as bounds
-from contract import sealed, wire
+from contract import release_notice, sealed, wire
 from contract.keys import PrivateKey
 from headoffice.broker import Publish
 from headoffice.downstream_models import SEQUENCE_OF, DownstreamPublished
 from headoffice.orm import database_proxy, write_transaction
 from headoffice.signing import office_key
+
+# what the uplink applies, and the fleet's release notice the updater reads
+SEALED_KINDS = (*bounds.KINDS, release_notice.KIND)
 
 
 def downstream_topic(kind: str, store: str) -> str:
@@ -31,8 +34,8 @@ def sealed_payload(kind: str, store: str, body: dict[str, Any],
     """The bytes `send_downstream` publishes: `body` (which must carry its `version`) sealed
     for `kind` and `store` with head office's key (or `key`). DownstreamError for a kind the
     tills do not take."""
-    if kind not in bounds.KINDS:
-        raise bounds.DownstreamError(kind, f"unknown message kind (one of {', '.join(bounds.KINDS)})")
+    if kind not in SEALED_KINDS:
+        raise bounds.DownstreamError(kind, f"unknown message kind (one of {', '.join(SEALED_KINDS)})")
     return sealed.seal(key or office_key(), kind, store, int(body["version"]),
                        sealed.body_bytes(body))
 
