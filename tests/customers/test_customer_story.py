@@ -63,10 +63,11 @@ def smtp():
 class Tills:
     """The till of shop A as `kassa till` runs it, plus its uplink process."""
 
-    def __init__(self, tmp, broker_port: int, office_key: str = "") -> None:
+    def __init__(self, tmp, broker_port: int, office_key: str = "",
+                 terminal: str = "tillA1") -> None:
         tmp.mkdir()
         self.path = tmp / "kassa.toml"
-        text = (f'[terminal]\nstore = "shopA"\nterminal = "tillA1"\n'
+        text = (f'[terminal]\nstore = "shopA"\nterminal = "{terminal}"\n'
                 f'signing_key = "{tmp / "journal.pem"}"\n'
                 f'[database]\npath = "{tmp / "kassa.sqlite3"}"\n'
                 f'[scanner]\nloyalty_prefix = "{PREFIX}"\n'

@@ -11,12 +11,9 @@ import datetime as dt
 import json
 import time
 
-from cli.assemble import build_till
-from contract.config import parse_config
 from contract.product_key import sku_of
 from firmware import models as till_models
 from firmware.models import LocalOffer, Product
-from firmware.sim import ensure_demo_data
 from headoffice import registry
 from headoffice.customers import service
 from headoffice.offers.compute import create_campaign
@@ -39,23 +36,6 @@ def _redeemed_seen(shop: Tills, offer_id: str) -> bool:
     return row is not None and sum(json.loads(row.redeemed or "{}").values()) >= 1
 
 
-class OnlineTill(Tills):
-    """A till of shop A as `kassa till` runs it, named `terminal`."""
-
-    def __init__(self, tmp, broker_port: int, terminal: str) -> None:
-        tmp.mkdir()
-        self.path = tmp / "kassa.toml"
-        text = (f'[terminal]\nstore = "shopA"\nterminal = "{terminal}"\n'
-                f'signing_key = "{tmp / "journal.pem"}"\n'
-                f'[database]\npath = "{tmp / "kassa.sqlite3"}"\n'
-                f'[scanner]\nloyalty_prefix = "{PREFIX}"\n'
-                f'[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {broker_port}\n'
-                f"keepalive = 5\nresend_seconds = 2\nbackoff_max_seconds = 1\n")
-        self.path.write_text(text)
-        self.till = build_till(parse_config(text, str(self.path), var_dir=str(tmp / "var")))
-        ensure_demo_data(self.till, products=30)
-
-
 def _uplink(shop: Tills):
     class _Till:
         config_path = shop.path
@@ -69,7 +49,7 @@ def test_one_use_offer_is_not_granted_twice_at_two_online_tills_2s_apart(tmp_pat
     url = office_db_url  # head office on SQLite and on PostgreSQL
     shops = []
     for name in ("tillA1", "tillA2"):
-        shop = OnlineTill(tmp_path / name, broker.port, name)
+        shop = Tills(tmp_path / name, broker.port, name)
         registry.add_terminal(name, "shopA", shop.till.journal.public_key.public_bytes_raw().hex())
         shops.append(shop)
     first, second = shops
