@@ -105,6 +105,15 @@ def _failed(customer: Customer, restock: Restock, detail: str, now: dt.datetime)
     return state == "failed"
 
 
+def without_person(text_: str, customer: Customer) -> str:
+    """An SMTP error as it may be logged: a refusal often quotes the address (and the name);
+    logs name the customer by pseudonym only, so erasure need not chase them."""
+    for needle in (customer.email, customer.name):
+        if needle:
+            text_ = text_.replace(needle, "<" + customer.customer_id + ">")
+    return text_
+
+
 def shop_label(language: str, location: str) -> str:
     """'in onze winkel Centrum' with the shop's name (StoreName), never its store id."""
     if location == WEBSHOP:
@@ -163,9 +172,10 @@ def send_back_in_stock(mailer: Mailer, shop_name: str = "Kassa",
                                  unsubscribe=mailer.unsubscribe_url(customer.unsubscribe_token)),
                             customer.unsubscribe_token)
             except (smtplib.SMTPException, OSError) as exc:
-                retrying = _failed(customer, restock, repr(exc), now)
+                reason = without_person(repr(exc), customer)
+                retrying = _failed(customer, restock, reason, now)
                 result.failed += 1
-                result.errors.append(f"{customer.customer_id} / {restock.sku}: {exc!r}"
+                result.errors.append(f"{customer.customer_id} / {restock.sku}: {reason}"
                                      f"{'' if retrying else ' (gave up after a day)'}")
                 pending = pending or retrying
                 continue

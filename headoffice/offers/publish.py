@@ -22,6 +22,7 @@ from headoffice.customers.models import Customer
 from headoffice.customers.service import now_iso
 from headoffice.downstream_send import send_downstream
 from headoffice.models import RegisteredTerminal
+from headoffice.notify.backinstock import without_person
 from headoffice.notify.mailer import Mailer, RateLimited, long_date, text
 from headoffice.offers.compute import active_offers
 from headoffice.offers.models import Offer, Published
@@ -115,7 +116,7 @@ def mail_offers(mailer: Mailer, shop_name: str = "Kassa") -> tuple[int, list[str
         except RateLimited:
             break
         except (smtplib.SMTPException, OSError) as exc:
-            errors.append(f"{customer_id}: {exc!r}")
+            errors.append(f"{customer_id}: {without_person(repr(exc), customer)}")
             continue
         with write_transaction():
             Offer.update(emailed=now_iso()).where(

@@ -157,3 +157,31 @@ def test_overlapping_offers_give_the_best_one_per_line_never_two(tmp_path):
     by = [line["discount_by"] for line in sale.body["data"]["lines"]]
     assert sorted(by) == ["offer:of-a20", "offer:of-b50", "offer:of-d30"]  # no line twice
     till.db.close()
+
+
+class Refusing:
+    """An SMTP server that refuses every recipient, quoting the address as servers do."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        return f"550 5.1.1 <{address}>: mailbox unavailable"
+
+
+def test_a_refused_mail_is_logged_by_pseudonym_not_address(office):
+    from aiosmtpd.controller import Controller
+
+    from tests.fixtures_services import free_port
+
+    eva = service.create("Eva Quist", "eva.q@example.nl", "nl", "s1", consent=True,
+                         card_prefix="299")
+    service.add_favourite(eva.customer_id, SKU, "office")
+    _restock("r1")
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        result = send_back_in_stock(_mailer(controller.port))
+    finally:
+        controller.stop()
+    assert result.failed == 1
+    [error] = result.errors
+    assert "SMTPRecipientsRefused" in error and eva.customer_id in error
+    assert "eva.q@example.nl" not in error and "eva.q@example.nl" not in Notification.get().detail
