@@ -69,7 +69,7 @@ def _story(tmp_path):
                       target="1001", ok=True, detail=f"order 1001 for {EMAIL}")
     Notification.create(customer_id=eva.customer_id, restock=1, sku=sku_y, location="s1",
                         state="sent", attempts=1, at="2030-01-01T11:00:00")
-    message = json.loads(next_messages(["s1"])["s1"])
+    message = next_messages(["s1"])["s1"]
     bodies = []
     for n in range(2):
         till = tills[0] if n == 0 else make_till(tmp_path, "t2")
@@ -103,7 +103,7 @@ def test_erasure_leaves_no_trace_in_any_database_file_or_wal(office, office_db_u
     done = privacy.erase_everywhere(EMAIL)
     assert (done.orders, done.mails, done.log_lines) == (1, 1, 1)
     # the tills learn it through the next offers message (what `customers sync` publishes)
-    after = json.loads(next_messages(["s1"])["s1"])
+    after = next_messages(["s1"])["s1"]
     assert after["customers"] == [] and after["offers"] == []
     apply_message(till2.db, after, applied_version, _set_version)
     assert not LocalCustomer.select().where(LocalCustomer.card == card).exists()

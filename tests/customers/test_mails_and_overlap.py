@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import json
 
 import pytest
 
@@ -105,7 +104,7 @@ def test_offers_mail_leaves_out_redeemed_offers_and_writes_dutch_dates(office, t
                      valid_from=max(start, today).isoformat(),
                      valid_until=max(end, today + dt.timedelta(days=13)).isoformat(),
                      max_cost_cents=100)
-    apply_message(till.db, json.loads(next_messages(["s1"])["s1"]), applied_version, _set_version)
+    apply_message(till.db, next_messages(["s1"])["s1"], applied_version, _set_version)
     till.attach_card(eva.card)
     till.add_product(p3.id)
     sale = till.pay_card(None, "R").entry

@@ -20,6 +20,7 @@ from headoffice.offers.compute import create_campaign
 from headoffice.offers.models import Offer, Redemption
 from headoffice.offers.redeem import over_redemptions
 from tests.customers.test_customer_story import PREFIX, Tills
+from tests.sealkit import office_keys
 from tests.uplink.harness import kassa, start_ingest, start_uplink, stop, wait_until
 
 WINDOW_S = 2.0  # what docs/customers.md promises on a healthy link
@@ -44,12 +45,14 @@ def _uplink(shop: Tills):
 
 
 def test_one_use_offer_is_not_granted_twice_at_two_online_tills_2s_apart(tmp_path, mosquitto,
-                                                                         office_db_url):
+                                                                         office_db_url,
+                                                                         monkeypatch):
     broker = mosquitto()
+    keys = office_keys(tmp_path, monkeypatch)  # head office seals the offers; tills pin it
     url = office_db_url  # head office on SQLite and on PostgreSQL
     shops = []
     for name in ("tillA1", "tillA2"):
-        shop = Tills(tmp_path / name, broker.port, name)
+        shop = Tills(tmp_path / name, broker.port, keys.mqtt_line(), name)
         registry.add_terminal(name, "shopA", shop.till.journal.public_key.public_bytes_raw().hex())
         shops.append(shop)
     first, second = shops
