@@ -196,6 +196,14 @@ def test_customer_story(tmp_path, mosquitto, smtp, monkeypatch):
         wait_until(lambda: not LocalCustomer.select().where(
             LocalCustomer.customer_id == eva.customer_id).exists(), 30, "the card off the till")
         assert till.journal.verify().ok
+        # with ingest, the uplink and this process still holding the databases open, no file
+        # or WAL of head office or the till keeps her name, address or card
+        files = [p for p in tmp_path.rglob("*.sqlite3*") if p.is_file()]
+        assert len(files) >= 2
+        for path in files:
+            raw = path.read_bytes()
+            for needle in ("Eva de Vries", "eva@example.nl", eva.card):
+                assert needle.encode() not in raw, f"{needle} in {path}"
     finally:
         stop(uplink)
         stop(ingest)
