@@ -22,7 +22,8 @@ from headoffice.customers.models import Customer
 from headoffice.customers.service import now_iso
 from headoffice.downstream_send import send_downstream
 from headoffice.models import RegisteredTerminal
-from headoffice.notify.mailer import Mailer, RateLimited, text
+from headoffice.notify.backinstock import without_person
+from headoffice.notify.mailer import Mailer, RateLimited, long_date, text
 from headoffice.offers.compute import active_offers
 from headoffice.offers.models import Offer, Published
 from headoffice.offers.redeem import counts
@@ -88,7 +89,11 @@ def publish(messages: dict[str, dict[str, Any]], send: Publish,
 def mail_offers(mailer: Mailer, shop_name: str = "Kassa") -> tuple[int, list[str]]:
     """One mail per consenting customer listing offers not mailed yet; (sent, errors)."""
     pending: dict[str, list[Offer]] = {}
-    for offer in active_offers().where(Offer.emailed.is_null()):
+    candidates = list(active_offers().where(Offer.emailed.is_null()))
+    used = counts([o.offer_id for o in candidates])
+    for offer in candidates:
+        if sum(used.get(offer.offer_id, {}).values()) >= offer.uses:
+            continue  # already redeemed (used up): not worth a mail
         pending.setdefault(offer.customer_id, []).append(offer)
     sent, errors = 0, []
     for customer_id, offers in sorted(pending.items()):
@@ -99,8 +104,9 @@ def mail_offers(mailer: Mailer, shop_name: str = "Kassa") -> tuple[int, list[str
         for o in offers:
             product = OfficeProduct.get_or_none(OfficeProduct.sku == o.sku)
             lines.append(text(customer.language, "offer_line", percent=o.value,
-                              product=product.name if product else o.sku, start=o.valid_from,
-                              end=o.valid_until))
+                              product=product.name if product else o.sku,
+                              start=long_date(customer.language, o.valid_from),
+                              end=long_date(customer.language, o.valid_until)))
         try:
             mailer.send(customer.name, customer.email, text(customer.language, "offer_subject"),
                         text(customer.language, "offer_body", name=customer.name,
@@ -110,7 +116,7 @@ def mail_offers(mailer: Mailer, shop_name: str = "Kassa") -> tuple[int, list[str
         except RateLimited:
             break
         except (smtplib.SMTPException, OSError) as exc:
-            errors.append(f"{customer_id}: {exc!r}")
+            errors.append(f"{customer_id}: {without_person(repr(exc), customer)}")
             continue
         with write_transaction():
             Offer.update(emailed=now_iso()).where(

@@ -215,6 +215,20 @@ EN: dict[str, str] = {
     "Geen prijswijzigingen op deze dag": "No price changes on this day",
     "Inhoud": "Content", "voor de prijs per kg of liter op het schapetiket":
         "for the price per kg or litre on the shelf label",
+    # customers (headoffice/web/customer_pages.py)
+    "Klanten": "Customers", "Klanten: profielen, toestemming en inzage":
+        "Customers: profiles, consent and access", "naam, e-mail of kaart": "name, e-mail or card",
+    "E-mail": "E-mail", "Kaart": "Card", "kaart": "card", "Taal": "Language",
+    "Toestemming": "Consent", "Via": "Via", "Vaste winkel": "Home shop",
+    "Favorieten": "Favourites", "Toestemming voor e-mail": "Consent to e-mail",
+    "Toestemming gegeven": "Consent given", "Toestemming ingetrokken": "Consent withdrawn",
+    "Inzage (AVG)": "Access (GDPR)", "Gegevens als PDF": "Data as PDF",
+    "Gegevens als JSON": "Data as JSON", "Mogelijke dubbele klanten": "Possible duplicates",
+    "Dubbele klant samenvoegen": "Merge a duplicate customer",
+    "klantnummer, kaart of e-mail van de dubbele": "id, card or e-mail of the duplicate",
+    "Samenvoegen in deze klant": "Merge into this customer",
+    "toestemming vastgelegd": "consent recorded", "samengevoegd": "merged",
+    "Onbekende klant": "Unknown customer", "Onbekend formaat": "Unknown format",
 }
 
 # "Btw hoog 21%", "Btw 0%", "Btw vrijgesteld" (headoffice/exports/zreports.py vat_label)

@@ -63,10 +63,11 @@ def smtp():
 class Tills:
     """The till of shop A as `kassa till` runs it, plus its uplink process."""
 
-    def __init__(self, tmp, broker_port: int, office_key: str = "") -> None:
+    def __init__(self, tmp, broker_port: int, office_key: str = "",
+                 terminal: str = "tillA1") -> None:
         tmp.mkdir()
         self.path = tmp / "kassa.toml"
-        text = (f'[terminal]\nstore = "shopA"\nterminal = "tillA1"\n'
+        text = (f'[terminal]\nstore = "shopA"\nterminal = "{terminal}"\n'
                 f'signing_key = "{tmp / "journal.pem"}"\n'
                 f'[database]\npath = "{tmp / "kassa.sqlite3"}"\n'
                 f'[scanner]\nloyalty_prefix = "{PREFIX}"\n'
@@ -195,6 +196,14 @@ def test_customer_story(tmp_path, mosquitto, smtp, monkeypatch):
         wait_until(lambda: not LocalCustomer.select().where(
             LocalCustomer.customer_id == eva.customer_id).exists(), 30, "the card off the till")
         assert till.journal.verify().ok
+        # with ingest, the uplink and this process still holding the databases open, no file
+        # or WAL of head office or the till keeps her name, address or card
+        files = [p for p in tmp_path.rglob("*.sqlite3*") if p.is_file()]
+        assert len(files) >= 2
+        for path in files:
+            raw = path.read_bytes()
+            for needle in ("Eva de Vries", "eva@example.nl", eva.card):
+                assert needle.encode() not in raw, f"{needle} in {path}"
     finally:
         stop(uplink)
         stop(ingest)
