@@ -27,6 +27,7 @@ from contract import wire
 from headoffice.broker import BrokerSettings, new_client
 from headoffice.ingest import fast_properties
 from headoffice.ingest.deadletter import RowBudget, record_unstorable
+from headoffice.ingest.ratelimit import TokenBuckets
 from headoffice.ingest.store import (
     BatchResult,
     Rejected,
@@ -41,6 +42,12 @@ log = logging.getLogger("kassa.office.ingest")
 GAP_CHECK_SECONDS = 1.0
 UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError)
 ATTEMPTS_BEFORE_ONE_BY_ONE = 3
+# journal messages a terminal may have checked per second and worker, and saved up: a till
+# sells a ticket a minute and catches up an outage at the burst, then at the rate; beyond
+# it a message is refused unchecked (counted as "rate_limited"; head office's ack does not
+# cover it, so the till keeps it and sends it again): one terminal cannot take the ingest
+# from the others
+TERMINAL_RATE, TERMINAL_BURST = 20.0, 500
 
 
 @dataclass(frozen=True)
@@ -63,10 +70,12 @@ class WorkerStats:
 
 class IngestWorker:
     def __init__(self, db: peewee.Database, broker: BrokerSettings, client_id: str,
-                 batch_max: int = 1000, batch_wait: float = 0.02) -> None:
+                 batch_max: int = 1000, batch_wait: float = 0.02,
+                 terminal_rate: float = TERMINAL_RATE, terminal_burst: int = TERMINAL_BURST) -> None:
         self.db, self.broker, self.batch_max, self.batch_wait = db, broker, batch_max, batch_wait
         self.keys = KeyCache()
         self.budget = RowBudget()
+        self.allowance = TokenBuckets(terminal_rate, terminal_burst)
         self.stats = WorkerStats()
         fast_properties.install()  # paho's MQTT 5 property decoding was a third of our CPU
         self._queue: queue.SimpleQueue[tuple[int, mqtt.MQTTMessage]] = queue.SimpleQueue()
@@ -257,6 +266,10 @@ class IngestWorker:
                 if update is not None:
                     statuses.append(update)
                 continue
+            limited = self._over_rate(topic)
+            if limited is not None:
+                rejected.append(Rejected(topic, payload, limited))
+                continue
             try:
                 outcome = check_message(topic, payload, _seq_property(msg), self.keys)
             except peewee.PeeweeException:
@@ -268,6 +281,18 @@ class IngestWorker:
             else:
                 rejected.append(Rejected(topic, payload, outcome))
         return Prepared(candidates, rejected, statuses)
+
+    def _over_rate(self, topic: str) -> Refusal | None:
+        """The refusal of a journal message beyond its terminal's rate, before any check (a
+        flood costs a count, not a signature check and a row)."""
+        try:
+            _store, terminal = wire.split_terminal_topic(topic, "journal")
+        except wire.ProtocolError:
+            return None  # check_message refuses it with the reason
+        if self.allowance.take(terminal):
+            return None
+        return Refusal("rate_limited", f"more than {self.allowance.rate:g} messages a second "
+                       f"(burst {self.allowance.burst}) from this terminal", terminal)
 
     def _commit(self, batch: list[tuple[int, mqtt.MQTTMessage]], prepared: Prepared) -> None:
         result = store_batch(self.db, prepared.candidates, list(prepared.rejected),
