@@ -21,6 +21,7 @@ import dataclasses
 import heapq
 import json
 import logging
+import os
 import queue
 import random
 import signal
@@ -268,11 +269,36 @@ class Process:
             t.db.close()
 
 
+def trace_memory(path: str, stop: threading.Event, first: float = 60.0,
+                 every: float = 60.0) -> threading.Thread:
+    """Diagnosis (KASSA_SOAK_TRACEMALLOC=file): Python allocations that grew since the
+    snapshot `first` seconds in, by line, written to `path` every `every` seconds."""
+    import tracemalloc
+
+    tracemalloc.start(1)
+
+    def run() -> None:
+        if stop.wait(first):
+            return
+        base = tracemalloc.take_snapshot()
+        while not stop.wait(every):
+            diff = tracemalloc.take_snapshot().compare_to(base, "lineno")
+            lines = [f"traced {tracemalloc.get_traced_memory()[0] / 2**20:.1f} MB"]
+            lines += [str(d) for d in diff[:25]]
+            Path(path).write_text("\n".join(lines) + "\n")
+
+    thread = threading.Thread(target=run, name="tracemalloc", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(Path(argv[0]).read_text())
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     proc = Process(spec)
     signal.signal(signal.SIGTERM, lambda *_: proc.stop.set())
+    if os.environ.get("KASSA_SOAK_TRACEMALLOC"):
+        trace_memory(os.environ["KASSA_SOAK_TRACEMALLOC"] + f".{os.getpid()}", proc.stop)
     result = proc.run()
     tmp = Path(spec["result"] + ".tmp")
     tmp.write_text(json.dumps(result))
