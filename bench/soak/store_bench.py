@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         batches = []
         for _ in range(args.batches):
             batch = []
-            for t in rng.sample(tills, args.batch):
+            picks = (rng.sample(tills, args.batch) if args.batch <= len(tills)
+                     else rng.choices(tills, k=args.batch))  # several entries of a terminal
+            for t in picks:
                 topic, payload, seq = t.next(rng.choice(templates))
                 out = check_message(topic, payload, seq, keys)
                 assert isinstance(out, Candidate), out
