@@ -113,7 +113,8 @@ def mqtt_config(bundle: Path, host: str, port: int) -> MqttConfig:
     cfg = parse_config((bundle / "kassa.toml").read_text(), str(bundle / "kassa.toml")).mqtt
     return dataclasses.replace(cfg, host=host, port=port, ca_file=str(bundle / "ca.crt"),
                                cert_file=str(bundle / "client.crt"),
-                               key_file=str(bundle / "client.key"))
+                               key_file=str(bundle / "client.key"),
+                               office_public_key=str(bundle / "office_ed25519.pub"))
 
 
 class Process:
