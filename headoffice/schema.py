@@ -22,6 +22,7 @@ from headoffice.offers.models import OFFER_MODELS
 from headoffice.stock.models import STOCK_MODELS
 from headoffice.web.users import OfficeUser
 from headoffice.webshop.models import WEBSHOP_MODELS
+from headoffice.webshop.models import upgrade as upgrade_webshop
 
 TABLES: list[type[peewee.Model]] = [
     *CORE_MODELS, *AGG_MODELS, *ALERT_MODELS, OfficeUser,
@@ -39,6 +40,7 @@ def create_all(db: peewee.Database) -> None:
         try:
             with db.atomic():
                 db.create_tables(TABLES, safe=True)
+                upgrade_webshop(db)
             return
         except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError):
             if attempt == ATTEMPTS - 1:

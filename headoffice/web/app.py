@@ -24,7 +24,7 @@ from headoffice.exports.periods import Period, PeriodError, around, parse_period
 from headoffice.exports.vat import vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf
 from headoffice.exports.zreports import check_z, z_list, z_rows, z_stores
-from headoffice.web import catalogue_pages, queries, shop
+from headoffice.web import catalogue_pages, queries, shop, webshop_pages
 from headoffice.web.common import bad_page, lang, login_required, page
 from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, now_local, translator
 from headoffice.web.templating import HERE
@@ -266,6 +266,7 @@ def create_app(settings: OfficeSettings) -> Starlette:
             Route("/exports", exports),
             Route("/export/{kind}", export_file),
             *catalogue_pages.ROUTES,
+            *webshop_pages.ROUTES,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[Middleware(ServerTiming),

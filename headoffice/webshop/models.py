@@ -1,32 +1,67 @@
-"""Webshop orders taken (idempotent on the order id) and the log of every call's outcome."""
+"""Webshop orders followed through their statuses, the link and pull cursor per webshop, and
+the log of every call's outcome.
+
+`webshop_order` holds one row per order and webshop: its last status and version
+(modification time), and per line what head office has taken out of stock for it now. Rows
+written before orders were followed (no `state`) are adopted as taken `processing` orders.
+"""
 
 from __future__ import annotations
 
 import peewee
+from playhouse.migrate import SchemaMigrator, migrate
 
 from headoffice.orm import OfficeModel
+
+TRACKED, PARKED = "tracked", "parked"
 
 
 class WebshopOrder(OfficeModel):
     shop = peewee.CharField(max_length=64)
     order_id = peewee.CharField(max_length=64)
-    created = peewee.CharField(max_length=40)  # the order's own date (pull cursor)
-    taken = peewee.CharField(max_length=40)
-    lines = peewee.TextField()  # JSON [{sku, quantity, location}]
+    created = peewee.CharField(max_length=40)  # the order's own date
+    taken = peewee.CharField(max_length=40)  # when head office first saw it
+    lines = peewee.TextField()  # JSON [{line_id, sku, location, quantity (taken now), moves}]
     email = peewee.CharField(max_length=254, default="")
+    status = peewee.CharField(max_length=32, default="processing")
+    modified = peewee.CharField(max_length=40, default="")  # version applied
+    state = peewee.CharField(max_length=12, default=TRACKED, index=True)  # tracked | parked
+    reason = peewee.TextField(default="")  # why it is parked
+    stale = peewee.BooleanField(default=False, index=True)  # changed; fetch it again
 
     class Meta:
         indexes = ((("shop", "order_id"), True),)
+
+
+class WebshopLink(OfficeModel):
+    """A webshop head office is linked to: since when, and whose stock it sells (the webhook
+    takes orders from the same locations as the sync)."""
+
+    shop = peewee.CharField(primary_key=True, max_length=64)
+    linked = peewee.CharField(max_length=40)
+    fulfil_from = peewee.CharField(max_length=400)  # comma-separated locations
+    cursor = peewee.CharField(max_length=40, default="")  # newest order version pulled
 
 
 class WebshopLog(OfficeModel):
     at = peewee.CharField(max_length=40)
     shop = peewee.CharField(max_length=64)
     action = peewee.CharField(max_length=32)  # push_stock push_prices pull_orders take_order
-    target = peewee.CharField(max_length=200, default="")
+    target = peewee.CharField(max_length=200, default="")  # ... parked webhook_refused sync
     ok = peewee.BooleanField()
     attempts = peewee.IntegerField(default=1)
     detail = peewee.TextField(default="")
 
 
-WEBSHOP_MODELS = [WebshopOrder, WebshopLog]
+WEBSHOP_MODELS = [WebshopOrder, WebshopLink, WebshopLog]
+
+
+def upgrade(db: peewee.Database) -> None:
+    """Adds the columns a `webshop_order` table of an older version lacks."""
+    have = {c.name for c in db.get_columns(WebshopOrder._meta.table_name)}
+    migrator = SchemaMigrator.from_database(db)
+    missing = [migrator.add_column(WebshopOrder._meta.table_name, name, field)
+               for name, field in WebshopOrder._meta.fields.items()
+               if field.column_name not in have]
+    if missing:
+        migrate(*missing)
