@@ -39,8 +39,8 @@ def create_all(db: peewee.Database) -> None:
     for attempt in range(ATTEMPTS):
         try:
             with db.atomic():
+                upgrade_webshop(db)  # before its indexes on the new columns are made
                 db.create_tables(TABLES, safe=True)
-                upgrade_webshop(db)
             return
         except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError):
             if attempt == ATTEMPTS - 1:

@@ -9,7 +9,6 @@ written before orders were followed (no `state`) are adopted as taken `processin
 from __future__ import annotations
 
 import peewee
-from playhouse.migrate import SchemaMigrator, migrate
 
 from headoffice.orm import OfficeModel
 
@@ -56,12 +55,24 @@ class WebshopLog(OfficeModel):
 WEBSHOP_MODELS = [WebshopOrder, WebshopLink, WebshopLog]
 
 
+# Columns added since the first version, with the SQL that adds them to an existing table
+# (the same on SQLite and PostgreSQL; rows of the first version were taken `processing`).
+ADDED_COLUMNS = {
+    "status": "VARCHAR(32) NOT NULL DEFAULT 'processing'",
+    "modified": "VARCHAR(40) NOT NULL DEFAULT ''",
+    "state": f"VARCHAR(12) NOT NULL DEFAULT '{TRACKED}'",
+    "reason": "TEXT NOT NULL DEFAULT ''",
+    "stale": "BOOLEAN NOT NULL DEFAULT FALSE",
+}
+
+
 def upgrade(db: peewee.Database) -> None:
-    """Adds the columns a `webshop_order` table of an older version lacks."""
-    have = {c.name for c in db.get_columns(WebshopOrder._meta.table_name)}
-    migrator = SchemaMigrator.from_database(db)
-    missing = [migrator.add_column(WebshopOrder._meta.table_name, name, field)
-               for name, field in WebshopOrder._meta.fields.items()
-               if field.column_name not in have]
-    if missing:
-        migrate(*missing)
+    """Adds the columns a `webshop_order` table of an older version lacks; runs before the
+    tables' indexes are created (an index on a missing column would be made on a literal)."""
+    table = WebshopOrder._meta.table_name
+    if not db.table_exists(table):
+        return
+    have = {c.name for c in db.get_columns(table)}
+    for name, ddl in ADDED_COLUMNS.items():
+        if name not in have:
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {ddl}')

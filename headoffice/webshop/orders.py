@@ -20,12 +20,12 @@ from typing import Any
 
 from headoffice.alerts.rules import raise_alert
 from headoffice.customers.service import now_iso
-from headoffice.orm import write_transaction
+from headoffice.orm import is_postgres, write_transaction
 from headoffice.stock import ledger
 from headoffice.stock.known import is_known
 from headoffice.stock.models import WEBSHOP, Oversold
 from headoffice.webshop.connector import WebOrder
-from headoffice.webshop.models import PARKED, TRACKED, WebshopLog, WebshopOrder
+from headoffice.webshop.models import PARKED, TRACKED, WebshopLink, WebshopLog, WebshopOrder
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,8 @@ def apply(shop: str, order: WebOrder, fulfil_from: tuple[str, ...],
     Lines of a SKU in `baseline` are first recorded as taken at "webshop" without a move: the
     webshop's stock, just imported there, already lacks them."""
     with write_transaction():
+        if is_postgres():  # one order change of a webshop at a time (SQLite: BEGIN IMMEDIATE)
+            WebshopLink.select().where(WebshopLink.shop == shop).for_update().first()
         row = WebshopOrder.get_or_none(WebshopOrder.shop == shop,
                                        WebshopOrder.order_id == order.order_id)
         if row is not None and row.state == TRACKED and row.modified \
