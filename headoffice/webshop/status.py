@@ -9,10 +9,12 @@ from typing import Any
 from headoffice.webshop.connector import TAKEN_STATUSES
 from headoffice.webshop.models import PARKED, TRACKED, WebshopLink, WebshopLog, WebshopOrder
 
+OWN_COLUMNS = ["parked", "webhook_refused", "sync"]  # counted apart (sync: the round's sum)
+
 
 def status(now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Per linked webshop: its last sync round, orders holding stock, parked orders with
-    their reasons, failures of the last 24 hours and webhook deliveries refused."""
+    their reasons, calls that failed in the last 24 hours and webhook deliveries refused."""
     since = ((now or dt.datetime.now().astimezone()) - dt.timedelta(hours=24)).isoformat()
     shops = []
     for link in WebshopLink.select().order_by(WebshopLink.shop):
@@ -33,9 +35,9 @@ def status(now: dt.datetime | None = None) -> list[dict[str, Any]]:
                                           .count(),
             "parked": list(WebshopOrder.select().where(mine, WebshopOrder.state == PARKED)
                            .order_by(WebshopOrder.id)),
-            "errors": WebshopLog.select().where(WebshopLog.shop == shop,
-                                                WebshopLog.ok == False,  # noqa: E712
-                                                WebshopLog.at >= since).count(),
+            "errors": WebshopLog.select().where(
+                WebshopLog.shop == shop, WebshopLog.ok == False,  # noqa: E712
+                WebshopLog.at >= since, WebshopLog.action.not_in(OWN_COLUMNS)).count(),
             "refused": WebshopLog.select().where(WebshopLog.shop == shop,
                                                  WebshopLog.action == "webhook_refused").count(),
         })
