@@ -118,8 +118,9 @@ def link(webshop: Webshop, fulfil_from: tuple[str, ...], result: SyncResult) -> 
         result.errors.append(str(exc))
         return None
     with write_transaction():
-        result.imported = _count(levels, shop, False, 0)
-        baseline = frozenset(result.imported) if WEBSHOP in fulfil_from else frozenset()
+        # the webshop's own figure matters only when it sells from location "webshop"
+        result.imported = _count(levels, shop, False, 0) if WEBSHOP in fulfil_from else {}
+        baseline = frozenset(result.imported)
         for order in present:
             orders.apply(shop, order, fulfil_from, baseline)
         WebshopLink.insert(shop=shop, linked=now_iso(), fulfil_from=wanted,
