@@ -24,8 +24,10 @@ from headoffice.orm import is_postgres, write_transaction
 from headoffice.stock import ledger
 from headoffice.stock.known import is_known
 from headoffice.stock.models import WEBSHOP, Oversold
-from headoffice.webshop.connector import WebOrder
+from headoffice.webshop.connector import TAKEN_STATUSES, WebOrder
 from headoffice.webshop.models import PARKED, TRACKED, WebshopLink, WebshopLog, WebshopOrder
+
+UNPAID = frozenset({"pending", "failed", "checkout-draft"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,15 @@ def _legacy_lines(order: WebOrder, stored: list[dict[str, Any]]) -> list[dict[st
     return stored
 
 
+def _older(order: WebOrder, row: WebshopOrder) -> bool:
+    """Versions are whole seconds: checkout's `order.created` (pending) and the payment's
+    `order.updated` (processing) can carry the same one and arrive in either order. At an
+    equal version an unpaid status never undoes a taken one (WooCommerce never goes back)."""
+    if order.version != row.modified:
+        return order.version < row.modified
+    return order.status in UNPAID and row.status in TAKEN_STATUSES
+
+
 def _location(sku: str, quantity: int, fulfil_from: tuple[str, ...]) -> str:
     return next((loc for loc in fulfil_from if ledger.level(loc, sku) >= quantity),
                 fulfil_from[0])
@@ -101,8 +112,7 @@ def apply(shop: str, order: WebOrder, fulfil_from: tuple[str, ...],
             WebshopLink.select().where(WebshopLink.shop == shop).for_update().first()
         row = WebshopOrder.get_or_none(WebshopOrder.shop == shop,
                                        WebshopOrder.order_id == order.order_id)
-        if row is not None and row.state == TRACKED and row.modified \
-                and order.version < row.modified:
+        if row is not None and row.state == TRACKED and row.modified and _older(order, row):
             return Applied("older")
         if not order.refunds_known:
             if row is None:

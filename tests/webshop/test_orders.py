@@ -146,3 +146,17 @@ def test_the_same_change_twice_or_late_moves_stock_once(office_db_url):
         assert apply(shop.name, cancelled, ("webshop",)).outcome == "same"
         sync(shop)  # and the pull sees it again
         assert ledger.level("webshop", "plu:1") == 10 == woo.by_sku("plu:1")["stock_quantity"]
+
+
+def test_checkout_and_payment_in_one_second_arrive_in_either_order(office_db_url):
+    with FakeWoo() as woo:
+        shop = stocked(woo, 10)
+        sync(shop)
+        oid = woo.checkout([("plu:1", 1)], status="pending")
+        pending = woo.as_json(woo.order(oid))
+        woo.set_status(oid, "processing")
+        paid = woo.as_json(woo.order(oid))
+        pending["date_modified_gmt"] = paid["date_modified_gmt"]  # the same second
+        assert apply(shop.name, parse_order(paid), ("webshop",)).outcome == "new"
+        assert apply(shop.name, parse_order(pending), ("webshop",)).outcome == "older"
+        assert ledger.level("webshop", "plu:1") == 9
