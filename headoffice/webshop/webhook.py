@@ -57,7 +57,7 @@ def receive(shop: str, secret: str, body: bytes, signed: str | None, topic: str)
     try:
         raw = json.loads(body)
         order = parse_order(raw)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         with write_transaction():
             WebshopLog.create(at=now_iso(), shop=shop, action="webhook", ok=False,
                               detail=f"{topic}: unreadable body: {exc}")

@@ -75,6 +75,8 @@ def test_signature_is_checked_on_the_raw_body(office_db_url):
         assert (ok.status, ok.outcome) == (200, "new")
         assert ledger.level("webshop", "plu:1") == 9
         assert receive(NAME, WEBHOOK_SECRET, b"webhook_id=12", None, "").outcome == "ping"
+        for junk in (b"[1]", b"{}", b"not json", b'{"id": 5, "line_items": [{"quantity": "x"}]}'):
+            assert signed("order.updated", junk).status == 400  # signed, but no order
         assert WebshopOrder.get(WebshopOrder.order_id == str(oid)).status == "processing"
 
 
