@@ -91,3 +91,18 @@ def test_sync_loop_runs_rounds_until_stopped_and_shows_no_credentials(office_db_
         again = kassa(office_db_url, "webshop", "retry", str(oid), woo=woo)
         assert again.returncode == 0 and "new, 1 stock move(s)" in again.stdout, again.stderr
         assert ledger.level("webshop", "plu:1") == 11
+
+
+def test_the_unit_runs_the_loop_with_credentials_from_its_environment_files():
+    import shlex
+
+    from cli import build_parser
+
+    unit = (ROOT / "systemd" / "kassa-webshop.service").read_text()
+    assert "EnvironmentFile=/etc/kassa/webshop.env" in unit
+    exec_start = unit.split("ExecStart=", 1)[1].split("\nRestart=")[0].replace("\\\n", " ")
+    argv = shlex.split(exec_start.replace("${KASSA_WEBSHOP_FULFIL_FROM}", "webshop"))
+    assert argv[0].endswith("/kassa") and not any("KEY" in a or "SECRET" in a for a in argv)
+    args = build_parser().parse_args(argv[1:])
+    assert (args.webshop_command, args.loop, args.fulfil_from) == ("sync", 60.0, "webshop")
+    assert (ROOT / "docs" / "operations" / "webshop.md").is_file()
