@@ -146,10 +146,10 @@ def apply(shop: str, order: WebOrder, fulfil_from: tuple[str, ...],
             if entry.get("line_id") not in seen:
                 moved += _bring(shop, order, entry, 0, fulfil_from, oversold)
         fields = {"status": order.status, "modified": order.version, "lines": json.dumps(stored),
-                  "state": TRACKED, "reason": "", "stale": False, "email": order.email}
-        if row is None:
+                  "state": TRACKED, "reason": "", "stale": False}
+        if row is None:  # the e-mail is written once: a later version does not bring it back
             WebshopOrder.create(shop=shop, order_id=order.order_id, created=order.created,
-                                taken=now_iso(), **fields)
+                                taken=now_iso(), email=order.email, **fields)
             outcome = "new"
         else:
             WebshopOrder.update(**fields).where(WebshopOrder.id == row.id).execute()
