@@ -29,6 +29,7 @@ from headoffice.webshop.models import WebshopLink, WebshopLog
 LOOKBACK = dt.timedelta(days=2)  # the first pull: orders changed in the last two days
 OVERLAP = dt.timedelta(minutes=5)  # each pull asks again for the last minutes (clock skew)
 LINK_ATTEMPTS = 3
+RECHECKS = 3  # pulls after a push, for orders placed while it was on its way
 
 
 @dataclass
@@ -210,6 +211,43 @@ def _push_log(shop: str, action: str, push: PushResult, result: SyncResult) -> N
     _log(shop, action, not push.failed, f"{len(push.updated)} updated")
 
 
+def _push_stock(webshop: Webshop, fulfil_from: tuple[str, ...], result: SyncResult) -> None:
+    """Pushes the stock, then pulls once more: an order placed online while the push was on
+    its way was lowered from the webshop's old figure and then overwritten by ours, so the
+    SKUs it changed at head office are pushed again (at most RECHECKS times)."""
+    shop = webshop.name
+    held = orders.held_back(shop)
+    skus = sorted({sku for (sku,) in Stock.select(Stock.sku).where(
+        Stock.location.in_(list(fulfil_from))).tuples()} - held)
+    if held:
+        result.stock_skipped = f"held back for parked orders: {', '.join(sorted(held))}"
+        _log(shop, "push_stock", False, ",".join(sorted(held))[:200], result.stock_skipped)
+    levels = available(skus, fulfil_from)
+    try:
+        result.stock = webshop.push_stock(levels)
+        _push_log(shop, "push_stock", result.stock, result)
+        for _ in range(RECHECKS):
+            late = SyncResult()
+            if not pull(webshop, WebshopLink.get(WebshopLink.shop == shop), late):
+                result.errors += late.errors
+                return
+            result.orders_taken += late.orders_taken
+            result.orders_changed += late.orders_changed
+            result.oversold += late.oversold
+            result.parked += [p for p in late.parked if p not in result.parked]
+            held = orders.held_back(shop)
+            changed = {sku: n for sku, n in available(skus, fulfil_from).items()
+                       if n != levels[sku] and sku not in held}
+            if not changed:
+                return
+            again = webshop.push_stock(changed)
+            _push_log(shop, "push_stock", again, result)
+            levels.update(changed)
+    except WebshopError as exc:
+        _log(shop, "push_stock", False, detail=str(exc))
+        result.errors.append(str(exc))
+
+
 def sync(webshop: Webshop, fulfil_from: tuple[str, ...] = (WEBSHOP,),
          push_prices: bool = True) -> SyncResult:
     shop, result = webshop.name, SyncResult()
@@ -220,18 +258,7 @@ def sync(webshop: Webshop, fulfil_from: tuple[str, ...] = (WEBSHOP,),
                                 "orders could not all be read; stock not pushed")
         _log(shop, "push_stock", False, detail=result.stock_skipped)
     else:
-        held = orders.held_back(shop)
-        skus = sorted({sku for (sku,) in Stock.select(Stock.sku).where(
-            Stock.location.in_(list(fulfil_from))).tuples()} - held)
-        if held:
-            result.stock_skipped = f"held back for parked orders: {', '.join(sorted(held))}"
-            _log(shop, "push_stock", False, ",".join(sorted(held))[:200], result.stock_skipped)
-        try:
-            result.stock = webshop.push_stock(available(skus, fulfil_from))
-            _push_log(shop, "push_stock", result.stock, result)
-        except WebshopError as exc:
-            _log(shop, "push_stock", False, detail=str(exc))
-            result.errors.append(str(exc))
+        _push_stock(webshop, fulfil_from, result)
     if push_prices:
         prices = {p.sku: p.price_cents for p in OfficeProduct.select().where(
             OfficeProduct.price_cents.is_null(False))}

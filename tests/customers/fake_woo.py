@@ -45,6 +45,7 @@ class FakeWoo:
         self.refunds: dict[int, list[dict[str, Any]]] = {}  # order id -> refunds
         self.hooks: list[tuple[str, str]] = []  # (delivery url, secret)
         self.outbox: list[tuple[str, bytes]] = []  # (topic, body) not yet delivered
+        self.during_push: Any = None  # called once, before the next batch update is applied
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -236,6 +237,9 @@ class FakeWoo:
                 path = url.path.removeprefix("/wp-json/wc/v3")
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length)) if length else None
+                if method == "POST" and path == "/products/batch" and woo.during_push:
+                    hook, woo.during_push = woo.during_push, None
+                    hook()  # e.g. a customer checks out while head office pushes stock
                 with woo.lock:
                     if method == "GET" and path == "/products":
                         return self._page(list(woo.products.values()), query)

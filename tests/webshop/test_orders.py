@@ -160,3 +160,13 @@ def test_checkout_and_payment_in_one_second_arrive_in_either_order(office_db_url
         assert apply(shop.name, parse_order(paid), ("webshop",)).outcome == "new"
         assert apply(shop.name, parse_order(pending), ("webshop",)).outcome == "older"
         assert ledger.level("webshop", "plu:1") == 9
+
+
+def test_an_order_placed_while_stock_is_pushed_is_not_put_back_for_sale(office_db_url):
+    with FakeWoo() as woo:
+        shop = stocked(woo, 5)
+        sync(shop)
+        woo.during_push = lambda: woo.checkout([("plu:2", 2)])  # the push overwrites it: 5
+        result = sync(shop, push_prices=False)
+        assert result.errors == [] and result.orders_taken == 1  # found by the pull after it
+        assert ledger.level("webshop", "plu:2") == 3 == woo.by_sku("plu:2")["stock_quantity"]
