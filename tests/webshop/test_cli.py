@@ -106,3 +106,43 @@ def test_the_unit_runs_the_loop_with_credentials_from_its_environment_files():
     args = build_parser().parse_args(argv[1:])
     assert (args.webshop_command, args.loop, args.fulfil_from) == ("sync", 60.0, "webshop")
     assert (ROOT / "docs" / "operations" / "webshop.md").is_file()
+
+
+def test_kill_9_in_the_middle_of_sync_rounds_takes_each_order_once(office_db_url):
+    import random
+    import signal
+
+    from headoffice.webshop.models import WebshopOrder
+    from tests.webshop.test_orders import SKUS, office_levels, stocked
+
+    rng = random.Random(7)
+    with FakeWoo() as woo:
+        stocked(woo, 500)
+        assert kassa(office_db_url, "webshop", "sync", woo=woo).returncode == 0
+        ids = [woo.checkout([(rng.choice(SKUS), rng.randint(1, 3))]) for _ in range(150)]
+        for oid in rng.sample(ids, 40):
+            woo.set_status(oid, rng.choice(["cancelled", "completed", "refunded"]))
+        kills = 0
+        for _ in range(3):
+            before = WebshopOrder.select().count()
+            proc = subprocess.Popen([sys.executable, "-m", "cli", "webshop", "--db",
+                                     office_db_url, "sync"], cwd=ROOT, env=env(woo),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline \
+                    and WebshopOrder.select().count() < before + 20:
+                time.sleep(0.005)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.wait(10)
+        assert kills >= 1 and WebshopOrder.select().count() < len(ids)
+        done = kassa(office_db_url, "webshop", "sync", woo=woo)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert WebshopOrder.select().count() == len(ids)
+        expected = {sku: 500 for sku in SKUS}
+        for order in woo.orders:
+            if order["status"] in ("processing", "on-hold", "completed"):
+                item = order["line_items"][0]
+                expected[woo.products[item["product_id"]]["sku"]] -= item["quantity"]
+        assert office_levels() == expected == woo.stock()
