@@ -8,7 +8,7 @@ from pathlib import Path
 
 import peewee
 
-from firmware import models
+from firmware import catalogue_store, models
 
 PRAGMAS = {
     "journal_mode": "wal",
@@ -29,7 +29,8 @@ def open_database(path: str | os.PathLike[str], create: bool = True) -> peewee.S
     db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
     db.connect(reuse_if_open=True)
     if create:
-        db.create_tables(models.ALL_MODELS, safe=True)
+        db.create_tables(models.TABLE_MODELS, safe=True)
+        catalogue_store.create(db)  # the view `product` over the catalogue's versions
     return db
 
 
