@@ -31,7 +31,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import peewee
@@ -70,6 +70,7 @@ class ApplyStats:
     transactions: int = 0  # write transactions on the till's database
     longest_lock: float = 0.0  # seconds, the longest a transaction held the write lock
     longest_cpu: float = 0.0  # CPU seconds of this thread inside the longest such
+    holds: list[float] = field(default_factory=list)  # every transaction's hold, seconds
     flip_seconds: float = 0.0  # the flip's hold of the lock
     visible_after: float = 0.0  # seconds from the start until the till sees the new catalogue
     cleanup_seconds: float = 0.0  # deleting what the flip retired, after it
@@ -190,13 +191,11 @@ class Stager:
         current = self._claim()
         following = current + 1
         self._undo(current)
-        fresh = self.stats.fresh
-        if fresh:
+        if self.stats.fresh:  # ids for the new products, reserved (gaps do no harm)
+            low, high = self._one(f"SELECT min(seq), max(seq) FROM {STAGING} WHERE fresh")
             first: list[int] = []
-            self._short(lambda: first.append(self._reserve(fresh)))
-            self._sql(f"WITH r AS (SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM"
-                      f" {STAGING} WHERE fresh) UPDATE {STAGING} SET target = {first[0] - 1}"
-                      f" + r.n FROM r WHERE r.seq = {STAGING}.seq")
+            self._short(lambda: first.append(self._reserve(high - low + 1)))
+            self._sql(f"UPDATE {STAGING} SET target = ? + seq WHERE fresh", (first[0] - low,))
         replaced = self._seqs("changed AND NOT fresh")
         written = self._seqs("changed")
         self.stats.written = len(written)
@@ -337,6 +336,7 @@ class Stager:
             self._sql("PRAGMA synchronous = FULL")
             self._sql("PRAGMA wal_autocheckpoint = 1000")
         self.stats.transactions += 1
+        self.stats.holds.append(took)
         if took > self.stats.longest_lock:
             self.stats.longest_lock, self.stats.longest_cpu = took, cpu
         return took
