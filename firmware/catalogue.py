@@ -1,7 +1,9 @@
 """The product catalogue: lookup by GTIN, PLU or in-store code, search by name, CSV import.
 
 Lookups go through one prepared SQL statement rather than the ORM: the scanner path must
-stay in the tens of microseconds with a million products.
+stay in the tens of microseconds with a million products. They read the view `product`, the
+current generation of the catalogue (firmware/catalogue_store.py): each statement sees the
+whole catalogue before or after a head-office apply, never a mix.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ firmware.db.DatabaseBusy, and the message can be applied again later.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -229,7 +230,8 @@ class Stager:
             raise
         self.stats.visible_after = time.perf_counter() - self.started
         started = time.perf_counter()
-        self.clean()
+        with contextlib.suppress(DatabaseBusy):  # applied all the same; the next apply
+            self.clean()  # deletes what is left
         self.stats.cleanup_seconds = time.perf_counter() - started
 
     def clean(self) -> None:
