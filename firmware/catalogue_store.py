@@ -11,6 +11,9 @@ Codes are unique within the newest versions and within the versions one generati
 (an index on (code, died)): the versions an apply retires are marked before the new ones go
 in, so a code may move from one product to another in the same apply.
 
+A CSV import at the till (firmware/catalogue.py) writes the current generation in place;
+when an apply runs meanwhile, its versions win for the products it lists.
+
 Made once per database when it opens (firmware/db.py), including the move of a database
 made by an older release (a `product` table) to this layout.
 """

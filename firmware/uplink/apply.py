@@ -83,7 +83,7 @@ class Stager:
     def __init__(self, db: peewee.SqliteDatabase, chunk_seconds: float = CHUNK_SECONDS) -> None:
         self.db, self.chunk_seconds = db, chunk_seconds
         self.stats = ApplyStats()
-        self.token = 0
+        self.token = self.staged_on = 0
         self.started = self.checkpointed = 0.0
 
     # -- the message kinds -----------------------------------------------------------------
@@ -148,6 +148,7 @@ class Stager:
             for by, which in (("gtin", "gtin IS NOT NULL"), ("plu", "gtin IS NULL")):
                 self._sql(f"UPDATE {STAGING} SET target = (SELECT id FROM main.product p WHERE"
                           f" p.{by} = {STAGING}.{by}) WHERE {which}")
+            self.staged_on = catalogue_store.generation(self.db)[0]  # same snapshot
 
     def _retire(self, full: bool) -> None:
         """A copy, inactive, of each product the message takes off sale: in a full catalogue
@@ -251,6 +252,9 @@ class Stager:
 
         def claim() -> None:
             got.append(catalogue_store.generation(self.db)[0])
+            if got[0] != self.staged_on:  # only another apply moves the pointer
+                raise DatabaseBusy(self.db.database, "applying a head-office message (the"
+                                   " catalogue changed generation while it was staged)")
             self._sql(f"UPDATE {POINTER} SET pending = ? WHERE id = 1", (self.token,))
 
         self._short(claim, owned=False)
