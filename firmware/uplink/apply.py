@@ -20,15 +20,19 @@ Only the rows that change are written: a delta of 1,000 prices writes 1,000 vers
 
 Write transactions before the flip commit with synchronous=NORMAL: they are not sales, and
 WAL keeps them in order, so a power cut loses a tail of them and the next apply undoes the
-rest; the flip commits with FULL. A message that cannot be merged (a code held by a product
-that stays on sale, a price for an unknown product) raises Conflict and changes nothing the
-till can see; a database that stays locked, or an apply that another one superseded, raises
-firmware.db.DatabaseBusy, and the message can be applied again later.
+rest; the apply fsyncs the WAL itself after each, with no lock held, so that a sale's commit
+does not flush the apply's writes; the flip commits with FULL.
+
+A message that cannot be merged (a code held by a product that stays on sale, a price for an
+unknown product) raises Conflict and changes nothing the till can see; a database that stays
+locked, or an apply that another one superseded, raises firmware.db.DatabaseBusy, and the
+message can be applied again later.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -308,8 +312,22 @@ class Stager:
             # sized by the work, not the commit
             size = max(50, min(size * 4, int(size * self.chunk_seconds / max(timed[0], 1e-4))))
             pause = time.perf_counter() + max(MIN_PAUSE, took)
+            self._sync_wal()
             self._checkpoint()
             time.sleep(max(0.0, pause - time.perf_counter()))
+
+    def _sync_wal(self) -> None:
+        """Puts the transaction's WAL frames on disk now, with no lock held: they were committed
+        with synchronous=NORMAL, and the next sale's commit (FULL) would otherwise wait for
+        them in its own fsync."""
+        try:
+            fd = os.open(f"{self.db.database}-wal", os.O_RDONLY)
+        except OSError:
+            return  # no WAL file (an in-memory database)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def _checkpoint(self) -> None:
         """Copies the WAL into the file now and then, between transactions: it takes no lock a
