@@ -36,9 +36,15 @@ def run_import(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"kassa catalogue import: {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
+    return print_import_report(args.file, report, args.partial)
+
+
+def print_import_report(file: str, report, partial: bool) -> int:
+    """Each row error on stderr, then the counts; the exit code (1: errors, nothing stored).
+    Shared with `kassa office catalogue import`, whose report has the same fields."""
     for error in report.errors:
-        print(f"{args.file}: {error}", file=sys.stderr)
-    if report.errors and not args.partial:
+        print(f"{file}: {error}", file=sys.stderr)
+    if report.errors and not partial:
         print(f"nothing imported: {len(report.errors)} error(s) (fix them or use --partial)",
               file=sys.stderr)
         return 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.office_catalogue import add_office_catalogue
 from cli.office_web import add_office_web
 
 
@@ -14,7 +15,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     osub = parser.add_subparsers(dest="office_command", required=True, metavar="OFFICE_COMMAND")
     add_ingest(osub)
     add_terminal(osub)
+    add_promotions(osub)
     add_office_web(osub)  # web, user, export, verify-export, alerts (cli/office_web.py)
+    add_office_catalogue(osub)  # the product master (cli/office_catalogue.py)
 
 
 def _open(args: argparse.Namespace):
@@ -138,6 +141,31 @@ def run_terminal_list(args: argparse.Namespace) -> int:
     for line in table(header, cells, right={"acked", "backlog"}):
         print(line)
     print(f"{len(rows)} terminal(s)")
+    return 0
+
+
+# -- office promotions -------------------------------------------------------------------------
+def add_promotions(osub: argparse._SubParsersAction) -> None:
+    parser = osub.add_parser("promotions", help="what each promotion cost and sold")
+    parser.add_argument("--from", dest="first_day", help="first day YYYY-MM-DD (default: all)")
+    parser.add_argument("--to", dest="last_day", help="last day YYYY-MM-DD (default: all)")
+    parser.add_argument("--store", help="one store (default: every store)")
+    parser.set_defaults(handler=run_promotions)
+
+
+def run_promotions(args: argparse.Namespace) -> int:
+    from contract.money import format_money
+    from headoffice.promotion_report import promotion_figures
+
+    _open(args)
+    rows = promotion_figures(args.first_day, args.last_day, args.store)
+    header = ("promotion", "name", "version", "tickets", "pieces", "sold", "cost")
+    cells = [(f.promotion, f.name, str(f.version), str(f.tickets), str(f.quantity),
+              format_money(f.gross), format_money(f.discount)) for f in rows]
+    for line in table(header, cells, right={"version", "tickets", "pieces", "sold", "cost"}):
+        print(line)
+    print(f"{len(rows)} promotion(s), cost {format_money(sum(f.discount for f in rows))},"
+          f" sold {format_money(sum(f.gross for f in rows))}")
     return 0
 
 

@@ -23,8 +23,8 @@ API (names are stable; other packages rely on them):
   GoodsReceivedData, StockCountData, OfferRedemptionData, CustomerFavouriteData,
   DownstreamRefusedData, CatalogueAppliedData (what the uplink did with head office's
   messages, journaled by the till: firmware/downstream_log.py); nested:
-  TicketLine, VatAmount, Tender, Figure, TenderTotal, CashFigures, GrandTotals, CashCount,
-  AlarmProblem, GoodsLine, CountLine.
+  TicketLine, VatAmount, Tender, PromotionApplied, PromotionShare, Figure, TenderTotal,
+  CashFigures, GrandTotals, CashCount, AlarmProblem, GoodsLine, CountLine.
 
 Rules: amounts are integer cents (no floats anywhere), bounded by `MAX_CENTS`; every string
 has a maximum length; lists have a maximum number of items; an unknown key is an error
@@ -138,6 +138,7 @@ class TicketLine:
     discount: int = num()
     discount_percent: int | None = num(0, 100, default=None)  # a percentage follows the amount
     ticket_discount: int = num()
+    promo_discount: int = num(default=0)  # its shares of TicketData.promotions
     removed: bool
     stock_tracked: bool
     override_by: str | None = text(NAME)
@@ -246,6 +247,36 @@ class CountLine:
     difference: int = num(-MAX_CENTS, MAX_CENTS)
 
 
+@frozen
+class PromotionShare:
+    """One line's part of a promotion's discount."""
+
+    line_no: int = num(1, 1_000_000)
+    discount: int = num()
+
+
+MAX_PROMOTIONS = 500  # promotions given on one ticket
+
+
+@frozen
+class PromotionApplied:
+    """A head-office promotion given on a ticket (contract/promotions.py): its id, receipt name
+    and version, the discount (negated in a refund or void) and each line's share of it."""
+
+    id: str = text(ID, minlen=1)
+    name: str = text(NAME, minlen=1)
+    version: int = num(1, MAX_SEQ)
+    discount: int = num()
+    lines: tuple[PromotionShare, ...] = items()
+
+    @staticmethod
+    def schema_problem(raw: dict[str, Any]) -> tuple[str, str] | None:
+        shares = sum(share["discount"] for share in raw["lines"])
+        if shares != raw["discount"]:
+            return "discount", f"the lines' shares add up to {shares}, not {raw['discount']}"
+        return None
+
+
 # --- entry data, one class per type -------------------------------------------------------------
 @frozen
 class TicketData:
@@ -257,6 +288,7 @@ class TicketData:
     discount_total: int = num()
     ticket_discount: int = num()
     customer_id: str | None = text(ID, default=None)
+    promotions: tuple[PromotionApplied, ...] = items(MAX_PROMOTIONS, default=())
 
 
 @frozen
@@ -460,7 +492,7 @@ class CustomerFavouriteData:
     name: str = text(NAME)
 
 
-DOWNSTREAM_KINDS = frozenset({"catalogue", "prices", "offers", "config"})
+DOWNSTREAM_KINDS = frozenset({"catalogue", "prices", "offers", "config", "promotions"})
 REASON = 500  # the uplink keeps the first 500 characters of a refusal
 
 
@@ -770,7 +802,25 @@ def _cross_checks(entry_type: str, body: dict[str, Any]) -> None:
             raise _Bad("a void of a paid ticket refers to its sale", "ref_seq")
         if data.get("total_paid") is None:
             raise _Bad("is required when scope is paid", "data.total_paid")
+    if entry_type in ("sale", "refund", "void"):
+        _promotion_shares(data)
     if entry_type in ("x_report", "z_close"):
         found = XReportData.version_problem(data, body["v"])
         if found:
             raise _Bad(found[1], f"data.{found[0]}")
+
+
+def _promotion_shares(data: dict[str, Any]) -> None:
+    """Each line's promo_discount is the sum of its shares of the ticket's promotions."""
+    per_line: dict[int, int] = {}
+    for promotion in data.get("promotions", ()):
+        for share in promotion["lines"]:
+            per_line[share["line_no"]] = per_line.get(share["line_no"], 0) + share["discount"]
+    for i, line in enumerate(data["lines"]):
+        expected = per_line.pop(line["line_no"], 0) if not line["removed"] else 0
+        if line.get("promo_discount", 0) != expected:
+            raise _Bad(f"is not the sum {expected} of the line's promotion shares",
+                       f"data.lines[{i}].promo_discount")
+    if per_line:
+        raise _Bad(f"a promotion share names line {min(per_line)}, not an active line of the"
+                   " ticket", "data.promotions")

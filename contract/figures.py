@@ -25,8 +25,8 @@ count, they only raise `training_entries`):
 - turnover: sales + refunds + voids_paid (= the sum of gross over the VAT rates).
 - tickets: the number of sales; average_ticket = turnover / tickets, rounded half up
   (0 without tickets).
-- discounts: sales with a discount (per discounted line, plus one for a ticket discount)
-  and minus the discount given.
+- discounts: sales with a discount (per discounted line, plus one for a ticket discount and
+  one per promotion given) and minus the discount given (promotions included).
 - price_overrides: overrides and new - old unit price summed.
 - float, cash_in, cash_out: movements and their amounts (cash_out negative).
 - rounding: the sum of cash rounding deltas (rounded - unrounded) of sales, refunds, voids.
@@ -168,6 +168,7 @@ def changes(body: Mapping[str, Any]) -> Change:
                          if not line.get("removed") and line.get("discount"))
         if data.get("ticket_discount"):
             discounted += 1
+        discounted += len(data.get("promotions", ()))  # one per head-office promotion given
         if data.get("discount_total"):
             change.add("p:discounts.count", discounted)
             change.add("p:discounts.amount", data["discount_total"])

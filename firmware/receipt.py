@@ -286,6 +286,7 @@ def _receipt(out: Layout, entry: dict[str, Any]) -> None:
             out.text(f"  ({t['price_changed']} {out.money(line['original_unit_price'])})")
         if line.get("discount"):
             out.pair(f"  {t['discount']}", out.money(-line["discount"]))
+    _promotion_lines(out, data)
     if data.get("ticket_discount"):
         out.pair(t["ticket_discount"], out.money(-data["ticket_discount"]))
     out.rule()
@@ -306,6 +307,12 @@ def _receipt(out: Layout, entry: dict[str, Any]) -> None:
     vat_table(out, data.get("vat", []))
     out.feed(1)
     out.text(t["thanks"], align="center")
+
+
+def _promotion_lines(out: Layout, data: dict[str, Any]) -> None:
+    """Each promotion given on the ticket as its own line: its name and the discount."""
+    for promotion in data.get("promotions", ()):
+        out.pair(promotion["name"], out.money(-promotion["discount"]))
 
 
 def _report(out: Layout, entry: dict[str, Any]) -> None:

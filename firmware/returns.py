@@ -24,6 +24,7 @@ from firmware.journal import Entry
 from firmware.kernel import Committed, TillKernel
 from firmware.models import JournalEntry
 from firmware.permissions import Action, Approval
+from firmware.promotions import refund_share
 from firmware.sales import ticket_data
 from firmware.ticket import Line, Ticket
 
@@ -93,6 +94,11 @@ class ReturnService:
         if not quantities or all(q == 0 for q in quantities.values()):
             raise NothingToRefund()
         sold = {line["line_no"]: line for line in entry.body["data"]["lines"]}
+        given = promotions_back(entry.body["data"], sold, remaining, quantities)
+        promo_back: dict[int, int] = {}
+        for promotion in given:
+            for share in promotion["lines"]:
+                promo_back[share["line_no"]] = promo_back.get(share["line_no"], 0) + share["discount"]
         refund = Ticket()
         for line_no, quantity in sorted(quantities.items()):
             if line_no not in remaining:
@@ -113,10 +119,11 @@ class ReturnService:
                 unit_price=original["unit_price"], quantity=quantity,
                 weight_g=original["weight_g"], embedded_price=original["embedded_price"],
                 stock_tracked=original["stock_tracked"],
-                discount=share,
+                discount=share, promo_discount=promo_back.get(line_no, 0),
             )
             refund.add(line)
             refund.lines[-1].line_no = line_no
+        refund.promotions = given
         data = ticket_data(refund, self.kernel.rate_of)
         negate_lines(data)
         total = data["total"]
@@ -189,8 +196,38 @@ def negate_lines(data: dict[str, Any]) -> None:
     for line in data["lines"]:
         for key in ("quantity", "amount", "gross", "discount", "ticket_discount", "stock_units"):
             line[key] = -line[key]
+        if "promo_discount" in line:
+            line["promo_discount"] = -line["promo_discount"]
     for vat in data["vat"]:
         for key in ("gross", "vat", "net"):
             vat[key] = -vat[key]
     for key in ("total", "discount_total", "ticket_discount"):
         data[key] = -data[key]
+    for promotion in data.get("promotions", ()):
+        promotion["discount"] = -promotion["discount"]
+        for share in promotion["lines"]:
+            share["discount"] = -share["discount"]
+
+
+def promotions_back(sale: dict[str, Any], sold: dict[int, dict[str, Any]],
+                    remaining: dict[int, int], quantities: dict[int, int]) -> list[dict[str, Any]]:
+    """The promotions' shares a refund of `quantities` gives back (positive cents; the
+    caller negates them with the rest): per promotion and line, firmware/promotions.py's
+    refund_share, so returning every piece in any number of refunds gives back each share
+    exactly. A promotion none of whose lines is refunded is left out."""
+    back = []
+    for promotion in sale.get("promotions", ()):
+        shares = []
+        for share in promotion["lines"]:
+            line_no, quantity = share["line_no"], quantities.get(share["line_no"], 0)
+            if quantity <= 0 or line_no not in sold:
+                continue
+            bought = sold[line_no]["quantity"]
+            cents = refund_share(share["discount"], bought, bought - remaining[line_no], quantity)
+            if cents:
+                shares.append({"line_no": line_no, "discount": cents})
+        if shares:
+            back.append({"id": promotion["id"], "name": promotion["name"],
+                         "version": promotion["version"],
+                         "discount": sum(s["discount"] for s in shares), "lines": shares})
+    return back

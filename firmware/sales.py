@@ -153,7 +153,7 @@ class SalesService:
                         approval: Approval | None = None) -> None:
         with self.kernel.lock:
             cashier = self.kernel.require_cashier()
-            base = sum(line.amount - line.discount for line in self.ticket.active_lines)
+            base = sum(line.amount - line.discount - line.promo_discount for line in self.ticket.active_lines)
             cents = percent_of(base, percent * 100) if percent is not None else cents or 0
             by = None
             if self._needs_manager(base, cents):
@@ -310,7 +310,7 @@ def ticket_data(ticket: Ticket, rate_of: Callable[[str], int]) -> dict[str, Any]
         data = line.to_dict()
         data["rate_bp"] = rate_of(line.vat_code)
         lines.append(data)
-    return {
+    data = {
         "lines": lines,
         "vat": [{"code": v.code, "rate_bp": v.rate_bp, "gross": v.gross, "vat": v.vat,
                  "net": v.net} for v in ticket.vat_lines(rate_of)],
@@ -319,3 +319,14 @@ def ticket_data(ticket: Ticket, rate_of: Callable[[str], int]) -> dict[str, Any]
         "ticket_discount": ticket.ticket_discount,
         "customer_id": ticket.customer_id,
     }
+    data.update(promotion_data(ticket))
+    return data
+
+
+def promotion_data(ticket: Ticket) -> dict[str, Any]:
+    """The promotions of a ticket as its entry names them (absent when there are none, so a
+    ticket without promotions is journaled as before)."""
+    if not ticket.promotions:
+        return {}
+    return {"promotions": [{**p, "lines": [dict(share) for share in p["lines"]]}
+                           for p in ticket.promotions]}

@@ -57,6 +57,7 @@ class Line:
     discount: int = 0  # line discount in cents
     discount_percent: int | None = None  # set when the discount was given as a percentage
     ticket_discount: int = 0  # this line's share of the ticket discount
+    promo_discount: int = 0  # this line's shares of head office's promotions (Ticket.promotions)
     removed: bool = False
     stock_tracked: bool = True
     override_by: str | None = None
@@ -74,7 +75,7 @@ class Line:
 
     @property
     def gross(self) -> int:
-        return self.amount - self.discount - self.ticket_discount
+        return self.amount - self.discount - self.promo_discount - self.ticket_discount
 
     @property
     def stock_units(self) -> int:
@@ -122,6 +123,9 @@ class Ticket:
     rounding: int = 0  # cash rounding delta applied at final cash settlement
     customer_id: str | None = None
     next_line_no: int = 1
+    # Promotions given (firmware/promotions.py Applied.to_dict): id, name, version, discount
+    # and each line's share; set only by set_promotions, in the pricing step.
+    promotions: list[dict[str, Any]] = field(default_factory=list)
 
     # --- lines ---------------------------------------------------------------------------
     @property
@@ -154,7 +158,7 @@ class Ticket:
         old = line.quantity
         line.quantity = quantity
         self._follow_percent_discount(line)
-        if line.gross < 0:
+        if line.amount - line.discount < 0:  # promotions are worked out again after the edit
             line.quantity = old
             self._follow_percent_discount(line)
             raise DiscountExceedsLine()
@@ -186,7 +190,7 @@ class Ticket:
 
     def set_ticket_discount(self, cents: int, by: str | None) -> None:
         self._require_unpaid()
-        subtotal = sum(line.amount - line.discount for line in self.active_lines)
+        subtotal = sum(line.amount - line.discount - line.promo_discount for line in self.active_lines)
         if cents < 0 or cents > subtotal:
             raise TicketDiscountOutOfRange(cents, subtotal)
         self.ticket_discount, self.ticket_discount_by = cents, by
@@ -225,12 +229,36 @@ class Ticket:
             line.discount, line.discount_by, line.discount_percent = cents, by, None
         self._spread_ticket_discount()
 
+    def set_promotions(self, applied: list[dict[str, Any]]) -> None:
+        """Replaces the promotions on the ticket (pricing step, firmware/promotion_rule.py):
+        each line's promo_discount becomes the sum of its shares; the ticket discount is spread
+        again over what is left."""
+        self._require_unpaid()
+        per_line: dict[int, int] = {}
+        for promotion in applied:
+            for share in promotion["lines"]:
+                per_line[share["line_no"]] = per_line.get(share["line_no"], 0) + share["discount"]
+        for line in self.lines:
+            line.promo_discount = per_line.pop(line.line_no, 0) if not line.removed else 0
+            if line.amount - line.discount - line.promo_discount < 0:
+                raise LineDiscountOutOfRange(line.promo_discount, line.amount - line.discount)
+        if per_line:
+            raise NoSuchLine(min(per_line))
+        self.promotions = applied
+        self._spread_ticket_discount()
+
+    @property
+    def promotion_total(self) -> int:
+        return sum(line.promo_discount for line in self.active_lines)
+
     def _spread_ticket_discount(self) -> None:
         """Allocates the ticket discount to lines pro rata (largest remainder), for VAT."""
         lines = self.active_lines
         for line in self.lines:
             line.ticket_discount = 0
-        base = [line.amount - line.discount for line in lines]
+        # never below 0: a promotion share can be stale for the moment between an edit and
+        # the pricing step that works the promotions out again
+        base = [max(0, line.amount - line.discount - line.promo_discount) for line in lines]
         total = sum(base)
         if not self.ticket_discount or total <= 0:
             self.ticket_discount = 0 if total <= 0 else self.ticket_discount
@@ -251,7 +279,8 @@ class Ticket:
 
     @property
     def discount_total(self) -> int:
-        return sum(line.discount + line.ticket_discount for line in self.active_lines)
+        return sum(line.discount + line.promo_discount + line.ticket_discount
+                   for line in self.active_lines)
 
     def vat_lines(self, rate_of: Callable[[str], int]) -> list[VatLine]:
         per_code: dict[str, int] = {}
@@ -349,6 +378,7 @@ class Ticket:
             "rounding": self.rounding,
             "customer_id": self.customer_id,
             "next_line_no": self.next_line_no,
+            "promotions": self.promotions,
         }
 
     @classmethod
@@ -361,6 +391,7 @@ class Ticket:
             rounding=data["rounding"],
             customer_id=data.get("customer_id"),
             next_line_no=data["next_line_no"],
+            promotions=data.get("promotions", []),
         )
         ticket._spread_ticket_discount()
         return ticket

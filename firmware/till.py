@@ -37,6 +37,7 @@ from firmware.permissions import Action, Approval
 from firmware.ports import Drawer
 from firmware.pricing import Pricing
 from firmware.print_queue import PrintQueue
+from firmware.promotion_rule import PromotionRule
 from firmware.returns import ReturnService
 from firmware.sales import SalesService
 from firmware.session import SessionService
@@ -62,7 +63,10 @@ class TillService:
         users = users or Users(config.terminal.pin_attempts, config.terminal.lockout_seconds)
         self.kernel = TillKernel(config, db, journal, users, drawer, print_queue)
         self.catalogue = Catalogue.for_scanner(db, config.scanner)
-        self.pricing = Pricing([OfferRule(db, config.terminal.terminal, self.catalogue.layouts)])
+        self.promotions = PromotionRule(db, config.terminal.store, self._category_of,
+                                        self.catalogue.layouts)
+        self.pricing = Pricing([OfferRule(db, config.terminal.terminal, self.catalogue.layouts),
+                                self.promotions])
         self.sales = SalesService(self.kernel, self.catalogue, self.pricing)
         self.returns = ReturnService(self.kernel)
         self.session = SessionService(self.kernel, self.sales)
@@ -95,6 +99,10 @@ class TillService:
     @property
     def print_queue(self) -> PrintQueue | None:
         return self.kernel.print_queue
+
+    def _category_of(self, product_id: int) -> str:
+        product = self.catalogue.by_id(product_id)
+        return product.category if product is not None else ""
 
     @property
     def ticket(self) -> Ticket:

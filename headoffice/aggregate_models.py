@@ -76,4 +76,23 @@ class AggProduct(OfficeModel):
         indexes = ((("store", "bucket", "product"), True), (("bucket",), False))
 
 
-AGG_MODELS: list[type[OfficeModel]] = [AggDay, AggHour, AggVat, AggProduct]
+class AggPromotion(OfficeModel):
+    """Per store, day and promotion (contract/promotions.py): what it cost and what it sold.
+    Refunds and voids of paid tickets count negative, as in every other aggregate."""
+
+    store = peewee.CharField(max_length=64)
+    day = peewee.CharField(max_length=10)
+    promotion = peewee.CharField(max_length=64)
+    name = peewee.CharField(max_length=255, default="")  # as last received
+    version = peewee.BigIntegerField(default=0)  # the highest version seen that day
+    tickets = peewee.BigIntegerField(default=0)  # sales that got it
+    discount = peewee.BigIntegerField(default=0)  # what it cost (positive = given)
+    quantity = peewee.BigIntegerField(default=0)  # pieces on the lines it covered
+    gross = peewee.BigIntegerField(default=0)  # what those lines sold for, after discounts
+
+    class Meta:
+        table_name = "agg_promotion"
+        indexes = ((("store", "day", "promotion"), True), (("day",), False))
+
+
+AGG_MODELS: list[type[OfficeModel]] = [AggDay, AggHour, AggVat, AggProduct, AggPromotion]

@@ -20,7 +20,14 @@ import peewee
 
 from contract import figures
 from contract.entries import Entry, EntrySchemaError
-from headoffice.aggregate_models import AGG_MODELS, AggDay, AggHour, AggProduct, AggVat
+from headoffice.aggregate_models import (
+    AGG_MODELS,
+    AggDay,
+    AggHour,
+    AggProduct,
+    AggPromotion,
+    AggVat,
+)
 from headoffice.models import OfficeEntry
 from headoffice.received import Received, read
 
@@ -42,6 +49,9 @@ class BatchTotals:
         default_factory=lambda: defaultdict(lambda: [0, 0]))
     product: dict[tuple[str, str, str], list[Any]] = field(
         default_factory=lambda: defaultdict(lambda: ["", 0, 0]))
+    # (store, day, promotion) -> [name, version, tickets, discount, quantity, gross]
+    promotion: dict[tuple[str, str, str], list[Any]] = field(
+        default_factory=lambda: defaultdict(lambda: ["", 0, 0, 0, 0, 0]))
 
 
 # AggDay columns that are contract.figures' figures: column -> (figure, "count" | "amount"),
@@ -88,6 +98,28 @@ def _add_figures(totals: BatchTotals, received: Received) -> None:
         row[0] += vat.gross
         row[1] += vat.vat
     _add_products(totals, entry, day)
+    _add_promotions(totals, entry, day)
+
+
+def _add_promotions(totals: BatchTotals, entry: Entry, day: str) -> None:
+    """Per promotion of a sale or counter-entry: its discount (as journaled: positive on a
+    sale, negative on a refund or paid void), and the pieces and gross of the lines it
+    covered; a sale also counts one ticket. A line in two promotions counts in both."""
+    promotions = getattr(entry.data, "promotions", ())
+    if not promotions:
+        return
+    lines = {line.line_no: line for line in entry.data.lines if not line.removed}
+    for promotion in promotions:
+        row = totals.promotion[(entry.store, day, promotion.id)]
+        row[0] = promotion.name[:255]
+        row[1] = max(row[1], promotion.version)
+        row[2] += 1 if entry.type == "sale" else 0
+        row[3] += promotion.discount
+        for share in promotion.lines:
+            line = lines.get(share.line_no)
+            if line is not None:
+                row[4] += line.quantity
+                row[5] += line.gross
 
 
 def _add_products(totals: BatchTotals, entry: Entry, day: str) -> None:
@@ -153,6 +185,20 @@ def apply(totals: BatchTotals) -> None:
                      "gross": v[2]} for (s, b, p), v in totals.product.items()]
     _upsert(AggProduct, product_rows, [AggProduct.store, AggProduct.bucket, AggProduct.product],
             ["quantity", "gross"], replace=("name",))
+    _apply_promotions(totals)
+
+
+def _apply_promotions(totals: BatchTotals) -> None:
+    rows = [{"store": s, "day": d, "promotion": p, "name": v[0], "version": v[1], "tickets": v[2],
+             "discount": v[3], "quantity": v[4], "gross": v[5]}
+            for (s, d, p), v in totals.promotion.items()]
+    _upsert(AggPromotion, rows, [AggPromotion.store, AggPromotion.day, AggPromotion.promotion],
+            ["tickets", "discount", "quantity", "gross"], replace=("name",))
+    if rows:  # the highest version seen, whatever order the batches came in
+        for (s, d, p), v in totals.promotion.items():
+            (AggPromotion.update(version=v[1])
+             .where(AggPromotion.store == s, AggPromotion.day == d, AggPromotion.promotion == p,
+                    AggPromotion.version < v[1]).execute())
 
 
 def rebuild(db: peewee.Database, batch: int = 5000) -> int:

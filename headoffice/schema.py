@@ -14,6 +14,7 @@ import peewee
 
 from headoffice.aggregate_models import AGG_MODELS
 from headoffice.alerts.models import ALERT_MODELS
+from headoffice.catalogue.models import MASTER_MODELS
 from headoffice.customers.models import CUSTOMER_MODELS
 from headoffice.models import ALL_MODELS as CORE_MODELS
 from headoffice.notify.models import NOTIFY_MODELS
@@ -25,6 +26,7 @@ from headoffice.webshop.models import WEBSHOP_MODELS
 TABLES: list[type[peewee.Model]] = [
     *CORE_MODELS, *AGG_MODELS, *ALERT_MODELS, OfficeUser,
     *CUSTOMER_MODELS, *STOCK_MODELS, *OFFER_MODELS, *NOTIFY_MODELS, *WEBSHOP_MODELS,
+    *MASTER_MODELS,
 ]
 
 ATTEMPTS = 10

@@ -113,6 +113,7 @@ class Uplink:
             wire.store_topic(store, "catalogue"): "catalogue",
             wire.store_topic(store, "prices"): "prices",
             wire.store_topic(store, "offers"): "offers",
+            wire.store_topic(store, "promotions"): "promotions",
             wire.FLEET_CONFIG_TOPIC: "config",
         }
         will = Will(self.topic["status"], self._status_payload("offline", with_state=False))

@@ -36,6 +36,8 @@ from contract.config import ConfigError, parse_config
 from contract.wire import ProtocolError, json_object
 from firmware.models import DownstreamEvent, DownstreamReject, Meta
 from firmware.offers import OFFERS_VERSION, OfferMessageError, apply_message
+from firmware.promotion_rule import PROMOTIONS_VERSION
+from firmware.promotion_rule import apply_message as apply_promotions
 from firmware.uplink.apply import Conflict, Stager
 
 CATALOGUE_VERSION = "catalogue_version"
@@ -43,7 +45,8 @@ CONFIG_VERSION = "remote_config_version"
 CONFIG_TOML = "remote_config_toml"
 REMOTE_CONFIG_SECTIONS = frozenset({"ui", "tax", "cash"})
 SEQUENCES = {"catalogue": CATALOGUE_VERSION, "prices": CATALOGUE_VERSION,
-             "config": CONFIG_VERSION, "offers": OFFERS_VERSION}
+             "config": CONFIG_VERSION, "offers": OFFERS_VERSION,
+             "promotions": PROMOTIONS_VERSION}
 REFUSED_COUNT, IGNORED_COUNT = "downstream_refused", "downstream_ignored"
 LAST_APPLIED = "downstream_last:"  # + kind: the version last applied of that kind
 IGNORED = "ignored: "  # the reason of an ignored message starts so
@@ -101,7 +104,8 @@ class Downstream:
                 return self._not_newer(kind, version, current)
             bounds.check_version(kind, version, current)
             handler = {"catalogue": self._catalogue, "prices": self._prices,
-                       "config": self._config, "offers": self._offers}[kind]
+                       "config": self._config, "offers": self._offers,
+                       "promotions": self._promotions}[kind]
             return handler(data)
         except bounds.DownstreamError as exc:
             self.record_reject(kind, str(exc), payload, version)
@@ -210,6 +214,13 @@ class Downstream:
         except OfferMessageError as exc:
             raise Rejected(str(exc)) from None
         return Outcome(applied, version, detail)
+
+
+    def _promotions(self, data: dict[str, Any]) -> Outcome:
+        """Head office's promotions of the store (firmware/promotion_rule.py), a full list."""
+        return Outcome(*apply_promotions(
+            self.db, data, applied_version,
+            lambda key, version, count: _applied(key, version, "promotions", (count, 0, ""))))
 
 
 def reject_summary() -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from functools import wraps
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,38 +24,12 @@ from headoffice.exports.periods import Period, PeriodError, around, parse_period
 from headoffice.exports.vat import vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf
 from headoffice.exports.zreports import check_z, z_list, z_rows, z_stores
-from headoffice.web import queries, shop
-from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, language, now_local, translator
-from headoffice.web.templating import HERE, templates
+from headoffice.promotion_report import promotion_figures
+from headoffice.web import catalogue_pages, queries, shop
+from headoffice.web.common import bad_page, lang, login_required, page
+from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, now_local, translator
+from headoffice.web.templating import HERE
 from headoffice.web.users import authenticate
-
-
-def login_required(view):
-    @wraps(view)
-    def wrapper(request: Request) -> Response:
-        if not request.session.get("user"):
-            if request.url.path.startswith("/api/"):
-                return JSONResponse({"error": translator(_lang(request))("niet ingelogd")},
-                                    status_code=401)
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return view(request)
-    return wrapper
-
-
-def _lang(request: Request) -> str:
-    return language(dict(request.cookies))
-
-
-def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
-    lang = _lang(request)
-    context.update(request=request, user=request.session.get("user"), nav=name.split(".")[0],
-                   lang=lang, _=translator(lang))
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
-
-
-def _bad_page(request: Request, message: str, detail: str = "") -> Response:
-    """A 400 page in the reader's language: `message` is the Dutch message id."""
-    return _page(request, "error.html", status_code=400, message=message, detail=detail)
 
 
 def _today() -> dt.date:
@@ -70,11 +43,11 @@ def _day(request: Request) -> dt.date:
 
 def set_language(request: Request) -> Response:
     """The English/Dutch switch: a cookie, so it holds on the login page and after logout."""
-    lang = request.path_params["lang"]
+    chosen = request.path_params["lang"]
     target = request.query_params.get("next", "/")
     response = RedirectResponse(target if target.startswith("/") else "/", status_code=303)
-    if lang in LANGUAGES:
-        response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="strict")
+    if chosen in LANGUAGES:
+        response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="strict")
     return response
 
 
@@ -88,7 +61,7 @@ async def login(request: Request) -> Response:
             target = request.query_params.get("next", "/")
             return RedirectResponse(target if target.startswith("/") else "/", status_code=303)
         error = "Onbekende gebruiker of verkeerd wachtwoord"
-    return _page(request, "login.html", error=error)
+    return page(request, "login.html", error=error)
 
 
 def logout(request: Request) -> Response:
@@ -101,8 +74,8 @@ def dashboard(request: Request) -> Response:
     try:
         day = _day(request)
     except ValueError:
-        return _bad_page(request, "Ongeldige datum: gebruik JJJJ-MM-DD")
-    return _page(request, "dashboard.html", data=queries.live(day, _lang(request)))
+        return bad_page(request, "Ongeldige datum: gebruik JJJJ-MM-DD")
+    return page(request, "dashboard.html", data=queries.live(day, lang(request)))
 
 
 @login_required
@@ -110,9 +83,9 @@ def api_live(request: Request) -> Response:
     try:
         day = _day(request)
     except ValueError:
-        return JSONResponse({"error": translator(_lang(request))(
+        return JSONResponse({"error": translator(lang(request))(
             "Ongeldige datum: gebruik JJJJ-MM-DD")}, status_code=400)
-    return JSONResponse(queries.live(day, _lang(request)))
+    return JSONResponse(queries.live(day, lang(request)))
 
 
 def _period_of(request: Request) -> Period:
@@ -127,7 +100,7 @@ def period_view(request: Request) -> Response:
     try:
         period = _period_of(request)
     except (ValueError, PeriodError):
-        return _bad_page(request, "Ongeldige periode",
+        return bad_page(request, "Ongeldige periode",
                     f"{request.query_params.get('kind', '')} {request.query_params.get('date', '')}")
     store = request.query_params.get("store") or None
     previous = period.previous()
@@ -137,17 +110,18 @@ def period_view(request: Request) -> Response:
     compare = {key: queries.change_percent(now[key], before[key])
                for key in ("turnover", "tickets", "basket", "items", "refunds", "voids",
                              "voided_open")}
-    return _page(request, "period.html", period=period, previous=previous, now=now, before=before,
+    return page(request, "period.html", period=period, previous=previous, now=now, before=before,
                  compare=compare, labels=[chart_label(label) for label in labels], values=values,
                  previous_values=previous_values,
                  top=queries.top_products(period, store), stores=queries.by_store(period),
+                 promotions=promotion_figures(period.first, period.last, store),
                  kind=request.query_params.get("kind", "day"), store=store or "")
 
 
 @login_required
 def terminals(request: Request) -> Response:
     keys = {t.terminal_id: t for t in registry.list_terminals()}  # public key, fingerprint
-    return _page(request, "terminals.html", terminals=queries.terminals(), keys=keys,
+    return page(request, "terminals.html", terminals=queries.terminals(), keys=keys,
                  refused=queries.dead_letters_by_terminal())
 
 
@@ -155,7 +129,7 @@ def terminals(request: Request) -> Response:
 def z_archive(request: Request) -> Response:
     """The newest Z closes: number, Dutch date, terminal, turnover and cash variance."""
     store = request.query_params.get("store") or None
-    return _page(request, "z.html", rows=z_list(store), store=store or "", stores=z_stores())
+    return page(request, "z.html", rows=z_list(store), store=store or "", stores=z_stores())
 
 
 @login_required
@@ -168,13 +142,13 @@ def z_detail(request: Request) -> Response:
         return PlainTextResponse(f"Terminal {terminal} heeft geen Z-rapport bij journaalregel "
                                  f"{seq}.", status_code=404)
     rows = z_rows(check)
-    return _page(request, "z_detail.html", check=check, rows=rows,
+    return page(request, "z_detail.html", check=check, rows=rows,
                  differing=sum(1 for row in rows if row.differs) + len(check.gaps))
 
 
 @login_required
 def alerts(request: Request) -> Response:
-    return _page(request, "alerts.html", alerts=queries.recent_alerts(200, _lang(request)))
+    return page(request, "alerts.html", alerts=queries.recent_alerts(200, lang(request)))
 
 
 @login_required
@@ -183,14 +157,14 @@ def acknowledge_alert(request: Request) -> Response:
     try:
         board.acknowledge(request.path_params["alert_id"], str(request.session["user"]))
     except board.UnknownAlert:
-        return _page(request, "error.html", status_code=404,
+        return page(request, "error.html", status_code=404,
                      message="Deze melding bestaat niet", detail="")
     return RedirectResponse("/alerts", status_code=303)
 
 
 @login_required
 def shop_status(request: Request) -> Response:
-    return _page(request, "shop.html", s=shop.status())
+    return page(request, "shop.html", s=shop.status())
 
 
 @login_required
@@ -202,7 +176,7 @@ def vat_return(request: Request) -> Response:
     try:
         period = parse_period(text)
     except PeriodError:
-        return _bad_page(request, "Ongeldige periode", text)
+        return bad_page(request, "Ongeldige periode", text)
     month = today.replace(day=1)
     last_month = (month - dt.timedelta(days=1)).strftime("%Y-%m")
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
@@ -212,14 +186,14 @@ def vat_return(request: Request) -> Response:
                (f"{previous_quarter.year}-Q{(previous_quarter.month - 1) // 3 + 1}",
                 "vorig kwartaal"), (str(today.year), "dit jaar")]
     stores = sorted({r["store"] for r in queries.by_store(around("year", today))})
-    return _page(request, "vat.html", report=vat_report(period, store), period=period,
+    return page(request, "vat.html", report=vat_report(period, store), period=period,
                  period_text=text, store=store or "", stores=stores, choices=choices)
 
 
 @login_required
 def exports(request: Request) -> Response:
     today = _today()
-    return _page(request, "exports.html", month=today.strftime("%Y-%m"), year=str(today.year),
+    return page(request, "exports.html", month=today.strftime("%Y-%m"), year=str(today.year),
                  stores=sorted({r["store"] for r in queries.by_store(around("year", today))}))
 
 
@@ -235,7 +209,7 @@ def export_file(request: Request) -> Response:
     try:
         period = parse_period(request.query_params.get("period", str(_today().year)))
     except PeriodError:
-        return _bad_page(request, "Ongeldige periode", request.query_params.get("period", ""))
+        return bad_page(request, "Ongeldige periode", request.query_params.get("period", ""))
     settings: OfficeSettings = request.app.state.settings
     tag = f"{store or 'all'}-{period.label}".replace("..", "_")
     if kind == "vat":
@@ -247,7 +221,7 @@ def export_file(request: Request) -> Response:
     if kind in ("csv", "jsonl"):  # the data with its signed manifest, in one zip
         export = build_export(period, kind, store, name=f"journal-{tag}.{kind}")
         return _download(export.zip_bytes(), f"journal-{tag}.zip", "application/zip")
-    return _page(request, "error.html", status_code=404, message="Onbekend soort export",
+    return page(request, "error.html", status_code=404, message="Onbekend soort export",
                  detail=kind)
 
 
@@ -293,6 +267,7 @@ def create_app(settings: OfficeSettings) -> Starlette:
             Route("/vat", vat_return),
             Route("/exports", exports),
             Route("/export/{kind}", export_file),
+            *catalogue_pages.ROUTES,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[Middleware(ServerTiming),

@@ -29,6 +29,7 @@ class PushResult:
     updated: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)  # products the shop did not have yet
 
 
 class WebshopError(Exception):

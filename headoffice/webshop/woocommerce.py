@@ -1,7 +1,8 @@
 """WooCommerce REST API v3 connector (https://woocommerce.github.io/woocommerce-rest-api-docs/).
 
 Endpoints used: GET /wp-json/wc/v3/products (paged, to map SKU -> product id),
-POST /wp-json/wc/v3/products/batch (stock_quantity, regular_price; at most 100 per call),
+POST /wp-json/wc/v3/products/batch (stock_quantity, regular_price; at most 100 per call; and
+`create`/`update` of name and price from head office's product master),
 GET /wp-json/wc/v3/orders?status=processing&after=...&orderby=date&order=asc (paged),
 GET /wp-json/wc/v3/customers (meta `kassa_favourites`: comma-separated SKUs).
 Authentication: the consumer key and secret as HTTP Basic auth (WooCommerce over HTTPS).
@@ -128,6 +129,50 @@ class WooCommerce:
     def push_prices(self, prices: dict[str, int]) -> PushResult:
         return self._batch({sku: {"regular_price": f"{cents // 100}.{cents % 100:02d}"}
                             for sku, cents in prices.items()})
+
+    def push_products(self, products: dict[str, tuple[str, int]]) -> PushResult:
+        """The product master's (name, price in cents) per SKU: a SKU the shop lacks is created
+        (stock managed, 0 until push_stock sets it from head office's ledger), a known one is
+        updated only where its name or price differs, so a second run changes nothing."""
+        result = PushResult()
+        listing = {}
+        for item in self._pages("/products", {}):
+            sku = sku_for_code(str(item.get("sku") or ""))
+            if sku:
+                listing[sku] = item
+        changes: dict[str, dict[str, Any]] = {}
+        fresh: list[tuple[str, dict[str, Any]]] = []
+        for sku, (name, cents) in sorted(products.items()):
+            fields = {"name": name, "regular_price": f"{cents // 100}.{cents % 100:02d}"}
+            known = listing.get(sku)
+            if known is None:
+                fresh.append((sku, {"sku": sku, **fields, "manage_stock": True,
+                                    "stock_quantity": 0}))
+            elif any(str(known.get(k)) != v for k, v in fields.items()):
+                changes[sku] = fields
+        for start in range(0, len(fresh), BATCH):
+            self._create(fresh[start:start + BATCH], result)
+        if changes:
+            pushed = self._batch(changes)
+            result.updated, result.failed = pushed.updated, {**result.failed, **pushed.failed}
+        return result
+
+    def _create(self, chunk: list[tuple[str, dict[str, Any]]], result: PushResult) -> None:
+        try:
+            answer, _ = self._call("POST", "/products/batch",
+                                   body={"create": [fields for _, fields in chunk]})
+        except WebshopError as exc:
+            result.failed.update({sku: str(exc) for sku, _ in chunk})
+            return
+        for (sku, _), item in zip(chunk, (answer or {}).get("create", []), strict=False):
+            if "error" in item:
+                result.failed[sku] = f"{item['error'].get('code')}: {item['error'].get('message')}"
+            else:
+                result.created.append(sku)
+        for sku, _ in chunk:
+            if sku not in result.created and sku not in result.failed:
+                result.failed[sku] = "not confirmed in the batch answer"
+        self._ids = None
 
     def new_orders(self, after: str | None) -> list[WebOrder]:
         params: dict[str, Any] = {"status": "processing", "orderby": "date", "order": "asc"}

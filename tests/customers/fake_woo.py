@@ -102,6 +102,18 @@ class FakeWoo:
                                   and o["date_created_gmt"] > query.get("after", "")]
                         orders.sort(key=lambda o: o["date_created_gmt"])
                         return self._page(orders, query)
+                    if method in ("POST", "PUT") and path == "/products/batch" \
+                            and "create" in body:
+                        created = []
+                        for item in body["create"]:
+                            if any(p["sku"] == item.get("sku") for p in woo.products.values()):
+                                created.append({"error": {"code": "product_invalid_sku",
+                                                          "message": "Duplicate SKU."}})
+                                continue
+                            pid = 100 + len(woo.products)
+                            woo.products[pid] = {"id": pid, **item}
+                            created.append(dict(woo.products[pid]))
+                        return self._send(200, {"create": created})
                     if method in ("POST", "PUT") and path == "/products/batch":
                         answers = []
                         for item in body.get("update", []):

@@ -1,5 +1,5 @@
 """Downstream messages at the till, fuzzed: Downstream.apply (catalogue, prices, config,
-offers) applies a message whole or refuses it with Rejected, never another exception, and a
+offers, promotions) applies a message whole or refuses it with Rejected, never another exception, and a
 refused message leaves the catalogue, the remote config and the offers as they were."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from firmware.db import open_database
+from firmware.promotion_rule import stored
 from firmware.uplink.downstream import (
     IGNORED_COUNT,
     REFUSED_COUNT,
@@ -80,8 +81,25 @@ OFFERS = st.fixed_dictionaries(
             st.sampled_from(["id", "customer", "sku", "kind", "value", "max_units", "uses",
                              "valid_from", "valid_until", "redeemed", "title"]) | TEXT,
             TEXT | INTS | JSON), max_size=3) | JSON})
+PROMOTION = st.fixed_dictionaries(
+    {"id": st.from_regex(r"[a-z0-9-]{1,12}", fullmatch=True) | TEXT, "name": TEXT,
+     "version": VERSIONS,
+     "type": st.sampled_from(["n_for_price", "buy_get", "nth_percent", "percent"]) | TEXT},
+    optional={key: st.integers(-2, 120) | INTS | JSON
+              for key in ("n", "price_cents", "buy", "get", "percent")}
+    | {"products": st.lists(st.sampled_from(GTINS + ["plu:1", "42"]) | TEXT, max_size=3) | JSON,
+       "categories": st.lists(TEXT, max_size=2) | JSON,
+       "valid_from": st.sampled_from(["2026-01-01", "2026-02-30"]) | TEXT | JSON,
+       "valid_until": st.sampled_from(["2026-12-31", "2025-01-01"]) | TEXT,
+       "time_from": st.sampled_from(["08:00", "24:00", "7:00"]) | TEXT,
+       "time_until": st.sampled_from(["18:00", "00:00"]) | TEXT,
+       "weekdays": st.lists(st.integers(-1, 8), max_size=8) | JSON,
+       "stores": st.lists(TEXT, max_size=2) | JSON})
+PROMOTIONS = st.fixed_dictionaries(
+    {"version": VERSIONS, "promotions": st.lists(PROMOTION, max_size=3) | JSON})
 MESSAGES = (st.tuples(st.just("catalogue"), CATALOGUE) | st.tuples(st.just("prices"), PRICES)
-            | st.tuples(st.just("config"), CONFIG) | st.tuples(st.just("offers"), OFFERS))
+            | st.tuples(st.just("config"), CONFIG) | st.tuples(st.just("offers"), OFFERS)
+            | st.tuples(st.just("promotions"), PROMOTIONS))
 
 
 def _apply(down, kind: str, payload: bytes) -> None:
@@ -98,6 +116,8 @@ def _apply(down, kind: str, payload: bytes) -> None:
     with sqlite3.connect(path) as con:  # what was applied is what a sale can read back
         assert con.execute("SELECT count(*) FROM product WHERE price_cents < 0 OR price_cents"
                            " > ?", (BIGINT,)).fetchone() == (0,)
+    if kind == "promotions" and outcome.applied:
+        assert stored() is not None  # what the till prices with reads back whole
 
 
 @budget(200)
@@ -112,7 +132,7 @@ def test_messages(down, message: tuple[str, dict[str, Any]]) -> None:
 
 
 @budget(100)
-@given(kind=st.sampled_from(["catalogue", "prices", "config", "offers"]),
+@given(kind=st.sampled_from(["catalogue", "prices", "config", "offers", "promotions"]),
        payload=st.binary(max_size=200) | JSON.map(lambda v: json.dumps(v).encode())
        | DEEP)
 @example(kind="catalogue", payload=deep(100_000, 1))

@@ -18,37 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.fixtures_services import free_port, wait_for_port
+from tests.office.browser import shoot
 from tests.uplink.harness import ROOT, kassa, make_till, start_ingest, start_uplink, stop, wait_until
-
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-SIZES = {"phone": (390, 844, True), "desktop": (1366, 900, False)}
-
-
-@pytest.fixture
-def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,1000",
-                 "--lang=nl-NL"):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.downloads = downloads
-    # After a click the next page may not be there yet: look for elements for up to 10 s.
-    driver.implicitly_wait(10)
-    yield driver
-    driver.quit()
 
 
 def _text(driver, element_id: str) -> str:
@@ -68,30 +40,6 @@ def _download(driver, button_id: str, suffix: str, timeout: float = 20) -> Path:
             return done[0]
         time.sleep(0.1)
     raise AssertionError(f"no {suffix} file downloaded")
-
-
-def _shoot(driver, base: str, page: str, path: str, logged_in: bool = True) -> None:
-    """The page at phone and desktop size (the viewport exactly, as a phone reports it)."""
-    from selenium.webdriver.common.by import By
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for size, (width, height, mobile) in SIZES.items():
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
-        driver.get(base + path)
-        time.sleep(0.6)  # charts draw after load
-        overflow = driver.execute_script(
-            "return document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{page} is {overflow}px wider than a {width}px screen"
-        if logged_in:
-            nav = driver.find_element(By.ID, "nav")
-            assert nav.is_displayed() is (size == "desktop"), f"{page}: nav at {size} width"
-            if size == "phone":  # the menu button unfolds it
-                driver.find_element(By.ID, "menu").click()
-                assert nav.is_displayed(), f"{page}: the menu does not open"
-                driver.find_element(By.ID, "menu").click()
-        driver.save_screenshot(str(SHOTS / f"office-{page}-{size}.png"))
-    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def _z_listed(driver, base: str) -> bool:
@@ -137,7 +85,7 @@ def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbo
         base = f"http://127.0.0.1:{web_port}"
         browser.get(base + "/")
         assert "/login" in browser.current_url
-        _shoot(browser, base, "login", "/login", logged_in=False)
+        shoot(browser, base, "login", "/login", logged_in=False)
         browser.find_element(By.ID, "name").send_keys("baas")
         browser.find_element(By.ID, "password").send_keys("fout")
         browser.find_element(By.ID, "submit").click()
@@ -154,15 +102,15 @@ def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbo
         assert "kassa1" in _text(browser, "terminals")
         assert _text(browser, "turnover") != "€ 0,00"
         time.sleep(1.5)  # let the chart redraw before the picture
-        _shoot(browser, base, "dashboard", "/")
+        shoot(browser, base, "dashboard", "/")
         browser.get(base + "/period?kind=month")
         assert "Omzet" in _text(browser, "compare") and "built-in" not in _text(browser, "compare")
-        _shoot(browser, base, "period", "/period?kind=month")
+        shoot(browser, base, "period", "/period?kind=month")
         browser.get(base + "/terminals")
         wait_until(lambda: "kassa1" in _text(browser, "terminal-state"), 10, "terminal listed")
-        _shoot(browser, base, "terminals", "/terminals")
-        _shoot(browser, base, "shop", "/shop")
-        _shoot(browser, base, "exports", "/exports")
+        shoot(browser, base, "terminals", "/terminals")
+        shoot(browser, base, "shop", "/shop")
+        shoot(browser, base, "exports", "/exports")
         browser.get(base + "/exports")
         vat = _download(browser, "download-vat", ".csv")
         assert "1b" in vat.read_text() and "5a" in vat.read_text()
@@ -173,7 +121,7 @@ def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbo
         assert "Leveringen/diensten belast met laag tarief" in _text(browser, "box-1b")
         assert "Verschuldigde omzetbelasting" in _text(browser, "box-5a")
         assert "art. 11 Wet OB" in _text(browser, "exempt")
-        _shoot(browser, base, "vat", "/vat")
+        shoot(browser, base, "vat", "/vat")
 
         def after_hours() -> list[str]:
             return [m["X-Kassa-Alert"] for m in inbox if "after_hours" in m["X-Kassa-Alert"]]
@@ -189,7 +137,7 @@ def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbo
         assert "aantal:" in mail.get_payload() and "buiten" in mail["Subject"]
         browser.get(base + "/alerts")
         assert "buiten openingstijd" in _text(browser, "alert-list")
-        _shoot(browser, base, "alerts", "/alerts")
+        shoot(browser, base, "alerts", "/alerts")
         # the manager closes the day: the Z reaches the archive, then its page beside the rebuild
         z = subprocess.run([sys.executable, "-m", "cli", "--config", str(till.config_path),
                             "report", "z", "--pin", "9999", "--count", "5000=1"],
@@ -202,13 +150,13 @@ def test_sale_appears_live_and_tax_files_download(tmp_path, mosquitto, smtp_inbo
         assert cells[0] == "1" and cells[4] == "kassa1"
         assert re.fullmatch(r"\d\d-\d\d-\d{4}", cells[1])
         assert cells[5].startswith("€") and cells[6].startswith("€")
-        _shoot(browser, base, "z", "/z")
+        shoot(browser, base, "z", "/z")
         row = browser.find_element(By.CSS_SELECTOR, "#z-list tr.z")
         row.find_element(By.LINK_TEXT, "bekijken en controleren").click()
         assert "klopt" in _text(browser, "zresult")
         assert "Omzet (incl. btw)" in _text(browser, "z-compare")
         detail = browser.current_url.removeprefix(base)
-        _shoot(browser, base, "z-detail", detail)
+        shoot(browser, base, "z-detail", detail)
     finally:
         for proc in procs:
             stop(proc)

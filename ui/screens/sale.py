@@ -38,7 +38,16 @@ def parked_text(row) -> str:  # noqa: ANN001 - firmware.models.ParkedTicket
             + ngettext("{n} item", "{n} items", pieces).format(n=pieces) + f"  {money(ticket.total)}")
 
 
-def line_row(line: Line) -> dict:
+def promotion_names(ticket: Ticket) -> dict[int, str]:
+    """line_no -> the names of the promotions the line shares in, as the receipt prints them."""
+    names: dict[int, list[str]] = {}
+    for promotion in ticket.promotions:
+        for share in promotion["lines"]:
+            names.setdefault(share["line_no"], []).append(promotion["name"])
+    return {line_no: ", ".join(found) for line_no, found in names.items()}
+
+
+def line_row(line: Line, promotion: str = "") -> dict:
     if line.weight_g is not None:
         kilos = f"{line.weight_g // 1000}{decimal_sign()}{line.weight_g % 1000:03d}"  # 1,234
         detail = f"{kilos} kg × {money(line.unit_price)}/kg"
@@ -53,6 +62,8 @@ def line_row(line: Line) -> dict:
         detail += " · " + (_("offer") if offer else _("discount")) + f" -{percent}%"
     if line.original_unit_price is not None:
         detail += " · " + _("price changed")
+    if line.promo_discount:
+        detail += f" · {promotion or _('promotion')} -{money(line.promo_discount)}"
     return {"line_no": line.line_no, "name": line.name, "detail": detail,
             "amount": money(line.gross), "selected": False}
 
@@ -67,6 +78,7 @@ class SaleScreen(KassaScreen):
     category = StringProperty("")
     search_for = StringProperty("products")  # products | customers
     customer = StringProperty("")  # the attached customer's name
+    _promoted = False  # the rows shown carry promotions: the next scan redraws them all
 
     def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
         self.build_categories()
@@ -89,13 +101,17 @@ class SaleScreen(KassaScreen):
         view = self.ids.ticket
         data = view.data
         added = scroll and len(lines) > len(data)
-        if (scroll and ticket.customer_id is None and len(lines) == len(data) + 1
+        promotions = promotion_names(ticket)
+        promoted, self._promoted = self._promoted, bool(promotions)
+        if (scroll and ticket.customer_id is None and not promoted and not promotions
+                and len(lines) == len(data) + 1
                 and (not data or data[-1]["line_no"] == lines[-2].line_no)):
             view.add_row(line_row(lines[-1]))  # a scan: one new row, nothing else rebuilt
         else:
             if view.selected_line and not any(line.line_no == view.selected_line for line in lines):
                 view.selected_line = 0
-            view.show([line_row(line) for line in lines], scroll_to_end=scroll)
+            view.show([line_row(line, promotions.get(line.line_no, "")) for line in lines],
+                      scroll_to_end=scroll)
         if added:
             self.select_added(lines[-1])
         elif len(lines) * view.row_height <= view.height:
