@@ -110,6 +110,10 @@ def _migrate(db: peewee.SqliteDatabase) -> None:
     db.execute_sql("PRAGMA foreign_keys = OFF")
     try:
         with db.atomic("IMMEDIATE"):
+            kind = db.execute_sql("SELECT type FROM sqlite_master WHERE name = 'product'"
+                                  ).fetchone()
+            if kind != ("table",):  # another process (till or uplink) moved it meanwhile
+                return
             db.execute_sql(f"DELETE FROM {VERSIONS}")
             db.execute_sql(f"INSERT INTO {VERSIONS} (product_id, born, {cols})"
                            f" SELECT id, 1, {cols} FROM product")
