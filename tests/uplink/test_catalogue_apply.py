@@ -295,3 +295,36 @@ def test_a_database_of_an_older_release_moves_to_generations_keeping_products_an
     assert Catalogue(db).by_id(7).price_cents == 209 and Catalogue(db).by_plu("3").id == 10
     db.close()
     assert open_database(path).execute_sql("SELECT count(*) FROM product").fetchone() == (3,)
+
+
+def test_kassa_uplink_killed_mid_apply_applies_the_retained_catalogue_at_its_next_start(
+        tmp_path, mosquitto):
+    """The same through a real Mosquitto and `kassa uplink` processes: the retained
+    catalogue that the killed uplink was applying is applied whole by the next one."""
+    from contract import wire
+    from tests.uplink.harness import start_uplink, stop
+    from tests.uplink.test_uplink_link import Listener
+
+    broker = mosquitto()
+    till = make_till(tmp_path / "till", broker.port, store="s1", terminal="t1")
+    head_office = Listener(broker.port, wire.terminal_topic("s1", "t1", "status"))
+    topic = wire.store_topic("s1", "catalogue")
+    head_office.publish(topic, catalogue_message(1_000, 1), retain=True)
+    uplink = start_uplink(till)
+    try:
+        wait_until(lambda: applied_version("catalogue_version") == 1, 60, "catalogue v1")
+        before = active()
+        head_office.publish(topic, catalogue_message(40_000, 2, 7), retain=True)
+        wait_until(lambda: versions(till.db) > 6_000, 120, "the uplink to write versions")
+        uplink.kill()  # SIGKILL
+        uplink.wait(10)
+        assert applied_version("catalogue_version") == 1
+        assert active() == before and consistent_snapshot(till.db) == (1_000, 0)
+        uplink = start_uplink(till)  # its next start gets the retained catalogue again
+        wait_until(lambda: applied_version("catalogue_version") == 2, 180, "catalogue v2")
+        assert consistent_snapshot(till.db) == (40_000, 7)
+        wait_until(lambda: versions(till.db) == 40_000, 60, "the retired versions deleted")
+        assert uplink.poll() is None, "kassa uplink is still running"
+    finally:
+        stop(uplink)
+        head_office.close()
