@@ -48,8 +48,21 @@ class OfficeRegistry:
             raise RegistryError(f"head office could not revoke {terminal!r}: {exc}") from None
 
     def list(self) -> list[dict[str, Any]]:
-        return [{"terminal": row.terminal_id, "store": row.store, "status": row.status,
-                 "last_seen": row.last_seen} for row in self._registry.list_terminals()]
+        from headoffice.releases import rollout
+
+        versions = rollout.terminal_versions()
+        rows = []
+        for row in self._registry.list_terminals():
+            running, step, release = versions.get(row.terminal_id, ("", "", ""))
+            rows.append({"terminal": row.terminal_id, "store": row.store, "status": row.status,
+                         "last_seen": row.last_seen, "version": running,
+                         "update": f"{step} {release}" if step else ""})
+        return rows
+
+    def rollouts(self) -> list[str]:
+        from headoffice.releases import rollout
+
+        return [p.line() for p in rollout.progress()]
 
     def close(self) -> None:
         self._db.close()
@@ -70,7 +83,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--office-db", default="", help="head-office database URL (registry)")
     s.add_argument("--source", default=None, help="git URL cloud-init installs Kassa from")
     s.add_argument("--ref", default="main", help="git branch or tag to install")
+    s.add_argument("--office-public-key", help="head office's public key (PEM, from `kassa "
+                   "office public-key`); pin it here or later with `office-key`")
     s.set_defaults(handler=_init)
+
+    s = sub.add_parser("office-key", help="pin head office's public key (PEM): every bundle "
+                       "made after carries it, and its terminals apply only what it sealed")
+    s.add_argument("file", help="the PEM from `kassa office public-key --out FILE`")
+    s.set_defaults(handler=_office_key)
 
     s = sub.add_parser("enroll", help="enroll one terminal, or many from a CSV")
     s.add_argument("--store")
@@ -142,11 +162,12 @@ def _fail(message: str) -> int:
 def _guard(handler):  # noqa: ANN001, ANN202 - a decorator over the handlers below
     def run(args: argparse.Namespace) -> int:
         from provisioning.fleet import FleetError
+        from provisioning.release.errors import ReleaseError
 
         os.umask(0o077)
         try:
             return handler(args)
-        except (FleetError, RegistryError, FileExistsError) as exc:
+        except (FleetError, RegistryError, ReleaseError, FileExistsError) as exc:
             return _fail(str(exc))
     return run
 
@@ -155,19 +176,50 @@ def _guard(handler):  # noqa: ANN001, ANN202 - a decorator over the handlers bel
 def _init(args: argparse.Namespace) -> int:
     from provisioning.enroll import init_fleet
     from provisioning.fleet import Settings
+    from provisioning.release.keys import release_key_path
 
     settings = Settings(broker_host=args.broker_host, broker_port=args.broker_port,
                         ingest_port=args.ingest_port, broker_names=args.broker_name,
                         office_db=args.office_db, ref=args.ref)
     if args.source:
         settings.source = args.source
+    pem = _read_pem(args.office_public_key) if args.office_public_key else None
     fleet = init_fleet(_fleet_dir(args), settings)
     print(f"fleet created in {fleet.root}")
+    if pem is not None:
+        _pin(fleet.root, pem)
     print(f"  CA certificate      {fleet.ca_cert_path}")
     print(f"  broker certificate  {fleet.server_cert_path}  (for {args.broker_host})")
     print(f"  ingest certificate  {fleet.ingest_cert_path}  (CN kassa-ingest)")
     print(f"  CRL                 {fleet.crl_path}")
+    print(f"  release key         {release_key_path(fleet.root)}  (signs `kassa release build`)")
     print("next: kassa provision broker-config --out DIR, then enroll terminals")
+    return 0
+
+
+def _read_pem(path: str) -> bytes:
+    from provisioning.fleet import FleetError
+
+    try:
+        return Path(path).read_bytes()[:8192]
+    except OSError as exc:
+        raise FleetError(f"head office's public key {path}: {exc.strerror or exc}") from None
+
+
+def _pin(root: Path, pem: bytes) -> None:
+    from provisioning.enroll import pin_office_key
+    from provisioning.fleet import Fleet
+
+    with Fleet.locked(root) as fleet:
+        print(f"  head office's key   {fleet.office_key_path}  "
+              f"(fingerprint {pin_office_key(fleet, pem)})")
+
+
+@_guard
+def _office_key(args: argparse.Namespace) -> int:
+    _pin(_fleet_dir(args), _read_pem(args.file))
+    print("bundles enrolled from now on carry this key; a terminal enrolled before needs the "
+          "file as /etc/kassa/office_ed25519.pub (see docs/operations/provisioning.md)")
     return 0
 
 
@@ -369,24 +421,28 @@ def _sync_registry(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     terminals, url = _terminals_and_office(args)
     office: dict[str, dict] = {}
+    rollouts: list[str] = []
     if url:
         try:
             registry = OfficeRegistry(url)
             try:
                 office = {row["terminal"]: row for row in registry.list()}
+                rollouts = registry.rollouts()
             finally:
                 registry.close()
         except RegistryError as exc:  # the fleet's own view is still worth showing
             print(f"kassa provision: warning: no last-seen times: {exc}", file=sys.stderr)
-    rows = [("STORE", "TERMINAL", "STATUS", "LAST SEEN", "ENROLLED")]
+    rows = [("STORE", "TERMINAL", "STATUS", "LAST SEEN", "ENROLLED", "VERSION", "UPDATE")]
     for t in terminals:
         seen = office.get(t.terminal, {})
         status = t.status
         if seen.get("status") and seen["status"] != t.status:
             status = f"{t.status} (head office: {seen['status']})"
         rows.append((t.store, t.terminal, status, seen.get("last_seen") or "never",
-                     t.enrolled_at))
+                     t.enrolled_at, seen.get("version") or "?", seen.get("update") or ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    for line in rollouts:
+        print(f"rollout {line}")
     return 0

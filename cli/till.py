@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--language", choices=("nl", "en"), help="screen language (default: config)")
     parser.add_argument("--scanner-stdin", action="store_true",
                         help="with the simulated scanner: read codes typed on this terminal")
+    parser.add_argument("--headless", action="store_true",
+                        help="no screen and no devices: journal, READY, status (tests, bench)")
     parser.set_defaults(handler=run)
 
 
@@ -120,13 +122,19 @@ def run(args: argparse.Namespace) -> int:
     from contract.config import load_config, require_own_identity
 
     config = load_config(args.config)
+    if args.headless:
+        from cli.till_headless import run_headless
+
+        return run_headless(config)
     if not (args.demo or args.sim):  # a real till prints the shop's own legal identity
         require_own_identity(config)
+    from cli.assemble import window_settings
     from ui.kivy_setup import configure_kivy
 
-    fullscreen = config.ui.fullscreen and not args.windowed
-    width, height = parse_size(args.size, (config.ui.width, config.ui.height))
-    configure_kivy(fullscreen, width, height, config.ui.show_cursor)
+    window = window_settings(config)  # head office's config may have changed them
+    fullscreen = window.fullscreen and not args.windowed
+    width, height = parse_size(args.size, (window.width, window.height))
+    configure_kivy(fullscreen, width, height, window.show_cursor)
     from firmware.ports import DeviceError
 
     relay = StateRelay()

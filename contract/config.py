@@ -276,6 +276,9 @@ class MqttConfig:
     window: int = 5000  # entries sent ahead of head office's ack
     resend_seconds: int = 10  # no ack progress for this long: send again from the ack
     backoff_max_seconds: int = 30
+    # head office's Ed25519 public key (PEM), pinned by the enrollment bundle: every
+    # downstream message must carry its seal (contract/sealed.py); without it none applies
+    office_public_key: str = ""
 
     def validate(self) -> None:
         _check(1 <= self.port <= 65535, "port", "must be 1..65535")
@@ -425,6 +428,47 @@ class PaymentConfig:
         _check(5 <= self.status_seconds <= 3600, "status_seconds", "must be 5..3600")
 
 
+HOURS_FORMAT = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+@dataclass(frozen=True)
+class UpdateConfig:
+    """`kassa update`, the terminal's updater: where releases live, whom it trusts, when it
+    may stop the till. It installs only while no ticket is open and, when `opening_hours` is
+    set, outside those hours or within `after_z_minutes` of a Z close."""
+
+    enabled: bool = False
+    server: str = ""  # head office's release server, https://host:port (mutual TLS)
+    root: str = "/opt/kassa"  # releases/<version>/ slots and the current, previous, committed links
+    state_dir: str = ""  # empty: <var>/update
+    office_key: str = ""  # head office's Ed25519 public key (hex file): the notice's seal
+    release_key: str = ""  # the fleet release key's public half: the artifact's manifest
+    arch: str = ""  # empty: this machine's (platform.machine())
+    ca_file: str = ""  # TLS to the release server; empty: the [mqtt] files (the same trust)
+    cert_file: str = ""
+    key_file: str = ""
+    opening_hours: str = ""  # "08:00-18:00" local time; empty: any time the till is idle
+    after_z_minutes: int = 60
+    health_seconds: int = 120  # the new version proves healthy within this, or goes back
+    poll_seconds: int = 5
+    max_attempts: int = 3  # of one version, before the updater reports it failed for good
+
+    def validate(self) -> None:
+        _check(not self.server or self.server.startswith("https://"), "server",
+               f"{_shown(self.server)} is not an https:// address")
+        _check(not self.enabled or bool(self.server), "server", "required when enabled")
+        _check(not self.enabled or bool(self.office_key and self.release_key), "office_key",
+               "office_key and release_key are required when enabled")
+        _check(not self.opening_hours or bool(HOURS_FORMAT.fullmatch(self.opening_hours)),
+               "opening_hours", f"{_shown(self.opening_hours)} is not HH:MM-HH:MM")
+        _check(bool(self.cert_file) == bool(self.key_file), "cert_file",
+               "cert_file and key_file go together")
+        _check(0 <= self.after_z_minutes <= 1440, "after_z_minutes", "must be 0..1440")
+        _check(5 <= self.health_seconds <= 3600, "health_seconds", "must be 5..3600")
+        _check(1 <= self.poll_seconds <= 3600, "poll_seconds", "must be 1..3600")
+        _check(1 <= self.max_attempts <= 20, "max_attempts", "must be 1..20")
+
+
 @dataclass(frozen=True)
 class Config:
     terminal: TerminalConfig = field(default_factory=TerminalConfig)
@@ -437,6 +481,7 @@ class Config:
     tax: TaxConfig = field(default_factory=TaxConfig)
     cash: CashConfig = field(default_factory=CashConfig)
     payment: PaymentConfig = field(default_factory=PaymentConfig)
+    update: UpdateConfig = field(default_factory=UpdateConfig)
     source: str = "<defaults>"
     var_dir: str = str(DEV_VAR_DIR)
 
@@ -449,6 +494,10 @@ class Config:
         if self.terminal.signing_key:
             return Path(self.terminal.signing_key)
         return Path(self.var_dir) / "keys" / "journal_ed25519.pem"
+
+    @property
+    def update_state_dir(self) -> Path:
+        return Path(self.update.state_dir) if self.update.state_dir else Path(self.var_dir) / "update"
 
 
 _SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name not in ("source", "var_dir")}

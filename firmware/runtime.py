@@ -10,8 +10,9 @@ TillService.scan -> the services and the kernel without passing through the UI. 
 gives it one way to run a call on its own thread (Kivy's Clock) and reads one status
 snapshot from it.
 
-What the uplink did with head office's messages is journaled here (firmware/downstream_log.py):
-at start, and from the status refresh every PICKUP_SECONDS.
+What the uplink did with head office's messages is journaled here (firmware/downstream_log.py),
+and head office's config taken into the running till (firmware/remote_config.py): at start,
+and from the status refresh every PICKUP_SECONDS.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from contract.version import SOFTWARE_VERSION
-from firmware import downstream_log, integrity
+from firmware import downstream_log, integrity, software
 from firmware.ports import Peripherals
 from firmware.status import TillStatus, snapshot
 from firmware.till import TillError, TillService
@@ -49,10 +49,37 @@ def start_till(till: TillService) -> None:
         till.journal_alarm = integrity.describe(problems)
         till.journal_alarm_codes = integrity.as_dicts(problems)
         log.error("%s", till.journal_alarm)
-    with till.journal.transaction():
-        till.journal.append("software_start", {"version": SOFTWARE_VERSION,
-                                               "config": till.config.source})
+    software.journal_start(till.journal, till.config.source)
     journal_downstream(till)
+    take_config(till, starting=True)
+
+
+def take_config(till: TillService, starting: bool = False) -> bool:
+    """Head office's config, taken into the running till (firmware/remote_config.py); a
+    failure is logged and tried again at the next pickup, never stops the till."""
+    try:
+        if starting:
+            return till.remote_config.start()
+        return till.remote_config.poll()
+    except Exception:
+        log.exception("head office's config not taken in yet; tried again later")
+        return False
+
+
+def ticket_open(till: TillService) -> bool:
+    ticket = till.sales.ticket
+    return bool(ticket.lines or ticket.tenders)
+
+
+def record_activity(till: TillService, is_open: bool) -> bool:
+    """Tells the updater whether a ticket is open (firmware/software.py); never stops the
+    till: a busy database is tried again at the next refresh. True when written."""
+    try:
+        software.record_activity(till.db, is_open)
+        return True
+    except Exception:
+        log.exception("till activity not recorded; tried again later")
+        return False
 
 
 def journal_downstream(till: TillService) -> int:
@@ -85,6 +112,8 @@ class TillRuntime:
         self._claim: Callable[[str], None] | None = None
         self._started = False
         self._next_pickup = 0.0
+        self._activity: bool | None = None  # the ticket state last recorded for the updater
+        self._activity_at = float("-inf")
 
     # --- the scanner ---------------------------------------------------------------------
     def start(self, ui_clock: UiClock) -> None:
@@ -147,7 +176,20 @@ class TillRuntime:
         if time.monotonic() >= self._next_pickup:
             self._next_pickup = time.monotonic() + self.pickup_seconds
             journal_downstream(self.till)
+            take_config(self.till)
+        self.tell_activity()
         return snapshot(self.till, self.peripherals, now)
+
+    def tell_activity(self) -> None:
+        """Records whether a ticket is open for the updater: at once when it changes, and
+        every ACTIVITY_SECONDS so the updater can tell a running till from a dead one (a
+        tiny write, rare enough for an SD card)."""
+        is_open = ticket_open(self.till)
+        now = time.monotonic()
+        if is_open != self._activity or now - self._activity_at >= software.ACTIVITY_SECONDS:
+            written = record_activity(self.till, is_open)
+            self._activity = is_open if written else None
+            self._activity_at = now if written else self._activity_at
 
     def close(self) -> None:
         """Stops the scanner and releases every device."""

@@ -30,8 +30,8 @@ TOPIC_ROOT = "kassa/v1"
 # What a till publishes under its own root, and what it may read there (DESIGN.md).
 TERMINAL_UPSTREAM = ("journal", "status")
 TERMINAL_DOWNSTREAM = ("ack", "cmd")
-STORE_DOWNSTREAM = ("catalogue", "prices", "offers")
-FLEET_DOWNSTREAM = f"{TOPIC_ROOT}/fleet/config"
+STORE_DOWNSTREAM = ("catalogue", "prices", "offers", "promotions")
+FLEET_DOWNSTREAM = (f"{TOPIC_ROOT}/fleet/config", f"{TOPIC_ROOT}/fleet/release")
 SHARE_GROUP = "ingest"
 # Topic levels a terminal or store id may not take, or its topics would overlap these.
 RESERVED_IDS = frozenset({*STORE_DOWNSTREAM, "fleet", INGEST_CN, *wire.RESERVED_IDS})
@@ -66,7 +66,7 @@ def terminal_acl(terminals: list[EnrolledTerminal]) -> str:
         lines += [f"topic write {root}/{sub}" for sub in TERMINAL_UPSTREAM]
         lines += [f"topic read {root}/{sub}" for sub in TERMINAL_DOWNSTREAM]
         lines += [f"topic read {TOPIC_ROOT}/{t.store}/{sub}/#" for sub in STORE_DOWNSTREAM]
-        lines.append(f"topic read {FLEET_DOWNSTREAM}")
+        lines += [f"topic read {topic}" for topic in FLEET_DOWNSTREAM]
         lines.append("")
     return "\n".join(lines)
 
@@ -82,7 +82,7 @@ def ingest_acl() -> str:
         f"topic read {TOPIC_ROOT}/+/+/status",
         *[f"topic write {TOPIC_ROOT}/+/+/{sub}" for sub in TERMINAL_DOWNSTREAM],
         *[f"topic write {TOPIC_ROOT}/+/{sub}/#" for sub in STORE_DOWNSTREAM],
-        f"topic write {FLEET_DOWNSTREAM}",
+        *[f"topic write {topic}" for topic in FLEET_DOWNSTREAM],
         "",
     ]
     return "\n".join(lines)

@@ -25,7 +25,8 @@ from headoffice.exports.vat import vat_csv, vat_report
 from headoffice.exports.xaf import build_xaf
 from headoffice.exports.zreports import check_z, z_list, z_rows, z_stores
 from headoffice.promotion_report import promotion_figures
-from headoffice.web import catalogue_pages, queries, shop
+from headoffice.releases import rollout
+from headoffice.web import catalogue_pages, customer_pages, queries, shop, webshop_pages
 from headoffice.web.common import bad_page, lang, login_required, page
 from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, now_local, translator
 from headoffice.web.templating import HERE
@@ -122,7 +123,9 @@ def period_view(request: Request) -> Response:
 def terminals(request: Request) -> Response:
     keys = {t.terminal_id: t for t in registry.list_terminals()}  # public key, fingerprint
     return page(request, "terminals.html", terminals=queries.terminals(), keys=keys,
-                 refused=queries.dead_letters_by_terminal())
+                 seq_text=queries.SEQUENCE_TEXT,
+                 refused=queries.dead_letters_by_terminal(),
+                 versions=rollout.terminal_versions(), rollouts=rollout.progress()[:5])
 
 
 @login_required
@@ -268,6 +271,8 @@ def create_app(settings: OfficeSettings) -> Starlette:
             Route("/exports", exports),
             Route("/export/{kind}", export_file),
             *catalogue_pages.ROUTES,
+            *customer_pages.ROUTES,
+            *webshop_pages.ROUTES,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[Middleware(ServerTiming),

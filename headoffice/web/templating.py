@@ -9,7 +9,7 @@ from starlette.templating import Jinja2Templates
 
 from contract.money import CURRENCY, DEFAULT_LOCALE, format_money
 from headoffice.alerts.texts import local_time
-from headoffice.web.i18n import date_nl, device_state
+from headoffice.web.i18n import date_nl, device_state, update_word
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -26,3 +26,4 @@ templates.env.filters["whole_euros"] = whole_euros
 templates.env.filters["datum"] = date_nl  # 02-12-2026
 templates.env.filters["tijd"] = local_time  # 02-12-2026 14:03:05, Europe/Amsterdam
 templates.env.filters["apparaat"] = device_state  # a device state's Dutch name
+templates.env.filters["bijwerken"] = update_word  # a rollout state or update step, Dutch

@@ -10,7 +10,7 @@ import grimp
 
 ROOT = Path(__file__).resolve().parents[2]
 # The root packages of tool.importlinter in pyproject.toml: everything that ships.
-PACKAGES = ("contract", "cli", "firmware", "drivers", "ui", "headoffice", "provisioning")
+PACKAGES = ("contract", "cli", "firmware", "drivers", "ui", "headoffice", "provisioning", "updater")
 
 N = TypeVar("N", bound=Hashable)
 

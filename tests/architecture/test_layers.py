@@ -49,6 +49,8 @@ PLANTED: dict[str, tuple[dict[str, str], set[str]]] = {
     "provisioning imports head office": (
         {"provisioning/planted.py": "import headoffice\n"},
         {"provisioning-contract-only", "office-fleet-layers"}),
+    "the updater imports head office": (
+        {"updater/planted.py": "import headoffice\n"}, {"updater-terminal-side"}),
     "the UI imports a driver": (
         {"ui/planted.py": "import drivers\n"}, {"ui-through-till"}),
     "the UI imports sqlite3": (
