@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from cli.wiring import PortPrinter
 
 Out = Callable[[str], None]
-TESTS = ("printer", "drawer", "scanner")
+TESTS = ("printer", "drawer", "scanner", "terminal")
 
 
 class Listing(NamedTuple):
@@ -34,9 +34,9 @@ class Listing(NamedTuple):
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("doctor", help="list and test the scanner, printer and drawer")
+    parser = sub.add_parser("doctor", help="list and test the scanner, printer, drawer and PIN terminal")
     parser.add_argument("--no-test", action="store_true", help="only list, test nothing")
-    parser.add_argument("--skip", default="", help="comma-separated: printer,drawer,scanner")
+    parser.add_argument("--skip", default="", help="comma-separated: printer,drawer,scanner,terminal")
     parser.add_argument("--scan-timeout", type=float, default=20.0,
                         help="seconds to wait for a test scan (default 20)")
     parser.set_defaults(handler=run)
@@ -214,6 +214,10 @@ def run_tests(config: Any, out: Out, *, skip: set[str] | frozenset[str] = frozen
         with warnings_as_one_line("scanner", out):
             failures += _test_scanner(config, out, scan_timeout, on_scanner_started,
                                       missing=scanner_missing)
+    if "terminal" not in skip:
+        from cli.payment_wiring import check_terminal
+
+        failures += check_terminal(config, out)
     if printer is not None:
         printer.close()
     return failures

@@ -101,6 +101,9 @@ def build_app(config: Any, peripherals: Peripherals, relay: StateRelay | None = 
     queue = PrintQueue(peripherals.printer,
                        on_job=lambda job: holder and holder[0].print_job_update(job))
     till = build_till(config, drawer=peripherals.drawer, print_queue=queue)
+    from cli.payment_wiring import build_terminal
+
+    build_terminal(config, till)  # [payment]: Pin through the terminal; kind none leaves it typed
     if demo:
         from firmware.sim import ensure_demo_data
 

@@ -386,6 +386,48 @@ class CashConfig:
                f"must be 0..{MAX_CASH_CENTS}")
 
 
+PAYMENT_KINDS = ("none", "sim", "adyen", "adyen-cloud")
+
+
+@dataclass(frozen=True)
+class PaymentConfig:
+    """The PIN terminal (Adyen Terminal API). kind none: the cashier types the terminal's
+    reference as before. Secrets are files from the bundle, mode 0600, never the value."""
+
+    kind: str = "none"  # none | sim | adyen (local /nexo) | adyen-cloud
+    url: str = ""  # adyen: https://<terminal ip>:8443/nexo; adyen-cloud: empty = Adyen test
+    poiid: str = ""  # the terminal's id, e.g. P400Plus-123456789
+    sale_id: str = ""  # empty: the terminal id of [terminal]
+    key_identifier: str = ""
+    key_passphrase_file: str = ""
+    key_version: int = 1
+    api_key_file: str = ""  # adyen-cloud
+    ca_file: str = ""  # the terminal's CA (Adyen's terminal root), checked when given
+    timeout_seconds: int = 150  # the shopper's time at the terminal, then ask for the status
+    status_seconds: int = 60  # how long the till keeps asking for an unknown outcome
+
+    def validate(self) -> None:
+        _check(self.kind in PAYMENT_KINDS, "kind",
+               f"{self.kind!r} is not one of {', '.join(PAYMENT_KINDS)}")
+        _check(not self.url or self.url.startswith("https://"), "url",
+               f"{_shown(self.url)} is not an https:// address")
+        _check(not (self.kind == "adyen" and not self.url), "url",
+               "a local terminal needs its address (https://<ip>:8443/nexo)")
+        _check(not (self.kind.startswith("adyen") and not self.poiid), "poiid",
+               "the terminal's POIID is needed (shown on the terminal, e.g. P400Plus-123456789)")
+        _check(not (self.kind == "adyen" and not (self.key_identifier
+                                                  and self.key_passphrase_file)),
+               "key_passphrase_file", "a local terminal needs key_identifier and "
+               "key_passphrase_file (the shared key set on the terminal)")
+        _check(not (self.kind == "adyen-cloud" and not self.api_key_file), "api_key_file",
+               "the cloud endpoint needs api_key_file")
+        _check(1 <= self.key_version <= 1000, "key_version", "must be 1..1000")
+        _check(not self.sale_id or valid_id(self.sale_id), "sale_id",
+               "must be 1 to 64 ASCII letters, digits, '-' and '_'")
+        _check(10 <= self.timeout_seconds <= 600, "timeout_seconds", "must be 10..600")
+        _check(5 <= self.status_seconds <= 3600, "status_seconds", "must be 5..3600")
+
+
 HOURS_FORMAT = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
@@ -438,6 +480,7 @@ class Config:
     ui: UiConfig = field(default_factory=UiConfig)
     tax: TaxConfig = field(default_factory=TaxConfig)
     cash: CashConfig = field(default_factory=CashConfig)
+    payment: PaymentConfig = field(default_factory=PaymentConfig)
     update: UpdateConfig = field(default_factory=UpdateConfig)
     source: str = "<defaults>"
     var_dir: str = str(DEV_VAR_DIR)

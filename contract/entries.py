@@ -22,8 +22,10 @@ API (names are stable; other packages rely on them):
   ConfigChangeData, SoftwareStartData, SoftwareUpdateData, JournalAlarmAckData,
   GoodsReceivedData, StockCountData, OfferRedemptionData, CustomerFavouriteData,
   DownstreamRefusedData, CatalogueAppliedData (what the uplink did with head office's
-  messages, journaled by the till: firmware/downstream_log.py); nested:
-  TicketLine, AgeCheck, VatAmount, Tender, PromotionApplied, PromotionShare, Figure,
+  messages, journaled by the till: firmware/downstream_log.py), PaymentStartedData and
+  PaymentDeclinedData (the PIN terminal's two phases: firmware/payment.py); nested:
+  TicketLine, AgeCheck, VatAmount, Tender (with CardPayment when the terminal was paid
+  through), PromotionApplied, PromotionShare, Figure,
   TenderTotal, CashFigures, GrandTotals, CashCount, AlarmProblem, GoodsLine, CountLine.
 
 Rules: amounts are integer cents (no floats anywhere), bounded by `MAX_CENTS`; every string
@@ -171,6 +173,19 @@ class VatAmount:
 
 
 @frozen
+class CardPayment:
+    """What the PIN terminal answered for an approved card tender (firmware/payment.py)."""
+
+    service_id: str = text(10, minlen=1)
+    transaction_ref: str = text(ID, minlen=1)
+    psp_reference: str = text(ID)
+    brand: str = text(32)
+    masked_pan: str = text(32)
+    receipt: tuple[str, ...] = items(100, default=())
+    poi_transaction_id: str = text(128, default="")  # what a referenced refund names
+
+
+@frozen
 class Tender:
     """One payment of a ticket; negative amount when money goes back to the customer."""
 
@@ -179,6 +194,7 @@ class Tender:
     given: int = num(0, MAX_CENTS)
     change: int = num(0, MAX_CENTS)
     reference: str = text(128)
+    card: CardPayment | None = sub(default=None)  # paid through the PIN terminal
 
 
 @frozen
@@ -536,12 +552,38 @@ class CatalogueAppliedData:
     received_at: str = text(40, minlen=1)
 
 
+PAYMENT_OUTCOMES = frozenset({"declined", "cancelled", "aborted", "not_received", "failed"})
+
+
+@frozen
+class PaymentStartedData:
+    """Journaled before a payment request goes to the terminal: the till can always ask
+    what became of it (TransactionStatus for service_id) after a crash."""
+
+    amount: int = num(1, MAX_CENTS)
+    service_id: str = text(10, minlen=1)
+    transaction_ref: str = text(ID, minlen=1)
+    poiid: str = text(ID)
+
+
+@frozen
+class PaymentDeclinedData:
+    """A terminal payment that did not pay (the ticket stays open): the reason as the
+    terminal gave it, or not_received when the terminal never saw the request."""
+
+    amount: int = num(1, MAX_CENTS)
+    service_id: str = text(10, minlen=1)
+    transaction_ref: str = text(ID, minlen=1)
+    outcome: str = text(16, choices=PAYMENT_OUTCOMES)
+    reason: str = text(REASON)
+
+
 EntryData = Union[  # noqa: UP007 (a runtime alias: isinstance checks in readers)
     SaleData, RefundData, VoidData, NoSaleData, CashMovementData, CashCountData, LoginData,
     LogoutData, TrainingData, PriceOverrideData, XReportData, ZCloseData, ReceiptCopyData,
     ConfigChangeData, SoftwareStartData, SoftwareUpdateData, JournalAlarmAckData,
     GoodsReceivedData, StockCountData, OfferRedemptionData, CustomerFavouriteData,
-    DownstreamRefusedData, CatalogueAppliedData,
+    DownstreamRefusedData, CatalogueAppliedData, PaymentStartedData, PaymentDeclinedData,
 ]
 
 DATA_TYPES: dict[str, type] = {
@@ -556,6 +598,7 @@ DATA_TYPES: dict[str, type] = {
     "stock_count": StockCountData, "offer_redemption": OfferRedemptionData,
     "customer_favourite": CustomerFavouriteData,
     "downstream_refused": DownstreamRefusedData, "catalogue_applied": CatalogueAppliedData,
+    "payment_started": PaymentStartedData, "payment_declined": PaymentDeclinedData,
 }
 ENTRY_TYPES = frozenset(DATA_TYPES)
 # Entries that only make sense against an earlier entry (their ref_seq).

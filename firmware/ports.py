@@ -169,6 +169,35 @@ class Scanner(Protocol):
         """One of SCANNER_STATES."""
 
 
+PAYMENT_RESULTS = ("approved", "declined", "cancelled", "aborted", "in_progress", "not_found",
+                   "failed")
+
+
+@runtime_checkable
+class PaymentTerminal(Protocol):
+    """A PIN terminal (drivers/payment: Adyen Terminal API or its simulator).
+
+    Outcomes are plain dicts: {"result": one of PAYMENT_RESULTS, "reason", "service_id",
+    "transaction_ref", "amount" (cents), "psp_reference", "poi_transaction_id", "brand",
+    "masked_pan", "receipt": [cardholder lines], "merchant_receipt": [lines]}. Any OSError
+    means "no answer": the outcome is unknown and must be asked for with status()."""
+
+    def pay(self, amount_cents: int, service_id: str, transaction_ref: str) -> dict[str, Any]:
+        """Asks the shopper to pay; blocks until the terminal answers (or its timeout)."""
+
+    def status(self, service_id: str) -> dict[str, Any]:
+        """What became of the payment sent with service_id (TransactionStatus)."""
+
+    def abort(self, service_id: str) -> None:
+        """Asks the terminal to stop the payment sent with service_id."""
+
+    def refund(self, service_id: str, poi_transaction_id: str, amount_cents: int) -> dict[str, Any]:
+        """A referenced refund back to the original payment (its POITransactionID)."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
 @dataclass(frozen=True)
 class Peripherals:
     """The one set of devices a till has; built only by the composition root (cli/wiring.py).

@@ -301,12 +301,27 @@ def _receipt(out: Layout, entry: dict[str, Any]) -> None:
             amount = tender["given"]
         suffix = f" {tender['reference']}" if tender.get("reference") else ""
         out.pair(name + suffix, out.money(amount))
+        card = tender.get("card")
+        if card and (card.get("brand") or card.get("masked_pan")):
+            out.text(f"  {card.get('brand', '').upper()} {card.get('masked_pan', '')}".rstrip())
     if data.get("change"):
         out.pair(t["change"], out.money(data["change"]), bold=True)
     out.rule()
     vat_table(out, data.get("vat", []))
+    _cardholder_lines(out, data)
     out.feed(1)
     out.text(t["thanks"], align="center")
+
+
+def _cardholder_lines(out: Layout, data: dict[str, Any]) -> None:
+    """The PIN terminal's cardholder receipt, as the terminal wrote it, in the receipt's width
+    (firmware/payment.py journals it with the card tender)."""
+    for tender in data.get("tenders", []):
+        lines = (tender.get("card") or {}).get("receipt") or []
+        if lines:
+            out.rule()
+            for line in lines:
+                out.text(line, align="center")
 
 
 def _promotion_lines(out: Layout, data: dict[str, Any]) -> None:

@@ -59,13 +59,17 @@ class ReturnService:
         return remaining
 
     def refund(self, seq: int, quantities: dict[int, int], tender: str = "cash",
-               reference: str = "", approval: Approval | None = None) -> Committed:
-        """Returns goods of receipt `seq`; never more than was sold and not yet returned."""
+               reference: str = "", approval: Approval | None = None,
+               card: dict[str, Any] | None = None) -> Committed:
+        """Returns goods of receipt `seq`; never more than was sold and not yet returned.
+        `card`: the PIN terminal's answer to a referenced refund (firmware/payment.py)."""
         with self.kernel.lock:
             by = self.kernel.authorise(Action.REFUND, approval)
             data, refund = self._refund_data(seq, quantities, tender, reference)
             if tender == "card" and not reference.strip():
                 raise RefundReferenceMissing()
+            if card is not None:
+                data["tenders"][0]["card"] = card
             data["approved_by"] = by
             stock = [(line.product_id, line.stock_units) for line in refund.active_lines
                      if line.stock_tracked and line.product_id is not None]

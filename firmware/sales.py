@@ -53,6 +53,8 @@ class SalesService:
         self.ticket = Ticket()
         self.prices = PriceSchedule(kernel.db)  # scheduled prices switch before each lookup
         self.payment_checks: list[Callable[[Ticket], None]] = []  # e.g. the age check
+        # Run inside the sale's transaction (e.g. the terminal payment it settles).
+        self.sale_hooks: list[Callable[[Entry], None]] = []
 
     # --- editing, always followed by pricing -------------------------------------------------
     def edit(self, change: Callable[[Ticket], T], action: str, line_no: int | None = None,
@@ -259,9 +261,10 @@ class SalesService:
         rounding = self.kernel.config.cash.round_to_5_cents
         return self._pay(lambda ticket: ticket.pay_cash(given, rounding, partial))
 
-    def pay_card(self, amount: int | None, reference: str) -> Committed | None:
+    def pay_card(self, amount: int | None, reference: str,
+                 card: dict[str, Any] | None = None) -> Committed | None:
         return self._pay(lambda ticket: ticket.pay_card(ticket.due if amount is None else amount,
-                                                        reference))
+                                                        reference, card))
 
     def pay_voucher(self, face_value: int, code: str) -> Committed | None:
         return self._pay(lambda ticket: ticket.pay_voucher(face_value, code))
@@ -298,7 +301,8 @@ class SalesService:
             "rounding": ticket.rounding,
             "total_paid": ticket.total + ticket.rounding,
             "tenders": [{"kind": t.kind, "amount": t.amount, "given": t.given, "change": t.change,
-                         "reference": t.reference} for t in ticket.tenders],
+                         "reference": t.reference, **({"card": t.card} if t.card else {})}
+                        for t in ticket.tenders],
             "change": ticket.change,
         })
         stock = [(line.product_id, -line.stock_units) for line in ticket.active_lines
@@ -306,6 +310,8 @@ class SalesService:
         with self.kernel.atomic("sale"):  # the sale and its offer redemptions commit together
             entry = self.kernel.commit("sale", data, stock=stock)
             offers.record_redemptions(self.kernel, entry)
+            for hook in self.sale_hooks:
+                hook(entry)
         # Committed: only now does anything physical happen.
         self.ticket = Ticket()
         opened = self.kernel.open_drawer_for(any(t.kind == "cash" for t in ticket.tenders))

@@ -111,6 +111,7 @@ class Tender:
     amount: int  # what this tender pays towards the (rounded) total
     given: int = 0  # cash handed over
     reference: str = ""
+    card: dict[str, Any] | None = None  # the PIN terminal's answer (contract CardPayment)
 
     @property
     def change(self) -> int:
@@ -341,14 +342,15 @@ class Ticket:
         self.tenders.append(tender)
         return tender
 
-    def pay_card(self, amount: int, reference: str) -> Tender:
+    def pay_card(self, amount: int, reference: str,
+                 card: dict[str, Any] | None = None) -> Tender:
         if self.is_empty:
             raise TicketEmpty()
         if not reference.strip():
             raise CardReferenceMissing()
         if amount <= 0 or amount > self.due:
             raise CardAmountOutOfRange(amount, self.due)
-        tender = Tender("card", amount, reference=reference.strip())
+        tender = Tender("card", amount, reference=reference.strip(), card=card)
         self.tenders.append(tender)
         return tender
 
@@ -376,7 +378,8 @@ class Ticket:
     def to_dict(self) -> dict[str, Any]:
         return {
             "lines": [dict(vars(line)) for line in self.lines],
-            "tenders": [dict(vars(t)) for t in self.tenders],
+            "tenders": [{k: v for k, v in vars(t).items() if k != "card" or v is not None}
+                        for t in self.tenders],
             "ticket_discount": self.ticket_discount,
             "ticket_discount_by": self.ticket_discount_by,
             "rounding": self.rounding,

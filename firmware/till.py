@@ -35,8 +35,9 @@ from firmware.journal import Entry, Journal
 from firmware.kernel import Committed, Listener, TillKernel
 from firmware.models import ParkedTicket
 from firmware.offers import OfferRule
+from firmware.payment import PaymentService
 from firmware.permissions import Action, Approval
-from firmware.ports import Drawer
+from firmware.ports import Drawer, PaymentTerminal
 from firmware.pricing import Pricing
 from firmware.print_queue import PrintQueue
 from firmware.promotion_rule import PromotionRule
@@ -80,6 +81,15 @@ class TillService:
         self.age = AgeCheckService(self.kernel, self.sales)
         self.deposits = DepositService(self.kernel, self.sales)
         self.remote_config = RemoteConfig(self.kernel)  # head office's config, taken in
+        self.payments: PaymentService | None = None  # [payment] kind none: typed references
+
+    def attach_terminal(self, terminal: PaymentTerminal, poiid: str = "",
+                        status_seconds: float = 60.0) -> PaymentService:
+        """The PIN terminal (composition root only); Pin then goes through it."""
+        self.payments = PaymentService(self.kernel, self.sales, terminal, self.returns,
+                                       poiid=poiid,
+                                       status_seconds=status_seconds)
+        return self.payments
 
     # --- state, as the UI and the runtime read it ----------------------------------------
     @property

@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 from cli.assemble import build_till
 from contract import entries
 from contract.entries import ENTRY_TYPES, EntrySchemaError, parse_entry
+from drivers.payment.adyen import AdyenTerminal
+from drivers.payment.crypto import SharedKey
+from drivers.payment.sim import SimTerminal
 from firmware.db import open_database
 from firmware.models import JournalEntry
 from firmware.permissions import Action
@@ -82,6 +85,15 @@ def every_kind(tmp_path_factory: pytest.TempPathFactory) -> TillService:
     till.void_open_ticket()
     till.goods_received([("5", 10)], "Groothandel", "PO-1", approval=ok(Action.STOCK))
     till.stock_count([("5", 7)], "shelf", approval=ok(Action.STOCK))
+    key = SharedKey("k", "passphrase", 1)
+    terminal = SimTerminal(key, directory=tmp_path_factory.mktemp("terminal")).start()
+    till.attach_terminal(AdyenTerminal(terminal.url, terminal.poiid, "t1", key=key,
+                                       ca_file=str(terminal.cert_file)))
+    till.add_plu("7")
+    terminal.behave("decline")
+    assert till.payments.pay().outcome == "declined"  # payment_started, payment_declined
+    assert till.payments.pay().outcome == "approved"  # a sale with the card's answer
+    terminal.stop()
     till.set_training(True, approval=ok(Action.TRAINING))
     till.add_plu("6")
     till.pay_card(None, "T1")

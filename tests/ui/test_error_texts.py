@@ -33,6 +33,7 @@ SAMPLES: dict[str, Any] = {
     "plu": "900", "item": "00123", "seq": 42, "line_no": 3, "quantity": 12, "minimum": 1,
     "maximum": 9999, "remaining": 2, "digits": 11, "check_digit": 4, "expected": 6,
     "seconds": 30, "pin": 23, "age": 18, "parked_id": 5, "product_id": 77, "count": -1,
+    "service_id": "a1b2c3d4e5", "outcome": "declined", "reason": "Refusal",
 }
 DETAIL = "the driver's own English sentence, for the log only"
 

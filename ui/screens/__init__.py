@@ -13,7 +13,7 @@ from kivy.lang import Builder
 from kivy.uix.screenmanager import Screen
 
 CLASSES = {"login": "LoginScreen", "sale": "SaleScreen", "payment": "PaymentScreen",
-           "done": "DoneScreen", "manager": "ManagerScreen"}
+           "done": "DoneScreen", "manager": "ManagerScreen", "terminal": "TerminalScreen"}
 _loaded: set[str] = set()
 
 

@@ -43,6 +43,10 @@ class LoginScreen(PinEntry, KassaScreen):
         except TillError as exc:
             self.message = error_text(exc)
             return
+        payments = self.till.payments
+        if payments is not None and payments.pending() is not None:
+            self.app.screen("terminal").check()  # the last payment's outcome comes first
+            return
         self.app.go("sale")
 
     def on_scan(self, code: str) -> None:

@@ -314,6 +314,13 @@ class ManagerScreen(KassaScreen):
         if not any(self.refund_qty.values()):
             self.message = _("choose at least one line to refund")
             return None
+        if self._paid_by_terminal():  # back to the same card payment, through the terminal
+            quantities = {int(n): q for n, q in self.refund_qty.items() if q}
+            amount = self.refund_amount("card")
+            self.app.attempt(self.till.payments.refund, seq=self.refund_seq,
+                             quantities=quantities, on_done=self._refunded,
+                             detail=_("To refund") + f": {amount}")
+            return None
 
         def take(reference: str) -> None:
             self.refund("card", reference)
@@ -323,6 +330,16 @@ class ManagerScreen(KassaScreen):
                               max_digits=12)
         dialog.open()
         return dialog
+
+    def _paid_by_terminal(self) -> bool:
+        """The sale was paid through the PIN terminal, which is connected now."""
+        if self.till.payments is None:
+            return False
+        try:
+            tenders = self.till.sale_entry(self.refund_seq).body["data"]["tenders"]
+        except TillError:
+            return False
+        return any((t.get("card") or {}).get("poi_transaction_id") for t in tenders)
 
     def _refunded(self, committed: Any) -> None:
         data = committed.entry.body["data"]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kivy.properties import ListProperty, StringProperty
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from ui import widgets as w
 from ui.dialogs import ConfirmDialog
@@ -40,8 +41,14 @@ class PaymentScreen(KassaScreen):
     total_text = StringProperty("")
     rounding_text = StringProperty("")
     tenders = ListProperty([])
+    terminal = BooleanProperty(False)  # a PIN terminal is connected: card goes through it
 
     def on_pre_enter(self, *_args) -> None:
+        payments = self.till.payments
+        self.terminal = payments is not None and not self.till.training  # a trainee types
+        if payments is not None and payments.pending() is not None:
+            Clock.schedule_once(lambda _dt: self.app.screen("terminal").check())
+            return
         self.method, self.amount, self.reference, self.field = "cash", "", "", "amount"
         self.build_quick_amounts()
         self.refresh()
@@ -131,6 +138,10 @@ class PaymentScreen(KassaScreen):
         amount, due = self.typed_cents(), self.till.ticket.due
 
         def take() -> None:
+            if self.terminal:  # the amount goes to the terminal: nothing is typed twice
+                self.amount = ""
+                self.app.screen("terminal").pay(amount)
+                return
             self.app.attempt(self.till.pay_card, amount=amount, reference=self.reference,
                              on_done=self._after)
 
@@ -168,7 +179,7 @@ class PaymentScreen(KassaScreen):
     def choose(self, method: str) -> None:
         """A card payment opens on the reference (the terminal's number is what is typed)."""
         self.method = method
-        self.field = "reference" if method == "card" else "amount"
+        self.field = "reference" if method == "card" and not self.terminal else "amount"
         self.amount, self.reference = "", ""
         self.message = ""
 

@@ -1,0 +1,168 @@
+"""A card payment through the PIN terminal: Kassa's own time around one terminal round trip
+(press -> request handed to the driver: payment_started journaled; answer back -> sale
+committed with the card tender, pending row gone, receipt queued), target p99 <= 5 ms.
+
+Both journal commits are durable (WAL, synchronous=FULL: payment_started must be on disk
+before the request leaves, the sale before the drawer), so the disk's fsync time is part of
+Kassa's own time; the bench prints two bare SQLite commits on the same disk beside it.
+
+Reference, same run: the bare HTTPS round trip to the same simulated terminal (an already
+protected request POSTed with http.client on a kept-alive TLS connection, answer read), and
+the driver's own share (message building, AES/HMAC protection both ways, JSON).
+
+Run: .venv/bin/python bench/bench_payment.py [--payments 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import shutil
+import sqlite3
+import ssl
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cli.assemble import build_till  # noqa: E402
+from contract.config import parse_config  # noqa: E402
+from drivers.payment.adyen import AdyenTerminal, new_service_id  # noqa: E402
+from drivers.payment.crypto import SharedKey, protect  # noqa: E402
+from drivers.payment.nexo import payment_request  # noqa: E402
+from drivers.payment.sim import SimTerminal  # noqa: E402
+from firmware.print_queue import PrintQueue  # noqa: E402
+from firmware.sim import ensure_demo_data  # noqa: E402
+
+
+class Timed:
+    """The driver, timed: how long each pay() spent inside it."""
+
+    def __init__(self, inner: AdyenTerminal) -> None:
+        self.inner, self.spent = inner, 0.0
+
+    def pay(self, amount_cents: int, service_id: str, transaction_ref: str) -> dict[str, Any]:
+        start = time.perf_counter()
+        try:
+            return self.inner.pay(amount_cents, service_id, transaction_ref)
+        finally:
+            self.spent = time.perf_counter() - start
+
+    def status(self, service_id: str) -> dict[str, Any]:
+        return self.inner.status(service_id)
+
+    def abort(self, service_id: str) -> None:
+        self.inner.abort(service_id)
+
+    def refund(self, service_id: str, poi_transaction_id: str, amount_cents: int) -> dict[str, Any]:
+        return self.inner.refund(service_id, poi_transaction_id, amount_cents)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class Discard:
+    state = "ready"
+
+    def print_document(self, document: dict[str, Any]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--payments", type=int, default=300)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kassa-bench-payment-"))
+    key = SharedKey("bench", "bench passphrase", 1)
+    sim = SimTerminal(key, directory=work).start()
+    try:
+        config = parse_config(f"""
+[terminal]
+store = "s1"
+terminal = "t1"
+signing_key = "{work / 'key.pem'}"
+[database]
+path = "{work / 'kassa.sqlite3'}"
+""", "bench", var_dir=str(work / "var"))
+        queue = PrintQueue(Discard())
+        till = build_till(config, print_queue=queue)
+        ensure_demo_data(till, products=30)
+        driver = Timed(AdyenTerminal(sim.url, sim.poiid, "t1", key=key,
+                                     ca_file=str(sim.cert_file), timeout=10))
+        payments = till.attach_terminal(driver, sim.poiid)
+        till.login("1111")
+        own, inside = [], []
+        for i in range(args.payments + 20):
+            till.add_plu(str(1 + i % 20))
+            till.add_plu(str(1 + (i + 7) % 20))
+            start = time.perf_counter()
+            result = payments.pay()
+            total = time.perf_counter() - start
+            assert result.outcome == "approved" and result.committed is not None
+            if i >= 20:  # warm-up
+                own.append(total - driver.spent)
+                inside.append(driver.spent)
+        queue.wait_idle(10)
+
+        context = ssl.create_default_context(cafile=str(sim.cert_file))
+        context.check_hostname = False
+        conn = http.client.HTTPSConnection("127.0.0.1", int(sim.url.split(":")[2].split("/")[0]),
+                                           context=context)
+        bodies = [json.dumps(protect(payment_request("t1", new_service_id(), sim.poiid,
+                                                     f"B-{n}", 1000), key)).encode()
+                  for n in range(args.payments + 20)]
+        bare = []
+        for n, body in enumerate(bodies):
+            start = time.perf_counter()
+            conn.request("POST", "/nexo", body, {"Content-Type": "application/json"})
+            conn.getresponse().read()
+            if n >= 20:
+                bare.append(time.perf_counter() - start)
+        disk = sqlite3.connect(work / "bare.sqlite3", isolation_level=None)
+        disk.execute("PRAGMA journal_mode=WAL")
+        disk.execute("PRAGMA synchronous=FULL")
+        disk.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+        commits = []
+        for _ in range(args.payments):  # the two durable commits a payment needs, bare
+            start = time.perf_counter()
+            for _twice in range(2):
+                disk.execute("BEGIN")
+                disk.execute("INSERT INTO t (body) VALUES (?)", ("x" * 1500,))
+                disk.execute("COMMIT")
+            commits.append(time.perf_counter() - start)
+        disk.close()
+        ms = 1000
+        print(f"payments: {args.payments}")
+        print(f"Kassa's own time per payment: median {statistics.median(own) * ms:.2f} ms, "
+              f"p99 {p(own, 0.99) * ms:.2f} ms (target p99 <= 5 ms)")
+        print(f"driver pay() (build, protect, HTTPS, open, read): median "
+              f"{statistics.median(inside) * ms:.2f} ms, p99 {p(inside, 0.99) * ms:.2f} ms")
+        print(f"reference bare HTTPS round trip to the simulator: median "
+              f"{statistics.median(bare) * ms:.2f} ms, p99 {p(bare, 0.99) * ms:.2f} ms")
+        print(f"reference two bare SQLite commits (WAL, synchronous=FULL) on the same disk: "
+              f"median {statistics.median(commits) * ms:.2f} ms, p99 {p(commits, 0.99) * ms:.2f} ms")
+        print(f"ratio own p99 / bare HTTPS p99: {p(own, 0.99) / p(bare, 0.99):.2f}; own median "
+              f"minus the bare commits' median: "
+              f"{(statistics.median(own) - statistics.median(commits)) * ms:.2f} ms")
+        till.db.close()
+    finally:
+        sim.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The PIN terminal screens on the real Kivy window under Xvfb, at 800x480 and 1280x800
+(tests/payment/pin_scene.py drives them, one process per size, against the simulated terminal
+over HTTPS): waiting with Abort, aborted, declined, approved, checking the last payment.
+Every screen passes tests/ui/screen_check.py; screenshots go to test-artifacts/screenshots/
+(names start with the size and 'p')."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.ui.xvfb import kivy_env, xvfb
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+SIZES = ("800x480", "1280x800")
+SHOTS = ("p1-payment-pin", "p2-waiting", "p3-aborted", "p4-declined", "p5-approved", "p6-done",
+         "p7-checking", "p8-refunded")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    results = {}
+    with xvfb(1280, 800) as display:
+        for size in SIZES:
+            work = tmp_path_factory.mktemp(f"pin-{size}")
+            proc = subprocess.run(
+                [sys.executable, "-m", "tests.payment.pin_scene", size, str(work / "out"),
+                 str(work / "var")],
+                cwd=ROOT, env=kivy_env(display), capture_output=True, text=True, timeout=300)
+            result_file = work / "out" / f"pin-{size}.json"
+            assert result_file.exists(), f"{size}: no result (rc {proc.returncode})\n{proc.stderr[-3000:]}"
+            result = json.loads(result_file.read_text())
+            result["rc"] = proc.returncode
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for png in (work / "out").glob("*.png"):
+                shutil.copy(png, ARTIFACTS / png.name)
+            results[size] = result
+    return results
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_pin_waits_aborts_declines_approves_and_checks(runs: dict, size: str) -> None:
+    result = runs[size]
+    assert result["error"] is None and result["rc"] == 0, result.get("error")
+    assert result["enter_text"] == "Pinnen" and result["reference_shown"] == 0
+    assert result["waiting"][0] == "Klant betaalt op de pinautomaat"
+    assert result["aborted"] == ["Betaling mislukt", "Gestopt bij de kassa"]
+    assert result["declined"] == ["Betaling mislukt", "Geweigerd door de bank",
+                                  "Terug naar betalen"]
+    assert result["approved"][0] == "Betaling geslaagd" and result["approved"][2] == "Verder"
+    assert result["checking"][0] == "Laatste betaling nagaan…"
+    assert [r for r, _amount in result["charges"]] == ["aborted", "declined", "approved",
+                                                       "approved"]
+    refund = result["refund"]
+    assert refund["terminal"] > 0 and "." in refund["original"]  # <ServiceID>.<PSP reference>
+    assert refund["message"].startswith("Teruggestort op de kaart")
+    assert result["types"] == ["payment_started", "payment_declined", "payment_started",
+                               "payment_declined", "payment_started", "sale",
+                               "payment_started", "sale"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_pin_screens_pass_the_screen_check(runs: dict, size: str) -> None:
+    result = runs[size]
+    assert set(result["checked"]) >= set(SHOTS)
+    assert result["findings"] == [], "\n".join(result["findings"])
+    assert result["small_targets"] == []
+    for name in SHOTS:
+        assert (ARTIFACTS / f"{size}-{name}.png").exists()
