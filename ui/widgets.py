@@ -75,12 +75,18 @@ def _text_fits(text: str, size: tuple, box_w: float | None, font_size: float, fo
                "padding": list(padding), "halign": halign, "line_height": line_height}
     core = CoreLabel(text=text, text_size=(box_w, None), **options)
     core.resolve_font_name()
+    pad = padding[0] + padding[2]
+    if "\n" not in text:  # on one line within the box: fits, no word split; one measure
+        line_w, line_h = core.get_extents(text)
+        room = size[0] if box_w is None else min(size[0], box_w)
+        tall = line_h * max(1.0, line_height) + padding[1] + padding[3]
+        if line_w + pad <= room - 1 and tall <= size[1] - 1:
+            return True
     width, height = core.render()
     if height > size[1] or width > size[0]:
         return False
     if box_w is None:
         return True
-    pad = padding[0] + padding[2]
     return all(core.get_extents(word)[0] + pad <= box_w for word in text.split())
 
 
