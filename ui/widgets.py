@@ -63,20 +63,24 @@ def text_fits(label: Label, font_size: float) -> bool:
     captions come back on every ticket, and measuring renders the text once more."""
     if not label.text or label.width < 2 or label.height < 2:
         return True
-    return _text_fits(label.text, tuple(label.size), label.text_size[0], font_size,
-                      label.font_name, label.bold, label.italic, tuple(label.padding),
-                      label.halign, label.line_height)
+    return measure_fit(label.text, tuple(label.size), label.text_size[0], font_size,
+                       label.font_name, label.bold, label.italic, tuple(label.padding),
+                       label.halign, label.line_height)
 
 
 @functools.lru_cache(maxsize=1024)
-def _text_fits(text: str, size: tuple, box_w: float | None, font_size: float, font_name: str,  # noqa: PLR0913
-               bold: bool, italic: bool, padding: tuple, halign: str, line_height: float) -> bool:
+def measure_fit(text: str, size: tuple, box_w: float | None, font_size: float, font_name: str,  # noqa: PLR0913
+                bold: bool, italic: bool, padding: tuple, halign: str, line_height: float,
+                quick: bool = True) -> bool:
+    """text_fits for the label's values. `quick`: a text on one line that fits is answered
+    with one measure; without it the text is always wrapped and every word measured (the
+    tests compare both)."""
     options = {"font_size": font_size, "font_name": font_name, "bold": bold, "italic": italic,
                "padding": list(padding), "halign": halign, "line_height": line_height}
     core = CoreLabel(text=text, text_size=(box_w, None), **options)
     core.resolve_font_name()
     pad = padding[0] + padding[2]
-    if "\n" not in text:  # on one line within the box: fits, no word split; one measure
+    if quick and "\n" not in text:  # on one line within the box: fits, no word split; one measure
         line_w, line_h = core.get_extents(text)
         room = size[0] if box_w is None else min(size[0], box_w)
         tall = line_h * max(1.0, line_height) + padding[1] + padding[3]
