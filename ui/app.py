@@ -9,7 +9,6 @@ Clock.schedule_once before anything touches a widget.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -197,8 +196,6 @@ class KassaApp(App):
         """The first frame is on screen and takes touches: tell systemd, start the watchdog
         from Kivy's clock (a hung UI stops feeding it and systemd restarts the till)."""
         Window.unbind(on_flip=self._first_frame)
-        gc.collect()
-        gc.freeze()  # start-up's objects out of the collector's passes: shorter pauses in a scan's frame
         if sdnotify.ready(status="till ready"):
             self.notified.append("READY=1")
         period = sdnotify.watchdog_period()
