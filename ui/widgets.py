@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from kivy.animation import Animation
 from kivy.clock import Clock
 from kivy.core.text import Label as CoreLabel
@@ -56,22 +58,40 @@ class FitText:
 
 
 def text_fits(label: Label, font_size: float) -> bool:
-    """Whether `label`'s text at `font_size` fits its size, no word split over lines."""
+    """Whether `label`'s text at `font_size` fits its size, no word split over lines.
+    Remembered per text, font and box: the same detail line ("1 × € 1,29") and the same
+    captions come back on every ticket, and measuring renders the text once more."""
     if not label.text or label.width < 2 or label.height < 2:
         return True
-    box_w = label.text_size[0]
-    options = {"font_size": font_size, "font_name": label.font_name, "bold": label.bold,
-               "italic": label.italic, "padding": list(label.padding), "halign": label.halign,
-               "line_height": label.line_height}
-    core = CoreLabel(text=label.text, text_size=(box_w, None), **options)
+    return measure_fit(label.text, tuple(label.size), label.text_size[0], font_size,
+                       label.font_name, label.bold, label.italic, tuple(label.padding),
+                       label.halign, label.line_height)
+
+
+@functools.lru_cache(maxsize=1024)
+def measure_fit(text: str, size: tuple, box_w: float | None, font_size: float, font_name: str,  # noqa: PLR0913
+                bold: bool, italic: bool, padding: tuple, halign: str, line_height: float,
+                quick: bool = True) -> bool:
+    """text_fits for the label's values. `quick`: a text on one line that fits is answered
+    with one measure; without it the text is always wrapped and every word measured (the
+    tests compare both)."""
+    options = {"font_size": font_size, "font_name": font_name, "bold": bold, "italic": italic,
+               "padding": list(padding), "halign": halign, "line_height": line_height}
+    core = CoreLabel(text=text, text_size=(box_w, None), **options)
     core.resolve_font_name()
+    pad = padding[0] + padding[2]
+    if quick and "\n" not in text:  # on one line within the box: fits, no word split; one measure
+        line_w, line_h = core.get_extents(text)
+        room = size[0] if box_w is None else min(size[0], box_w)
+        tall = line_h * max(1.0, line_height) + padding[1] + padding[3]
+        if line_w + pad <= room - 1 and tall <= size[1] - 1:
+            return True
     width, height = core.render()
-    if height > label.height or width > label.width:
+    if height > size[1] or width > size[0]:
         return False
     if box_w is None:
         return True
-    pad = options["padding"][0] + options["padding"][2]
-    return all(core.get_extents(word)[0] + pad <= box_w for word in label.text.split())
+    return all(core.get_extents(word)[0] + pad <= box_w for word in text.split())
 
 
 class FitLabel(FitText, Label):
@@ -129,8 +149,13 @@ class KeyPad(GridLayout):
         pass
 
 
-class TicketRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
-    """One ticket line: name, quantity x unit price, amount; tap selects it."""
+ROW_PAD_X, ROW_PAD_Y, ROW_AMOUNT_WIDTH = 6, 2, 104  # a ticket row's margins and amount column
+
+
+class TicketRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
+    """One ticket line: name over quantity x unit price, the amount on the right; tap selects
+    it. A plain widget whose three labels are placed here in one pass: the nested
+    BoxLayouts it had cost a scan two layout passes and their kv callbacks per row."""
 
     index = NumericProperty(0)
     line_no = NumericProperty(0)
@@ -138,6 +163,27 @@ class TicketRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
     detail = StringProperty("")
     amount = StringProperty("")
     selected = BooleanProperty(False)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.fbind("pos", self.place)
+        self.fbind("size", self.place)
+        self.place()
+
+    def place(self, *_args) -> None:
+        """The name on the upper half, the detail on the lower, the amount at full height
+        in a fixed column on the right; each label wraps within its own box."""
+        pad_x, pad_y, amount_width = S(ROW_PAD_X), S(ROW_PAD_Y), S(ROW_AMOUNT_WIDTH)
+        x, y = self.x + pad_x, self.y + pad_y
+        width, height = max(0, self.width - 2 * pad_x), max(0, self.height - 2 * pad_y)
+        text_width = max(0, width - amount_width)
+        half = height / 2
+        ids = self.ids
+        for label, pos, size in ((ids.name_label, (x, y + half), (text_width, half)),
+                                 (ids.detail_label, (x, y), (text_width, half)),
+                                 (ids.amount_label, (x + text_width, y), (amount_width, height))):
+            label.pos, label.size = pos, size
+            label.text_size = size
 
     def refresh_view_attrs(self, rv, index, data):  # noqa: ANN001 - Kivy's signature
         self.index = index
