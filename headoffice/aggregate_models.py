@@ -95,4 +95,28 @@ class AggPromotion(OfficeModel):
         indexes = ((("store", "day", "promotion"), True), (("day",), False))
 
 
-AGG_MODELS: list[type[OfficeModel]] = [AggDay, AggHour, AggVat, AggProduct, AggPromotion]
+class AggCashier(OfficeModel):
+    """Per terminal, day and cashier: sales, turnover, and the manual discounts, promotion
+    discounts and price overrides they gave. Discounts given count positive (as in
+    AggPromotion); override_amount has contract.figures' sign (new - old price)."""
+
+    store = peewee.CharField(max_length=64)
+    terminal = peewee.CharField(max_length=64)
+    day = peewee.CharField(max_length=10)
+    cashier = peewee.CharField(max_length=255)
+    tickets = peewee.BigIntegerField(default=0)
+    turnover = peewee.BigIntegerField(default=0)
+    discounts = peewee.BigIntegerField(default=0)  # tickets with a manual discount
+    discount_amount = peewee.BigIntegerField(default=0)  # manual line and ticket discounts
+    discounted_gross = peewee.BigIntegerField(default=0)  # what those tickets sold for
+    promo_amount = peewee.BigIntegerField(default=0)
+    overrides = peewee.BigIntegerField(default=0)
+    override_amount = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_cashier"
+        indexes = ((("store", "terminal", "day", "cashier"), True), (("day",), False))
+
+
+AGG_MODELS: list[type[OfficeModel]] = [AggDay, AggHour, AggVat, AggProduct, AggPromotion,
+                                       AggCashier]

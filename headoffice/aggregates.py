@@ -22,6 +22,7 @@ from contract import figures
 from contract.entries import Entry, EntrySchemaError
 from headoffice.aggregate_models import (
     AGG_MODELS,
+    AggCashier,
     AggDay,
     AggHour,
     AggProduct,
@@ -52,6 +53,13 @@ class BatchTotals:
     # (store, day, promotion) -> [name, version, tickets, discount, quantity, gross]
     promotion: dict[tuple[str, str, str], list[Any]] = field(
         default_factory=lambda: defaultdict(lambda: ["", 0, 0, 0, 0, 0]))
+    # (store, terminal, day, cashier) -> CASHIER_FIELDS
+    cashier: dict[tuple[str, str, str, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0] * len(CASHIER_FIELDS)))
+
+
+CASHIER_FIELDS = ("tickets", "turnover", "discounts", "discount_amount", "discounted_gross",
+                  "promo_amount", "overrides", "override_amount")
 
 
 # AggDay columns that are contract.figures' figures: column -> (figure, "count" | "amount"),
@@ -81,6 +89,7 @@ def _add_figures(totals: BatchTotals, received: Received) -> None:
     for column, (figure, part) in DAY_FIGURES.items():
         if figure in found:
             agg[column] += found[figure][part]
+    _add_cashier(totals, received, found, day)
     if not moves_money:
         return
     data = entry.data
@@ -99,6 +108,29 @@ def _add_figures(totals: BatchTotals, received: Received) -> None:
         row[1] += vat.vat
     _add_products(totals, entry, day)
     _add_promotions(totals, entry, day)
+
+
+def _add_cashier(totals: BatchTotals, received: Received, found: dict[str, dict[str, int]],
+                 day: str) -> None:
+    """Per cashier: sales and turnover (contract.figures), the manual discounts (line and
+    ticket discounts, as journaled: positive on a sale) and promotion discounts of the
+    tickets, and price overrides (figures' count and signed amount)."""
+    entry = received.entry
+    row = totals.cashier[(entry.store, entry.terminal, day, (entry.cashier or "")[:255])]
+    row[0] += found.get("sales", {}).get("count", 0)
+    row[1] += figures.turnover_of(received.body)
+    if "price_overrides" in found:
+        row[6] += found["price_overrides"]["count"]
+        row[7] += found["price_overrides"]["amount"]
+    if not figures.moves_money(received.body):
+        return
+    data = entry.data
+    manual = data.ticket_discount + sum(line.discount for line in data.lines if not line.removed)
+    if manual:
+        row[2] += 1 if entry.type == "sale" else 0
+        row[3] += manual
+        row[4] += data.total
+    row[5] += sum(promotion.discount for promotion in getattr(data, "promotions", ()))
 
 
 def _add_promotions(totals: BatchTotals, entry: Entry, day: str) -> None:
@@ -186,6 +218,11 @@ def apply(totals: BatchTotals) -> None:
     _upsert(AggProduct, product_rows, [AggProduct.store, AggProduct.bucket, AggProduct.product],
             ["quantity", "gross"], replace=("name",))
     _apply_promotions(totals)
+    cashier_rows = [{"store": s, "terminal": t, "day": d, "cashier": c,
+                     **dict(zip(CASHIER_FIELDS, v, strict=True))}
+                    for (s, t, d, c), v in totals.cashier.items()]
+    _upsert(AggCashier, cashier_rows, [AggCashier.store, AggCashier.terminal, AggCashier.day,
+                                       AggCashier.cashier], list(CASHIER_FIELDS))
 
 
 def _apply_promotions(totals: BatchTotals) -> None:

@@ -1,0 +1,58 @@
+"""The owner's reports as Excel sheets: the same figures as the pages (headoffice.web.report_queries,
+headoffice.web.report_queries), so the web button and `kassa office report --xlsx` give one file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headoffice.exports.periods import Period
+from headoffice.exports.report_xlsx import Sheet, workbook
+from headoffice.web import report_queries as reports
+
+
+def _row(label: str, figures: dict[str, Any]) -> list[Any]:
+    return [label, figures["turnover"], figures["tickets"], figures["basket"]]
+
+
+def sales_sheets(data: dict[str, Any]) -> list[Sheet]:
+    o: reports.Overview = data["overview"]
+    head = ["", "Omzet", "Bonnen", "Gemiddelde bon"]
+    sheets = [
+        Sheet("Overzicht", head, [
+            _row(f"{o.period.first} t/m {o.period.last}", o.now),
+            _row(f"vorige periode {o.previous.first} t/m {o.previous.last}", o.before),
+            _row(f"jaar eerder {o.earlier.first} t/m {o.earlier.last}", o.last_year),
+            ["verschil met vorige periode", o.vs_previous["turnover"], o.vs_previous["tickets"],
+             o.vs_previous["basket"]],
+            ["verschil met jaar eerder", o.vs_last_year["turnover"], o.vs_last_year["tickets"],
+             o.vs_last_year["basket"]],
+        ], money=(1, 3)),
+        Sheet("Winkels", ["Winkel", "Omzet", "Bonnen", "Gemiddelde bon"],
+              [_row(r["store"], r) for r in data["shop"]], money=(1, 3)),
+        Sheet("Terminals", ["Winkel", "Terminal", "Omzet", "Bonnen", "Gemiddelde bon"],
+              [[r["store"], *_row(r["terminal"], r)] for r in data["terminal"]], money=(2, 4)),
+        Sheet("Categorieen", ["Categorie", "Aantal", "Omzet"],
+              [[r["category"], r["quantity"], r["gross"]] for r in data["category"]], money=(2,)),
+        Sheet("Producten", ["Product", "Naam", "Aantal", "Omzet"],
+              [[r["product"], r["name"], r["quantity"], r["gross"]] for r in data["product"]],
+              money=(3,)),
+        Sheet("Kassieres", ["Kassier", "Omzet", "Bonnen", "Gemiddelde bon"],
+              [_row(r["cashier"], r) for r in data["cashier"]], money=(1, 3)),
+        Sheet("Betaalwijzen", ["Betaalwijze", "Bedrag"],
+              [[r["kind"], r["amount"]] for r in data["payment"]], money=(1,)),
+        Sheet("Btw", ["Code", "Tarief %", "Omzet incl.", "Btw", "Omzet excl."],
+              [[r["code"], r["rate_bp"] / 100, r["gross"], r["vat"], r["net"]]
+               for r in data["vat"]], money=(2, 3, 4)),
+        Sheet("Uur x weekdag", ["Weekdag", *[f"{h:02d}" for h in range(24)]],
+              [[reports.WEEKDAYS[d], *data["heat"][d]] for d in range(7)],
+              money=range(1, 25)),
+    ]
+    return sheets
+
+
+def heading(period: Period, store: str | None) -> str:
+    return f"Kassa - {period.first} t/m {period.last} - {store or 'alle winkels'}"
+
+
+def sales_xlsx(period: Period, store: str | None = None) -> bytes:
+    return workbook(sales_sheets(reports.report(period, store)), heading(period, store))
