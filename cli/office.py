@@ -8,6 +8,7 @@ from cli.office_catalogue import add_office_catalogue
 from cli.office_config import add_office_config
 from cli.office_key import add_office_key
 from cli.office_release import add_office_release
+from cli.office_report import add_office_report
 from cli.office_web import add_office_web
 
 
@@ -24,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_office_release(osub)  # release publish|pause|resume|halt|rollback|ring|status|serve
     add_office_key(osub)  # public-key (cli/office_key.py)
     add_office_config(osub)  # push-config (cli/office_config.py)
+    add_office_report(osub)  # report sales|margin|discounts [--xlsx] (cli/office_report.py)
 
 
 def _open(args: argparse.Namespace):

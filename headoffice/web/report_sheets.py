@@ -3,6 +3,7 @@ headoffice.web.report_queries), so the web button and `kassa office report --xls
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from headoffice.exports.periods import Period
@@ -54,5 +55,27 @@ def heading(period: Period, store: str | None) -> str:
     return f"Kassa - {period.first} t/m {period.last} - {store or 'alle winkels'}"
 
 
+class UnknownReport(ValueError):
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"unknown report {kind!r} (one of {', '.join(REPORTS)})")
+        self.kind = kind
+
+
+REPORTS: dict[str, Callable[[Period, str | None], list[Sheet]]] = {
+    "sales": lambda period, store: sales_sheets(reports.report(period, store)),
+}
+
+
+def sheets(kind: str, period: Period, store: str | None = None) -> list[Sheet]:
+    """The sheets of report `kind` (REPORTS); UnknownReport for another name."""
+    if kind not in REPORTS:
+        raise UnknownReport(kind)
+    return REPORTS[kind](period, store)
+
+
+def xlsx(kind: str, period: Period, store: str | None = None) -> bytes:
+    return workbook(sheets(kind, period, store), heading(period, store))
+
+
 def sales_xlsx(period: Period, store: str | None = None) -> bytes:
-    return workbook(sales_sheets(reports.report(period, store)), heading(period, store))
+    return xlsx("sales", period, store)

@@ -107,3 +107,33 @@ def test_sales_xlsx_reads_back(tmp_path, office_db_url) -> None:
     assert cashiers == {r["cashier"]: r["turnover"] for r in data["cashier"]}
     heat = book["Uur x weekdag"]
     assert round(heat.cell(4 + DAY.weekday(), 2 + 9).value * 100) == data["heat"][DAY.weekday()][9]
+
+
+def test_cli_report_text_and_xlsx(tmp_path, office_db_url) -> None:
+    import subprocess
+    import sys
+
+    from openpyxl import load_workbook
+
+    from headoffice import db as office_db
+    from headoffice.exports.periods import Period
+    from headoffice.web import report_queries as reports
+    from tests.uplink.harness import ROOT
+
+    trade(tmp_path, office_db.database_proxy.obj, sales=8)
+    now = reports.overview(Period(DAY, DAY, "day")).now
+    base = [sys.executable, "-m", "cli", "office", "--db", office_db_url, "report"]
+    shown = subprocess.run([*base, "sales", "--period", DAY.isoformat()], cwd=ROOT,
+                           capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert "== Kassieres" in shown.stdout and f" {now['tickets']}" in shown.stdout
+    out = tmp_path / "verkoop.xlsx"
+    made = subprocess.run([*base, "sales", "--period", DAY.isoformat(), "--xlsx", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    assert round(load_workbook(out)["Overzicht"].cell(4, 2).value * 100) == now["turnover"]
+    bad = subprocess.run([*base, "sales", "--period", "someday"], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert bad.returncode == 2 and "someday" in bad.stderr
+    bad = subprocess.run([*base, "weather"], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and "weather" in bad.stderr
