@@ -27,7 +27,7 @@ def _cell(value: object, money: bool) -> str:
 
 
 def run_office_report(args: argparse.Namespace) -> int:
-    from cli.office import table
+    from cli.text_table import table
     from headoffice.db import open_office_db
     from headoffice.web.i18n import now_local
     from headoffice.web.report_queries import ReportError, parse_range

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from headoffice.exports.periods import Period
+from headoffice.web import margin_queries as margins
 from headoffice.web import report_queries as reports
 from headoffice.web import report_sheets
 from headoffice.web.common import bad_page, login_required, page
@@ -88,6 +89,15 @@ def tickets_page(request: Request) -> Response:
                 total=sum(t.total for t in tickets), **_common(request, period, store, params))
 
 
+@login_required
+@ranged
+def margin_page(request: Request, period: Period, store: str | None,
+                params: dict[str, str]) -> Response:
+    report = margins.margin(period, store)
+    return page(request, "report_margin.html", nav="report", m=report,
+                row=margins.as_dict, **_common(request, period, store, params))
+
+
 def download(body: bytes, name: str) -> Response:
     return Response(body, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -97,16 +107,23 @@ def file_tag(period: Period, store: str | None) -> str:
     return f"{store or 'alle'}-{period.first}-{period.last}"
 
 
+FILE_NAMES = {"sales": "verkoop", "margin": "marge", "discounts": "kortingen"}
+
+
 @login_required
 @ranged
-def sales_xlsx(request: Request, period: Period, store: str | None,
-               _params: dict[str, str]) -> Response:
-    return download(report_sheets.sales_xlsx(period, store),
-                    f"verkoop-{file_tag(period, store)}.xlsx")
+def report_xlsx(request: Request, period: Period, store: str | None,
+                _params: dict[str, str]) -> Response:
+    kind = request.path_params["kind"]
+    if kind not in FILE_NAMES:
+        return bad_page(request, "Onbekend rapport", kind)
+    return download(report_sheets.xlsx(kind, period, store),
+                    f"{FILE_NAMES[kind]}-{file_tag(period, store)}.xlsx")
 
 
 ROUTES = [
     Route("/rapport", sales_page),
     Route("/rapport/bonnen", tickets_page),
-    Route("/rapport/verkoop.xlsx", sales_xlsx),
+    Route("/rapport/marge", margin_page),
+    Route("/rapport/excel/{kind}", report_xlsx),
 ]

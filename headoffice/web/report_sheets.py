@@ -8,6 +8,7 @@ from typing import Any
 
 from headoffice.exports.periods import Period
 from headoffice.exports.report_xlsx import Sheet, workbook
+from headoffice.web import margin_queries as margins
 from headoffice.web import report_queries as reports
 
 
@@ -55,6 +56,31 @@ def heading(period: Period, store: str | None) -> str:
     return f"Kassa - {period.first} t/m {period.last} - {store or 'alle winkels'}"
 
 
+MARGIN_HEAD = ["Verkocht (stuks)", "Omzet incl. btw", "Omzet excl. btw", "Kostprijs", "Marge",
+               "Marge %", "Zonder kostprijs (stuks)", "Zonder kostprijs (omzet)"]
+
+
+def _margin_row(row: margins.MarginRow) -> list[Any]:
+    return [row.quantity, row.gross, row.net, row.cost, row.margin,
+            margins.percent_text(row.margin_permille), row.uncosted, row.uncosted_gross]
+
+
+def margin_sheets(report: margins.MarginReport) -> list[Sheet]:
+    money = (2, 3, 4, 5, 8)
+    return [
+        Sheet("Totaal", ["", *MARGIN_HEAD], [["totaal", *_margin_row(report.total)]], money),
+        Sheet("Winkels", ["Winkel", *MARGIN_HEAD],
+              [[r.key, *_margin_row(r)] for r in report.shops], money),
+        Sheet("Categorieen", ["Categorie", *MARGIN_HEAD],
+              [[r.key, *_margin_row(r)] for r in report.categories], money),
+        Sheet("Producten", ["Product", "Naam", *MARGIN_HEAD],
+              [[r.key, r.name, *_margin_row(r)] for r in report.products],
+              [m + 1 for m in money]),
+        Sheet("Zonder kostprijs", ["Product", "Naam", "Stuks", "Omzet incl. btw"],
+              [[r.key, r.name, r.uncosted, r.uncosted_gross] for r in report.uncosted], (3,)),
+    ]
+
+
 class UnknownReport(ValueError):
     def __init__(self, kind: str) -> None:
         super().__init__(f"unknown report {kind!r} (one of {', '.join(REPORTS)})")
@@ -63,6 +89,7 @@ class UnknownReport(ValueError):
 
 REPORTS: dict[str, Callable[[Period, str | None], list[Sheet]]] = {
     "sales": lambda period, store: sales_sheets(reports.report(period, store)),
+    "margin": lambda period, store: margin_sheets(margins.margin(period, store)),
 }
 
 
