@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from headoffice.exports.periods import Period
+from headoffice.web import discount_queries as discounts
 from headoffice.web import margin_queries as margins
 from headoffice.web import report_queries as reports
 from headoffice.web import report_sheets
@@ -98,6 +99,15 @@ def margin_page(request: Request, period: Period, store: str | None,
                 row=margins.as_dict, **_common(request, period, store, params))
 
 
+@login_required
+@ranged
+def discounts_page(request: Request, period: Period, store: str | None,
+                   params: dict[str, str]) -> Response:
+    return page(request, "report_discounts.html", nav="report",
+                d=discounts.discounts(period, store), kinds=discounts.KINDS,
+                kind_names=discounts.KIND_NAMES, **_common(request, period, store, params))
+
+
 def download(body: bytes, name: str) -> Response:
     return Response(body, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -125,5 +135,6 @@ ROUTES = [
     Route("/rapport", sales_page),
     Route("/rapport/bonnen", tickets_page),
     Route("/rapport/marge", margin_page),
+    Route("/rapport/kortingen", discounts_page),
     Route("/rapport/excel/{kind}", report_xlsx),
 ]

@@ -176,8 +176,7 @@ def by_category(period: Period, store: str | None = None) -> list[dict[str, Any]
 
 
 def by_cashier(period: Period, store: str | None = None) -> list[dict[str, Any]]:
-    names = ("tickets", "turnover", "discounts", "discount_amount", "discounted_gross",
-             "promo_amount", "overrides", "override_amount")
+    names = ("tickets", "turnover")
     query = (AggCashier.select(AggCashier.cashier,
                                *[fn.SUM(getattr(AggCashier, n)).alias(n) for n in names])
              .where(AggCashier.day.between(period.first, period.last))

@@ -8,6 +8,7 @@ from typing import Any
 
 from headoffice.exports.periods import Period
 from headoffice.exports.report_xlsx import Sheet, workbook
+from headoffice.web import discount_queries as discounts
 from headoffice.web import margin_queries as margins
 from headoffice.web import report_queries as reports
 
@@ -81,6 +82,26 @@ def margin_sheets(report: margins.MarginReport) -> list[Sheet]:
     ]
 
 
+def discount_sheets(report: discounts.DiscountReport) -> list[Sheet]:
+    head = ["Bonnen", "Regels", "Stuks", "Kosten", "Verkocht"]
+
+    def numbers(r: dict[str, Any]) -> list[Any]:
+        return [r["tickets"], r["lines"], r["quantity"], r["discount"], r["gross"]]
+
+    return [
+        Sheet("Per soort", ["Soort", *head],
+              [[discounts.KIND_NAMES[r["kind"]], *numbers(r)] for r in report.kinds], (4, 5)),
+        Sheet("Acties", ["Actie", "Naam", *head],
+              [[r["ref"], r["name"], *numbers(r)] for r in report.promotions], (5, 6)),
+        Sheet("Persoonlijke aanbiedingen", ["Aanbieding", *head],
+              [[r["ref"], *numbers(r)] for r in report.offers], (4, 5)),
+        Sheet("Per kassier", ["Kassier", "Bonnen", "Omzet",
+                              *[discounts.KIND_NAMES[k] for k in discounts.KINDS], "Totaal"],
+              [[r["cashier"], r["tickets"], r["turnover"], *[r[k] for k in discounts.KINDS],
+                r["total"]] for r in report.cashiers], range(2, 9)),
+    ]
+
+
 class UnknownReport(ValueError):
     def __init__(self, kind: str) -> None:
         super().__init__(f"unknown report {kind!r} (one of {', '.join(REPORTS)})")
@@ -90,6 +111,7 @@ class UnknownReport(ValueError):
 REPORTS: dict[str, Callable[[Period, str | None], list[Sheet]]] = {
     "sales": lambda period, store: sales_sheets(reports.report(period, store)),
     "margin": lambda period, store: margin_sheets(margins.margin(period, store)),
+    "discounts": lambda period, store: discount_sheets(discounts.discounts(period, store)),
 }
 
 
