@@ -10,7 +10,7 @@ from collections import defaultdict
 from tests.office.owner_trading import AMSTERDAM, BEFORE, DAY, counted, trade
 
 
-def _master_product(code: str, name: str, vat_code: str, category: str):
+def master_product(code: str, name: str, vat_code: str, category: str):
     from headoffice.catalogue.fields import product_fields
     from headoffice.catalogue.products import save_product
 
@@ -45,8 +45,8 @@ def test_margin_takes_the_cost_valid_on_the_day_of_sale(tmp_path, office_db_url)
     both_days = [c for c in vat_code if sold[BEFORE, c][0] and sold[DAY, c][0]]
     assert len(both_days) >= 2, "the trading days share too few products"
     changed, steady = both_days[0], both_days[1]
-    a = _master_product(changed, names[changed], vat_code[changed], "Koffie")
-    b = _master_product(steady, names[steady], vat_code[steady], "Brood")
+    a = master_product(changed, names[changed], vat_code[changed], "Koffie")
+    b = master_product(steady, names[steady], vat_code[steady], "Brood")
     set_cost(a, 100, dt.datetime(2025, 1, 1, tzinfo=AMSTERDAM))
     set_cost(a, 150, dt.datetime.combine(DAY, dt.time(0, 0), tzinfo=AMSTERDAM))  # from DAY on
     set_cost(b, 40, dt.datetime(2025, 1, 1, tzinfo=AMSTERDAM))
