@@ -256,6 +256,9 @@ EN: dict[str, str] = {
     "handmatige korting": "manual discount", "persoonlijke aanbieding": "personal offer",
     "prijswijziging": "price override", "retour": "refund", "verkoop": "sale",
     "samen": "together", "terug naar het rapport": "back to the report",
+    "kassier": "cashier", "betaalwijze": "payment method", "btw-tarief": "VAT rate",
+    "weekdag:uur": "weekday:hour", "Geen persoonlijke aanbiedingen gebruikt.":
+    "No personal offers used.",
 }
 
 # "Btw hoog 21%", "Btw 0%", "Btw vrijgesteld" (headoffice/exports/zreports.py vat_label)

@@ -132,6 +132,10 @@ def test_cli_report_text_and_xlsx(tmp_path, office_db_url) -> None:
                           cwd=ROOT, capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     assert round(load_workbook(out)["Overzicht"].cell(4, 2).value * 100) == now["turnover"]
+    for kind, sheet in (("margin", "== Zonder kostprijs"), ("discounts", "== Per kassier")):
+        shown = subprocess.run([*base, kind, "--period", f"{DAY}..{DAY}"], cwd=ROOT,
+                               capture_output=True, text=True)
+        assert shown.returncode == 0 and sheet in shown.stdout, shown.stderr
     bad = subprocess.run([*base, "sales", "--period", "someday"], cwd=ROOT, capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "someday" in bad.stderr
