@@ -232,7 +232,13 @@ class Ticket:
     tenders: str
 
 
-def _matches(body: dict[str, Any], cut: str, value: str) -> bool:
+def _line_key(line: dict[str, Any]) -> str:
+    """A journal line's product key, as AggProduct keys it (headoffice/aggregates.py)."""
+    return str(line.get("code") or line.get("product_id") or line.get("name") or "?")[:64]
+
+
+def _matches(body: dict[str, Any], cut: str, value: str,
+             categories: dict[str, str] | None = None) -> bool:
     data = body.get("data", {})
     if cut in ("", "shop", "terminal"):
         return True
@@ -243,8 +249,12 @@ def _matches(body: dict[str, Any], cut: str, value: str) -> bool:
     if cut == "vat":
         return any(f"{v.get('code')}:{v.get('rate_bp')}" == value for v in data.get("vat", ()))
     if cut == "product":
-        return any(str(ln.get("code") or ln.get("product_id") or ln.get("name") or "?") == value
-                   and not ln.get("removed") for ln in data.get("lines", ()))
+        return any(_line_key(ln) == value and not ln.get("removed")
+                   for ln in data.get("lines", ()))
+    if cut == "category" and categories is not None:
+        keys = [_line_key(ln) for ln in data.get("lines", ()) if not ln.get("removed")]
+        categories.update(category_of([k for k in keys if k not in categories]))
+        return any(categories[k] == value for k in keys)
     if cut == "heat":
         weekday, hour = (int(x) for x in value.split(":"))
         ts = body["ts"]
@@ -256,9 +266,11 @@ def tickets_behind(period: Period, store: str | None = None, terminal: str | Non
                    cut: str = "", value: str = "", limit: int = 500) -> list[Ticket]:
     """The sales, refunds and paid voids behind one figure of a report, newest first: those
     that count in turnover (contract.figures.moves_money), of the range, shop and terminal,
-    that match the cut (cashier, payment kind, "code:rate_bp", product key, "weekday:hour")."""
-    if cut not in ("", *CUTS) or cut == "category":
+    that match the cut (cashier, payment kind, "code:rate_bp", product key, category,
+    "weekday:hour")."""
+    if cut not in ("", *CUTS):
         raise ReportError("onbekende uitsplitsing", cut)
+    categories: dict[str, str] = {}  # product key -> category, looked up once per key
     query = (OfficeEntry.select(OfficeEntry.body)
              .where(OfficeEntry.type.in_(TICKET_TYPES),
                     OfficeEntry.ts.between(period.first, period.last + "\uffff"))
@@ -270,7 +282,7 @@ def tickets_behind(period: Period, store: str | None = None, terminal: str | Non
     out: list[Ticket] = []
     for row in query.iterator():
         body = json.loads(row.body)
-        if not figures.moves_money(body) or not _matches(body, cut, value):
+        if not figures.moves_money(body) or not _matches(body, cut, value, categories):
             continue
         data = body["data"]
         out.append(Ticket(body["store"], body["terminal"], body["seq"], body["type"], body["ts"],

@@ -57,6 +57,11 @@ def test_sales_report_matches_the_journal(tmp_path, office_db_url) -> None:
         assert tickets and all(t.ts.startswith(DAY.isoformat()) for t in tickets)
         if cut != "payment":  # a split payment's ticket holds more than its card part
             assert sum(t.total for t in tickets) == figure
+    # every sold product is unknown to the master here: one category holds every ticket
+    [category] = got["category"]
+    assert len(reports.tickets_behind(period, cut="category", value=category["category"])) == \
+        len(reports.tickets_behind(period))
+    assert reports.tickets_behind(period, cut="category", value="Fruit") == []
     weekday, hour = max(want["heat"], key=lambda k: abs(want["heat"][k]))
     tickets = reports.tickets_behind(period, cut="heat", value=f"{weekday}:{hour}")
     assert sum(t.total for t in tickets) == want["heat"][(weekday, hour)]
