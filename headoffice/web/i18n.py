@@ -256,6 +256,7 @@ EN: dict[str, str] = {
     "handmatige korting": "manual discount", "persoonlijke aanbieding": "personal offer",
     "prijswijziging": "price override", "retour": "refund", "verkoop": "sale",
     "samen": "together", "terug naar het rapport": "back to the report",
+    "t.o.v. vorige": "vs previous", "t.o.v. jaar eerder": "vs a year earlier",
     "kassier": "cashier", "betaalwijze": "payment method", "btw-tarief": "VAT rate",
     "weekdag:uur": "weekday:hour", "Geen persoonlijke aanbiedingen gebruikt.":
     "No personal offers used.",

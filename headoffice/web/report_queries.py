@@ -207,13 +207,39 @@ def heat_map(period: Period, store: str | None = None) -> list[list[int]]:
 CUTS = ("shop", "terminal", "category", "product", "cashier", "payment", "vat", "heat")
 
 
+# cut -> (its reader, the key of a row, the figure compared)
+COMPARED_CUTS: dict[str, tuple[Any, tuple[str, ...], str]] = {
+    "shop": (lambda period, store: by_shop(period), ("store",), "turnover"),
+    "terminal": (by_terminal, ("store", "terminal"), "turnover"),
+    "category": (by_category, ("category",), "gross"),
+    "product": (by_product, ("product",), "gross"),
+    "cashier": (by_cashier, ("cashier",), "turnover"),
+    "payment": (by_payment, ("kind",), "amount"),
+    "vat": (by_vat, ("code", "rate_bp"), "gross"),
+}
+
+
+def _with_comparison(rows: list[dict[str, Any]], previous: list[dict[str, Any]],
+                     earlier: list[dict[str, Any]], key: tuple[str, ...], figure: str) -> None:
+    """Adds each row's figure in the previous period and a year earlier, and the changes."""
+    before = {tuple(r[k] for k in key): r[figure] for r in previous}
+    last_year = {tuple(r[k] for k in key): r[figure] for r in earlier}
+    for row in rows:
+        ident = tuple(row[k] for k in key)
+        row["previous"], row["last_year"] = before.get(ident, 0), last_year.get(ident, 0)
+        row["vs_previous"] = queries.change_percent(row[figure], row["previous"])
+        row["vs_last_year"] = queries.change_percent(row[figure], row["last_year"])
+
+
 def report(period: Period, store: str | None = None) -> dict[str, Any]:
-    """Everything the report page and its Excel file show, in one dict."""
-    return {"overview": overview(period, store), "shop": by_shop(period),
-            "terminal": by_terminal(period, store), "category": by_category(period, store),
-            "product": by_product(period, store), "cashier": by_cashier(period, store),
-            "payment": by_payment(period, store), "vat": by_vat(period, store),
-            "heat": heat_map(period, store)}
+    """Everything the report page and its Excel file show, in one dict: each cut's rows carry
+    their figure in the previous period and a year earlier beside it."""
+    previous, earlier = period.previous(), year_earlier(period)
+    out: dict[str, Any] = {"overview": overview(period, store), "heat": heat_map(period, store)}
+    for cut, (reader, key, figure) in COMPARED_CUTS.items():
+        out[cut] = reader(period, store)
+        _with_comparison(out[cut], reader(previous, store), reader(earlier, store), key, figure)
+    return out
 
 
 # -- drill-down: the tickets behind a figure ---------------------------------------------------

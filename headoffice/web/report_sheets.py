@@ -50,7 +50,19 @@ def sales_sheets(data: dict[str, Any]) -> list[Sheet]:
               [[reports.WEEKDAYS[d], *data["heat"][d]] for d in range(7)],
               money=range(1, 25)),
     ]
+    cuts = ("shop", "terminal", "category", "product", "cashier", "payment", "vat")
+    for sheet, cut in zip(sheets[1:8], cuts, strict=True):
+        _add_comparison(sheet, data[cut])
     return sheets
+
+
+def _add_comparison(sheet: Sheet, rows: list[dict[str, Any]]) -> None:
+    """The cut's figure in the previous period and a year earlier, as two more columns."""
+    width = len(sheet.header)
+    sheet.header += ["Vorige periode", "Jaar eerder"]
+    sheet.money |= {width, width + 1}
+    for cells, row in zip(sheet.rows, rows, strict=True):
+        cells += [row["previous"], row["last_year"]]
 
 
 def heading(period: Period, store: str | None) -> str:

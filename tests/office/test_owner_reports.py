@@ -15,6 +15,7 @@ from tests.office.owner_trading import BEFORE, DAY, YEAR_EARLIER, recompute, tra
 def test_sales_report_matches_the_journal(tmp_path, office_db_url) -> None:
     from headoffice.db import database_proxy
     from headoffice.exports.periods import Period
+    from headoffice.web import queries
     from headoffice.web import report_queries as reports
 
     bodies = trade(tmp_path, database_proxy.obj)
@@ -48,6 +49,14 @@ def test_sales_report_matches_the_journal(tmp_path, office_db_url) -> None:
     assert {r["product"]: r["gross"] for r in got["product"]} == \
         {k: v for k, v in want["product"].items() if v or want["product_qty"][k]}
     assert sum(r["gross"] for r in got["category"]) == sum(want["product"].values())
+    # each cut's row beside the previous day and a year earlier
+    [cashier] = [r for r in got["cashier"] if r["cashier"] == "Sanne"]
+    assert (cashier["previous"], cashier["last_year"]) == \
+        (before["cashier"]["Sanne"], earlier["cashier"]["Sanne"])
+    [card] = [r for r in got["payment"] if r["kind"] == "card"]
+    assert (card["previous"], card["last_year"]) == \
+        (before["tender"]["card"], earlier["tender"]["card"])
+    assert card["vs_previous"] == queries.change_percent(card["amount"], card["previous"])
     # drill-down: the tickets behind a figure add up to it
     for cut, value, figure in [("", "", want["turnover"]),
                                ("payment", "card", want["tender"]["card"]),
@@ -107,9 +116,10 @@ def test_sales_xlsx_reads_back(tmp_path, office_db_url) -> None:
     assert overview.cell(4, 2).value * 100 == pytest.approx(data["overview"].now["turnover"])
     assert overview.cell(4, 3).value == data["overview"].now["tickets"]
     assert overview.cell(6, 2).value * 100 == pytest.approx(data["overview"].last_year["turnover"])
-    cashiers = {row[0]: round(row[1] * 100) for row in
-                book["Kassieres"].iter_rows(min_row=4, values_only=True)}
-    assert cashiers == {r["cashier"]: r["turnover"] for r in data["cashier"]}
+    cashiers = {row[0]: (round(row[1] * 100), round(row[4] * 100), round(row[5] * 100))
+                for row in book["Kassieres"].iter_rows(min_row=4, values_only=True)}
+    assert cashiers == {r["cashier"]: (r["turnover"], r["previous"], r["last_year"])
+                        for r in data["cashier"]}
     heat = book["Uur x weekdag"]
     assert round(heat.cell(4 + DAY.weekday(), 2 + 9).value * 100) == data["heat"][DAY.weekday()][9]
 
