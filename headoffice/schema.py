@@ -24,6 +24,7 @@ from headoffice.releases.models import RELEASE_MODELS
 from headoffice.stock.models import STOCK_MODELS
 from headoffice.web.users import OfficeUser
 from headoffice.webshop.models import WEBSHOP_MODELS
+from headoffice.webshop.models import upgrade as upgrade_webshop
 
 TABLES: list[type[peewee.Model]] = [
     *CORE_MODELS, *AGG_MODELS, *ALERT_MODELS, OfficeUser,
@@ -42,6 +43,7 @@ def create_all(db: peewee.Database) -> None:
     for attempt in range(ATTEMPTS):
         try:
             with db.atomic():
+                upgrade_webshop(db)  # before its indexes on the new columns are made
                 db.create_tables(TABLES, safe=True)
             return
         except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError):

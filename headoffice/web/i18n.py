@@ -105,6 +105,11 @@ EN: dict[str, str] = {
     "Vastgelegd": "Committed", "Geen acties.": "No campaigns.",
     "Vaker ingewisseld dan toegestaan": "Redeemed more often than allowed",
     "Aanbieding": "Offer", "Toegestaan": "Allowed", "Korting gegeven": "Discount given",
+    "Webshop": "Webshop", "Laatste synchronisatie": "Last sync",
+    "Bestellingen afgeboekt": "Orders taken", "Geparkeerd": "Parked",
+    "Fouten (24 uur)": "Errors (24 hours)", "Webhooks geweigerd": "Webhooks refused",
+    "nog niet": "not yet", "Geen webshop gekoppeld.": "No webshop linked.",
+    "Geparkeerde bestellingen": "Parked orders", "Bestelling": "Order", "Reden": "Reason",
     # exports page
     "Btw-aangifte (rubrieken 1a, 1b, 1c, 1e)": "VAT return (boxes 1a, 1b, 1c, 1e)",
     "Download btw-overzicht (CSV)": "Download VAT report (CSV)",

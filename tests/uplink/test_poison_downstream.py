@@ -32,7 +32,7 @@ def catalogue(keys: OfficeKeys, version: int, **product) -> bytes:
 
 
 def downstream_cell(page: str, terminal: str) -> str:
-    row = next(r for r in page.split("<tr>") if f"<td>{terminal}</td>" in r)
+    row = next((r for r in page.split("<tr>") if f'data-version="{terminal}"' in r), "")
     cell = re.search(r'class="downstream[^"]*"[^>]*>(.*?)</td>', row, re.S)
     return html.unescape(re.sub(r"<[^>]+>", " ", cell.group(1))) if cell else ""
 

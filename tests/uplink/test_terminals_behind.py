@@ -21,7 +21,7 @@ COLA = {"gtin": "8712345678906", "name": "Cola", "price_cents": 199, "vat_code":
 
 
 def versions_cell(page: str, terminal: str) -> str:
-    row = next((r for r in page.split("<tr>") if f"<td>{terminal}</td>" in r), "")
+    row = next((r for r in page.split("<tr>") if f'data-version="{terminal}"' in r), "")
     cell = re.search(r'data-behind="[^"]*"[^>]*>(.*?)</span></td>', row, re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell.group(1))).split()) if cell else ""
 
