@@ -8,7 +8,9 @@ from cli.office_catalogue import add_office_catalogue
 from cli.office_config import add_office_config
 from cli.office_key import add_office_key
 from cli.office_release import add_office_release
+from cli.office_report import add_office_report
 from cli.office_web import add_office_web
+from cli.text_table import table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_office_release(osub)  # release publish|pause|resume|halt|rollback|ring|status|serve
     add_office_key(osub)  # public-key (cli/office_key.py)
     add_office_config(osub)  # push-config (cli/office_config.py)
+    add_office_report(osub)  # report sales|margin|discounts [--xlsx] (cli/office_report.py)
 
 
 def _open(args: argparse.Namespace):
@@ -173,16 +176,3 @@ def run_promotions(args: argparse.Namespace) -> int:
     print(f"{len(rows)} promotion(s), cost {format_money(sum(f.discount for f in rows))},"
           f" sold {format_money(sum(f.gross for f in rows))}")
     return 0
-
-
-def table(header: tuple[str, ...], rows: list[tuple[str, ...]], right: set[str]) -> list[str]:
-    """Lines of a plain-text table whose columns line up whatever the widths of the values
-    (a long store name or terminal id pushes its column wider instead of shifting the rest)."""
-    widths = [max(len(str(v)) for v in column) for column in zip(header, *rows, strict=True)]
-
-    def line(values: tuple[str, ...]) -> str:
-        cells = [str(v).rjust(w) if name in right else str(v).ljust(w)
-                 for name, v, w in zip(header, values, widths, strict=True)]
-        return "  ".join(cells).rstrip()
-
-    return [line(header), *(line(r) for r in rows)]

@@ -95,4 +95,47 @@ class AggPromotion(OfficeModel):
         indexes = ((("store", "day", "promotion"), True), (("day",), False))
 
 
-AGG_MODELS: list[type[OfficeModel]] = [AggDay, AggHour, AggVat, AggProduct, AggPromotion]
+class AggCashier(OfficeModel):
+    """Per terminal, day and cashier: sales and turnover (contract.figures)."""
+
+    store = peewee.CharField(max_length=64)
+    terminal = peewee.CharField(max_length=64)
+    day = peewee.CharField(max_length=10)
+    cashier = peewee.CharField(max_length=255)
+    tickets = peewee.BigIntegerField(default=0)
+    turnover = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_cashier"
+        indexes = ((("store", "terminal", "day", "cashier"), True), (("day",), False))
+
+
+class AggDiscount(OfficeModel):
+    """Per terminal, day, cashier and reduction: what it cost and what it sold. `kind` is
+    manual (a cashier's line discount), ticket (a share of a ticket discount), override (a
+    price lowered or raised at the till), promotion or offer (a personal offer); `ref` the
+    promotion or offer id. `discount` is what was given, as journaled (positive on a sale,
+    negative on a refund or paid void; an override that raised the price is negative too),
+    `gross` what the lines sold for after every reduction, `tickets` the sales that had it."""
+
+    store = peewee.CharField(max_length=64)
+    terminal = peewee.CharField(max_length=64)
+    day = peewee.CharField(max_length=10)
+    cashier = peewee.CharField(max_length=255)
+    kind = peewee.CharField(max_length=16)
+    ref = peewee.CharField(max_length=64)
+    name = peewee.CharField(max_length=255, default="")
+    tickets = peewee.BigIntegerField(default=0)
+    lines = peewee.BigIntegerField(default=0)
+    quantity = peewee.BigIntegerField(default=0)
+    discount = peewee.BigIntegerField(default=0)
+    gross = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_discount"
+        indexes = ((("store", "terminal", "day", "cashier", "kind", "ref"), True),
+                   (("day",), False))
+
+
+AGG_MODELS: list[type[OfficeModel]] = [AggDay, AggHour, AggVat, AggProduct, AggPromotion,
+                                       AggCashier, AggDiscount]

@@ -19,11 +19,13 @@ from typing import Any
 import peewee
 
 from contract import figures
-from contract.entries import Entry, EntrySchemaError
+from contract.entries import Entry, EntrySchemaError, TicketLine
 from headoffice import bulk
 from headoffice.aggregate_models import (
     AGG_MODELS,
+    AggCashier,
     AggDay,
+    AggDiscount,
     AggHour,
     AggProduct,
     AggPromotion,
@@ -53,6 +55,16 @@ class BatchTotals:
     # (store, day, promotion) -> [name, version, tickets, discount, quantity, gross]
     promotion: dict[tuple[str, str, str], list[Any]] = field(
         default_factory=lambda: defaultdict(lambda: ["", 0, 0, 0, 0, 0]))
+    # (store, terminal, day, cashier) -> [tickets, turnover]
+    cashier: dict[tuple[str, str, str, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0]))
+    # (store, terminal, day, cashier, kind, ref) -> [name, *DISCOUNT_FIELDS]
+    discount: dict[tuple[str, str, str, str, str, str], list[Any]] = field(
+        default_factory=lambda: defaultdict(lambda: ["", 0, 0, 0, 0, 0]))
+
+
+DISCOUNT_FIELDS = ("tickets", "lines", "quantity", "gross", "discount")
+OFFER_PREFIX = "offer:"  # a personal offer's line discount (firmware/offers.py discount_by)
 
 
 # AggDay columns that are contract.figures' figures: column -> (figure, "count" | "amount"),
@@ -82,6 +94,7 @@ def _add_figures(totals: BatchTotals, received: Received) -> None:
     for column, (figure, part) in DAY_FIGURES.items():
         if figure in found:
             agg[column] += found[figure][part]
+    _add_cashier(totals, received, found, day)
     if not moves_money:
         return
     data = entry.data
@@ -100,6 +113,51 @@ def _add_figures(totals: BatchTotals, received: Received) -> None:
         row[1] += vat.vat
     _add_products(totals, entry, day)
     _add_promotions(totals, entry, day)
+
+
+def _add_cashier(totals: BatchTotals, received: Received, found: dict[str, dict[str, int]],
+                 day: str) -> None:
+    """Per cashier: sales and turnover (contract.figures), and every reduction on the lines
+    of a sale or counter-entry (AggDiscount)."""
+    if not figures.moves_money(received.body):
+        return
+    entry = received.entry
+    cashier = (entry.cashier or "")[:255]
+    row = totals.cashier[(entry.store, entry.terminal, day, cashier)]
+    row[0] += found.get("sales", {}).get("count", 0)
+    row[1] += figures.turnover_of(received.body)
+    seen: set[tuple[str, str]] = set()
+
+    def add(kind: str, ref: str, name: str, line: TicketLine | None, given: int) -> None:
+        agg = totals.discount[(entry.store, entry.terminal, day, cashier, kind, ref)]
+        agg[0] = name[:255]
+        if (kind, ref) not in seen and entry.type == "sale":
+            agg[1] += 1
+        seen.add((kind, ref))
+        agg[5] += given
+        if line is not None:
+            agg[2] += 1
+            agg[3] += line.quantity
+            agg[4] += line.gross
+
+    lines = {line.line_no: line for line in entry.data.lines if not line.removed}
+    for line in lines.values():
+        by = line.discount_by or ""
+        if line.discount:
+            if by.startswith(OFFER_PREFIX):
+                add("offer", by[len(OFFER_PREFIX):][:64], "", line, line.discount)
+            else:
+                add("manual", "", "", line, line.discount)
+        if line.ticket_discount:
+            add("ticket", "", "", line, line.ticket_discount)
+        if line.override_by and line.original_unit_price is not None:
+            add("override", "", "", line,
+                (line.original_unit_price - line.unit_price) * line.quantity)
+    for promotion in getattr(entry.data, "promotions", ()):
+        covered = [lines[s.line_no] for s in promotion.lines if s.line_no in lines]
+        add("promotion", promotion.id[:64], promotion.name, None, promotion.discount)
+        for line in covered:
+            add("promotion", promotion.id[:64], promotion.name, line, 0)
 
 
 def _add_promotions(totals: BatchTotals, entry: Entry, day: str) -> None:
@@ -189,6 +247,16 @@ def apply(totals: BatchTotals) -> None:
     _upsert(AggProduct, product_rows, [AggProduct.store, AggProduct.bucket, AggProduct.product],
             ["quantity", "gross"], replace=("name",))
     _apply_promotions(totals)
+    cashier_rows = [{"store": s, "terminal": t, "day": d, "cashier": c, "tickets": v[0],
+                     "turnover": v[1]} for (s, t, d, c), v in totals.cashier.items()]
+    _upsert(AggCashier, cashier_rows, [AggCashier.store, AggCashier.terminal, AggCashier.day,
+                                       AggCashier.cashier], ["tickets", "turnover"])
+    discount_rows = [{"store": s, "terminal": t, "day": d, "cashier": c, "kind": k, "ref": r,
+                      "name": v[0], **dict(zip(DISCOUNT_FIELDS, v[1:], strict=True))}
+                     for (s, t, d, c, k, r), v in totals.discount.items()]
+    _upsert(AggDiscount, discount_rows, [AggDiscount.store, AggDiscount.terminal, AggDiscount.day,
+                                         AggDiscount.cashier, AggDiscount.kind, AggDiscount.ref],
+            list(DISCOUNT_FIELDS), replace=("name",))
 
 
 def _apply_promotions(totals: BatchTotals) -> None:

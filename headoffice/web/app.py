@@ -26,7 +26,14 @@ from headoffice.exports.xaf import build_xaf
 from headoffice.exports.zreports import check_z, z_list, z_rows, z_stores
 from headoffice.promotion_report import promotion_figures
 from headoffice.releases import rollout
-from headoffice.web import catalogue_pages, customer_pages, queries, shop, webshop_pages
+from headoffice.web import (
+    catalogue_pages,
+    customer_pages,
+    queries,
+    report_pages,
+    shop,
+    webshop_pages,
+)
 from headoffice.web.common import bad_page, lang, login_required, page
 from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, now_local, translator
 from headoffice.web.templating import HERE
@@ -273,6 +280,7 @@ def create_app(settings: OfficeSettings) -> Starlette:
             *catalogue_pages.ROUTES,
             *customer_pages.ROUTES,
             *webshop_pages.ROUTES,
+            *report_pages.ROUTES,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[Middleware(ServerTiming),

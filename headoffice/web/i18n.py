@@ -234,6 +234,37 @@ EN: dict[str, str] = {
     "Samenvoegen in deze klant": "Merge into this customer",
     "toestemming vastgelegd": "consent recorded", "samengevoegd": "merged",
     "Onbekende klant": "Unknown customer", "Onbekend formaat": "Unknown format",
+    # the owner's reports (headoffice/web/report_pages.py)
+    "Rapporten": "Reports", "Verkoop": "Sales", "Marge": "Margin", "Marge %": "Margin %",
+    "Kortingen en acties": "Discounts and promotions", "Excel": "Excel",
+    "(geen categorie)": "(no category)", "Bedrag": "Amount", "Betaald met": "Paid with",
+    "Betaalwijze": "Payment method", "Kassier": "Cashier", "Kostprijs": "Cost price",
+    "Alle verkochte producten hebben een kostprijs.": "Every product sold has a cost price.",
+    "Kosten: wat de korting de klant gaf (retouren geven een deel terug); verkocht: wat de "
+    "regels opbrachten na alle kortingen.": "Cost: what the reduction gave the customer "
+    "(refunds give part of it back); sold: what the lines brought in after every reduction.",
+    "Kostprijs zoals die gold op de dag van verkoop; omzet zonder bekende kostprijs telt niet "
+    "mee.": "Cost price as it was on the day of sale; sales without a known cost price are "
+    "left out.",
+    "Nr.": "No.", "Omzet excl.": "Turnover excl.", "Omzet incl.": "Turnover incl.",
+    "Omzet incl. btw": "Turnover incl. VAT", "Per betaalwijze": "By payment method",
+    "Per btw-tarief": "By VAT rate", "Per categorie": "By category", "Per kassier": "By cashier",
+    "Per product": "By product", "Per soort": "By kind", "Per terminal": "By terminal",
+    "Persoonlijke aanbiedingen": "Personal offers", "Tarief": "Rate", "Totaal": "Total",
+    "Uur x weekdag": "Hour x weekday", "Verkocht zonder kostprijs": "Sold without a cost price",
+    "actie": "promotion", "annulering": "void", "bonkorting": "ticket discount",
+    "contant": "cash", "pin": "card", "waardebon": "voucher", "hoog": "high", "laag": "low",
+    "nul": "zero", "deze maand": "this month", "deze week": "this week", "dit jaar": "this year",
+    "dit kwartaal": "this quarter", "eigen periode": "custom range", "gisteren": "yesterday",
+    "vandaag": "today", "vorig jaar": "last year", "vorig kwartaal": "last quarter",
+    "vorige maand": "last month", "vorige week": "last week", "jaar eerder": "a year earlier",
+    "handmatige korting": "manual discount", "persoonlijke aanbieding": "personal offer",
+    "prijswijziging": "price override", "retour": "refund", "verkoop": "sale",
+    "samen": "together", "terug naar het rapport": "back to the report",
+    "t.o.v. vorige": "vs previous", "t.o.v. jaar eerder": "vs a year earlier",
+    "kassier": "cashier", "betaalwijze": "payment method", "btw-tarief": "VAT rate",
+    "weekdag:uur": "weekday:hour", "Geen persoonlijke aanbiedingen gebruikt.":
+    "No personal offers used.",
 }
 
 # "Btw hoog 21%", "Btw 0%", "Btw vrijgesteld" (headoffice/exports/zreports.py vat_label)

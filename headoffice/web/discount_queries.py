@@ -1,0 +1,66 @@
+"""What every reduction cost and what it sold, over a range: manual line discounts, ticket
+discounts, price overrides, promotions and personal offers, per kind, per promotion or
+offer, and per cashier. Read from AggDiscount (headoffice/aggregates.py fills it from the
+ticket lines at ingest); `discount` is what was given (positive), refunds and paid voids
+give some back, `gross` what the lines sold for after every reduction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import fn
+
+from headoffice.aggregate_models import AggDiscount
+from headoffice.exports.periods import Period
+from headoffice.web.report_queries import by_cashier
+
+KINDS = ("manual", "ticket", "override", "promotion", "offer")
+KIND_NAMES = {"manual": "handmatige korting", "ticket": "bonkorting",
+              "override": "prijswijziging", "promotion": "actie", "offer": "persoonlijke aanbieding"}
+NUMBERS = ("tickets", "lines", "quantity", "discount", "gross")
+
+
+@dataclass
+class DiscountReport:
+    kinds: list[dict[str, Any]]
+    promotions: list[dict[str, Any]]
+    offers: list[dict[str, Any]]
+    cashiers: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _query(period: Period, store: str | None, *group: Any):
+    sums = [fn.SUM(getattr(AggDiscount, n)).alias(n) for n in NUMBERS]
+    query = (AggDiscount.select(*group, fn.MAX(AggDiscount.name).alias("name"), *sums)
+             .where(AggDiscount.day.between(period.first, period.last)).group_by(*group))
+    if store:
+        query = query.where(AggDiscount.store == store)
+    return query
+
+
+def _rows(query) -> list[dict[str, Any]]:
+    return [{**r, **{n: int(r[n]) for n in NUMBERS}} for r in query.dicts()]
+
+
+def discounts(period: Period, store: str | None = None) -> DiscountReport:
+    kinds = {r["kind"]: r for r in _rows(_query(period, store, AggDiscount.kind))}
+    kind_rows = [kinds.get(k, {"kind": k, "name": "", **dict.fromkeys(NUMBERS, 0)})
+                 for k in KINDS]
+    refs = _rows(_query(period, store, AggDiscount.kind, AggDiscount.ref)
+                 .where(AggDiscount.kind.in_(("promotion", "offer"))))
+    ordered = sorted(refs, key=lambda r: (-r["discount"], r["ref"]))
+    per_cashier: dict[str, dict[str, Any]] = {}
+    for row in _rows(_query(period, store, AggDiscount.cashier, AggDiscount.kind)):
+        entry = per_cashier.setdefault(row["cashier"], {"cashier": row["cashier"],
+                                                        **dict.fromkeys(KINDS, 0), "total": 0})
+        entry[row["kind"]] += row["discount"]
+        entry["total"] += row["discount"]
+    sales = {r["cashier"]: r for r in by_cashier(period, store)}
+    cashiers = []
+    for name in sorted(set(per_cashier) | set(sales)):
+        entry = per_cashier.get(name) or {"cashier": name, **dict.fromkeys(KINDS, 0), "total": 0}
+        entry["turnover"] = sales.get(name, {}).get("turnover", 0)
+        entry["tickets"] = sales.get(name, {}).get("tickets", 0)
+        cashiers.append(entry)
+    return DiscountReport(kind_rows, [r for r in ordered if r["kind"] == "promotion"],
+                          [r for r in ordered if r["kind"] == "offer"], cashiers)

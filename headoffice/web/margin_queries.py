@@ -1,0 +1,161 @@
+"""Gross margin per product, category and shop: what the sold goods brought in excluding VAT,
+minus their cost price in the product master (headoffice/catalogue) valid on the day of sale.
+
+Read from the per-day product totals (AggProduct 'd' buckets, contract.figures' signs:
+refunds and paid voids count negative), never from the journal. The cost taken is the one
+valid at the end of the sales day (a cost change during a day counts for that whole day,
+the granularity of the aggregate); a product the master does not know, or without a cost
+price that day, is listed apart with what it sold and left out of the margin.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from contract.config import NL_RATES
+from contract.money import div_round_half_up
+from headoffice.aggregate_models import AggProduct
+from headoffice.catalogue.errors import MasterError
+from headoffice.catalogue.models import CostPrice, MasterProduct
+from headoffice.catalogue.products import find
+from headoffice.catalogue.times import SHOP_ZONE, stored
+from headoffice.exports.periods import Period
+
+NO_CATEGORY = "(geen categorie)"
+
+
+@dataclass
+class MarginRow:
+    """Sold (incl. and excl. VAT), cost and margin of one product, category or shop; cents.
+    `uncosted` counts the pieces sold without a known cost (in neither net nor cost)."""
+
+    key: str
+    name: str = ""
+    quantity: int = 0
+    gross: int = 0
+    net: int = 0
+    cost: int = 0
+    uncosted: int = 0
+    uncosted_gross: int = 0
+
+    @property
+    def margin(self) -> int:
+        return self.net - self.cost
+
+    @property
+    def margin_permille(self) -> int | None:
+        """Margin as a share of net sales, in tenths of a percent (None without net sales)."""
+        return div_round_half_up(self.margin * 1000, self.net) if self.net else None
+
+    def add(self, other: MarginRow) -> None:
+        for name in ("quantity", "gross", "net", "cost", "uncosted", "uncosted_gross"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class MarginReport:
+    total: MarginRow
+    products: list[MarginRow]
+    categories: list[MarginRow]
+    shops: list[MarginRow]
+    uncosted: list[MarginRow] = field(default_factory=list)  # products sold without a cost
+
+
+def _rate_bp(vat_code: str, day: dt.date) -> int:
+    rates = [r for r in NL_RATES if r.code == vat_code and r.valid_from <= day]
+    return max(rates, key=lambda r: r.valid_from).bp if rates else 0
+
+
+def net_of(gross: int, rate_bp: int) -> int:
+    """Gross (VAT included) without its VAT at `rate_bp`, rounded half up."""
+    return div_round_half_up(gross * 10000, 10000 + rate_bp)
+
+
+class CostBook:
+    """Every cost price of some products, loaded once; `at(product, day)` is the one valid at
+    the end of that shop day (what cost_at gives for that moment)."""
+
+    def __init__(self, product_ids: list[int]) -> None:
+        self.history: dict[int, tuple[list[str], list[int]]] = {}
+        rows: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        for start in range(0, len(product_ids), 500):
+            for row in (CostPrice.select(CostPrice.product, CostPrice.valid_from,
+                                         CostPrice.cost_cents)
+                        .where(CostPrice.product.in_(product_ids[start:start + 500]))
+                        .tuples()):
+                rows[row[0]].append((row[1], row[2]))
+        for product, found in rows.items():
+            found.sort()
+            self.history[product] = ([f[0] for f in found], [f[1] for f in found])
+
+    def at(self, product: int, day: dt.date) -> int | None:
+        if product not in self.history:
+            return None
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=SHOP_ZONE)
+        moments, costs = self.history[product]
+        index = bisect.bisect_left(moments, stored(end)) - 1  # valid_from < next midnight
+        return costs[index] if index >= 0 else None
+
+
+def _master(codes: list[str]) -> dict[str, MasterProduct | None]:
+    out: dict[str, MasterProduct | None] = {}
+    for code in codes:
+        try:
+            out[code] = find(code)
+        except (MasterError, ValueError):
+            out[code] = None
+    return out
+
+
+def margin(period: Period, store: str | None = None) -> MarginReport:
+    query = (AggProduct.select(AggProduct.store, AggProduct.bucket, AggProduct.product,
+                               AggProduct.name, AggProduct.quantity, AggProduct.gross)
+             .where(AggProduct.bucket.between("d" + period.first, "d" + period.last)))
+    if store:
+        query = query.where(AggProduct.store == store)
+    rows = list(query.tuples())
+    master = _master(sorted({r[2] for r in rows}))
+    book = CostBook(sorted({p.id for p in master.values() if p is not None}))
+    products: dict[str, MarginRow] = {}
+    categories: dict[str, MarginRow] = {}
+    shops: dict[str, MarginRow] = {}
+    total = MarginRow("")
+    for shop, bucket, code, name, quantity, gross in rows:
+        day = dt.date.fromisoformat(bucket[1:])
+        product = master[code]
+        one = MarginRow(code, name, int(quantity), int(gross))
+        cost = book.at(product.id, day) if product is not None else None
+        if cost is None:
+            one.uncosted, one.uncosted_gross = one.quantity, one.gross
+        else:
+            one.net = net_of(one.gross, _rate_bp(product.vat_code, day))
+            one.cost = cost * one.quantity
+        category = (product.category if product is not None else "") or NO_CATEGORY
+        for table, key, label in ((products, code, product.name if product else name),
+                                  (categories, category, category), (shops, shop, shop)):
+            table.setdefault(key, MarginRow(key, label)).add(one)
+        total.add(one)
+
+    def ordered(table: dict[str, MarginRow]) -> list[MarginRow]:
+        return sorted(table.values(), key=lambda r: (-r.margin, r.key))
+
+    return MarginReport(total, ordered(products), ordered(categories), ordered(shops),
+                        [r for r in ordered(products) if r.uncosted])
+
+
+def percent_text(permille: int | None) -> str:
+    """`12,5%` (Dutch decimal comma); `-` without net sales."""
+    if permille is None:
+        return "-"
+    return f"{'-' if permille < 0 else ''}{abs(permille) // 10},{abs(permille) % 10}%"
+
+
+def as_dict(row: MarginRow) -> dict[str, Any]:
+    return {"key": row.key, "name": row.name, "quantity": row.quantity, "gross": row.gross,
+            "net": row.net, "cost": row.cost, "margin": row.margin,
+            "margin_percent": percent_text(row.margin_permille), "uncosted": row.uncosted,
+            "uncosted_gross": row.uncosted_gross}

@@ -1,0 +1,319 @@
+"""The owner's reports over any date range: turnover, tickets and average ticket, cut by shop,
+terminal, category, product, cashier, payment method, VAT rate and hour x weekday, each
+compared with the previous period and the same range a year earlier.
+
+Every figure is read from the aggregate tables ingest fills (headoffice/aggregates.py, whose
+definitions are contract.figures'); nothing here scans the journal except `tickets_behind`,
+which lists the tickets behind one figure (a drill-down, bounded by `limit`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import fn
+
+from contract import figures
+from headoffice.aggregate_models import AggCashier, AggHour, AggVat
+from headoffice.catalogue.errors import MasterError
+from headoffice.catalogue.products import find
+from headoffice.exports.periods import Period, PeriodError, around, parse_period
+from headoffice.models import OfficeEntry
+from headoffice.web import queries
+
+PRESETS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month",
+           "this_quarter", "last_quarter", "this_year", "last_year", "custom")
+PRESET_NAMES = {"today": "vandaag", "yesterday": "gisteren", "this_week": "deze week",
+                "last_week": "vorige week", "this_month": "deze maand",
+                "last_month": "vorige maand", "this_quarter": "dit kwartaal",
+                "last_quarter": "vorig kwartaal", "this_year": "dit jaar",
+                "last_year": "vorig jaar", "custom": "eigen periode"}
+WEEKDAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
+TENDERS = ("cash", "card", "voucher")
+COMPARED = ("turnover", "tickets", "basket")
+NO_CATEGORY = "(geen categorie)"
+
+
+class ReportError(ValueError):
+    """A range or cut the reports cannot use; the message names what was wrong."""
+
+    def __init__(self, what: str, value: str) -> None:
+        super().__init__(f"{what}: {value!r}")
+        self.what, self.value = what, value
+
+
+def _quarter(day: dt.date) -> Period:
+    return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
+
+
+def preset(name: str, today: dt.date, first: str = "", last: str = "") -> Period:
+    """The date range of a preset (PRESETS) as seen on `today`; "custom" takes first..last
+    (YYYY-MM-DD). ReportError names a bad preset or date."""
+    if name == "today":
+        return around("day", today)
+    if name == "yesterday":
+        return around("day", today - dt.timedelta(days=1))
+    if name in ("this_week", "this_month", "this_year"):
+        return around(name[5:], today)
+    if name in ("last_week", "last_month", "last_year"):
+        return around(name[5:], today).previous()
+    if name == "this_quarter":
+        return _quarter(today)
+    if name == "last_quarter":
+        return _quarter(today).previous()
+    if name == "custom":
+        try:
+            start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+        except ValueError:
+            raise ReportError("datum (JJJJ-MM-DD)", f"{first}..{last}") from None
+        if end < start:
+            raise ReportError("periode eindigt voor het begin", f"{first}..{last}")
+        return Period(start, end, f"{first}..{last}")
+    raise ReportError("onbekende periode", name)
+
+
+def parse_range(text: str, today: dt.date) -> Period:
+    """A preset name or any period `parse_period` reads (2026, 2026-Q1, 2026-03-01..2026-03-09)."""
+    if text in PRESETS and text != "custom":
+        return preset(text, today)
+    try:
+        return parse_period(text)
+    except PeriodError as exc:
+        raise ReportError("periode", text) from exc
+
+
+def year_earlier(period: Period) -> Period:
+    """The same dates a year before (29 February becomes the 28th)."""
+    def back(day: dt.date) -> dt.date:
+        try:
+            return day.replace(year=day.year - 1)
+        except ValueError:
+            return day.replace(year=day.year - 1, day=28)
+    return Period(back(period.start), back(period.end), "year_earlier")
+
+
+def _compare(now: dict[str, Any], before: dict[str, Any]) -> dict[str, str]:
+    return {key: queries.change_percent(now[key], before[key]) for key in COMPARED}
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The headline figures of a range beside the previous period and a year earlier."""
+
+    period: Period
+    previous: Period
+    earlier: Period
+    now: dict[str, Any]
+    before: dict[str, Any]
+    last_year: dict[str, Any]
+    vs_previous: dict[str, str]
+    vs_last_year: dict[str, str]
+
+
+def overview(period: Period, store: str | None = None) -> Overview:
+    previous, earlier = period.previous(), year_earlier(period)
+    now = queries.totals(period, store)
+    before, last_year = queries.totals(previous, store), queries.totals(earlier, store)
+    return Overview(period, previous, earlier, now, before, last_year, _compare(now, before),
+                    _compare(now, last_year))
+
+
+def by_shop(period: Period) -> list[dict[str, Any]]:
+    return queries.by_store(period)
+
+
+def by_terminal(period: Period, store: str | None = None) -> list[dict[str, Any]]:
+    return queries.by_terminal(period, store)
+
+
+def by_payment(period: Period, store: str | None = None) -> list[dict[str, Any]]:
+    """What each tender took (refunds paid out count negative), from the day totals."""
+    totals = queries.totals(period, store)
+    return [{"kind": kind, "amount": totals[kind]} for kind in TENDERS]
+
+
+def by_vat(period: Period, store: str | None = None) -> list[dict[str, Any]]:
+    query = (AggVat.select(AggVat.code, AggVat.rate_bp, fn.SUM(AggVat.gross).alias("gross"),
+                           fn.SUM(AggVat.vat).alias("vat"))
+             .where(AggVat.day.between(period.first, period.last))
+             .group_by(AggVat.code, AggVat.rate_bp).order_by(AggVat.rate_bp.desc()))
+    if store:
+        query = query.where(AggVat.store == store)
+    return [{"code": r["code"], "rate_bp": r["rate_bp"], "gross": int(r["gross"]),
+             "vat": int(r["vat"]), "net": int(r["gross"]) - int(r["vat"])} for r in query.dicts()]
+
+
+def by_product(period: Period, store: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    return queries.top_products(period, store, limit)
+
+
+def category_of(codes: list[str]) -> dict[str, str]:
+    """The product master's category of each product key (a GTIN, PLU or SKU as the till
+    journaled it); NO_CATEGORY for a key the master does not know."""
+    out = {}
+    for code in codes:
+        try:
+            out[code] = find(code).category or NO_CATEGORY
+        except (MasterError, ValueError):
+            out[code] = NO_CATEGORY
+    return out
+
+
+def by_category(period: Period, store: str | None = None) -> list[dict[str, Any]]:
+    """Units and gross per category of the product master, from the product totals."""
+    products = by_product(period, store, limit=100_000)
+    categories = category_of([p["product"] for p in products])
+    out: dict[str, dict[str, Any]] = {}
+    for p in products:
+        row = out.setdefault(categories[p["product"]],
+                             {"category": categories[p["product"]], "quantity": 0, "gross": 0})
+        row["quantity"] += p["quantity"]
+        row["gross"] += p["gross"]
+    return sorted(out.values(), key=lambda r: (-r["gross"], r["category"]))
+
+
+def by_cashier(period: Period, store: str | None = None) -> list[dict[str, Any]]:
+    names = ("tickets", "turnover")
+    query = (AggCashier.select(AggCashier.cashier,
+                               *[fn.SUM(getattr(AggCashier, n)).alias(n) for n in names])
+             .where(AggCashier.day.between(period.first, period.last))
+             .group_by(AggCashier.cashier).order_by(AggCashier.cashier))
+    if store:
+        query = query.where(AggCashier.store == store)
+    rows = []
+    for r in query.dicts():
+        row = {"cashier": r["cashier"], **{n: int(r[n]) for n in names}}
+        row["basket"] = figures.average_ticket(row["turnover"], row["tickets"])
+        rows.append(row)
+    return rows
+
+
+def heat_map(period: Period, store: str | None = None) -> list[list[int]]:
+    """Turnover per weekday (0 = Monday) and hour: 7 rows of 24 cents."""
+    query = (AggHour.select(AggHour.day, AggHour.hour, fn.SUM(AggHour.turnover).alias("t"))
+             .where(AggHour.day.between(period.first, period.last))
+             .group_by(AggHour.day, AggHour.hour))
+    if store:
+        query = query.where(AggHour.store == store)
+    grid = [[0] * 24 for _ in range(7)]
+    for row in query.namedtuples():
+        grid[dt.date.fromisoformat(row.day).weekday()][row.hour] += int(row.t)
+    return grid
+
+
+CUTS = ("shop", "terminal", "category", "product", "cashier", "payment", "vat", "heat")
+
+
+# cut -> (its reader, the key of a row, the figure compared)
+COMPARED_CUTS: dict[str, tuple[Any, tuple[str, ...], str]] = {
+    "shop": (lambda period, store: by_shop(period), ("store",), "turnover"),
+    "terminal": (by_terminal, ("store", "terminal"), "turnover"),
+    "category": (by_category, ("category",), "gross"),
+    "product": (by_product, ("product",), "gross"),
+    "cashier": (by_cashier, ("cashier",), "turnover"),
+    "payment": (by_payment, ("kind",), "amount"),
+    "vat": (by_vat, ("code", "rate_bp"), "gross"),
+}
+
+
+def _with_comparison(rows: list[dict[str, Any]], previous: list[dict[str, Any]],
+                     earlier: list[dict[str, Any]], key: tuple[str, ...], figure: str) -> None:
+    """Adds each row's figure in the previous period and a year earlier, and the changes."""
+    before = {tuple(r[k] for k in key): r[figure] for r in previous}
+    last_year = {tuple(r[k] for k in key): r[figure] for r in earlier}
+    for row in rows:
+        ident = tuple(row[k] for k in key)
+        row["previous"], row["last_year"] = before.get(ident, 0), last_year.get(ident, 0)
+        row["vs_previous"] = queries.change_percent(row[figure], row["previous"])
+        row["vs_last_year"] = queries.change_percent(row[figure], row["last_year"])
+
+
+def report(period: Period, store: str | None = None) -> dict[str, Any]:
+    """Everything the report page and its Excel file show, in one dict: each cut's rows carry
+    their figure in the previous period and a year earlier beside it."""
+    previous, earlier = period.previous(), year_earlier(period)
+    out: dict[str, Any] = {"overview": overview(period, store), "heat": heat_map(period, store)}
+    for cut, (reader, key, figure) in COMPARED_CUTS.items():
+        out[cut] = reader(period, store)
+        _with_comparison(out[cut], reader(previous, store), reader(earlier, store), key, figure)
+    return out
+
+
+# -- drill-down: the tickets behind a figure ---------------------------------------------------
+TICKET_TYPES = ("sale", "refund", "void")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    store: str
+    terminal: str
+    seq: int
+    type: str
+    ts: str
+    cashier: str
+    total: int
+    tenders: str
+
+
+def _line_key(line: dict[str, Any]) -> str:
+    """A journal line's product key, as AggProduct keys it (headoffice/aggregates.py)."""
+    return str(line.get("code") or line.get("product_id") or line.get("name") or "?")[:64]
+
+
+def _matches(body: dict[str, Any], cut: str, value: str,
+             categories: dict[str, str] | None = None) -> bool:
+    data = body.get("data", {})
+    if cut in ("", "shop", "terminal"):
+        return True
+    if cut == "cashier":
+        return (body.get("cashier") or "") == value
+    if cut == "payment":
+        return any(t.get("kind") == value for t in data.get("tenders", ()))
+    if cut == "vat":
+        return any(f"{v.get('code')}:{v.get('rate_bp')}" == value for v in data.get("vat", ()))
+    if cut == "product":
+        return any(_line_key(ln) == value and not ln.get("removed")
+                   for ln in data.get("lines", ()))
+    if cut == "category" and categories is not None:
+        keys = [_line_key(ln) for ln in data.get("lines", ()) if not ln.get("removed")]
+        categories.update(category_of([k for k in keys if k not in categories]))
+        return any(categories[k] == value for k in keys)
+    if cut == "heat":
+        weekday, hour = (int(x) for x in value.split(":"))
+        ts = body["ts"]
+        return (dt.date.fromisoformat(ts[:10]).weekday() == weekday and int(ts[11:13]) == hour)
+    raise ReportError("onbekende uitsplitsing", cut)
+
+
+def tickets_behind(period: Period, store: str | None = None, terminal: str | None = None,
+                   cut: str = "", value: str = "", limit: int = 500) -> list[Ticket]:
+    """The sales, refunds and paid voids behind one figure of a report, newest first: those
+    that count in turnover (contract.figures.moves_money), of the range, shop and terminal,
+    that match the cut (cashier, payment kind, "code:rate_bp", product key, category,
+    "weekday:hour")."""
+    if cut not in ("", *CUTS):
+        raise ReportError("onbekende uitsplitsing", cut)
+    categories: dict[str, str] = {}  # product key -> category, looked up once per key
+    query = (OfficeEntry.select(OfficeEntry.body)
+             .where(OfficeEntry.type.in_(TICKET_TYPES),
+                    OfficeEntry.ts.between(period.first, period.last + "\uffff"))
+             .order_by(OfficeEntry.ts.desc(), OfficeEntry.terminal, OfficeEntry.seq.desc()))
+    if store:
+        query = query.where(OfficeEntry.store == store)
+    if terminal:
+        query = query.where(OfficeEntry.terminal == terminal)
+    out: list[Ticket] = []
+    for row in query.iterator():
+        body = json.loads(row.body)
+        if not figures.moves_money(body) or not _matches(body, cut, value, categories):
+            continue
+        data = body["data"]
+        out.append(Ticket(body["store"], body["terminal"], body["seq"], body["type"], body["ts"],
+                          body.get("cashier") or "", figures.turnover_of(body),
+                          ", ".join(t["kind"] for t in data.get("tenders", ()))))
+        if len(out) >= limit:
+            break
+    return out
