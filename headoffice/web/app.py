@@ -276,7 +276,8 @@ def create_app(settings: OfficeSettings, idle_seconds: float = sessions.IDLE_SEC
             Route("/alerts", alerts),
             Route("/alerts/{alert_id:int}/ack", acknowledge_alert, methods=["POST"]),
             Route("/shop", shop_status),
-            Route("/unsubscribe/{token}", shop.unsubscribe, methods=["GET", "POST"]),
+            Route("/unsubscribe/{token}", public("the mail's own unguessable token")(
+                shop.unsubscribe), methods=["GET", "POST"]),
             Route("/vat", vat_return),
             Route("/exports", exports),
             Route("/export/{kind}", export_file),

@@ -14,6 +14,7 @@ from headoffice.web.common import access, page, public, requires
 from headoffice.web.roles import ANY_ROLE, Role, RoleError, parse_role
 from headoffice.web.users import (
     UserError,
+    access_of,
     authenticate,
     list_users,
     remove_user,
@@ -26,9 +27,17 @@ def address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _target(request: Request) -> str:
+HOME = {Role.FLEET: "/terminals"}  # where a role lands when "today" is not for it
+
+
+def _target(request: Request, name: str) -> str:
     target = request.query_params.get("next", "/")
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    if target == "/":
+        reach = access_of(name)
+        target = HOME.get(reach.role, "/") if reach else "/"
+    return target
 
 
 def _totp_ok(secret: str, code: str) -> bool:
@@ -71,7 +80,8 @@ async def login(request: Request) -> Response:
         if ok:
             token = await run_in_threadpool(sessions.start, name, address(request),
                                             request.headers.get("user-agent", ""))
-            response = RedirectResponse(_target(request), status_code=303)
+            target = await run_in_threadpool(_target, request, name)
+            response = RedirectResponse(target, status_code=303)
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict",
                                 secure=request.url.scheme == "https")
             return response

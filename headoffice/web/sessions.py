@@ -27,10 +27,12 @@ class SessionInfo:
 
 
 class OfficeSession(OfficeModel):
+    """Times are epoch seconds in DOUBLE PRECISION (a REAL would round them to minutes)."""
+
     key = peewee.CharField(max_length=64, unique=True)  # sha256 of the cookie's token
     user = peewee.CharField(max_length=64, index=True)
-    created = peewee.FloatField()
-    last_seen = peewee.FloatField()
+    created = peewee.DoubleField()
+    last_seen = peewee.DoubleField()
     address = peewee.CharField(max_length=64, default="")
     agent = peewee.CharField(max_length=200, default="")
 

@@ -20,7 +20,7 @@ LOCK_AFTER = 10            # failures of one user name in a row: locked until un
 class LoginFailure(OfficeModel):
     subject = peewee.CharField(max_length=140, unique=True)  # "user:NAME" or "addr:IP"
     failures = peewee.IntegerField(default=0)
-    last = peewee.FloatField(default=0)
+    last = peewee.DoubleField(default=0)
     locked = peewee.BooleanField(default=False)
 
     class Meta:
