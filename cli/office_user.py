@@ -152,7 +152,7 @@ def run_totp(args: argparse.Namespace) -> int:
         return _fail("totp", exc)
     _audit("user_totp", f"user={args.name} {args.state}")
     if secret:
-        uri = pyotp.TOTP(secret).provisioning_uri(args.name, issuer_name="Kassa hoofdkantoor")
+        uri = pyotp.TOTP(secret).provisioning_uri(name=args.name, issuer_name="Kassa hoofdkantoor")
         print(f"second factor on for {args.name}\nsecret: {secret}\nauthenticator URI: {uri}")
     else:
         print(f"second factor off for {args.name}")
