@@ -27,6 +27,13 @@ def address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+ACTION_NAMES = {  # the audit trail's actions as the owner reads them (message ids, Dutch)
+    "login": "ingelogd", "login_failed": "inloggen mislukt", "login_refused": "inloggen geweigerd",
+    "logout": "uitgelogd", "logout_everywhere": "overal uitgelogd", "export": "export",
+    "alert_ack": "melding gezien", "user_add": "gebruiker toegevoegd",
+    "user_role": "rol gewijzigd", "user_remove": "gebruiker verwijderd",
+    "user_unlock": "gebruiker gedeblokkeerd", "user_totp": "tweede factor gewijzigd",
+}
 HOME = {Role.FLEET: "/terminals"}  # where a role lands when "today" is not for it
 
 
@@ -167,7 +174,8 @@ def audit_page(request: Request) -> Response:
     rows (prices, products, promotions) beside it, newest first."""
     checked, broken = audit_trail.verify()
     return page(request, "audit.html", rows=audit_trail.recent(300), checked=checked,
-                broken=broken, catalogue=catalogue_audit.trail(limit=50), nav="audit")
+                broken=broken, catalogue=catalogue_audit.trail(limit=50), nav="audit",
+                action_names=ACTION_NAMES)
 
 
 ROUTES = [

@@ -46,6 +46,11 @@ EN: dict[str, str] = {
     "Te veel mislukte pogingen; probeer het later opnieuw":
         "Too many failed attempts; try again later",
     "U kunt uzelf niet verwijderen": "You cannot remove yourself",
+    "ingelogd": "logged in", "inloggen mislukt": "login failed", "inloggen geweigerd":
+        "login refused", "uitgelogd": "logged out", "overal uitgelogd": "logged out everywhere",
+    "melding gezien": "alert seen", "gebruiker toegevoegd": "user added",
+    "rol gewijzigd": "role changed", "gebruiker verwijderd": "user removed",
+    "gebruiker gedeblokkeerd": "user unlocked", "tweede factor gewijzigd": "second factor changed",
     # software updates (terminals page)
     "Release": "Release", "Ring": "Ring", "Uitrol": "Rollout", "Bijgewerkt": "Updated",
     "Bezig": "Under way", "Versie": "Version", "actief": "active", "gepauzeerd": "paused",

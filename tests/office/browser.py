@@ -37,6 +37,7 @@ def make_driver(tmp_path, extra_flags: tuple[str, ...] = ()):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP reports land there
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.downloads = downloads
     # After a click the next page may not be there yet: look for elements for up to 10 s.

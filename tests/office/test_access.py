@@ -191,7 +191,8 @@ def test_https_headers_cookie_and_audit(office):
     actions = [row.action for row in audit_trail.recent(50)]
     assert {"login", "login_failed", "export"} <= set(actions)
     status, page = fetch(owner, office.base + "/audit")
-    assert status == 200 and "login_failed" in page and "kind=vat" in page
+    assert status == 200 and 'data-action="login_failed"' in page and "kind=vat" in page
+    assert "inloggen mislukt" in page
     assert audit_trail.verify()[1] is None
     audit_trail.OfficeAudit.update(actor="iemand-anders").where(
         audit_trail.OfficeAudit.action == "export").execute()
