@@ -24,7 +24,15 @@ from headoffice.exports.xaf import build_xaf
 from headoffice.exports.zreports import check_z, z_list, z_rows, z_stores
 from headoffice.promotion_report import promotion_figures
 from headoffice.releases import rollout
-from headoffice.web import audit_trail, auth_pages, catalogue_pages, queries, sessions, shop
+from headoffice.web import (
+    audit_trail,
+    auth_pages,
+    catalogue_pages,
+    queries,
+    sessions,
+    shop,
+    stock_pages,
+)
 from headoffice.web.auth import SecurityHeaders, ServerSessions
 from headoffice.web.common import (
     access,
@@ -282,6 +290,7 @@ def create_app(settings: OfficeSettings, idle_seconds: float = sessions.IDLE_SEC
             Route("/exports", exports),
             Route("/export/{kind}", export_file),
             *catalogue_pages.ROUTES,
+            *stock_pages.ROUTES,
             Mount("/static", public("the page's own script and style files, no data")(
                 StaticFiles(directory=str(HERE / "static"))), name="static"),
         ],

@@ -45,7 +45,8 @@ EN: dict[str, str] = {
         "This account is locked; ask the owner to unlock it",
     "Te veel mislukte pogingen; probeer het later opnieuw":
         "Too many failed attempts; try again later",
-    "U kunt uzelf niet verwijderen": "You cannot remove yourself",
+    "U kunt uzelf niet verwijderen": "You cannot remove yourself", "Tonen": "Show",
+    "Niets": "Nothing",
     "ingelogd": "logged in", "inloggen mislukt": "login failed", "inloggen geweigerd":
         "login refused", "uitgelogd": "logged out", "overal uitgelogd": "logged out everywhere",
     "melding gezien": "alert seen", "gebruiker toegevoegd": "user added",

@@ -37,7 +37,8 @@ OW, M, A, F = Role.OWNER, Role.MANAGER, Role.ACCOUNTANT, Role.FLEET
 # expectation from its declaration, so this table guards the declarations themselves.
 EXPECT = {
     "/": {OW, M, A}, "/api/live": {OW, M, A}, "/period?kind=week": {OW, M, A}, "/z": {OW, M, A},
-    "/alerts": {OW, M}, "/terminals": {OW, F}, "/shop": {OW}, "/vat": {OW, A}, "/exports": {OW, A},
+    "/alerts": {OW, M}, "/voorraad": {OW, M}, "/voorraad?store=noord": {OW, M},
+    "/terminals": {OW, F}, "/shop": {OW}, "/vat": {OW, A}, "/exports": {OW, A},
     "/export/vat?period=2026": {OW, A}, "/export/csv?period=2026": {OW, A},
     "/assortiment": {OW, F}, "/assortiment/wijzigingen": {OW, F}, "/users": {OW}, "/audit": {OW},
     "/sessions": {OW, M, A, F},
@@ -153,7 +154,8 @@ def test_every_route_as_every_role(office):
     assert status == 200 and MINE[1] in body
     status, live = fetch(manager, office.base + "/api/live")
     assert MINE[1] in live and OTHER[1] not in live
-    for asked in ("/z?store=zuid", "/period?kind=week&store=zuid", "/api/live?store=zuid"):
+    for asked in ("/voorraad?store=zuid", "/z?store=zuid", "/period?kind=week&store=zuid",
+                  "/api/live?store=zuid"):
         assert fetch(manager, office.base + asked)[0] == 403, asked
     # the owner sees both shops
     status, live = fetch(clients[Role.OWNER], office.base + "/api/live")

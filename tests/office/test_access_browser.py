@@ -20,7 +20,7 @@ from tests.office.browser import make_driver, shoot
 PAGES = {  # role: (pages it may open, one page it may not)
     Role.OWNER: (["/", "/period?kind=week", "/z", "/alerts", "/shop", "/vat", "/users", "/audit",
                   "/terminals", "/assortiment"], None),
-    Role.MANAGER: (["/", "/period?kind=week", "/z", "/alerts", "/sessions"], "/shop"),
+    Role.MANAGER: (["/", "/period?kind=week", "/z", "/alerts", "/voorraad", "/sessions"], "/shop"),
     Role.ACCOUNTANT: (["/", "/period?kind=month", "/z", "/vat", "/exports"], "/shop"),
     Role.FLEET: (["/terminals", "/assortiment", "/sessions"], "/vat"),
 }
