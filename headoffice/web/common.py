@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from headoffice.web.i18n import language, translator
-from headoffice.web.roles import ANY_ROLE, DUTCH, Access, Role
+from headoffice.web.roles import DUTCH, Access, Role
 from headoffice.web.templating import templates
 
 ACCESS_ATTR = "__office_access__"
@@ -141,8 +141,9 @@ def rule_of(endpoint: Any) -> Rule | None:
 
 
 def login_required(view):
-    """Any signed-in user of any role (kept for views that show nothing of a shop)."""
-    return _guard(view, Rule(frozenset(ANY_ROLE), shop_scoped=True))
+    """The old declaration, kept so a view written before roles still works: owner only (the
+    safe default) until it says with `requires` which roles it is for."""
+    return _guard(view, Rule(frozenset({Role.OWNER})))
 
 
 def may_open(request: Request, path: str) -> bool:

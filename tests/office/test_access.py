@@ -83,6 +83,13 @@ def test_a_manager_route_must_be_shop_scoped_and_public_says_why():
     assert rule is not None and not rule.roles and "signature" in rule.why_public
 
 
+def test_an_old_login_required_view_is_for_the_owner_only():
+    from headoffice.web.common import login_required
+
+    rule = rule_of(login_required(lambda request: None))
+    assert rule is not None and rule.roles == {Role.OWNER}
+
+
 def _may(role: Role, rule) -> bool:
     return role in rule.roles and (role is not Role.MANAGER or rule.shop_scoped)
 
