@@ -12,7 +12,7 @@ import sys
 
 SUBCOMMANDS = (
     "sim", "journal", "report", "catalogue", "user", "till", "uplink", "office", "provision",
-    "doctor", "customers", "stock", "offers", "webshop", "update",
+    "doctor", "customers", "stock", "offers", "webshop", "update", "release",
 )
 
 

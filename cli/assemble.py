@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import peewee
 
-from contract.config import Config
+from contract.config import Config, UiConfig
 from firmware.db import DatabaseBusy, is_busy, open_database
 from firmware.integrity import JournalUnreadable
 from firmware.journal import Journal
 from firmware.models import JournalEntry
 from firmware.ports import Drawer
 from firmware.print_queue import PrintQueue
+from firmware.remote_config import ui_at_start
 from firmware.runtime import start_till
 from firmware.signing import journal_key
 from firmware.till import TillService
@@ -40,6 +41,22 @@ def open_terminal(config: Config) -> OpenedJournal:
     key = journal_key(config, journal_started=JournalEntry.select().exists())
     journal = Journal(db, key, config.terminal.store, config.terminal.terminal)
     return OpenedJournal(config, db, journal)
+
+
+def window_settings(config: Config) -> UiConfig:
+    """The window settings a starting till uses: the file's, with head office's config on top
+    (firmware/remote_config.py); read before Kivy is set up, so a change that asked for a
+    restart takes effect at it."""
+    try:
+        db = open_database(config.database_path)
+    except (peewee.DatabaseError, sqlite3.DatabaseError):
+        return config.ui  # build_till reports the database properly
+    try:
+        return ui_at_start(config)
+    except peewee.DatabaseError:
+        return config.ui
+    finally:
+        db.close()
 
 
 def build_till(

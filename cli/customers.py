@@ -67,6 +67,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     erase = csub.add_parser("erase", help="GDPR erasure: personal data and the id mapping go")
     erase.add_argument("ref")
     erase.set_defaults(handler=run_erase)
+    export = csub.add_parser("export", help="right of access: the customer's data as JSON and PDF")
+    export.add_argument("ref", help="customer id, card or e-mail")
+    export.add_argument("--out", default=".", help="directory for gegevens-<id>.json and .pdf")
+    export.add_argument("--asked-by", required=True,
+                        help="who asks (recorded with the request), e.g. the customer or staff")
+    export.set_defaults(handler=run_export)
+    edit = csub.add_parser("edit", help="change a profile (only the fields given)")
+    edit.add_argument("ref")
+    edit.add_argument("--name")
+    edit.add_argument("--email")
+    edit.add_argument("--language", choices=("nl", "en"))
+    edit.add_argument("--store", help="home shop (store id)")
+    edit.set_defaults(handler=run_edit)
+    merge = csub.add_parser("merge", help="fold a duplicate account into another")
+    merge.add_argument("keep", help="the account that stays")
+    merge.add_argument("duplicate", help="the account folded into it")
+    merge.set_defaults(handler=run_merge)
+    names = csub.add_parser("store-name", help="the shop's name in mails (instead of its id)")
+    names.add_argument("store")
+    names.add_argument("name")
+    names.set_defaults(handler=run_store_name)
     sync = csub.add_parser("sync", help="apply the stored journal to stock and history, send "
                            "back-in-stock mails, publish offers to the tills")
     mail_args(sync)
@@ -77,6 +98,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     sync.add_argument("--key", default="", help="its private key (TLS)")
     sync.add_argument("--no-publish", action="store_true", help="do not publish offers")
     sync.add_argument("--loop", type=float, default=0, help="repeat every N seconds")
+    sync.add_argument("--watch", action="store_true",
+                      help="also run at once when a till's offer redemption arrives (publishes "
+                      "it to the other tills within about a second); --loop N is the fallback")
     sync.set_defaults(handler=run_sync)
 
 
@@ -146,49 +170,148 @@ def run_erase(args: argparse.Namespace) -> int:
 
     open_db(args)
     try:
-        cid = privacy.erase(args.ref)
+        done = privacy.erase_everywhere(args.ref)
     except service.CustomerError as exc:
         print(f"kassa customers erase: {exc}", file=sys.stderr)
         return 1
-    print(f"erased {cid}: name, e-mail, card, favourites, history and offers deleted; the "
-          "journal keeps only the pseudonym. Run `kassa customers sync` to remove the card "
-          "from the tills.")
+    print(f"erased {done.customer_id}: name, e-mail, card, favourites, history, consent log and "
+          f"{done.mails} mail record(s) deleted; e-mail blanked on {done.orders} webshop "
+          f"order(s) and {done.log_lines} log line(s); freed bytes overwritten. The journal "
+          "keeps only the pseudonym. Run `kassa customers sync` to remove the card from the "
+          "tills.")
+    return 0
+
+
+def _who() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _customer_command(name: str):
+    """Opens the database, runs the command and turns a refused change (CustomerError) into
+    `kassa customers <name>: <reason>` on stderr and exit status 1."""
+    def wrap(run):
+        def handler(args: argparse.Namespace) -> int:
+            from headoffice.customers.service import CustomerError
+
+            open_db(args)
+            try:
+                print(run(args))
+            except CustomerError as exc:
+                print(f"kassa customers {name}: {exc}", file=sys.stderr)
+                return 1
+            return 0
+        return handler
+    return wrap
+
+
+@_customer_command("export")
+def run_export(args: argparse.Namespace) -> str:
+    from pathlib import Path
+
+    from headoffice.access_export import as_json, as_pdf, customer_data
+
+    data = customer_data(args.ref, f"{args.asked_by} ({_who()})", "cli")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cid = data["profile"]["customer_id"]
+    (out / f"gegevens-{cid}.json").write_bytes(as_json(data))
+    (out / f"gegevens-{cid}.pdf").write_bytes(as_pdf(data))
+    return (f"{cid}: {out / f'gegevens-{cid}.json'} and {out / f'gegevens-{cid}.pdf'} "
+            f"({len(data['purchases'])} purchase line(s), {len(data['offers'])} offer(s), "
+            f"{len(data['mails_sent'])} mail(s)); request recorded")
+
+
+@_customer_command("edit")
+def run_edit(args: argparse.Namespace) -> str:
+    from headoffice.customers import service
+
+    c = service.get(args.ref)
+    c = service.update_profile(
+        c.customer_id, name=args.name if args.name is not None else c.name,
+        email=args.email if args.email is not None else c.email,
+        language=args.language or c.language,
+        home_store=args.store if args.store is not None else c.home_store, by=_who())
+    return f"{c.customer_id}: {c.name} <{c.email}> {c.language} store={c.home_store or '-'}"
+
+
+@_customer_command("merge")
+def run_merge(args: argparse.Namespace) -> str:
+    from headoffice.customers import service
+
+    c = service.merge(args.keep, args.duplicate, _who())
+    return f"merged into {c.customer_id}: favourites {', '.join(c.favourites) or '-'}"
+
+
+def run_store_name(args: argparse.Namespace) -> int:
+    from headoffice.notify.backinstock import set_store_name
+
+    open_db(args)
+    if not args.name.strip():
+        print("kassa customers store-name: the name is empty", file=sys.stderr)
+        return 1
+    set_store_name(args.store, args.name)
+    print(f"{args.store}: mails say {args.name.strip()!r}")
     return 0
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    import time
+    """One pass, or --loop N passes; with --watch a pass also starts the moment a till's
+    offer redemption has been stored, so the other tills hear of it within a second."""
+    from headoffice.broker import BrokerSettings
+    from headoffice.offers.publish import client_id
+    from headoffice.offers.watch import RedemptionWatcher, wait_stored
 
-    from headoffice.broker import BrokerSettings, publisher
+    open_db(args)
+    mailer = mailer_from(args)
+    broker = BrokerSettings(args.mqtt_host, args.mqtt_port, ca_file=args.ca,
+                            cert_file=args.cert, key_file=args.key)
+    watcher = None
+    if args.watch:
+        watcher = RedemptionWatcher(broker, client_id() + "-watch")
+        watcher.start()
+    try:
+        while True:
+            _sync_pass(args, mailer, broker)
+            if watcher is not None:
+                seen = watcher.wait(args.loop or 60)
+                if seen:
+                    wait_stored(seen)
+                continue
+            if not args.loop:
+                return 0
+            import time
+
+            time.sleep(args.loop)
+    finally:
+        if watcher is not None:
+            watcher.stop()
+
+
+def _sync_pass(args: argparse.Namespace, mailer, broker) -> None:
+    from headoffice.broker import publisher
     from headoffice.journal_feed import apply_journal
     from headoffice.notify.backinstock import send_back_in_stock
     from headoffice.offers.publish import client_id, next_messages, publish
 
-    open_db(args)
-    mailer = mailer_from(args)
-    while True:
-        fed = apply_journal()
-        mails = send_back_in_stock(mailer, args.shop_name)
-        published = 0
-        if not args.no_publish:
-            broker = BrokerSettings(args.mqtt_host, args.mqtt_port, ca_file=args.ca,
-                                    cert_file=args.cert, key_file=args.key)
-            try:
-                messages = next_messages()
-                if messages:
-                    with publisher(broker, client_id()) as send:
-                        published = publish(messages, send)
-            except (OSError, TimeoutError) as exc:
-                print(f"offers not published (kept for the next run): {exc}", file=sys.stderr)
-                from headoffice.offers.models import Published
+    fed = apply_journal()
+    mails = send_back_in_stock(mailer, args.shop_name)
+    published = 0
+    if not args.no_publish:
+        try:
+            messages = next_messages()
+            if messages:
+                with publisher(broker, client_id()) as send:
+                    published = publish(messages, send)
+        except (OSError, TimeoutError) as exc:
+            print(f"offers not published (kept for the next run): {exc}", file=sys.stderr)
+            from headoffice.offers.models import Published
 
-                Published.update(digest="").execute()  # publish again next time
-        types = ", ".join(f"{k} {v}" for k, v in sorted(fed.by_type.items())) or "nothing new"
-        print(f"journal: {fed.entries} entries ({types}); back-in-stock mails: {mails.sent} sent,"
-              f" {mails.failed} failed{' (rate limit reached)' if mails.rate_limited else ''};"
-              f" offers published to {published} store(s)", flush=True)
-        for error in mails.errors:
-            print(f"  mail failed: {error}", file=sys.stderr)
-        if not args.loop:
-            return 0
-        time.sleep(args.loop)
+            Published.update(digest="").execute()  # publish again next time
+    types = ", ".join(f"{k} {v}" for k, v in sorted(fed.by_type.items())) or "nothing new"
+    print(f"journal: {fed.entries} entries ({types}); back-in-stock mails: {mails.sent} sent,"
+          f" {mails.failed} failed{' (rate limit reached)' if mails.rate_limited else ''};"
+          f" offers published to {published} store(s)", flush=True)
+    for error in mails.errors:
+        print(f"  mail failed: {error}", file=sys.stderr)

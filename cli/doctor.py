@@ -63,14 +63,40 @@ def doctor(config: Any, *, out: Out, test: bool = True, skip: set[str] | frozens
     out(f"config: {config.source}")
     out(f"  printer {config.printer.kind}, drawer {config.drawer.kind}, "
         f"scanner {config.scanner.kind} (layout {config.scanner.layout})")
+    key_problem = office_key_report(config, out)
     listing = list_hardware(config, out, roots, access)
     if not test:
-        return 1 if listing.problems else 0
+        return 1 if listing.problems or key_problem else 0
     failures = run_tests(config, out, skip=skip, scan_timeout=scan_timeout,
                          on_scanner_started=on_scanner_started,
                          scanner_missing=listing.scanner_missing)
     out("all tests passed" if not failures else f"{failures} test(s) failed")
-    return 1 if failures else 0
+    return 1 if failures or key_problem else 0
+
+
+def office_key_report(config: Any, out: Out) -> bool:
+    """Says which head-office key checks downstream seals; True when the uplink will refuse
+    everything from head office (no key, or a key file it cannot use) while MQTT is on."""
+    from contract.config import ConfigError
+    from firmware.office_key import fingerprint, pinned_office_key
+
+    try:
+        key = pinned_office_key(config.mqtt, config.source)
+    except ConfigError as exc:
+        out(f"  head-office key: PROBLEM {exc}")
+        return True
+    if key is not None:
+        out(f"  head-office key {config.mqtt.office_public_key} (fingerprint {fingerprint(key)}):"
+            " catalogue, prices, offers and config are applied only when sealed with it")
+        return False
+    if not config.mqtt.enabled:
+        out("  head-office key: none pinned; no uplink ([mqtt] enabled = false), so nothing"
+            " comes from head office")
+        return False
+    out("  head-office key: PROBLEM none pinned ([mqtt] office_public_key): the uplink refuses"
+        " every catalogue, price, offers and config message; install office_ed25519.pub from"
+        " the enrollment bundle")
+    return True
 
 
 def list_hardware(config: Any, out: Out, roots: dict[str, str],

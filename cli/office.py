@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from cli.office_catalogue import add_office_catalogue
+from cli.office_config import add_office_config
+from cli.office_key import add_office_key
 from cli.office_release import add_office_release
 from cli.office_web import add_office_web
 
@@ -20,6 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_office_web(osub)  # web, user, export, verify-export, alerts (cli/office_web.py)
     add_office_catalogue(osub)  # the product master (cli/office_catalogue.py)
     add_office_release(osub)  # release publish|pause|resume|halt|rollback|ring|status|serve
+    add_office_key(osub)  # public-key (cli/office_key.py)
+    add_office_config(osub)  # push-config (cli/office_config.py)
 
 
 def _open(args: argparse.Namespace):

@@ -83,7 +83,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--office-db", default="", help="head-office database URL (registry)")
     s.add_argument("--source", default=None, help="git URL cloud-init installs Kassa from")
     s.add_argument("--ref", default="main", help="git branch or tag to install")
+    s.add_argument("--office-public-key", help="head office's public key (PEM, from `kassa "
+                   "office public-key`); pin it here or later with `office-key`")
     s.set_defaults(handler=_init)
+
+    s = sub.add_parser("office-key", help="pin head office's public key (PEM): every bundle "
+                       "made after carries it, and its terminals apply only what it sealed")
+    s.add_argument("file", help="the PEM from `kassa office public-key --out FILE`")
+    s.set_defaults(handler=_office_key)
 
     s = sub.add_parser("enroll", help="enroll one terminal, or many from a CSV")
     s.add_argument("--store")
@@ -155,11 +162,12 @@ def _fail(message: str) -> int:
 def _guard(handler):  # noqa: ANN001, ANN202 - a decorator over the handlers below
     def run(args: argparse.Namespace) -> int:
         from provisioning.fleet import FleetError
+        from provisioning.release.errors import ReleaseError
 
         os.umask(0o077)
         try:
             return handler(args)
-        except (FleetError, RegistryError, FileExistsError) as exc:
+        except (FleetError, RegistryError, ReleaseError, FileExistsError) as exc:
             return _fail(str(exc))
     return run
 
@@ -168,19 +176,50 @@ def _guard(handler):  # noqa: ANN001, ANN202 - a decorator over the handlers bel
 def _init(args: argparse.Namespace) -> int:
     from provisioning.enroll import init_fleet
     from provisioning.fleet import Settings
+    from provisioning.release.keys import release_key_path
 
     settings = Settings(broker_host=args.broker_host, broker_port=args.broker_port,
                         ingest_port=args.ingest_port, broker_names=args.broker_name,
                         office_db=args.office_db, ref=args.ref)
     if args.source:
         settings.source = args.source
+    pem = _read_pem(args.office_public_key) if args.office_public_key else None
     fleet = init_fleet(_fleet_dir(args), settings)
     print(f"fleet created in {fleet.root}")
+    if pem is not None:
+        _pin(fleet.root, pem)
     print(f"  CA certificate      {fleet.ca_cert_path}")
     print(f"  broker certificate  {fleet.server_cert_path}  (for {args.broker_host})")
     print(f"  ingest certificate  {fleet.ingest_cert_path}  (CN kassa-ingest)")
     print(f"  CRL                 {fleet.crl_path}")
+    print(f"  release key         {release_key_path(fleet.root)}  (signs `kassa release build`)")
     print("next: kassa provision broker-config --out DIR, then enroll terminals")
+    return 0
+
+
+def _read_pem(path: str) -> bytes:
+    from provisioning.fleet import FleetError
+
+    try:
+        return Path(path).read_bytes()[:8192]
+    except OSError as exc:
+        raise FleetError(f"head office's public key {path}: {exc.strerror or exc}") from None
+
+
+def _pin(root: Path, pem: bytes) -> None:
+    from provisioning.enroll import pin_office_key
+    from provisioning.fleet import Fleet
+
+    with Fleet.locked(root) as fleet:
+        print(f"  head office's key   {fleet.office_key_path}  "
+              f"(fingerprint {pin_office_key(fleet, pem)})")
+
+
+@_guard
+def _office_key(args: argparse.Namespace) -> int:
+    _pin(_fleet_dir(args), _read_pem(args.file))
+    print("bundles enrolled from now on carry this key; a terminal enrolled before needs the "
+          "file as /etc/kassa/office_ed25519.pub (see docs/operations/provisioning.md)")
     return 0
 
 

@@ -51,15 +51,18 @@ def run_reorder(args: argparse.Namespace) -> int:
 
 
 def run_set_level(args: argparse.Namespace) -> int:
+    from cli.webshop import in_master
     from contract.product_key import parse_sku
     from headoffice.db import write_transaction
+    from headoffice.stock.known import UnknownSku, require_known
     from headoffice.stock.ledger import set_reorder_level
 
     open_db(args)
     try:
+        sku = require_known(parse_sku(args.sku), (in_master,))
         with write_transaction():
-            set_reorder_level(args.location, parse_sku(args.sku), args.minimum, args.reorder_to)
-    except ValueError as exc:
+            set_reorder_level(args.location, sku, args.minimum, args.reorder_to)
+    except (ValueError, UnknownSku) as exc:
         print(f"kassa stock set-level: {exc}")
         return 1
     print(f"{args.location} {args.sku}: reorder at {args.minimum}, up to {args.reorder_to}")

@@ -125,11 +125,13 @@ def run(args: argparse.Namespace) -> int:
         return run_headless(config)
     if not (args.demo or args.sim):  # a real till prints the shop's own legal identity
         require_own_identity(config)
+    from cli.assemble import window_settings
     from ui.kivy_setup import configure_kivy
 
-    fullscreen = config.ui.fullscreen and not args.windowed
-    width, height = parse_size(args.size, (config.ui.width, config.ui.height))
-    configure_kivy(fullscreen, width, height, config.ui.show_cursor)
+    window = window_settings(config)  # head office's config may have changed them
+    fullscreen = window.fullscreen and not args.windowed
+    width, height = parse_size(args.size, (window.width, window.height))
+    configure_kivy(fullscreen, width, height, window.show_cursor)
     from firmware.ports import DeviceError
 
     relay = StateRelay()

@@ -276,6 +276,9 @@ class MqttConfig:
     window: int = 5000  # entries sent ahead of head office's ack
     resend_seconds: int = 10  # no ack progress for this long: send again from the ack
     backoff_max_seconds: int = 30
+    # head office's Ed25519 public key (PEM), pinned by the enrollment bundle: every
+    # downstream message must carry its seal (contract/sealed.py); without it none applies
+    office_public_key: str = ""
 
     def validate(self) -> None:
         _check(1 <= self.port <= 65535, "port", "must be 1..65535")

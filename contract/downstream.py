@@ -67,7 +67,9 @@ MAX_DEPOSIT_CODE = 32  # characters of a deposit type's code
 MAX_SCHEDULED = 500_000  # scheduled prices in one message
 MAX_VALID_FROM = 40  # characters of a scheduled price's date-time
 UNITS = ("piece", "kg")
+# promotions: sealed and routed like the rest; its body is the product master's (issue 15)
 KINDS = ("catalogue", "prices", "config", "offers", "promotions")
+CONFIG_SECTIONS = frozenset({"ui", "tax", "cash"})  # what head office's config may set at a till
 FLAGS = {"stock_tracked": True, "active": True, "sold_by_weight": False, "favourite": False}
 PRODUCT_FIELDS = frozenset({"gtin", "plu", "name", "price_cents", "vat_code", "category", *FLAGS,
                             "barcodes", "unit", "age_limit", "deposit"})

@@ -11,6 +11,7 @@ wherever a key is asked for here, and it is imported only when one of them is us
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import TYPE_CHECKING, Protocol
 
 from nacl.exceptions import BadSignatureError
@@ -109,6 +110,41 @@ class JournalKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("not an Ed25519 private key")
         return cls(key.private_bytes_raw())
+
+
+# SubjectPublicKeyInfo of an Ed25519 public key is this DER prefix and the 32 raw bytes
+# (RFC 8410): what `openssl pkey -pubout` and cryptography write.
+SPKI_ED25519_PREFIX = bytes.fromhex("302a300506032b6570032100")
+PUBLIC_HEADER, PUBLIC_FOOTER = b"-----BEGIN PUBLIC KEY-----", b"-----END PUBLIC KEY-----"
+
+
+def public_key_from_pem(pem: bytes) -> JournalPublicKey:
+    """An Ed25519 public key from its PEM (SubjectPublicKeyInfo) form, the file a terminal
+    pins head office's key in. ValueError naming what is wrong otherwise."""
+    lines = pem.strip().splitlines()
+    if len(lines) < 3 or lines[0].strip() != PUBLIC_HEADER or lines[-1].strip() != PUBLIC_FOOTER:
+        raise ValueError("not a PEM public key (no BEGIN/END PUBLIC KEY lines)")
+    try:
+        der = base64.b64decode(b"".join(line.strip() for line in lines[1:-1]), validate=True)
+    except ValueError:
+        raise ValueError("the PEM body is not base64") from None
+    if len(der) != 44 or not der.startswith(SPKI_ED25519_PREFIX):
+        raise ValueError("not an Ed25519 public key")
+    return JournalPublicKey(der[len(SPKI_ED25519_PREFIX):])
+
+
+def public_key_pem(key: PrivateKey | PublicKey) -> bytes:
+    """The PEM (SubjectPublicKeyInfo) form of a key's public half."""
+    public = key.public_key() if hasattr(key, "public_key") else key
+    body = base64.b64encode(SPKI_ED25519_PREFIX + public.public_bytes_raw())  # type: ignore[union-attr]
+    return PUBLIC_HEADER + b"\n" + body + b"\n" + PUBLIC_FOOTER + b"\n"
+
+
+def key_fingerprint(public_key: PublicKey) -> str:
+    """SHA-256 of the raw 32-byte key, hex in groups of four: what people read aloud to
+    compare a pinned key with head office's (`kassa office public-key` prints the same)."""
+    digest = hashlib.sha256(public_key.public_bytes_raw()).hexdigest()
+    return " ".join(digest[i:i + 4] for i in range(0, len(digest), 4))
 
 
 def verifies(public_key: PublicKey, data: bytes, signature: bytes) -> bool:

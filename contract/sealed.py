@@ -47,6 +47,7 @@ class Unsealed:
     store: str
     version: int
     body: bytes
+    sha256: str = ""  # hex of the body, as signed: what a till remembers of what it applied
 
 
 def seal(key: PrivateKey, kind: str, store: str, version: int, body: bytes) -> bytes:
@@ -60,7 +61,8 @@ def seal(key: PrivateKey, kind: str, store: str, version: int, body: bytes) -> b
 def unseal(payload: bytes, public_key: PublicKey, kind: str, store: str) -> Unsealed:
     """Checks the seal of a message received on `kind`'s topic for `store` (or FLEET).
 
-    Raises SealError: `unsigned` (no header line), `malformed`, `forged` (signature or
+    Raises SealError: `unsigned` (no header line, or a first line that is no signed JSON
+    object), `malformed` (a signed header of the wrong shape), `forged` (signature or
     body hash wrong), `foreign` (signed for another kind or store), `mismatch` (the body's
     version is not the header's)."""
     newline = payload.find(b"\n", 0, MAX_HEADER + 1)
@@ -68,8 +70,8 @@ def unseal(payload: bytes, public_key: PublicKey, kind: str, store: str) -> Unse
         raise SealError("unsigned", "no seal header line")
     try:
         header = json.loads(payload[:newline])
-    except ValueError as exc:
-        raise SealError("malformed", f"header is not JSON ({exc})") from None
+    except ValueError:  # a bare JSON body written over several lines, say
+        raise SealError("unsigned", "the first line is not a seal header") from None
     if not isinstance(header, dict) or "sig" not in header:
         raise SealError("unsigned", "header has no signature")
     _check_header_shape(header)
@@ -88,7 +90,7 @@ def unseal(payload: bytes, public_key: PublicKey, kind: str, store: str) -> Unse
     if header["store"] != store:
         raise SealError("foreign", f"signed for store {header['store']!r}, this is {store!r}")
     _check_body_version(body, header["version"])
-    return Unsealed(header["kind"], header["store"], header["version"], body)
+    return Unsealed(header["kind"], header["store"], header["version"], body, header["sha256"])
 
 
 def _check_header_shape(header: dict[str, Any]) -> None:

@@ -57,8 +57,8 @@ def valid_id(value: object) -> bool:
 # Words of the topic tree: a store or terminal named so would make its topics another's
 # (a terminal `catalogue` of store s publishes under kassa/v1/s/catalogue/#, which matches
 # the store's catalogue topic itself). `+`, `#` and `/` are refused by valid_id already.
-RESERVED_IDS = frozenset({"journal", "status", "ack", "cmd", "catalogue", "prices", "offers", "promotions",
-                          "config", FLEET, "release"})
+RESERVED_IDS = frozenset({"journal", "status", "ack", "cmd", "catalogue", "prices", "offers",
+                          "promotions", "config", FLEET, "release"})
 
 
 @dataclass(frozen=True)

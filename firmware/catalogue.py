@@ -1,7 +1,9 @@
 """The product catalogue: lookup by GTIN, PLU or in-store code, search by name, CSV import.
 
 Lookups go through one prepared SQL statement rather than the ORM: the scanner path must
-stay in the tens of microseconds with a million products.
+stay in the tens of microseconds with a million products. They read the view `product`, the
+current generation of the catalogue (firmware/catalogue_store.py): each statement sees the
+whole catalogue before or after a head-office apply, never a mix.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from contract.gtin import (
     normalize_gtin,
     parse_variable_measure,
 )
+from firmware import catalogue_store
 from firmware.catalogue_csv import CSV_FIELDS, ImportReport, drop_clashes, parse_csv
 from firmware.errors import (
     UnknownItemNumber,
@@ -33,6 +36,11 @@ __all__ = ["CSV_FIELDS", "Catalogue", "ImportReport", "ProductInfo", "Resolved",
 _COLUMNS = ("id, gtin, plu, name, price_cents, vat_code, category, stock_tracked, active,"
             " sold_by_weight, favourite"
             ", age_limit, deposit_code, deposit_cents, deposit_vat_code")  # age check, deposit
+
+
+# the product columns a parsed CSV row starts with (firmware/catalogue_csv.py parse_row)
+_CSV_COLUMNS = ("gtin", "plu", "name", "price_cents", "vat_code", "category", "stock_tracked",
+                "active", "sold_by_weight", "favourite", "name_folded")
 
 
 @dataclass(frozen=True)
@@ -193,20 +201,19 @@ def _store(db: peewee.SqliteDatabase, parsed: list[tuple], report: ImportReport)
             if existing is None and plu:
                 existing = by_plu.get(plu)
             if existing is None:
-                inserts.append(values[:11])
+                inserts.append(values[:len(_CSV_COLUMNS)])
             else:
-                updates.append((*values[:11], existing))
+                updates.append((*values[:len(_CSV_COLUMNS)], existing))
         cursor = db.cursor()
+        # written in place in the generation the till sees (firmware/catalogue_store.py)
+        first = db.execute_sql(f"SELECT {catalogue_store.NEXT_ID}").fetchone()[0]
+        cursor.executemany(catalogue_store.insert_sql(_CSV_COLUMNS),
+                           [(first + n, *values) for n, values in enumerate(inserts)])
+        db.execute_sql(f"UPDATE {catalogue_store.POINTER} SET next_id = ? WHERE id = 1",
+                       (first + len(inserts),))
         cursor.executemany(
-            "INSERT INTO product (gtin, plu, name, price_cents, vat_code, category, stock_tracked,"
-            " active, sold_by_weight, favourite, name_folded) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            inserts,
-        )
-        cursor.executemany(
-            "UPDATE product SET gtin=?, plu=?, name=?, price_cents=?, vat_code=?, category=?,"
-            " stock_tracked=?, active=?, sold_by_weight=?, favourite=?, name_folded=? WHERE id=?",
-            updates,
-        )
+            f"UPDATE product_version SET {', '.join(f'{c} = ?' for c in _CSV_COLUMNS)}"
+            f" WHERE product_id = ? AND {catalogue_store.visible('product_version')}", updates)
         upsert = (" ON CONFLICT(product_id) DO UPDATE SET quantity = excluded.quantity")
         by_gtin_stock = [(v[11], v[0]) for v in parsed if v[11] is not None and v[0]]
         by_plu_stock = [(v[11], v[1]) for v in parsed if v[11] is not None and not v[0]]

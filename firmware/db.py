@@ -8,7 +8,7 @@ from pathlib import Path
 
 import peewee
 
-from firmware import models
+from firmware import catalogue_store, models
 
 PRAGMAS = {
     "journal_mode": "wal",
@@ -29,8 +29,9 @@ def open_database(path: str | os.PathLike[str], create: bool = True) -> peewee.S
     db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
     db.connect(reuse_if_open=True)
     if create:
-        db.create_tables(models.ALL_MODELS, safe=True)
+        db.create_tables(models.TABLE_MODELS, safe=True)
         add_missing_columns(db)
+        catalogue_store.create(db)  # the view `product` over the catalogue's versions
     return db
 
 
@@ -38,16 +39,32 @@ def add_missing_columns(db: peewee.SqliteDatabase) -> None:
     """A database made by an older release gets the columns added since, each with its SQL
     default, so a new column never needs a new database. Plain ALTER TABLE ADD COLUMN: no
     table is rebuilt (a rebuild would drop the old table, and with foreign keys on that
-    deletes the stock levels hanging on the products)."""
-    for model in models.ALL_MODELS:
-        table = model._meta.table_name
-        have = {column.name for column in db.get_columns(table)}
-        for field in model._meta.sorted_fields:
-            if field.column_name in have:
-                continue
+    deletes the stock levels hanging on the products). The catalogue's columns go into its
+    storage, product_version; `product` is a view (recreated by firmware/catalogue_store.py
+    when it lacks a column), unless the database predates the generations: then its
+    `product` table gets them too, so that the move to versions copies every column. One
+    transaction, checked again inside it: the till and the uplink open the file together."""
+    if not _missing_columns(db):  # the usual case: no write lock taken
+        return
+    with db.atomic("IMMEDIATE"):
+        for table, field in _missing_columns(db):
             context = db.get_sql_context()
             column, params = context.sql(field.ddl(context)).query()
             db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column}', params)
+
+
+def _missing_columns(db: peewee.SqliteDatabase) -> list[tuple[str, peewee.Field]]:
+    tables = list(models.TABLE_MODELS)
+    kind = db.execute_sql("SELECT type FROM sqlite_master WHERE name = 'product'").fetchone()
+    if kind == ("table",):
+        tables.append(models.Product)
+    missing = []
+    for model in tables:
+        table = model._meta.table_name
+        have = {column.name for column in db.get_columns(table)}
+        missing += [(table, field) for field in model._meta.sorted_fields
+                    if field.column_name not in have]
+    return missing
 
 
 BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED

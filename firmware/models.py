@@ -44,9 +44,14 @@ JournalEntry.add_index(JournalEntry.index(JournalEntry.ref_seq, name="journal_re
                        .where(JournalEntry.ref_seq.is_null(False)))
 
 
-class Product(BaseModel):
-    gtin = peewee.CharField(null=True, unique=True, max_length=14)  # normalised GTIN-14
-    plu = peewee.CharField(null=True, unique=True, max_length=8)
+class ProductColumns(BaseModel):
+    """A product's columns, declared once: the catalogue's storage (ProductVersion), its view
+    (Product), the apply's staging table and the lookups all take them from here, so a new
+    column (an age limit, a deposit) is one line below. Codes are unique per generation
+    (indexes made in firmware/catalogue_store.py), not over the table."""
+
+    gtin = peewee.CharField(null=True, max_length=14)  # normalised GTIN-14
+    plu = peewee.CharField(null=True, max_length=8)
     name = peewee.CharField()
     price_cents = peewee.IntegerField()  # per piece, or per kg when sold_by_weight
     vat_code = peewee.CharField(max_length=8)
@@ -55,7 +60,7 @@ class Product(BaseModel):
     active = peewee.BooleanField(default=True)
     sold_by_weight = peewee.BooleanField(default=False)
     favourite = peewee.BooleanField(default=False)
-    name_folded = peewee.CharField(index=True, default="")  # lower-cased for search
+    name_folded = peewee.CharField(default="")  # lower-cased for search
     # --- age check and deposit (firmware/age_check.py, firmware/deposit.py) ---
     # (SQL defaults too: the catalogue's own INSERTs name only the columns they set)
     age_limit = peewee.IntegerField(default=0, constraints=[peewee.SQL("DEFAULT 0")])  # 18: alcohol
@@ -65,10 +70,48 @@ class Product(BaseModel):
                                         constraints=[peewee.SQL("DEFAULT ''")])
 
 
-class StockLevel(BaseModel):
-    """Local stock in pieces, or grams for products sold by weight."""
+# the product columns in declaration order (without the id), for SQL built from them
+PRODUCT_COLUMNS: tuple[str, ...] = tuple(
+    name for name, value in vars(ProductColumns).items()
+    if isinstance(value, peewee.FieldAccessor) and name != "id")
 
-    product = peewee.ForeignKeyField(Product, primary_key=True, on_delete="CASCADE")
+
+class ProductVersion(ProductColumns):
+    """The catalogue's storage: one row per version of a product. A version is seen while
+    the current generation (CatalogueGeneration) is within [born, died); an apply writes the
+    next generation's versions beside the current ones and then moves the pointer, so the
+    till switches from the whole old catalogue to the whole new one in one tiny write."""
+
+    vid = peewee.AutoField()
+    product_id = peewee.IntegerField(index=True)  # the product's identity, kept by every version
+    born = peewee.IntegerField()  # the generation that made this version
+    died = peewee.IntegerField(null=True)  # the generation that replaced it; None: newest
+
+    class Meta:
+        table_name = "product_version"
+
+
+class Product(ProductColumns):
+    """The catalogue as the till sees it now: a view (firmware/catalogue_store.py) of the
+    versions of the current generation; `id` is the product's identity. Reads only, apart
+    from the view's INSERT/UPDATE triggers kept for tools and tests (no id comes back)."""
+
+
+class CatalogueGeneration(BaseModel):
+    """The one pointer row: the generation the till sees, the apply writing the next one
+    (its token, None when none runs) and the next free product id (reserved by writers)."""
+
+    id = peewee.IntegerField(primary_key=True, default=1)
+    generation = peewee.IntegerField(default=1)
+    pending = peewee.IntegerField(null=True)
+    next_id = peewee.IntegerField(default=1)
+
+
+class StockLevel(BaseModel):
+    """Local stock in pieces, or grams for products sold by weight. Keyed by the product's
+    identity (no foreign key: `product` is a view; products are never deleted)."""
+
+    product = peewee.IntegerField(primary_key=True, column_name="product_id")
     quantity = peewee.IntegerField(default=0)
 
 
@@ -182,7 +225,10 @@ class ScheduledPrice(BaseModel):
         indexes = ((("product_id", "valid_from"), True),)
 
 
-ALL_MODELS: list[type[BaseModel]] = [
-    Meta, JournalEntry, Product, StockLevel, User, ParkedTicket, Delivery, DownstreamReject,
-    DownstreamEvent, RunningTotal, LocalCustomer, LocalOffer, LocalOfferUse, ScheduledPrice,
+# the models stored as tables; Product is a view over ProductVersion
+TABLE_MODELS: list[type[BaseModel]] = [
+    Meta, JournalEntry, ProductVersion, CatalogueGeneration, StockLevel, User, ParkedTicket,
+    Delivery, DownstreamReject, DownstreamEvent, RunningTotal, LocalCustomer, LocalOffer, LocalOfferUse,
+    ScheduledPrice,
 ]
+ALL_MODELS: list[type[BaseModel]] = [*TABLE_MODELS, Product]

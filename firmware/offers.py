@@ -177,10 +177,15 @@ def apply_message(db: peewee.Database, data: dict[str, Any],
 
     Returns (applied, version, detail); raises OfferMessageError and stores nothing."""
     version, customers, offers = parse_message(data)
-    with db.atomic("IMMEDIATE") if not db.in_transaction() else db.atomic():
+    outermost = not db.in_transaction()
+    if outermost:
+        db.execute_sql("PRAGMA secure_delete=ON")  # an erased customer's bytes are zeroed
+    with db.atomic("IMMEDIATE") if outermost else db.atomic():
         current = applied_version(OFFERS_VERSION)
         if version <= current:
             return False, current, f"offers v{version} already applied"
+        kept = {c["customer_id"] for c in customers}
+        gone = LocalCustomer.select().where(LocalCustomer.customer_id.not_in(kept or [""])).count()
         LocalOffer.delete().execute()
         LocalCustomer.delete().execute()
         for start in range(0, len(customers), 500):
@@ -188,6 +193,9 @@ def apply_message(db: peewee.Database, data: dict[str, Any],
         for start in range(0, len(offers), 500):
             LocalOffer.insert_many(offers[start:start + 500]).execute()
         set_version(OFFERS_VERSION, version)
+    if gone and outermost:
+        # a customer left (erased at head office): their name must not linger in the WAL
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return True, version, f"offers v{version}: {len(customers)} customers, {len(offers)} offers"
 
 
@@ -233,21 +241,31 @@ class OfferRule:
                                        or bool(ticket.rule_lines(OFFER_PREFIX)))
 
     def discounts(self, ticket: Ticket) -> dict[int, tuple[int, str]]:
-        """{line_no: (cents, "offer:<id>")} for the ticket as it stands."""
+        """{line_no: (cents, "offer:<id>")} for the ticket as it stands.
+
+        Overlapping offers (two campaigns for the same product) never stack: each line takes
+        at most one offer and each offer at most one line, and the largest discounts are
+        given first, so the customer gets the best one (50% before 20%, whatever the ids);
+        equal discounts go to the offer whose id sorts first, so the choice is stable."""
         if ticket.customer_id is None:
             return {}
         free = [line for line in ticket.active_lines
                 if not line.discount or (line.discount_by or "").startswith(OFFER_PREFIX)]
-        result: dict[int, tuple[int, str]] = {}
+        candidates = []
         for offer in available_offers(self.db, ticket.customer_id, self.terminal):
             for line in free:
-                if line.line_no in result or (
-                        line.sku or sku_for_code(line.code, self.layouts)) != offer.sku:
+                if (line.sku or sku_for_code(line.code, self.layouts)) != offer.sku:
                     continue
                 cents = offer.discount_for(line)
                 if cents > 0:
-                    result[line.line_no] = (cents, OFFER_PREFIX + offer.offer_id)
-                break
+                    candidates.append((-cents, offer.offer_id, line.line_no))
+        result: dict[int, tuple[int, str]] = {}
+        used: set[str] = set()
+        for minus_cents, offer_id, line_no in sorted(candidates):
+            if line_no in result or offer_id in used:
+                continue
+            result[line_no] = (-minus_cents, OFFER_PREFIX + offer_id)
+            used.add(offer_id)
         return result
 
     def apply(self, ticket: Ticket) -> None:

@@ -1,12 +1,13 @@
 """Scheduled prices: head office's future prices, held by the till and switched by its own clock.
 
 A catalogue or prices message may carry `scheduled` prices, each with a `valid_from`
-(contract/downstream.py). The uplink stores them here (`store`, inside the message's merge
-transaction) whether the moment has come or not. The till switches them into
-`product.price_cents` itself (`PriceSchedule.catch_up`, run before every scan and product
-lookup of the sales service), so a price planned for Monday 07:00 is the price of every
-item scanned from 07:00 on, with the broker reachable or not: the till needs nothing but
-its clock.
+(contract/downstream.py). The uplink stores them here (`replace`, inside the transaction that
+flips the catalogue's generation) whether the moment has come or not. The till switches them
+into the product's price itself (`PriceSchedule.catch_up`, run before every scan and product
+lookup of the sales service; the price goes into the current generation's version of the
+product, in place: firmware/catalogue_store.py `switch_prices`), so a price planned for
+Monday 07:00 is the price of every item scanned from 07:00 on, with the broker reachable or
+not: the till needs nothing but its clock.
 
 A ticket opened before the switch keeps the prices its lines were scanned at: a line is
 priced when it is added (the shelf price at that moment), and an item added after 07:00
@@ -28,7 +29,9 @@ from typing import Protocol
 
 import peewee
 
-__all__ = ["PriceSchedule", "UnknownScheduledProduct", "pending", "store"]
+from firmware import catalogue_store
+
+__all__ = ["PriceSchedule", "UnknownScheduledProduct", "pending", "replace", "store"]
 
 
 class ScheduledChange(Protocol):
@@ -71,15 +74,26 @@ def store(db: peewee.SqliteDatabase, changes: Sequence[ScheduledChange],
         rows.append((product_id, change.price_cents, int(change.valid_from.timestamp()),
                      change.valid_from_text))
     if named is None:
-        db.execute_sql("DELETE FROM scheduled_price")
+        replace(db, rows, None)
     else:
         ids = {_product_id(db, gtin, plu) for gtin, plu in named} | {row[0] for row in rows}
+        replace(db, rows, sorted(i for i in ids if i is not None))
+    return len(rows)
+
+
+def replace(db: peewee.SqliteDatabase, rows: Sequence[tuple[int, int, int, str]],
+            products: Sequence[int] | None) -> None:
+    """Inside the caller's transaction: the pending prices of `products` (None: of every
+    product) are replaced by `rows` (product id, price in cents, valid_from epoch, as sent).
+    The uplink's apply calls it in the transaction that flips the catalogue's generation."""
+    if products is None:
+        db.execute_sql("DELETE FROM scheduled_price")
+    else:
         db.cursor().executemany("DELETE FROM scheduled_price WHERE product_id = ?",
-                                [(i,) for i in ids if i is not None])
+                                [(i,) for i in products])
     db.cursor().executemany(
         "INSERT INTO scheduled_price (product_id, price_cents, valid_from, valid_from_text)"
         " VALUES (?,?,?,?)", rows)
-    return len(rows)
 
 
 def pending(db: peewee.SqliteDatabase) -> list[tuple[int, int, int]]:
@@ -110,12 +124,6 @@ class PriceSchedule:
         if due is None or due > now:
             return 0
         with self.db.atomic("IMMEDIATE"):
-            cursor = self.db.execute_sql(
-                "UPDATE product SET price_cents = (SELECT s.price_cents FROM scheduled_price s"
-                " WHERE s.product_id = product.id AND s.valid_from <= ?"
-                " ORDER BY s.valid_from DESC LIMIT 1)"
-                " WHERE id IN (SELECT product_id FROM scheduled_price WHERE valid_from <= ?)",
-                (now, now))
-            changed = cursor.rowcount
+            changed = catalogue_store.switch_prices(self.db, now)
             self.db.execute_sql("DELETE FROM scheduled_price WHERE valid_from <= ?", (now,))
         return changed

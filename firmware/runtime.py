@@ -10,8 +10,9 @@ TillService.scan -> the services and the kernel without passing through the UI. 
 gives it one way to run a call on its own thread (Kivy's Clock) and reads one status
 snapshot from it.
 
-What the uplink did with head office's messages is journaled here (firmware/downstream_log.py):
-at start, and from the status refresh every PICKUP_SECONDS.
+What the uplink did with head office's messages is journaled here (firmware/downstream_log.py),
+and head office's config taken into the running till (firmware/remote_config.py): at start,
+and from the status refresh every PICKUP_SECONDS.
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ def start_till(till: TillService) -> None:
         log.error("%s", till.journal_alarm)
     software.journal_start(till.journal, till.config.source)
     journal_downstream(till)
+    take_config(till, starting=True)
+
+
+def take_config(till: TillService, starting: bool = False) -> bool:
+    """Head office's config, taken into the running till (firmware/remote_config.py); a
+    failure is logged and tried again at the next pickup, never stops the till."""
+    try:
+        if starting:
+            return till.remote_config.start()
+        return till.remote_config.poll()
+    except Exception:
+        log.exception("head office's config not taken in yet; tried again later")
+        return False
 
 
 def ticket_open(till: TillService) -> bool:
@@ -162,6 +176,7 @@ class TillRuntime:
         if time.monotonic() >= self._next_pickup:
             self._next_pickup = time.monotonic() + self.pickup_seconds
             journal_downstream(self.till)
+            take_config(self.till)
         self.tell_activity()
         return snapshot(self.till, self.peripherals, now)
 

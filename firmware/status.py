@@ -16,9 +16,15 @@ from typing import Any
 import peewee
 
 from firmware.models import Delivery
+from firmware.offers import OFFERS_VERSION
 from firmware.ports import Peripherals
 from firmware.till import TillService
-from firmware.uplink.downstream import reject_summary
+from firmware.uplink.downstream import (
+    CATALOGUE_VERSION,
+    CONFIG_VERSION,
+    applied_version,
+    reject_summary,
+)
 from firmware.uplink.outbox import LINK_KEY, Outbox
 
 ONLINE_WITHIN = dt.timedelta(minutes=2)
@@ -52,6 +58,10 @@ class TillStatus:
     journal_alarm: bool  # selling is blocked until a manager acknowledges it
     at: dt.datetime  # when the snapshot was taken (the status bar's clock)
     downstream: DownstreamStatus = field(default_factory=lambda: DownstreamStatus(0, 0, ""))
+    # head office's versions this till holds: catalogue (prices share its sequence), offers,
+    # config as the uplink received it, and config_running as the till runs it
+    versions: Mapping[str, int] = field(default_factory=dict)
+    restart: tuple[str, ...] = ()  # config keys from head office that wait for a restart
 
 
 @dataclass(frozen=True)
@@ -129,4 +139,9 @@ def snapshot(till: TillService, peripherals: Peripherals, now: dt.datetime | Non
         journal_alarm=bool(till.journal_alarm),
         at=now,
         downstream=downstream_status(),
+        versions={"catalogue": applied_version(CATALOGUE_VERSION),
+                  "offers": applied_version(OFFERS_VERSION),
+                  "config": applied_version(CONFIG_VERSION),
+                  "config_running": till.remote_config.version},
+        restart=till.remote_config.restart,
     )

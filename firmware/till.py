@@ -40,6 +40,7 @@ from firmware.ports import Drawer
 from firmware.pricing import Pricing
 from firmware.print_queue import PrintQueue
 from firmware.promotion_rule import PromotionRule
+from firmware.remote_config import RemoteConfig
 from firmware.returns import ReturnService
 from firmware.sales import SalesService
 from firmware.session import SessionService
@@ -78,6 +79,7 @@ class TillService:
         self.reports = ReportService(self.kernel, self.sales)
         self.age = AgeCheckService(self.kernel, self.sales)
         self.deposits = DepositService(self.kernel, self.sales)
+        self.remote_config = RemoteConfig(self.kernel)  # head office's config, taken in
 
     # --- state, as the UI and the runtime read it ----------------------------------------
     @property

@@ -16,6 +16,7 @@ from headoffice.aggregate_models import AGG_MODELS
 from headoffice.alerts.models import ALERT_MODELS
 from headoffice.catalogue.models import MASTER_MODELS
 from headoffice.customers.models import CUSTOMER_MODELS
+from headoffice.downstream_models import DOWNSTREAM_MODELS
 from headoffice.models import ALL_MODELS as CORE_MODELS
 from headoffice.notify.models import NOTIFY_MODELS
 from headoffice.offers.models import OFFER_MODELS
@@ -26,6 +27,7 @@ from headoffice.web.sessions import SESSION_MODELS
 from headoffice.web.throttle import THROTTLE_MODELS
 from headoffice.web.users import USER_MODELS
 from headoffice.webshop.models import WEBSHOP_MODELS
+from headoffice.webshop.models import upgrade as upgrade_webshop
 
 TABLES: list[type[peewee.Model]] = [
     *CORE_MODELS, *AGG_MODELS, *ALERT_MODELS, *USER_MODELS, *SESSION_MODELS,
@@ -33,6 +35,7 @@ TABLES: list[type[peewee.Model]] = [
     *CUSTOMER_MODELS, *STOCK_MODELS, *OFFER_MODELS, *NOTIFY_MODELS, *WEBSHOP_MODELS,
     *MASTER_MODELS,
     *RELEASE_MODELS,
+    *DOWNSTREAM_MODELS,
 ]
 
 ATTEMPTS = 10
@@ -44,6 +47,7 @@ def create_all(db: peewee.Database) -> None:
     for attempt in range(ATTEMPTS):
         try:
             with db.atomic():
+                upgrade_webshop(db)  # before its indexes on the new columns are made
                 db.create_tables(TABLES, safe=True)
             return
         except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError):

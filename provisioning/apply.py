@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from contract.config import ConfigError, parse_config
-from provisioning.bundle import DESTINATIONS, ETC, STATE_DIR
+from contract.keys import public_key_from_pem
+from provisioning.bundle import DESTINATIONS, ETC, PUBLIC_FILES, STATE_DIR
 from provisioning.fleet import FleetError
+from provisioning.release.bundled import install_bundled_release
 from provisioning.secure import write_file
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # a source checkout: systemd/, udev/
@@ -56,6 +58,10 @@ def read_bundle(bundle: Path) -> tuple[dict, dict[str, bytes]]:
             raise FleetError(f"{bundle}: {name} does not match bundle.json (damaged or edited)")
         files[name] = data
     try:
+        public_key_from_pem(files["office_ed25519.pub"])
+    except ValueError as exc:
+        raise FleetError(f"{bundle}: office_ed25519.pub is not head office's key: {exc}") from None
+    try:
         config = parse_config(files["kassa.toml"].decode("utf-8"), f"{bundle}/kassa.toml")
     except (ConfigError, UnicodeDecodeError) as exc:
         raise FleetError(f"{bundle}: kassa.toml is not valid: {exc}") from None
@@ -87,6 +93,8 @@ def apply_bundle(bundle: Path, root: Path = Path("/"), *, enable: bool = False,
                  source: Path = PROJECT_ROOT) -> Applied:
     """Installs the bundle's files under root; with enable, also turns the services on."""
     manifest, files = read_bundle(bundle)
+    # the release that came with the bundle: installed offline, and its units and rule used
+    source = install_bundled_release(bundle, root) or source
     if not (source / "systemd" / TERMINAL_UNITS[0]).is_file():
         raise FleetError(f"{source} is not a Kassa source tree (no systemd/ units); "
                          "pass --source with the checkout cloud-init made")
@@ -102,7 +110,7 @@ def apply_bundle(bundle: Path, root: Path = Path("/"), *, enable: bool = False,
         os.chmod(d, 0o750 if sub != ETC / "keys" else 0o700)
         _chown(d, ids)
     for name, dest in DESTINATIONS.items():
-        path = write_file(_under(root, dest), files[name])
+        path = write_file(_under(root, dest), files[name], 0o644 if name in PUBLIC_FILES else 0o600)
         _chown(path, ids)
         installed.append(path)
     installed += _install_system_files(root, source)

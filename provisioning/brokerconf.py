@@ -30,7 +30,7 @@ TOPIC_ROOT = "kassa/v1"
 # What a till publishes under its own root, and what it may read there (DESIGN.md).
 TERMINAL_UPSTREAM = ("journal", "status")
 TERMINAL_DOWNSTREAM = ("ack", "cmd")
-STORE_DOWNSTREAM = ("catalogue", "prices", "offers")
+STORE_DOWNSTREAM = ("catalogue", "prices", "offers", "promotions")
 FLEET_DOWNSTREAM = (f"{TOPIC_ROOT}/fleet/config", f"{TOPIC_ROOT}/fleet/release")
 SHARE_GROUP = "ingest"
 # Topic levels a terminal or store id may not take, or its topics would overlap these.

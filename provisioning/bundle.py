@@ -3,10 +3,14 @@
     kassa.toml           the terminal's config (parse_config-valid; paths point into /etc/kassa)
     journal_ed25519.pem  the journal signing key (PKCS8 PEM, what firmware/signing.py loads)
     ca.crt client.crt client.key   the MQTT TLS identity (CN = terminal id)
+    office_ed25519.pub   head office's public key (PEM): the till applies only downstream
+                         messages sealed with its private half (contract/sealed.py)
     user-data meta-data  cloud-init (NoCloud) for Raspberry Pi OS: copy both to the boot partition
     bundle.json          store, terminal and the sha256 of every file, checked by `apply`
 
-Every file is 0600 and the directory 0700: the bundle holds the terminal's secrets.
+Every file is 0600 and the directory 0700: the bundle holds the terminal's secrets. On the
+terminal the office key is installed 0644 beside kassa.toml (it is public; the uplink, running
+as the kassa user, reads it), everything else as before.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ DESTINATIONS = {
     "ca.crt": ETC / "tls" / "ca.crt",
     "client.crt": ETC / "tls" / "client.crt",
     "client.key": ETC / "tls" / "client.key",
+    "office_ed25519.pub": ETC / "office_ed25519.pub",
 }
+PUBLIC_FILES = frozenset({"office_ed25519.pub"})  # installed 0644, not 0600
 TERMINAL_GROUPS = ("input", "lp", "gpio", "video", "render")
 FIRST_BOOT_PACKAGES = ("git", "python3-venv", "python3-pip", "libgl1-mesa-dri", "libmtdev1")
 
@@ -44,6 +50,7 @@ class BundleFiles:
     ca_cert: bytes
     client_cert: bytes
     client_key: bytes
+    office_public_key: bytes  # PEM
 
 
 def _q(value: str) -> str:
@@ -88,6 +95,8 @@ def kassa_toml(settings: Settings, store: str, terminal: str, hardware: str = ""
         f"ca_file = {_q(str(DESTINATIONS['ca.crt']))}",
         f"cert_file = {_q(str(DESTINATIONS['client.crt']))}",
         f"key_file = {_q(str(DESTINATIONS['client.key']))}",
+        "# head office's public key: downstream messages must carry its seal",
+        f"office_public_key = {_q(str(DESTINATIONS['office_ed25519.pub']))}",
         "",
     ])
     if hardware.strip():
@@ -122,12 +131,14 @@ def user_data(settings: Settings, terminal: str, files: dict[str, bytes]) -> str
             "    encoding: b64",
             f"    content: {base64.b64encode(data).decode()}",
         ]
-    venv = INSTALL_DIR / ".venv"
+    # a git install is a slot of its own: the units run /opt/kassa/current/venv/bin/kassa
+    venv = INSTALL_DIR / "releases" / "git" / "venv"
     script = " && ".join([
         "set -e",
         f"git clone --depth 1 --branch {settings.ref} {settings.source} {INSTALL_DIR / 'src'}",
         f"python3 -m venv {venv}",
         f"{venv}/bin/pip install '{INSTALL_DIR / 'src'}[till]'",
+        f"ln -sfn releases/git {INSTALL_DIR / 'current'}",
         f"{venv}/bin/kassa provision apply {STAGING} --source {INSTALL_DIR / 'src'} --enable",
         f"rm -rf {STAGING}",
     ])
@@ -156,6 +167,7 @@ def write_bundle(directory: Path, settings: Settings, store: str, terminal: str,
         "ca.crt": files.ca_cert,
         "client.crt": files.client_cert,
         "client.key": files.client_key,
+        "office_ed25519.pub": files.office_public_key,
     }
     manifest = {
         "store": store,

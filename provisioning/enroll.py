@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contract.config import parse_config
-from contract.keys import public_key_hex
+from contract.keys import key_fingerprint, public_key_from_pem, public_key_hex
 from provisioning import ca as x509ca
 from provisioning.brokerconf import reserved_id
 from provisioning.bundle import BundleFiles, kassa_toml, write_bundle
@@ -27,13 +27,15 @@ from provisioning.fleet import (
 )
 from provisioning.identity import FIELDS, IdentityError, StoreIdentity, check_identity
 from provisioning.ingest_identity import issue_ingest_identity
+from provisioning.release.keys import create_release_key
 from provisioning.secure import private_dir, write_file, write_new_file
 
 Registrar = Callable[[str, str, str], None]  # (terminal, store, public key hex)
 
 
 def init_fleet(root: Path, settings: Settings) -> Fleet:
-    """Creates the CA, the broker's server certificate and the ingest client certificate."""
+    """Creates the CA, the broker's server certificate, the ingest client certificate and the
+    release signing key."""
     if (root / "fleet.json").exists():
         raise FleetError(f"{root} already holds a fleet; refusing to replace its CA")
     with Fleet.locked(root, must_exist=False) as fleet:
@@ -49,9 +51,38 @@ def init_fleet(root: Path, settings: Settings) -> Fleet:
         write_new_file(fleet.server_key_path, x509ca.key_pem(key))
         write_file(fleet.server_cert_path, x509ca.cert_pem(cert))
         issue_ingest_identity(fleet)  # under a CA of its own: see ingest_identity.py
+        create_release_key(root)  # signs release manifests; terminals pin its public half
         fleet.save()
         fleet.write_crl()
         return fleet
+
+
+def pin_office_key(fleet: Fleet, pem: bytes) -> str:
+    """Pins head office's public key (PEM) in the fleet; later bundles carry it. Returns its
+    fingerprint. Replacing a pinned key is allowed (head office's key was rotated): bundles
+    made before keep the old one, and those terminals must be given the new file."""
+    try:
+        key = public_key_from_pem(pem)
+    except ValueError as exc:
+        raise FleetError(f"head office's public key: {exc}") from None
+    write_file(fleet.office_key_path, pem, 0o644)
+    return key_fingerprint(key)
+
+
+def pinned_office_pem(fleet: Fleet) -> bytes:
+    """The pinned key, or FleetError: a bundle without it would leave the till refusing every
+    catalogue, price, offers and config message."""
+    try:
+        pem = fleet.office_key_path.read_bytes()
+    except FileNotFoundError:
+        raise FleetError("no head-office public key is pinned in this fleet: export it on head "
+                         "office (`kassa office public-key --out office.pub`), then `kassa "
+                         "provision office-key office.pub`") from None
+    try:
+        public_key_from_pem(pem)
+    except ValueError as exc:
+        raise FleetError(f"{fleet.office_key_path}: {exc}") from None
+    return pem
 
 
 def check_ids(store: str, terminal: str) -> None:
@@ -86,6 +117,7 @@ def enroll(fleet: Fleet, store: str, terminal: str, register: Registrar | None,
         raise FleetError(f"{bundle_dir} exists; remove it or pick another terminal id")
     parse_config(kassa_toml(fleet.settings, store, terminal, hardware, identity),
                  source=f"hardware profile for {terminal}")
+    office_pem = pinned_office_pem(fleet)
     signing = Ed25519PrivateKey.generate()
     pub = public_key_hex(signing)
     if register is not None:
@@ -99,6 +131,7 @@ def enroll(fleet: Fleet, store: str, terminal: str, register: Registrar | None,
         ca_cert=fleet.ca_cert_path.read_bytes(),
         client_cert=x509ca.cert_pem(cert),
         client_key=x509ca.key_pem(tls_key),
+        office_public_key=office_pem,
     )
     entry = EnrolledTerminal(terminal=terminal, store=store, public_key=pub, enrolled_at=now_iso(),
                      certs=[CertRecord(serial=cert.serial_number,

@@ -140,6 +140,12 @@ class Fleet:
     def ingest_ca_key_path(self) -> Path:
         return self.root / "ingest" / "ingest-ca.key"
 
+    @property
+    def office_key_path(self) -> Path:
+        """Head office's public key (PEM), pinned by `kassa provision office-key`; every bundle
+        carries it, so a terminal applies only what head office sealed."""
+        return self.root / "office_ed25519.pub"
+
     def bundle_dir(self, terminal: str) -> Path:
         return self.root / "bundles" / terminal
 

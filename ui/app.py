@@ -83,10 +83,12 @@ class StatusBar(BoxLayout):
     drawer = StringProperty("")
     scanner = StringProperty("")
     clock = StringProperty("")
+    restart = BooleanProperty(False)  # head office's config waits for a restart of the till
 
     def update(self, status: dict[str, Any]) -> None:
         for key in ("cashier", "link", "backlog", "printer", "drawer", "scanner", "clock"):
             setattr(self, key, status[key])
+        self.restart = bool(status.get("restart"))
 
     @staticmethod
     def device_text(device: str, state: str) -> str:
@@ -94,10 +96,14 @@ class StatusBar(BoxLayout):
         return name if state == QUIET_STATES[device] or not state else f"{name}: {_(state)}"
 
     @staticmethod
-    def link_text(link: str, backlog: int) -> str:
-        """The link, and the journal entries waiting for head office after an up arrow."""
+    def link_text(link: str, backlog: int, restart: bool = False) -> str:
+        """The link, and the journal entries waiting for head office after an up arrow; a
+        config from head office that waits for a restart of the till adds ↻ (a word would
+        not fit the 800 px bar in its worst state; the manager reads it in the status and
+        on head office's terminals page)."""
         text = _(LINK_TEXT[link]) if link in LINK_TEXT else ""
-        return f"{text} ↑{backlog}" if backlog else text
+        text = f"{text} ↑{backlog}" if backlog else text
+        return f"{text} ↻" if restart else text
 
 
 class KassaApp(App):
@@ -268,8 +274,10 @@ class KassaApp(App):
             Clock.schedule_once(lambda _dt: self._on_till_event(event, data))
 
     def _on_till_event(self, event: str, data: dict[str, Any]) -> None:
-        if event in ("session", "training", "device", "committed"):
+        if event in ("session", "training", "device", "committed", "config_changed"):
             self.refresh_status()
+        if event == "config_changed" and "ui.language" in data.get("keys", ()):
+            self.switch_language(self.till.config.ui.language)  # head office's new default
         if event == "device":
             self._device_alert(str(data.get("device", "")), str(data.get("state", "")))
         if event == "scan_rejected" and isinstance(data.get("error"), TillError):
@@ -373,7 +381,8 @@ class KassaApp(App):
         self.training = status.training
         self.status = {"cashier": status.cashier, "link": status.link, "backlog": status.backlog,
                        "printer": status.printer.state, "drawer": status.drawer.state,
-                       "scanner": status.scanner.state, "clock": status.at.strftime("%H:%M")}
+                       "scanner": status.scanner.state, "clock": status.at.strftime("%H:%M"),
+                       "restart": bool(status.restart)}
         if self.root is not None:
             self.root.ids.status_bar.update(self.status)
         if self.drawer_dialog is not None and status.drawer.state == "closed":

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from provisioning.enroll import enroll, init_fleet
+from contract.keys import JournalKey, public_key_pem
+from provisioning.enroll import enroll, init_fleet, pin_office_key
 from provisioning.fleet import Fleet, Settings
 
 STORE_SIZE = 8  # terminals per store: a chain of 125 shops at 1,000 terminals
@@ -67,6 +68,8 @@ def provision(cache: Path, count: int, log=print) -> tuple[Fleet, list[Member]]:
             shutil.rmtree(partial)
         init_fleet(partial, Settings(broker_host="127.0.0.1", broker_names=["localhost"]))
         with _BulkFleet.locked(partial) as fleet, ThreadPoolExecutor(8) as pool:
+            # the soak sends nothing downstream; bundles still pin a head-office key
+            pin_office_key(fleet, public_key_pem(JournalKey.generate()))
             # threads: most of an enrollment is fsync of its bundle files, which frees the GIL
             list(pool.map(lambda n: enroll(fleet, n[0], n[1], None), names))
             Fleet.save(fleet)

@@ -21,15 +21,20 @@ TOLERANCE_SHARE = 0.05
 MIN_SAMPLES = 8
 
 
-def rss_kb(pid: int) -> int | None:
+def rss_kb(pid: int) -> tuple[int, int] | None:
+    """(VmRSS, RssAnon) in kB: all resident memory, and the part that is the process's own
+    heap (not files or shared memory it maps)."""
+    rss = anon = None
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
                 if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
+                    rss = int(line.split()[1])
+                elif line.startswith("RssAnon:"):
+                    anon = int(line.split()[1])
     except (FileNotFoundError, ProcessLookupError):
         return None
-    return None
+    return None if rss is None else (rss, anon or 0)
 
 
 @dataclass
@@ -37,6 +42,16 @@ class Series:
     name: str
     pid: int
     samples: list[tuple[float, int]] = field(default_factory=list)  # (time, kB)
+    anon: list[int] = field(default_factory=list)  # RssAnon kB of each sample
+
+    def timeline(self, points: int = 11) -> list[tuple[float, float]]:
+        """(seconds since the first sample, RSS MB) at `points` evenly spaced samples."""
+        if not self.samples:
+            return []
+        t0, n = self.samples[0][0], len(self.samples)
+        picks = sorted({round(k * (n - 1) / (points - 1)) for k in range(points)})
+        return [(round(self.samples[i][0] - t0), round(self.samples[i][1] / 1024, 1))
+                for i in picks]
 
     def verdict(self) -> dict:
         steady = self.samples[int(len(self.samples) * WARMUP):]
@@ -45,14 +60,21 @@ class Series:
         first, last = self.samples[0][1] / 1024, self.samples[-1][1] / 1024
         out = {"name": self.name, "pid": self.pid, "samples": len(self.samples),
                "first_mb": round(first, 1), "last_mb": round(last, 1),
-               "max_mb": round(max(kb for _, kb in self.samples) / 1024, 1)}
+               "mid_mb": round(self.samples[len(self.samples) // 2][1] / 1024, 1),
+               "max_mb": round(max(kb for _, kb in self.samples) / 1024, 1),
+               "anon_first_mb": round(self.anon[0] / 1024, 1),
+               "anon_last_mb": round(self.anon[-1] / 1024, 1),
+               "timeline_mb": self.timeline()}
         if len(steady) < MIN_SAMPLES or steady[-1][0] - steady[0][0] <= 0:
             return {**out, "slope_mb_per_hour": None, "flat": None, "judged": "too short"}
         xs = [t for t, _ in steady]
         ys = [kb / 1024 for _, kb in steady]
         slope = statistics.linear_regression(xs, ys).slope * 3600
+        anon = [kb / 1024 for kb in self.anon[int(len(self.samples) * WARMUP):]]
+        anon_slope = statistics.linear_regression(xs, anon).slope * 3600
         tolerance = max(TOLERANCE_MB, TOLERANCE_SHARE * statistics.median(ys))
         return {**out, "slope_mb_per_hour": round(slope, 2),
+                "anon_slope_mb_per_hour": round(anon_slope, 2),
                 "tolerance_mb_per_hour": round(tolerance, 1), "flat": slope < tolerance,
                 "judged": f"steady part {xs[-1] - xs[0]:.0f} s"}
 
@@ -76,7 +98,9 @@ class Sampler:
             for name, pid in self.targets().items():
                 kb = rss_kb(pid)
                 if kb is not None:
-                    self.series.setdefault((name, pid), Series(name, pid)).samples.append((now, kb))
+                    series = self.series.setdefault((name, pid), Series(name, pid))
+                    series.samples.append((now, kb[0]))
+                    series.anon.append(kb[1])
             self.stop.wait(self.interval)
 
     def finish(self) -> list[dict]:

@@ -46,7 +46,9 @@ class Params:
     terminals: int = 1000
     minutes: float = 30.0
     sale_interval: float = 60.0  # mean seconds between two sales of one terminal
-    flood_rate: float = 200.0  # garbage messages per second from the flooding terminal
+    flood_rate: float = 200.0  # messages per second from the flooding terminal
+    flood_valid: float = 0.5  # share of them that are valid: its own signed entries again
+    till_cache_kb: int = 64  # SQLite page cache per till journal (see soak.md)
     no_poison: bool = False  # the poison terminal only sells (a baseline run)
     per_process: int = 125  # terminals per terminal process
     workers: int = 2  # ingest worker processes
@@ -120,7 +122,8 @@ def start_terminals(p: Params, members: list[Member], work: Path, tills: Path, p
             "members": [{"store": m.store, "terminal": m.terminal, "bundle": str(m.bundle),
                          "role": m.role} for m in members[n::count]],
             "host": "127.0.0.1", "port": port, "sale_interval": p.sale_interval,
-            "flood_rate": p.flood_rate, "poison": not p.no_poison, "seed": p.seed * 1000 + n,
+            "flood_rate": p.flood_rate, "flood_valid": p.flood_valid,
+            "till_cache_kb": p.till_cache_kb, "poison": not p.no_poison, "seed": p.seed * 1000 + n,
             "templates": str(work / "templates.json"), "workdir": str(tills),
             "sell_until": sell_until, "drain_until": sell_until + p.drain_seconds,
             "result": str(work / f"terminals-{n}.json"),
@@ -331,6 +334,7 @@ def summary(terminals: list[dict[str, Any]], selling: float) -> dict[str, Any]:
         "published": sum(t["published"] for t in terminals),
         "never_connected": sum(1 for t in terminals if not t["connects"]),
         **{f"{role}_sent": t["extra_sent"] for role, t in by_role.items()},
+        **{f"{role}_valid_sent": t.get("valid_extra", 0) for role, t in by_role.items()},
         **{f"{role}_acked": f"{t['acked']}/{t['head']}" for role, t in by_role.items()},
     }
 
@@ -342,7 +346,8 @@ def print_report(r: dict[str, Any]) -> None:
           f" -> {m['load_at_end']}")
     print(f"terminals: {t['count']}, sales {t['sales']} ({t['sales_per_s']}/s), published "
           f"{t['published']}, resends {t['resends']}, never connected {t['never_connected']}")
-    print(f"flood sent {t.get('flood_sent')}, poison sent {t.get('poison_sent')}; flood acked "
+    print(f"flood sent {t.get('flood_sent')} ({t.get('flood_valid_sent')} valid), poison sent "
+          f"{t.get('poison_sent')}; flood acked "
           f"{t.get('flood_acked')}, poison acked {t.get('poison_acked')}")
     print(f"events: {r['events']}; drain {r['drain_s']} s after the last sale, backlog left "
           f"{t['backlog_left']} on {t['terminals_not_acked']} terminals")
@@ -358,9 +363,10 @@ def print_report(r: dict[str, Any]) -> None:
               f"sale-to-ack-at-till p50 {v['till_acked_p50']} s, p99 {v['till_acked_p99']} s")
     print(f"dead letters: {r['dead_letters']}")
     for s in r["memory"]:
-        print(f"rss {s['name']:<20} {s.get('first_mb')} -> {s.get('last_mb')}"
-              f" MB (max {s.get('max_mb')}), slope {s.get('slope_mb_per_hour')} MB/h, flat "
-              f"{s['flat']} ({s.get('judged', '')})")
+        print(f"rss {s['name']:<26} {s.get('first_mb')} / {s.get('mid_mb')} / {s.get('last_mb')}"
+              f" MB (start/middle/end; max {s.get('max_mb')}), slope "
+              f"{s.get('slope_mb_per_hour')} MB/h (anon {s.get('anon_slope_mb_per_hour')}), "
+              f"flat {s['flat']} ({s.get('judged', '')})")
 
 
 def main(argv: list[str] | None = None) -> int:

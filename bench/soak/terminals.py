@@ -21,6 +21,7 @@ import dataclasses
 import heapq
 import json
 import logging
+import os
 import queue
 import random
 import signal
@@ -92,6 +93,7 @@ class SoakTerminal:
     sent: list[float] = dataclasses.field(default_factory=list)  # first handed to the link
     acked: list[float] = dataclasses.field(default_factory=list)  # head office's ack came
     sent_extra: int = 0  # flood or poison messages published
+    valid_extra: int = 0  # of the flood: valid, signed entries sent again
     poisoned_for: int = 0  # the connection the poison was last sent on
     stepped: float = 0.0
 
@@ -111,7 +113,8 @@ def mqtt_config(bundle: Path, host: str, port: int) -> MqttConfig:
     cfg = parse_config((bundle / "kassa.toml").read_text(), str(bundle / "kassa.toml")).mqtt
     return dataclasses.replace(cfg, host=host, port=port, ca_file=str(bundle / "ca.crt"),
                                cert_file=str(bundle / "client.crt"),
-                               key_file=str(bundle / "client.key"))
+                               key_file=str(bundle / "client.key"),
+                               office_public_key=str(bundle / "office_ed25519.pub"))
 
 
 class Process:
@@ -127,6 +130,10 @@ class Process:
         for index, member in enumerate(spec["members"]):
             bundle = Path(member["bundle"])
             db = open_database(Path(spec["workdir"]) / f"{member['terminal']}.sqlite3")
+            # one till's page cache is bounded (16 MB) on its own device; 125 of them in one
+            # process would each fill theirs with their whole (small) journal, and the
+            # process's RSS would grow with the journals and hide any real leak
+            db.execute_sql(f"PRAGMA cache_size = -{int(spec.get('till_cache_kb', 64))}")
             key = load_or_create_key(bundle / "journal_ed25519.pem")
             cfg = mqtt_config(bundle, spec["host"], spec["port"])
             uplink = SoakUplink(index, self.hub, db, member["store"], member["terminal"], cfg)
@@ -191,10 +198,18 @@ class Process:
         if not t.uplink.is_connected:
             return
         topic = wire.terminal_topic(t.store, t.terminal, "journal")
+        t.bind()
+        head = t.uplink.outbox.head()
         for _ in range(count):
             if t.sent_extra + t.uplink.counters.published - t.uplink.pubacks > FLOOD_OUTSTANDING:
                 return
-            payload, seq = flood_message(self.rng)
+            if head and self.rng.random() < self.spec.get("flood_valid", 0.5):
+                # valid: one of its own entries again, correctly signed (a duplicate)
+                entry = t.uplink.outbox.read(self.rng.randint(1, head), 1)[0]
+                payload, seq = entry.payload, str(entry.seq)
+                t.valid_extra += 1
+            else:
+                payload, seq = flood_message(self.rng)
             if t.uplink.connection.publish(topic, payload, user_properties=[
                     ("seq", seq), ("schema", wire.SCHEMA)]) is not None:
                 t.sent_extra += 1
@@ -243,7 +258,8 @@ class Process:
                         "head": t.uplink.outbox.head(),
                         "acked": t.uplink.acked, "published": c.published,
                         "resends": c.resends, "refused": c.refused,
-                        "connects": t.uplink.connects, "extra_sent": t.sent_extra})
+                        "connects": t.uplink.connects, "extra_sent": t.sent_extra,
+                        "valid_extra": t.valid_extra})
         return {"terminals": out}
 
     def close(self) -> None:
@@ -254,11 +270,36 @@ class Process:
             t.db.close()
 
 
+def trace_memory(path: str, stop: threading.Event, first: float = 60.0,
+                 every: float = 60.0) -> threading.Thread:
+    """Diagnosis (KASSA_SOAK_TRACEMALLOC=file): Python allocations that grew since the
+    snapshot `first` seconds in, by line, written to `path` every `every` seconds."""
+    import tracemalloc
+
+    tracemalloc.start(1)
+
+    def run() -> None:
+        if stop.wait(first):
+            return
+        base = tracemalloc.take_snapshot()
+        while not stop.wait(every):
+            diff = tracemalloc.take_snapshot().compare_to(base, "lineno")
+            lines = [f"traced {tracemalloc.get_traced_memory()[0] / 2**20:.1f} MB"]
+            lines += [str(d) for d in diff[:25]]
+            Path(path).write_text("\n".join(lines) + "\n")
+
+    thread = threading.Thread(target=run, name="tracemalloc", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(Path(argv[0]).read_text())
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     proc = Process(spec)
     signal.signal(signal.SIGTERM, lambda *_: proc.stop.set())
+    if os.environ.get("KASSA_SOAK_TRACEMALLOC"):
+        trace_memory(os.environ["KASSA_SOAK_TRACEMALLOC"] + f".{os.getpid()}", proc.stop)
     result = proc.run()
     tmp = Path(spec["result"] + ".tmp")
     tmp.write_text(json.dumps(result))

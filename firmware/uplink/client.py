@@ -23,10 +23,13 @@ import peewee
 
 from contract import wire
 from contract.config import MqttConfig
+from contract.keys import PublicKey
 from contract.release_notice import MAX_NOTICE_BYTES
 from contract.version import SOFTWARE_VERSION
 from firmware import device_state
 from firmware.db import DatabaseBusy
+from firmware.offers import OFFERS_VERSION
+from firmware.office_key import fingerprint, pinned_office_key
 from firmware.software import keep_release_notice
 from firmware.uplink.backoff import Backoff
 from firmware.uplink.connection import Connection, Will
@@ -34,10 +37,12 @@ from firmware.uplink.downstream import (
     CATALOGUE_VERSION,
     CONFIG_VERSION,
     IGNORED,
+    PROMOTIONS_VERSION,
     Downstream,
     OutOfSequence,
     Rejected,
     applied_version,
+    config_live,
     reject_summary,
 )
 from firmware.uplink.outbox import Outbox
@@ -50,6 +55,7 @@ REFUSAL_FIRST = 1.0  # seconds before the first retry of a publish the broker re
 ACK_GRACE = 0.2  # seconds to wait for the retained ack after subscribing
 LINK_EVERY = 30.0  # seconds between `link` heartbeats in the database while connected
 DEVICES_EVERY = 1.0  # seconds between reads of the till's device states for `status`
+FLEET_KINDS = frozenset({"config"})  # kinds that come on the fleet's topic, sealed for FLEET
 
 
 
@@ -69,13 +75,18 @@ class Uplink:
     """One terminal's MQTT link. Create, then call run(stop_event) in the main thread.
 
     The client id is the terminal id, which is the CN of the terminal's certificate; pass
-    another only where no certificate is used (a benchmark on a local broker)."""
+    another only where no certificate is used (a benchmark on a local broker). Head office's
+    public key is `office_key`, else the file `cfg.office_public_key` names (a ConfigError
+    when that file is unusable); with neither, every downstream message is refused."""
 
     def __init__(self, db: peewee.SqliteDatabase, store: str, terminal: str, cfg: MqttConfig,
-                 client_id: str | None = None) -> None:
+                 client_id: str | None = None, office_key: PublicKey | None = None) -> None:
         self.db, self.store, self.terminal, self.cfg = db, store, terminal, cfg
         self.outbox = Outbox(db)
-        self.downstream = Downstream(db)
+        if office_key is None:
+            office_key = pinned_office_key(cfg, "[mqtt]")
+        self.office_key = office_key
+        self.downstream = Downstream(db, store, office_key)
         self.counters = Counters()
         self.acked = self.outbox.acked()
         self.next_seq = self.acked + 1
@@ -108,6 +119,7 @@ class Uplink:
         self._status_at = 0.0
         self._devices: dict[str, Any] = {}  # the till's printer/drawer/scanner states
         self._devices_at = float("-inf")
+        self._config_live: dict[str, Any] = {}
         self._link_written: tuple[bool, float] | None = None  # (connected, when), main thread
         self.topic = {leaf: wire.terminal_topic(store, terminal, leaf)
                       for leaf in ("journal", "status", "ack", "cmd")}
@@ -336,7 +348,7 @@ class Uplink:
         """Applies one message; nothing it contains can stop the uplink: a refused message is
         recorded and reported, one the database was too busy for is tried again later."""
         try:
-            outcome = self.downstream.apply(kind, payload)
+            outcome = self.downstream.receive(kind, payload, fleet=kind in FLEET_KINDS)
         except OutOfSequence as exc:
             log.warning("%s message waits for a newer base: %s", kind, exc)
             self._pending_deltas[kind] = payload
@@ -386,7 +398,11 @@ class Uplink:
                 "devices": self._devices,
                 "versions": {"software": SOFTWARE_VERSION,
                              "catalogue": applied_version(CATALOGUE_VERSION),
-                             "config": applied_version(CONFIG_VERSION)},
+                             "config": applied_version(CONFIG_VERSION),
+                             "offers": applied_version(OFFERS_VERSION),
+                             "promotions": applied_version(PROMOTIONS_VERSION)},
+                "config_live": config_live(),
+                "office_key": fingerprint(self.office_key) if self.office_key else "",
             })
         return wire.encode_status(status)
 
@@ -395,7 +411,8 @@ class Uplink:
         returns a fingerprint so a change is published."""
         if now - self._devices_at >= DEVICES_EVERY:
             self._devices, self._devices_at = device_state.read_all(self.db), now
-        return repr(sorted(self._devices.items()))
+            self._config_live = config_live()  # the till took in head office's config
+        return repr((sorted(self._devices.items()), self._config_live))
 
     def _publish_status(self, now: float) -> None:
         head = self.outbox.head()

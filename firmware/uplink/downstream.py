@@ -1,8 +1,14 @@
 """Applies head office's catalogue, price, offers and config messages to the till database.
 
-Each message is checked completely first, against the bounds of contract/downstream.py,
-and then applied so that the till sees all of it or none of it; a big catalogue goes in
-through short transactions (firmware/uplink/apply.py) so that selling never waits long.
+Every message from the broker enters through `Downstream.receive`, which checks head
+office's seal first (contract/sealed.py, with the key the enrollment bundle pinned:
+firmware/office_key.py): an unsigned, forged or malformed seal, one signed for another
+store or kind, and a replay (the applied version again with other content; an older version
+is the "ignored" case below) is refused and recorded before a byte of the body is parsed.
+A till with no pinned key refuses everything. Only then is the body checked completely,
+against the bounds of contract/downstream.py, and then applied so that the till sees all of
+it or none of it; a big catalogue goes in through short transactions
+(firmware/uplink/apply.py) so that selling never waits long.
 Catalogue and price messages of a store share one version sequence: a full catalogue
 applies when its version is newer than the applied one, a delta (price list or partial
 catalogue) only on top of the version named in its `base`. Offers and the fleet config
@@ -24,6 +30,8 @@ it; the till journals it (firmware/downstream_log.py), since the uplink has no j
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +41,8 @@ import peewee
 
 from contract import downstream as bounds
 from contract.config import ConfigError, parse_config
+from contract.keys import PublicKey
+from contract.sealed import FLEET, SealError, Unsealed, unseal
 from contract.wire import ProtocolError, json_object
 from firmware.models import DownstreamEvent, DownstreamReject, Meta
 from firmware.offers import OFFERS_VERSION, OfferMessageError, apply_message
@@ -43,10 +53,15 @@ from firmware.uplink.apply import Conflict, Stager
 CATALOGUE_VERSION = "catalogue_version"
 CONFIG_VERSION = "remote_config_version"
 CONFIG_TOML = "remote_config_toml"
-REMOTE_CONFIG_SECTIONS = frozenset({"ui", "tax", "cash"})
+TILL_CONFIG = "till_config_running"  # JSON the till writes (firmware/remote_config.py):
+# {"version": the remote config version it runs, "restart": keys that wait for a restart}
+REMOTE_CONFIG_SECTIONS = bounds.CONFIG_SECTIONS
 SEQUENCES = {"catalogue": CATALOGUE_VERSION, "prices": CATALOGUE_VERSION,
              "config": CONFIG_VERSION, "offers": OFFERS_VERSION,
              "promotions": PROMOTIONS_VERSION}
+SEALED_SHA = "downstream_sha:"  # + a SEQUENCES value: the seal's body hash of the applied version
+NO_KEY = ("unsigned: no head-office key is pinned on this till (mqtt.office_public_key);"
+          " nothing from head office is applied")
 REFUSED_COUNT, IGNORED_COUNT = "downstream_refused", "downstream_ignored"
 LAST_APPLIED = "downstream_last:"  # + kind: the version last applied of that kind
 IGNORED = "ignored: "  # the reason of an ignored message starts so
@@ -87,13 +102,56 @@ def applied_version(key: str) -> int:
 class Downstream:
     """Validates and applies one downstream message per call."""
 
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
-        self.db = db
+    def __init__(self, db: peewee.SqliteDatabase, store: str = "",
+                 office_key: PublicKey | None = None) -> None:
+        self.db, self.store, self.office_key = db, store, office_key
         self.last_stats = None
 
+    def receive(self, kind: str, payload: bytes, fleet: bool = False) -> Outcome:
+        """A message as it came from the broker on `kind`'s topic of this till's store (or the
+        fleet's, with `fleet`): its seal checked with the pinned key, then its body applied.
+        Raises Rejected (recorded, journaled by the till) when the seal is missing, wrong or
+        for somewhere else, or when no key is pinned; else as `apply`."""
+        if self.office_key is None:
+            self.record_reject(kind, NO_KEY, payload)
+            raise Rejected(NO_KEY)
+        try:
+            bounds.check_size(kind, payload)
+            message = unseal(payload, self.office_key, kind, FLEET if fleet else self.store)
+        except bounds.DownstreamError as exc:
+            self.record_reject(kind, str(exc), payload)
+            raise Rejected(str(exc)) from None
+        except SealError as exc:
+            reason = f"{exc.reason}: {kind} message: {exc.detail}"
+            self.record_reject(kind, reason, payload)
+            raise Rejected(reason) from None
+        self._refuse_replay(kind, message, payload)
+        outcome = self.apply(kind, message.body)
+        if outcome.applied:
+            Meta.insert(key=SEALED_SHA + SEQUENCES[kind],
+                        value=_sha(message)).on_conflict_replace().execute()
+        return outcome
+
+    def _refuse_replay(self, kind: str, message: Unsealed, payload: bytes) -> None:
+        """The applied version of a sequence again, with other content than what was applied:
+        head office never signs two bodies with one version, so it is an old message replayed
+        under a reused version (or head office's error); either way it is not applied. The
+        same bytes again (the retained copy at each connect) pass on to `apply`'s no-op."""
+        sequence = SEQUENCES[kind]
+        if message.version != applied_version(sequence):
+            return
+        held = Meta.get_or_none(Meta.key == SEALED_SHA + sequence)
+        if held is not None and held.value != _sha(message):
+            reason = (f"replayed: {kind} v{message.version} is applied already, with other"
+                      " content")
+            self.record_reject(kind, reason, payload, message.version)
+            raise Rejected(reason)
+
     def apply(self, kind: str, payload: bytes) -> Outcome:
-        """kind is catalogue, prices, config or offers. Raises Rejected (and records it) on
-        bad input, firmware.db.DatabaseBusy when the database stayed locked (try again)."""
+        """The body of a message whose seal `receive` checked (kind: catalogue, prices, config,
+        offers or promotions); tests and benchmarks of the body rules call it directly.
+        Raises Rejected (and records it) on bad input, firmware.db.DatabaseBusy when the
+        database stayed locked (try again)."""
         version: int | None = None
         try:
             bounds.check_size(kind, payload)
@@ -215,12 +273,25 @@ class Downstream:
             raise Rejected(str(exc)) from None
         return Outcome(applied, version, detail)
 
-
     def _promotions(self, data: dict[str, Any]) -> Outcome:
         """Head office's promotions of the store (firmware/promotion_rule.py), a full list."""
         return Outcome(*apply_promotions(
             self.db, data, applied_version,
             lambda key, version, count: _applied(key, version, "promotions", (count, 0, ""))))
+
+
+def config_live() -> dict[str, Any]:
+    """What the till runs of head office's config: {"version", "restart"} (firmware/
+    remote_config.py writes it); version 0 before the till took any in."""
+    row = Meta.get_or_none(Meta.key == TILL_CONFIG)
+    try:
+        data = json.loads(row.value) if row else {}
+    except ValueError:
+        data = {}
+    version = data.get("version") if isinstance(data, dict) else None
+    restart = data.get("restart") if isinstance(data, dict) else None
+    return {"version": version if isinstance(version, int) else 0,
+            "restart": [str(k) for k in restart][:20] if isinstance(restart, list) else []}
 
 
 def reject_summary() -> dict[str, Any]:
@@ -233,6 +304,10 @@ def reject_summary() -> dict[str, Any]:
     return {"refused": counts[REFUSED_COUNT], "ignored": counts[IGNORED_COUNT],
             "last": None if last is None else {"kind": last.kind, "reason": last.reason,
                                                "at": last.received}}
+
+
+def _sha(message: Unsealed) -> str:
+    return message.sha256 or hashlib.sha256(message.body).hexdigest()
 
 
 def _object(payload: bytes) -> dict[str, Any]:

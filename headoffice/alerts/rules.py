@@ -19,6 +19,7 @@ import peewee
 
 from contract.entries import Entry
 from contract.money import format_money
+from headoffice import bulk
 from headoffice.alerts import settings as settings_mod
 from headoffice.alerts import texts
 from headoffice.alerts.models import Alert, AlertEvent, CashierCounter, MonitorCursor
@@ -121,24 +122,29 @@ class _Batch:
         self.counted.setdefault(key, []).append((reversal, entry))
 
     def write(self, rules: settings_mod.AlertSettings) -> None:
-        for key in sorted(self.counted):  # one lock order for all workers: no deadlock cycle
-            self._count_cashier(key, self.counted[key], rules)
+        keys = sorted(self.counted)  # one lock order for all workers: no deadlock cycle
+        rows = []
+        for key in keys:
+            reversals = sum(1 for reversal, _entry in self.counted[key] if reversal)
+            rows.append((*key, len(self.counted[key]) - reversals, reversals))
+        # every counter in one statement; only a key with reversals is looked at again
+        fields = CashierCounter._meta.fields
+        bulk.upsert(CashierCounter._meta.table_name,
+                    [fields[n].column_name for n in ("terminal", "cashier", "day", "tickets",
+                                                     "reversals")],
+                    [fields[n].column_name for n in ("terminal", "cashier", "day")], rows,
+                    add=[fields["tickets"].column_name, fields["reversals"].column_name])
+        for key, row in zip(keys, rows, strict=True):
+            if row[4]:
+                self._count_cashier(key, self.counted[key], rules)
         _insert(self.events, self.alerts)
 
     def _count_cashier(self, key: tuple[str, str, str], entries: list[tuple[bool, Entry]],
                        rules: settings_mod.AlertSettings) -> None:
+        """The counter (already added to, in write) against the rate rule."""
         terminal, cashier, day = key
         reversals = sum(1 for reversal, _entry in entries if reversal)
         tickets = len(entries) - reversals
-        target = [CashierCounter.terminal, CashierCounter.cashier, CashierCounter.day]
-        (CashierCounter.insert(terminal=terminal, cashier=cashier, day=day, tickets=tickets,
-                               reversals=reversals)
-         .on_conflict(conflict_target=target,
-                      update={CashierCounter.tickets: CashierCounter.tickets + tickets,
-                              CashierCounter.reversals: CashierCounter.reversals + reversals})
-         .execute())
-        if not reversals:
-            return
         row = CashierCounter.get((CashierCounter.terminal == terminal)
                                  & (CashierCounter.cashier == cashier) & (CashierCounter.day == day))
         # the row is ours (locked) until commit: replay this batch's entries (in seq order) from

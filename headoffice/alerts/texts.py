@@ -24,6 +24,7 @@ KINDS: dict[str, dict[str, str]] = {
     "tamper": {"nl": "mogelijke manipulatie", "en": "possible tampering"},
     "offline_backlog": {"nl": "offline met achterstand", "en": "offline with backlog"},
     "dead_letters": {"nl": "veel geweigerde berichten", "en": "many refused messages"},
+    "webshop_parked": {"nl": "webshopbestelling geparkeerd", "en": "webshop order parked"},
 }
 
 STATES: dict[str, dict[str, str]] = {
@@ -68,6 +69,10 @@ TEXTS: dict[str, dict[str, str]] = {
               "({count} in totaal, {unkept} alleen geteld; laatste reden: {reason})",
         "en": "terminal {terminal}: {new} messages refused since the previous alert "
               "({count} in all, {unkept} only counted; last reason: {reason})"},
+    "webshop_parked": {
+        "nl": "bestelling {order} van webshop {shop} geparkeerd, de voorraad is er niet voor "
+              "afgeboekt: {reason}",
+        "en": "order {order} of webshop {shop} parked, no stock taken for it: {reason}"},
 }
 
 GROUPED = {"nl": "{count}× in dit venster ({first} t/m {last}); eerste: {text}",

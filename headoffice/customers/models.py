@@ -54,4 +54,25 @@ class Erased(OfficeModel):
     erased = peewee.CharField(max_length=40)
 
 
-CUSTOMER_MODELS = [Customer, Favourite, Purchase, Erased]
+
+
+class ConsentLog(OfficeModel):
+    """Every consent given or withdrawn, with who recorded it (cashier, owner, the customer)."""
+
+    customer_id = peewee.CharField(max_length=40, index=True)
+    at = peewee.CharField(max_length=40)
+    consent = peewee.BooleanField()
+    source = peewee.CharField(max_length=32)  # till | office | webshop | unsubscribe
+    recorded_by = peewee.CharField(max_length=64, default="")  # cashier or office user
+
+
+class AccessRequest(OfficeModel):
+    """Who asked for a customer's data (GDPR art. 15) and how; keeps only the pseudonym."""
+
+    customer_id = peewee.CharField(max_length=40, index=True)
+    at = peewee.CharField(max_length=40)
+    asked_by = peewee.CharField(max_length=64)
+    via = peewee.CharField(max_length=16)  # cli | dashboard
+
+
+CUSTOMER_MODELS = [Customer, Favourite, Purchase, Erased, ConsentLog, AccessRequest]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from contract.cards import card_number
 from contract.product_key import parse_sku
-from headoffice.customers.models import Customer, Erased, Favourite
+from headoffice.customers.models import ConsentLog, Customer, Erased, Favourite, Purchase
 from headoffice.orm import write_transaction
 
 LANGUAGES = ("nl", "en")
@@ -67,7 +67,8 @@ def _check(name: str, email: str, language: str) -> tuple[str, str]:
 
 def create(name: str, email: str, language: str = "nl", home_store: str = "",
            consent: bool = False, consent_source: str = "office",
-           card_prefix: str = DEFAULT_CARD_PREFIX, card: str | None = None) -> CustomerView:
+           card_prefix: str = DEFAULT_CARD_PREFIX, card: str | None = None,
+           recorded_by: str = "") -> CustomerView:
     """A new account with a fresh pseudonym and loyalty card number."""
     name, email = _check(name, email, language)
     if consent_source not in SOURCES:
@@ -89,7 +90,21 @@ def create(name: str, email: str, language: str = "nl", home_store: str = "",
             consent_date=stamp if consent else None,
             consent_source=consent_source if consent else None,
             unsubscribe_token=secrets.token_urlsafe(24), created=stamp)
+        if consent:
+            _log(row.customer_id, True, consent_source, recorded_by, stamp)
     return _view(row)
+
+
+def _log(customer_id: str, consent: bool, source: str, recorded_by: str,
+         at: str | None = None) -> None:
+    ConsentLog.create(customer_id=customer_id, at=at or now_iso(), consent=consent,
+                      source=source, recorded_by=recorded_by[:64])
+
+
+def consent_log(customer_id: str) -> list[ConsentLog]:
+    """Every consent change of a customer, oldest first."""
+    return list(ConsentLog.select().where(ConsentLog.customer_id == customer_id)
+                .order_by(ConsentLog.at, ConsentLog.id))
 
 
 def get(ref: str) -> CustomerView:
@@ -110,25 +125,89 @@ def find(text: str, limit: int = 50) -> list[CustomerView]:
     return [_view(row) for row in query]
 
 
-def set_consent(ref: str, consent: bool, source: str) -> CustomerView:
-    """Records marketing consent (or its withdrawal) with the date and where it came from."""
+def set_consent(ref: str, consent: bool, source: str, recorded_by: str = "") -> CustomerView:
+    """Records marketing consent (or its withdrawal) with the date, where it came from and
+    who recorded it (the consent log keeps every change)."""
     if source not in SOURCES:
         raise CustomerError(f"consent source: {source!r} is not one of {', '.join(SOURCES)}")
     customer = get(ref)
+    stamp = now_iso()
     with write_transaction():
-        Customer.update(consent=consent, consent_date=now_iso(), consent_source=source).where(
+        Customer.update(consent=consent, consent_date=stamp, consent_source=source).where(
+            Customer.customer_id == customer.customer_id).execute()
+        _log(customer.customer_id, consent, source, recorded_by, stamp)
+    return get(customer.customer_id)
+
+
+def update_profile(ref: str, *, name: str, email: str, language: str, home_store: str,
+                   by: str) -> CustomerView:
+    """The owner's edit of a profile; a changed e-mail must not belong to someone else."""
+    customer = get(ref)
+    name, email = _check(name, email, language)
+    with write_transaction():
+        other = Customer.get_or_none(Customer.email == email)
+        if other is not None and other.customer_id != customer.customer_id:
+            raise CustomerError(f"e-mail: {email} already has an account ({other.customer_id}); "
+                                "merge the two instead")
+        Customer.update(name=name, email=email, language=language,
+                        home_store=home_store.strip()).where(
             Customer.customer_id == customer.customer_id).execute()
     return get(customer.customer_id)
+
+
+def merge(keep_ref: str, drop_ref: str, by: str) -> CustomerView:
+    """Folds a duplicate account into `keep`: favourites, history and consent log move over;
+    the duplicate's pseudonym is marked erased so late till entries naming it link nothing.
+    Consent stays as `keep` has it unless the duplicate's is newer."""
+    keep, drop = get(keep_ref), get(drop_ref)
+    if keep.customer_id == drop.customer_id:
+        raise CustomerError(f"merge: {keep_ref!r} and {drop_ref!r} are the same customer")
+    stamp = now_iso()
+    with write_transaction():
+        for fav in Favourite.select().where(Favourite.customer_id == drop.customer_id):
+            Favourite.insert(customer_id=keep.customer_id, sku=fav.sku, source=fav.source,
+                             created=fav.created).on_conflict_ignore().execute()
+        Favourite.delete().where(Favourite.customer_id == drop.customer_id).execute()
+        Purchase.update(customer_id=keep.customer_id).where(
+            Purchase.customer_id == drop.customer_id).execute()
+        ConsentLog.update(customer_id=keep.customer_id).where(
+            ConsentLog.customer_id == drop.customer_id).execute()
+        if (drop.consent_date or "") > (keep.consent_date or ""):
+            Customer.update(consent=drop.consent, consent_date=drop.consent_date,
+                            consent_source=drop.consent_source).where(
+                Customer.customer_id == keep.customer_id).execute()
+        Customer.delete().where(Customer.customer_id == drop.customer_id).execute()
+        Erased.insert(customer_id=drop.customer_id, erased=stamp).on_conflict_ignore().execute()
+        _log(keep.customer_id, get(keep.customer_id).consent, "office",
+             f"{by} merged {drop.customer_id}"[:64], stamp)
+    return get(keep.customer_id)
+
+
+def duplicates() -> list[tuple[str, str]]:
+    """Pairs of accounts that look like one person: the same name and the same e-mail
+    local part (e-mail and card are unique per account, so exact copies cannot exist)."""
+    seen: dict[tuple[str, str], str] = {}
+    pairs = []
+    for row in Customer.select().order_by(Customer.created, Customer.customer_id):
+        key = (row.name.casefold().strip(), row.email.split("@")[0])
+        if key in seen:
+            pairs.append((seen[key], row.customer_id))
+        else:
+            seen[key] = row.customer_id
+    return pairs
 
 
 def unsubscribe(token: str) -> bool:
     """The link in every mail: withdraws consent; True when the token was known. Idempotent:
     a second use changes nothing (the date of the first withdrawal stays)."""
     with write_transaction():
-        if Customer.get_or_none(Customer.unsubscribe_token == token) is None:
+        row = Customer.get_or_none(Customer.unsubscribe_token == token)
+        if row is None:
             return False
-        Customer.update(consent=False, consent_date=now_iso(), consent_source="unsubscribe").where(
-            Customer.unsubscribe_token == token, Customer.consent == True).execute()  # noqa: E712
+        if Customer.update(consent=False, consent_date=now_iso(), consent_source="unsubscribe"
+                           ).where(Customer.unsubscribe_token == token,
+                                   Customer.consent == True).execute():  # noqa: E712
+            _log(row.customer_id, False, "unsubscribe", "the customer (mail link)")
         return True
 
 

@@ -18,6 +18,8 @@ import peewee
 
 from contract import wire
 from contract.entries import MAX_SEQ
+from headoffice import bulk
+from headoffice.ingest.ratelimit import TokenBuckets
 from headoffice.models import DeadLetter, DeadLetterCount, DeadLetterTerminal
 from headoffice.orm import write_transaction
 
@@ -40,22 +42,13 @@ class Letter:
     seq: int | None = None
 
 
-class RowBudget:
+class RowBudget(TokenBuckets):
     """A token bucket per terminal: dead-letter rows it may still add now (a flood is then
     only counted, not stored). Kept in the worker's memory; each worker has its own."""
 
     def __init__(self, rate: float = RATE_PER_SECOND, burst: int = BURST,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate, self.burst, self.clock = rate, burst, clock
-        self._tokens: dict[str, tuple[float, float]] = {}  # terminal -> (tokens, at)
-
-    def take(self, terminal: str) -> bool:
-        now = self.clock()
-        tokens, at = self._tokens.get(terminal, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - at) * self.rate)
-        allowed = tokens >= 1.0
-        self._tokens[terminal] = (tokens - 1.0 if allowed else tokens, now)
-        return allowed
+        super().__init__(rate, burst, clock)
 
 
 def clean_text(value: object, limit: int) -> str:
@@ -86,36 +79,52 @@ def row(letter: Letter, now_iso: str) -> dict:
 
 def record(letters: list[Letter], now_iso: str, budget: RowBudget | None = None) -> None:
     """Counts every letter and stores those the budget allows; inside the caller's
-    transaction. Counters are updated in key order, one lock order for every worker."""
+    transaction. A fixed number of statements whatever the number of terminals; counters
+    are updated in key order, one lock order for every worker."""
     if not letters:
         return
     rows = [row(letter, now_iso) for letter in letters]
     kept = [r for r in rows if budget is None or budget.take(r["terminal"] or NO_TERMINAL)]
-    for start in range(0, len(kept), 400):
-        DeadLetter.insert_many(kept[start:start + 400]).execute()
+    table = DeadLetter._meta.table_name
+    bulk.run_values(f"INSERT INTO {table} ({', '.join(_ROW)}) VALUES {{values}}",
+                    [tuple(r[c] for c in _ROW) for r in kept])
     by_reason: dict[str, int] = defaultdict(int)
     by_terminal: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_reason[r["reason"]] += 1
         by_terminal[r["terminal"] or NO_TERMINAL].append(r)
-    for reason, n in sorted(by_reason.items()):
-        DeadLetterCount.insert(reason=reason, count=n).on_conflict(
-            conflict_target=[DeadLetterCount.reason],
-            update={DeadLetterCount.count: DeadLetterCount.count + n}).execute()
+    bulk.upsert(DeadLetterCount._meta.table_name, ("reason", "count"), ("reason",),
+                sorted(by_reason.items()), add=("count",))
     kept_ids = {id(r) for r in kept}
+    counts, trimmed = [], []
     for terminal, group in sorted(by_terminal.items()):
         unkept = sum(id(r) not in kept_ids for r in group)
-        last = group[-1]
-        DeadLetterTerminal.insert(terminal=terminal, count=len(group), unkept=unkept,
-                                  last_reason=last["reason"], last_received=now_iso
-                                  ).on_conflict(
-            conflict_target=[DeadLetterTerminal.terminal],
-            update={DeadLetterTerminal.count: DeadLetterTerminal.count + len(group),
-                    DeadLetterTerminal.unkept: DeadLetterTerminal.unkept + unkept,
-                    DeadLetterTerminal.last_reason: last["reason"],
-                    DeadLetterTerminal.last_received: now_iso}).execute()
+        counts.append((terminal, len(group), unkept, group[-1]["reason"], now_iso, 0))
         if unkept < len(group):
-            trim(terminal)
+            trimmed.append(terminal)
+    bulk.upsert(DeadLetterTerminal._meta.table_name, _TERMINAL_ROW, ("terminal",), counts,
+                add=("count", "unkept"), replace=("last_reason", "last_received"))
+    trim_many(trimmed)
+
+
+_ROW = ("received", "topic", "terminal", "seq", "reason", "detail", "payload")
+_TERMINAL_ROW = ("terminal", "count", "unkept", "last_reason", "last_received", "alerted")
+
+
+def trim_many(terminals: list[str], keep: int = KEEP_PER_TERMINAL) -> int:
+    """trim for several terminals in one statement (NO_TERMINAL apart); returns the rows
+    deleted."""
+    deleted = trim(NO_TERMINAL, keep) if NO_TERMINAL in terminals else 0
+    named = sorted(t for t in terminals if t != NO_TERMINAL)
+    for start in range(0, len(named), bulk.SQLITE_ROWS):
+        chunk = named[start:start + bulk.SQLITE_ROWS]
+        ranked = (DeadLetter.select(DeadLetter.id, peewee.fn.ROW_NUMBER().over(
+            partition_by=[DeadLetter.terminal], order_by=[DeadLetter.id.desc()]).alias("rank"))
+            .where(DeadLetter.terminal.in_(chunk)))
+        old = (peewee.Select([ranked.alias("ranked")], [peewee.SQL("ranked.id")])
+               .where(peewee.SQL("ranked.rank") > keep))
+        deleted += DeadLetter.delete().where(DeadLetter.id.in_(old)).execute()
+    return deleted
 
 
 def trim(terminal: str, keep: int = KEEP_PER_TERMINAL) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import peewee
 
 from contract.entries import MAX_SEQ
-from headoffice import aggregates
+from headoffice import aggregates, bulk
 from headoffice.alerts import rules as alert_rules
 from headoffice.ingest import deadletter
 from headoffice.ingest.deadletter import Letter, RowBudget
@@ -92,6 +92,9 @@ def store_batch(db: peewee.Database, candidates: list[tuple[str, bytes, Candidat
 
 def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Rejected],
            statuses: list[StatusUpdate], budget: RowBudget | None) -> BatchResult:
+    """A fixed number of statements per batch, whatever the number of terminals in it: one
+    look-up of the stored neighbours, one insert, the aggregates, one lock and one write of
+    the touched terminals' states, the dead letters."""
     now_iso, now = _now_iso(), time.time()
     result = BatchResult()
     by_terminal: dict[str, dict[int, tuple[str, bytes, Candidate]]] = defaultdict(dict)
@@ -105,24 +108,22 @@ def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Reject
         else:
             rejected.append(Rejected(topic, payload, Refusal(
                 "conflict", "two different entries with one seq", cand.terminal, cand.seq)))
+    wanted = sorted({(terminal, s) for terminal, entries in by_terminal.items()
+                     for seq in entries for s in (seq, seq - 1) if s >= 1})
+    stored = {(t, s): h for t, s, h in
+              bulk.select_pairs(OfficeEntry._meta.table_name, ("terminal", "seq", "hash"), wanted)}
     rows = []
     for terminal, entries in sorted(by_terminal.items()):
-        wanted = set(entries) | {s - 1 for s in entries if s > 1}
-        stored: dict[int, str] = {}
-        for chunk in _chunks(sorted(wanted), 900):
-            query = (OfficeEntry.select(OfficeEntry.seq, OfficeEntry.hash)
-                     .where(OfficeEntry.terminal == terminal, OfficeEntry.seq.in_(chunk)))
-            stored.update(dict(query.tuples()))
         for seq, (topic, payload, cand) in sorted(entries.items()):
-            if seq in stored:
-                same = stored[seq] == cand.hash
+            if (terminal, seq) in stored:
+                same = stored[(terminal, seq)] == cand.hash
                 rejected.append(Rejected(topic, payload, Refusal(
                     "duplicate" if same else "conflict",
                     "already stored" if same else "another entry with this seq is stored",
                     terminal, seq)))
                 continue
-            before = stored.get(seq - 1) or (entries[seq - 1][2].hash if seq - 1 in entries
-                                             else None)
+            before = stored.get((terminal, seq - 1)) or (
+                entries[seq - 1][2].hash if seq - 1 in entries else None)
             if seq == 1:
                 before = GENESIS_HEX
             if before is not None and before != cand.prev:
@@ -139,34 +140,74 @@ def _store(candidates: list[tuple[str, bytes, Candidate]], rejected: list[Reject
     _on_stored([by_terminal[row["terminal"]][row["seq"]][2].received for row in rows])
     result.stored = len(rows)
     touched: dict[str, str] = {}
+    new: dict[str, dict[int, tuple[str, str]]] = defaultdict(dict)  # terminal -> seq -> hash, prev
     for row in rows:
         touched[row["terminal"]] = row["store"]
+        new[row["terminal"]][row["seq"]] = (row["hash"], row["prev"])
     for status in statuses:
         touched.setdefault(status.terminal, status.store)
+    stored_above: dict[str, int] = defaultdict(int)  # highest seq refused as already stored
     for rej in rejected:  # a duplicate may mean the till missed our ack: send it again
-        if rej.refusal.reason == "duplicate" and rej.refusal.terminal:
+        if rej.refusal.reason in ("duplicate", "conflict") and rej.refusal.terminal:
             touched.setdefault(rej.refusal.terminal, "")
-    known = {t.terminal_id: t.store for t in
-             RegisteredTerminal.select(RegisteredTerminal.terminal_id, RegisteredTerminal.store)
-             .where(RegisteredTerminal.terminal_id.in_(list(touched)))} if touched else {}
+            stored_above[rej.refusal.terminal] = max(stored_above[rej.refusal.terminal],
+                                                     rej.refusal.seq or 0)
+    known = _registered(list(touched))
     status_of = {s.terminal: s for s in statuses}
-    max_new = defaultdict(int)
-    for row in rows:
-        max_new[row["terminal"]] = max(max_new[row["terminal"]], row["seq"])
-    for terminal in sorted(touched):
-        if terminal not in known:
-            continue
-        _advance(terminal, known[terminal], max_new.get(terminal, 0), status_of.get(terminal),
-                 now, now_iso, result, rejected, saw_entries=terminal in max_new)
+    terminals = sorted(t for t in touched if t in known)
+    states = _lock_states(terminals, known)
+    updated = [_advance(states[t], new.get(t, {}), stored_above.get(t, 0), status_of.get(t),
+                        now, now_iso, result, rejected) for t in terminals]
+    bulk.upsert(_STATE_TABLE, _STATE, ("terminal",), updated, replace=_STATE[1:])
     _dead_letters(rejected, now_iso, budget)
     result.rejected = len(rejected)
     return result
 
 
+def _registered(terminals: list[str]) -> dict[str, str]:
+    """terminal -> store of those of `terminals` that are registered."""
+    out: dict[str, str] = {}
+    for chunk in _chunks(terminals, bulk.SQLITE_ROWS):
+        out.update(RegisteredTerminal.select(RegisteredTerminal.terminal_id,
+                                             RegisteredTerminal.store)
+                   .where(RegisteredTerminal.terminal_id.in_(chunk)).tuples())
+    return out
+
+
+_STATE_TABLE = TerminalState._meta.table_name
+_STATE = ("terminal", "store", "contiguous_seq", "head_hash", "max_seen_seq", "gap_since",
+          "replay_requested", "online", "backlog", "till_acked", "status", "last_seen", "problem")
+
+
+def _lock_states(terminals: list[str], stores: dict[str, str]) -> dict[str, dict]:
+    """The state rows of `terminals` (sorted), created when missing, locked on PostgreSQL
+    in terminal order: one lock order for every worker, so no deadlock cycle."""
+    found = _select_states(terminals)
+    missing = [t for t in terminals if t not in found]
+    if missing:
+        bulk.upsert(_STATE_TABLE, _STATE, ("terminal",),
+                    [(t, stores[t], 0, GENESIS_HEX, 0, None, None, False, None, None, "", "", "")
+                     for t in missing])
+        found.update(_select_states(missing))
+    return found
+
+
+def _select_states(terminals: list[str]) -> dict[str, dict]:
+    lock = " FOR UPDATE" if is_postgres() else ""
+    mark = "%s" if is_postgres() else "?"
+    cursor = database_proxy.obj.cursor()
+    out = {}
+    for chunk in _chunks(terminals, bulk.SQLITE_ROWS):
+        cursor.execute(f"SELECT {', '.join(_STATE)} FROM {_STATE_TABLE} WHERE terminal IN "
+                       f"({', '.join(mark for _ in chunk)}) ORDER BY terminal{lock}", chunk)
+        for values in cursor.fetchall():
+            out[values[0]] = dict(zip(_STATE, values, strict=True))
+    return out
+
+
 _COLUMNS = ("terminal", "seq", "store", "type", "ts", "body", "hash", "prev", "sig", "received")
 _INSERT = (f"INSERT INTO journal_entry ({', '.join(_COLUMNS)}) VALUES {{values}}"
            " ON CONFLICT (terminal, seq) DO NOTHING RETURNING terminal, seq")
-_SQLITE_ROWS = 500  # rows per statement: 5,000 parameters, far below SQLite's limit
 
 
 def _insert(rows: list[dict], by_terminal: dict[str, dict[int, tuple[str, bytes, Candidate]]],
@@ -178,19 +219,7 @@ def _insert(rows: list[dict], by_terminal: dict[str, dict[int, tuple[str, bytes,
     values = [tuple(row[c] for c in _COLUMNS) for row in rows]
     if not values:
         return []
-    db = database_proxy.obj
-    if is_postgres():
-        from psycopg2.extras import execute_values
-
-        inserted = {(t, s) for t, s in execute_values(
-            db.cursor(), _INSERT.format(values="%s"), values, page_size=500, fetch=True)}
-    else:
-        inserted = set()
-        cursor = db.cursor()
-        one = f"({', '.join('?' for _ in _COLUMNS)})"
-        for chunk in _chunks(values, _SQLITE_ROWS):
-            sql = _INSERT.format(values=", ".join(one for _ in chunk))
-            inserted.update(cursor.execute(sql, [v for row in chunk for v in row]).fetchall())
+    inserted = set(bulk.run_values(_INSERT, values, fetch=True))
     if len(inserted) == len(rows):
         return rows
     kept = []
@@ -209,69 +238,79 @@ def _insert(rows: list[dict], by_terminal: dict[str, dict[int, tuple[str, bytes,
     return kept
 
 
-def _advance(terminal: str, store: str, max_new: int, status: StatusUpdate | None,
-             now: float, now_iso: str, result: BatchResult, rejected: list[Rejected],
-             saw_entries: bool) -> None:
-    def locked() -> TerminalState | None:
-        query = TerminalState.select().where(TerminalState.terminal == terminal)
-        return (query.for_update() if is_postgres() else query).first()
+def _advance(state: dict, new: dict[int, tuple[str, str]], stored_above: int,
+             status: StatusUpdate | None, now: float, now_iso: str, result: BatchResult,
+             rejected: list[Rejected]) -> tuple:
+    """The terminal's state after this batch, as a row of _STATE. The contiguous mark walks
+    over this batch's own entries, known in memory; only a terminal with stored entries
+    beyond its mark (a gap was open, or a resend of entries above it came) is walked in
+    the database."""
+    terminal, store = state["terminal"], state["store"]
+    before = seq = state["contiguous_seq"]
+    head, problem = state["head_hash"], state["problem"]
+    if state["max_seen_seq"] > seq or stored_above > seq:
+        seq, head, problem = _walk_stored(terminal, seq, head, problem, rejected)
+    else:
+        seq, head, problem, _done = _walk(terminal, seq, head, problem,
+                                          [(s, *new[s]) for s in sorted(new)], rejected)
+    max_seen = max(state["max_seen_seq"], max(new, default=0), seq)
+    out = {**state, "contiguous_seq": seq, "head_hash": head, "max_seen_seq": max_seen,
+           "problem": problem}
+    if new:
+        out["last_seen"] = now_iso
+    if max_seen > seq:
+        gap_since = state["gap_since"] or now
+        out["gap_since"] = gap_since
+        asked = state["replay_requested"]
+        if now - gap_since >= GAP_GRACE_SECONDS and (
+                asked is None or now - asked >= GAP_GRACE_SECONDS):
+            out["replay_requested"] = now
+            result.replays[terminal] = (store, seq + 1)
+    else:
+        out["gap_since"] = None
+    if status is not None:
+        st = status.status
+        out.update(online=st.get("state") == "online", status=json.dumps(st)[:4000],
+                   last_seen=now_iso)
+        for key, column in (("backlog", "backlog"), ("acked", "till_acked")):
+            if _in_range(st.get(key)):  # a number beyond the column is ignored, not fatal
+                out[column] = st[key]
+    if seq != before or new or status is None:
+        result.acks[terminal] = (store, seq, head)
+    return tuple(out[c] for c in _STATE)
 
-    state = locked()
-    if state is None:
-        TerminalState.insert(terminal=terminal, store=store).on_conflict_ignore().execute()
-        state = locked()
-    before = state.contiguous_seq
-    seq, head = state.contiguous_seq, state.head_hash
-    problem = state.problem
+
+def _walk_stored(terminal: str, seq: int, head: str, problem: str,
+                 rejected: list[Rejected]) -> tuple[int, str, str]:
+    """The contiguous mark walked over the stored entries above `seq`, in chunks."""
     while True:
         chunk = list(OfficeEntry.select(OfficeEntry.seq, OfficeEntry.hash, OfficeEntry.prev)
                      .where(OfficeEntry.terminal == terminal, OfficeEntry.seq > seq)
                      .order_by(OfficeEntry.seq).limit(WALK_CHUNK).tuples())
-        advanced = False
-        for entry_seq, entry_hash, entry_prev in chunk:
-            if entry_seq != seq + 1:
-                break
-            if entry_prev != head:
-                # signed by the terminal yet not linked: a forked chain; keep it for review
-                entry = OfficeEntry.get(OfficeEntry.terminal == terminal,
-                                        OfficeEntry.seq == entry_seq)
-                rejected.append(Rejected(f"(stored entry {terminal}/{entry_seq})",
-                                         entry.body.encode(), Refusal(
-                                             "chain_break", "prev hash does not match entry "
-                                             f"{seq}", terminal, entry_seq)))
-                entry.delete_instance()
-                problem = f"chain break at seq {entry_seq}"
-                break
-            seq, head, advanced = entry_seq, entry_hash, True
-        else:
-            if advanced and len(chunk) == WALK_CHUNK:
-                continue
-        break
-    max_seen = max(state.max_seen_seq, max_new, seq)
-    updates = {"contiguous_seq": seq, "head_hash": head, "max_seen_seq": max_seen,
-               "problem": problem}
-    if saw_entries:
-        updates["last_seen"] = now_iso
-    if max_seen > seq:
-        gap_since = state.gap_since or now
-        updates["gap_since"] = gap_since
-        due = now - gap_since >= GAP_GRACE_SECONDS and (
-            state.replay_requested is None or now - state.replay_requested >= GAP_GRACE_SECONDS)
-        if due:
-            updates["replay_requested"] = now
-            result.replays[terminal] = (store, seq + 1)
-    else:
-        updates["gap_since"] = None
-    if status is not None:
-        st = status.status
-        updates.update(online=st.get("state") == "online", status=json.dumps(st)[:4000],
-                       last_seen=now_iso)
-        for key, column in (("backlog", "backlog"), ("acked", "till_acked")):
-            if _in_range(st.get(key)):  # a number beyond the column is ignored, not fatal
-                updates[column] = st[key]
-    TerminalState.update(**updates).where(TerminalState.terminal == terminal).execute()
-    if seq != before or saw_entries or status is None:
-        result.acks[terminal] = (store, seq, head)
+        seq, head, problem, done = _walk(terminal, seq, head, problem, chunk, rejected)
+        if not (done and len(chunk) == WALK_CHUNK):
+            return seq, head, problem
+
+
+def _walk(terminal: str, seq: int, head: str, problem: str,
+          entries: list[tuple[int, str, str]], rejected: list[Rejected]
+          ) -> tuple[int, str, str, bool]:
+    """Advances over `entries` (seq, hash, prev; ascending) while they follow on; returns the
+    new mark, head, problem and whether every entry was passed."""
+    for entry_seq, entry_hash, entry_prev in entries:
+        if entry_seq != seq + 1:
+            return seq, head, problem, False
+        if entry_prev != head:
+            # signed by the terminal yet not linked: a forked chain; keep it for review
+            entry = OfficeEntry.get(OfficeEntry.terminal == terminal, OfficeEntry.seq == entry_seq)
+            rejected.append(Rejected(f"(stored entry {terminal}/{entry_seq})",
+                                     entry.body.encode(), Refusal(
+                                         "chain_break", "prev hash does not match entry "
+                                         f"{seq}", terminal, entry_seq)))
+            entry.delete_instance()
+            return seq, head, f"chain break at seq {entry_seq}", False
+        seq, head = entry_seq, entry_hash
+    return seq, head, problem, True
 
 
 def check_gaps(db: peewee.Database) -> dict[str, tuple[str, int]]:
@@ -279,8 +318,10 @@ def check_gaps(db: peewee.Database) -> dict[str, tuple[str, int]]:
     now = time.time()
     replays: dict[str, tuple[str, int]] = {}
     with write_transaction(db):
-        for state in TerminalState.select().where(
-                TerminalState.max_seen_seq > TerminalState.contiguous_seq):
+        query = (TerminalState.select()
+                 .where(TerminalState.max_seen_seq > TerminalState.contiguous_seq)
+                 .order_by(TerminalState.terminal))  # the lock order of store_batch
+        for state in (query.for_update() if is_postgres(db) else query):
             since = state.gap_since or now
             if now - since < GAP_GRACE_SECONDS or (
                     state.replay_requested and now - state.replay_requested < GAP_GRACE_SECONDS):

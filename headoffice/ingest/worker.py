@@ -27,6 +27,7 @@ from contract import wire
 from headoffice.broker import BrokerSettings, new_client
 from headoffice.ingest import fast_properties
 from headoffice.ingest.deadletter import RowBudget, record_unstorable
+from headoffice.ingest.ratelimit import TokenBuckets
 from headoffice.ingest.store import (
     BatchResult,
     Rejected,
@@ -41,6 +42,16 @@ log = logging.getLogger("kassa.office.ingest")
 GAP_CHECK_SECONDS = 1.0
 UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError)
 ATTEMPTS_BEFORE_ONE_BY_ONE = 3
+# Journal messages a terminal may have checked, per worker: new entries at TERMINAL_RATE a
+# second with TERMINAL_BURST saved up (a till sells a ticket a minute; after an outage it
+# sends a day's backlog at once, which the burst takes), and entries this worker has
+# already confirmed (seq at or below the terminal's last ack: a resend, or a flood of
+# valid copies) at KNOWN_RATE / KNOWN_BURST. Beyond them a message is refused unchecked,
+# counted as "rate_limited"; head office's ack does not cover it, so the till keeps it and
+# sends it again. So one terminal costs head office at most a small share of its capacity
+# (thousands of entries a second) and cannot starve the others.
+TERMINAL_RATE, TERMINAL_BURST = 200.0, 5000
+KNOWN_RATE, KNOWN_BURST = 10.0, 200
 
 
 @dataclass(frozen=True)
@@ -63,10 +74,15 @@ class WorkerStats:
 
 class IngestWorker:
     def __init__(self, db: peewee.Database, broker: BrokerSettings, client_id: str,
-                 batch_max: int = 1000, batch_wait: float = 0.02) -> None:
+                 batch_max: int = 1000, batch_wait: float = 0.02,
+                 rates: tuple[float, int, float, int] = (TERMINAL_RATE, TERMINAL_BURST,
+                                                         KNOWN_RATE, KNOWN_BURST)) -> None:
         self.db, self.broker, self.batch_max, self.batch_wait = db, broker, batch_max, batch_wait
         self.keys = KeyCache()
         self.budget = RowBudget()
+        self.fresh = TokenBuckets(rates[0], rates[1])  # per terminal: new entries
+        self.known = TokenBuckets(rates[2], rates[3])  # and entries it already confirmed
+        self.confirmed: dict[str, int] = {}  # terminal -> the seq of its last ack from here
         self.stats = WorkerStats()
         fast_properties.install()  # paho's MQTT 5 property decoding was a third of our CPU
         self._queue: queue.SimpleQueue[tuple[int, mqtt.MQTTMessage]] = queue.SimpleQueue()
@@ -257,6 +273,10 @@ class IngestWorker:
                 if update is not None:
                     statuses.append(update)
                 continue
+            limited = self._over_rate(topic, _seq_property(msg))
+            if limited is not None:
+                rejected.append(Rejected(topic, payload, limited))
+                continue
             try:
                 outcome = check_message(topic, payload, _seq_property(msg), self.keys)
             except peewee.PeeweeException:
@@ -268,6 +288,26 @@ class IngestWorker:
             else:
                 rejected.append(Rejected(topic, payload, outcome))
         return Prepared(candidates, rejected, statuses)
+
+    def _over_rate(self, topic: str, seq_property: str | None) -> Refusal | None:
+        """The refusal of a journal message beyond its terminal's rate, before any check (a
+        flood costs a count, not a signature check and a row). The seq is the message's
+        user property: a lie there only puts the message in the stricter bucket, and
+        check_message refuses a property that differs from the body."""
+        try:
+            _store, terminal = wire.split_terminal_topic(topic, "journal")
+        except wire.ProtocolError:
+            return None  # check_message refuses it with the reason
+        seq = int(seq_property) if seq_property and seq_property.isdigit() and len(
+            seq_property) <= 20 else None
+        confirmed = self.confirmed.get(terminal)
+        known = seq is not None and confirmed is not None and seq <= confirmed
+        bucket = self.known if known else self.fresh
+        if bucket.take(terminal):
+            return None
+        what = "entries already confirmed" if known else "messages"
+        return Refusal("rate_limited", f"more than {bucket.rate:g} {what} a second "
+                       f"(burst {bucket.burst}) from this terminal", terminal, seq)
 
     def _commit(self, batch: list[tuple[int, mqtt.MQTTMessage]], prepared: Prepared) -> None:
         result = store_batch(self.db, prepared.candidates, list(prepared.rejected),
@@ -286,6 +326,7 @@ class IngestWorker:
         self.stats.stored += result.stored
         self.stats.rejected += result.rejected
         for terminal, (store, seq, hash_hex) in result.acks.items():
+            self.confirmed[terminal] = seq  # registered terminals only: a bounded table
             self.client.publish(wire.terminal_topic(store, terminal, "ack"),
                                 wire.encode_ack(seq, hash_hex), qos=1, retain=True)
             self.stats.acks_sent += 1

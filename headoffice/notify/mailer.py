@@ -6,6 +6,7 @@ the customer's token: `{base_url}/unsubscribe/{token}`.
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 import ssl
 import time
@@ -13,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Mailer:
         msg["From"] = self.settings.sender
         msg["To"] = formataddr((to_name, to_addr))
         msg["Subject"] = subject
+        msg["Date"] = formatdate(localtime=True)  # RFC 5322 requires it; spam filters check it
         msg["Message-ID"] = make_msgid(domain="kassa.local")
         url = self.unsubscribe_url(unsubscribe_token)
         msg["List-Unsubscribe"] = f"<{url}>"
@@ -81,6 +83,7 @@ TEXTS = {
                       "{where}.\n\nMet vriendelijke groet,\n{shop}\n\n"
                       "Geen berichten meer ontvangen? Meld u af: {unsubscribe}\n"),
         "where_shop": "in onze winkel {location}",
+        "where_any_shop": "in onze winkel",
         "where_web": "in onze webwinkel",
         "offer_subject": "Persoonlijke aanbiedingen voor u",
         "offer_body": ("Beste {name},\n\nSpeciaal voor u, bij het scannen van uw klantenkaart:\n\n"
@@ -94,6 +97,7 @@ TEXTS = {
                       "{where}.\n\nKind regards,\n{shop}\n\n"
                       "No more messages? Unsubscribe: {unsubscribe}\n"),
         "where_shop": "in our shop {location}",
+        "where_any_shop": "in our shop",
         "where_web": "in our webshop",
         "offer_subject": "Personal offers for you",
         "offer_body": ("Dear {name},\n\nJust for you, when you scan your loyalty card:\n\n"
@@ -104,5 +108,19 @@ TEXTS = {
 }
 
 
+MONTHS = {
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+
+
 def text(language: str, key: str, **values: object) -> str:
     return TEXTS.get(language, TEXTS["en"])[key].format(**values)
+
+
+def long_date(language: str, iso_day: str) -> str:
+    """'2026-12-03' -> '3 december 2026' (nl) or '3 December 2026' (en)."""
+    day = dt.date.fromisoformat(iso_day)
+    return f"{day.day} {MONTHS.get(language, MONTHS['en'])[day.month - 1]} {day.year}"

@@ -4,7 +4,8 @@ e-mail per consenting customer with new offers.
 The message is a full snapshot (firmware/offers.py documents it): every customer's card
 (cards work in every shop), every offer still valid, and each offer's redemptions per
 terminal as head office has them. A new version is published only when the content
-changed, so it can run after every journal sync.
+changed, so it can run after every journal sync. It leaves head office sealed with head
+office's key, through the one downstream path (headoffice/downstream_send.py).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import json
 import smtplib
 from typing import Any
 
-from contract import wire
+from contract.keys import PrivateKey
 from headoffice.broker import Publish
 from headoffice.customers.models import Customer
 from headoffice.customers.service import now_iso
+from headoffice.downstream_send import send_downstream
 from headoffice.models import RegisteredTerminal
-from headoffice.notify.mailer import Mailer, RateLimited, text
+from headoffice.notify.backinstock import without_person
+from headoffice.notify.mailer import Mailer, RateLimited, long_date, text
 from headoffice.offers.compute import active_offers
 from headoffice.offers.models import Offer, Published
 from headoffice.offers.redeem import counts
@@ -50,8 +53,8 @@ def snapshot(today: dt.date | None = None) -> dict[str, Any]:
 
 
 def next_messages(store_ids: list[str] | None = None, force: bool = False,
-                  today: dt.date | None = None) -> dict[str, bytes]:
-    """store -> payload of a new version, for each store whose content changed."""
+                  today: dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """store -> body of a new version, for each store whose content changed."""
     body = snapshot(today)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     out = {}
@@ -64,8 +67,7 @@ def next_messages(store_ids: list[str] | None = None, force: bool = False,
             Published.insert(store=store, version=version, digest=digest).on_conflict(
                 conflict_target=[Published.store],
                 update={Published.version: version, Published.digest: digest}).execute()
-            out[store] = json.dumps({"version": version, "store": store, **body},
-                                    sort_keys=True, separators=(",", ":")).encode()
+            out[store] = {"version": version, "store": store, **body}
     return out
 
 
@@ -74,18 +76,24 @@ def client_id() -> str:
     return f"kassa-offers-{now_iso()[-8:].replace(':', '')}"
 
 
-def publish(messages: dict[str, bytes], send: Publish) -> int:
-    """Publishes each store's message retained with QoS 1 through `send` (which waits for the
-    broker's PUBACK and raises if the broker is away); returns how many were sent."""
-    for store, payload in messages.items():
-        send(wire.store_topic(store, "offers"), payload, True)
+def publish(messages: dict[str, dict[str, Any]], send: Publish,
+            key: PrivateKey | None = None) -> int:
+    """Seals each store's message with head office's key (or `key`) and publishes it retained
+    with QoS 1 through `send` (which waits for the broker's PUBACK and raises if the broker is
+    away); returns how many were sent."""
+    for store, body in messages.items():
+        send_downstream(send, "offers", store, body, key)
     return len(messages)
 
 
 def mail_offers(mailer: Mailer, shop_name: str = "Kassa") -> tuple[int, list[str]]:
     """One mail per consenting customer listing offers not mailed yet; (sent, errors)."""
     pending: dict[str, list[Offer]] = {}
-    for offer in active_offers().where(Offer.emailed.is_null()):
+    candidates = list(active_offers().where(Offer.emailed.is_null()))
+    used = counts([o.offer_id for o in candidates])
+    for offer in candidates:
+        if sum(used.get(offer.offer_id, {}).values()) >= offer.uses:
+            continue  # already redeemed (used up): not worth a mail
         pending.setdefault(offer.customer_id, []).append(offer)
     sent, errors = 0, []
     for customer_id, offers in sorted(pending.items()):
@@ -96,8 +104,9 @@ def mail_offers(mailer: Mailer, shop_name: str = "Kassa") -> tuple[int, list[str
         for o in offers:
             product = OfficeProduct.get_or_none(OfficeProduct.sku == o.sku)
             lines.append(text(customer.language, "offer_line", percent=o.value,
-                              product=product.name if product else o.sku, start=o.valid_from,
-                              end=o.valid_until))
+                              product=product.name if product else o.sku,
+                              start=long_date(customer.language, o.valid_from),
+                              end=long_date(customer.language, o.valid_until)))
         try:
             mailer.send(customer.name, customer.email, text(customer.language, "offer_subject"),
                         text(customer.language, "offer_body", name=customer.name,
@@ -107,7 +116,7 @@ def mail_offers(mailer: Mailer, shop_name: str = "Kassa") -> tuple[int, list[str
         except RateLimited:
             break
         except (smtplib.SMTPException, OSError) as exc:
-            errors.append(f"{customer_id}: {exc!r}")
+            errors.append(f"{customer_id}: {without_person(repr(exc), customer)}")
             continue
         with write_transaction():
             Offer.update(emailed=now_iso()).where(

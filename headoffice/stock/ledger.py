@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from headoffice.orm import is_postgres
 from headoffice.stock.models import OfficeProduct, Oversold, ReorderLevel, Restock, Stock, StockMove
 
 
@@ -26,10 +27,16 @@ def ts_ms(iso: str) -> int:
 
 
 def _level(location: str, sku: str) -> Stock:
-    row = Stock.get_or_none(Stock.location == location, Stock.sku == sku)
+    """The level row, locked for the rest of the transaction on PostgreSQL: two writers (a
+    webhook and the journal feed) must not both add to the same figure they read."""
+    def locked() -> Stock | None:
+        query = Stock.select().where(Stock.location == location, Stock.sku == sku)
+        return (query.for_update() if is_postgres() else query).first()
+
+    row = locked()
     if row is None:
         Stock.insert(location=location, sku=sku, quantity=0, counted_ms=0).on_conflict_ignore().execute()
-        row = Stock.get(Stock.location == location, Stock.sku == sku)
+        row = locked()
     return row
 
 

@@ -28,10 +28,12 @@ from headoffice.web import (
     audit_trail,
     auth_pages,
     catalogue_pages,
+    customer_pages,
     queries,
     sessions,
     shop,
     stock_pages,
+    webshop_pages,
 )
 from headoffice.web.auth import SecurityHeaders, ServerSessions
 from headoffice.web.common import (
@@ -130,6 +132,7 @@ def period_view(request: Request) -> Response:
 def terminals(request: Request) -> Response:
     keys = {t.terminal_id: t for t in registry.list_terminals()}  # public key, fingerprint
     return page(request, "terminals.html", terminals=queries.terminals(), keys=keys,
+                 seq_text=queries.SEQUENCE_TEXT,
                  refused=queries.dead_letters_by_terminal(),
                  versions=rollout.terminal_versions(), rollouts=rollout.progress()[:5])
 
@@ -291,6 +294,8 @@ def create_app(settings: OfficeSettings, idle_seconds: float = sessions.IDLE_SEC
             Route("/export/{kind}", export_file),
             *catalogue_pages.ROUTES,
             *stock_pages.ROUTES,
+            *customer_pages.ROUTES,
+            *webshop_pages.ROUTES,
             Mount("/static", public("the page's own script and style files, no data")(
                 StaticFiles(directory=str(HERE / "static"))), name="static"),
         ],

@@ -104,6 +104,9 @@ EN: dict[str, str] = {
     "alleen geteld": "only counted",
     "Geweigerd van afzenders zonder terminalstatus": "Refused from senders without a link state",
     "Kantoorberichten geweigerd/genegeerd": "Head-office messages refused/ignored by the till",
+    "Versies": "Versions", "versies": "versions", "achter": "behind", "bij": "up to date",
+    "herstart nodig": "restart needed", "assortiment": "catalogue", "aanbiedingen": "offers",
+    "instellingen": "config", "acties": "promotions",
     "gereed": "ready", "bezig met printen": "printing", "papier op": "out of paper",
     "klep open": "cover open", "niet bereikbaar": "offline", "storing": "error",
     "open": "open", "dicht": "closed", "te lang open": "open too long",
@@ -128,6 +131,11 @@ EN: dict[str, str] = {
     "Vastgelegd": "Committed", "Geen acties.": "No campaigns.",
     "Vaker ingewisseld dan toegestaan": "Redeemed more often than allowed",
     "Aanbieding": "Offer", "Toegestaan": "Allowed", "Korting gegeven": "Discount given",
+    "Webshop": "Webshop", "Laatste synchronisatie": "Last sync",
+    "Bestellingen afgeboekt": "Orders taken", "Geparkeerd": "Parked",
+    "Fouten (24 uur)": "Errors (24 hours)", "Webhooks geweigerd": "Webhooks refused",
+    "nog niet": "not yet", "Geen webshop gekoppeld.": "No webshop linked.",
+    "Geparkeerde bestellingen": "Parked orders", "Bestelling": "Order", "Reden": "Reason",
     # exports page
     "Btw-aangifte (rubrieken 1a, 1b, 1c, 1e)": "VAT return (boxes 1a, 1b, 1c, 1e)",
     "Download btw-overzicht (CSV)": "Download VAT report (CSV)",
@@ -238,6 +246,20 @@ EN: dict[str, str] = {
     "Geen prijswijzigingen op deze dag": "No price changes on this day",
     "Inhoud": "Content", "voor de prijs per kg of liter op het schapetiket":
         "for the price per kg or litre on the shelf label",
+    # customers (headoffice/web/customer_pages.py)
+    "Klanten": "Customers", "Klanten: profielen, toestemming en inzage":
+        "Customers: profiles, consent and access", "naam, e-mail of kaart": "name, e-mail or card",
+    "E-mail": "E-mail", "Kaart": "Card", "kaart": "card", "Taal": "Language",
+    "Toestemming": "Consent", "Via": "Via", "Vaste winkel": "Home shop",
+    "Favorieten": "Favourites", "Toestemming voor e-mail": "Consent to e-mail",
+    "Toestemming gegeven": "Consent given", "Toestemming ingetrokken": "Consent withdrawn",
+    "Inzage (AVG)": "Access (GDPR)", "Gegevens als PDF": "Data as PDF",
+    "Gegevens als JSON": "Data as JSON", "Mogelijke dubbele klanten": "Possible duplicates",
+    "Dubbele klant samenvoegen": "Merge a duplicate customer",
+    "klantnummer, kaart of e-mail van de dubbele": "id, card or e-mail of the duplicate",
+    "Samenvoegen in deze klant": "Merge into this customer",
+    "toestemming vastgelegd": "consent recorded", "samengevoegd": "merged",
+    "Onbekende klant": "Unknown customer", "Onbekend formaat": "Unknown format",
 }
 
 # "Btw hoog 21%", "Btw 0%", "Btw vrijgesteld" (headoffice/exports/zreports.py vat_label)

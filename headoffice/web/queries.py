@@ -11,6 +11,7 @@ from contract import figures
 from headoffice.aggregate_models import AggDay, AggHour, AggProduct
 from headoffice.alerts import board, texts
 from headoffice.alerts.models import Alert
+from headoffice.downstream_models import FLEET_STORE, DownstreamPublished
 from headoffice.exports.periods import Period
 from headoffice.models import DeadLetterTerminal, OfficeEntry, TerminalState
 
@@ -139,8 +140,61 @@ def terminals() -> list[dict[str, Any]]:
             item[name] = device_view(devices.get(name))
         item["downstream"] = downstream_view(status.get("downstream") if isinstance(status, dict)
                                              else None)
+        item["versions"] = versions_view(status.get("versions") if isinstance(status, dict)
+                                         else None)
+        live = status.get("config_live") if isinstance(status, dict) else None
+        restart = live.get("restart") if isinstance(live, dict) else None
+        item["restart"] = [str(k)[:40] for k in restart][:10] if isinstance(restart, list) else []
         rows.append(item)
+    mark_behind(rows)
     return rows
+
+
+SEQUENCES = ("catalogue", "offers", "config", "promotions")  # as a till's status names them
+SEQUENCE_TEXT = {"catalogue": "assortiment", "offers": "aanbiedingen", "config": "instellingen",
+                 "promotions": "acties"}
+
+
+def versions_view(value: Any) -> dict[str, int]:
+    """The head-office versions a till reports holding (`status` versions); a sequence it
+    does not report is left out."""
+    if not isinstance(value, dict):
+        return {}
+    return {key: value[key] for key in SEQUENCES
+            if isinstance(value.get(key), int) and not isinstance(value.get(key), bool)}
+
+
+def latest_versions() -> dict[tuple[str, str], int]:
+    """(store or FLEET_STORE, sequence) -> the newest version head office published."""
+    return {(row.store, row.sequence): row.version for row in DownstreamPublished.select()}
+
+
+def mark_behind(rows: list[dict[str, Any]],
+                published: dict[tuple[str, str], int] | None = None) -> None:
+    """Adds `behind` to each row: the sequences whose version is older than the newest one of
+    its store, as [(sequence, held, newest)] (None when the till reported no versions). The
+    newest is what head office published (the fleet config counts for every store) or the
+    highest another till of the store reports, whichever is higher: a till behind its
+    neighbours is behind too."""
+    published = latest_versions() if published is None else published
+    newest: dict[tuple[str, str], int] = {}
+    for row in rows:
+        for sequence, version in row["versions"].items():
+            key = (row["store"], sequence)
+            newest[key] = max(newest.get(key, 0), version)
+    for row in rows:
+        if not row["versions"]:
+            row["behind"] = None  # the till has not said what it holds
+            continue
+        behind = []
+        for sequence in SEQUENCES:
+            target = max(newest.get((row["store"], sequence), 0),
+                         published.get((row["store"], sequence), 0),
+                         published.get((FLEET_STORE, sequence), 0))
+            held = row["versions"].get(sequence)
+            if target and (held is None or held < target):
+                behind.append((sequence, held, target))
+        row["behind"] = behind
 
 
 def downstream_view(value: Any) -> dict[str, Any]:

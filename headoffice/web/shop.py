@@ -18,6 +18,7 @@ from headoffice.stock import ledger
 from headoffice.stock.models import OfficeProduct, Restock
 from headoffice.web.i18n import date_nl
 from headoffice.web.templating import templates
+from headoffice.webshop.status import status as webshop_status
 
 UNSUBSCRIBE_TEXT = {
     "nl": {
@@ -104,4 +105,5 @@ def status() -> dict[str, Any]:
         "over": over_redemptions(),
         "customers": Customer.select().count(),
         "consenting": Customer.select().where(Customer.consent == True).count(),  # noqa: E712
+        "webshops": webshop_status(),
     }

@@ -5,13 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+# Statuses in which the webshop has taken the goods out of its stock (WooCommerce lowers its
+# stock when an order is paid or put on hold, and gives it back when it is cancelled or
+# refunded); in every other status (pending, failed, cancelled, refunded, ...) nothing is taken.
+TAKEN_STATUSES = frozenset({"processing", "on-hold", "completed"})
+
 
 @dataclass(frozen=True)
 class OrderLine:
     line_id: str
-    sku: str
+    sku: str | None  # None: the webshop's code (`code`) is no SKU head office can use
     quantity: int
     name: str = ""
+    refunded: int = 0  # pieces of this line refunded (and put back in stock)
+    code: str = ""  # the code as the webshop gave it
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,19 @@ class WebOrder:
     created: str  # ISO 8601, UTC
     lines: tuple[OrderLine, ...]
     email: str = ""
+    status: str = "processing"
+    modified: str = ""  # ISO 8601, UTC; the order's version ("" = created)
+    refunds_known: bool = True  # False: it has refunds whose lines this copy does not carry
+
+    @property
+    def version(self) -> str:
+        return self.modified or self.created
+
+    def wanted(self, line: OrderLine) -> int:
+        """Pieces of `line` the webshop holds out of stock for this order now."""
+        if self.status not in TAKEN_STATUSES:
+            return 0
+        return max(0, line.quantity - line.refunded)
 
 
 @dataclass
@@ -45,8 +65,15 @@ class Webshop(Protocol):
     def push_prices(self, prices: dict[str, int]) -> PushResult:
         """Sets the price per SKU in cents, VAT included."""
 
-    def new_orders(self, after: str | None) -> list[WebOrder]:
-        """Paid orders ready to ship, created after `after` (ISO 8601), oldest first."""
+    def stock_levels(self) -> dict[str, int]:
+        """The stock the webshop shows now per SKU (products whose stock it manages)."""
+
+    def changed_orders(self, modified_after: str | None) -> list[WebOrder]:
+        """Every order (any status) changed after `modified_after` (ISO 8601 UTC), oldest
+        change first, each with its refunded quantities."""
+
+    def order(self, order_id: str) -> WebOrder:
+        """One order as it is now, with its refunded quantities."""
 
     def favourites(self) -> list[tuple[str, str]]:
         """(customer e-mail, SKU) pairs customers marked as favourites online."""

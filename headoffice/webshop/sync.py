@@ -1,39 +1,56 @@
-"""One webshop round: take new orders from stock, then push stock levels and prices.
+"""One webshop round: link (first time), pull changed orders, push stock and prices.
 
-Orders are taken once (unique on shop + order id, in the same transaction as their stock
-moves). An order line takes stock from the first location in `fulfil_from` that has enough,
-else from the first one, which then goes below zero and is reported as oversold (the shop
-and the webshop sold the last piece at once). The stock pushed for a SKU is the sum of what
-is available at the `fulfil_from` locations, never below zero. Every call and every SKU that
-failed is written to the webshop log.
+The first round with a webshop imports the stock it shows into location "webshop" (a count,
+so orders it had already taken are not taken twice), unless head office already keeps stock
+there: a link never pushes zeros over stock the webshop has. Orders are pulled by
+modification time (with an overlap; applying is idempotent) and followed through their
+statuses (headoffice.webshop.orders); parked and stale orders are fetched again one by one.
+Stock is pushed only when this round's pull succeeded and no order waits to be fetched again,
+so the figure pushed includes every order seen; only SKUs head office keeps stock for at the
+`fulfil_from` locations are pushed. Every call and every SKU that failed is logged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass, field
 
 from headoffice.customers.models import Customer
 from headoffice.customers.service import add_favourite, now_iso
 from headoffice.orm import write_transaction
 from headoffice.stock import ledger
-from headoffice.stock.models import WEBSHOP, OfficeProduct, Oversold, Stock
+from headoffice.stock.models import WEBSHOP, OfficeProduct, Stock, StockMove
+from headoffice.webshop import orders
 from headoffice.webshop.connector import PushResult, WebOrder, Webshop, WebshopError
-from headoffice.webshop.models import WebshopLog, WebshopOrder
+from headoffice.webshop.models import WebshopLink, WebshopLog
 
-LOOKBACK = dt.timedelta(days=2)
+LOOKBACK = dt.timedelta(days=2)  # the first pull: orders changed in the last two days
+OVERLAP = dt.timedelta(minutes=5)  # each pull asks again for the last minutes (clock skew)
+LINK_ATTEMPTS = 3
+RECHECKS = 3  # pulls after a push, for orders placed while it was on its way
 
 
 @dataclass
 class SyncResult:
-    orders_taken: int = 0
+    orders_taken: int = 0  # new orders taken
+    orders_changed: int = 0  # known orders whose status or lines changed
     orders_seen: int = 0
+    parked: list[str] = field(default_factory=list)
+    imported: dict[str, int] = field(default_factory=dict)  # first link: stock imported
     stock: PushResult | None = None
+    stock_skipped: str = ""  # why stock was not pushed this round
     prices: PushResult | None = None
     favourites: int = 0
     oversold: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        return {"taken": self.orders_taken, "changed": self.orders_changed,
+                "seen": self.orders_seen, "parked": len(self.parked),
+                "pushed": len(self.stock.updated) if self.stock else 0,
+                "skipped": self.stock_skipped, "errors": len(self.errors)}
 
 
 def _log(shop: str, action: str, ok: bool, target: str = "", detail: str = "",
@@ -43,37 +60,136 @@ def _log(shop: str, action: str, ok: bool, target: str = "", detail: str = "",
                           attempts=attempts, detail=detail[:4000])
 
 
-def take_order(shop: str, order: WebOrder, fulfil_from: tuple[str, ...]) -> list[str]:
-    """Takes an order's goods from stock once; returns oversold SKUs ([] when already taken)."""
-    at = ledger.ts_ms(order.created)
-    oversold = []
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _count(levels: dict[str, int], shop: str, replace: bool, at: int) -> dict[str, int]:
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    imported = {}
+    for sku, quantity in sorted(levels.items()):
+        kept = StockMove.select().where(StockMove.location == WEBSHOP,
+                                        StockMove.sku == sku).exists()
+        if kept and not replace:
+            continue
+        ledger.count(WEBSHOP, sku, max(0, quantity), f"webshop_import:{shop}:{sku}:{stamp}", at)
+        imported[sku] = max(0, quantity)
+    return imported
+
+
+def import_stock(webshop: Webshop, replace: bool = False) -> dict[str, int]:
+    """The webshop's stock as a count at location "webshop" now (orders dated before now are
+    taken as already in it); SKUs head office keeps stock for there are left alone unless
+    `replace`. Best done when the webshop is quiet; the first link does it exactly."""
+    levels = webshop.stock_levels()
     with write_transaction():
-        if WebshopOrder.get_or_none(WebshopOrder.shop == shop,
-                                    WebshopOrder.order_id == order.order_id) is not None:
-            return []
-        taken = []
-        for line in order.lines:
-            location = next((loc for loc in fulfil_from
-                             if ledger.level(loc, line.sku) >= line.quantity), fulfil_from[0])
-            source = f"{shop}:{order.order_id}:{line.line_id}"
-            ledger.move(location, line.sku, -line.quantity, "webshop_order", source, at)
-            if Oversold.get_or_none(Oversold.source == source) is not None:
-                oversold.append(line.sku)
-            taken.append({"sku": line.sku, "quantity": line.quantity, "location": location})
-        WebshopOrder.create(shop=shop, order_id=order.order_id, created=order.created,
-                            taken=now_iso(), lines=json.dumps(taken), email=order.email)
-    return oversold
+        return _count(levels, webshop.name, replace, int(time.time() * 1000))
 
 
-def _cursor(shop: str) -> str | None:
-    """Orders turn `processing` when paid, possibly well after they were created: ask again
-    for LOOKBACK before the newest order taken (taking is idempotent)."""
-    last = (WebshopOrder.select(WebshopOrder.created).where(WebshopOrder.shop == shop)
-            .order_by(WebshopOrder.created.desc()).limit(1).scalar())
-    if last is None:
+def _consistent_read(webshop: Webshop) -> tuple[dict[str, int], list[WebOrder]]:
+    """The webshop's stock and its recent orders as of one moment: the orders are read before
+    and after the stock, and again if anything changed in between."""
+    since = _utc(dt.datetime.now(dt.UTC) - LOOKBACK)
+    for _ in range(LINK_ATTEMPTS):
+        before = {o.order_id: o.version for o in webshop.changed_orders(since)}
+        levels = webshop.stock_levels()
+        after = webshop.changed_orders(since)
+        if before == {o.order_id: o.version for o in after}:
+            return levels, after
+    raise WebshopError(f"orders kept changing while the stock was read ({LINK_ATTEMPTS} tries)")
+
+
+def link(webshop: Webshop, fulfil_from: tuple[str, ...], result: SyncResult) -> WebshopLink | None:
+    """The link to this webshop, made on the first round. Its stock is imported at "webshop"
+    (never zeroed); the orders it holds stock for at that moment are recorded as already in
+    that stock, so a later cancellation gives their pieces back and nothing is taken twice."""
+    shop = webshop.name
+    row = WebshopLink.get_or_none(WebshopLink.shop == shop)
+    wanted = ",".join(fulfil_from)
+    if row is not None:
+        if row.fulfil_from != wanted:
+            with write_transaction():
+                WebshopLink.update(fulfil_from=wanted).where(WebshopLink.shop == shop).execute()
+            row.fulfil_from = wanted
+        return row
+    try:
+        levels, present = _consistent_read(webshop)
+    except WebshopError as exc:
+        _log(shop, "link", False, detail=f"stock import failed, not linked: {exc}")
+        result.errors.append(str(exc))
         return None
-    moment = dt.datetime.fromisoformat(last.replace("Z", "+00:00")) - LOOKBACK
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
+    with write_transaction():
+        # the webshop's own figure matters only when it sells from location "webshop"
+        result.imported = _count(levels, shop, False, 0) if WEBSHOP in fulfil_from else {}
+        baseline = frozenset(result.imported)
+        for order in present:
+            orders.apply(shop, order, fulfil_from, baseline)
+        WebshopLink.insert(shop=shop, linked=now_iso(), fulfil_from=wanted,
+                           cursor=max((o.version for o in present), default="")).execute()
+    _log(shop, "link", True, detail=f"linked; stock of {len(result.imported)} SKU(s) imported "
+         f"at {WEBSHOP}, {len(present)} recent order(s) recorded: " + ", ".join(
+             f"{s}={q}" for s, q in result.imported.items()))
+    return WebshopLink.get(WebshopLink.shop == shop)
+
+
+def fulfil_locations(shop: str) -> tuple[str, ...] | None:
+    row = WebshopLink.get_or_none(WebshopLink.shop == shop)
+    return tuple(row.fulfil_from.split(",")) if row else None
+
+
+def _take(shop: str, order: WebOrder, fulfil_from: tuple[str, ...], result: SyncResult) -> None:
+    applied = orders.apply(shop, order, fulfil_from)
+    result.orders_seen += 1
+    if applied.outcome == "new":
+        result.orders_taken += 1
+    elif applied.outcome == "changed":
+        result.orders_changed += 1
+    elif applied.outcome == "parked":
+        result.parked.append(order.order_id)
+    for sku in applied.oversold:
+        result.oversold.append(sku)
+        _log(shop, "oversold", False, f"{order.order_id} {sku}",
+             f"order {order.order_id} took {sku} that was no longer in stock at "
+             f"{', '.join(fulfil_from)}; resolve it (backorder or refund)")
+
+
+def pull(webshop: Webshop, link_row: WebshopLink, result: SyncResult) -> bool:
+    """Every order changed since the cursor, then the parked and stale ones; True when head
+    office now holds every order the webshop has shown it."""
+    shop, fulfil_from = webshop.name, tuple(link_row.fulfil_from.split(","))
+    if link_row.cursor:
+        since = dt.datetime.fromisoformat(link_row.cursor).replace(tzinfo=dt.UTC) - OVERLAP
+    else:
+        since = dt.datetime.now(dt.UTC) - LOOKBACK
+    try:
+        changed = webshop.changed_orders(_utc(since))
+    except WebshopError as exc:
+        _log(shop, "pull_orders", False, detail=str(exc))
+        result.errors.append(str(exc))
+        return False
+    _log(shop, "pull_orders", True, detail=f"{len(changed)} order(s) changed")
+    for order in changed:
+        _take(shop, order, fulfil_from, result)
+    newest = max((o.version for o in changed), default="")
+    if newest > link_row.cursor:
+        with write_transaction():
+            WebshopLink.update(cursor=newest).where(WebshopLink.shop == shop).execute()
+    complete = True
+    pulled = {o.order_id for o in changed}
+    for order_id in orders.to_refetch(shop):
+        if order_id in pulled and not orders.is_stale(shop, order_id):
+            continue
+        try:
+            order = webshop.order(order_id)
+        except WebshopError as exc:
+            _log(shop, "fetch_order", False, order_id, str(exc))
+            result.errors.append(str(exc))
+            complete = False
+            continue
+        _take(shop, order, fulfil_from, result)
+    if orders.stale(shop):
+        complete = False
+    return complete
 
 
 def available(skus: list[str], fulfil_from: tuple[str, ...]) -> dict[str, int]:
@@ -95,39 +211,54 @@ def _push_log(shop: str, action: str, push: PushResult, result: SyncResult) -> N
     _log(shop, action, not push.failed, f"{len(push.updated)} updated")
 
 
-def sync(webshop: Webshop, fulfil_from: tuple[str, ...] = (WEBSHOP,),
-         push_prices: bool = True) -> SyncResult:
-    shop, result = webshop.name, SyncResult()
+def _push_stock(webshop: Webshop, fulfil_from: tuple[str, ...], result: SyncResult) -> None:
+    """Pushes the stock, then pulls once more: an order placed online while the push was on
+    its way was lowered from the webshop's old figure and then overwritten by ours, so the
+    SKUs it changed at head office are pushed again (at most RECHECKS times)."""
+    shop = webshop.name
+    held = orders.held_back(shop)
+    skus = sorted({sku for (sku,) in Stock.select(Stock.sku).where(
+        Stock.location.in_(list(fulfil_from))).tuples()} - held)
+    if held:
+        result.stock_skipped = f"held back for parked orders: {', '.join(sorted(held))}"
+        _log(shop, "push_stock", False, ",".join(sorted(held))[:200], result.stock_skipped)
+    levels = available(skus, fulfil_from)
     try:
-        orders = webshop.new_orders(_cursor(shop))
-        _log(shop, "pull_orders", True, detail=f"{len(orders)} order(s)")
-    except WebshopError as exc:
-        _log(shop, "pull_orders", False, detail=str(exc))
-        result.errors.append(str(exc))
-        orders = []
-    for order in orders:
-        result.orders_seen += 1
-        if WebshopOrder.get_or_none(WebshopOrder.shop == shop,
-                                    WebshopOrder.order_id == order.order_id) is not None:
-            continue
-        oversold = take_order(shop, order, fulfil_from)
-        result.orders_taken += 1
-        _log(shop, "take_order", True, order.order_id,
-             "; ".join(f"{line.quantity} x {line.sku}" for line in order.lines))
-        for sku in oversold:
-            result.oversold.append(sku)
-            _log(shop, "oversold", False, f"{order.order_id} {sku}",
-                 f"order {order.order_id} took {sku} that was no longer in stock at "
-                 f"{', '.join(fulfil_from)}; resolve it (backorder or refund)")
-    skus = [sku for (sku,) in OfficeProduct.select(OfficeProduct.sku).tuples()]
-    skus = sorted(set(skus) | {sku for (sku,) in Stock.select(Stock.sku).where(
-        Stock.location.in_(list(fulfil_from))).tuples()})
-    try:
-        result.stock = webshop.push_stock(available(skus, fulfil_from))
+        result.stock = webshop.push_stock(levels)
         _push_log(shop, "push_stock", result.stock, result)
+        for _ in range(RECHECKS):
+            late = SyncResult()
+            if not pull(webshop, WebshopLink.get(WebshopLink.shop == shop), late):
+                result.errors += late.errors
+                return
+            result.orders_taken += late.orders_taken
+            result.orders_changed += late.orders_changed
+            result.oversold += late.oversold
+            result.parked += [p for p in late.parked if p not in result.parked]
+            held = orders.held_back(shop)
+            changed = {sku: n for sku, n in available(skus, fulfil_from).items()
+                       if n != levels[sku] and sku not in held}
+            if not changed:
+                return
+            again = webshop.push_stock(changed)
+            _push_log(shop, "push_stock", again, result)
+            levels.update(changed)
     except WebshopError as exc:
         _log(shop, "push_stock", False, detail=str(exc))
         result.errors.append(str(exc))
+
+
+def sync(webshop: Webshop, fulfil_from: tuple[str, ...] = (WEBSHOP,),
+         push_prices: bool = True) -> SyncResult:
+    shop, result = webshop.name, SyncResult()
+    link_row = link(webshop, fulfil_from, result)
+    complete = link_row is not None and pull(webshop, link_row, result)
+    if not complete:
+        result.stock_skipped = ("not linked yet" if link_row is None else
+                                "orders could not all be read; stock not pushed")
+        _log(shop, "push_stock", False, detail=result.stock_skipped)
+    else:
+        _push_stock(webshop, fulfil_from, result)
     if push_prices:
         prices = {p.sku: p.price_cents for p in OfficeProduct.select().where(
             OfficeProduct.price_cents.is_null(False))}
@@ -145,7 +276,16 @@ def sync(webshop: Webshop, fulfil_from: tuple[str, ...] = (WEBSHOP,),
     except WebshopError as exc:
         _log(shop, "favourites", False, detail=str(exc))
         result.errors.append(str(exc))
+    _log(shop, "sync", not result.errors, detail=json.dumps(result.summary()))
     return result
+
+
+def retry(webshop: Webshop, order_id: str) -> orders.Applied:
+    """Fetches one order again and applies it (a parked order after its product exists)."""
+    fulfil_from = fulfil_locations(webshop.name)
+    if fulfil_from is None:
+        raise WebshopError(f"webshop {webshop.name} is not linked yet: run `kassa webshop sync`")
+    return orders.apply(webshop.name, webshop.order(order_id), fulfil_from)
 
 
 def failures(limit: int = 50) -> list[WebshopLog]:

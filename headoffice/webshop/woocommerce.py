@@ -3,7 +3,8 @@
 Endpoints used: GET /wp-json/wc/v3/products (paged, to map SKU -> product id),
 POST /wp-json/wc/v3/products/batch (stock_quantity, regular_price; at most 100 per call; and
 `create`/`update` of name and price from head office's product master),
-GET /wp-json/wc/v3/orders?status=processing&after=...&orderby=date&order=asc (paged),
+GET /wp-json/wc/v3/orders?status=any&modified_after=...&orderby=modified&order=asc (paged),
+GET /wp-json/wc/v3/orders/<id> and /orders/<id>/refunds (refunded pieces per line),
 GET /wp-json/wc/v3/customers (meta `kassa_favourites`: comma-separated SKUs).
 Authentication: the consumer key and secret as HTTP Basic auth (WooCommerce over HTTPS).
 Network errors, 429 and 5xx are retried with exponential backoff; 4xx are not.
@@ -174,24 +175,41 @@ class WooCommerce:
                 result.failed[sku] = "not confirmed in the batch answer"
         self._ids = None
 
-    def new_orders(self, after: str | None) -> list[WebOrder]:
-        params: dict[str, Any] = {"status": "processing", "orderby": "date", "order": "asc"}
-        if after:
-            params["after"] = after
-        orders = []
-        for raw in self._pages("/orders", params):
-            lines = []
-            for item in raw.get("line_items", []):
-                sku = sku_for_code(str(item.get("sku") or ""))
-                if sku is None:
-                    raise WebshopError(f"order {raw.get('id')}: line {item.get('id')} has no "
-                                       f"usable SKU ({item.get('sku')!r})")
-                lines.append(OrderLine(str(item["id"]), sku, int(item["quantity"]),
-                                       str(item.get("name", ""))))
-            created = str(raw.get("date_created_gmt") or raw.get("date_created"))
-            orders.append(WebOrder(str(raw["id"]), created, tuple(lines),
-                                   str((raw.get("billing") or {}).get("email", ""))))
-        return orders
+    def stock_levels(self) -> dict[str, int]:
+        levels = {}
+        for product in self._pages("/products", {}):
+            sku = sku_for_code(str(product.get("sku") or ""))
+            if sku and product.get("manage_stock") and product.get("stock_quantity") is not None:
+                levels[sku] = int(product["stock_quantity"])
+        return levels
+
+    def _refunded(self, order_id: str) -> dict[str, int]:
+        """Pieces refunded per original line id, from the order's refunds."""
+        refunded: dict[str, int] = {}
+        for refund in self._pages(f"/orders/{order_id}/refunds", {}):
+            for item in refund.get("line_items", []):
+                meta = {m.get("key"): m.get("value") for m in item.get("meta_data", [])}
+                line = str(meta.get("_refunded_item_id") or "")
+                if line:
+                    refunded[line] = refunded.get(line, 0) + abs(int(item.get("quantity") or 0))
+        return refunded
+
+    def _complete(self, raw: dict[str, Any]) -> WebOrder:
+        refunded = self._refunded(str(raw["id"])) if raw.get("refunds") else {}
+        return parse_order(raw, refunded)
+
+    def changed_orders(self, modified_after: str | None) -> list[WebOrder]:
+        params: dict[str, Any] = {"status": "any", "orderby": "modified", "order": "asc",
+                                  "dates_are_gmt": "true"}
+        if modified_after:
+            params["modified_after"] = modified_after
+        return [self._complete(raw) for raw in self._pages("/orders", params)]
+
+    def order(self, order_id: str) -> WebOrder:
+        raw, _ = self._call("GET", f"/orders/{order_id}")
+        if not isinstance(raw, dict) or "id" not in raw:
+            raise WebshopError(f"GET /orders/{order_id}: not an order")
+        return self._complete(raw)
 
     def favourites(self) -> list[tuple[str, str]]:
         pairs = []
@@ -203,3 +221,24 @@ class WooCommerce:
                         if sku and customer.get("email"):
                             pairs.append((str(customer["email"]).lower(), sku))
         return pairs
+
+
+def _gmt(raw: dict[str, Any], name: str) -> str:
+    return str(raw.get(f"{name}_gmt") or raw.get(name) or "")
+
+
+def parse_order(raw: dict[str, Any], refunded: dict[str, int] | None = None) -> WebOrder:
+    """An order as WooCommerce sends it (REST answer or webhook body). Without `refunded`
+    (a webhook body carries only refund totals) an order with refunds is marked
+    refunds_known=False, so it is fetched again before its lines are trusted."""
+    lines = []
+    for item in raw.get("line_items", []):
+        code = str(item.get("sku") or "")
+        line_id = str(item.get("id"))
+        lines.append(OrderLine(line_id, sku_for_code(code), int(item.get("quantity") or 0),
+                               str(item.get("name", "")), (refunded or {}).get(line_id, 0),
+                               code))
+    return WebOrder(str(raw["id"]), _gmt(raw, "date_created"), tuple(lines),
+                    str((raw.get("billing") or {}).get("email", "")),
+                    str(raw.get("status", "")), _gmt(raw, "date_modified"),
+                    refunded is not None or not raw.get("refunds"))

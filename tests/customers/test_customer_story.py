@@ -34,6 +34,7 @@ from headoffice.offers.publish import client_id, next_messages, publish
 from headoffice.offers.redeem import over_redemptions
 from headoffice.stock import ledger
 from tests.fixtures_services import free_port
+from tests.sealkit import office_keys
 from tests.uplink.harness import start_ingest, start_uplink, stop, wait_until
 
 PREFIX = "299"
@@ -62,15 +63,17 @@ def smtp():
 class Tills:
     """The till of shop A as `kassa till` runs it, plus its uplink process."""
 
-    def __init__(self, tmp, broker_port: int) -> None:
+    def __init__(self, tmp, broker_port: int, office_key: str = "",
+                 terminal: str = "tillA1") -> None:
         tmp.mkdir()
         self.path = tmp / "kassa.toml"
-        text = (f'[terminal]\nstore = "shopA"\nterminal = "tillA1"\n'
+        text = (f'[terminal]\nstore = "shopA"\nterminal = "{terminal}"\n'
                 f'signing_key = "{tmp / "journal.pem"}"\n'
                 f'[database]\npath = "{tmp / "kassa.sqlite3"}"\n'
                 f'[scanner]\nloyalty_prefix = "{PREFIX}"\n'
                 f'[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {broker_port}\n'
-                f"keepalive = 5\nresend_seconds = 2\nbackoff_max_seconds = 1\n")
+                f"keepalive = 5\nresend_seconds = 2\nbackoff_max_seconds = 1\n"
+                f"{office_key}")
         self.path.write_text(text)
         self.till = build_till(parse_config(text, str(self.path), var_dir=str(tmp / "var")))
         ensure_demo_data(self.till, products=30)
@@ -83,12 +86,13 @@ class Tills:
         return row[0] if row else 0
 
 
-def test_customer_story(tmp_path, mosquitto, smtp):
+def test_customer_story(tmp_path, mosquitto, smtp, monkeypatch):
     inbox, smtp_port = smtp
     broker = mosquitto()
     url = str(tmp_path / "office.sqlite3")
     db = open_office_db(url)
-    shop = Tills(tmp_path / "tillA1", broker.port)
+    keys = office_keys(tmp_path, monkeypatch)  # head office seals the offers with it
+    shop = Tills(tmp_path / "tillA1", broker.port, keys.mqtt_line())
     till = shop.till
     registry.add_terminal("tillA1", "shopA", till.journal.public_key.public_bytes_raw().hex())
     x = Product.get(Product.plu == "3")  # the favourite that runs out
@@ -192,6 +196,14 @@ def test_customer_story(tmp_path, mosquitto, smtp):
         wait_until(lambda: not LocalCustomer.select().where(
             LocalCustomer.customer_id == eva.customer_id).exists(), 30, "the card off the till")
         assert till.journal.verify().ok
+        # with ingest, the uplink and this process still holding the databases open, no file
+        # or WAL of head office or the till keeps her name, address or card
+        files = [p for p in tmp_path.rglob("*.sqlite3*") if p.is_file()]
+        assert len(files) >= 2
+        for path in files:
+            raw = path.read_bytes()
+            for needle in ("Eva de Vries", "eva@example.nl", eva.card):
+                assert needle.encode() not in raw, f"{needle} in {path}"
     finally:
         stop(uplink)
         stop(ingest)

@@ -21,14 +21,14 @@ from tests.uplink.harness import make_till, start_ingest, start_uplink, stop, wa
 def _cells(page: str, terminal: str) -> dict[str, str]:
     """The device cells of one terminal's row: name -> visible text (the state, in Dutch).
     Empty while the terminal has no row yet (ingest has not stored its first status)."""
-    row = next((r for r in page.split("<tr>") if f"<td>{terminal}</td>" in r), "")
+    row = next((r for r in page.split("<tr>") if f'data-version="{terminal}"' in r), "")
     found = re.findall(r'data-device="(\w+)"[^>]*>(.*?)</td>', row, re.S)
     return {name: html.unescape(re.sub(r"<[^>]+>", "", text)).strip() for name, text in found}
 
 
 def _details(page: str, terminal: str) -> dict[str, str]:
     """The device cells' tooltips: the till's own detail and since when."""
-    row = next(r for r in page.split("<tr>") if f"<td>{terminal}</td>" in r)
+    row = next((r for r in page.split("<tr>") if f'data-version="{terminal}"' in r), "")
     found = re.findall(r'data-device="(\w+)" title="([^"]*)"', row)
     return {name: html.unescape(title) for name, title in found}
 

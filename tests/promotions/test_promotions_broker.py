@@ -4,7 +4,6 @@ priced by the till that shares the file."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import paho.mqtt.client as mqtt
@@ -14,18 +13,17 @@ from contract import wire
 from contract.config import parse_config
 from firmware.catalogue import import_csv
 from tests.promotions.test_till_promotions import CSV, PROMOS, SATURDAY_10
+from tests.sealkit import OfficeKeys
 from tests.uplink.harness import kassa, stop, wait_until
 
 
-def publish_retained(port: int, topic: str, body: dict) -> None:
-    """Head office's publish of the body (unsealed: the uplink on this branch reads the
-    plain body; with head office's seal checked at the till this goes through
-    headoffice.downstream_send.send_downstream)."""
+def publish_retained(port: int, topic: str, payload: bytes) -> None:
+    """Head office's publish of a sealed body, retained, as send_downstream does it."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     client.connect("127.0.0.1", port)
     client.loop_start()
     try:
-        client.publish(topic, json.dumps(body).encode(), qos=1, retain=True).wait_for_publish(5)
+        client.publish(topic, payload, qos=1, retain=True).wait_for_publish(5)
     finally:
         client.loop_stop()
         client.disconnect()
@@ -39,20 +37,22 @@ def applied_version(db_path) -> int | None:
 
 def test_retained_promotions_reach_the_till_through_the_uplink(tmp_path, mosquitto):
     broker = mosquitto()
+    keys = OfficeKeys(tmp_path / "office")
     db_path = tmp_path / "kassa.sqlite3"
     text = (f'[terminal]\nstore = "s1"\nterminal = "t1"\n'
             f'signing_key = "{tmp_path / "journal.pem"}"\n[database]\npath = "{db_path}"\n'
             f'[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {broker.port}\n'
-            f'keepalive = 5\nbackoff_max_seconds = 1\n')
+            f'keepalive = 5\nbackoff_max_seconds = 1\n{keys.mqtt_line()}')
     config_path = tmp_path / "kassa.toml"
     config_path.write_text(text)
     till = build_till(parse_config(text, str(config_path), var_dir=str(tmp_path / "var")))
     import_csv(till.db, CSV)
     till.users.add("Sanne", "cashier", "1111")
     publish_retained(broker.port, wire.store_topic("s1", "promotions"),
-                     {"version": 7, "promotions": PROMOS})
+                     keys.seal("promotions", "s1", {"version": 7, "promotions": PROMOS}))
     publish_retained(broker.port, wire.store_topic("other", "promotions"),
-                     {"version": 9, "promotions": []})  # another store's: never seen here
+                     keys.seal("promotions", "other", {"version": 9, "promotions": []}))
+    # another store's: never seen here
     uplink = kassa("--config", str(config_path), "uplink")
     try:
         wait_until(lambda: applied_version(db_path) == 7, 30, "promotions v7 applied")

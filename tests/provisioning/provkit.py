@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from cli import main
+from tests.sealkit import OfficeKeys
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -18,9 +19,13 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 
 
 def init_fleet(capsys: pytest.CaptureFixture[str], root: Path, *extra: str) -> Path:
+    """A fleet with head office's public key pinned (the key of tests/sealkit.OfficeKeys in
+    root/office-key, which a test seals its downstream messages with)."""
     fleet = root / "fleet"
+    office = OfficeKeys(root / "office-key")
     code, out, err = run_cli(capsys, "provision", "--fleet-dir", str(fleet), "init",
-                             "--broker-host", "127.0.0.1", "--broker-name", "localhost", *extra)
+                             "--broker-host", "127.0.0.1", "--broker-name", "localhost",
+                             "--office-public-key", str(office.public), *extra)
     assert code == 0, err
     return fleet
 

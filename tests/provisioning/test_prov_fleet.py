@@ -20,7 +20,7 @@ from firmware.signing import load_or_create_key
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE_FILES = {"kassa.toml", "journal_ed25519.pem", "ca.crt", "client.crt", "client.key",
-                "user-data", "meta-data", "bundle.json"}
+                "office_ed25519.pub", "user-data", "meta-data", "bundle.json"}
 
 
 def _mode(path: Path) -> int:
@@ -81,6 +81,11 @@ def test_enroll_writes_a_private_complete_bundle(capsys, tmp_path) -> None:
     assert config.mqtt.ca_file == "/etc/kassa/tls/ca.crt"
     assert config.mqtt.cert_file == "/etc/kassa/tls/client.crt"
     assert config.mqtt.key_file == "/etc/kassa/tls/client.key"
+    # head office's key, pinned: the one the fleet holds (from `kassa office public-key`)
+    assert config.mqtt.office_public_key == "/etc/kassa/office_ed25519.pub"
+    pinned = (tmp_path / "office-key" / "office_ed25519.pub").read_bytes()
+    assert (bundle / "office_ed25519.pub").read_bytes() == pinned
+    assert (fleet / "office_ed25519.pub").read_bytes() == pinned
 
     key = load_or_create_key(bundle / "journal_ed25519.pem")  # the firmware's own loader
     index = json.loads((fleet / "fleet.json").read_text())

@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 UNITS = Path(__file__).resolve().parents[2] / "systemd"
-INSTALLED_BIN = "/opt/kassa/.venv/bin/kassa"
+# terminal units run the release `current` points at (provisioning/release/install.py);
+# head-office units run a venv of their own
+TERMINAL_BIN = "/opt/kassa/current/venv/bin/kassa"
+OFFICE_BIN = "/opt/kassa/.venv/bin/kassa"
 NAMES = ["kassa-till.service", "kassa-uplink.service", "kassa-office-ingest@.service",
          "kassa-office-web.service", "kassa-office-customers.service"]
 
@@ -28,7 +31,7 @@ def _verify(unit_text: str, name: str, tmp_path: Path) -> subprocess.CompletedPr
     fake.parent.mkdir(exist_ok=True)
     fake.write_text("#!/bin/sh\nexit 0\n")
     fake.chmod(0o755)
-    text = unit_text.replace(INSTALLED_BIN, str(fake))
+    text = unit_text.replace(TERMINAL_BIN, str(fake)).replace(OFFICE_BIN, str(fake))
     unit = tmp_path / name.replace("@.", "@1.")
     unit.write_text(text)
     return subprocess.run([tool, "verify", "--man=no", "--generators=no", str(unit)],
@@ -48,9 +51,16 @@ def test_verify_catches_a_broken_unit(tmp_path: Path) -> None:
     text = (UNITS / "kassa-uplink.service").read_text().replace("ProtectSystem=", "ProtectSytem=")
     result = _verify(text, "kassa-uplink.service", tmp_path)
     assert "Unknown key" in result.stdout + result.stderr
-    text = (UNITS / "kassa-uplink.service").read_text().replace(INSTALLED_BIN, "/nonexistent/kassa")
+    text = (UNITS / "kassa-uplink.service").read_text().replace(TERMINAL_BIN, "/nonexistent/kassa")
     result = _verify(text, "kassa-uplink.service", tmp_path)
     assert result.returncode != 0
+
+
+@pytest.mark.parametrize("name", ["kassa-till.service", "kassa-uplink.service"])
+def test_terminal_units_run_the_current_release(name: str) -> None:
+    """An update or a rollback moves the `current` link; the units follow it on restart."""
+    starts = [ln for ln in (UNITS / name).read_text().splitlines() if ln.startswith("ExecStart=")]
+    assert len(starts) == 1 and starts[0].startswith(f"ExecStart={TERMINAL_BIN} "), starts
 
 
 def _service(name: str) -> dict[str, list[str]]:
@@ -79,7 +89,7 @@ def test_hardening_everywhere(name: str) -> None:
     assert s["ProtectHome"] == ["yes"]
     assert s["CapabilityBoundingSet"] == [""]
     assert s["ReadWritePaths"], "a strict file system needs its state directory writable"
-    assert s["ExecStart"][0].startswith(INSTALLED_BIN + " ")
+    assert s["ExecStart"][0].startswith((TERMINAL_BIN + " ", OFFICE_BIN + " "))
     assert s["Restart"][0] in ("always", "on-failure")
 
 
@@ -92,6 +102,14 @@ def test_till_is_a_watched_kiosk_with_only_its_devices() -> None:
     allowed = {re.split(r"\s+", d)[0] for d in s["DeviceAllow"]}
     assert allowed == {"char-drm", "char-input", "char-usb", "char-usb_device", "char-gpiochip",
                        "/dev/tty1"}
+
+
+def test_till_gives_lgpio_a_writable_directory() -> None:
+    """lgpio creates a FIFO in LG_WD or the working directory (/ for a unit, read-only under
+    ProtectSystem=strict); found by scripts/arm64-proof, where `import lgpio` failed."""
+    s = _service("kassa-till.service")
+    env = dict(e.split("=", 1) for e in s["Environment"])
+    assert env["LG_WD"] in s["ReadWritePaths"][0].split()
 
 
 @pytest.mark.parametrize("name", ["kassa-uplink.service", "kassa-office-ingest@.service",
@@ -122,7 +140,7 @@ def test_exec_start_is_a_command_line_kassa_accepts(name: str) -> None:
     command = command.partition("=")[2]
     words = shlex.split(re.sub(r"\$\{(\w+)\}", lambda m: f"X{m.group(1)}", command))
     words = [w.replace("%i", "1").replace("%H", "host") for w in words]
-    assert words[0] == INSTALLED_BIN
+    assert words[0] in (TERMINAL_BIN, OFFICE_BIN)
     args = build_parser().parse_args([w if not w.startswith("XKASSA_") or "PORT" not in w
                                       else "1883" for w in words[1:]])
     assert callable(args.handler)

@@ -531,8 +531,9 @@ def _category_text(category: str) -> str:
 
 
 def worst_status(d: Driver, name: str) -> Iterator[Any]:
-    """The status bar with every device in an alert, no uplink and a five-digit backlog: it
-    still fits on one line (the screen check), shot as `name`; then the real state again."""
+    """The status bar with every device in an alert, no uplink, a five-digit backlog and head
+    office's config waiting for a restart: it still fits on one line (the screen check), shot
+    as `name`; then the real state again."""
     import dataclasses
 
     from firmware.status import DeviceStatus
@@ -544,7 +545,8 @@ def worst_status(d: Driver, name: str) -> Iterator[Any]:
         return dataclasses.replace(real(), link="local", backlog=99999,
                                    printer=DeviceStatus("paper_out"),
                                    drawer=DeviceStatus("open_too_long"),
-                                   scanner=DeviceStatus("disconnected"))
+                                   scanner=DeviceStatus("disconnected"),
+                                   restart=("ui.width",))
 
     runtime.status = worst
     try:

@@ -175,9 +175,9 @@ def test_the_cash_count_shows_every_coin_and_note_and_types_counts(runs: dict, s
 @pytest.mark.parametrize("size", SIZES)
 def test_the_status_bar_keeps_one_line_in_its_worst_state(runs: dict, size: str) -> None:
     nl, en = runs[size]["worst_status"]
-    assert nl[1:5] == ["Geen uplink ↑99999", "Printer: papier op",
+    assert nl[1:5] == ["Geen uplink ↑99999 ↻", "Printer: papier op",
                        "Lade: te lang open", "Scanner: niet verbonden"]
-    assert en[4] == "Scanner: disconnected"
+    assert en[4] == "Scanner: disconnected" and en[1] == "No uplink ↑99999 ↻"
     checked = [f for f in runs[size]["findings"] if "status-worst" in f]
     assert checked == []
     for findings in runs[size]["long_name"]:  # only the cashier's name is cut, with …

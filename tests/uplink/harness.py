@@ -58,7 +58,12 @@ class Till:
 
 
 def make_till(tmp: Path, broker_port: int, store: str = "store1", terminal: str = "till1",
-              resend_seconds: int = 2, extra_mqtt: str = "") -> Till:
+              resend_seconds: int = 2, extra_mqtt: str = "",
+              office_public_key: Path | None = None) -> Till:
+    """A till's config, database and journal; `office_public_key` pins head office's key."""
+    if office_public_key is not None:
+        extra_mqtt += f'office_public_key = "{office_public_key}"\n'
+
     tmp.mkdir(parents=True, exist_ok=True)
     db_path = tmp / "kassa.sqlite3"
     key_path = tmp / "journal_ed25519.pem"

@@ -181,10 +181,10 @@ def test_an_unexpected_error_is_recorded_and_the_uplink_goes_on(tmp_path, monkey
     db = open_database(tmp_path / "till.sqlite3")
     uplink = Uplink(db, "store1", "till1", MqttConfig(enabled=True, port=1))
 
-    def broken(kind, payload):
+    def broken(kind, payload, fleet=False):
         raise RuntimeError("a bug in a handler")
 
-    monkeypatch.setattr(uplink.downstream, "apply", broken)
+    monkeypatch.setattr(uplink.downstream, "receive", broken)
     uplink._inbox.put(("catalogue", b"{}"))
     uplink.step()  # does not raise
     assert uplink.counters.rejected == 1

@@ -18,19 +18,21 @@ from firmware.status import downstream_status
 from headoffice import registry
 from headoffice.web.queries import downstream_view
 from tests.office.helpers import OfficeWeb
+from tests.sealkit import OfficeKeys
 from tests.uplink.harness import make_till, start_ingest, start_uplink, stop, wait_until
 from tests.uplink.test_uplink_link import Listener
 
 COLA = {"gtin": "8712345678906", "name": "Cola", "price_cents": 199, "vat_code": "low"}
 
 
-def catalogue(version: int, **product) -> bytes:
-    return json.dumps({"version": version, "mode": "full",
-                       "products": [{**COLA, **product}]}).encode()
+def catalogue(keys: OfficeKeys, version: int, **product) -> bytes:
+    """Sealed by head office: the poison is in what head office itself sent."""
+    return keys.seal("catalogue", "s1", {"version": version, "mode": "full",
+                                         "products": [{**COLA, **product}]})
 
 
 def downstream_cell(page: str, terminal: str) -> str:
-    row = next(r for r in page.split("<tr>") if f"<td>{terminal}</td>" in r)
+    row = next((r for r in page.split("<tr>") if f'data-version="{terminal}"' in r), "")
     cell = re.search(r'class="downstream[^"]*"[^>]*>(.*?)</td>', row, re.S)
     return html.unescape(re.sub(r"<[^>]+>", " ", cell.group(1))) if cell else ""
 
@@ -39,13 +41,15 @@ def downstream_cell(page: str, terminal: str) -> str:
 def test_poison_catalogue_is_refused_reported_and_sales_keep_flowing(tmp_path, mosquitto,
                                                                      office_db_url):
     broker = mosquitto()
-    till = make_till(tmp_path / "till", broker.port, store="s1", terminal="t1")
+    keys = OfficeKeys(tmp_path / "office")
+    till = make_till(tmp_path / "till", broker.port, store="s1", terminal="t1",
+                     office_public_key=keys.public)
     registry.add_terminal(till.terminal, till.store, till.public_key_hex)
     till.add_entries(5)
     head_office = Listener(broker.port, wire.terminal_topic("s1", "t1", "status"))
     topic = wire.store_topic("s1", "catalogue")
     # retained: every start of the uplink gets it first
-    head_office.publish(topic, catalogue(1, price_cents=9223372036854775808), retain=True)
+    head_office.publish(topic, catalogue(keys, 1, price_cents=9223372036854775808), retain=True)
     procs = [start_ingest(office_db_url, broker.port, workers=1), start_uplink(till)]
     web = OfficeWeb(office_db_url)
     try:
@@ -65,14 +69,14 @@ def test_poison_catalogue_is_refused_reported_and_sales_keep_flowing(tmp_path, m
         assert procs[1].poll() is None
 
         # versions: beyond the bound and too far ahead are refused; a real one still applies
-        head_office.publish(topic, catalogue(9223372036854775000), retain=True)
-        head_office.publish(topic, catalogue(bounds.MAX_VERSION_JUMP + 1), retain=True)
+        head_office.publish(topic, catalogue(keys, 9223372036854775000), retain=True)
+        head_office.publish(topic, catalogue(keys, bounds.MAX_VERSION_JUMP + 1), retain=True)
         wait_until(lambda: downstream_status().refused == 3, 10, "the two versions refused")
-        head_office.publish(topic, catalogue(2), retain=True)
+        head_office.publish(topic, catalogue(keys, 2), retain=True)
         wait_until(lambda: Product.select().where(Product.active).count() == 1, 10,
                    "the real catalogue applied")
         assert Meta.get(Meta.key == "catalogue_version").value == "2"
-        head_office.publish(topic, catalogue(1))  # an old version sent again: ignored
+        head_office.publish(topic, catalogue(keys, 1))  # an old version sent again: ignored
         wait_until(lambda: downstream_status().ignored == 1, 10, "the old version ignored")
 
         status = json.loads(head_office.next(

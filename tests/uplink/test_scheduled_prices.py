@@ -6,7 +6,6 @@ checked to the second: the old price a second before, the new one at the moment 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from cli.assemble import build_till
 from contract import wire
 from contract.config import parse_config
 from firmware.sim import ensure_demo_data
+from tests.sealkit import OfficeKeys
 from tests.uplink.harness import Till, make_till, start_uplink, stop, wait_until
 from tests.uplink.test_uplink_link import Listener
 
@@ -49,13 +49,16 @@ def sell_around_the_switch(till: Till) -> list[int]:
 
 def test_a_scheduled_price_reaches_two_tills_and_both_switch_on_time(tmp_path: Path, mosquitto):
     broker = mosquitto()
-    online = make_till(tmp_path / "online", broker.port, store="s1", terminal="t1")
-    offline = make_till(tmp_path / "offline", broker.port, store="s1", terminal="t2")
+    keys = OfficeKeys(tmp_path / "office")
+    online = make_till(tmp_path / "online", broker.port, store="s1", terminal="t1",
+                       office_public_key=keys.public)
+    offline = make_till(tmp_path / "offline", broker.port, store="s1", terminal="t2",
+                        office_public_key=keys.public)
     head_office = Listener(broker.port, wire.store_topic("s1", "catalogue"))
-    head_office.publish(wire.store_topic("s1", "catalogue"), json.dumps({
+    head_office.publish(wire.store_topic("s1", "catalogue"), keys.seal("catalogue", "s1", {
         "version": 1, "mode": "full", "products": [MILK, BREAD],
         "scheduled": [{"code": MILK["gtin"], "price_cents": 139, "valid_from": MONDAY_7}],
-    }).encode(), retain=True)
+    }), retain=True)
     uplinks = {name: start_uplink(till) for name, till in
                (("online", online), ("offline", offline))}
     try:

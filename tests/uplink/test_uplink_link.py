@@ -17,6 +17,7 @@ from contract import wire
 from contract.config import MqttConfig
 from firmware.models import Product
 from firmware.uplink.client import Uplink
+from tests.sealkit import OfficeKeys
 from tests.uplink.harness import make_till, start_uplink, stop, wait_until
 
 
@@ -116,15 +117,17 @@ def test_follows_the_ack_and_replays_on_command_even_below_it(tmp_path, mosquitt
 
 def test_retained_catalogue_is_applied_on_connect(tmp_path, mosquitto):
     broker = mosquitto()
+    keys = OfficeKeys(tmp_path / "office")
     till = make_till(tmp_path / "till", broker.port)
     listener = Listener(broker.port, wire.terminal_topic(till.store, till.terminal,
                                                              "status"))
     catalogue = {"version": 4, "mode": "full", "products": [
         {"gtin": "8712345678906", "name": "Cola", "price_cents": 199, "vat_code": "low"}]}
     listener.publish(wire.store_topic(till.store, "catalogue"),
-                     json.dumps(catalogue).encode(), retain=True)
+                     keys.seal("catalogue", till.store, catalogue), retain=True)
     listener.publish(wire.store_topic(till.store, "prices"), b"{broken", retain=False)
-    with running(Uplink(till.db, till.store, till.terminal, _cfg(broker.port))):
+    cfg = _cfg(broker.port, office_public_key=str(keys.public))
+    with running(Uplink(till.db, till.store, till.terminal, cfg)):
         status = listener.next(lambda m: b'"catalogue":4' in m.payload)
     assert json.loads(status.payload)["versions"]["catalogue"] == 4
     assert Product.get(Product.gtin == "08712345678906").price_cents == 199

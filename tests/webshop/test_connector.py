@@ -87,8 +87,12 @@ def test_bad_credentials_and_a_dead_shop_are_logged_not_raised(office):
         result = sync(wrong)
         assert sleeps == []  # a 401 is not retried
         assert any("HTTP 401" in e for e in result.errors)
+        assert result.stock is None and result.stock_skipped == "not linked yet"
+        assert sync(connector(woo, sleeps)).errors == []  # linked now
         woo.fail_next = 100
         down = sync(connector(woo, sleeps))
         assert any("gave up after 4 attempts" in e for e in down.errors)
+        assert down.stock is None  # nothing pushed from a state that may lack orders
     logged = {(row.action, row.ok) for row in WebshopLog.select()}
-    assert ("pull_orders", False) in logged and ("push_stock", False) in logged
+    assert ("link", False) in logged and ("pull_orders", False) in logged
+    assert ("push_stock", False) in logged
