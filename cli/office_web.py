@@ -9,6 +9,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from cli.office_user import add_office_user
+
 if TYPE_CHECKING:
     from headoffice.exports.periods import Period
 
@@ -21,15 +23,15 @@ def add_office_web(osub: argparse._SubParsersAction) -> None:
     web.add_argument("--port", type=int, default=8080)
     web.add_argument("--settings", help=settings_help)
     web.add_argument("--no-alerts", action="store_true", help="do not run the alert sender here")
+    web.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM; with --tls-key)")
+    web.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    web.add_argument("--fleet-ca", help="serve HTTPS with a certificate for --tls-name issued "
+                     "by the fleet CA in this directory (made on first start, kept beside it)")
+    web.add_argument("--tls-name", default="localhost", help="the host name in that certificate")
+    web.add_argument("--idle-minutes", type=float, default=30,
+                     help="a session idle this long ends (default 30)")
     web.set_defaults(handler=run_web)
-
-    user = osub.add_parser("user", help="dashboard users")
-    usub = user.add_subparsers(dest="user_command", required=True)
-    add = usub.add_parser("add", help="add a user (password from --password-stdin or a prompt)")
-    add.add_argument("name")
-    add.add_argument("--password-stdin", action="store_true")
-    add.add_argument("--replace", action="store_true", help="set a new password for an existing user")
-    add.set_defaults(handler=run_user_add)
+    add_office_user(osub)
 
     export = osub.add_parser("export", help="tax overviews: vat, xaf, journal")
     export.add_argument("kind", choices=("vat", "xaf", "journal"))
@@ -80,6 +82,19 @@ def _settings(args: argparse.Namespace):
     return loaded
 
 
+def _tls(args: argparse.Namespace) -> tuple[str, str] | None:
+    """(cert, key) files to serve HTTPS with, or None for plain HTTP (behind a proxy)."""
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            raise SystemExit("kassa office web: give both --tls-cert and --tls-key")
+        return args.tls_cert, args.tls_key
+    if args.fleet_ca:
+        from cli.office_tls import fleet_certificate
+
+        return fleet_certificate(args.fleet_ca, args.tls_name)
+    return None
+
+
 def run_web(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -87,39 +102,21 @@ def run_web(args: argparse.Namespace) -> int:
     from headoffice.web.app import create_app
 
     settings = _settings(args)
+    tls = _tls(args)
     db = _open(args)
     worker = None
     if not args.no_alerts:
         worker = AlertWorker(db, settings.alerts)
         worker.start()
-    print(f"kassa office web: http://{args.host}:{args.port}/", flush=True)
+    scheme = "https" if tls else "http"
+    print(f"kassa office web: {scheme}://{args.host}:{args.port}/", flush=True)
+    ssl = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
     try:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(create_app(settings, idle_seconds=args.idle_minutes * 60), host=args.host,
+                    port=args.port, log_level="warning", **ssl)
     finally:
         if worker:
             worker.stop()
-    return 0
-
-
-def run_user_add(args: argparse.Namespace) -> int:
-    import getpass
-
-    from headoffice.web.users import UserError, add_user
-
-    _open(args)
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass(f"password for {args.name}: ")
-        if getpass.getpass("again: ") != password:
-            print("kassa office user add: the passwords differ", file=sys.stderr)
-            return 1
-    try:
-        add_user(args.name, password, replace=args.replace)
-    except UserError as exc:
-        print(f"kassa office user add: {exc}", file=sys.stderr)
-        return 1
-    print(f"user {args.name} {'updated' if args.replace else 'added'}")
     return 0
 
 

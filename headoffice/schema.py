@@ -22,12 +22,16 @@ from headoffice.notify.models import NOTIFY_MODELS
 from headoffice.offers.models import OFFER_MODELS
 from headoffice.releases.models import RELEASE_MODELS
 from headoffice.stock.models import STOCK_MODELS
-from headoffice.web.users import OfficeUser
+from headoffice.web.audit_trail import AUDIT_MODELS
+from headoffice.web.sessions import SESSION_MODELS
+from headoffice.web.throttle import THROTTLE_MODELS
+from headoffice.web.users import USER_MODELS
 from headoffice.webshop.models import WEBSHOP_MODELS
 from headoffice.webshop.models import upgrade as upgrade_webshop
 
 TABLES: list[type[peewee.Model]] = [
-    *CORE_MODELS, *AGG_MODELS, *ALERT_MODELS, OfficeUser,
+    *CORE_MODELS, *AGG_MODELS, *ALERT_MODELS, *USER_MODELS, *SESSION_MODELS,
+    *THROTTLE_MODELS, *AUDIT_MODELS,
     *CUSTOMER_MODELS, *STOCK_MODELS, *OFFER_MODELS, *NOTIFY_MODELS, *WEBSHOP_MODELS,
     *MASTER_MODELS,
     *RELEASE_MODELS,

@@ -4,13 +4,11 @@ return, exports."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import time
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -27,17 +25,32 @@ from headoffice.exports.zreports import check_z, z_list, z_rows, z_stores
 from headoffice.promotion_report import promotion_figures
 from headoffice.releases import rollout
 from headoffice.web import (
+    audit_trail,
+    auth_pages,
     catalogue_pages,
     customer_pages,
     queries,
     report_pages,
+    sessions,
     shop,
+    stock_pages,
     webshop_pages,
 )
-from headoffice.web.common import bad_page, lang, login_required, page
+from headoffice.web.auth import SecurityHeaders, ServerSessions
+from headoffice.web.common import (
+    access,
+    bad_page,
+    forbidden,
+    lang,
+    page,
+    public,
+    requires,
+    scoped_store,
+    shops_of,
+)
 from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, now_local, translator
+from headoffice.web.roles import Role
 from headoffice.web.templating import HERE
-from headoffice.web.users import authenticate
 
 
 def _today() -> dt.date:
@@ -49,6 +62,7 @@ def _day(request: Request) -> dt.date:
     return dt.date.fromisoformat(text) if text else _today()
 
 
+@public("sets the language cookie only")
 def set_language(request: Request) -> Response:
     """The English/Dutch switch: a cookie, so it holds on the login page and after logout."""
     chosen = request.path_params["lang"]
@@ -59,41 +73,28 @@ def set_language(request: Request) -> Response:
     return response
 
 
-async def login(request: Request) -> Response:
-    error = ""
-    if request.method == "POST":
-        form = await request.form()
-        user = authenticate(str(form.get("name", "")), str(form.get("password", "")))
-        if user is not None:
-            request.session["user"] = user.name
-            target = request.query_params.get("next", "/")
-            return RedirectResponse(target if target.startswith("/") else "/", status_code=303)
-        error = "Onbekende gebruiker of verkeerd wachtwoord"
-    return page(request, "login.html", error=error)
-
-
-def logout(request: Request) -> Response:
-    request.session.clear()
-    return RedirectResponse("/login", status_code=303)
-
-
-@login_required
+@requires(Role.OWNER, Role.MANAGER, Role.ACCOUNTANT, shop_scoped=True)
 def dashboard(request: Request) -> Response:
     try:
         day = _day(request)
     except ValueError:
         return bad_page(request, "Ongeldige datum: gebruik JJJJ-MM-DD")
-    return page(request, "dashboard.html", data=queries.live(day, lang(request)))
+    return page(request, "dashboard.html", data=queries.live(day, lang(request),
+                                                             shops_of(request)))
 
 
-@login_required
+@requires(Role.OWNER, Role.MANAGER, Role.ACCOUNTANT, shop_scoped=True)
 def api_live(request: Request) -> Response:
     try:
         day = _day(request)
     except ValueError:
         return JSONResponse({"error": translator(lang(request))(
             "Ongeldige datum: gebruik JJJJ-MM-DD")}, status_code=400)
-    return JSONResponse(queries.live(day, lang(request)))
+    return JSONResponse(queries.live(day, lang(request), shops_of(request)))
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
 
 
 def _period_of(request: Request) -> Period:
@@ -103,14 +104,15 @@ def _period_of(request: Request) -> Period:
     return around(kind, day)
 
 
-@login_required
+@requires(Role.OWNER, Role.MANAGER, Role.ACCOUNTANT, shop_scoped=True)
 def period_view(request: Request) -> Response:
     try:
         period = _period_of(request)
     except (ValueError, PeriodError):
         return bad_page(request, "Ongeldige periode",
                     f"{request.query_params.get('kind', '')} {request.query_params.get('date', '')}")
-    store = request.query_params.get("store") or None
+    store = scoped_store(request, request.query_params.get("store"))
+    shops = shops_of(request)
     previous = period.previous()
     now, before = queries.totals(period, store), queries.totals(previous, store)
     labels, values = queries.series(period, store)
@@ -121,12 +123,13 @@ def period_view(request: Request) -> Response:
     return page(request, "period.html", period=period, previous=previous, now=now, before=before,
                  compare=compare, labels=[chart_label(label) for label in labels], values=values,
                  previous_values=previous_values,
-                 top=queries.top_products(period, store), stores=queries.by_store(period),
+                 top=queries.top_products(period, store),
+                 stores=[r for r in queries.by_store(period) if shops is None or r["store"] in shops],
                  promotions=promotion_figures(period.first, period.last, store),
                  kind=request.query_params.get("kind", "day"), store=store or "")
 
 
-@login_required
+@requires(Role.OWNER, Role.FLEET)
 def terminals(request: Request) -> Response:
     keys = {t.terminal_id: t for t in registry.list_terminals()}  # public key, fingerprint
     return page(request, "terminals.html", terminals=queries.terminals(), keys=keys,
@@ -135,17 +138,22 @@ def terminals(request: Request) -> Response:
                  versions=rollout.terminal_versions(), rollouts=rollout.progress()[:5])
 
 
-@login_required
+@requires(Role.OWNER, Role.MANAGER, Role.ACCOUNTANT, shop_scoped=True)
 def z_archive(request: Request) -> Response:
     """The newest Z closes: number, Dutch date, terminal, turnover and cash variance."""
-    store = request.query_params.get("store") or None
-    return page(request, "z.html", rows=z_list(store), store=store or "", stores=z_stores())
+    store = scoped_store(request, request.query_params.get("store"))
+    shops = shops_of(request)
+    return page(request, "z.html", rows=z_list(store), store=store or "",
+                 stores=[s for s in z_stores() if shops is None or s in shops])
 
 
-@login_required
+@requires(Role.OWNER, Role.MANAGER, Role.ACCOUNTANT, shop_scoped=True)
 def z_detail(request: Request) -> Response:
     """One Z beside head office's rebuild of it, row by row; a differing row is marked."""
     terminal, seq = request.path_params["terminal"], int(request.path_params["seq"])
+    shops = shops_of(request)
+    if shops is not None and queries.store_of_entry(terminal, seq) not in shops:
+        return forbidden(request, terminal)
     try:
         check = check_z(terminal, seq)
     except LookupError:
@@ -156,28 +164,34 @@ def z_detail(request: Request) -> Response:
                  differing=sum(1 for row in rows if row.differs) + len(check.gaps))
 
 
-@login_required
+@requires(Role.OWNER, Role.MANAGER, shop_scoped=True)
 def alerts(request: Request) -> Response:
-    return page(request, "alerts.html", alerts=queries.recent_alerts(200, lang(request)))
+    return page(request, "alerts.html",
+                alerts=queries.recent_alerts(200, lang(request), shops_of(request)))
 
 
-@login_required
+@requires(Role.OWNER, Role.MANAGER, shop_scoped=True)
 def acknowledge_alert(request: Request) -> Response:
     """The owner's 'seen' button: stored with who and when (append-only), then back to the list."""
+    shops = shops_of(request)
+    if shops is not None and queries.store_of_alert(request.path_params["alert_id"]) not in shops:
+        return forbidden(request, str(request.path_params["alert_id"]))
     try:
         board.acknowledge(request.path_params["alert_id"], str(request.session["user"]))
+        audit_trail.record("alert_ack", str(request.session["user"]), _address(request),
+                           f"alert={request.path_params['alert_id']}")
     except board.UnknownAlert:
         return page(request, "error.html", status_code=404,
                      message="Deze melding bestaat niet", detail="")
     return RedirectResponse("/alerts", status_code=303)
 
 
-@login_required
+@requires(Role.OWNER)
 def shop_status(request: Request) -> Response:
     return page(request, "shop.html", s=shop.status())
 
 
-@login_required
+@requires(Role.OWNER, Role.ACCOUNTANT)
 def vat_return(request: Request) -> Response:
     """The VAT return of a period on screen, box by box, with exempt turnover beside it."""
     today = _today()
@@ -200,7 +214,7 @@ def vat_return(request: Request) -> Response:
                  period_text=text, store=store or "", stores=stores, choices=choices)
 
 
-@login_required
+@requires(Role.OWNER, Role.ACCOUNTANT)
 def exports(request: Request) -> Response:
     today = _today()
     return page(request, "exports.html", month=today.strftime("%Y-%m"), year=str(today.year),
@@ -212,7 +226,7 @@ def _download(body: str | bytes, filename: str, media: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@login_required
+@requires(Role.OWNER, Role.ACCOUNTANT)
 def export_file(request: Request) -> Response:
     kind = request.path_params["kind"]
     store = request.query_params.get("store") or None
@@ -221,6 +235,9 @@ def export_file(request: Request) -> Response:
     except PeriodError:
         return bad_page(request, "Ongeldige periode", request.query_params.get("period", ""))
     settings: OfficeSettings = request.app.state.settings
+    reach = access(request)
+    audit_trail.record("export", reach.user if reach else "?", _address(request),
+                       f"kind={kind} period={period.label} store={store or 'all'}")
     tag = f"{store or 'all'}-{period.label}".replace("..", "_")
     if kind == "vat":
         return _download(vat_csv(vat_report(period, store)), f"btw-{tag}.csv",
@@ -257,12 +274,10 @@ class ServerTiming:
         await self.app(scope, receive, timed_send)
 
 
-def create_app(settings: OfficeSettings) -> Starlette:
-    secret = settings.secret_key or secrets.token_hex(32)
+def create_app(settings: OfficeSettings, idle_seconds: float = sessions.IDLE_SECONDS) -> Starlette:
     app = Starlette(
         routes=[
-            Route("/login", login, methods=["GET", "POST"]),
-            Route("/logout", logout),
+            *auth_pages.ROUTES,
             Route("/taal/{lang}", set_language),
             Route("/", dashboard),
             Route("/api/live", api_live),
@@ -273,19 +288,21 @@ def create_app(settings: OfficeSettings) -> Starlette:
             Route("/alerts", alerts),
             Route("/alerts/{alert_id:int}/ack", acknowledge_alert, methods=["POST"]),
             Route("/shop", shop_status),
-            Route("/unsubscribe/{token}", shop.unsubscribe, methods=["GET", "POST"]),
+            Route("/unsubscribe/{token}", public("the mail's own unguessable token")(
+                shop.unsubscribe), methods=["GET", "POST"]),
             Route("/vat", vat_return),
             Route("/exports", exports),
             Route("/export/{kind}", export_file),
             *catalogue_pages.ROUTES,
+            *stock_pages.ROUTES,
             *customer_pages.ROUTES,
             *webshop_pages.ROUTES,
             *report_pages.ROUTES,
-            Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+            Mount("/static", public("the page's own script and style files, no data")(
+                StaticFiles(directory=str(HERE / "static"))), name="static"),
         ],
-        middleware=[Middleware(ServerTiming),
-                    Middleware(SessionMiddleware, secret_key=secret, same_site="strict",
-                               session_cookie="kassa_office")],
+        middleware=[Middleware(ServerTiming), Middleware(SecurityHeaders),
+                    Middleware(ServerSessions, idle_seconds=idle_seconds)],
     )
     app.state.settings = settings
     return app

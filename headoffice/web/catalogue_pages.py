@@ -42,7 +42,10 @@ from headoffice.catalogue.promotions import as_item, save_promotion, set_active
 from headoffice.catalogue.publish import stores as active_stores
 from headoffice.catalogue.times import SHOP_ZONE, from_stored, now_utc, parse_moment, stored
 from headoffice.shelf_labels import render_labels
-from headoffice.web.common import bad_page, login_required, page
+from headoffice.web.common import bad_page, page, requires
+from headoffice.web.roles import Role
+
+ASSORTMENT = requires(Role.OWNER, Role.FLEET)  # products, prices, promotions, labels
 
 PAGE_SIZE = 100
 WEEKDAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
@@ -75,7 +78,7 @@ def _price_rows(product: MasterProduct, store: str) -> dict[str, Any]:
     return {"current": current, "planned": [(_local(m), p) for m, p in planned]}
 
 
-@login_required
+@ASSORTMENT
 def catalogue_list(request: Request) -> Response:
     """Search by name, category or code; each product with its price now and the next change."""
     q = request.query_params.get("q", "").strip()
@@ -132,7 +135,7 @@ def _product_page(request: Request, product: MasterProduct | None, form: dict[st
                 **context)
 
 
-@login_required
+@ASSORTMENT
 async def product_page(request: Request) -> Response:
     """One product: its fields, prices (now and planned, per store), cost, ranges, history."""
     sku = request.path_params.get("sku")
@@ -209,7 +212,7 @@ def _shown(key: str, value: Any) -> str:
     return str(value)
 
 
-@login_required
+@ASSORTMENT
 def audit_page(request: Request) -> Response:
     """Who changed what, newest first; filter by code or kind."""
     key = request.query_params.get("key", "").strip() or None
@@ -247,7 +250,7 @@ def _promotion_item(form: dict[str, str]) -> dict[str, Any]:
     return item
 
 
-@login_required
+@ASSORTMENT
 async def promotions_page(request: Request) -> Response:
     """Every promotion with its terms; create or change one; switch one on or off."""
     error, form = "", {}
@@ -287,7 +290,7 @@ def _terms(item: dict[str, Any]) -> str:
     return f"{item['percent']}% korting"
 
 
-@login_required
+@ASSORTMENT
 def labels_pdf(request: Request) -> Response:
     """The shelf labels of every price that takes effect in a store on a day (its own prices
     and the chain's), as the till will charge them from that moment."""

@@ -26,6 +26,32 @@ DEVICE_STATES = {
 }
 
 EN: dict[str, str] = {
+    # access: roles, users, sessions, audit trail (headoffice/web/auth_pages.py)
+    "eigenaar": "owner", "bedrijfsleider": "shop manager", "boekhouder": "accountant",
+    "beheerder": "fleet admin", "geen toegang": "no access", "Gebruikers": "Users",
+    "Audittrail": "Audit trail", "Rol": "Role", "Tweede factor": "Second factor",
+    "Sinds": "Since", "Status": "Status",
+    "geblokkeerd": "locked", "Deblokkeren": "Unlock", "Wijzigen": "Change",
+    "Verwijderen": "Remove", "winkels": "shops",
+    "Nieuwe gebruikers en wachtwoorden": "New users and passwords",
+    "De keten is verbroken bij regel": "The chain is broken at row",
+    "Keten gecontroleerd": "Chain verified", "regels": "rows", "Wie": "Who", "Details": "Details",
+    "Handeling": "Action", "Assortiment en prijzen": "Assortment and prices",
+    "Alle wijzigingen van het assortiment": "Every change of the assortment",
+    "Mijn sessies": "My sessions", "Sessie": "Session", "Begonnen": "Started",
+    "Laatst actief": "Last active", "Browser": "Browser", "Overal uitloggen": "Log out everywhere",
+    "Code (tweede factor, indien ingesteld)": "Code (second factor, if set up)",
+    "Dit account is geblokkeerd; vraag de eigenaar het te deblokkeren":
+        "This account is locked; ask the owner to unlock it",
+    "Te veel mislukte pogingen; probeer het later opnieuw":
+        "Too many failed attempts; try again later",
+    "U kunt uzelf niet verwijderen": "You cannot remove yourself", "Tonen": "Show",
+    "Niets": "Nothing",
+    "ingelogd": "logged in", "inloggen mislukt": "login failed", "inloggen geweigerd":
+        "login refused", "uitgelogd": "logged out", "overal uitgelogd": "logged out everywhere",
+    "melding gezien": "alert seen", "gebruiker toegevoegd": "user added",
+    "rol gewijzigd": "role changed", "gebruiker verwijderd": "user removed",
+    "gebruiker gedeblokkeerd": "user unlocked", "tweede factor gewijzigd": "second factor changed",
     # software updates (terminals page)
     "Release": "Release", "Ring": "Ring", "Uitrol": "Rollout", "Bijgewerkt": "Updated",
     "Bezig": "Under way", "Versie": "Version", "actief": "active", "gepauzeerd": "paused",

@@ -13,7 +13,7 @@ from headoffice.alerts import board, texts
 from headoffice.alerts.models import Alert
 from headoffice.downstream_models import FLEET_STORE, DownstreamPublished
 from headoffice.exports.periods import Period
-from headoffice.models import DeadLetterTerminal, TerminalState
+from headoffice.models import DeadLetterTerminal, OfficeEntry, TerminalState
 
 SUM_FIELDS = ("tickets", "sales_gross", "turnover", "items", "refunds", "voids", "voided_open",
               "no_sales",
@@ -228,12 +228,16 @@ def device_view(value: Any) -> dict[str, str]:
             "level": "bad" if fault else "ok"}
 
 
-def recent_alerts(limit: int = 20, lang: str = "nl") -> list[dict[str, Any]]:
+def recent_alerts(limit: int = 20, lang: str = "nl",
+                  shops: frozenset[str] | None = None) -> list[dict[str, Any]]:
     """The newest alerts with their text in `lang`, how many causes each counts, the time of
-    the first (the sale's own time, local) and who acknowledged it when."""
-    rows = list(Alert.select(Alert.id, Alert.key, Alert.kind, Alert.store, Alert.terminal,
-                             Alert.message, Alert.created, Alert.state)
-                .order_by(Alert.id.desc()).limit(limit).dicts())
+    the first (the sale's own time, local) and who acknowledged it when; only those of
+    `shops` when given (a shop manager's)."""
+    query = Alert.select(Alert.id, Alert.key, Alert.kind, Alert.store, Alert.terminal,
+                         Alert.message, Alert.created, Alert.state)
+    if shops is not None:
+        query = query.where(Alert.store.in_(sorted(shops) or [""]))
+    rows = list(query.order_by(Alert.id.desc()).limit(limit).dicts())
     keys = [row["key"] for row in rows]
     groups, acks = board.groups(keys), board.acks(keys)
     for row in rows:
@@ -248,14 +252,38 @@ def recent_alerts(limit: int = 20, lang: str = "nl") -> list[dict[str, Any]]:
     return rows
 
 
-def live(day: dt.date, lang: str = "nl") -> dict[str, Any]:
+def live(day: dt.date, lang: str = "nl", shops: frozenset[str] | None = None) -> dict[str, Any]:
+    """Today's figures: of the whole company, or (a shop manager) of `shops` only: the totals,
+    hours and top products then sum those shops, and no other shop appears."""
     period = Period(day, day, day.isoformat())
-    return {
-        "day": day.isoformat(),
-        "totals": totals(period),
-        "terminals": by_terminal(period),
-        "stores": by_store(period),
-        "hourly": hourly(period),
-        "top": top_products(period),
-        "alerts": recent_alerts(10, lang),
-    }
+    if shops is None:
+        return {"day": day.isoformat(), "totals": totals(period), "terminals": by_terminal(period),
+                "stores": by_store(period), "hourly": hourly(period),
+                "top": top_products(period), "alerts": recent_alerts(10, lang)}
+    mine = sorted(shops)
+    parts = [totals(period, s) for s in mine]
+    summed = {k: sum(int(p.get(k) or 0) for p in parts) for k in SUM_FIELDS}
+    hours = [sum(col) for col in zip(*[hourly(period, s) for s in mine], strict=True)] \
+        if mine else [0] * 24
+    top: dict[str, dict[str, Any]] = {}
+    for s in mine:
+        for p in top_products(period, s, limit=50):
+            row = top.setdefault(p["product"], {**p, "quantity": 0, "gross": 0})
+            row["quantity"] += p["quantity"]
+            row["gross"] += p["gross"]
+    return {"day": day.isoformat(), "totals": _with_basket(summed),
+            "terminals": [t for s in mine for t in by_terminal(period, s)],
+            "stores": [r for r in by_store(period) if r["store"] in shops], "hourly": hours,
+            "top": sorted(top.values(), key=lambda p: -p["gross"])[:10],
+            "alerts": recent_alerts(10, lang, shops)}
+
+
+def store_of_entry(terminal: str, seq: int) -> str | None:
+    row = (OfficeEntry.select(OfficeEntry.store)
+           .where((OfficeEntry.terminal == terminal) & (OfficeEntry.seq == seq)).first())
+    return row.store if row else None
+
+
+def store_of_alert(alert_id: int) -> str | None:
+    row = Alert.select(Alert.store).where(Alert.id == alert_id).first()
+    return row.store if row else None

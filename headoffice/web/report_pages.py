@@ -20,8 +20,9 @@ from headoffice.web import discount_queries as discounts
 from headoffice.web import margin_queries as margins
 from headoffice.web import report_queries as reports
 from headoffice.web import report_sheets
-from headoffice.web.common import bad_page, login_required, page
+from headoffice.web.common import bad_page, page, requires
 from headoffice.web.i18n import now_local
+from headoffice.web.roles import Role
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -63,7 +64,7 @@ def ranged(view: Callable[[Request, Period, str | None, dict[str, str]], Respons
     return wrapper
 
 
-@login_required
+@requires(Role.OWNER, Role.ACCOUNTANT)  # company-wide figures, no personal data
 @ranged
 def sales_page(request: Request, period: Period, store: str | None,
                params: dict[str, str]) -> Response:
@@ -73,7 +74,7 @@ def sales_page(request: Request, period: Period, store: str | None,
                 weekdays=reports.WEEKDAYS, **_common(request, period, store, params))
 
 
-@login_required
+@requires(Role.OWNER, Role.ACCOUNTANT)  # company-wide figures, no personal data
 def tickets_page(request: Request) -> Response:
     """The drill-down: the tickets behind one figure (cut and value as in the links)."""
     q = request.query_params
@@ -90,7 +91,7 @@ def tickets_page(request: Request) -> Response:
                 total=sum(t.total for t in tickets), **_common(request, period, store, params))
 
 
-@login_required
+@requires(Role.OWNER, Role.ACCOUNTANT)  # company-wide figures, no personal data
 @ranged
 def margin_page(request: Request, period: Period, store: str | None,
                 params: dict[str, str]) -> Response:
@@ -99,7 +100,7 @@ def margin_page(request: Request, period: Period, store: str | None,
                 row=margins.as_dict, **_common(request, period, store, params))
 
 
-@login_required
+@requires(Role.OWNER, Role.ACCOUNTANT)  # company-wide figures, no personal data
 @ranged
 def discounts_page(request: Request, period: Period, store: str | None,
                    params: dict[str, str]) -> Response:
@@ -120,7 +121,7 @@ def file_tag(period: Period, store: str | None) -> str:
 FILE_NAMES = {"sales": "verkoop", "margin": "marge", "discounts": "kortingen"}
 
 
-@login_required
+@requires(Role.OWNER, Role.ACCOUNTANT)  # company-wide figures, no personal data
 @ranged
 def report_xlsx(request: Request, period: Period, store: str | None,
                 _params: dict[str, str]) -> Response:

@@ -15,12 +15,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from headoffice.web.common import public
 from headoffice.webshop.webhook import receive
 
 SECRET_ENV, NAME_ENV = "KASSA_WC_WEBHOOK_SECRET", "KASSA_WEBSHOP_NAME"
 MAX_BODY = 2_000_000
 
 
+@public("no login: the WooCommerce HMAC signature is checked by receive()")
 async def woocommerce_webhook(request: Request) -> Response:
     secret = os.environ.get(SECRET_ENV, "")
     if not secret:

@@ -15,6 +15,14 @@ SIZES = {"phone": (390, 844, True), "desktop": (1366, 900, False)}
 
 @pytest.fixture
 def browser(tmp_path):
+    driver = make_driver(tmp_path)
+    yield driver
+    driver.quit()
+
+
+def make_driver(tmp_path, extra_flags: tuple[str, ...] = ()):
+    """Headless Chromium with downloads into tmp_path/downloads; `extra_flags` for a test's own
+    needs (an HTTPS test pins its server's key)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -25,16 +33,16 @@ def browser(tmp_path):
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,1000",
-                 "--lang=nl-NL"):
+                 "--lang=nl-NL", *extra_flags):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP reports land there
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.downloads = downloads
     # After a click the next page may not be there yet: look for elements for up to 10 s.
     driver.implicitly_wait(10)
-    yield driver
-    driver.quit()
+    return driver
 
 
 def shoot(driver, base: str, page: str, path: str, logged_in: bool = True) -> None:

@@ -74,25 +74,39 @@ class OfficeWeb:
     """`kassa office web` as its own process, and a logged-in HTTP client for its pages."""
 
     def __init__(self, db_url: str, settings: Path | None = None, user: str = "baas",
-                 password: str = "geheim-wachtwoord") -> None:
-        import http.cookiejar
-        import urllib.request
-
+                 password: str = "geheim-wachtwoord", web_args: tuple[str, ...] = (),
+                 ca_file: Path | None = None) -> None:
+        """`user` is made an owner; with `ca_file` the server speaks HTTPS (give its TLS
+        options in `web_args`) and the client trusts only that CA, for https://localhost."""
         from headoffice.web.users import add_user
         from tests.fixtures_services import free_port, wait_for_port
         from tests.uplink.harness import kassa
 
         add_user(user, password, replace=True)
         self.port = free_port()
-        args = ["office", "--db", db_url, "web", "--port", str(self.port), "--no-alerts"]
+        args = ["office", "--db", db_url, "web", "--port", str(self.port), "--no-alerts",
+                *web_args]
         if settings is not None:
             args += ["--settings", str(settings)]
         self.proc = kassa(*args)
         wait_for_port(self.port, 20, self.proc)
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.base = (f"https://localhost:{self.port}" if ca_file
+                     else f"http://127.0.0.1:{self.port}")
+        self.ca_file = ca_file
         self.user, self.password = user, password
+        self.opener = self.client()
+
+    def client(self):
+        """A new cookie-keeping HTTP(S) client (one browser of one user)."""
+        import http.cookiejar
+        import ssl
+        import urllib.request
+
+        handlers: list = [urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())]
+        if self.ca_file:
+            handlers.append(urllib.request.HTTPSHandler(
+                context=ssl.create_default_context(cafile=str(self.ca_file))))
+        return urllib.request.build_opener(*handlers)
 
     def login(self) -> None:
         import urllib.parse
