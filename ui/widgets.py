@@ -80,7 +80,8 @@ def measure_fit(text: str, size: tuple, box_w: float | None, font_size: float, f
     core = CoreLabel(text=text, text_size=(box_w, None), **options)
     core.resolve_font_name()
     pad = padding[0] + padding[2]
-    if quick and "\n" not in text:  # on one line within the box: fits, no word split; one measure
+    one_line = text.count("\n") == 0
+    if quick and one_line:  # on one line within the box: fits, no word split; one measure
         line_w, line_h = core.get_extents(text)
         room = size[0] if box_w is None else min(size[0], box_w)
         tall = line_h * max(1.0, line_height) + padding[1] + padding[3]
