@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -195,8 +196,20 @@ def apply_message(db: peewee.Database, data: dict[str, Any],
         set_version(OFFERS_VERSION, version)
     if gone and outermost:
         # a customer left (erased at head office): their name must not linger in the WAL
-        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        _truncate_wal(db)
     return True, version, f"offers v{version}: {len(customers)} customers, {len(offers)} offers"
+
+
+def _truncate_wal(db: Any, attempts: int = 50, pause: float = 0.1) -> bool:
+    """Checkpoints the WAL and truncates it to zero bytes. Another connection's read (the
+    till's, between two of its statements) makes a checkpoint report busy and leave frames
+    behind, so it is tried again for a few seconds; False when it never got through."""
+    for _ in range(attempts):
+        busy = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if not busy:
+            return True
+        time.sleep(pause)
+    return False
 
 
 # --- at the till -------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ def sealed_payload(kind: str, store: str, body: dict[str, Any],
     tills do not take."""
     if kind not in SEALED_KINDS:
         raise bounds.DownstreamError(kind, f"unknown message kind (one of {', '.join(SEALED_KINDS)})")
+    if kind == release_notice.KIND and store != sealed.FLEET:
+        raise bounds.DownstreamError(kind, "a release notice goes to the whole fleet, not one store")
     return sealed.seal(key or office_key(), kind, store, int(body["version"]),
                        sealed.body_bytes(body))
 

@@ -80,8 +80,12 @@ def test_a_large_body_is_checked_by_its_leading_version():
 
 
 def test_head_office_seals_only_kinds_the_tills_take():
-    with pytest.raises(bounds.DownstreamError):
+    with pytest.raises(bounds.DownstreamError, match="unknown message kind"):
+        sealed_payload("stock", "s1", {"version": 1}, KEY)
+    with pytest.raises(bounds.DownstreamError, match="whole fleet"):
         sealed_payload("release", "s1", {"version": 1}, KEY)
+    assert unseal(sealed_payload("release", FLEET, {"version": 2}, KEY), PUBLIC, "release",
+                  FLEET).version == 2
     assert downstream_topic("promotions", "s1") == "kassa/v1/s1/promotions"
     assert downstream_topic("config", FLEET) == "kassa/v1/fleet/config"
     assert unseal(sealed_payload("promotions", "s1", {"version": 1}, KEY), PUBLIC,

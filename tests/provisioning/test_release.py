@@ -46,6 +46,7 @@ from provisioning.release.build import (
 from provisioning.release.errors import NoBinaryWheel
 from provisioning.release.keys import load_release_key, read_public_key, release_pub_path
 from provisioning.release.manifest import host_arch, key_id
+from tests.sealkit import OfficeKeys
 
 REPO = Path(__file__).resolve().parents[2]
 ARCH = host_arch()
@@ -54,8 +55,11 @@ OTHER_ARCH = "aarch64" if ARCH == "x86_64" else "x86_64"
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("fleet") / "fleet"
-    assert main(["provision", "--fleet-dir", str(root), "init", "--broker-host", "127.0.0.1"]) == 0
+    base = tmp_path_factory.mktemp("fleet")
+    office = OfficeKeys(base / "office-key")  # enrollment needs head office's key pinned
+    root = base / "fleet"
+    assert main(["provision", "--fleet-dir", str(root), "init", "--broker-host", "127.0.0.1",
+                 "--office-public-key", str(office.public)]) == 0
     return root
 
 
