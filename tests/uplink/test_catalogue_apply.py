@@ -64,7 +64,9 @@ def test_the_write_lock_is_held_briefly_and_sales_commit_beside_the_apply(tmp_pa
         waits = seller.waits()
         stats = down.last_stats
         assert outcome.applied and stats.written == 50_000
-        assert stats.transactions > 10, "the apply was cut into short transactions"
+        # cut by time, not by a row count: a quiet machine writes more rows per transaction
+        # (9 of ~25 ms for 50,000 seen), a busy one fewer; each must be short (next lines)
+        assert stats.transactions > 1, "the apply was cut into short transactions"
         holds = sorted(stats.holds)
         assert stats.longest_cpu < CPU_BOUND, stats
         assert holds[len(holds) // 2] < LOCK_BOUND + noise, (holds, noise)
