@@ -6,42 +6,20 @@ Every screen passes tests/ui/screen_check.py; screenshots go to test-artifacts/s
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.ui.xvfb import kivy_env, xvfb
+from tests.ui.scene_runs import ARTIFACTS, SIZES, run_scenes
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-SIZES = ("800x480", "1280x800")
 SHOTS = ("p1-payment-pin", "p2-waiting", "p3-aborted", "p4-declined", "p5-approved", "p6-done",
          "p7-checking", "p8-refunded")
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    results = {}
-    with xvfb(1280, 800) as display:
-        for size in SIZES:
-            work = tmp_path_factory.mktemp(f"pin-{size}")
-            proc = subprocess.run(
-                [sys.executable, "-m", "tests.payment.pin_scene", size, str(work / "out"),
-                 str(work / "var")],
-                cwd=ROOT, env=kivy_env(display), capture_output=True, text=True, timeout=300)
-            result_file = work / "out" / f"pin-{size}.json"
-            assert result_file.exists(), f"{size}: no result (rc {proc.returncode})\n{proc.stderr[-3000:]}"
-            result = json.loads(result_file.read_text())
-            result["rc"] = proc.returncode
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            for png in (work / "out").glob("*.png"):
-                shutil.copy(png, ARTIFACTS / png.name)
-            results[size] = result
-    return results
+    return run_scenes("tests.payment.pin_scene", "pin", tmp_path_factory)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -5,43 +5,21 @@ test-artifacts/screenshots/ (names start with the size and 'a')."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from contract.entries import parse_entry
-from tests.ui.xvfb import kivy_env, xvfb
+from tests.ui.scene_runs import ARTIFACTS, SIZES, run_scenes
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-SIZES = ("800x480", "1280x800")
 SHOTS = ("a1-age-question", "a2-refused", "a3-confirmed", "a4-second-beer", "a5-manager",
          "a6-empties-count", "a7-empties-back")
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    results = {}
-    with xvfb(1280, 800) as display:
-        for size in SIZES:
-            work = tmp_path_factory.mktemp(f"age-{size}")
-            proc = subprocess.run(
-                [sys.executable, "-m", "tests.ui.age_scene", size, str(work / "out"),
-                 str(work / "var")],
-                cwd=ROOT, env=kivy_env(display), capture_output=True, text=True, timeout=300)
-            result_file = work / "out" / f"age-{size}.json"
-            assert result_file.exists(), f"{size}: no result (rc {proc.returncode})\n{proc.stderr[-3000:]}"
-            result = json.loads(result_file.read_text())
-            result["rc"] = proc.returncode
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            for png in (work / "out").glob("*.png"):
-                shutil.copy(png, ARTIFACTS / png.name)
-            results[size] = result
-    return results
+    return run_scenes("tests.ui.age_scene", "age", tmp_path_factory)
 
 
 @pytest.mark.parametrize("size", SIZES)
