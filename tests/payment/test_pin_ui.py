@@ -6,13 +6,10 @@ Every screen passes tests/ui/screen_check.py; screenshots go to test-artifacts/s
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.ui.scene_runs import ARTIFACTS, SIZES, run_scenes
 
-ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ("p1-payment-pin", "p2-waiting", "p3-aborted", "p4-declined", "p5-approved", "p6-done",
          "p7-checking", "p8-refunded")
 

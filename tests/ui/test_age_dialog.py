@@ -5,14 +5,11 @@ test-artifacts/screenshots/ (names start with the size and 'a')."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from contract.entries import parse_entry
 from tests.ui.scene_runs import ARTIFACTS, SIZES, run_scenes
 
-ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ("a1-age-question", "a2-refused", "a3-confirmed", "a4-second-beer", "a5-manager",
          "a6-empties-count", "a7-empties-back")
 
