@@ -1,19 +1,22 @@
 """Finding one receipt in the journal head office stored: by its number, the QR code or footer
 line printed on it, its amount, a time range, a card reference, a product or a customer card.
 
-The database narrows by type, shop, terminal, number and day (and a text the body must
-contain); the exact match is then made on the signed body itself, so what is found is what
-the till journaled. Training receipts are found too (they were printed), and marked.
+The database narrows by type, shop, terminal, number and day, and by a text the body must
+contain (a card reference, customer, product or amount: a LIKE over the signed JSON); the
+exact match is then made on the signed body itself, so what is found is what the till
+journaled. Training receipts are found too (they were printed), and marked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import reduce
 from typing import Any
 
 from contract.receipt import parse_qr_payload
@@ -230,9 +233,14 @@ def find(search: Search, shops: frozenset[str] | None = None, store: str | None 
         query = query.where(OfficeEntry.ts < (search.until.date() + dt.timedelta(days=2))
                             .isoformat())
     customer_id = customer_id_of(search.customer) if search.customer else ""
-    for needle in (search.card_ref, customer_id):
-        if needle:
+    for needle in (search.card_ref, customer_id, search.product):
+        if needle:  # a case-insensitive LIKE: a superset, `matches` decides
             query = query.where(OfficeEntry.body.contains(json.dumps(needle)[1:-1]))
+    if search.amount is not None:
+        cents = abs(search.amount)
+        query = query.where(reduce(operator.or_, [
+            OfficeEntry.body.contains(f'"{key}":{sign}{cents}')
+            for key in ("total", "total_paid") for sign in ("", "-")]))
     out: list[Found] = []
     for row in query.iterator():
         body = json.loads(row.body)
