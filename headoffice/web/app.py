@@ -27,9 +27,11 @@ from headoffice.releases import rollout
 from headoffice.web import (
     audit_trail,
     auth_pages,
+    cash_pages,
     catalogue_pages,
     customer_pages,
     queries,
+    receipt_pages,
     report_pages,
     sessions,
     shop,
@@ -298,6 +300,8 @@ def create_app(settings: OfficeSettings, idle_seconds: float = sessions.IDLE_SEC
             *customer_pages.ROUTES,
             *webshop_pages.ROUTES,
             *report_pages.ROUTES,
+            *receipt_pages.ROUTES,
+            *cash_pages.ROUTES,
             Mount("/static", public("the page's own script and style files, no data")(
                 StaticFiles(directory=str(HERE / "static"))), name="static"),
         ],

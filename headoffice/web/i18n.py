@@ -291,6 +291,60 @@ EN: dict[str, str] = {
     "kassier": "cashier", "betaalwijze": "payment method", "btw-tarief": "VAT rate",
     "weekdag:uur": "weekday:hour", "Geen persoonlijke aanbiedingen gebruikt.":
     "No personal offers used.",
+    # finding a receipt and the cash page (headoffice/web/receipt_pages.py, cash_pages.py)
+    "Bon zoeken": "Find a receipt",
+    "Bonnummer of QR-code": "Receipt number or QR code",
+    "tot": "until",
+    "Kaartreferentie": "Card reference",
+    "code of naam": "code or name",
+    "Klantenkaart": "Customer card",
+    "bonnen gevonden": "receipts found",
+    "de nieuwste": "the newest",
+    "Bon": "Receipt",
+    "training": "training",
+    "QR-code past niet bij het journaal": "QR code does not match the journal",
+    "Geen bon gevonden.": "No receipt found.",
+    "Scan de QR-code van een bon met de camera van een telefoon en plak de tekst bij "
+    "bonnummer, of vul een of meer velden in.":
+        "Scan a receipt's QR code with a phone camera and paste the text as the receipt "
+        "number, or fill in one or more fields.",
+    "bon zoeken": "find a receipt",
+    "bij bon": "for receipt",
+    "Zoals geprint": "As printed",
+    "kopie": "copy",
+    "Breedte": "Width",
+    "origineel": "original",
+    "als kopie": "as a copy",
+    "Opgebouwd uit de journaalregel met de bonopmaak van de kassa; de kop (naam, adres, "
+    "btw-nummer) komt uit de bedrijfsgegevens van het hoofdkantoor.":
+        "Built from the journal entry with the till's receipt layout; the header (name, "
+        "address, VAT number) comes from head office's company settings.",
+    "Handtekening": "Signature",
+    "Handtekening en keten kloppen": "Signature and chain are sound",
+    "Handtekening of keten klopt niet": "Signature or chain does not hold",
+    "Hash": "Hash",
+    "Sleutel van de terminal": "Terminal key",
+    "ingetrokken": "revoked",
+    "Retouren en annuleringen": "Refunds and voids",
+    "Journaalregel": "Journal entry",
+    "Tekort": "Short",
+    "Over": "Over",
+    "Kasverschil per Z": "Cash variance per Z",
+    "Kasverschil per kassier": "Cash variance per cashier",
+    "Per Z": "Per Z",
+    "Geld in/uit": "Cash in/out",
+    "Contant ontvangen": "Cash taken",
+    "Verwacht": "Expected",
+    "Verschil": "Variance",
+    "Geen Z-rapporten in deze periode.": "No Z reports in this period.",
+    "Wisselgeld en geld in/uit": "Float and cash in/out",
+    "Geen kasbewegingen in deze periode.": "No cash movements in this period.",
+    "wisselgeld begin": "opening float",
+    "geld in": "cash in",
+    "geld uit": "cash out",
+    "Ongeldige zoekvraag": "Invalid search",
+    "Ongeldige bonbreedte": "Invalid receipt width",
+    "Deze bon bestaat niet": "This receipt does not exist",
 }
 
 # "Btw hoog 21%", "Btw 0%", "Btw vrijgesteld" (headoffice/exports/zreports.py vat_label)
