@@ -34,6 +34,7 @@ from headoffice.web import (
     sessions,
     shop,
     stock_pages,
+    summary_pages,
     webshop_pages,
 )
 from headoffice.web.auth import SecurityHeaders, ServerSessions
@@ -298,6 +299,7 @@ def create_app(settings: OfficeSettings, idle_seconds: float = sessions.IDLE_SEC
             *customer_pages.ROUTES,
             *webshop_pages.ROUTES,
             *report_pages.ROUTES,
+            *summary_pages.ROUTES,
             Mount("/static", public("the page's own script and style files, no data")(
                 StaticFiles(directory=str(HERE / "static"))), name="static"),
         ],
