@@ -43,6 +43,9 @@ EN_EXTRA = {
     "Pagina": "Page", "alle winkels": "all shops", "Weekdag": "Weekday",
 }
 _LABEL = re.compile(r"(vorige periode |jaar eerder |)(\d{4}-\d\d-\d\d) t/m (\d{4}-\d\d-\d\d)")
+# the keys the sheets hold where the pages show a word (Betaalwijzen, Btw: the first column)
+CODES = {"cash": "contant", "card": "pin", "voucher": "waardebon", "high": "hoog",
+         "low": "laag", "zero": "nul", "exempt": "vrijgesteld"}
 _DIFF = {"verschil met vorige periode": "change vs previous period",
          "verschil met jaar eerder": "change vs a year earlier"}
 
@@ -89,8 +92,9 @@ def _table(sheet: Sheet, tr: Callable[[str], str]) -> Table:
     wide = len(sheet.header) > WIDE
     size = 6.5 if wide else 8.5
     rows = [[tr(h) for h in sheet.header]]
-    rows += [[_cell(v, i in sheet.money, wide, tr) for i, v in enumerate(row)]
-             for row in sheet.rows]
+    coded = sheet.title in ("Betaalwijzen", "Btw")
+    rows += [[_cell(CODES.get(v, v) if coded and i == 0 else v, i in sheet.money, wide, tr)
+              for i, v in enumerate(row)] for row in sheet.rows]
     table = Table(rows, colWidths=_widths(rows, size, PAGE[0] - 2 * MARGIN), repeatRows=1,
                   hAlign="LEFT")
     numeric = [c for c in range(len(sheet.header))

@@ -200,6 +200,7 @@ def test_daily_summary_mail(tmp_path, office_db_url, smtp_inbox) -> None:
         # the owner's own setting page turns it back on
         web.user, web.password = "boss", "another-secret-pass"
         web.login()
+        assert 'id="summary-mail"' in web.get("/rapport")[1]  # the reports link to it
         status, body = web.get("/dagoverzicht")
         assert status == 200 and 'id="enabled" value="1" >' in body.replace("  ", " ")
         form = urllib.parse.urlencode({"address": "boss@winkel.example", "language": "en",

@@ -122,7 +122,8 @@ def test_report_pages_in_the_browser(tmp_path, office_db_url, browser) -> None:
         for name, path in (("report-sales", "/rapport?" + query),
                            ("report-tickets", "/rapport/bonnen?" + query + "&cut=payment&value=card"),
                            ("report-margin", "/rapport/marge?" + query),
-                           ("report-discounts", "/rapport/kortingen?" + query)):
+                           ("report-discounts", "/rapport/kortingen?" + query),
+                           ("summary-settings", "/dagoverzicht")):
             shoot(browser, base, name, path)
     finally:
         web.stop()

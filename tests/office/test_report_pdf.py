@@ -69,7 +69,8 @@ def test_every_report_as_pdf_holds_the_sheet_figures(tmp_path, office_db_url) ->
     sales_nl, sales_en = (flat(pdf_text(pdf("sales", period, lang=lang))) for lang in ("nl", "en"))
     assert flat(format_money(now["turnover"])) in sales_nl and now["tickets"] > 0
     for dutch, english in (("Kassieres", "Cashiers"), ("Betaalwijze", "Payment method"),
-                           ("Uur x weekdag", "Hour x weekday"), ("Verkoop", "Sales")):
+                           ("Uur x weekdag", "Hour x weekday"), ("Verkoop", "Sales"),
+                           ("contant", "cash"), ("hoog", "high")):
         assert dutch in sales_nl and dutch not in sales_en, dutch
         assert english in sales_en, english
     discounts_en = flat(pdf_text(pdf("discounts", period, lang="en")))
