@@ -124,25 +124,18 @@ FILE_NAMES = {"sales": "verkoop", "margin": "marge", "discounts": "kortingen"}
 
 @requires(Role.OWNER, Role.ACCOUNTANT)  # company-wide figures, no personal data
 @ranged
-def report_xlsx(request: Request, period: Period, store: str | None,
+def report_file(request: Request, period: Period, store: str | None,
                 _params: dict[str, str]) -> Response:
+    """The report as Excel (/rapport/excel/KIND) or as PDF in the reader's language
+    (/rapport/pdf/KIND): the same sheets, so the same figures."""
     kind = request.path_params["kind"]
     if kind not in FILE_NAMES:
         return bad_page(request, "Onbekend rapport", kind)
-    return download(report_sheets.xlsx(kind, period, store),
-                    f"{FILE_NAMES[kind]}-{file_tag(period, store)}.xlsx")
-
-
-@requires(Role.OWNER, Role.ACCOUNTANT)  # company-wide figures, no personal data
-@ranged
-def report_pdf_file(request: Request, period: Period, store: str | None,
-                    _params: dict[str, str]) -> Response:
-    """The report as PDF: the Excel file's figures, in the reader's language."""
-    kind = request.path_params["kind"]
-    if kind not in FILE_NAMES:
-        return bad_page(request, "Onbekend rapport", kind)
-    return download(report_pdf.pdf(kind, period, store, lang(request)),
-                    f"{FILE_NAMES[kind]}-{file_tag(period, store)}.pdf", report_pdf.PDF)
+    name = f"{FILE_NAMES[kind]}-{file_tag(period, store)}"
+    if request.url.path.startswith("/rapport/pdf/"):
+        return download(report_pdf.pdf(kind, period, store, lang(request)), f"{name}.pdf",
+                        report_pdf.PDF)
+    return download(report_sheets.xlsx(kind, period, store), f"{name}.xlsx")
 
 
 ROUTES = [
@@ -150,6 +143,6 @@ ROUTES = [
     Route("/rapport/bonnen", tickets_page),
     Route("/rapport/marge", margin_page),
     Route("/rapport/kortingen", discounts_page),
-    Route("/rapport/excel/{kind}", report_xlsx),
-    Route("/rapport/pdf/{kind}", report_pdf_file),
+    Route("/rapport/excel/{kind}", report_file),
+    Route("/rapport/pdf/{kind}", report_file),
 ]

@@ -109,3 +109,29 @@ def test_cli_report_pdf(tmp_path, office_db_url) -> None:
     bad = subprocess.run([*base, "sales", "--pdf", str(tmp_path / "x.pdf"), "--lang", "fr"],
                          cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "fr" in bad.stderr
+
+
+def test_pdf_route_speaks_the_readers_language(tmp_path, office_db_url) -> None:
+    from headoffice.db import database_proxy
+    from tests.office.helpers import OfficeWeb
+
+    trade(tmp_path, database_proxy.obj, sales=6)
+    web = OfficeWeb(office_db_url)
+    try:
+        web.login()
+        query = f"?preset=custom&from={DAY}&to={DAY}"
+        with web.opener.open(web.base + "/rapport/pdf/sales" + query, timeout=20) as response:
+            assert response.headers["Content-Type"] == "application/pdf"
+            assert 'filename="verkoop-alle-2026-03-10-2026-03-10.pdf"' in \
+                response.headers["Content-Disposition"]
+            dutch = flat(pdf_text(response.read()))
+        web.get("/taal/en")
+        with web.opener.open(web.base + "/rapport/pdf/sales" + query, timeout=20) as response:
+            english = flat(pdf_text(response.read()))
+        assert "Kassieres" in dutch and "Cashiers" in english and "Kassieres" not in english
+        status, body = web.get("/rapport/pdf/weather" + query)
+        assert status == 400 and "weather" in body
+        status, body = web.get("/rapport/pdf/sales?preset=custom&from=2026-03-10&to=2026-03-01")
+        assert status == 400
+    finally:
+        web.stop()
