@@ -365,11 +365,14 @@ class SummaryWorker(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        while not self.stopping.wait(self.interval):
+        """A first look at once (a restart after the day closed sends without delay)."""
+        while True:
             try:
                 send_due(self.settings, self.mailer)
             except peewee.PeeweeException:
                 log.exception("daily summary: database error, retrying")
+            if self.stopping.wait(self.interval):
+                return
 
     def stop(self) -> None:
         self.stopping.set()

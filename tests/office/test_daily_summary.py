@@ -228,6 +228,47 @@ def _open(opener, url: str, data: bytes | None = None) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
+def test_the_alerts_process_sends_the_summary(tmp_path, office_db_url, smtp_inbox) -> None:
+    """`kassa office alerts` runs the summary sender: yesterday (done by now, whatever Z is
+    missing) is mailed at once, and once only across a restart of the process."""
+    import time
+
+    from headoffice.db import database_proxy
+    from headoffice.web import daily_summary as ds
+    from headoffice.web.i18n import now_local
+    from headoffice.web.users import add_user
+    from tests.uplink.harness import kassa, stop
+
+    port, inbox = smtp_inbox
+    yesterday = now_local().date() - dt.timedelta(days=1)
+    till = make_till(tmp_path / "t1", "s1", "t1")
+    enroll(till)
+    till.journal.clock = clock = DayClock()
+    clock.start(yesterday)
+    shop_day(till, sales=4, seed=3)
+    feed(database_proxy.obj, payloads(till))
+    till.db.close()
+    add_user("baas", "geheim-wachtwoord", replace=True)
+    ds.set_recipient("baas", "baas@winkel.example", "nl")
+    settings = tmp_path / "office.toml"
+    settings.write_text(f'[alerts]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\n'
+                        f'summary_base_url = "https://kantoor.example"\n')
+    for _run in range(2):  # the second run is a restart: nothing more is sent
+        process = kassa("office", "--db", office_db_url, "alerts", "--settings", str(settings))
+        try:
+            deadline = time.monotonic() + 20
+            while not inbox and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(1.0)
+        finally:
+            stop(process)
+        assert len(inbox) == 1
+    mail = _read(inbox[0])
+    assert mail["Subject"].startswith("Dagoverzicht ")
+    assert url_of(mail).startswith("https://kantoor.example/dagoverzicht/afmelden/")
+    assert ds.recipient("baas").enabled
+
+
 def test_cutoff_setting() -> None:
     from headoffice.alerts.settings import AlertSettings, SettingsError
 
