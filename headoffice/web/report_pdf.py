@@ -42,6 +42,7 @@ EN_EXTRA = {
     "Zonder kostprijs (omzet)": "Without cost (turnover)", "totaal": "total",
     "Pagina": "Page", "alle winkels": "all shops", "Weekdag": "Weekday",
 }
+NL_EXTRA = {"Categorieen": "Categorieën"}  # the sheet name of report_sheets, spelled as on the page
 _LABEL = re.compile(r"(vorige periode |jaar eerder |)(\d{4}-\d\d-\d\d) t/m (\d{4}-\d\d-\d\d)")
 # the keys the sheets hold where the pages show a word (Betaalwijzen, Btw: the first column)
 CODES = {"cash": "contant", "card": "pin", "voucher": "waardebon", "high": "hoog",
@@ -54,7 +55,7 @@ def reader(lang: str) -> Callable[[str], str]:
     """The text of a sheet title, column head or label in `lang` (Dutch stays as it is)."""
     base = translator(lang)
     if lang != "en":
-        return base
+        return lambda text: NL_EXTRA.get(text) or base(text)
 
     def tr(text: str) -> str:
         if text in EN_EXTRA:
@@ -80,6 +81,15 @@ def _cell(value: Any, money: bool, wide: bool, tr: Callable[[str], str]) -> str:
     return tr(value) if isinstance(value, str) else str(value)
 
 
+_FIGURE = re.compile(r"[+-]?[\d.,]+%|-|nieuw|n\.v\.t\.")
+
+
+def _numeric(column: Sequence[Any]) -> bool:
+    """A column of numbers, or of percentages (`12,5%`, `-`): set flush right."""
+    return any(isinstance(v, int | float) for v in column) or bool(column) and all(
+        isinstance(v, str) and _FIGURE.fullmatch(v) for v in column)
+
+
 def _widths(rows: Sequence[Sequence[str]], size: float, room: float) -> list[float]:
     """Each column as wide as its widest text, scaled down to the room there is."""
     widths = [max(stringWidth(row[c], BOLD if r == 0 else FONT, size) for r, row in enumerate(rows))
@@ -97,8 +107,7 @@ def _table(sheet: Sheet, tr: Callable[[str], str]) -> Table:
               for i, v in enumerate(row)] for row in sheet.rows]
     table = Table(rows, colWidths=_widths(rows, size, PAGE[0] - 2 * MARGIN), repeatRows=1,
                   hAlign="LEFT")
-    numeric = [c for c in range(len(sheet.header))
-               if any(isinstance(row[c], int | float) for row in sheet.rows)]
+    numeric = [c for c in range(len(sheet.header)) if _numeric([row[c] for row in sheet.rows])]
     style = [("FONT", (0, 0), (-1, -1), FONT, size), ("FONT", (0, 0), (-1, 0), BOLD, size),
              ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
              *[("ALIGN", (c, 0), (c, -1), "RIGHT") for c in numeric],
