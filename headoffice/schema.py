@@ -24,6 +24,7 @@ from headoffice.releases.models import RELEASE_MODELS
 from headoffice.stock.models import STOCK_MODELS
 from headoffice.web.audit_trail import AUDIT_MODELS
 from headoffice.web.sessions import SESSION_MODELS
+from headoffice.web.summary_models import SUMMARY_MODELS
 from headoffice.web.throttle import THROTTLE_MODELS
 from headoffice.web.users import USER_MODELS
 from headoffice.webshop.models import WEBSHOP_MODELS
@@ -34,7 +35,7 @@ TABLES: list[type[peewee.Model]] = [
     *THROTTLE_MODELS, *AUDIT_MODELS,
     *CUSTOMER_MODELS, *STOCK_MODELS, *OFFER_MODELS, *NOTIFY_MODELS, *WEBSHOP_MODELS,
     *MASTER_MODELS,
-    *RELEASE_MODELS,
+    *RELEASE_MODELS, *SUMMARY_MODELS,
     *DOWNSTREAM_MODELS,
 ]
 

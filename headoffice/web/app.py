@@ -36,6 +36,7 @@ from headoffice.web import (
     sessions,
     shop,
     stock_pages,
+    summary_pages,
     webshop_pages,
 )
 from headoffice.web.auth import SecurityHeaders, ServerSessions
@@ -302,6 +303,7 @@ def create_app(settings: OfficeSettings, idle_seconds: float = sessions.IDLE_SEC
             *report_pages.ROUTES,
             *receipt_pages.ROUTES,
             *cash_pages.ROUTES,
+            *summary_pages.ROUTES,
             Mount("/static", public("the page's own script and style files, no data")(
                 StaticFiles(directory=str(HERE / "static"))), name="static"),
         ],

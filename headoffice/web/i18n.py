@@ -263,6 +263,13 @@ EN: dict[str, str] = {
     # the owner's reports (headoffice/web/report_pages.py)
     "Rapporten": "Reports", "Verkoop": "Sales", "Marge": "Margin", "Marge %": "Margin %",
     "Kortingen en acties": "Discounts and promotions", "Excel": "Excel",
+    # the owner's daily summary mail (headoffice/web/summary_pages.py)
+    "Dagoverzicht per mail": "Daily summary by mail", "E-mailadres": "E-mail address",
+    "Aan": "On", "Opgeslagen": "Saved",
+    "Na de laatste Z van de dag (of uiterlijk om de afsluittijd): omzet per winkel naast "
+    "dezelfde weekdag een jaar eerder, de meldingen van de dag en de kasverschillen.":
+        "After the last Z of the day (or at the cut-off time at the latest): turnover per shop "
+        "beside the same weekday a year earlier, the day's alerts and the cash variances.",
     "(geen categorie)": "(no category)", "Bedrag": "Amount", "Betaald met": "Paid with",
     "Betaalwijze": "Payment method", "Kassier": "Cashier", "Kostprijs": "Cost price",
     "Alle verkochte producten hebben een kostprijs.": "Every product sold has a cost price.",
