@@ -93,8 +93,10 @@ class AdyenTerminal:
         # Never resent by the transport: a second send could be a second charge.
         return nexo.read_response(self._exchange(request, self.timeout, retry=False), "Payment")
 
-    def status(self, service_id: str) -> dict[str, Any]:
-        request = nexo.status_request(self.sale_id, new_service_id(), self.poiid, service_id)
+    def status(self, service_id: str, category: str = "Payment") -> dict[str, Any]:
+        """What became of the Payment (or, with category "Reversal", the refund) request."""
+        request = nexo.status_request(self.sale_id, new_service_id(), self.poiid, service_id,
+                                      category)
         outcome = nexo.read_response(self._exchange(request, self.connect_timeout * 2),
                                      "TransactionStatus")
         if outcome["result"] in nexo.FINAL and outcome.get("service_id") not in ("", service_id):
@@ -107,6 +109,18 @@ class AdyenTerminal:
         request = nexo.reversal_request(self.sale_id, service_id, self.poiid, poi_transaction_id,
                                         amount_cents)
         return nexo.read_response(self._exchange(request, self.timeout, retry=False), "Reversal")
+
+    def totals(self) -> dict[str, Any]:
+        """GetTotals: the terminal's per-brand totals of its open period (for the Z)."""
+        request = nexo.totals_request(self.sale_id, new_service_id(), self.poiid)
+        return nexo.read_response(self._exchange(request, self.connect_timeout * 2),
+                                  "GetTotals")
+
+    def reconcile(self) -> dict[str, Any]:
+        """Reconciliation: the terminal closes its period (sent after the Z is journaled)."""
+        request = nexo.reconciliation_request(self.sale_id, new_service_id(), self.poiid)
+        return nexo.read_response(self._exchange(request, self.connect_timeout * 2),
+                                  "Reconciliation")
 
     def abort(self, service_id: str) -> None:
         request = nexo.abort_request(self.sale_id, new_service_id(), self.poiid, service_id)
