@@ -97,6 +97,7 @@ class SimTerminal:
         self._period: dict[str, list[int]] = {}  # brand -> [count, cents] since Reconciliation
         self.skew: dict[str, int] = {}  # brand -> cents added to what GetTotals reports
         self.reconciliations = 0
+        self.connections = 0  # TCP (and TLS) connections accepted: a kept-alive link reuses one
         self.refused: list[str] = []  # messages it could not open, and why
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", port), _handler(self))
@@ -357,6 +358,11 @@ def _handler(terminal: SimTerminal) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib name)
             pass
+
+        def setup(self) -> None:
+            with terminal._lock:
+                terminal.connections += 1
+            super().setup()
 
         def do_POST(self) -> None:  # noqa: N802 (stdlib name)
             if self.path not in ("/nexo", "/sync"):
