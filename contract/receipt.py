@@ -19,6 +19,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
+from contract import figures
 from contract.config import TerminalConfig
 from contract.money import format_money
 
@@ -45,6 +46,9 @@ TEXTS = {
         "expected": "Verwacht in lade", "counted": "Geteld", "variance": "Verschil",
         "grand": "Eeuwigdurende totalen", "grand_sales": "Verkopen", "grand_returns": "Retouren",
         "approved": "Goedgekeurd door", "none": "geen", "count_title": "Telling",
+        "card_brands": "Pin per merk (journaal)", "terminal_totals": "Pinautomaat eigen totalen",
+        "card_difference": "VERSCHIL PIN", "card_match": "Pin klopt met de pinautomaat",
+        "terminal_error": "Pinautomaat niet gevraagd", "merchant_copy": "WINKELBON PIN",
         "exempt": "vrijgesteld",
     },
     "en": {
@@ -68,6 +72,9 @@ TEXTS = {
         "expected": "Expected in drawer", "counted": "Counted", "variance": "Variance",
         "grand": "Perpetual grand totals", "grand_sales": "Sales", "grand_returns": "Returns",
         "approved": "Approved by", "none": "none", "count_title": "Cash count",
+        "card_brands": "Card per brand (journal)", "terminal_totals": "PIN terminal's totals",
+        "card_difference": "CARD DIFFERENCE", "card_match": "Card totals match the terminal",
+        "terminal_error": "PIN terminal not asked", "merchant_copy": "MERCHANT COPY (CARD)",
         "exempt": "exempt",
     },
 }
@@ -386,10 +393,57 @@ def _report(out: Layout, entry: dict[str, Any]) -> None:
                      out.money(denomination * pieces))
         out.pair(t["counted"], out.money(data["counted"]["total"]), bold=True)
         out.pair(t["variance"], out.money(data["variance"]), bold=True)
+    _card_close(out, data)
     out.rule()
     out.text(t["grand"], bold=True)
     out.pair(f"  {t['grand_sales']}", out.money(data["grand_totals"]["sales"]))
     out.pair(f"  {t['grand_returns']}", out.money(data["grand_totals"]["returns"]))
+
+
+def _card_close(out: Layout, data: dict[str, Any]) -> None:
+    """A Z with the PIN terminal: card totals per brand from the journal, the terminal's own,
+    and a line per brand where they differ (firmware/card_close.py)."""
+    t = out.t
+    if "card_brands" not in data:
+        return
+    out.rule()
+    out.text(t["card_brands"], bold=True)
+    for brand in data["card_brands"]:
+        out.pair(f"  {brand['brand'].upper() or '?'} ({out.number(brand['count'])}x)",
+                 out.money(brand["amount"]))
+    if not data["card_brands"]:
+        out.text(f"  {t['none']}")
+    if data.get("terminal_totals") is None:
+        out.text(f"{t['terminal_error']}: {data.get('terminal_error') or '-'}", bold=True)
+        return
+    out.text(t["terminal_totals"], bold=True)
+    for brand in data["terminal_totals"]:
+        out.pair(f"  {brand['brand'].upper() or '?'} ({out.number(brand['count'])}x)",
+                 out.money(brand["amount"]))
+    differences = figures.card_differences(data["card_brands"], data["terminal_totals"])
+    for brand, cents in differences.items():
+        out.pair(f"{t['card_difference']} {brand.upper()}", out.money(cents), bold=True)
+    if not differences:
+        out.text(t["card_match"])
+
+
+def build_merchant_copy(entry: dict[str, Any], shop: TerminalConfig, columns: int = 42,
+                        language: str = "nl") -> dict[str, Any]:
+    """The merchant's copy of a card sale: the terminal's merchant (cashier) receipt lines
+    of each card tender, under the shop's header, in the receipt's width."""
+    out = Layout(columns, language)
+    _header(out, entry, shop, False)
+    out.text(out.t["merchant_copy"], align="center", bold=True)
+    out.pair(f"{out.t['receipt']} {entry['terminal']}-{entry['seq']}", _when(entry["ts"]))
+    for tender in entry["data"].get("tenders", []):
+        lines = (tender.get("card") or {}).get("merchant_receipt") or []
+        if lines:
+            out.rule()
+            for line in lines:
+                out.text(line, align="center")
+    out.feed(1)
+    out.blocks.append({"kind": "cut"})
+    return out.document()
 
 
 build_receipt = build_report = build_document

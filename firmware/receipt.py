@@ -9,6 +9,7 @@ from contract.receipt import (
     TEXTS,
     Layout,
     build_document,
+    build_merchant_copy,
     build_receipt,
     build_report,
     parse_qr_payload,
@@ -17,5 +18,6 @@ from contract.receipt import (
     vat_table,
 )
 
-__all__ = ["COLUMNS", "TEXTS", "Layout", "build_document", "build_receipt", "build_report",
-           "parse_qr_payload", "qr_payload", "render_text", "vat_table"]
+__all__ = ["COLUMNS", "TEXTS", "Layout", "build_document", "build_merchant_copy",
+           "build_receipt", "build_report", "parse_qr_payload", "qr_payload", "render_text",
+           "vat_table"]

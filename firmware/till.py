@@ -25,6 +25,7 @@ import peewee
 from contract.cards import is_card
 from contract.config import Config
 from firmware.age_check import AgeCheckService
+from firmware.card_close import CardClose
 from firmware.cash import CashService
 from firmware.catalogue import Catalogue, ProductInfo
 from firmware.closing import ReportService
@@ -87,8 +88,11 @@ class TillService:
                         status_seconds: float = 60.0) -> PaymentService:
         """The PIN terminal (composition root only); Pin then goes through it."""
         self.payments = PaymentService(self.kernel, self.sales, terminal, self.returns,
-                                       poiid=poiid,
-                                       status_seconds=status_seconds)
+                                       poiid=poiid, status_seconds=status_seconds,
+                                       merchant_copy=self.config.payment.merchant_copy)
+        close = CardClose(terminal)  # the Z compares card totals with the terminal's own
+        self.reports.close_hooks.append(close.prepare)
+        self.reports.after_close.append(close.after)
         return self.payments
 
     # --- state, as the UI and the runtime read it ----------------------------------------
