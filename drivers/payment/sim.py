@@ -135,6 +135,11 @@ class SimTerminal:
         with self._lock:
             self._refund_plan.append((outcome, delay))
 
+    def connection_opened(self) -> None:
+        """One more TLS connection from a till (the bench counts them to see reuse)."""
+        with self._lock:
+            self.connections += 1
+
     def brand_totals(self) -> dict[str, tuple[int, int]]:
         """brand -> (count, cents) of the open period, as the terminal itself counts them."""
         with self._lock:
@@ -360,8 +365,7 @@ def _handler(terminal: SimTerminal) -> type[BaseHTTPRequestHandler]:
             pass
 
         def setup(self) -> None:
-            with terminal._lock:
-                terminal.connections += 1
+            terminal.connection_opened()
             super().setup()
 
         def do_POST(self) -> None:  # noqa: N802 (stdlib name)
