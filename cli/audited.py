@@ -6,8 +6,8 @@ with `cli:<operating-system user>` as actor and `local` as where from.
 with the subcommand words, the named arguments (only those: an argument may be an e-mail
 address, and the trail keeps everything forever) and whatever the handler put in
 `args.audit_detail` (a customer's id found from a card or e-mail, say). Every handler under
-`kassa office`, `kassa customers` and `kassa stock` is either audited or listed as read-only
-in tests/office/test_audit_coverage.py, so a new command cannot slip past.
+`kassa office`, `customers`, `stock`, `webshop` and `offers` is either audited or listed as
+read-only in tests/office/test_audit_cli.py, so a new command cannot slip past.
 """
 
 from __future__ import annotations

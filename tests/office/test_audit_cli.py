@@ -1,5 +1,5 @@
-"""The audit trail from the command line (issue 19): every `kassa office`, `kassa customers` and
-`kassa stock` command either leaves a row or is listed here as one that changes and hands out
+"""The audit trail from the command line (issue 19): every `kassa office`, `customers`, `stock`,
+`webshop` and `offers` command either leaves a row or is listed here as one that changes and hands out
 nothing (the scan fails for a new command that is neither); exports, catalogue and price
 changes, customer edits, merges, erasure and access exports, and user changes leave a row with
 the operating-system user and "local"; `kassa office audit show|verify|export`; and the trail
@@ -38,12 +38,15 @@ READ_ONLY = {  # commands that change nothing at head office and hand out no fil
     "office audit show": "a listing", "office audit verify": "a check",
     "customers list": "a listing", "customers sync": "the journal-to-history service",
     "stock levels": "a listing", "stock reorder": "a listing", "stock oversold": "a listing",
+    "webshop sync": "the order-following service", "webshop parked": "a listing",
+    "webshop log": "a listing", "offers mail": "the mailing service (its own mail log)",
+    "offers report": "a listing",
 }
 SOMETIMES = {  # read-only commands sharing a handler whose `when=` audits only the others
     "office release status": "a listing", "office release serve": "the artifact service",
 }
 READ_ONLY.update(SOMETIMES)
-SCANNED = ("office", "customers", "stock")
+SCANNED = ("office", "customers", "stock", "webshop", "offers")
 
 
 def leaves(parser: argparse.ArgumentParser, words: tuple[str, ...] = (), handler=None):
