@@ -61,6 +61,20 @@ def https_office(db_url: str, tmp_path: Path, extra: tuple[str, ...] = ()) -> Of
                                *extra))
 
 
+def shops_office(tmp_path: Path, db_url: str, monkeypatch) -> OfficeWeb:
+    """Two shops' days (every sale raising alerts), a user of every role, and `kassa office
+    web` over HTTPS; stop it with .stop()."""
+    from headoffice.alerts import settings as settings_mod
+
+    rules = settings_mod.AlertSettings(opening_hours="00:00-00:01")  # every sale raises alerts
+    monkeypatch.setattr(settings_mod, "_current", settings_mod.OfficeSettings(alerts=rules))
+    two_shops(tmp_path)
+    role_users()
+    web = https_office(db_url, tmp_path)
+    web.url = db_url
+    return web
+
+
 def login(web: OfficeWeb, name: str, password: str = PASSWORD, code: str = ""):
     """A client logged in as `name`; (client, the URL the login landed on)."""
     client = web.client()

@@ -26,11 +26,9 @@ from tests.office.access_kit import (
     OTHER,
     USERS,
     fetch,
-    https_office,
     login,
-    role_users,
     route_paths,
-    two_shops,
+    shops_office,
 )
 
 OW, M, A, F = Role.OWNER, Role.MANAGER, Role.ACCOUNTANT, Role.FLEET
@@ -95,12 +93,7 @@ def _may(role: Role, rule) -> bool:
 
 @pytest.fixture
 def office(tmp_path, office_db_url, monkeypatch):
-    rules = settings_mod.AlertSettings(opening_hours="00:00-00:01")  # every sale raises alerts
-    monkeypatch.setattr(settings_mod, "_current", settings_mod.OfficeSettings(alerts=rules))
-    two_shops(tmp_path)
-    role_users()
-    web = https_office(office_db_url, tmp_path)
-    web.url = office_db_url
+    web = shops_office(tmp_path, office_db_url, monkeypatch)
     yield web
     web.stop()
 

@@ -26,11 +26,9 @@ from tests.office.access_kit import (
     MINE,
     OTHER,
     USERS,
-    https_office,
     login,
-    role_users,
     route_paths,
-    two_shops,
+    shops_office,
 )
 
 OWNER = USERS[Role.OWNER]
@@ -82,12 +80,7 @@ def test_the_scan_finds_an_export_or_change_without_an_audit_action():
 def office(tmp_path, office_db_url, monkeypatch):
     from headoffice.customers import service
 
-    rules = settings_mod.AlertSettings(opening_hours="00:00-00:01")  # every sale raises alerts
-    monkeypatch.setattr(settings_mod, "_current", settings_mod.OfficeSettings(alerts=rules))
-    two_shops(tmp_path)
-    role_users()
-    web = https_office(office_db_url, tmp_path)
-    web.url = office_db_url
+    web = shops_office(tmp_path, office_db_url, monkeypatch)
     web.customers = [service.create(name, f"{name.lower()}@example.nl", "nl", MINE[0]).customer_id
                      for name in ("Anna", "Anna-dubbel")]
     yield web
