@@ -51,7 +51,8 @@ def create_all(db: peewee.Database) -> None:
                 db.create_tables(TABLES, safe=True)
                 protect(db)  # the audit trail refuses UPDATE and DELETE
             return
-        except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError):
+        except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError,
+                peewee.InternalError):  # also PostgreSQL's "tuple concurrently updated"
             if attempt == ATTEMPTS - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))
