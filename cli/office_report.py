@@ -8,6 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli.audited import audited
+
 
 def add_office_report(osub: argparse._SubParsersAction) -> None:
     parser = osub.add_parser("report", help="the owner's reports: sales, margin, discounts")
@@ -30,6 +32,7 @@ def _cell(value: object, money: bool) -> str:
     return format_money(value) if money and isinstance(value, int) else str(value)
 
 
+@audited("export", "kind", "period", "store", "xlsx", when=lambda args: bool(args.xlsx))
 def run_office_report(args: argparse.Namespace) -> int:
     from cli.text_table import table
     from headoffice.db import open_office_db

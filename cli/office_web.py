@@ -9,6 +9,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from cli.audited import audited
 from cli.office_user import add_office_user
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ def run_web(args: argparse.Namespace) -> int:
     return 0
 
 
+@audited("export", "kind", "period", "store", "format", "output")
 def run_export(args: argparse.Namespace) -> int:
     from headoffice.exports.periods import PeriodError, parse_period
     from headoffice.exports.vat import vat_csv, vat_report

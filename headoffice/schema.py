@@ -3,7 +3,7 @@
 `headoffice.db.open_office_db` calls `create_all` once per opening, so after it every table
 exists; nothing else creates tables (no check on each customer lookup or ingest batch).
 Creating is idempotent (CREATE TABLE IF NOT EXISTS), so a new table is added to an existing
-database at its next start.
+database at its next start; so is the audit trail's append-only trigger.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from headoffice.notify.models import NOTIFY_MODELS
 from headoffice.offers.models import OFFER_MODELS
 from headoffice.releases.models import RELEASE_MODELS
 from headoffice.stock.models import STOCK_MODELS
-from headoffice.web.audit_trail import AUDIT_MODELS
+from headoffice.web.audit_trail import AUDIT_MODELS, protect
 from headoffice.web.sessions import SESSION_MODELS
 from headoffice.web.summary_models import SUMMARY_MODELS
 from headoffice.web.throttle import THROTTLE_MODELS
@@ -50,8 +50,10 @@ def create_all(db: peewee.Database) -> None:
             with db.atomic():
                 upgrade_webshop(db)  # before its indexes on the new columns are made
                 db.create_tables(TABLES, safe=True)
+                protect(db)  # the audit trail refuses UPDATE and DELETE
             return
-        except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError):
+        except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError,
+                peewee.InternalError):  # also PostgreSQL's "tuple concurrently updated"
             if attempt == ATTEMPTS - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))

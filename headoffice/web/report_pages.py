@@ -122,7 +122,7 @@ def file_tag(period: Period, store: str | None) -> str:
 FILE_NAMES = {"sales": "verkoop", "margin": "marge", "discounts": "kortingen"}
 
 
-@requires(Role.OWNER, Role.ACCOUNTANT)  # company-wide figures, no personal data
+@requires(Role.OWNER, Role.ACCOUNTANT, audited="export")  # company-wide, no personal data
 @ranged
 def report_file(request: Request, period: Period, store: str | None,
                 _params: dict[str, str]) -> Response:
