@@ -82,7 +82,8 @@ def cash_page(request: Request) -> Response:
                 stores=_stores(request), move_names=MOVE_NAMES)
 
 
-@requires(Role.OWNER, Role.MANAGER, Role.ACCOUNTANT, shop_scoped=True)
+@requires(Role.OWNER, Role.MANAGER, Role.ACCOUNTANT, shop_scoped=True,
+          audited="export")
 def cash_xlsx(request: Request) -> Response:
     try:
         period, store, _params = _chosen(request)

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from headoffice.web import daily_summary
-from headoffice.web.common import access, lang, page, public, requires
+from headoffice.web import audit_trail, daily_summary
+from headoffice.web.common import access, client_address, lang, page, public, requires
 from headoffice.web.i18n import LANGUAGES, language
 from headoffice.web.roles import Role
 from headoffice.web.summary_models import SummaryMail
@@ -25,7 +25,8 @@ UNSUBSCRIBE_TEXT = {
 }
 
 
-@requires(Role.OWNER)  # company-wide figures by mail: the owner's own setting
+# company-wide figures by mail: the owner's own setting
+@requires(Role.OWNER, audited="summary_setting", audit_form=("language", "enabled"))
 async def settings_page(request: Request) -> Response:
     user = access(request).user
     error = ""
@@ -70,6 +71,8 @@ async def unsubscribe(request: Request) -> Response:
         return _unsubscribe_page(request, reader, "unknown", 404)
     if request.method == "POST":
         daily_summary.unsubscribe(value)
+        audit_trail.record("summary_unsubscribe", user, client_address(request),
+                           "the mail's signed unsubscribe link")
         return _unsubscribe_page(request, reader, "done")
     return _unsubscribe_page(request, reader, "ask" if setting and setting.enabled else "done")
 

@@ -38,6 +38,7 @@ EXPORTISH = re.compile(r"export(/|$)|download|excel|xlsx|pdf|csv|etiketten|gegev
 PUBLIC_WRITES = {  # public routes that take a POST, and what answers for them instead
     "/login": "records login, failed and refused login itself (auth_pages._attempt)",
     "/unsubscribe/{token}": "the customer's own link; the consent log records it",
+    "/dagoverzicht/afmelden/{token}": "the owner's signed mail link; records summary_unsubscribe",
     "/webhooks/woocommerce": "the shop's signed order messages, no user",
 }
 

@@ -19,6 +19,7 @@ import pytest
 from contract.money import format_money
 from firmware.permissions import Action
 from firmware.sim import MANAGER_PIN
+from headoffice.web import audit_trail
 from tests.fixtures_services import free_port
 from tests.office.helpers import OfficeWeb, enroll, feed, make_till, payloads, shop_day
 from tests.office.owner_trading import AMSTERDAM, DayClock, counted
@@ -190,6 +191,8 @@ def test_daily_summary_mail(tmp_path, office_db_url, smtp_inbox) -> None:
         status, body = _open(anonymous, web.base + ds.UNSUBSCRIBE_PATH + token, b"")
         assert status == 200 and "You no longer receive the daily summary" in body
         assert not ds.recipient("boss").enabled
+        [row] = audit_trail.recent(action="summary_unsubscribe")
+        assert (row.actor, row.address) == ("boss", "127.0.0.1")
         forged = token[:-1] + ("0" if token[-1] != "0" else "1")
         status, body = _open(anonymous, web.base + ds.UNSUBSCRIBE_PATH + forged, b"")
         assert status == 404 and "niet geldig" in body and ds.recipient("baas").enabled
@@ -207,6 +210,8 @@ def test_daily_summary_mail(tmp_path, office_db_url, smtp_inbox) -> None:
                                        "enabled": "1"}).encode()
         status, body = _open(web.opener, web.base + "/dagoverzicht", form)
         assert status == 200 and 'id="saved"' in body and ds.recipient("boss").enabled
+        [row] = audit_trail.recent(action="summary_setting")
+        assert row.actor == "boss" and "enabled=1" in row.detail and "boss@" not in row.detail
         status, body = _open(web.opener, web.base + "/dagoverzicht",
                              urllib.parse.urlencode({"address": "nope"}).encode())
         assert status == 400 and "not a mail address" in body
