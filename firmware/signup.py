@@ -1,0 +1,139 @@
+"""Customer sign-up at the till: kept in an erasable outbox until head office takes it.
+
+The cashier types the customer's e-mail (and, if given, a name) and asks the consent
+question (contract.signup.CONSENT_TEXTS) on the customer's behalf. The sign-up is stored in
+`PendingSignup`, never in the journal (an e-mail address must stay erasable); the uplink
+publishes it on the terminal's `signup` topic until head office acknowledges it, and then
+deletes it (firmware/uplink/client.py). Deleting runs with secure_delete and truncates the
+WAL afterwards, so the address leaves the file's bytes too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import peewee
+
+from contract.signup import (
+    CONSENT_VERSION,
+    MAX_NAME,
+    InvalidEmail,
+    Signup,
+    check_email,
+    decode_signup,
+    encode_signup,
+    forget_digest,
+    new_signup_id,
+)
+from firmware.db import truncate_wal
+from firmware.errors import (
+    BadSignupEmail,
+    SignupEmailAtSign,
+    SignupEmailDomain,
+    SignupEmailEmpty,
+    SignupEmailMailbox,
+    SignupEmailTooLong,
+    SignupInTraining,
+    SignupNameTooLong,
+)
+from firmware.kernel import TillKernel
+from firmware.models import PendingSignup
+
+log = logging.getLogger("kassa.signup")
+
+_EMAIL_ERRORS: dict[str, type[BadSignupEmail]] = {
+    "empty": SignupEmailEmpty, "too_long": SignupEmailTooLong, "at_sign": SignupEmailAtSign,
+    "mailbox": SignupEmailMailbox, "domain": SignupEmailDomain,
+}
+
+
+@dataclass(frozen=True)
+class SignupReceipt:
+    """What the cashier is told: the id and the address as recorded."""
+
+    signup_id: str
+    email: str
+    consent: bool
+
+
+def valid_email(text: str) -> str:
+    """The address as it will be sent, or the typed error for the UI."""
+    try:
+        return check_email(text)
+    except InvalidEmail as exc:
+        raise _EMAIL_ERRORS[exc.problem](text.strip()[:60]) from None
+
+
+class SignupService:
+    """Records sign-ups (TillService.sign_up) and clears them (uplink, erasure)."""
+
+    def __init__(self, kernel: TillKernel) -> None:
+        self.kernel = kernel
+
+    def sign_up(self, email: str, name: str, consent: bool, language: str = "nl"
+                ) -> SignupReceipt:
+        """Validates and keeps the sign-up for the uplink; consent is the customer's explicit
+        answer to the current consent text, recorded with the cashier who asked."""
+        with self.kernel.lock:
+            cashier = self.kernel.require_cashier()
+            if self.kernel.training:
+                raise SignupInTraining()
+            address = valid_email(email)
+            name = " ".join(name.split())
+            if len(name) > MAX_NAME:
+                raise SignupNameTooLong(MAX_NAME)
+            now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+            signup = Signup(new_signup_id(), address, name, language if language in (
+                "nl", "en") else "nl", bool(consent), CONSENT_VERSION, cashier.name,
+                cashier.id, now)
+            PendingSignup.create(signup_id=signup.id, payload=encode_signup(signup).decode(),
+                                 created=now)
+            self.kernel.emit("customer_signup", signup_id=signup.id, consent=signup.consent)
+            return SignupReceipt(signup.id, address, signup.consent)
+
+
+def pending(limit: int = 100) -> list[tuple[str, bytes]]:
+    """(id, payload) of the sign-ups head office has not acknowledged, oldest first."""
+    rows = PendingSignup.select().order_by(PendingSignup.created, PendingSignup.signup_id
+                                           ).limit(limit)
+    return [(row.signup_id, row.payload.encode()) for row in rows]
+
+
+def count_pending() -> int:
+    return PendingSignup.select().count()
+
+
+def mark_sent(ids: list[str]) -> None:
+    if ids:
+        PendingSignup.update(sent=PendingSignup.sent + 1).where(
+            PendingSignup.signup_id.in_(ids)).execute()
+
+
+def delete(db: peewee.Database, ids: list[str]) -> int:
+    """Deletes these sign-ups so no byte of them stays in the file or its WAL; returns how
+    many there were."""
+    if not ids:
+        return 0
+    db.execute_sql("PRAGMA secure_delete=ON")
+    with db.atomic("IMMEDIATE"):
+        gone = PendingSignup.delete().where(PendingSignup.signup_id.in_(ids)).execute()
+    if gone:
+        truncate_wal(db)
+    return gone
+
+
+def forget(db: peewee.Database, entries: list[dict[str, str]]) -> int:
+    """Head office's erasure list (the offers message's `forget`): deletes every pending
+    sign-up whose address matches an entry's digest; returns how many."""
+    if not entries:
+        return 0
+    matched = []
+    for signup_id, payload in pending(limit=10_000):
+        email = decode_signup(payload).email
+        if any(forget_digest(e["salt"], email) == e["digest"] for e in entries):
+            matched.append(signup_id)
+    if matched:
+        log.info("erased %d pending sign-up(s) at head office's request", len(matched))
+    return delete(db, matched)
