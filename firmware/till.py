@@ -46,7 +46,7 @@ from firmware.remote_config import RemoteConfig
 from firmware.returns import ReturnService
 from firmware.sales import SalesService
 from firmware.session import SessionService
-from firmware.signup import SignupReceipt, SignupService
+from firmware.signup import SignupReceipt, SignupService, valid_email
 from firmware.stock import StockService
 from firmware.ticket import Line, Ticket
 from firmware.users import Cashier, Users
@@ -314,6 +314,11 @@ class TillService:
         """A new customer signed up by the cashier (firmware/signup.py): kept for head
         office, outside the journal."""
         return self.signups.sign_up(email, name, consent, language)
+
+    def check_signup_email(self, email: str) -> str:
+        """The address as a sign-up would record it, or the typed error saying what is wrong
+        with it (the sign-up dialog asks before the consent question)."""
+        return valid_email(email)
 
     def search_customers(self, text: str) -> list[CustomerInfo]:
         return self.customers.search(text)
