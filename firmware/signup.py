@@ -43,6 +43,7 @@ from firmware.models import PendingSignup
 
 log = logging.getLogger("kassa.signup")
 
+TABLE = PendingSignup._meta.table_name  # read and cleared with the caller's connection
 _EMAIL_ERRORS: dict[str, type[BadSignupEmail]] = {
     "empty": SignupEmailEmpty, "too_long": SignupEmailTooLong, "at_sign": SignupEmailAtSign,
     "mailbox": SignupEmailMailbox, "domain": SignupEmailDomain,
@@ -94,21 +95,23 @@ class SignupService:
             return SignupReceipt(signup.id, address, signup.consent)
 
 
-def pending(limit: int = 100) -> list[tuple[str, bytes]]:
-    """(id, payload) of the sign-ups head office has not acknowledged, oldest first."""
-    rows = PendingSignup.select().order_by(PendingSignup.created, PendingSignup.signup_id
-                                           ).limit(limit)
-    return [(row.signup_id, row.payload.encode()) for row in rows]
+def pending(db: peewee.Database, limit: int = 100) -> list[tuple[str, bytes]]:
+    """(id, payload) of the sign-ups head office has not acknowledged, in the order made."""
+    cursor = db.execute_sql(
+        f'SELECT signup_id, payload FROM "{TABLE}" ORDER BY rowid LIMIT ?',
+        (limit,))
+    return [(signup_id, payload.encode()) for signup_id, payload in cursor]
 
 
-def count_pending() -> int:
-    return PendingSignup.select().count()
+def count_pending(db: peewee.Database) -> int:
+    return db.execute_sql(f'SELECT COUNT(*) FROM "{TABLE}"').fetchone()[0]
 
 
-def mark_sent(ids: list[str]) -> None:
+def mark_sent(db: peewee.Database, ids: list[str]) -> None:
     if ids:
-        PendingSignup.update(sent=PendingSignup.sent + 1).where(
-            PendingSignup.signup_id.in_(ids)).execute()
+        marks = ",".join("?" * len(ids))
+        db.execute_sql(f'UPDATE "{TABLE}" SET sent = sent + 1 WHERE signup_id IN ({marks})',
+                       ids)
 
 
 def delete(db: peewee.Database, ids: list[str]) -> int:
@@ -117,8 +120,10 @@ def delete(db: peewee.Database, ids: list[str]) -> int:
     if not ids:
         return 0
     db.execute_sql("PRAGMA secure_delete=ON")
+    marks = ",".join("?" * len(ids))
     with db.atomic("IMMEDIATE"):
-        gone = PendingSignup.delete().where(PendingSignup.signup_id.in_(ids)).execute()
+        gone = db.execute_sql(f'DELETE FROM "{TABLE}" WHERE signup_id IN ({marks})',
+                              ids).rowcount
     if gone:
         truncate_wal(db)
     return gone
@@ -130,7 +135,7 @@ def forget(db: peewee.Database, entries: list[dict[str, str]]) -> int:
     if not entries:
         return 0
     matched = []
-    for signup_id, payload in pending(limit=10_000):
+    for signup_id, payload in pending(db, limit=10_000):
         email = decode_signup(payload).email
         if any(forget_digest(e["salt"], email) == e["digest"] for e in entries):
             matched.append(signup_id)

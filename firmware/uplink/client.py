@@ -349,7 +349,7 @@ class Uplink:
     def _publish_signups(self, now: float) -> None:
         """Each pending sign-up once per connection at once, again after resend_seconds
         without head office's acknowledgement (QoS 1; head office takes an id once)."""
-        due = [(signup_id, payload) for signup_id, payload in signup.pending()
+        due = [(signup_id, payload) for signup_id, payload in signup.pending(self.db)
                if now - self._signups_sent.get(signup_id, float("-inf"))
                >= self.cfg.resend_seconds]
         sent = []
@@ -358,7 +358,7 @@ class Uplink:
                 break
             self._signups_sent[signup_id] = now
             sent.append(signup_id)
-        signup.mark_sent(sent)
+        signup.mark_sent(self.db, sent)
 
     def _apply_downstream(self, now: float) -> None:
         due = [item for item in self._retry if item[0] <= now]
@@ -437,7 +437,7 @@ class Uplink:
             status.update({
                 "head": head, "acked": self.acked, "backlog": max(0, head - self.acked),
                 "refused": self.counters.refused, "rejected": self.counters.rejected,
-                "signups": signup.count_pending(),
+                "signups": signup.count_pending(self.db),
                 "downstream": reject_summary(),
                 "devices": self._devices,
                 "versions": {"software": SOFTWARE_VERSION,

@@ -31,7 +31,7 @@ EMAIL = "noor.vd.berg@example.nl"
 
 
 def _pending(till):
-    return [decode_signup(payload) for _id, payload in signup.pending()]
+    return [decode_signup(payload) for _id, payload in signup.pending(till.db)]
 
 
 @pytest.mark.parametrize(("typed", "error"), [

@@ -30,11 +30,11 @@ def _type(d: Driver, text: str) -> None:
         d.key(keys, "␣" if char == " " else char)
 
 
-def _pending() -> list[dict]:
+def _pending(till: Any) -> list[dict]:
     from contract.signup import decode_signup
     from firmware import signup
 
-    return [decode_signup(payload).__dict__ for _id, payload in signup.pending()]
+    return [decode_signup(payload).__dict__ for _id, payload in signup.pending(till.db)]
 
 
 def scene(d: Driver) -> Iterator[Any]:
@@ -92,7 +92,7 @@ def scene(d: Driver) -> Iterator[Any]:
     yield (lambda: dialog() is None, "the sign-up done")
     yield 0.3
     d.shot("s6-signed-up")
-    d.result["after_yes"] = {"message": sale.message, "pending": _pending()}
+    d.result["after_yes"] = {"message": sale.message, "pending": _pending(app.till)}
 
     d.tap(sale.signup_button)
     yield (lambda: _open("address") is not None, "the sign-up dialog, second customer")
@@ -105,7 +105,7 @@ def scene(d: Driver) -> Iterator[Any]:
     yield (lambda: dialog() is None, "the second sign-up done")
     yield 0.3
     d.shot("s7-second-no")
-    d.result["after_no"] = {"message": sale.message, "pending": _pending()}
+    d.result["after_no"] = {"message": sale.message, "pending": _pending(app.till)}
     d.result["journal_grew_by"] = JournalEntry.select().count() - journal_before
     d.result["journal_has_address"] = JournalEntry.select().where(
         JournalEntry.body.contains("@")).exists()
