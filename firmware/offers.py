@@ -210,10 +210,10 @@ def apply_message(db: peewee.Database, data: dict[str, Any],
             LocalCustomer.insert_many(customers[start:start + 500]).execute()
         for start in range(0, len(offers), 500):
             LocalOffer.insert_many(offers[start:start + 500]).execute()
+        # sign-ups of erased addresses still waiting in this till's outbox go with it
+        erased_signups = signup.delete_rows(db, signup.forgotten(db, forget_list))
         set_version(OFFERS_VERSION, version)
-    if forget_list and outermost:
-        signup.forget(db, forget_list)  # sign-ups of erased addresses still in the outbox
-    if gone and outermost:
+    if (gone or erased_signups) and outermost:
         # a customer left (erased at head office): their name must not linger in the WAL
         truncate_wal(db)
     return True, version, f"offers v{version}: {len(customers)} customers, {len(offers)} offers"

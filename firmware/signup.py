@@ -120,25 +120,32 @@ def delete(db: peewee.Database, ids: list[str]) -> int:
     if not ids:
         return 0
     db.execute_sql("PRAGMA secure_delete=ON")
-    marks = ",".join("?" * len(ids))
     with db.atomic("IMMEDIATE"):
-        gone = db.execute_sql(f'DELETE FROM "{TABLE}" WHERE signup_id IN ({marks})',
-                              ids).rowcount
+        gone = delete_rows(db, ids)
     if gone:
         truncate_wal(db)
     return gone
 
 
-def forget(db: peewee.Database, entries: list[dict[str, str]]) -> int:
-    """Head office's erasure list (the offers message's `forget`): deletes every pending
-    sign-up whose address matches an entry's digest; returns how many."""
-    if not entries:
+def delete_rows(db: peewee.Database, ids: list[str]) -> int:
+    """The deletion alone, in the caller's transaction (which sets secure_delete and
+    truncates the WAL after its commit)."""
+    if not ids:
         return 0
+    marks = ",".join("?" * len(ids))
+    return db.execute_sql(f'DELETE FROM "{TABLE}" WHERE signup_id IN ({marks})', ids).rowcount
+
+
+def forgotten(db: peewee.Database, entries: list[dict[str, str]]) -> list[str]:
+    """Ids of the pending sign-ups whose address matches an entry of head office's erasure
+    list (the offers message's `forget`)."""
+    if not entries:
+        return []
     matched = []
     for signup_id, payload in pending(db, limit=10_000):
         email = decode_signup(payload).email
         if any(forget_digest(e["salt"], email) == e["digest"] for e in entries):
             matched.append(signup_id)
     if matched:
-        log.info("erased %d pending sign-up(s) at head office's request", len(matched))
-    return delete(db, matched)
+        log.info("%d pending sign-up(s) erased at head office's request", len(matched))
+    return matched
