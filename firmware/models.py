@@ -211,6 +211,9 @@ class LocalOfferUse(BaseModel):
     offer_id = peewee.CharField(index=True, max_length=40)
 
 
+PENDING_SIGNUP_TABLE = "pending_signup"
+
+
 class PendingSignup(BaseModel):
     """A customer's sign-up typed at this till (firmware/signup.py), waiting for head office's
     acknowledgement; deleted then, or when head office's erasure names its address. Never in
@@ -220,6 +223,9 @@ class PendingSignup(BaseModel):
     payload = peewee.TextField()  # the message as published (contract/signup.py)
     created = peewee.CharField(max_length=40)
     sent = peewee.IntegerField(default=0)  # times published
+
+    class Meta:
+        table_name = PENDING_SIGNUP_TABLE  # firmware/signup.py reads it with plain SQL
 
 
 # --- scheduled prices (firmware/price_schedule.py): head office's future prices, held by

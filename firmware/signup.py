@@ -39,11 +39,11 @@ from firmware.errors import (
     SignupNameTooLong,
 )
 from firmware.kernel import TillKernel
-from firmware.models import PendingSignup
+from firmware.models import PENDING_SIGNUP_TABLE, PendingSignup
 
 log = logging.getLogger("kassa.signup")
 
-TABLE = PendingSignup._meta.table_name  # read and cleared with the caller's connection
+TABLE = PENDING_SIGNUP_TABLE  # read and cleared with the caller's connection
 _EMAIL_ERRORS: dict[str, type[BadSignupEmail]] = {
     "empty": SignupEmailEmpty, "too_long": SignupEmailTooLong, "at_sign": SignupEmailAtSign,
     "mailbox": SignupEmailMailbox, "domain": SignupEmailDomain,
