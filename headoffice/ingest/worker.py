@@ -54,6 +54,10 @@ ATTEMPTS_BEFORE_ONE_BY_ONE = 3
 # (thousands of entries a second) and cannot starve the others.
 TERMINAL_RATE, TERMINAL_BURST = 200.0, 5000
 KNOWN_RATE, KNOWN_BURST = 10.0, 200
+# Customers' sign-ups a terminal may send, per worker: a shop signs up a few an hour; after a
+# week offline a till sends its outbox at once, which the burst takes. Beyond that a sign-up
+# is not taken and not acknowledged (no account is made): the till sends it again later.
+SIGNUP_RATE, SIGNUP_BURST = 1.0, 200
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class WorkerStats:
     acks_sent: int = 0
     replays_sent: int = 0
     signups: int = 0  # sign-ups taken (created or merged)
+    signups_limited: int = 0  # sign-ups over their terminal's rate: sent again by the till
 
 
 class IngestWorker:
@@ -86,6 +91,7 @@ class IngestWorker:
         self.budget = RowBudget()
         self.fresh = TokenBuckets(rates[0], rates[1])  # per terminal: new entries
         self.known = TokenBuckets(rates[2], rates[3])  # and entries it already confirmed
+        self.signup_rate = TokenBuckets(SIGNUP_RATE, SIGNUP_BURST)  # customers' sign-ups
         self.confirmed: dict[str, int] = {}  # terminal -> the seq of its last ack from here
         self.stats = WorkerStats()
         fast_properties.install()  # paho's MQTT 5 property decoding was a third of our CPU
@@ -277,7 +283,8 @@ class IngestWorker:
         for _gen, msg in batch:
             topic, payload = msg.topic, bytes(msg.payload)
             if topic.endswith("/" + signup_wire.SIGNUP_LEAF):
-                signups.append((topic, payload))
+                if self._signup_allowed(topic):
+                    signups.append((topic, payload))
                 continue
             if topic.endswith("/status"):
                 update = self._status(topic, payload)
@@ -319,6 +326,21 @@ class IngestWorker:
         what = "entries already confirmed" if known else "messages"
         return Refusal("rate_limited", f"more than {bucket.rate:g} {what} a second "
                        f"(burst {bucket.burst}) from this terminal", terminal, seq)
+
+    def _signup_allowed(self, topic: str) -> bool:
+        """False for a sign-up beyond its terminal's rate (dropped unacknowledged, so the
+        till keeps it); a topic that names no terminal passes, to be dead-lettered."""
+        try:
+            _store, terminal = wire.split_terminal_topic(topic, signup_wire.SIGNUP_LEAF)
+        except wire.ProtocolError:
+            return True
+        if self.signup_rate.take(terminal):
+            return True
+        self.stats.signups_limited += 1
+        if self.stats.signups_limited % 100 == 1:
+            log.warning("sign-ups from %s beyond %g a second (burst %d): left to the till's "
+                        "resend", terminal, self.signup_rate.rate, self.signup_rate.burst)
+        return False
 
     def _commit(self, batch: list[tuple[int, mqtt.MQTTMessage]], prepared: Prepared) -> None:
         self._take_signups(prepared.signups)
