@@ -196,3 +196,25 @@ def test_a_sign_up_arriving_after_the_erasure_is_not_taken(office, shop_till):
     done = take(store, terminal, message)
     assert (done.outcome, done.customer_id) == ("erased", "")
     assert Customer.select().count() == 0
+
+
+def test_an_older_consent_log_gets_the_text_version_column(office_db_url):
+    """A head office from before till sign-ups: `consent_log` gains `text_version` at the next
+    start, its rows kept (SQLite and PostgreSQL)."""
+    from headoffice import schema
+    from headoffice.orm import database_proxy
+
+    db = database_proxy.obj
+    db.execute_sql("DROP TABLE consent_log")
+    key = "SERIAL PRIMARY KEY" if "Postgres" in type(db).__name__ else "INTEGER PRIMARY KEY"
+    db.execute_sql(f"CREATE TABLE consent_log (id {key}, customer_id VARCHAR(40) "
+                   "NOT NULL, at VARCHAR(40) NOT NULL, consent BOOLEAN NOT NULL, source "
+                   "VARCHAR(32) NOT NULL, recorded_by VARCHAR(64) NOT NULL)")
+    db.execute_sql("INSERT INTO consent_log (id, customer_id, at, consent, source, recorded_by) "
+                   "VALUES (1000, 'c-old', '2030-01-01T00:00:00+00:00', TRUE, 'office', 'owner')")
+    schema.create_all(db)
+    [old] = ConsentLog.select()
+    assert (old.customer_id, old.recorded_by, old.text_version) == ("c-old", "owner", "")
+    ConsentLog.create(customer_id="c-new", at="2030-01-02T00:00:00+00:00", consent=False,
+                      source="till", recorded_by="Sanne (s1/t1)", text_version=CONSENT_VERSION)
+    assert ConsentLog.select().where(ConsentLog.text_version == CONSENT_VERSION).count() == 1
