@@ -16,6 +16,7 @@ from headoffice.aggregate_models import AGG_MODELS
 from headoffice.alerts.models import ALERT_MODELS
 from headoffice.catalogue.models import MASTER_MODELS
 from headoffice.customers.models import CUSTOMER_MODELS
+from headoffice.customers.models import upgrade as upgrade_customers
 from headoffice.downstream_models import DOWNSTREAM_MODELS
 from headoffice.models import ALL_MODELS as CORE_MODELS
 from headoffice.notify.models import NOTIFY_MODELS
@@ -49,6 +50,7 @@ def create_all(db: peewee.Database) -> None:
         try:
             with db.atomic():
                 upgrade_webshop(db)  # before its indexes on the new columns are made
+                upgrade_customers(db)
                 db.create_tables(TABLES, safe=True)
                 protect(db)  # the audit trail refuses UPDATE and DELETE
             return
