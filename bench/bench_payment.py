@@ -221,6 +221,11 @@ path = "{work / 'kassa.sqlite3'}"
         print(line("reference bare HTTPS round trip to the simulator", bare))
         print(line("reference two bare SQLite commits (WAL, synchronous=FULL), same disk",
                    commits))
+        limit, usual = 0.005, statistics.median(durable)
+        over = [(o, d) for o, d in zip(own, durable, strict=True) if o > limit]
+        fsync_bound = sum(1 for o, d in over if o - d + usual <= limit)
+        print(f"payments over 5 ms: {len(over)} of {len(own)}; {fsync_bound} of them would be "
+              f"under 5 ms had their COMMITs taken the run's median ({usual * ms:.2f} ms)")
         print(f"same-run ratios: own p99 / bare HTTPS p99 {p(own, 0.99) / p(bare, 0.99):.2f}; "
               f"own less COMMITs p99 / bare HTTPS p99 {p(cpu, 0.99) / p(bare, 0.99):.2f}; "
               f"own median / bare HTTPS median "
