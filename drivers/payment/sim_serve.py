@@ -74,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
 
     def until_stdin_closes() -> None:
-        sys.stdin.read()
+        # The bare descriptor: a daemon thread holding sys.stdin's buffer lock can stall the
+        # interpreter's shutdown.
+        while os.read(0, 4096):
+            pass
         stop.set()
 
     threading.Thread(target=until_stdin_closes, daemon=True).start()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -54,3 +56,15 @@ def test_a_wrong_key_is_refused_and_reported(tmp_path: Path) -> None:
 def test_a_passphrase_others_can_read_stops_it_starting(tmp_path: Path) -> None:
     with pytest.raises(SimProcessError, match="exited with status 2: .*mode 0644 lets others read it"):
         SimProcess(tmp_path, secret_file(tmp_path, 0o644))
+
+
+def test_terminated_it_stops_serving_and_reports(tmp_path: Path) -> None:
+    sim = SimProcess(tmp_path, secret_file(tmp_path))
+    terminal = AdyenTerminal(sim.url, sim.poiid, "t1", key=SharedKey("kassa", PASSPHRASE, 1),
+                             ca_file=str(sim.cert_file), timeout=10, connect_timeout=2)
+    assert terminal.pay(700, "c1b2c3d4e5", "t1-ref")["result"] == "approved"
+    terminal.close()
+    os.kill(sim.pid, signal.SIGTERM)
+    assert sim.stop() == {"connections": 1, "approved": 1, "refused": []}
+    with pytest.raises(OSError):  # nothing serves there any more
+        terminal.pay(800, "c1b2c3d4e6", "t1-ref2")
