@@ -46,10 +46,15 @@ from firmware.receipt import build_merchant_copy
 from firmware.returns import ReturnService
 from firmware.sales import SalesService
 from firmware.ticket import Ticket
+from firmware.worker import Worker
 
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "payment:pending"
+# Plain SQL for the pending row, written and removed on every card payment's critical path:
+# the ORM's query building costs more than the statement.
+_PUT_PENDING = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+_DROP_PENDING = "DELETE FROM meta WHERE key = ?"
 FINAL = frozenset({"approved", "declined", "cancelled", "aborted", "not_found", "failed"})
 
 
@@ -98,6 +103,9 @@ class PaymentService:
         self._origin: Ticket | None = None  # the ticket object the pending payment was for
         self._in_flight = threading.Event()
         self._pending = self._load_pending()  # left by the last run, if it was cut short
+        # Where the UI sends a payment and asks what became of one: one long-lived thread
+        # (and its database connection), not a new one per payment (firmware/worker.py).
+        self.worker = Worker("pin-terminal", on_exit=kernel.db.close)
         sales.payment_checks.append(self._no_pending)
         sales.edit_checks.append(self._not_being_paid)
         sales.sale_hooks.append(self._settled)
@@ -112,6 +120,10 @@ class PaymentService:
         row = Meta.get_or_none(Meta.key == PENDING_KEY)
         return Pending.from_json(row.value) if row is not None else None
 
+
+    def _write(self, sql: str, params: tuple[str, ...]) -> None:
+        """Inside the caller's transaction."""
+        self.kernel.db.cursor().execute(sql, params)
 
     def _no_pending(self, _ticket: Ticket) -> None:
         pending = self.pending()
@@ -152,7 +164,7 @@ class PaymentService:
                 self.kernel.commit("payment_started", {
                     "amount": amount, "service_id": pending.service_id,
                     "transaction_ref": pending.transaction_ref, "poiid": self.poiid})
-                Meta.replace(key=PENDING_KEY, value=pending.to_json()).execute()
+                self._write(_PUT_PENDING, (PENDING_KEY, pending.to_json()))
             self._pending = pending  # only once committed
             self.kernel.emit("payment", state="waiting", amount=amount)
             return pending
@@ -262,7 +274,7 @@ class PaymentService:
             self._pending = None
         if committed is None:  # a part payment: the ticket stays open with the card tender
             with self.kernel.atomic("payment"):
-                Meta.delete().where(Meta.key == PENDING_KEY).execute()
+                self._write(_DROP_PENDING, (PENDING_KEY,))
             self._pending = None
             self._refs = (self.sales.ticket, pending.transaction_ref)
         self.kernel.emit("payment", state="approved", amount=pending.amount)
@@ -278,7 +290,7 @@ class PaymentService:
             return
         for tender in entry.body["data"]["tenders"]:
             if (tender.get("card") or {}).get("service_id") == pending.service_id:
-                Meta.delete().where(Meta.key == PENDING_KEY).execute()
+                self._write(_DROP_PENDING, (PENDING_KEY,))
 
     def _declined(self, pending: Pending, outcome: dict[str, Any]) -> PaymentResult:
         result = "not_received" if outcome["result"] == "not_found" else outcome["result"]
@@ -290,7 +302,7 @@ class PaymentService:
                 "amount": pending.amount, "service_id": pending.service_id,
                 "transaction_ref": pending.transaction_ref, "outcome": result,
                 "reason": reason})
-            Meta.delete().where(Meta.key == PENDING_KEY).execute()
+            self._write(_DROP_PENDING, (PENDING_KEY,))
         self._pending = None
         if self.sales.ticket.is_empty:  # after a restart: the ticket is open again
             self.sales.ticket = Ticket.from_dict(pending.ticket)

@@ -138,9 +138,9 @@ class AdyenTerminal:
     # --- transport -------------------------------------------------------------------------
     def _take(self, timeout: float) -> http.client.HTTPSConnection:
         """A kept-alive connection if one is idle and still open, else a new one. Shared by
-        every thread (the till sends each payment from a new worker thread): a payment does
-        not pay for a TCP and TLS handshake, and an Abort takes its own connection while the
-        payment's waits."""
+        every thread (payments go out on the till's payment worker, an Abort from another
+        thread): a payment does not pay for a TCP and TLS handshake, and an Abort takes its
+        own connection while the payment's waits."""
         conn: http.client.HTTPSConnection | None = None
         while conn is None:
             with self._pool_lock:

@@ -75,7 +75,7 @@ class TerminalScreen(KassaScreen):
                 return
             Clock.schedule_once(lambda _dt: self._done(result))
 
-        threading.Thread(target=work, name="pin-terminal", daemon=True).start()
+        self.till.payments.worker.submit(work)  # one long-lived thread for the terminal
 
     # --- outcomes --------------------------------------------------------------------------
     def _done(self, result: Any) -> None:
