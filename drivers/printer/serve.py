@@ -8,6 +8,8 @@ ends (the till stopped or died) or on ("close", ()).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import threading
 from typing import Any
@@ -56,9 +58,14 @@ def serve(requests: Any, answers: Any) -> int:
     return 0
 
 
+NICENESS = 5  # below the screen: a receipt may wait a few ms, a frame the cashier sees may not
+
+
 def main() -> int:
     answers = sys.stdout.buffer
     sys.stdout = sys.stderr  # a library's print() must never land in the frames
+    with contextlib.suppress(OSError):  # the till's start and its frames come first
+        os.nice(NICENESS)
     return serve(sys.stdin.buffer, answers)
 
 
