@@ -137,7 +137,8 @@ def build_printer(config: Config, on_state: StateCallback | None = None, *,
     if own_process:
         from drivers.printer.remote import RemotePrinter
 
-        driver = RemotePrinter(p.kind, on_state=on_state or _quiet, **settings)
+        with _translated():
+            driver = RemotePrinter(p.kind, on_state=on_state or _quiet, **settings)
         return PortPrinter(driver)
     from drivers.printer.factory import open_printer
 

@@ -145,8 +145,11 @@ class RemotePrinter:
         root = str(Path(__file__).resolve().parents[2])  # the tree this module comes from
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-        proc = subprocess.Popen([sys.executable, "-m", "drivers.printer.serve"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "drivers.printer.serve"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        except OSError as exc:
+            raise PrinterOffline(f"cannot start the print process ({sys.executable}): {exc}") from exc
         assert proc.stdin is not None and proc.stdout is not None
         replies: queue.Queue[Any] = queue.Queue()
         threading.Thread(target=self._read, args=(proc.stdout, replies), daemon=True,

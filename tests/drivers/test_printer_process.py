@@ -98,6 +98,12 @@ def test_a_print_process_that_dies_fails_the_job_and_is_started_again(tmp_path):
     assert printer.driver.pid is None
 
 
+def test_a_print_process_that_cannot_start_is_a_typed_device_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    with pytest.raises(ports.PrinterOffline, match="cannot start the print process"):
+        wiring.build_printer(config(tmp_path, '[printer]\nkind = "sim"\n'), own_process=True)
+
+
 def test_the_till_process_prints_without_importing_escpos(tmp_path):
     """The till's screen process as `kassa till --sim` wires it: a sale printed, and neither
     python-escpos nor PIL, qrcode or python-barcode loaded in it."""
