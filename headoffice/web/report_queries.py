@@ -3,26 +3,36 @@ terminal, category, product, cashier, payment method, VAT rate and hour x weekda
 compared with the previous period and the same range a year earlier.
 
 Every figure is read from the aggregate tables ingest fills (headoffice/aggregates.py, whose
-definitions are contract.figures'); nothing here scans the journal except `tickets_behind`,
-which lists the tickets behind one figure (a drill-down, bounded by `limit`).
+definitions are contract.figures'): a shop's from its own rows, every shop's from the
+roll-ups (aggregate_models.ROLLUPS), a row per day and key. Nothing here scans the journal
+except `tickets_behind`, which lists the tickets behind one figure (a drill-down, bounded by
+`limit`, reading only the shop days the aggregates name: headoffice.web.drill_scope).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from peewee import fn
 
 from contract import figures
-from headoffice.aggregate_models import AggCashier, AggHour, AggVat
-from headoffice.catalogue.errors import MasterError
-from headoffice.catalogue.products import find
+from headoffice.aggregate_models import (
+    AggCashier,
+    AggCashierAll,
+    AggHour,
+    AggHourAll,
+    AggVat,
+    AggVatAll,
+)
+from headoffice.catalogue.products import find_many
 from headoffice.exports.periods import Period, PeriodError, around, parse_period
 from headoffice.models import OfficeEntry
-from headoffice.web import queries
+from headoffice.orm import is_postgres
+from headoffice.web import drill_scope, queries
 
 PRESETS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month",
            "this_quarter", "last_quarter", "this_year", "last_year", "custom")
@@ -113,10 +123,12 @@ class Overview:
     vs_last_year: dict[str, str]
 
 
-def overview(period: Period, store: str | None = None) -> Overview:
+def overview(period: Period, store: str | None = None,
+             totals: dict[Period, dict[str, Any]] | None = None) -> Overview:
+    """`totals` may hold the day totals of the three ranges already read."""
     previous, earlier = period.previous(), year_earlier(period)
-    now = queries.totals(period, store)
-    before, last_year = queries.totals(previous, store), queries.totals(earlier, store)
+    found = totals or {p: queries.totals(p, store) for p in (period, previous, earlier)}
+    now, before, last_year = found[period], found[previous], found[earlier]
     return Overview(period, previous, earlier, now, before, last_year, _compare(now, before),
                     _compare(now, last_year))
 
@@ -131,41 +143,49 @@ def by_terminal(period: Period, store: str | None = None) -> list[dict[str, Any]
 
 def by_payment(period: Period, store: str | None = None) -> list[dict[str, Any]]:
     """What each tender took (refunds paid out count negative), from the day totals."""
-    totals = queries.totals(period, store)
+    return _payments(queries.totals(period, store))
+
+
+def _payments(totals: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"kind": kind, "amount": totals[kind]} for kind in TENDERS]
 
 
 def by_vat(period: Period, store: str | None = None) -> list[dict[str, Any]]:
-    query = (AggVat.select(AggVat.code, AggVat.rate_bp, fn.SUM(AggVat.gross).alias("gross"),
-                           fn.SUM(AggVat.vat).alias("vat"))
-             .where(AggVat.day.between(period.first, period.last))
-             .group_by(AggVat.code, AggVat.rate_bp).order_by(AggVat.rate_bp.desc()))
+    table = AggVat if store else AggVatAll  # every shop: the roll-up, one row per day and rate
+    query = (table.select(table.code, table.rate_bp, fn.SUM(table.gross).alias("gross"),
+                          fn.SUM(table.vat).alias("vat"))
+             .where(table.day.between(period.first, period.last))
+             .group_by(table.code, table.rate_bp).order_by(table.rate_bp.desc()))
     if store:
         query = query.where(AggVat.store == store)
     return [{"code": r["code"], "rate_bp": r["rate_bp"], "gross": int(r["gross"]),
              "vat": int(r["vat"]), "net": int(r["gross"]) - int(r["vat"])} for r in query.dicts()]
 
 
-def by_product(period: Period, store: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+def by_product(period: Period, store: str | None = None, limit: int = 1000
+               ) -> list[dict[str, Any]]:
     return queries.top_products(period, store, limit)
 
 
 def category_of(codes: list[str]) -> dict[str, str]:
     """The product master's category of each product key (a GTIN, PLU or SKU as the till
     journaled it); NO_CATEGORY for a key the master does not know."""
-    out = {}
-    for code in codes:
-        try:
-            out[code] = find(code).category or NO_CATEGORY
-        except (MasterError, ValueError):
-            out[code] = NO_CATEGORY
-    return out
+    return {code: (product.category if product is not None else "") or NO_CATEGORY
+            for code, product in find_many(codes).items()}
+
+
+CATEGORY_PRODUCTS = 100_000  # the products a category report adds up (every one, in practice)
+PRODUCT_ROWS = 1000  # the products the product report lists
 
 
 def by_category(period: Period, store: str | None = None) -> list[dict[str, Any]]:
     """Units and gross per category of the product master, from the product totals."""
-    products = by_product(period, store, limit=100_000)
-    categories = category_of([p["product"] for p in products])
+    products = by_product(period, store, limit=CATEGORY_PRODUCTS)
+    return _categories(products, category_of([p["product"] for p in products]))
+
+
+def _categories(products: list[dict[str, Any]], categories: dict[str, str]
+                ) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for p in products:
         row = out.setdefault(categories[p["product"]],
@@ -177,10 +197,10 @@ def by_category(period: Period, store: str | None = None) -> list[dict[str, Any]
 
 def by_cashier(period: Period, store: str | None = None) -> list[dict[str, Any]]:
     names = ("tickets", "turnover")
-    query = (AggCashier.select(AggCashier.cashier,
-                               *[fn.SUM(getattr(AggCashier, n)).alias(n) for n in names])
-             .where(AggCashier.day.between(period.first, period.last))
-             .group_by(AggCashier.cashier).order_by(AggCashier.cashier))
+    table = AggCashier if store else AggCashierAll  # every shop: the roll-up
+    query = (table.select(table.cashier, *[fn.SUM(getattr(table, n)).alias(n) for n in names])
+             .where(table.day.between(period.first, period.last))
+             .group_by(table.cashier).order_by(table.cashier))
     if store:
         query = query.where(AggCashier.store == store)
     rows = []
@@ -192,15 +212,21 @@ def by_cashier(period: Period, store: str | None = None) -> list[dict[str, Any]]
 
 
 def heat_map(period: Period, store: str | None = None) -> list[list[int]]:
-    """Turnover per weekday (0 = Monday) and hour: 7 rows of 24 cents."""
-    query = (AggHour.select(AggHour.day, AggHour.hour, fn.SUM(AggHour.turnover).alias("t"))
-             .where(AggHour.day.between(period.first, period.last))
-             .group_by(AggHour.day, AggHour.hour))
+    """Turnover per weekday (0 = Monday) and hour: 7 rows of 24 cents. Every shop's from
+    AggHourAll, one shop's from its AggHour rows."""
+    table = AggHour if store else AggHourAll
+    query = (table.select(table.day, table.hour, fn.SUM(table.turnover).alias("t"))
+             .where(table.day.between(period.first, period.last))
+             .group_by(table.day, table.hour))
     if store:
         query = query.where(AggHour.store == store)
     grid = [[0] * 24 for _ in range(7)]
-    for row in query.namedtuples():
-        grid[dt.date.fromisoformat(row.day).weekday()][row.hour] += int(row.t)
+    weekdays: dict[str, int] = {}  # a day's weekday, worked out once (not once per hour)
+    for day, hour, turnover in query.tuples():
+        weekday = weekdays.get(day)
+        if weekday is None:
+            weekday = weekdays[day] = dt.date.fromisoformat(day).weekday()
+        grid[weekday][hour] += int(turnover)
     return grid
 
 
@@ -233,12 +259,25 @@ def _with_comparison(rows: list[dict[str, Any]], previous: list[dict[str, Any]],
 
 def report(period: Period, store: str | None = None) -> dict[str, Any]:
     """Everything the report page and its Excel file show, in one dict: each cut's rows carry
-    their figure in the previous period and a year earlier beside it."""
+    their figure in the previous period and a year earlier beside it. Each range's day
+    totals and product totals are read once: the overview and the payment cut share the
+    first, the product and category cuts the second (and one look-up of the categories)."""
     previous, earlier = period.previous(), year_earlier(period)
-    out: dict[str, Any] = {"overview": overview(period, store), "heat": heat_map(period, store)}
+    ranges = (period, previous, earlier)
+    totals = {p: queries.totals(p, store) for p in ranges}
+    products = {p: by_product(p, store, limit=CATEGORY_PRODUCTS) for p in ranges}
+    categories = category_of(sorted({row["product"] for p in ranges for row in products[p]}))
+    shared = {
+        "category": lambda p, _store: _categories(products[p], categories),
+        "product": lambda p, _store: [dict(row) for row in products[p][:PRODUCT_ROWS]],
+        "payment": lambda p, _store: _payments(totals[p]),
+    }
+    out: dict[str, Any] = {"overview": overview(period, store, totals),
+                           "heat": heat_map(period, store)}
     for cut, (reader, key, figure) in COMPARED_CUTS.items():
-        out[cut] = reader(period, store)
-        _with_comparison(out[cut], reader(previous, store), reader(earlier, store), key, figure)
+        read = shared.get(cut, reader)
+        out[cut] = read(period, store)
+        _with_comparison(out[cut], read(previous, store), read(earlier, store), key, figure)
     return out
 
 
@@ -288,26 +327,101 @@ def _matches(body: dict[str, Any], cut: str, value: str,
     raise ReportError("onbekende uitsplitsing", cut)
 
 
+# SQLite reads each window through the ts index up to about a dozen OR terms, and past that
+# scans the whole index: a query holds at most this many windows
+WINDOWS_PER_QUERY = 8
+
+
+def _holds(text: str) -> Any:
+    """The body text holds `text`: a plain substring search (instr, strpos), no pattern."""
+    found = fn.strpos(OfficeEntry.body, text) if is_postgres() else fn.instr(OfficeEntry.body,
+                                                                             text)
+    return found > 0
+
+
+def _chunks(found: list[drill_scope.Window]) -> list[list[drill_scope.Window]]:
+    """Windows in groups of whole days, newest first, so the groups' entries come in the
+    order of one query over all of them: 1 day, then 2, 4, 8... (a common figure fills the
+    page from the newest day; a rare one reads further with fewer queries). A day's windows
+    stay together (drill_scope gives at most a few per day)."""
+    out: list[list[drill_scope.Window]] = []
+    days = 0  # days in the last group
+    for window in found:
+        day = window[1][:10]
+        last = out[-1] if out else None
+        if last is not None and last[-1][1][:10] == day and len(last) < WINDOWS_PER_QUERY:
+            last.append(window)
+        elif last is not None and days < 2 ** (len(out) - 1) and len(last) < WINDOWS_PER_QUERY:
+            last.append(window)
+            days += 1
+        else:
+            out.append([window])
+            days = 1
+    return out
+
+
+def _entries(period: Period, store: str | None, terminal: str | None, cut: str, value: str):
+    """The candidate rows (body text), newest first, a group of windows per query."""
+    found = drill_scope.windows(period, store, cut, value)
+    if found is None:
+        found = drill_scope.every_day(period, store)
+    needle = drill_scope.needle(cut, value)
+    for group in _chunks(found):
+        where = None
+        for window_store, lo, hi in group:
+            term = OfficeEntry.ts.between(lo, hi)
+            if window_store:
+                term &= OfficeEntry.store == window_store
+            where = term if where is None else where | term
+        query = (OfficeEntry.select(OfficeEntry.body)
+                 .where(OfficeEntry.type.in_(TICKET_TYPES), where)
+                 .order_by(OfficeEntry.ts.desc(), OfficeEntry.terminal, OfficeEntry.seq.desc()))
+        if store:
+            query = query.where(OfficeEntry.store == store)
+        if terminal:
+            query = query.where(OfficeEntry.terminal == terminal)
+        if needle:
+            query = query.where(_holds(needle))
+        yield from query.tuples().iterator()
+
+
+_CODES = re.compile(r'"code":"((?:[^"\\]|\\.)*)"')
+
+
+def _may_hold(text: str, keys: set[str]) -> bool:
+    """Whether a stored body can have a line with one of these product keys, read off its
+    text without parsing it: one of its codes is one (every line has a `code`, the schema
+    requires it), or a line's code is empty or null (its key is then the product id or name,
+    left to the full match)."""
+    if '"code":null' in text or '"code":""' in text:
+        return True
+    for code in _CODES.findall(text):
+        if "\\" in code:
+            code = json.loads(f'"{code}"')
+        if code[:64] in keys:
+            return True
+    return False
+
+
 def tickets_behind(period: Period, store: str | None = None, terminal: str | None = None,
                    cut: str = "", value: str = "", limit: int = 500) -> list[Ticket]:
     """The sales, refunds and paid voids behind one figure of a report, newest first: those
     that count in turnover (contract.figures.moves_money), of the range, shop and terminal,
     that match the cut (cashier, payment kind, "code:rate_bp", product key, category,
-    "weekday:hour")."""
+    "weekday:hour"). Only the shop days the aggregates name for the cut are read
+    (headoffice.web.drill_scope)."""
     if cut not in ("", *CUTS):
         raise ReportError("onbekende uitsplitsing", cut)
     categories: dict[str, str] = {}  # product key -> category, looked up once per key
-    query = (OfficeEntry.select(OfficeEntry.body)
-             .where(OfficeEntry.type.in_(TICKET_TYPES),
-                    OfficeEntry.ts.between(period.first, period.last + "\uffff"))
-             .order_by(OfficeEntry.ts.desc(), OfficeEntry.terminal, OfficeEntry.seq.desc()))
-    if store:
-        query = query.where(OfficeEntry.store == store)
-    if terminal:
-        query = query.where(OfficeEntry.terminal == terminal)
+    if cut == "category":
+        categories.update(category_of([p["product"] for p in
+                                       by_product(period, store, limit=1_000_000)]))
+    wanted = {k for k, c in categories.items() if c == value} if cut == "category" else None
     out: list[Ticket] = []
-    for row in query.iterator():
-        body = json.loads(row.body)
+    for (text,) in _entries(period, store, terminal, cut, value):
+        if wanted is not None and not _may_hold(text, wanted):
+            continue
+        body = json.loads(text)
         if not figures.moves_money(body) or not _matches(body, cut, value, categories):
             continue
         data = body["data"]
