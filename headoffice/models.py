@@ -40,7 +40,8 @@ class OfficeEntry(OfficeModel):
 
     class Meta:
         table_name = "journal_entry"
-        indexes = ((("terminal", "seq"), True),)
+        # ts and (store, ts): the report drill-down reads a few shop days newest first
+        indexes = ((("terminal", "seq"), True), (("ts",), False), (("store", "ts"), False))
 
 
 class TerminalState(OfficeModel):

@@ -50,6 +50,53 @@ def find(code: str) -> MasterProduct:
     return found
 
 
+PAGE = 500  # keys per IN list
+
+
+def _by(field: Any, keys: set[str]) -> dict[str, MasterProduct]:
+    found: dict[str, MasterProduct] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), PAGE):
+        for product in MasterProduct.select().where(field.in_(ordered[start:start + PAGE])):
+            found[getattr(product, field.name)] = product
+    return found
+
+
+def find_many(codes: list[str]) -> dict[str, MasterProduct | None]:
+    """`find` for many codes at once (a report's products): each code's product, or None
+    where `find` would raise; a few queries in all instead of one or two per code."""
+    keys: dict[str, tuple[str, str]] = {}  # code -> (how, normalized key)
+    for code in codes:
+        text = code.strip()
+        if text.startswith("plu:"):
+            keys[code] = ("sku", text)
+        elif text.isdigit() and len(text) <= 6:
+            keys[code] = ("plu", plu(text))
+        elif text.isdigit():
+            try:
+                keys[code] = ("gtin", gtin(text, "code"))
+            except BadField:
+                keys[code] = ("", "")
+        else:
+            keys[code] = ("", "")
+    wanted = {how: {k for h, k in keys.values() if h == how} for how in ("sku", "plu", "gtin")}
+    found = {"sku": _by(MasterProduct.sku, wanted["sku"]),
+             "plu": _by(MasterProduct.plu, wanted["plu"]),
+             "gtin": _by(MasterProduct.gtin, wanted["gtin"])}
+    further = sorted(wanted["gtin"] - set(found["gtin"]))
+    extra: dict[str, int] = {}
+    for start in range(0, len(further), PAGE):
+        for row in MasterBarcode.select().where(MasterBarcode.gtin.in_(further[start:start + PAGE])):
+            extra[row.gtin] = row.product
+    if extra:
+        ids = sorted(set(extra.values()))
+        by_id = {p.id: p for p in MasterProduct.select().where(MasterProduct.id.in_(ids))}
+        for key, product_id in extra.items():
+            if product_id in by_id:
+                found["gtin"][key] = by_id[product_id]
+    return {code: found[how].get(key) if how else None for code, (how, key) in keys.items()}
+
+
 def snapshot(product: MasterProduct) -> dict[str, Any]:
     """The product's fields as the audit trail shows them."""
     return {"gtin": product.gtin, "plu": product.plu, "name": product.name,

@@ -19,10 +19,9 @@ from typing import Any
 from contract.config import NL_RATES
 from contract.money import div_round_half_up
 from headoffice.aggregate_models import AggProduct
-from headoffice.catalogue.errors import MasterError
 from headoffice.catalogue.models import CostPrice, MasterProduct
-from headoffice.catalogue.products import find
-from headoffice.catalogue.times import SHOP_ZONE, stored
+from headoffice.catalogue.products import find_many
+from headoffice.catalogue.times import SHOP_ZONE, from_stored
 from headoffice.exports.periods import Period
 
 NO_CATEGORY = "(geen categorie)"
@@ -77,7 +76,9 @@ def net_of(gross: int, rate_bp: int) -> int:
 
 class CostBook:
     """Every cost price of some products, loaded once; `at(product, day)` is the one valid at
-    the end of that shop day (what cost_at gives for that moment)."""
+    the end of that shop day (what cost_at gives for that moment). A price from moment m is
+    the one valid at the end of every shop day from m's own shop date on (until the next),
+    so each is kept with that date and a day finds its price by comparing dates as text."""
 
     def __init__(self, product_ids: list[int]) -> None:
         self.history: dict[int, tuple[list[str], list[int]]] = {}
@@ -90,28 +91,30 @@ class CostBook:
                 rows[row[0]].append((row[1], row[2]))
         for product, found in rows.items():
             found.sort()
-            self.history[product] = ([f[0] for f in found], [f[1] for f in found])
+            self.history[product] = ([from_stored(f[0]).astimezone(SHOP_ZONE).date().isoformat()
+                                      for f in found], [f[1] for f in found])
 
-    def at(self, product: int, day: dt.date) -> int | None:
-        if product not in self.history:
+    def at(self, product: int, day: str) -> int | None:
+        """The cost on shop day `day` (YYYY-MM-DD), or None."""
+        found = self.history.get(product)
+        if found is None:
             return None
-        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=SHOP_ZONE)
-        moments, costs = self.history[product]
-        index = bisect.bisect_left(moments, stored(end)) - 1  # valid_from < next midnight
+        days, costs = found
+        index = bisect.bisect_right(days, day) - 1  # the last price from that day or before
         return costs[index] if index >= 0 else None
 
 
 def _master(codes: list[str]) -> dict[str, MasterProduct | None]:
-    out: dict[str, MasterProduct | None] = {}
-    for code in codes:
-        try:
-            out[code] = find(code)
-        except (MasterError, ValueError):
-            out[code] = None
-    return out
+    return find_many(codes)
+
+
+# a product's or category's or shop's sums while adding up: MarginRow's fields in this order
+SUMS = ("quantity", "gross", "net", "cost", "uncosted", "uncosted_gross")
 
 
 def margin(period: Period, store: str | None = None) -> MarginReport:
+    """One pass over the day rows: each takes its product's cost on that day and its VAT
+    rate on that day (net rounded per row, as the per-day aggregate allows)."""
     query = (AggProduct.select(AggProduct.store, AggProduct.bucket, AggProduct.product,
                                AggProduct.name, AggProduct.quantity, AggProduct.gross)
              .where(AggProduct.bucket.between("d" + period.first, "d" + period.last)))
@@ -120,31 +123,40 @@ def margin(period: Period, store: str | None = None) -> MarginReport:
     rows = list(query.tuples())
     master = _master(sorted({r[2] for r in rows}))
     book = CostBook(sorted({p.id for p in master.values() if p is not None}))
-    products: dict[str, MarginRow] = {}
-    categories: dict[str, MarginRow] = {}
-    shops: dict[str, MarginRow] = {}
-    total = MarginRow("")
+    rates: dict[tuple[str, str], int] = {}
+    tables: tuple[dict[str, list[Any]], ...] = ({}, {}, {})  # products, categories, shops
+    total = [0] * len(SUMS)
     for shop, bucket, code, name, quantity, gross in rows:
-        day = dt.date.fromisoformat(bucket[1:])
+        day = bucket[1:]
         product = master[code]
-        one = MarginRow(code, name, int(quantity), int(gross))
+        q, g = int(quantity), int(gross)
         cost = book.at(product.id, day) if product is not None else None
         if cost is None:
-            one.uncosted, one.uncosted_gross = one.quantity, one.gross
+            adds = (q, g, 0, 0, q, g)
         else:
-            one.net = net_of(one.gross, _rate_bp(product.vat_code, day))
-            one.cost = cost * one.quantity
+            rate = rates.get((product.vat_code, day))
+            if rate is None:
+                rate = rates[product.vat_code, day] = _rate_bp(product.vat_code,
+                                                               dt.date.fromisoformat(day))
+            adds = (q, g, net_of(g, rate), cost * q, 0, 0)
         category = (product.category if product is not None else "") or NO_CATEGORY
-        for table, key, label in ((products, code, product.name if product else name),
-                                  (categories, category, category), (shops, shop, shop)):
-            table.setdefault(key, MarginRow(key, label)).add(one)
-        total.add(one)
+        for table, key, label in ((tables[0], code, product.name if product else name),
+                                  (tables[1], category, category), (tables[2], shop, shop)):
+            sums = table.get(key)
+            if sums is None:
+                sums = table[key] = [label, 0, 0, 0, 0, 0, 0]
+            for index, value in enumerate(adds, 1):
+                sums[index] += value
+        for index, value in enumerate(adds):
+            total[index] += value
 
-    def ordered(table: dict[str, MarginRow]) -> list[MarginRow]:
-        return sorted(table.values(), key=lambda r: (-r.margin, r.key))
+    def ordered(table: dict[str, list[Any]]) -> list[MarginRow]:
+        found = [MarginRow(key, sums[0], *sums[1:]) for key, sums in table.items()]
+        return sorted(found, key=lambda r: (-r.margin, r.key))
 
-    return MarginReport(total, ordered(products), ordered(categories), ordered(shops),
-                        [r for r in ordered(products) if r.uncosted])
+    products = ordered(tables[0])
+    return MarginReport(MarginRow("", "", *total), products, ordered(tables[1]),
+                        ordered(tables[2]), [r for r in products if r.uncosted])
 
 
 def percent_text(permille: int | None) -> str:

@@ -3,8 +3,10 @@ terminal, category, product, cashier, payment method, VAT rate and hour x weekda
 compared with the previous period and the same range a year earlier.
 
 Every figure is read from the aggregate tables ingest fills (headoffice/aggregates.py, whose
-definitions are contract.figures'); nothing here scans the journal except `tickets_behind`,
-which lists the tickets behind one figure (a drill-down, bounded by `limit`).
+definitions are contract.figures'): a shop's from its own rows, every shop's from the
+roll-ups (aggregate_models.ROLLUPS), a row per day and key. Nothing here scans the journal
+except `tickets_behind`, which lists the tickets behind one figure (a drill-down, bounded by
+`limit`, reading only the shop days the aggregates name: headoffice.web.drill_scope).
 """
 
 from __future__ import annotations
@@ -17,12 +19,19 @@ from typing import Any
 from peewee import fn
 
 from contract import figures
-from headoffice.aggregate_models import AggCashier, AggHour, AggVat
-from headoffice.catalogue.errors import MasterError
-from headoffice.catalogue.products import find
+from headoffice.aggregate_models import (
+    AggCashier,
+    AggCashierAll,
+    AggHour,
+    AggHourAll,
+    AggVat,
+    AggVatAll,
+)
+from headoffice.catalogue.products import find_many
 from headoffice.exports.periods import Period, PeriodError, around, parse_period
 from headoffice.models import OfficeEntry
-from headoffice.web import queries
+from headoffice.orm import is_postgres
+from headoffice.web import drill_scope, queries
 
 PRESETS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month",
            "this_quarter", "last_quarter", "this_year", "last_year", "custom")
@@ -136,10 +145,11 @@ def by_payment(period: Period, store: str | None = None) -> list[dict[str, Any]]
 
 
 def by_vat(period: Period, store: str | None = None) -> list[dict[str, Any]]:
-    query = (AggVat.select(AggVat.code, AggVat.rate_bp, fn.SUM(AggVat.gross).alias("gross"),
-                           fn.SUM(AggVat.vat).alias("vat"))
-             .where(AggVat.day.between(period.first, period.last))
-             .group_by(AggVat.code, AggVat.rate_bp).order_by(AggVat.rate_bp.desc()))
+    table = AggVat if store else AggVatAll  # every shop: the roll-up, one row per day and rate
+    query = (table.select(table.code, table.rate_bp, fn.SUM(table.gross).alias("gross"),
+                          fn.SUM(table.vat).alias("vat"))
+             .where(table.day.between(period.first, period.last))
+             .group_by(table.code, table.rate_bp).order_by(table.rate_bp.desc()))
     if store:
         query = query.where(AggVat.store == store)
     return [{"code": r["code"], "rate_bp": r["rate_bp"], "gross": int(r["gross"]),
@@ -153,13 +163,8 @@ def by_product(period: Period, store: str | None = None, limit: int = 1000) -> l
 def category_of(codes: list[str]) -> dict[str, str]:
     """The product master's category of each product key (a GTIN, PLU or SKU as the till
     journaled it); NO_CATEGORY for a key the master does not know."""
-    out = {}
-    for code in codes:
-        try:
-            out[code] = find(code).category or NO_CATEGORY
-        except (MasterError, ValueError):
-            out[code] = NO_CATEGORY
-    return out
+    return {code: (product.category if product is not None else "") or NO_CATEGORY
+            for code, product in find_many(codes).items()}
 
 
 def by_category(period: Period, store: str | None = None) -> list[dict[str, Any]]:
@@ -177,10 +182,10 @@ def by_category(period: Period, store: str | None = None) -> list[dict[str, Any]
 
 def by_cashier(period: Period, store: str | None = None) -> list[dict[str, Any]]:
     names = ("tickets", "turnover")
-    query = (AggCashier.select(AggCashier.cashier,
-                               *[fn.SUM(getattr(AggCashier, n)).alias(n) for n in names])
-             .where(AggCashier.day.between(period.first, period.last))
-             .group_by(AggCashier.cashier).order_by(AggCashier.cashier))
+    table = AggCashier if store else AggCashierAll  # every shop: the roll-up
+    query = (table.select(table.cashier, *[fn.SUM(getattr(table, n)).alias(n) for n in names])
+             .where(table.day.between(period.first, period.last))
+             .group_by(table.cashier).order_by(table.cashier))
     if store:
         query = query.where(AggCashier.store == store)
     rows = []
@@ -192,10 +197,12 @@ def by_cashier(period: Period, store: str | None = None) -> list[dict[str, Any]]
 
 
 def heat_map(period: Period, store: str | None = None) -> list[list[int]]:
-    """Turnover per weekday (0 = Monday) and hour: 7 rows of 24 cents."""
-    query = (AggHour.select(AggHour.day, AggHour.hour, fn.SUM(AggHour.turnover).alias("t"))
-             .where(AggHour.day.between(period.first, period.last))
-             .group_by(AggHour.day, AggHour.hour))
+    """Turnover per weekday (0 = Monday) and hour: 7 rows of 24 cents. Every shop's from
+    AggHourAll, one shop's from its AggHour rows."""
+    table = AggHour if store else AggHourAll
+    query = (table.select(table.day, table.hour, fn.SUM(table.turnover).alias("t"))
+             .where(table.day.between(period.first, period.last))
+             .group_by(table.day, table.hour))
     if store:
         query = query.where(AggHour.store == store)
     grid = [[0] * 24 for _ in range(7)]
@@ -288,26 +295,70 @@ def _matches(body: dict[str, Any], cut: str, value: str,
     raise ReportError("onbekende uitsplitsing", cut)
 
 
+WINDOWS_PER_QUERY = 40
+
+
+def _holds(text: str) -> Any:
+    """The body text holds `text` (LIKE; its own % and _ only widen the search). peewee
+    writes LIKE as GLOB on SQLite, whose LIKE is its ILIKE."""
+    pattern = f"%{text}%"
+    return OfficeEntry.body % pattern if is_postgres() else OfficeEntry.body ** pattern
+
+
+def _chunks(found: list[drill_scope.Window]) -> list[list[drill_scope.Window]]:
+    """Windows in groups of whole days, newest first, so the groups' entries come in the
+    order of one query over all of them."""
+    out: list[list[drill_scope.Window]] = []
+    for window in found:
+        day = window[1][:10]
+        if out and (len(out[-1]) < WINDOWS_PER_QUERY or out[-1][-1][1][:10] == day):
+            out[-1].append(window)
+        else:
+            out.append([window])
+    return out
+
+
+def _entries(period: Period, store: str | None, terminal: str | None, cut: str, value: str):
+    """The candidate rows (body text), newest first, a group of windows per query."""
+    found = drill_scope.windows(period, store, cut, value)
+    if found is None:
+        found = drill_scope.every_day(period, store)
+    needle = drill_scope.needle(cut, value)
+    for group in _chunks(found):
+        where = None
+        for window_store, lo, hi in group:
+            term = OfficeEntry.ts.between(lo, hi)
+            if window_store:
+                term &= OfficeEntry.store == window_store
+            where = term if where is None else where | term
+        query = (OfficeEntry.select(OfficeEntry.body)
+                 .where(OfficeEntry.type.in_(TICKET_TYPES), where)
+                 .order_by(OfficeEntry.ts.desc(), OfficeEntry.terminal, OfficeEntry.seq.desc()))
+        if store:
+            query = query.where(OfficeEntry.store == store)
+        if terminal:
+            query = query.where(OfficeEntry.terminal == terminal)
+        if needle:
+            query = query.where(_holds(needle))
+        yield from query.tuples().iterator()
+
+
 def tickets_behind(period: Period, store: str | None = None, terminal: str | None = None,
                    cut: str = "", value: str = "", limit: int = 500) -> list[Ticket]:
     """The sales, refunds and paid voids behind one figure of a report, newest first: those
     that count in turnover (contract.figures.moves_money), of the range, shop and terminal,
     that match the cut (cashier, payment kind, "code:rate_bp", product key, category,
-    "weekday:hour")."""
+    "weekday:hour"). Only the shop days the aggregates name for the cut are read
+    (headoffice.web.drill_scope)."""
     if cut not in ("", *CUTS):
         raise ReportError("onbekende uitsplitsing", cut)
     categories: dict[str, str] = {}  # product key -> category, looked up once per key
-    query = (OfficeEntry.select(OfficeEntry.body)
-             .where(OfficeEntry.type.in_(TICKET_TYPES),
-                    OfficeEntry.ts.between(period.first, period.last + "\uffff"))
-             .order_by(OfficeEntry.ts.desc(), OfficeEntry.terminal, OfficeEntry.seq.desc()))
-    if store:
-        query = query.where(OfficeEntry.store == store)
-    if terminal:
-        query = query.where(OfficeEntry.terminal == terminal)
+    if cut == "category":
+        categories.update(category_of([p["product"] for p in
+                                       by_product(period, store, limit=1_000_000)]))
     out: list[Ticket] = []
-    for row in query.iterator():
-        body = json.loads(row.body)
+    for (text,) in _entries(period, store, terminal, cut, value):
+        body = json.loads(text)
         if not figures.moves_money(body) or not _matches(body, cut, value, categories):
             continue
         data = body["data"]
