@@ -137,5 +137,90 @@ class AggDiscount(OfficeModel):
                    (("day",), False))
 
 
+# -- roll-ups: the same sums over every shop and terminal --------------------------------------
+# A chain-wide report reads one row per day (or bucket) and key here instead of one per shop
+# and terminal. Ingest adds the same deltas to both (headoffice/aggregates.py); an older
+# database gets them summed once from the aggregate (headoffice/rollups.py).
+
+
+class AggHourAll(OfficeModel):
+    day = peewee.CharField(max_length=10)
+    hour = peewee.SmallIntegerField()
+    tickets = peewee.BigIntegerField(default=0)
+    turnover = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_hour_all"
+        indexes = ((("day", "hour"), True),)
+
+
+class AggVatAll(OfficeModel):
+    day = peewee.CharField(max_length=10)
+    code = peewee.CharField(max_length=16)
+    rate_bp = peewee.IntegerField()
+    gross = peewee.BigIntegerField(default=0)
+    vat = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_vat_all"
+        indexes = ((("day", "code", "rate_bp"), True),)
+
+
+class AggProductAll(OfficeModel):
+    bucket = peewee.CharField(max_length=11)
+    product = peewee.CharField(max_length=64)
+    name = peewee.CharField(max_length=255, default="")  # as last received
+    quantity = peewee.BigIntegerField(default=0)
+    gross = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_product_all"
+        indexes = ((("bucket", "product"), True),)
+
+
+class AggCashierAll(OfficeModel):
+    day = peewee.CharField(max_length=10)
+    cashier = peewee.CharField(max_length=255)
+    tickets = peewee.BigIntegerField(default=0)
+    turnover = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_cashier_all"
+        indexes = ((("day", "cashier"), True),)
+
+
+class AggDiscountAll(OfficeModel):
+    day = peewee.CharField(max_length=10)
+    cashier = peewee.CharField(max_length=255)
+    kind = peewee.CharField(max_length=16)
+    ref = peewee.CharField(max_length=64)
+    name = peewee.CharField(max_length=255, default="")  # as last received
+    tickets = peewee.BigIntegerField(default=0)
+    lines = peewee.BigIntegerField(default=0)
+    quantity = peewee.BigIntegerField(default=0)
+    discount = peewee.BigIntegerField(default=0)
+    gross = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_discount_all"
+        indexes = ((("day", "cashier", "kind", "ref"), True),)
+
+
+# roll-up -> the aggregate it sums
+ROLLUPS: dict[type[OfficeModel], type[OfficeModel]] = {
+    AggHourAll: AggHour, AggVatAll: AggVat, AggProductAll: AggProduct,
+    AggCashierAll: AggCashier, AggDiscountAll: AggDiscount,
+}
+
+
+def rollup_columns(rollup: type[OfficeModel]) -> tuple[list[str], list[str], list[str]]:
+    """A roll-up's key columns (its unique index), summed columns, and text columns (a name:
+    the last received wins)."""
+    key = list(rollup._meta.indexes[0][0])
+    rest = [n for n in rollup._meta.sorted_field_names if n != "id" and n not in key]
+    text = [n for n in rest if isinstance(rollup._meta.fields[n], peewee.CharField)]
+    return key, [n for n in rest if n not in text], text
+
+
 AGG_MODELS: list[type[OfficeModel]] = [AggDay, AggHour, AggVat, AggProduct, AggPromotion,
-                                       AggCashier, AggDiscount]
+                                       AggCashier, AggDiscount, *ROLLUPS]

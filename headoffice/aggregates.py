@@ -23,6 +23,7 @@ from contract.entries import Entry, EntrySchemaError, TicketLine
 from headoffice import bulk
 from headoffice.aggregate_models import (
     AGG_MODELS,
+    ROLLUPS,
     AggCashier,
     AggDay,
     AggDiscount,
@@ -30,12 +31,14 @@ from headoffice.aggregate_models import (
     AggProduct,
     AggPromotion,
     AggVat,
+    rollup_columns,
 )
 from headoffice.models import OfficeEntry
 from headoffice.received import Received, read
 
 log = logging.getLogger("kassa.office.aggregates")
 
+_ROLLUP_OF = {source: rollup for rollup, source in ROLLUPS.items()}
 _DAY_FIELDS = [f for f in AggDay._meta.sorted_field_names
                if f not in ("id", "store", "terminal", "day")]
 
@@ -213,12 +216,37 @@ def collect(received: Iterable[Received]) -> BatchTotals:
     return totals
 
 
+def _rolled_up(model: type[peewee.Model], rows: list[dict[str, Any]]) -> None:
+    """Adds the same deltas to the model's roll-up over every shop and terminal, if it has
+    one (aggregate_models.ROLLUPS)."""
+    rollup = _ROLLUP_OF.get(model)
+    if rollup is None or not rows:
+        return
+    key, sums, text = rollup_columns(rollup)
+    summed: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        ident = tuple(row[k] for k in key)
+        into = summed.get(ident)
+        if into is None:
+            summed[ident] = {**{k: row[k] for k in key}, **{c: row[c] for c in sums},
+                             **{c: row[c] for c in text}}
+            continue
+        for column in sums:
+            into[column] += row[column]
+        for column in text:
+            into[column] = row[column]
+    _upsert(rollup, list(summed.values()), [rollup._meta.fields[k] for k in key], sums,
+            tuple(text))
+
+
 def _upsert(model: type[peewee.Model], rows: list[dict[str, Any]], target: list[peewee.Field],
             add: list[str], replace: tuple[str, ...] = ()) -> None:
     """One multi-row upsert per page, through the driver (peewee's statement building cost
-    more than the database's work here), in key order: one lock order for every worker."""
+    more than the database's work here), in key order: one lock order for every worker.
+    The same deltas go to the model's roll-up."""
     if not rows:
         return
+    _rolled_up(model, rows)
     names = list(rows[0])
     key = [f.name for f in target]
     rows = sorted(rows, key=lambda r: tuple(r[k] for k in key))

@@ -2,8 +2,9 @@
 
 `headoffice.db.open_office_db` calls `create_all` once per opening, so after it every table
 exists; nothing else creates tables (no check on each customer lookup or ingest batch).
-Creating is idempotent (CREATE TABLE IF NOT EXISTS), so a new table is added to an existing
-database at its next start.
+Creating is idempotent (CREATE TABLE IF NOT EXISTS, CREATE INDEX IF NOT EXISTS), so a new
+table or index is added to an existing database at its next start, and a new roll-up table
+is filled there from the aggregate it sums (headoffice.rollups).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 
 import peewee
 
+from headoffice import rollups
 from headoffice.aggregate_models import AGG_MODELS
 from headoffice.alerts.models import ALERT_MODELS
 from headoffice.catalogue.models import MASTER_MODELS
@@ -49,6 +51,7 @@ def create_all(db: peewee.Database) -> None:
             with db.atomic():
                 upgrade_webshop(db)  # before its indexes on the new columns are made
                 db.create_tables(TABLES, safe=True)
+                rollups.fill_missing(db)
             return
         except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError):
             if attempt == ATTEMPTS - 1:

@@ -11,7 +11,7 @@ from typing import Any
 
 from peewee import fn
 
-from headoffice.aggregate_models import AggDiscount
+from headoffice.aggregate_models import AggDiscount, AggDiscountAll
 from headoffice.exports.periods import Period
 from headoffice.web.report_queries import by_cashier
 
@@ -29,10 +29,14 @@ class DiscountReport:
     cashiers: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _query(period: Period, store: str | None, *group: Any):
-    sums = [fn.SUM(getattr(AggDiscount, n)).alias(n) for n in NUMBERS]
-    query = (AggDiscount.select(*group, fn.MAX(AggDiscount.name).alias("name"), *sums)
-             .where(AggDiscount.day.between(period.first, period.last)).group_by(*group))
+def _query(period: Period, store: str | None, *group: str):
+    """Sums grouped by the named columns: a shop's AggDiscount rows, or for every shop the
+    roll-up (the same sums, one row per day, cashier, kind and reference)."""
+    table = AggDiscount if store else AggDiscountAll
+    columns = [getattr(table, name) for name in group]
+    sums = [fn.SUM(getattr(table, n)).alias(n) for n in NUMBERS]
+    query = (table.select(*columns, fn.MAX(table.name).alias("name"), *sums)
+             .where(table.day.between(period.first, period.last)).group_by(*columns))
     if store:
         query = query.where(AggDiscount.store == store)
     return query
@@ -43,14 +47,14 @@ def _rows(query) -> list[dict[str, Any]]:
 
 
 def discounts(period: Period, store: str | None = None) -> DiscountReport:
-    kinds = {r["kind"]: r for r in _rows(_query(period, store, AggDiscount.kind))}
+    kinds = {r["kind"]: r for r in _rows(_query(period, store, "kind"))}
     kind_rows = [kinds.get(k, {"kind": k, "name": "", **dict.fromkeys(NUMBERS, 0)})
                  for k in KINDS]
-    refs = _rows(_query(period, store, AggDiscount.kind, AggDiscount.ref)
-                 .where(AggDiscount.kind.in_(("promotion", "offer"))))
+    refs = [r for r in _rows(_query(period, store, "kind", "ref"))
+            if r["kind"] in ("promotion", "offer")]
     ordered = sorted(refs, key=lambda r: (-r["discount"], r["ref"]))
     per_cashier: dict[str, dict[str, Any]] = {}
-    for row in _rows(_query(period, store, AggDiscount.cashier, AggDiscount.kind)):
+    for row in _rows(_query(period, store, "cashier", "kind")):
         entry = per_cashier.setdefault(row["cashier"], {"cashier": row["cashier"],
                                                         **dict.fromkeys(KINDS, 0), "total": 0})
         entry[row["kind"]] += row["discount"]

@@ -8,7 +8,7 @@ from typing import Any
 from peewee import fn
 
 from contract import figures
-from headoffice.aggregate_models import AggDay, AggHour, AggProduct
+from headoffice.aggregate_models import AggDay, AggHour, AggProduct, AggProductAll
 from headoffice.alerts import board, texts
 from headoffice.alerts.models import Alert
 from headoffice.downstream_models import FLEET_STORE, DownstreamPublished
@@ -95,11 +95,14 @@ def _buckets(period: Period) -> list[str]:
 
 
 def top_products(period: Period, store: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
-    gross = fn.SUM(AggProduct.gross)
-    query = (AggProduct.select(AggProduct.product, fn.MAX(AggProduct.name).alias("name"),
-                               fn.SUM(AggProduct.quantity).alias("quantity"), gross.alias("gross"))
-             .where(AggProduct.bucket.in_(_buckets(period)))
-             .group_by(AggProduct.product).order_by(gross.desc()).limit(limit))
+    """Units and gross per product, best sellers first: from a shop's AggProduct rows, or
+    for every shop from AggProductAll (the same sums, one row per product and bucket)."""
+    table = AggProduct if store else AggProductAll
+    gross = fn.SUM(table.gross)
+    query = (table.select(table.product, fn.MAX(table.name).alias("name"),
+                          fn.SUM(table.quantity).alias("quantity"), gross.alias("gross"))
+             .where(table.bucket.in_(_buckets(period)))
+             .group_by(table.product).order_by(gross.desc()).limit(limit))
     if store:
         query = query.where(AggProduct.store == store)
     return [{"product": r["product"], "name": r["name"], "quantity": int(r["quantity"]),
