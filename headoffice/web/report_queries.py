@@ -295,7 +295,7 @@ def _matches(body: dict[str, Any], cut: str, value: str,
     raise ReportError("onbekende uitsplitsing", cut)
 
 
-WINDOWS_PER_QUERY = 40
+WINDOWS_PER_QUERY = 64
 
 
 def _holds(text: str) -> Any:
@@ -307,14 +307,21 @@ def _holds(text: str) -> Any:
 
 def _chunks(found: list[drill_scope.Window]) -> list[list[drill_scope.Window]]:
     """Windows in groups of whole days, newest first, so the groups' entries come in the
-    order of one query over all of them."""
+    order of one query over all of them: 1 day, then 2, 4, 8... (a common figure fills the
+    page from the newest day; a rare one reads further with fewer queries)."""
     out: list[list[drill_scope.Window]] = []
+    days = 0  # days in the last group
     for window in found:
         day = window[1][:10]
-        if out and (len(out[-1]) < WINDOWS_PER_QUERY or out[-1][-1][1][:10] == day):
-            out[-1].append(window)
+        last = out[-1] if out else None
+        if last is not None and last[-1][1][:10] == day:
+            last.append(window)
+        elif last is not None and days < 2 ** (len(out) - 1) and len(last) < WINDOWS_PER_QUERY:
+            last.append(window)
+            days += 1
         else:
             out.append([window])
+            days = 1
     return out
 
 
