@@ -26,3 +26,4 @@ def fill_missing(db: peewee.Database) -> None:
             f"INSERT INTO {rollup._meta.table_name} ({', '.join(columns)})"
             f" SELECT {', '.join(values)} FROM {source._meta.table_name}"
             f" GROUP BY {', '.join(key)}")
+        db.execute_sql(f"ANALYZE {rollup._meta.table_name}")  # the planner sees its size

@@ -46,15 +46,33 @@ def _rows(query) -> list[dict[str, Any]]:
     return [{**r, **{n: int(r[n]) for n in NUMBERS}} for r in query.dicts()]
 
 
+def _grouped(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
+    """The rows summed again by fewer columns (the sums add up; a name takes the highest)."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        ident = tuple(row[k] for k in keys)
+        into = out.get(ident)
+        if into is None:
+            out[ident] = {**{k: row[k] for k in keys}, "name": row["name"],
+                          **{n: row[n] for n in NUMBERS}}
+            continue
+        into["name"] = max(into["name"], row["name"])
+        for n in NUMBERS:
+            into[n] += row[n]
+    return list(out.values())
+
+
 def discounts(period: Period, store: str | None = None) -> DiscountReport:
-    kinds = {r["kind"]: r for r in _rows(_query(period, store, "kind"))}
+    """One grouped query (cashier, kind, reference), summed further here by kind, by
+    reference and by cashier."""
+    rows = _rows(_query(period, store, "cashier", "kind", "ref"))
+    kinds = {r["kind"]: r for r in _grouped(rows, "kind")}
     kind_rows = [kinds.get(k, {"kind": k, "name": "", **dict.fromkeys(NUMBERS, 0)})
                  for k in KINDS]
-    refs = [r for r in _rows(_query(period, store, "kind", "ref"))
-            if r["kind"] in ("promotion", "offer")]
+    refs = [r for r in _grouped(rows, "kind", "ref") if r["kind"] in ("promotion", "offer")]
     ordered = sorted(refs, key=lambda r: (-r["discount"], r["ref"]))
     per_cashier: dict[str, dict[str, Any]] = {}
-    for row in _rows(_query(period, store, "cashier", "kind")):
+    for row in _grouped(rows, "cashier", "kind"):
         entry = per_cashier.setdefault(row["cashier"], {"cashier": row["cashier"],
                                                         **dict.fromkeys(KINDS, 0), "total": 0})
         entry[row["kind"]] += row["discount"]

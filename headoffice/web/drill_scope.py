@@ -6,9 +6,9 @@ sum to), so a day without its row holds no such ticket.
 
 A window is (store or None, first ts, last ts): the entries of one shop day, or of one hour
 of a day in every shop. A needle is text every matching body holds in its stored canonical
-form (contract.chain.canonical: sorted keys, no spaces, UTF-8), so the database can pass
-over the others before Python reads any JSON; both only narrow the search, the exact match
-is still report_queries' own.
+form (contract.chain.canonical: sorted keys, no spaces, UTF-8), so the database passes over
+the others (a substring search) before Python reads any JSON. Both only narrow the search:
+the exact match is still report_queries' own.
 """
 
 from __future__ import annotations
@@ -33,13 +33,25 @@ def _days_newest_first(period: Period) -> list[str]:
     return days
 
 
+SHOPS_PER_DAY = 3  # a day with more shops is read whole: one window instead of one per shop
+
+
 def _store_days(query: Any, store: str | None) -> list[Window] | None:
-    """The (store, day) windows of an aggregate query selecting store and day."""
+    """The (store, day) windows of an aggregate query selecting store and day; a day with
+    more than SHOPS_PER_DAY shops one window of every shop."""
     if store:
         query = query.where(query.model.store == store)
-    pairs = sorted({(row[0], row[1]) for row in query.tuples()}, key=lambda p: (p[1], p[0]),
-                   reverse=True)
-    return [(s, day, day + END) for s, day in pairs]
+    days: dict[str, set[str]] = {}
+    for shop, day in query.tuples():
+        days.setdefault(day, set()).add(shop)
+    out: list[Window] = []
+    for day in sorted(days, reverse=True):
+        shops = sorted(days[day], reverse=True)
+        if len(shops) > SHOPS_PER_DAY:
+            out.append((None, day, day + END))
+        else:
+            out.extend((shop, day, day + END) for shop in shops)
+    return out
 
 
 def windows(period: Period, store: str | None, cut: str, value: str) -> list[Window] | None:
@@ -77,13 +89,7 @@ def every_day(period: Period, store: str | None) -> list[Window]:
 
 
 def needle(cut: str, value: str) -> str | None:
-    """Text each matching body holds, as stored; None when the cut gives none (or when it
-    holds a backslash, an escape character to PostgreSQL's LIKE)."""
-    found = _needle(cut, value)
-    return found if found and "\\" not in found else None
-
-
-def _needle(cut: str, value: str) -> str | None:
+    """Text each matching body holds, as stored; None when the cut gives none."""
     def text(item: str) -> str:
         return json.dumps(item, ensure_ascii=False)
     if cut == "cashier" and value:  # "" also matches an entry without a cashier (null)

@@ -19,8 +19,8 @@ from typing import Any
 from contract.config import NL_RATES
 from contract.money import div_round_half_up
 from headoffice.aggregate_models import AggProduct
-from headoffice.catalogue.models import CostPrice, MasterProduct
-from headoffice.catalogue.products import find_many
+from headoffice.catalogue.models import CostPrice
+from headoffice.catalogue.products import ProductFacts, find_many
 from headoffice.catalogue.times import SHOP_ZONE, from_stored
 from headoffice.exports.periods import Period
 
@@ -104,7 +104,7 @@ class CostBook:
         return costs[index] if index >= 0 else None
 
 
-def _master(codes: list[str]) -> dict[str, MasterProduct | None]:
+def _master(codes: list[str]) -> dict[str, ProductFacts | None]:
     return find_many(codes)
 
 

@@ -122,10 +122,12 @@ class Overview:
     vs_last_year: dict[str, str]
 
 
-def overview(period: Period, store: str | None = None) -> Overview:
+def overview(period: Period, store: str | None = None,
+             totals: dict[Period, dict[str, Any]] | None = None) -> Overview:
+    """`totals` may hold the day totals of the three ranges already read."""
     previous, earlier = period.previous(), year_earlier(period)
-    now = queries.totals(period, store)
-    before, last_year = queries.totals(previous, store), queries.totals(earlier, store)
+    found = totals or {p: queries.totals(p, store) for p in (period, previous, earlier)}
+    now, before, last_year = found[period], found[previous], found[earlier]
     return Overview(period, previous, earlier, now, before, last_year, _compare(now, before),
                     _compare(now, last_year))
 
@@ -140,7 +142,10 @@ def by_terminal(period: Period, store: str | None = None) -> list[dict[str, Any]
 
 def by_payment(period: Period, store: str | None = None) -> list[dict[str, Any]]:
     """What each tender took (refunds paid out count negative), from the day totals."""
-    totals = queries.totals(period, store)
+    return _payments(queries.totals(period, store))
+
+
+def _payments(totals: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"kind": kind, "amount": totals[kind]} for kind in TENDERS]
 
 
@@ -156,7 +161,8 @@ def by_vat(period: Period, store: str | None = None) -> list[dict[str, Any]]:
              "vat": int(r["vat"]), "net": int(r["gross"]) - int(r["vat"])} for r in query.dicts()]
 
 
-def by_product(period: Period, store: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+def by_product(period: Period, store: str | None = None, limit: int = 1000
+               ) -> list[dict[str, Any]]:
     return queries.top_products(period, store, limit)
 
 
@@ -167,10 +173,18 @@ def category_of(codes: list[str]) -> dict[str, str]:
             for code, product in find_many(codes).items()}
 
 
+CATEGORY_PRODUCTS = 100_000  # the products a category report adds up (every one, in practice)
+PRODUCT_ROWS = 1000  # the products the product report lists
+
+
 def by_category(period: Period, store: str | None = None) -> list[dict[str, Any]]:
     """Units and gross per category of the product master, from the product totals."""
-    products = by_product(period, store, limit=100_000)
-    categories = category_of([p["product"] for p in products])
+    products = by_product(period, store, limit=CATEGORY_PRODUCTS)
+    return _categories(products, category_of([p["product"] for p in products]))
+
+
+def _categories(products: list[dict[str, Any]], categories: dict[str, str]
+                ) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for p in products:
         row = out.setdefault(categories[p["product"]],
@@ -240,12 +254,25 @@ def _with_comparison(rows: list[dict[str, Any]], previous: list[dict[str, Any]],
 
 def report(period: Period, store: str | None = None) -> dict[str, Any]:
     """Everything the report page and its Excel file show, in one dict: each cut's rows carry
-    their figure in the previous period and a year earlier beside it."""
+    their figure in the previous period and a year earlier beside it. Each range's day
+    totals and product totals are read once: the overview and the payment cut share the
+    first, the product and category cuts the second (and one look-up of the categories)."""
     previous, earlier = period.previous(), year_earlier(period)
-    out: dict[str, Any] = {"overview": overview(period, store), "heat": heat_map(period, store)}
+    ranges = (period, previous, earlier)
+    totals = {p: queries.totals(p, store) for p in ranges}
+    products = {p: by_product(p, store, limit=CATEGORY_PRODUCTS) for p in ranges}
+    categories = category_of(sorted({row["product"] for p in ranges for row in products[p]}))
+    shared = {
+        "category": lambda p, _store: _categories(products[p], categories),
+        "product": lambda p, _store: [dict(row) for row in products[p][:PRODUCT_ROWS]],
+        "payment": lambda p, _store: _payments(totals[p]),
+    }
+    out: dict[str, Any] = {"overview": overview(period, store, totals),
+                           "heat": heat_map(period, store)}
     for cut, (reader, key, figure) in COMPARED_CUTS.items():
-        out[cut] = reader(period, store)
-        _with_comparison(out[cut], reader(previous, store), reader(earlier, store), key, figure)
+        read = shared.get(cut, reader)
+        out[cut] = read(period, store)
+        _with_comparison(out[cut], read(previous, store), read(earlier, store), key, figure)
     return out
 
 
@@ -295,26 +322,29 @@ def _matches(body: dict[str, Any], cut: str, value: str,
     raise ReportError("onbekende uitsplitsing", cut)
 
 
-WINDOWS_PER_QUERY = 64
+# SQLite reads each window through the ts index up to about a dozen OR terms, and past that
+# scans the whole index: a query holds at most this many windows
+WINDOWS_PER_QUERY = 8
 
 
 def _holds(text: str) -> Any:
-    """The body text holds `text` (LIKE; its own % and _ only widen the search). peewee
-    writes LIKE as GLOB on SQLite, whose LIKE is its ILIKE."""
-    pattern = f"%{text}%"
-    return OfficeEntry.body % pattern if is_postgres() else OfficeEntry.body ** pattern
+    """The body text holds `text`: a plain substring search (instr, strpos), no pattern."""
+    found = fn.strpos(OfficeEntry.body, text) if is_postgres() else fn.instr(OfficeEntry.body,
+                                                                             text)
+    return found > 0
 
 
 def _chunks(found: list[drill_scope.Window]) -> list[list[drill_scope.Window]]:
     """Windows in groups of whole days, newest first, so the groups' entries come in the
     order of one query over all of them: 1 day, then 2, 4, 8... (a common figure fills the
-    page from the newest day; a rare one reads further with fewer queries)."""
+    page from the newest day; a rare one reads further with fewer queries). A day's windows
+    stay together (drill_scope gives at most a few per day)."""
     out: list[list[drill_scope.Window]] = []
     days = 0  # days in the last group
     for window in found:
         day = window[1][:10]
         last = out[-1] if out else None
-        if last is not None and last[-1][1][:10] == day:
+        if last is not None and last[-1][1][:10] == day and len(last) < WINDOWS_PER_QUERY:
             last.append(window)
         elif last is not None and days < 2 ** (len(out) - 1) and len(last) < WINDOWS_PER_QUERY:
             last.append(window)
