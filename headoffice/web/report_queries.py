@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,8 +221,12 @@ def heat_map(period: Period, store: str | None = None) -> list[list[int]]:
     if store:
         query = query.where(AggHour.store == store)
     grid = [[0] * 24 for _ in range(7)]
-    for row in query.namedtuples():
-        grid[dt.date.fromisoformat(row.day).weekday()][row.hour] += int(row.t)
+    weekdays: dict[str, int] = {}  # a day's weekday, worked out once (not once per hour)
+    for day, hour, turnover in query.tuples():
+        weekday = weekdays.get(day)
+        if weekday is None:
+            weekday = weekdays[day] = dt.date.fromisoformat(day).weekday()
+        grid[weekday][hour] += int(turnover)
     return grid
 
 
@@ -380,6 +385,24 @@ def _entries(period: Period, store: str | None, terminal: str | None, cut: str, 
         yield from query.tuples().iterator()
 
 
+_CODES = re.compile(r'"code":"((?:[^"\\]|\\.)*)"')
+
+
+def _may_hold(text: str, keys: set[str]) -> bool:
+    """Whether a stored body can have a line with one of these product keys, read off its
+    text without parsing it: one of its codes is one (every line has a `code`, the schema
+    requires it), or a line's code is empty or null (its key is then the product id or name,
+    left to the full match)."""
+    if '"code":null' in text or '"code":""' in text:
+        return True
+    for code in _CODES.findall(text):
+        if "\\" in code:
+            code = json.loads(f'"{code}"')
+        if code[:64] in keys:
+            return True
+    return False
+
+
 def tickets_behind(period: Period, store: str | None = None, terminal: str | None = None,
                    cut: str = "", value: str = "", limit: int = 500) -> list[Ticket]:
     """The sales, refunds and paid voids behind one figure of a report, newest first: those
@@ -393,8 +416,11 @@ def tickets_behind(period: Period, store: str | None = None, terminal: str | Non
     if cut == "category":
         categories.update(category_of([p["product"] for p in
                                        by_product(period, store, limit=1_000_000)]))
+    wanted = {k for k, c in categories.items() if c == value} if cut == "category" else None
     out: list[Ticket] = []
     for (text,) in _entries(period, store, terminal, cut, value):
+        if wanted is not None and not _may_hold(text, wanted):
+            continue
         body = json.loads(text)
         if not figures.moves_money(body) or not _matches(body, cut, value, categories):
             continue
