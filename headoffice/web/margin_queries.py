@@ -18,11 +18,12 @@ from typing import Any
 
 from contract.config import NL_RATES
 from contract.money import div_round_half_up
-from headoffice.aggregate_models import AggProduct
+from headoffice.aggregate_models import AggProduct, AggProductAll
 from headoffice.catalogue.models import CostPrice
 from headoffice.catalogue.products import ProductFacts, find_many
 from headoffice.catalogue.times import SHOP_ZONE, from_stored
 from headoffice.exports.periods import Period
+from headoffice.orm import database_proxy, is_postgres
 
 NO_CATEGORY = "(geen categorie)"
 
@@ -112,33 +113,104 @@ def _master(codes: list[str]) -> dict[str, ProductFacts | None]:
 SUMS = ("quantity", "gross", "net", "cost", "uncosted", "uncosted_gross")
 
 
-def margin(period: Period, store: str | None = None) -> MarginReport:
-    """One pass over the day rows: each takes its product's cost on that day and its VAT
-    rate on that day (net rounded per row, as the per-day aggregate allows)."""
-    query = (AggProduct.select(AggProduct.store, AggProduct.bucket, AggProduct.product,
-                               AggProduct.name, AggProduct.quantity, AggProduct.gross)
-             .where(AggProduct.bucket.between("d" + period.first, "d" + period.last)))
+def _rate_changes(vat_code: str) -> list[tuple[str, int]]:
+    """(first day, rate) of a VAT code's rates, oldest first (rate 0 before the first)."""
+    rates = sorted((r.valid_from, r.bp) for r in NL_RATES if r.code == vat_code)
+    return [(day.isoformat(), bp) for day, bp in rates]
+
+
+END_OF_TIME = "9999-12-31~"  # after every day
+
+
+def intervals(product: ProductFacts | None, book: CostBook) -> list[tuple[str, str, int | None,
+                                                                           int]]:
+    """(first day, day after the last, cost or None, VAT rate) over which a product's cost
+    and rate stay the same; a product the master does not know has one, without a cost."""
+    if product is None:
+        return [("", END_OF_TIME, None, 0)]
+    days, costs = book.history.get(product.id, ([], []))
+    changes: dict[str, list[Any]] = {"": [None, 0]}  # day -> [cost, rate] from that day on
+    for day, cost in zip(days, costs, strict=True):
+        changes.setdefault(day, [None, None])[0] = cost  # the last price of a day wins
+    for day, rate in _rate_changes(product.vat_code):
+        changes.setdefault(day, [None, None])[1] = rate
+    out: list[tuple[str, str, int | None, int]] = []
+    cost, rate = None, 0
+    ordered = sorted(changes)
+    for index, day in enumerate(ordered):
+        new_cost, new_rate = changes[day]
+        if day and new_cost is not None:
+            cost = new_cost
+        if new_rate is not None:
+            rate = new_rate
+        after = ordered[index + 1] if index + 1 < len(ordered) else END_OF_TIME
+        out.append((day, after, cost, rate))
+    return out
+
+
+# the net of one day row at its interval's rate, rounded half up away from zero per row
+# (div_round_half_up(gross * 10000, 10000 + rate), in integer SQL on both engines)
+NET_SQL = ("CASE WHEN i.cost IS NULL THEN 0"
+           " WHEN a.gross >= 0 THEN (a.gross * 20000 + 10000 + i.rate) / (20000 + 2 * i.rate)"
+           " ELSE -((-a.gross * 20000 + 10000 + i.rate) / (20000 + 2 * i.rate)) END")
+
+
+def _codes(period: Period, store: str | None) -> list[str]:
+    """The product keys sold in the range's months (a few thousand month rows)."""
+    table = AggProduct if store else AggProductAll
+    query = (table.select(table.product).distinct()
+             .where(table.bucket.between("m" + period.first[:7], "m" + period.last[:7])))
     if store:
         query = query.where(AggProduct.store == store)
-    rows = list(query.tuples())
-    master = _master(sorted({r[2] for r in rows}))
+    return [row[0] for row in query.tuples()]
+
+
+def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | None],
+            book: CostBook) -> list[tuple]:
+    """Per shop, product and whether costed: pieces, gross, net, cost and a name, summed by
+    the database over the day rows joined to each product's intervals (a temporary table)."""
+    db = database_proxy.obj
+    mark = "%s" if is_postgres() else "?"
+    rows = [(code, lo, hi, cost, rate) for code, product in master.items()
+            for lo, hi, cost, rate in intervals(product, book)]
+    with db.atomic():
+        db.execute_sql("CREATE TEMPORARY TABLE margin_interval (code VARCHAR(64), lo VARCHAR(11),"
+                       " hi VARCHAR(11), cost BIGINT, rate INTEGER)")
+        try:
+            for start in range(0, len(rows), 400):
+                page = rows[start:start + 400]
+                db.execute_sql("INSERT INTO margin_interval VALUES " + ", ".join(
+                    f"({mark}, {mark}, {mark}, {mark}, {mark})" for _ in page),
+                    [v for row in page for v in row])
+            where = f"a.bucket BETWEEN {mark} AND {mark}"
+            params: list[Any] = ["d" + period.first, "d" + period.last]
+            if store:
+                where += f" AND a.store = {mark}"
+                params.append(store)
+            day = "SUBSTR(a.bucket, 2, 10)"
+            return db.execute_sql(
+                f"SELECT a.store, a.product, i.cost IS NULL, SUM(a.quantity), SUM(a.gross),"
+                f" SUM({NET_SQL}), SUM(COALESCE(i.cost, 0) * a.quantity), MIN(a.name)"
+                f" FROM {AggProduct._meta.table_name} a JOIN margin_interval i"
+                f" ON i.code = a.product AND {day} >= i.lo AND {day} < i.hi"
+                f" WHERE {where} GROUP BY a.store, a.product, i.cost IS NULL", params).fetchall()
+        finally:
+            db.execute_sql("DROP TABLE margin_interval")
+
+
+def margin(period: Period, store: str | None = None) -> MarginReport:
+    """Each day row takes its product's cost on that day and its VAT rate on that day (net
+    rounded per row, as the per-day aggregate allows); the database sums the rows per
+    product over the intervals in which both stay the same."""
+    master = _master(sorted(_codes(period, store)))
     book = CostBook(sorted({p.id for p in master.values() if p is not None}))
-    rates: dict[tuple[str, str], int] = {}
     tables: tuple[dict[str, list[Any]], ...] = ({}, {}, {})  # products, categories, shops
     total = [0] * len(SUMS)
-    for shop, bucket, code, name, quantity, gross in rows:
-        day = bucket[1:]
+    for shop, code, uncosted, quantity, gross, net, cost, name in _summed(period, store,
+                                                                          master, book):
         product = master[code]
         q, g = int(quantity), int(gross)
-        cost = book.at(product.id, day) if product is not None else None
-        if cost is None:
-            adds = (q, g, 0, 0, q, g)
-        else:
-            rate = rates.get((product.vat_code, day))
-            if rate is None:
-                rate = rates[product.vat_code, day] = _rate_bp(product.vat_code,
-                                                               dt.date.fromisoformat(day))
-            adds = (q, g, net_of(g, rate), cost * q, 0, 0)
+        adds = (q, g, 0, 0, q, g) if uncosted else (q, g, int(net), int(cost), 0, 0)
         category = (product.category if product is not None else "") or NO_CATEGORY
         for table, key, label in ((tables[0], code, product.name if product else name),
                                   (tables[1], category, category), (tables[2], shop, shop)):
