@@ -6,9 +6,19 @@ Both journal commits are durable (WAL, synchronous=FULL: payment_started must be
 before the request leaves, the sale before the drawer), so the disk's fsync time is part of
 Kassa's own time; the bench prints two bare SQLite commits on the same disk beside it.
 
+The simulated terminal runs in a process of its own (drivers/payment/sim_serve.py), as a
+real terminal is a device of its own: its TLS, JSON and protection work does not take the
+till's interpreter lock while the till's phases are timed.
+
 Reference, same run: the bare HTTPS round trip to the same simulated terminal (an already
 protected request POSTed with http.client on a kept-alive TLS connection, answer read), and
 the driver's own share (message building, AES/HMAC protection both ways, JSON).
+
+Each payment is sent on the payments' long-lived worker thread, as the touchscreen does
+(ui/screens/terminal.py, firmware/worker.py). Kassa's own time is given twice, measured in
+the same payments: as is, and less the time its two COMMITs took (the WAL fsync: the
+durability Kassa may not give up), beside its two phases (press -> request handed to the
+driver; answer -> sale committed, drawer and printer started).
 
 Run: .venv/bin/python bench/bench_payment.py [--payments 300]
 """
@@ -24,6 +34,7 @@ import ssl
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -36,7 +47,7 @@ from contract.config import parse_config  # noqa: E402
 from drivers.payment.adyen import AdyenTerminal, new_service_id  # noqa: E402
 from drivers.payment.crypto import SharedKey, protect  # noqa: E402
 from drivers.payment.nexo import payment_request  # noqa: E402
-from drivers.payment.sim import SimTerminal  # noqa: E402
+from drivers.payment.sim_serve import SimProcess  # noqa: E402
 from firmware.print_queue import PrintQueue  # noqa: E402
 from firmware.sim import ensure_demo_data  # noqa: E402
 
@@ -54,8 +65,14 @@ class Timed:
         finally:
             self.spent = time.perf_counter() - start
 
-    def status(self, service_id: str) -> dict[str, Any]:
-        return self.inner.status(service_id)
+    def status(self, service_id: str, category: str = "Payment") -> dict[str, Any]:
+        return self.inner.status(service_id, category)
+
+    def totals(self) -> dict[str, Any]:
+        return self.inner.totals()
+
+    def reconcile(self) -> dict[str, Any]:
+        return self.inner.reconcile()
 
     def abort(self, service_id: str) -> None:
         self.inner.abort(service_id)
@@ -77,6 +94,23 @@ class Discard:
         pass
 
 
+class CommitClock:
+    """The time the till's COMMITs take (where SQLite writes and fsyncs the WAL)."""
+
+    def __init__(self, db: Any) -> None:
+        self.spent = 0.0
+        self._commit = db.commit
+
+        def timed() -> Any:
+            start = time.perf_counter()
+            try:
+                return self._commit()
+            finally:
+                self.spent += time.perf_counter() - start
+
+        db.commit = timed
+
+
 def p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -88,7 +122,11 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kassa-bench-payment-"))
     key = SharedKey("bench", "bench passphrase", 1)
-    sim = SimTerminal(key, directory=work).start()
+    secret = work / "passphrase"
+    secret.write_text("bench passphrase\n")
+    secret.chmod(0o600)
+    # The terminal is a device of its own: its server work must not take the till's GIL.
+    sim = SimProcess(work, secret, "bench", 1)
     try:
         config = parse_config(f"""
 [terminal]
@@ -105,17 +143,37 @@ path = "{work / 'kassa.sqlite3'}"
                                      ca_file=str(sim.cert_file), timeout=10))
         payments = till.attach_terminal(driver, sim.poiid)
         till.login("1111")
-        own, inside = [], []
+        clock = CommitClock(till.db)
+        own, inside, durable, press, settle = [], [], [], [], []
         for i in range(args.payments + 20):
             till.add_plu(str(1 + i % 20))
             till.add_plu(str(1 + (i + 7) % 20))
-            start = time.perf_counter()
-            result = payments.pay()
-            total = time.perf_counter() - start
+            marks: dict[str, float] = {}
+
+            done = threading.Event()
+
+            def pay(marks: dict[str, float] = marks, done: threading.Event = done) -> None:
+                try:  # on the payments' worker thread, as the touchscreen sends
+                    marks["start"] = time.perf_counter()
+                    pending = payments.start()
+                    marks["sent"] = time.perf_counter()
+                    marks["result"] = payments.send(pending)  # type: ignore[assignment]
+                    marks["end"] = time.perf_counter()
+                finally:
+                    done.set()
+
+            clock.spent = 0.0
+            payments.worker.submit(pay)
+            done.wait()
+            result: Any = marks["result"]
             assert result.outcome == "approved" and result.committed is not None
             if i >= 20:  # warm-up
+                total = marks["end"] - marks["start"]
                 own.append(total - driver.spent)
                 inside.append(driver.spent)
+                durable.append(clock.spent)
+                press.append(marks["sent"] - marks["start"])
+                settle.append(marks["end"] - marks["sent"] - driver.spent)
         queue.wait_idle(10)
 
         context = ssl.create_default_context(cafile=str(sim.cert_file))
@@ -146,22 +204,38 @@ path = "{work / 'kassa.sqlite3'}"
             commits.append(time.perf_counter() - start)
         disk.close()
         ms = 1000
-        print(f"payments: {args.payments}")
-        print(f"Kassa's own time per payment: median {statistics.median(own) * ms:.2f} ms, "
-              f"p99 {p(own, 0.99) * ms:.2f} ms (target p99 <= 5 ms)")
-        print(f"driver pay() (build, protect, HTTPS, open, read): median "
-              f"{statistics.median(inside) * ms:.2f} ms, p99 {p(inside, 0.99) * ms:.2f} ms")
-        print(f"reference bare HTTPS round trip to the simulator: median "
-              f"{statistics.median(bare) * ms:.2f} ms, p99 {p(bare, 0.99) * ms:.2f} ms")
-        print(f"reference two bare SQLite commits (WAL, synchronous=FULL) on the same disk: "
-              f"median {statistics.median(commits) * ms:.2f} ms, p99 {p(commits, 0.99) * ms:.2f} ms")
-        print(f"ratio own p99 / bare HTTPS p99: {p(own, 0.99) / p(bare, 0.99):.2f}; own median "
-              f"minus the bare commits' median: "
-              f"{(statistics.median(own) - statistics.median(commits)) * ms:.2f} ms")
+        cpu = [o - d for o, d in zip(own, durable, strict=True)]
+
+        def line(name: str, values: list[float]) -> str:
+            return (f"{name}: median {statistics.median(values) * ms:.2f} ms, "
+                    f"p99 {p(values, 0.99) * ms:.2f} ms")
+
+        print(f"payments: {args.payments} (on the payments' worker thread, as the touchscreen "
+              "sends them)")
+        print(line("Kassa's own time per payment", own) + " (target p99 <= 5 ms)")
+        print(line("  of which its two COMMITs (WAL fsync)", durable))
+        print(line("  own time less the COMMITs", cpu))
+        print(line("  press -> request handed to the driver", press))
+        print(line("  answer -> sale committed, drawer and printer started", settle))
+        print(line("driver pay() (build, protect, HTTPS, open, read)", inside))
+        print(line("reference bare HTTPS round trip to the simulator", bare))
+        print(line("reference two bare SQLite commits (WAL, synchronous=FULL), same disk",
+                   commits))
+        limit, usual = 0.005, statistics.median(durable)
+        over = [(o, d) for o, d in zip(own, durable, strict=True) if o > limit]
+        fsync_bound = sum(1 for o, d in over if o - d + usual <= limit)
+        print(f"payments over 5 ms: {len(over)} of {len(own)}; {fsync_bound} of them would be "
+              f"under 5 ms had their COMMITs taken the run's median ({usual * ms:.2f} ms)")
+        print(f"same-run ratios: own p99 / bare HTTPS p99 {p(own, 0.99) / p(bare, 0.99):.2f}; "
+              f"own less COMMITs p99 / bare HTTPS p99 {p(cpu, 0.99) / p(bare, 0.99):.2f}; "
+              f"own median / bare HTTPS median "
+              f"{statistics.median(own) / statistics.median(bare):.2f}")
         till.db.close()
     finally:
-        sim.stop()
+        seen = sim.stop()
         shutil.rmtree(work, ignore_errors=True)
+    print(f"simulator (process {sim.pid}): TLS connections accepted {seen.get('connections')}, "
+          f"approved payments {seen.get('approved')}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cli.audited import audited
+
 
 def db_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="head-office database (a SQLite path, sqlite:///path or "
@@ -104,6 +106,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     sync.set_defaults(handler=run_sync)
 
 
+@audited("customer", "language", "store", "consent")
 def run_add(args: argparse.Namespace) -> int:
     from headoffice.customers import service
 
@@ -115,6 +118,7 @@ def run_add(args: argparse.Namespace) -> int:
     except (service.CustomerError, ValueError) as exc:
         print(f"kassa customers add: {exc}", file=sys.stderr)
         return 1
+    args.audit_detail = f"customer={c.customer_id}"
     print(f"customer {c.customer_id} card {c.card} consent "
           f"{'yes (' + str(c.consent_source) + ')' if c.consent else 'no'}")
     return 0
@@ -133,6 +137,7 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@audited("customer", "answer", "source")
 def run_consent(args: argparse.Namespace) -> int:
     from headoffice.customers import service
 
@@ -142,11 +147,13 @@ def run_consent(args: argparse.Namespace) -> int:
     except service.CustomerError as exc:
         print(f"kassa customers consent: {exc}", file=sys.stderr)
         return 1
+    args.audit_detail = f"customer={c.customer_id}"
     print(f"{c.customer_id}: consent {'yes' if c.consent else 'no'} since {c.consent_date}"
           f" ({c.consent_source})")
     return 0
 
 
+@audited("customer", "sku", "remove")
 def run_favourite(args: argparse.Namespace) -> int:
     from headoffice.customers import service
 
@@ -160,10 +167,12 @@ def run_favourite(args: argparse.Namespace) -> int:
     except (service.CustomerError, ValueError) as exc:
         print(f"kassa customers favourite: {exc}", file=sys.stderr)
         return 1
+    args.audit_detail = f"customer={c.customer_id}"
     print(f"{c.customer_id}: favourites {', '.join(service.get(c.customer_id).favourites) or '-'}")
     return 0
 
 
+@audited("customer_erase")  # the id only: the trail keeps no name or e-mail of an erased one
 def run_erase(args: argparse.Namespace) -> int:
     from headoffice import privacy
     from headoffice.customers import service
@@ -174,6 +183,7 @@ def run_erase(args: argparse.Namespace) -> int:
     except service.CustomerError as exc:
         print(f"kassa customers erase: {exc}", file=sys.stderr)
         return 1
+    args.audit_detail = f"customer={done.customer_id}"
     print(f"erased {done.customer_id}: name, e-mail, card, favourites, history, consent log and "
           f"{done.mails} mail record(s) deleted; e-mail blanked on {done.orders} webshop "
           f"order(s) and {done.log_lines} log line(s); freed bytes overwritten. The journal "
@@ -206,6 +216,7 @@ def _customer_command(name: str):
     return wrap
 
 
+@audited("customer_export", "out")
 @_customer_command("export")
 def run_export(args: argparse.Namespace) -> str:
     from pathlib import Path
@@ -216,6 +227,7 @@ def run_export(args: argparse.Namespace) -> str:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cid = data["profile"]["customer_id"]
+    args.audit_detail = f"customer={cid}"
     (out / f"gegevens-{cid}.json").write_bytes(as_json(data))
     (out / f"gegevens-{cid}.pdf").write_bytes(as_pdf(data))
     return (f"{cid}: {out / f'gegevens-{cid}.json'} and {out / f'gegevens-{cid}.pdf'} "
@@ -223,6 +235,7 @@ def run_export(args: argparse.Namespace) -> str:
             f"{len(data['mails_sent'])} mail(s)); request recorded")
 
 
+@audited("customer", "language", "store")
 @_customer_command("edit")
 def run_edit(args: argparse.Namespace) -> str:
     from headoffice.customers import service
@@ -233,17 +246,23 @@ def run_edit(args: argparse.Namespace) -> str:
         email=args.email if args.email is not None else c.email,
         language=args.language or c.language,
         home_store=args.store if args.store is not None else c.home_store, by=_who())
+    given = [field for field in ("name", "email") if getattr(args, field) is not None]
+    args.audit_detail = f"customer={c.customer_id}" + (f" changed={','.join(given)}" if given else "")
     return f"{c.customer_id}: {c.name} <{c.email}> {c.language} store={c.home_store or '-'}"
 
 
+@audited("customer")
 @_customer_command("merge")
 def run_merge(args: argparse.Namespace) -> str:
     from headoffice.customers import service
 
+    duplicate = service.get(args.duplicate).customer_id
     c = service.merge(args.keep, args.duplicate, _who())
+    args.audit_detail = f"customer={c.customer_id} merged={duplicate}"
     return f"merged into {c.customer_id}: favourites {', '.join(c.favourites) or '-'}"
 
 
+@audited("change", "store", "name")
 def run_store_name(args: argparse.Namespace) -> int:
     from headoffice.notify.backinstock import set_store_name
 

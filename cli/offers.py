@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cli.audited import audited
 from cli.customers import db_arg, mail_args, mailer_from, open_db
 
 
@@ -27,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     report.set_defaults(handler=run_report)
 
 
+@audited("change", "name", "percent", "budget", "days", "uses")
 def run_campaign(args: argparse.Namespace) -> int:
     import datetime as dt
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from cli.audited import audited
+from cli.office_audit import add_office_audit
 from cli.office_catalogue import add_office_catalogue
 from cli.office_config import add_office_config
 from cli.office_key import add_office_key
@@ -27,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_office_key(osub)  # public-key (cli/office_key.py)
     add_office_config(osub)  # push-config (cli/office_config.py)
     add_office_report(osub)  # report sales|margin|discounts [--xlsx] (cli/office_report.py)
+    add_office_audit(osub)  # audit show|verify|export (cli/office_audit.py)
 
 
 def _open(args: argparse.Namespace):
@@ -106,6 +109,7 @@ def add_terminal(osub: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=run_terminal_list)
 
 
+@audited("terminal", "terminal_id", "store")
 def run_terminal_add(args: argparse.Namespace) -> int:
     from headoffice.registry import RegistryError, add_terminal
 
@@ -119,6 +123,7 @@ def run_terminal_add(args: argparse.Namespace) -> int:
     return 0
 
 
+@audited("terminal", "terminal_id")
 def run_terminal_revoke(args: argparse.Namespace) -> int:
     from headoffice.registry import RegistryError, revoke_terminal
 

@@ -12,6 +12,8 @@ import os
 import sys
 from collections.abc import Callable
 
+from cli.audited import audited
+
 ACTOR_ENV = "KASSA_ACTOR"
 
 
@@ -197,6 +199,7 @@ def _product(args: argparse.Namespace):
 
 
 # -- handlers ----------------------------------------------------------------------------------
+@audited("catalogue", "file", "partial", "valid_from", "actor")
 def run_import(args: argparse.Namespace) -> int:
     from cli.catalogue import print_import_report
     from firmware.catalogue import progress_bar
@@ -214,6 +217,7 @@ def run_import(args: argparse.Namespace) -> int:
     return _guarded(args, work)
 
 
+@audited("export", "output")
 def run_export(args: argparse.Namespace) -> int:
     from headoffice.catalogue.export import export_csv
 
@@ -227,6 +231,7 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+@audited("catalogue", "code", "name", "gtin", "plu", "category", "vat", "active", "actor")
 def run_product(args: argparse.Namespace) -> int:
     from headoffice.catalogue.errors import UnknownProduct
     from headoffice.catalogue.fields import product_fields
@@ -276,6 +281,7 @@ def run_show(args: argparse.Namespace) -> int:
     return _guarded(args, work)
 
 
+@audited("catalogue", "code", "price", "cost", "store", "valid_from", "actor")
 def run_price_set(args: argparse.Namespace) -> int:
     from headoffice.catalogue.products import set_price
 
@@ -287,6 +293,7 @@ def run_price_set(args: argparse.Namespace) -> int:
     return _guarded(args, work)
 
 
+@audited("catalogue", "code", "price", "cost", "store", "valid_from", "actor")
 def run_price_cancel(args: argparse.Namespace) -> int:
     from headoffice.catalogue.products import cancel_price
 
@@ -299,6 +306,7 @@ def run_price_cancel(args: argparse.Namespace) -> int:
     return _guarded(args, work)
 
 
+@audited("catalogue", "code", "price", "cost", "store", "valid_from", "actor")
 def run_cost(args: argparse.Namespace) -> int:
     from headoffice.catalogue.products import set_cost
 
@@ -306,6 +314,7 @@ def run_cost(args: argparse.Namespace) -> int:
                                            _moment(args.valid_from), _actor(args)))
 
 
+@audited("catalogue", "code", "amount", "vat", "actor")
 def run_deposit_add(args: argparse.Namespace) -> int:
     from headoffice.catalogue.products import DEFAULT_DEPOSIT_VAT, save_deposit
 
@@ -324,6 +333,7 @@ def run_deposit_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@audited("catalogue", "actor")
 def run_deposit_dutch(args: argparse.Namespace) -> int:
     from headoffice.catalogue.products import ensure_dutch_deposits
 
@@ -332,6 +342,7 @@ def run_deposit_dutch(args: argparse.Namespace) -> int:
     return run_deposit_list(args)
 
 
+@audited("catalogue", "action", "code", "store", "actor")
 def run_store(args: argparse.Namespace) -> int:
     from headoffice.catalogue.products import set_store_active
 
@@ -339,6 +350,7 @@ def run_store(args: argparse.Namespace) -> int:
                                                    args.action == "enable", _actor(args)))
 
 
+@audited("catalogue", "id", "name", "type", "valid_from", "valid_until", "stores", "actor")
 def run_promo_add(args: argparse.Namespace) -> int:
     from contract.product_key import sku_for_code
     from headoffice.catalogue.promotions import save_promotion
@@ -368,6 +380,7 @@ def _listed(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+@audited("catalogue", "id", "active", "actor")
 def run_promo_active(args: argparse.Namespace) -> int:
     from headoffice.catalogue.promotions import set_active
 
@@ -387,6 +400,7 @@ def run_promo_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@audited("catalogue_publish", "store", "mode", "what", "force")
 def run_publish(args: argparse.Namespace) -> int:
     from headoffice.broker import BrokerSettings, publisher
     from headoffice.catalogue.promotions import publish_promotions
@@ -423,6 +437,7 @@ def run_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+@audited("catalogue_publish", "url")
 def run_webshop(args: argparse.Namespace) -> int:
     from headoffice.catalogue.webshop import push_to_webshop
     from headoffice.webshop.connector import WebshopError
@@ -456,6 +471,7 @@ def run_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+@audited("export", "store", "day", "output")
 def run_labels(args: argparse.Namespace) -> int:
     import datetime as dt
 

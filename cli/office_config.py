@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cli.audited import audited
+
 
 def add_office_config(osub: argparse._SubParsersAction) -> None:
     parser = osub.add_parser("push-config", help="send a [ui]/[tax]/[cash] TOML file to every "
@@ -18,6 +20,7 @@ def add_office_config(osub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_office_config)
 
 
+@audited("config", "file")
 def run_office_config(args: argparse.Namespace) -> int:
     from pathlib import Path
 

@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli.audited import audited
+
 DEFAULT_RELEASES = Path("var") / "releases"
 
 
@@ -72,6 +74,8 @@ def _publisher(args: argparse.Namespace):
     return publisher(broker, f"kassa-release-{os.getpid()}")
 
 
+@audited("release", "version", "ring", "terminal", "percent", "force",
+         when=lambda args: args.release_command not in ("status", "serve"))
 def run_release(args: argparse.Namespace) -> int:
     from headoffice.db import open_office_db
     from headoffice.releases import rollout

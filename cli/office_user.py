@@ -1,6 +1,7 @@
 """`kassa office user add|list|role|remove|unlock|password|totp|sessions`: dashboard users.
 
-Every change is written to head office's audit trail with the operating-system user as actor.
+Every change is written to head office's audit trail with the operating-system user as actor
+(cli/audited.py).
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+
+from cli.audited import audited
 
 ROLES = ("owner", "manager", "accountant", "fleet")
 
@@ -49,21 +52,12 @@ def _open(args: argparse.Namespace) -> None:
     open_office_db(args.db)
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
-def _audit(action: str, detail: str) -> None:
-    from headoffice.web import audit_trail
-
-    audit_trail.record(action, _actor(), "local", detail)
-
-
 def _fail(command: str, exc: Exception) -> int:
     print(f"kassa office user {command}: {exc}", file=sys.stderr)
     return 1
 
 
+@audited("user_add", "name", "role", "shop", "replace")
 def run_user_add(args: argparse.Namespace) -> int:
     from headoffice.web.roles import Role
     from headoffice.web.users import UserError, add_user
@@ -80,8 +74,6 @@ def run_user_add(args: argparse.Namespace) -> int:
         add_user(args.name, password, replace=args.replace, role=Role(args.role), shops=args.shop)
     except UserError as exc:
         return _fail("add", exc)
-    _audit("user_add", f"user={args.name} role={args.role} shops={','.join(args.shop)}"
-           + (" password replaced" if args.replace else ""))
     print(f"user {args.name} {'updated' if args.replace else 'added'} ({args.role})")
     return 0
 
@@ -98,47 +90,48 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _change(command: str, change, detail: str, done: str) -> int:
-    """Runs a user change; a refusal is printed, a change is audited and confirmed."""
+def _change(command: str, change, done: str) -> int:
+    """Runs a user change; a refusal is printed, a change confirmed (and audited)."""
     from headoffice.web.users import UserError
 
     try:
         change()
     except UserError as exc:
         return _fail(command, exc)
-    _audit(f"user_{command}", detail)
     print(done)
     return 0
 
 
+@audited("user_role", "name", "role", "shop")
 def run_role(args: argparse.Namespace) -> int:
     from headoffice.web.roles import Role
     from headoffice.web.users import set_role
 
     _open(args)
     return _change("role", lambda: set_role(args.name, Role(args.role), args.shop),
-                   f"user={args.name} role={args.role} shops={','.join(args.shop)}",
                    f"user {args.name} is now {args.role}; their sessions have ended")
 
 
+@audited("user_remove", "name")
 def run_remove(args: argparse.Namespace) -> int:
     from headoffice.web.users import remove_user
 
     _open(args)
-    return _change("remove", lambda: remove_user(args.name), f"user={args.name}",
+    return _change("remove", lambda: remove_user(args.name),
                    f"user {args.name} removed; their sessions have ended")
 
 
+@audited("user_unlock", "name")
 def run_unlock(args: argparse.Namespace) -> int:
     from headoffice.web import throttle
 
     _open(args)
     had = throttle.unlock(args.name)
-    _audit("user_unlock", f"user={args.name}")
     print(f"user {args.name} unlocked" if had else f"user {args.name} was not locked")
     return 0
 
 
+@audited("user_totp", "name", "state")
 def run_totp(args: argparse.Namespace) -> int:
     import pyotp
 
@@ -150,7 +143,6 @@ def run_totp(args: argparse.Namespace) -> int:
         set_totp(args.name, secret)
     except UserError as exc:
         return _fail("totp", exc)
-    _audit("user_totp", f"user={args.name} {args.state}")
     if secret:
         uri = pyotp.TOTP(secret).provisioning_uri(name=args.name, issuer_name="Kassa hoofdkantoor")
         print(f"second factor on for {args.name}\nsecret: {secret}\nauthenticator URI: {uri}")

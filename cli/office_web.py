@@ -9,6 +9,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from cli.audited import audited
 from cli.office_user import add_office_user
 
 if TYPE_CHECKING:
@@ -100,14 +101,17 @@ def run_web(args: argparse.Namespace) -> int:
 
     from headoffice.alerts.delivery import AlertWorker
     from headoffice.web.app import create_app
+    from headoffice.web.daily_summary import SummaryWorker
 
     settings = _settings(args)
     tls = _tls(args)
     db = _open(args)
-    worker = None
+    worker = summaries = None
     if not args.no_alerts:
         worker = AlertWorker(db, settings.alerts)
         worker.start()
+        summaries = SummaryWorker(settings.alerts)
+        summaries.start()
     scheme = "https" if tls else "http"
     print(f"kassa office web: {scheme}://{args.host}:{args.port}/", flush=True)
     ssl = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
@@ -117,9 +121,12 @@ def run_web(args: argparse.Namespace) -> int:
     finally:
         if worker:
             worker.stop()
+        if summaries:
+            summaries.stop()
     return 0
 
 
+@audited("export", "kind", "period", "store", "format", "output")
 def run_export(args: argparse.Namespace) -> int:
     from headoffice.exports.periods import PeriodError, parse_period
     from headoffice.exports.vat import vat_csv, vat_report
@@ -228,15 +235,19 @@ def run_alerts(args: argparse.Namespace) -> int:
     import threading
 
     from headoffice.alerts.delivery import AlertWorker
+    from headoffice.web.daily_summary import SummaryWorker
 
     settings = _settings(args)
     worker = AlertWorker(_open(args), settings.alerts)
+    summaries = SummaryWorker(settings.alerts)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     worker.start()
+    summaries.start()
     stop.wait()
     worker.stop()
+    summaries.stop()
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.audited import audited
 from cli.customers import db_arg, open_db
 
 
@@ -50,6 +51,7 @@ def run_reorder(args: argparse.Namespace) -> int:
     return 0
 
 
+@audited("stock", "location", "sku", "minimum", "reorder_to")
 def run_set_level(args: argparse.Namespace) -> int:
     from cli.webshop import in_master
     from contract.product_key import parse_sku

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 
+from cli.audited import audited
 from cli.customers import db_arg, open_db
 
 
@@ -117,6 +118,7 @@ def run_sync(args: argparse.Namespace) -> int:
         time.sleep(max(0.0, args.loop - (time.monotonic() - started)))
 
 
+@audited("change", "order_id")
 def run_retry(args: argparse.Namespace) -> int:
     from headoffice.webshop.connector import WebshopError
     from headoffice.webshop.sync import retry
@@ -148,6 +150,7 @@ def run_parked(args: argparse.Namespace) -> int:
     return 0
 
 
+@audited("stock", "sku", "quantity", "location")
 def run_set_stock(args: argparse.Namespace) -> int:
     import datetime as dt
 
@@ -176,6 +179,7 @@ def run_set_stock(args: argparse.Namespace) -> int:
     return 0
 
 
+@audited("stock", "replace")
 def run_import(args: argparse.Namespace) -> int:
     from headoffice.webshop.connector import WebshopError
     from headoffice.webshop.sync import import_stock

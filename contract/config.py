@@ -387,6 +387,7 @@ class CashConfig:
 
 
 PAYMENT_KINDS = ("none", "sim", "adyen", "adyen-cloud")
+MERCHANT_COPY = ("ask", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -405,8 +406,11 @@ class PaymentConfig:
     ca_file: str = ""  # the terminal's CA (Adyen's terminal root), checked when given
     timeout_seconds: int = 150  # the shopper's time at the terminal, then ask for the status
     status_seconds: int = 60  # how long the till keeps asking for an unknown outcome
+    merchant_copy: str = "ask"  # the terminal's merchant receipt: ask | always | never
 
     def validate(self) -> None:
+        _check(self.merchant_copy in MERCHANT_COPY, "merchant_copy",
+               f"{self.merchant_copy!r} is not one of {', '.join(MERCHANT_COPY)}")
         _check(self.kind in PAYMENT_KINDS, "kind",
                f"{self.kind!r} is not one of {', '.join(PAYMENT_KINDS)}")
         _check(not self.url or self.url.startswith("https://"), "url",

@@ -436,7 +436,7 @@ def parse_config(data: dict[str, Any]) -> tuple[int, str]:
 def check_offers_size(data: dict[str, Any]) -> None:
     """The list sizes of an offers message; its fields are firmware/offers.py's check."""
     where = f"offers v{version_of('offers', data)}"
-    for key in ("customers", "offers"):
+    for key in ("customers", "offers", "forget"):
         _list(data, key, where, MAX_OFFER_ITEMS, False)
 
 

@@ -23,10 +23,12 @@ API (names are stable; other packages rely on them):
   GoodsReceivedData, StockCountData, OfferRedemptionData, CustomerFavouriteData,
   DownstreamRefusedData, CatalogueAppliedData (what the uplink did with head office's
   messages, journaled by the till: firmware/downstream_log.py), PaymentStartedData and
-  PaymentDeclinedData (the PIN terminal's two phases: firmware/payment.py); nested:
-  TicketLine, AgeCheck, VatAmount, Tender (with CardPayment when the terminal was paid
-  through), PromotionApplied, PromotionShare, Figure,
-  TenderTotal, CashFigures, GrandTotals, CashCount, AlarmProblem, GoodsLine, CountLine.
+  PaymentDeclinedData (the PIN terminal's two phases: firmware/payment.py), RefundStartedData
+  and RefundDeclinedData (the same two phases for a referenced card refund, whose approval is
+  the refund entry itself); nested: TicketLine, AgeCheck, VatAmount, Tender (with CardPayment
+  when the terminal was paid through), PromotionApplied, PromotionShare, Figure,
+  TenderTotal, BrandTotal (the Z's card totals per brand, the journal's and the terminal's),
+  CashFigures, GrandTotals, CashCount, AlarmProblem, GoodsLine, CountLine.
 
 Rules: amounts are integer cents (no floats anywhere), bounded by `MAX_CENTS`; every string
 has a maximum length; lists have a maximum number of items; an unknown key is an error
@@ -183,6 +185,7 @@ class CardPayment:
     masked_pan: str = text(32)
     receipt: tuple[str, ...] = items(100, default=())
     poi_transaction_id: str = text(128, default="")  # what a referenced refund names
+    merchant_receipt: tuple[str, ...] = items(100, default=())  # the merchant's copy
 
 
 @frozen
@@ -208,6 +211,15 @@ class Figure:
 @frozen
 class TenderTotal:
     kind: str = text(16, minlen=1)
+    count: int = num(0, MAX_COUNT)
+    amount: int = num(-MAX_COUNT * 1000, MAX_COUNT * 1000)
+
+
+@frozen
+class BrandTotal:
+    """Card payments of one brand in a period (count and signed amount, refunds negative)."""
+
+    brand: str = text(32)
     count: int = num(0, MAX_COUNT)
     amount: int = num(-MAX_COUNT * 1000, MAX_COUNT * 1000)
 
@@ -451,6 +463,13 @@ class ZCloseData(XReportData):
     counted: CashCount = sub()
     variance: int = num(-MAX_COUNT * 1000, MAX_COUNT * 1000)
     approved_by: str | None = text(NAME, default=None)
+    # The PIN terminal's day close (firmware/payment.py): card totals per brand from the
+    # journaled approvals, the terminal's own (nexo Reconciliation) and their difference
+    # (journal - terminal, in cents). Absent: no terminal was asked.
+    card_brands: tuple[BrandTotal, ...] = items(64, default=())
+    terminal_totals: tuple[BrandTotal, ...] | None = items(64, default=None)
+    terminal_error: str = text(500, default="")
+    card_difference: int = num(-MAX_COUNT * 1000, MAX_COUNT * 1000, default=0)
 
 
 @frozen
@@ -578,12 +597,36 @@ class PaymentDeclinedData:
     reason: str = text(REASON)
 
 
+@frozen
+class RefundStartedData:
+    """Journaled before a referenced card refund goes to the terminal (ref_seq: the sale):
+    after a crash the till asks what became of service_id (TransactionStatus) before it
+    lets another refund of that sale be made."""
+
+    amount: int = num(1, MAX_CENTS)
+    service_id: str = text(10, minlen=1)
+    original: str = text(128, minlen=1)  # the payment's POITransactionID
+    poiid: str = text(ID)
+
+
+@frozen
+class RefundDeclinedData:
+    """A referenced card refund the terminal did not make (nothing went back to the card)."""
+
+    amount: int = num(1, MAX_CENTS)
+    service_id: str = text(10, minlen=1)
+    original: str = text(128, minlen=1)
+    outcome: str = text(16, choices=PAYMENT_OUTCOMES)
+    reason: str = text(REASON)
+
+
 EntryData = Union[  # noqa: UP007 (a runtime alias: isinstance checks in readers)
     SaleData, RefundData, VoidData, NoSaleData, CashMovementData, CashCountData, LoginData,
     LogoutData, TrainingData, PriceOverrideData, XReportData, ZCloseData, ReceiptCopyData,
     ConfigChangeData, SoftwareStartData, SoftwareUpdateData, JournalAlarmAckData,
     GoodsReceivedData, StockCountData, OfferRedemptionData, CustomerFavouriteData,
     DownstreamRefusedData, CatalogueAppliedData, PaymentStartedData, PaymentDeclinedData,
+    RefundStartedData, RefundDeclinedData,
 ]
 
 DATA_TYPES: dict[str, type] = {
@@ -599,10 +642,12 @@ DATA_TYPES: dict[str, type] = {
     "customer_favourite": CustomerFavouriteData,
     "downstream_refused": DownstreamRefusedData, "catalogue_applied": CatalogueAppliedData,
     "payment_started": PaymentStartedData, "payment_declined": PaymentDeclinedData,
+    "refund_started": RefundStartedData, "refund_declined": RefundDeclinedData,
 }
 ENTRY_TYPES = frozenset(DATA_TYPES)
 # Entries that only make sense against an earlier entry (their ref_seq).
-NEEDS_REF = frozenset({"refund", "receipt_copy", "offer_redemption"})
+NEEDS_REF = frozenset({"refund", "receipt_copy", "offer_redemption", "refund_started",
+                       "refund_declined"})
 
 
 @frozen

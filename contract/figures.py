@@ -84,7 +84,10 @@ FIGURE_COUNTERS: dict[str, tuple[str, int]] = {
 }
 PAIR_FIGURES = tuple(FIGURE_COUNTERS)
 # The figures of a z_close that a rebuild from the journal does not recompute.
-CLOSE_ONLY = ("counted", "variance", "approved_by")
+# Figures a Z carries that the journal's counters do not give (the drawer's count, who
+# approved, and the PIN terminal's card totals: firmware/card_close.py).
+CLOSE_ONLY = ("counted", "variance", "approved_by", "card_brands", "terminal_totals",
+              "terminal_error", "card_difference")
 
 
 @dataclass
@@ -339,3 +342,18 @@ def z_differences(stored: Mapping[str, Any], rebuilt: Mapping[str, Any]) -> list
         differences.append(f"variance: Z entry says {stored.get('variance')!r}, the journal "
                            f"gives {rebuilt['variance']!r}")
     return differences
+
+
+def card_differences(journal: Iterable[Mapping[str, Any]],
+                     terminal: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """A Z's card totals per brand against the terminal's own (z_close `card_brands` and
+    `terminal_totals`): brand -> journal amount - terminal amount, only where they differ.
+    The till prints these lines; head office raises its alert on the same comparison."""
+    ours: dict[str, int] = {}
+    theirs: dict[str, int] = {}
+    for into, rows in ((ours, journal), (theirs, terminal)):
+        for row in rows:
+            into[str(row["brand"])] = into.get(str(row["brand"]), 0) + int(row["amount"])
+    return {brand: ours.get(brand, 0) - theirs.get(brand, 0)
+            for brand in sorted(set(ours) | set(theirs))
+            if ours.get(brand, 0) != theirs.get(brand, 0)}

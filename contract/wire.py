@@ -31,6 +31,8 @@ def store_topic(store: str, leaf: str) -> str:
 FLEET_CONFIG_TOPIC = f"{ROOT}/{FLEET}/config"
 FLEET_RELEASE_TOPIC = f"{ROOT}/{FLEET}/release"
 SHARED_JOURNAL_SUBSCRIPTION = f"$share/ingest/{ROOT}/+/+/journal"
+# customers' sign-ups at a till (contract/signup.py): outside the journal, erasable
+SHARED_SIGNUP_SUBSCRIPTION = f"$share/ingest/{ROOT}/+/+/signup"
 ALL_STATUS = f"{ROOT}/+/+/status"
 
 
@@ -58,7 +60,7 @@ def valid_id(value: object) -> bool:
 # (a terminal `catalogue` of store s publishes under kassa/v1/s/catalogue/#, which matches
 # the store's catalogue topic itself). `+`, `#` and `/` are refused by valid_id already.
 RESERVED_IDS = frozenset({"journal", "status", "ack", "cmd", "catalogue", "prices", "offers",
-                          "promotions", "config", FLEET, "release"})
+                          "promotions", "config", FLEET, "release", "signup", "signup_ack"})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ manager's acknowledgement of a journal alarm. The figures come from firmware/rep
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from firmware import anchor, integrity, reports
@@ -31,6 +31,10 @@ RESYNC_CODES = frozenset({"totals", "truncated", "missing"})  # counters may dis
 class ReportService:
     def __init__(self, kernel: TillKernel, sales: SalesService) -> None:
         self.kernel, self.sales = kernel, sales
+        # Asked before a Z is committed (e.g. the PIN terminal's totals: firmware/card_close.py);
+        # each returns what adds its figures to the Z's data inside the Z's transaction.
+        self.close_hooks: list[Callable[[], Callable[[dict[str, Any]], None]]] = []
+        self.after_close: list[Callable[[Entry], None]] = []  # once the Z is journaled
 
     def _print(self, entry: Entry) -> None:
         config = self.kernel.config
@@ -66,13 +70,17 @@ class ReportService:
                 if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 0:
                     raise BadPieceCount(denomination, pieces)
             counted = reports.counted_cash(counted_by_denomination, denominations)
-            entry = self._sealed_z(counted, by)
+            fills = [hook() for hook in self.close_hooks]
+            entry = self._sealed_z(counted, by, fills)
             self._anchor(entry)
             self._print(entry)
             kernel.emit("z_close", seq=entry.seq, z_number=entry.body["data"]["z_number"])
+            for after in self.after_close:
+                after(entry)
             return Committed(entry)
 
-    def _sealed_z(self, counted: dict[str, Any], by: str | None) -> Entry:
+    def _sealed_z(self, counted: dict[str, Any], by: str | None,
+                  fills: list[Callable[[dict[str, Any]], None]]) -> Entry:
         """Commits the z_close over sealed running totals only: counters edited outside the
         till (their seal broken) raise the journal alarm and TotalsNotSealed instead."""
         kernel = self.kernel
@@ -81,7 +89,10 @@ class ReportService:
         def figures() -> dict[str, Any]:
             if not journal.totals_sealed():
                 raise TotalsNotSealed()
-            return reports.z_data(journal, counted, by)
+            data = reports.z_data(journal, counted, by)
+            for fill in fills:
+                fill(data)
+            return data
 
         try:
             return kernel.commit("z_close", figures)

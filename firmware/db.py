@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import peewee
@@ -65,6 +66,18 @@ def _missing_columns(db: peewee.SqliteDatabase) -> list[tuple[str, peewee.Field]
         missing += [(table, field) for field in model._meta.sorted_fields
                     if field.column_name not in have]
     return missing
+
+
+def truncate_wal(db: peewee.Database, attempts: int = 50, pause: float = 0.1) -> bool:
+    """Checkpoints the WAL and truncates it to zero bytes (its old page images still hold
+    deleted bytes: an erased customer's name, a sign-up's address). Another connection's read
+    (the till's, between two of its statements) makes a checkpoint report busy and leave
+    frames behind, so it is tried again for a few seconds; False when it never got through."""
+    for _ in range(attempts):
+        if not db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+            return True
+        time.sleep(pause)
+    return False
 
 
 BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED

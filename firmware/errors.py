@@ -524,6 +524,55 @@ class NoCustomer(CustomerError):
         super().__init__()
 
 
+class SignupError(TillError):
+    """A customer sign-up the till refused; nothing was kept."""
+
+    template = "the sign-up was not taken"
+
+
+class BadSignupEmail(SignupError):
+    """An address that cannot be one; a subclass per problem (contract.signup.EMAIL_PROBLEMS)."""
+
+    template = "{email} is not an e-mail address"
+
+    def __init__(self, email: str) -> None:
+        super().__init__(email=email)
+
+
+class SignupEmailEmpty(BadSignupEmail):
+    template = "type the customer's e-mail address first"
+
+
+class SignupEmailTooLong(BadSignupEmail):
+    template = "{email} is too long for an e-mail address"
+
+
+class SignupEmailAtSign(BadSignupEmail):
+    template = "{email} needs exactly one @"
+
+
+class SignupEmailMailbox(BadSignupEmail):
+    template = "{email}: the part before the @ is not a mailbox name"
+
+
+class SignupEmailDomain(BadSignupEmail):
+    template = "{email}: the part after the @ is not a domain such as example.nl"
+
+
+class SignupNameTooLong(SignupError):
+    template = "the name is longer than {limit} characters"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit=limit)
+
+
+class SignupInTraining(SignupError):
+    template = "no sign-ups in training mode: a real customer's data is not practice material"
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
 class NoProductCode(TillError):
     template = "{product} has no barcode or PLU to remember it by"
 

@@ -200,9 +200,11 @@ class TillKernel:
     def print_receipt(self, entry: Entry, copy: bool = False) -> PrintJob | None:
         if self.print_queue is None:
             return None
-        document = build_receipt(entry.body, entry.hash, self.config.terminal,
-                                 self.config.printer.columns, self.language, copy=copy)
-        return self.print_queue.submit(entry.seq, document)
+        config, language = self.config, self.language
+        # Built on the print queue's thread: the drawer and the next ticket do not wait on it.
+        return self.print_queue.submit(entry.seq, lambda: build_receipt(
+            entry.body, entry.hash, config.terminal, config.printer.columns, language,
+            copy=copy))
 
     def print_document(self, entry: Entry, document: dict[str, Any]) -> PrintJob | None:
         if self.print_queue is None:

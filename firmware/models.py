@@ -211,6 +211,23 @@ class LocalOfferUse(BaseModel):
     offer_id = peewee.CharField(index=True, max_length=40)
 
 
+PENDING_SIGNUP_TABLE = "pending_signup"
+
+
+class PendingSignup(BaseModel):
+    """A customer's sign-up typed at this till (firmware/signup.py), waiting for head office's
+    acknowledgement; deleted then, or when head office's erasure names its address. Never in
+    the journal: it holds an e-mail address, which must stay erasable."""
+
+    signup_id = peewee.CharField(primary_key=True, max_length=40)
+    payload = peewee.TextField()  # the message as published (contract/signup.py)
+    created = peewee.CharField(max_length=40)
+    sent = peewee.IntegerField(default=0)  # times published
+
+    class Meta:
+        table_name = PENDING_SIGNUP_TABLE  # firmware/signup.py reads it with plain SQL
+
+
 # --- scheduled prices (firmware/price_schedule.py): head office's future prices, held by
 # the till and switched into Product.price_cents by its own clock.
 class ScheduledPrice(BaseModel):
@@ -229,6 +246,6 @@ class ScheduledPrice(BaseModel):
 TABLE_MODELS: list[type[BaseModel]] = [
     Meta, JournalEntry, ProductVersion, CatalogueGeneration, StockLevel, User, ParkedTicket,
     Delivery, DownstreamReject, DownstreamEvent, RunningTotal, LocalCustomer, LocalOffer, LocalOfferUse,
-    ScheduledPrice,
+    ScheduledPrice, PendingSignup,
 ]
 ALL_MODELS: list[type[BaseModel]] = [*TABLE_MODELS, Product]

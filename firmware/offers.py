@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,8 @@ import peewee
 from contract.gtin import VariableLayout
 from contract.money import percent_of
 from contract.product_key import DEFAULT_LAYOUTS, sku_for_code
+from firmware import signup
+from firmware.db import truncate_wal
 from firmware.journal import Entry
 from firmware.kernel import TillKernel
 from firmware.models import LocalCustomer, LocalOffer, LocalOfferUse
@@ -171,6 +172,21 @@ def parse_message(data: dict[str, Any]) -> tuple[int, list[dict], list[dict]]:
     return version, customers, offers
 
 
+def parse_forget(data: dict[str, Any]) -> list[dict[str, str]]:
+    """The message's `forget` list (erased addresses as salted digests, contract/signup.py)."""
+    items = data.get("forget", [])
+    if not isinstance(items, list) or not all(
+            isinstance(i, dict) and _hex(i.get("salt"), 32) and _hex(i.get("digest"), 64)
+            for i in items):
+        raise OfferMessageError("offers: 'forget' is not a list of {salt, digest} in hex")
+    return [{"salt": i["salt"], "digest": i["digest"]} for i in items]
+
+
+def _hex(value: object, length: int) -> bool:
+    return (isinstance(value, str) and len(value) == length
+            and all(c in "0123456789abcdef" for c in value))
+
+
 def apply_message(db: peewee.Database, data: dict[str, Any],
                   applied_version: Callable[[str], int],
                   set_version: Callable[[str, int], None]) -> tuple[bool, int, str]:
@@ -178,6 +194,7 @@ def apply_message(db: peewee.Database, data: dict[str, Any],
 
     Returns (applied, version, detail); raises OfferMessageError and stores nothing."""
     version, customers, offers = parse_message(data)
+    forget_list = parse_forget(data)
     outermost = not db.in_transaction()
     if outermost:
         db.execute_sql("PRAGMA secure_delete=ON")  # an erased customer's bytes are zeroed
@@ -193,23 +210,13 @@ def apply_message(db: peewee.Database, data: dict[str, Any],
             LocalCustomer.insert_many(customers[start:start + 500]).execute()
         for start in range(0, len(offers), 500):
             LocalOffer.insert_many(offers[start:start + 500]).execute()
+        # sign-ups of erased addresses still waiting in this till's outbox go with it
+        erased_signups = signup.delete_rows(db, signup.forgotten(db, forget_list))
         set_version(OFFERS_VERSION, version)
-    if gone and outermost:
+    if (gone or erased_signups) and outermost:
         # a customer left (erased at head office): their name must not linger in the WAL
-        _truncate_wal(db)
+        truncate_wal(db)
     return True, version, f"offers v{version}: {len(customers)} customers, {len(offers)} offers"
-
-
-def _truncate_wal(db: Any, attempts: int = 50, pause: float = 0.1) -> bool:
-    """Checkpoints the WAL and truncates it to zero bytes. Another connection's read (the
-    till's, between two of its statements) makes a checkpoint report busy and leave frames
-    behind, so it is tried again for a few seconds; False when it never got through."""
-    for _ in range(attempts):
-        busy = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        if not busy:
-            return True
-        time.sleep(pause)
-    return False
 
 
 # --- at the till -------------------------------------------------------------------------------

@@ -26,27 +26,35 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from firmware.card_refunds import CardRefunds, PendingRefund, RefundResult
 from firmware.journal import Entry
 from firmware.kernel import Committed, TillKernel
-from firmware.models import JournalEntry, Meta, ParkedTicket
+from firmware.models import Meta, ParkedTicket
 from firmware.payment_errors import (
+    NoMerchantReceipt,
     NoPaymentTerminal,
     PaymentNotApproved,
     PaymentPending,
     PaymentUnresolved,
-    RefundNotByTerminal,
     TerminalAmountOutOfRange,
     TerminalInTraining,
+    TicketPaymentPending,
 )
-from firmware.permissions import Action, Approval
+from firmware.permissions import Approval
 from firmware.ports import PaymentTerminal
+from firmware.receipt import build_merchant_copy
 from firmware.returns import ReturnService
 from firmware.sales import SalesService
 from firmware.ticket import Ticket
+from firmware.worker import Worker
 
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "payment:pending"
+# Plain SQL for the pending row, written and removed on every card payment's critical path:
+# the ORM's query building costs more than the statement.
+_PUT_PENDING = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+_DROP_PENDING = "DELETE FROM meta WHERE key = ?"
 FINAL = frozenset({"approved", "declined", "cancelled", "aborted", "not_found", "failed"})
 
 
@@ -85,16 +93,23 @@ class PaymentService:
 
     def __init__(self, kernel: TillKernel, sales: SalesService, terminal: PaymentTerminal,
                  returns: ReturnService, *, poiid: str = "", status_seconds: float = 60.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 merchant_copy: str = "ask") -> None:
         self.kernel, self.sales, self.terminal, self.returns = kernel, sales, terminal, returns
         self.poiid, self.status_seconds, self._sleep = poiid, status_seconds, sleep
+        self.merchant_copy = merchant_copy  # ask | always | never ([payment] merchant_copy)
         self._refs: tuple[Ticket, str] | None = None  # the open ticket's transaction reference
         self._settling = False
         self._origin: Ticket | None = None  # the ticket object the pending payment was for
         self._in_flight = threading.Event()
         self._pending = self._load_pending()  # left by the last run, if it was cut short
+        # Where the UI sends a payment and asks what became of one: one long-lived thread
+        # (and its database connection), not a new one per payment (firmware/worker.py).
+        self.worker = Worker("pin-terminal", on_exit=kernel.db.close)
         sales.payment_checks.append(self._no_pending)
+        sales.edit_checks.append(self._not_being_paid)
         sales.sale_hooks.append(self._settled)
+        self.refunds = CardRefunds(kernel, returns, terminal, self._ask_status, poiid)
 
     # --- state ---------------------------------------------------------------------------
     def pending(self) -> Pending | None:
@@ -106,10 +121,21 @@ class PaymentService:
         return Pending.from_json(row.value) if row is not None else None
 
 
+    def _write(self, sql: str, params: tuple[str, ...]) -> None:
+        """Inside the caller's transaction."""
+        self.kernel.db.cursor().execute(sql, params)
+
     def _no_pending(self, _ticket: Ticket) -> None:
         pending = self.pending()
         if pending is not None and not self._settling:
             raise PaymentPending(pending.service_id)
+
+    def _not_being_paid(self, ticket: Ticket, action: str) -> None:
+        """The ticket the terminal is paying stays as it was sent until the outcome is known:
+        no line, discount, park or void (what the sale journals must be what was charged)."""
+        pending = self.pending()
+        if pending is not None and not self._settling and ticket is self._origin:
+            raise TicketPaymentPending(pending.service_id, action)
 
     def _ticket_ref(self) -> str:
         ticket = self.sales.ticket
@@ -138,7 +164,7 @@ class PaymentService:
                 self.kernel.commit("payment_started", {
                     "amount": amount, "service_id": pending.service_id,
                     "transaction_ref": pending.transaction_ref, "poiid": self.poiid})
-                Meta.replace(key=PENDING_KEY, value=pending.to_json()).execute()
+                self._write(_PUT_PENDING, (PENDING_KEY, pending.to_json()))
             self._pending = pending  # only once committed
             self.kernel.emit("payment", state="waiting", amount=amount)
             return pending
@@ -179,20 +205,24 @@ class PaymentService:
 
     # --- finding out ---------------------------------------------------------------------
     def _ask(self, pending: Pending) -> dict[str, Any]:
+        return self._ask_status(pending.service_id, "Payment")
+
+    def _ask_status(self, service_id: str, category: str) -> dict[str, Any]:
         """TransactionStatus until the outcome is final; raises PaymentUnresolved when the
-        terminal cannot tell within status_seconds (the payment stays pending)."""
+        terminal cannot tell within status_seconds (the payment or refund stays pending)."""
         deadline = time.monotonic() + self.status_seconds
         reason = "no answer"
         while True:
             try:
-                outcome = self.terminal.status(pending.service_id)
+                outcome = (self.terminal.status(service_id) if category == "Payment"
+                           else self.terminal.status(service_id, category))
                 if outcome["result"] in FINAL:
                     return outcome
                 reason = outcome.get("reason") or outcome["result"]
             except (OSError, ValueError) as exc:
                 reason = str(exc)
             if time.monotonic() >= deadline:
-                raise PaymentUnresolved(pending.service_id, reason)
+                raise PaymentUnresolved(service_id, reason)
             self._sleep(0.5)
 
     def resolve(self) -> PaymentResult | None:
@@ -221,6 +251,9 @@ class PaymentService:
                 "masked_pan": str(outcome.get("masked_pan", ""))[:32],
                 "receipt": [str(line)[:255] for line in outcome.get("receipt", [])][:100],
                 "poi_transaction_id": str(outcome.get("poi_transaction_id", ""))[:128]}
+        merchant = [str(line)[:255] for line in outcome.get("merchant_receipt", [])][:100]
+        if merchant:
+            card["merchant_receipt"] = merchant
         reference = card["psp_reference"] or str(outcome.get("poi_transaction_id", ""))[:128] \
             or pending.service_id
         live = self.sales.ticket
@@ -241,10 +274,12 @@ class PaymentService:
             self._pending = None
         if committed is None:  # a part payment: the ticket stays open with the card tender
             with self.kernel.atomic("payment"):
-                Meta.delete().where(Meta.key == PENDING_KEY).execute()
+                self._write(_DROP_PENDING, (PENDING_KEY,))
             self._pending = None
             self._refs = (self.sales.ticket, pending.transaction_ref)
         self.kernel.emit("payment", state="approved", amount=pending.amount)
+        if committed is not None and self.merchant_copy == "always":
+            self._print_merchant(committed.entry)
         return PaymentResult("approved", committed, brand=card["brand"],
                              masked_pan=card["masked_pan"])
 
@@ -255,7 +290,7 @@ class PaymentService:
             return
         for tender in entry.body["data"]["tenders"]:
             if (tender.get("card") or {}).get("service_id") == pending.service_id:
-                Meta.delete().where(Meta.key == PENDING_KEY).execute()
+                self._write(_DROP_PENDING, (PENDING_KEY,))
 
     def _declined(self, pending: Pending, outcome: dict[str, Any]) -> PaymentResult:
         result = "not_received" if outcome["result"] == "not_found" else outcome["result"]
@@ -267,7 +302,7 @@ class PaymentService:
                 "amount": pending.amount, "service_id": pending.service_id,
                 "transaction_ref": pending.transaction_ref, "outcome": result,
                 "reason": reason})
-            Meta.delete().where(Meta.key == PENDING_KEY).execute()
+            self._write(_DROP_PENDING, (PENDING_KEY,))
         self._pending = None
         if self.sales.ticket.is_empty:  # after a restart: the ticket is open again
             self.sales.ticket = Ticket.from_dict(pending.ticket)
@@ -278,45 +313,54 @@ class PaymentService:
         return PaymentResult(result, reason=reason)
 
 
-    # --- referenced refunds --------------------------------------------------------------
+    # --- referenced refunds (firmware/card_refunds.py) -----------------------------------
     def refund(self, seq: int, quantities: dict[int, int],
                approval: Approval | None = None) -> Committed:
-        """Goods of card sale `seq` back, the money back to the same card: a Reversal naming
-        the original payment, then the refund journaled with the terminal's answer. The
-        manager's approval is checked before the terminal is asked."""
-        with self.kernel.lock:
-            self.kernel.authorise(Action.REFUND, approval)
-            sale = self.kernel.journal.get(seq)
-            cards = [t for t in (sale.body["data"]["tenders"] if sale and sale.type == "sale"
-                                 else []) if (t.get("card") or {}).get("poi_transaction_id")]
-            amount = -self.returns.refund_preview(seq, quantities, "card")["total_paid"]
-            if len(cards) != 1 or not 0 < amount <= cards[0]["amount"] - self._refunded(seq):
-                raise RefundNotByTerminal(seq, amount)
-            original = cards[0]["card"]
-            service_id = secrets.token_hex(5)
-            try:
-                outcome = self.terminal.refund(service_id, original["poi_transaction_id"],
-                                               amount)
-            except (OSError, ValueError) as exc:
-                raise PaymentUnresolved(service_id, str(exc)) from None
-            if outcome["result"] != "approved":
-                raise PaymentNotApproved(outcome["result"], str(outcome.get("reason", "")))
-            card = {"service_id": service_id, "transaction_ref": original["transaction_ref"],
-                    "psp_reference": str(outcome.get("psp_reference", ""))[:64],
-                    "brand": original.get("brand", ""), "masked_pan": original.get("masked_pan", ""),
-                    "poi_transaction_id": str(outcome.get("poi_transaction_id", ""))[:128]}
-            return self.returns.refund(seq, quantities, "card",
-                                       card["psp_reference"] or service_id, approval, card)
+        """Goods of card sale `seq` back, the money back to the same card: refund_started,
+        a Reversal naming the original payment, then the refund journaled with the
+        terminal's answer. An earlier refund whose outcome is unknown is settled first."""
+        if self.refunds.pending() is not None:
+            self.refunds.resolve()
+        result = self.refunds.send(self.refunds.start(seq, quantities, approval))
+        if result.committed is None:
+            raise PaymentNotApproved(result.outcome, result.reason)
+        return result.committed
 
-    @staticmethod
-    def _refunded(seq: int) -> int:
-        """What earlier referenced refunds of sale `seq` already put back on its card."""
-        total = 0
-        for row in JournalEntry.select().where(JournalEntry.ref_seq == seq,
-                                              JournalEntry.type == "refund"):
-            total -= sum(t["amount"] for t in json.loads(row.body)["data"]["tenders"]
-                         if t.get("card"))
-        return total
+    def start_refund(self, seq: int, quantities: dict[int, int],
+                     approval: Approval | None = None) -> PendingRefund:
+        """Phase 1 only (quick, local): for the UI, which sends it off its own thread."""
+        return self.refunds.start(seq, quantities, approval)
+
+    def send_refund(self, pending: PendingRefund) -> RefundResult:
+        return self.refunds.send(pending)
+
+    def resolve_refund(self) -> RefundResult | None:
+        return self.refunds.resolve()
+
+    # --- the merchant's copy -------------------------------------------------------------
+    def merchant_copy_of(self, seq: int) -> dict[str, Any]:
+        """The printable merchant receipt of sale `seq`: the terminal's merchant lines of its
+        card tenders (NoMerchantReceipt when it has none)."""
+        entry = self.kernel.journal.get(seq)
+        if entry is None or entry.type != "sale" or not any(
+                (t.get("card") or {}).get("merchant_receipt")
+                for t in entry.body["data"]["tenders"]):
+            raise NoMerchantReceipt(seq)
+        config = self.kernel.config
+        return build_merchant_copy(entry.body, config.terminal, config.printer.columns,
+                                   self.kernel.language)
+
+    def print_merchant_copy(self, seq: int) -> None:
+        """The cashier asked for the merchant copy (or [payment] merchant_copy = "always")."""
+        with self.kernel.lock:
+            self.kernel.require_cashier()
+            entry = self.kernel.journal.get(seq)
+            if entry is None:
+                raise NoMerchantReceipt(seq)
+            self._print_merchant(entry)
+
+    def _print_merchant(self, entry: Entry) -> None:
+        self.kernel.print_document(entry, self.merchant_copy_of(entry.seq))
 
     def _park(self, pending: Pending) -> None:
         cashier = self.kernel.cashier

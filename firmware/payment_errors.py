@@ -64,3 +64,32 @@ class PaymentNotApproved(TillError):
 
     def __init__(self, outcome: str, reason: str = "") -> None:
         super().__init__(outcome=outcome, reason=reason)
+
+
+class TicketPaymentPending(TillError):
+    """The open ticket is being paid on the PIN terminal: it cannot be edited, parked or
+    voided until the payment's outcome is known (params: service_id, action)."""
+
+    template = "the ticket is being paid on the PIN terminal; wait for the outcome"
+
+    def __init__(self, service_id: str, action: str) -> None:
+        super().__init__(service_id=service_id, action=action)
+
+
+class RefundPending(TillError):
+    """A card refund of sale `seq` was sent to the terminal and its outcome is not known yet:
+    no other refund of that sale until the terminal says (params: service_id, seq)."""
+
+    template = "the last card refund of receipt {seq} is still being checked; wait for its outcome"
+
+    def __init__(self, service_id: str, seq: int) -> None:
+        super().__init__(service_id=service_id, seq=seq)
+
+
+class NoMerchantReceipt(TillError):
+    """Receipt `seq` has no merchant lines from the PIN terminal (params: seq)."""
+
+    template = "receipt {seq} was not paid through the PIN terminal: no merchant copy"
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(seq=seq)

@@ -185,14 +185,22 @@ class PaymentTerminal(Protocol):
     def pay(self, amount_cents: int, service_id: str, transaction_ref: str) -> dict[str, Any]:
         """Asks the shopper to pay; blocks until the terminal answers (or its timeout)."""
 
-    def status(self, service_id: str) -> dict[str, Any]:
-        """What became of the payment sent with service_id (TransactionStatus)."""
+    def status(self, service_id: str, category: str = "Payment") -> dict[str, Any]:
+        """What became of the payment (category "Reversal": the refund) sent with service_id
+        (TransactionStatus)."""
 
     def abort(self, service_id: str) -> None:
         """Asks the terminal to stop the payment sent with service_id."""
 
     def refund(self, service_id: str, poi_transaction_id: str, amount_cents: int) -> dict[str, Any]:
         """A referenced refund back to the original payment (its POITransactionID)."""
+
+    def totals(self) -> dict[str, Any]:
+        """The terminal's own totals of its open period: {"result", "reason", "brands":
+        {brand: {"count", "amount" (cents, refunds subtracted)}}} (nexo GetTotals)."""
+
+    def reconcile(self) -> dict[str, Any]:
+        """Closes the terminal's period (nexo Reconciliation), after the Z."""
 
     def close(self) -> None:
         """Release the connection."""

@@ -20,8 +20,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PrintJob:
+    """One document to print. `document` may be a function that builds it: it is then built
+    on the queue's thread, after the commit, off the cashier's critical path."""
+
     seq: int
-    document: dict[str, Any]
+    document: dict[str, Any] | Callable[[], dict[str, Any]]
     state: str = "queued"  # queued | printing | printed | failed
     error: str = ""
 
@@ -37,7 +40,8 @@ class PrintQueue:
         self._thread = threading.Thread(target=self._run, name="print-queue", daemon=True)
         self._thread.start()
 
-    def submit(self, seq: int, document: dict[str, Any]) -> PrintJob:
+    def submit(self, seq: int,
+               document: dict[str, Any] | Callable[[], dict[str, Any]]) -> PrintJob:
         job = PrintJob(seq, document)
         self._idle.clear()
         self._queue.put(job)
@@ -62,6 +66,8 @@ class PrintQueue:
         job.state = "printing"
         self.on_job(job)
         try:
+            if callable(job.document):  # built here, once (a reprint of a failed job reuses it)
+                job.document = job.document()
             self.printer.print_document(job.document)
         except DeviceError as exc:
             job.state, job.error = "failed", str(exc)

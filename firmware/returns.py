@@ -6,6 +6,7 @@ receipt copy. Built on the kernel's public API (firmware/kernel.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from contract.money import div_round_half_up, round_to_5_cents
@@ -37,6 +38,9 @@ class ReturnService:
 
     def __init__(self, kernel: TillKernel) -> None:
         self.kernel = kernel
+        # Run before a refund or paid void of sale seq is made (e.g. a card refund of it whose
+        # outcome is not known yet: firmware/payment.py).
+        self.refund_checks: list[Callable[[int], None]] = []
 
     def sale_entry(self, seq: int) -> Entry:
         entry = self.kernel.journal.get(seq)
@@ -65,6 +69,17 @@ class ReturnService:
         `card`: the PIN terminal's answer to a referenced refund (firmware/payment.py)."""
         with self.kernel.lock:
             by = self.kernel.authorise(Action.REFUND, approval)
+            for check in self.refund_checks:
+                check(seq)
+            return self.commit_refund(seq, quantities, tender, reference, by, card)
+
+    def commit_refund(self, seq: int, quantities: dict[int, int], tender: str, reference: str,
+                      by: str | None, card: dict[str, Any] | None = None,
+                      within: Callable[[], None] | None = None) -> Committed:
+        """The refund entry, already authorised by `by` (a card refund the terminal approved
+        is journaled even after a restart, with the manager who approved it then); `within`
+        runs in the same transaction (the pending refund it settles is removed)."""
+        with self.kernel.lock:
             data, refund = self._refund_data(seq, quantities, tender, reference)
             if tender == "card" and not reference.strip():
                 raise RefundReferenceMissing()
@@ -73,7 +88,10 @@ class ReturnService:
             data["approved_by"] = by
             stock = [(line.product_id, line.stock_units) for line in refund.active_lines
                      if line.stock_tracked and line.product_id is not None]
-            committed = self.kernel.commit("refund", data, ref_seq=seq, stock=stock)
+            with self.kernel.atomic("refund"):
+                committed = self.kernel.commit("refund", data, ref_seq=seq, stock=stock)
+                if within is not None:
+                    within()
             opened = self.kernel.open_drawer_for(tender == "cash")
             self.kernel.print_receipt(committed)
             return Committed(committed, 0, opened)
@@ -153,6 +171,8 @@ class ReturnService:
         """Cancels a paid ticket with a counter-entry; stock returns."""
         with self.kernel.lock:
             by = self.kernel.authorise(Action.VOID_PAID_TICKET, approval)
+            for check in self.refund_checks:
+                check(seq)
             entry = self.sale_entry(seq)
             remaining = self.refundable(seq)
             sold = {line["line_no"]: line["quantity"] for line in entry.body["data"]["lines"]

@@ -55,6 +55,13 @@ class SalesService:
         self.payment_checks: list[Callable[[Ticket], None]] = []  # e.g. the age check
         # Run inside the sale's transaction (e.g. the terminal payment it settles).
         self.sale_hooks: list[Callable[[Entry], None]] = []
+        # Run before the open ticket is edited, parked or voided, with what is done to it
+        # (e.g. refused while the PIN terminal has a payment of it: firmware/payment.py).
+        self.edit_checks: list[Callable[[Ticket, str], None]] = []
+
+    def _may_edit(self, action: str) -> None:
+        for check in self.edit_checks:
+            check(self.ticket, action)
 
     # --- editing, always followed by pricing -------------------------------------------------
     def edit(self, change: Callable[[Ticket], T], action: str, line_no: int | None = None,
@@ -64,6 +71,7 @@ class SalesService:
         pricing rule apply that did not before (a customer is attached)."""
         with self.kernel.lock:
             self.kernel.require_cashier()
+            self._may_edit(action)
             ticket = self.ticket
             snapshot = (ticket.to_dict() if prices_from_now or self.pricing.needed(ticket)
                         else None)
@@ -202,6 +210,7 @@ class SalesService:
             cashier = self.kernel.require_cashier()
             if self.ticket.is_empty:
                 raise NothingToPark()
+            self._may_edit("park")
             if self.ticket.tenders:
                 raise PaymentStarted()
             row = ParkedTicket.create(created=dt.datetime.now().astimezone().isoformat(),
@@ -236,6 +245,7 @@ class SalesService:
             self.kernel.require_cashier()
             if not self.ticket.lines:
                 return None
+            self._may_edit("void")
             entry = self.kernel.commit("void", {"scope": "open", **self.ticket_data(self.ticket)})
             self.ticket = Ticket()
             self.kernel.emit("ticket", action="void")
@@ -272,6 +282,7 @@ class SalesService:
     def cancel_payments(self) -> None:
         with self.kernel.lock:
             self.kernel.require_cashier()
+            self._may_edit("payments_cancelled")
             self.ticket.cancel_payments()
             self.kernel.emit("ticket", action="payments_cancelled", line_no=None)
 

@@ -8,6 +8,7 @@ each call on:
     sales     firmware/sales.py     the ticket, pricing, park/recall, void open, payment
     returns   firmware/returns.py   refund, void of a paid ticket, receipt copy
     customers firmware/customers.py loyalty cards, search, favourites
+    signups   firmware/signup.py    a new customer signed up at the till (outside the journal)
     cash      firmware/cash.py      no-sale, float, cash in and out
     stock     firmware/stock.py     goods received, stock counts
     reports   firmware/closing.py   X report, Z close, journal alarm acknowledgement
@@ -25,6 +26,7 @@ import peewee
 from contract.cards import is_card
 from contract.config import Config
 from firmware.age_check import AgeCheckService
+from firmware.card_close import CardClose
 from firmware.cash import CashService
 from firmware.catalogue import Catalogue, ProductInfo
 from firmware.closing import ReportService
@@ -45,6 +47,7 @@ from firmware.remote_config import RemoteConfig
 from firmware.returns import ReturnService
 from firmware.sales import SalesService
 from firmware.session import SessionService
+from firmware.signup import SignupReceipt, SignupService, valid_email
 from firmware.stock import StockService
 from firmware.ticket import Line, Ticket
 from firmware.users import Cashier, Users
@@ -75,6 +78,7 @@ class TillService:
         self.returns = ReturnService(self.kernel)
         self.session = SessionService(self.kernel, self.sales)
         self.customers = CustomerService(self.kernel, self.sales)
+        self.signups = SignupService(self.kernel)
         self.cash = CashService(self.kernel)
         self.stock = StockService(self.kernel, self.catalogue)
         self.reports = ReportService(self.kernel, self.sales)
@@ -87,8 +91,11 @@ class TillService:
                         status_seconds: float = 60.0) -> PaymentService:
         """The PIN terminal (composition root only); Pin then goes through it."""
         self.payments = PaymentService(self.kernel, self.sales, terminal, self.returns,
-                                       poiid=poiid,
-                                       status_seconds=status_seconds)
+                                       poiid=poiid, status_seconds=status_seconds,
+                                       merchant_copy=self.config.payment.merchant_copy)
+        close = CardClose(terminal)  # the Z compares card totals with the terminal's own
+        self.reports.close_hooks.append(close.prepare)
+        self.reports.after_close.append(close.after)
         return self.payments
 
     # --- state, as the UI and the runtime read it ----------------------------------------
@@ -305,6 +312,17 @@ class TillService:
     # --- customers -----------------------------------------------------------------------
     def attach_card(self, card: str) -> CustomerInfo:
         return self.customers.attach_card(card)
+
+    def sign_up(self, email: str, name: str, consent: bool, language: str = "nl"
+                ) -> SignupReceipt:
+        """A new customer signed up by the cashier (firmware/signup.py): kept for head
+        office, outside the journal."""
+        return self.signups.sign_up(email, name, consent, language)
+
+    def check_signup_email(self, email: str) -> str:
+        """The address as a sign-up would record it, or the typed error saying what is wrong
+        with it (the sign-up dialog asks before the consent question)."""
+        return valid_email(email)
 
     def search_customers(self, text: str) -> list[CustomerInfo]:
         return self.customers.search(text)

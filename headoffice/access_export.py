@@ -49,7 +49,8 @@ def customer_data(ref: str, asked_by: str, via: str) -> dict[str, Any]:
                     "consent": row.consent, "consent_date": row.consent_date,
                     "consent_source": row.consent_source, "created": row.created},
         "consent_log": [{"at": c.at, "consent": c.consent, "source": c.source,
-                         "recorded_by": c.recorded_by} for c in service.consent_log(cid)],
+                         "recorded_by": c.recorded_by, "text_version": c.text_version}
+                        for c in service.consent_log(cid)],
         "favourites": list(view.favourites),
         "purchases": [{"day": p.day, "terminal": p.terminal, "seq": p.seq, "sku": p.sku,
                        "quantity": p.quantity}
@@ -112,7 +113,8 @@ def as_pdf(data: dict[str, Any]) -> bytes:
     w.line("Toestemmingen (logboek)", 12, bold=True)
     for c in data["consent_log"] or [None]:
         w.line("-" if c is None else f"{c['at']}: {'ja' if c['consent'] else 'nee'} via "
-               f"{c['source']}{', vastgelegd door ' + c['recorded_by'] if c['recorded_by'] else ''}")
+               f"{c['source']}{', vastgelegd door ' + c['recorded_by'] if c['recorded_by'] else ''}"
+               f"{', tekst ' + c['text_version'] if c.get('text_version') else ''}")
     w.line("")
     w.line("Favorieten", 12, bold=True)
     w.line(", ".join(data["favourites"]) or "-")

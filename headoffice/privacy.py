@@ -15,15 +15,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contract.signup import new_forget_entry
 from headoffice.customers import service
-from headoffice.customers.models import ConsentLog, Customer, Erased, Favourite, Purchase
+from headoffice.customers.models import (
+    ConsentLog,
+    Customer,
+    Erased,
+    ErasedAddress,
+    Favourite,
+    Purchase,
+    TillSignup,
+)
 from headoffice.notify.models import MailRetry, Notification
 from headoffice.offers.models import Offer
 from headoffice.orm import database_proxy, is_postgres, write_transaction
 from headoffice.webshop.models import WebshopLog, WebshopOrder
 
 ERASED_MARK = "[erased]"
-_TOUCHED = (Customer, Favourite, Purchase, ConsentLog, Notification, WebshopOrder, WebshopLog)
+_TOUCHED = (Customer, Favourite, Purchase, ConsentLog, Notification, WebshopOrder, WebshopLog,
+            TillSignup)
 
 
 @dataclass(frozen=True)
@@ -70,8 +80,12 @@ def erase_everywhere(ref: str) -> Erasure:
                                   target=row.target.replace(needle, ERASED_MARK)).where(
                     WebshopLog.id == row.id).execute()
                 log_lines += 1
+        TillSignup.delete().where(TillSignup.customer_id == cid).execute()
         Customer.delete().where(Customer.customer_id == cid).execute()
-        Erased.insert(customer_id=cid, erased=service.now_iso()).on_conflict_ignore().execute()
+        stamp = service.now_iso()
+        Erased.insert(customer_id=cid, erased=stamp).on_conflict_ignore().execute()
+        # the tills drop a sign-up with this address still in their outbox (offers message)
+        ErasedAddress.create(**new_forget_entry(email), erased=stamp)
     overwrite_freed(db)
     return Erasure(cid, orders, mails, log_lines)
 

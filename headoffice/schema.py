@@ -4,7 +4,8 @@
 exists; nothing else creates tables (no check on each customer lookup or ingest batch).
 Creating is idempotent (CREATE TABLE IF NOT EXISTS, CREATE INDEX IF NOT EXISTS), so a new
 table or index is added to an existing database at its next start, and a new roll-up table
-is filled there from the aggregate it sums (headoffice.rollups).
+is filled there from the aggregate it sums (headoffice.rollups); so is the audit trail's
+append-only trigger.
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ from headoffice.aggregate_models import AGG_MODELS
 from headoffice.alerts.models import ALERT_MODELS
 from headoffice.catalogue.models import MASTER_MODELS
 from headoffice.customers.models import CUSTOMER_MODELS
+from headoffice.customers.models import upgrade as upgrade_customers
 from headoffice.downstream_models import DOWNSTREAM_MODELS
 from headoffice.models import ALL_MODELS as CORE_MODELS
 from headoffice.notify.models import NOTIFY_MODELS
 from headoffice.offers.models import OFFER_MODELS
 from headoffice.releases.models import RELEASE_MODELS
 from headoffice.stock.models import STOCK_MODELS
-from headoffice.web.audit_trail import AUDIT_MODELS
+from headoffice.web.audit_trail import AUDIT_MODELS, protect
 from headoffice.web.sessions import SESSION_MODELS
+from headoffice.web.summary_models import SUMMARY_MODELS
 from headoffice.web.throttle import THROTTLE_MODELS
 from headoffice.web.users import USER_MODELS
 from headoffice.webshop.models import WEBSHOP_MODELS
@@ -36,7 +39,7 @@ TABLES: list[type[peewee.Model]] = [
     *THROTTLE_MODELS, *AUDIT_MODELS,
     *CUSTOMER_MODELS, *STOCK_MODELS, *OFFER_MODELS, *NOTIFY_MODELS, *WEBSHOP_MODELS,
     *MASTER_MODELS,
-    *RELEASE_MODELS,
+    *RELEASE_MODELS, *SUMMARY_MODELS,
     *DOWNSTREAM_MODELS,
 ]
 
@@ -50,10 +53,13 @@ def create_all(db: peewee.Database) -> None:
         try:
             with db.atomic():
                 upgrade_webshop(db)  # before its indexes on the new columns are made
+                upgrade_customers(db)
                 db.create_tables(TABLES, safe=True)
                 rollups.fill_missing(db)
+                protect(db)  # the audit trail refuses UPDATE and DELETE
             return
-        except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError):
+        except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError,
+                peewee.InternalError):  # also PostgreSQL's "tuple concurrently updated"
             if attempt == ATTEMPTS - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import secrets
+import select
 import ssl
 import stat
 import threading
@@ -84,7 +85,8 @@ class AdyenTerminal:
             self._ssl.verify_mode = ssl.CERT_NONE
         elif key is not None:
             self._ssl.check_hostname = False  # the CA is checked, the name is the POIID's
-        self._local = threading.local()
+        self._idle: list[http.client.HTTPSConnection] = []  # kept alive between requests
+        self._pool_lock = threading.Lock()
 
     # --- the port --------------------------------------------------------------------------
     def pay(self, amount_cents: int, service_id: str, transaction_ref: str) -> dict[str, Any]:
@@ -93,8 +95,10 @@ class AdyenTerminal:
         # Never resent by the transport: a second send could be a second charge.
         return nexo.read_response(self._exchange(request, self.timeout, retry=False), "Payment")
 
-    def status(self, service_id: str) -> dict[str, Any]:
-        request = nexo.status_request(self.sale_id, new_service_id(), self.poiid, service_id)
+    def status(self, service_id: str, category: str = "Payment") -> dict[str, Any]:
+        """What became of the Payment (or, with category "Reversal", the refund) request."""
+        request = nexo.status_request(self.sale_id, new_service_id(), self.poiid, service_id,
+                                      category)
         outcome = nexo.read_response(self._exchange(request, self.connect_timeout * 2),
                                      "TransactionStatus")
         if outcome["result"] in nexo.FINAL and outcome.get("service_id") not in ("", service_id):
@@ -108,27 +112,59 @@ class AdyenTerminal:
                                         amount_cents)
         return nexo.read_response(self._exchange(request, self.timeout, retry=False), "Reversal")
 
+    def totals(self) -> dict[str, Any]:
+        """GetTotals: the terminal's per-brand totals of its open period (for the Z)."""
+        request = nexo.totals_request(self.sale_id, new_service_id(), self.poiid)
+        return nexo.read_response(self._exchange(request, self.connect_timeout * 2),
+                                  "GetTotals")
+
+    def reconcile(self) -> dict[str, Any]:
+        """Reconciliation: the terminal closes its period (sent after the Z is journaled)."""
+        request = nexo.reconciliation_request(self.sale_id, new_service_id(), self.poiid)
+        return nexo.read_response(self._exchange(request, self.connect_timeout * 2),
+                                  "Reconciliation")
+
     def abort(self, service_id: str) -> None:
         request = nexo.abort_request(self.sale_id, new_service_id(), self.poiid, service_id)
         self._exchange(request, self.connect_timeout * 2, expect_body=False)
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Closes the idle kept-alive connections (one in use is closed by its request)."""
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
             conn.close()
-            self._local.conn = None
 
     # --- transport -------------------------------------------------------------------------
-    def _connection(self, timeout: float) -> http.client.HTTPSConnection:
-        conn: http.client.HTTPSConnection | None = getattr(self._local, "conn", None)
+    def _take(self, timeout: float) -> http.client.HTTPSConnection:
+        """A kept-alive connection if one is idle and still open, else a new one. Shared by
+        every thread (payments go out on the till's payment worker, an Abort from another
+        thread): a payment does not pay for a TCP and TLS handshake, and an Abort takes its
+        own connection while the payment's waits."""
+        conn: http.client.HTTPSConnection | None = None
+        while conn is None:
+            with self._pool_lock:
+                if not self._idle:
+                    break
+                candidate = self._idle.pop()
+            if _still_open(candidate):
+                conn = candidate
+            else:
+                candidate.close()  # the terminal closed it while it was idle
         if conn is None:
             conn = http.client.HTTPSConnection(self._host, self._port, context=self._ssl,
                                                timeout=self.connect_timeout)
-            self._local.conn = conn
         if conn.sock is not None:
             conn.sock.settimeout(timeout)
         conn.timeout = timeout
         return conn
+
+    def _give(self, conn: http.client.HTTPSConnection) -> None:
+        with self._pool_lock:
+            if len(self._idle) < 2:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def _exchange(self, message: dict[str, Any], timeout: float, *,
                   expect_body: bool = True, retry: bool = True) -> Any:
@@ -138,15 +174,19 @@ class AdyenTerminal:
         if self.api_key:
             headers["x-api-key"] = self.api_key
         for attempt in (1, 2):  # a kept-alive connection the terminal closed: one retry
-            conn = self._connection(timeout)
+            conn = self._take(timeout)
             fresh = conn.sock is None
             try:
                 conn.request("POST", self._path, body, headers)
                 answer = conn.getresponse()
                 raw = answer.read(1_000_000)
+                if answer.will_close:
+                    conn.close()
+                else:
+                    self._give(conn)
                 break
             except (OSError, http.client.HTTPException) as exc:
-                self.close()
+                conn.close()
                 if (attempt == 2 or fresh or not retry or isinstance(exc, TimeoutError)
                         or not isinstance(exc, (http.client.RemoteDisconnected,
                                                 ConnectionResetError, BrokenPipeError))):
@@ -165,6 +205,19 @@ class AdyenTerminal:
             return unprotect(decoded, self.key)
         except ProtectionError as exc:
             raise nexo.MessageError(exc.reason) from None
+
+
+def _still_open(conn: http.client.HTTPSConnection) -> bool:
+    """An idle connection is usable when its socket has nothing to read: a readable idle
+    socket means the terminal closed it (or sent what no request asked for)."""
+    sock = conn.sock
+    if sock is None:
+        return False
+    try:
+        readable, _w, _x = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
 
 
 def from_settings(kind: str, url: str, poiid: str, sale_id: str, key_identifier: str,

@@ -1,4 +1,5 @@
-"""The nexo Sale-to-POI messages Kassa sends (Payment, TransactionStatus, Abort) and how a
+"""The nexo Sale-to-POI messages Kassa sends (Payment, TransactionStatus, Abort, Reversal,
+GetTotals, Reconciliation) and how a
 terminal's answer reads as a plain outcome dict for the till:
 
     {"result": "approved" | "declined" | "cancelled" | "aborted" | "in_progress" |
@@ -57,14 +58,31 @@ def payment_request(sale_id: str, service_id: str, poiid: str, transaction_ref: 
                                                   "RequestedAmount": euros(amount_cents)}}}}}
 
 
-def status_request(sale_id: str, service_id: str, poiid: str, of_service_id: str) -> dict[str, Any]:
+def status_request(sale_id: str, service_id: str, poiid: str, of_service_id: str,
+                   category: str = "Payment") -> dict[str, Any]:
+    """TransactionStatus of the Payment (or Reversal) request sent with of_service_id."""
     return {"SaleToPOIRequest": {
         "MessageHeader": header("TransactionStatus", sale_id, service_id, poiid),
         "TransactionStatusRequest": {
             "ReceiptReprintFlag": True,
             "DocumentQualifier": ["CashierReceipt", "CustomerReceipt"],
-            "MessageReference": {"MessageCategory": "Payment", "SaleID": sale_id,
+            "MessageReference": {"MessageCategory": category, "SaleID": sale_id,
                                  "ServiceID": of_service_id}}}}
+
+
+def totals_request(sale_id: str, service_id: str, poiid: str) -> dict[str, Any]:
+    """GetTotals: the terminal's own totals of its open period, per card brand (nothing is
+    closed on the terminal)."""
+    return {"SaleToPOIRequest": {
+        "MessageHeader": header("GetTotals", sale_id, service_id, poiid),
+        "GetTotalsRequest": {"TotalDetails": ["PaymentInstrumentType", "CardBrand"]}}}
+
+
+def reconciliation_request(sale_id: str, service_id: str, poiid: str) -> dict[str, Any]:
+    """Reconciliation (SaleReconciliation): closes the terminal's period after the Z."""
+    return {"SaleToPOIRequest": {
+        "MessageHeader": header("Reconciliation", sale_id, service_id, poiid),
+        "ReconciliationRequest": {"ReconciliationType": "SaleReconciliation"}}}
 
 
 def abort_request(sale_id: str, service_id: str, poiid: str, of_service_id: str) -> dict[str, Any]:
@@ -169,8 +187,37 @@ def read_reversal(response: Any) -> dict[str, Any]:
             "amount": cents(body["ReversedAmount"]) if ok and "ReversedAmount" in body else 0}
 
 
+def read_totals(response: Any) -> dict[str, Any]:
+    """A GetTotalsResponse or ReconciliationResponse as {"result", "reason", "brands":
+    {brand: {"count", "amount"}}}: per brand, debits less credits (refunds), in cents."""
+    body = _obj(response, "TotalsResponse")
+    result = _obj(body.get("Response"), "TotalsResponse.Response")
+    if result.get("Result") != "Success":
+        return {"result": "failed", "reason": str(result.get("ErrorCondition", "")),
+                "brands": {}}
+    brands: dict[str, dict[str, int]] = {}
+    totals = body.get("TransactionTotals", [])
+    if not isinstance(totals, list):
+        raise MessageError("TransactionTotals is not a list")
+    for group in totals:
+        group = _obj(group, "TransactionTotals[]")
+        brand = str(group.get("CardBrand", ""))
+        into = brands.setdefault(brand, {"count": 0, "amount": 0})
+        for total in group.get("PaymentTotals", []) if isinstance(
+                group.get("PaymentTotals"), list) else []:
+            total = _obj(total, "PaymentTotals[]")
+            sign = -1 if total.get("TransactionType") in ("Credit", "ReverseDebit") else 1
+            count = total.get("TransactionCount", 0)
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise MessageError(f"TransactionCount {count!r} is not a whole number")
+            into["count"] += count
+            into["amount"] += sign * cents(total.get("TransactionAmount", 0))
+    return {"result": "approved", "reason": "", "brands": brands}
+
+
 def read_response(message: Any, category: str) -> dict[str, Any]:
-    """Reads a SaleToPOIResponse to a Payment or TransactionStatus request."""
+    """Reads a SaleToPOIResponse to a Payment, Reversal, GetTotals, Reconciliation or
+    TransactionStatus request."""
     envelope = _obj(_obj(message, "answer").get("SaleToPOIResponse"), "SaleToPOIResponse")
     head = _obj(envelope.get("MessageHeader"), "MessageHeader")
     if head.get("MessageCategory") != category:
@@ -180,6 +227,8 @@ def read_response(message: Any, category: str) -> dict[str, Any]:
         return {**read_payment(envelope.get("PaymentResponse")), "service_id": service_id}
     if category == "Reversal":
         return {**read_reversal(envelope.get("ReversalResponse")), "service_id": service_id}
+    if category in ("GetTotals", "Reconciliation"):
+        return read_totals(envelope.get(f"{category}Response"))
     status = _obj(envelope.get("TransactionStatusResponse"), "TransactionStatusResponse")
     result = _obj(status.get("Response"), "TransactionStatusResponse.Response")
     if result.get("Result") != "Success":
@@ -189,5 +238,6 @@ def read_response(message: Any, category: str) -> dict[str, Any]:
     repeated = _obj(status.get("RepeatedMessageResponse"), "RepeatedMessageResponse")
     inner_head = _obj(repeated.get("MessageHeader"), "RepeatedMessageResponse.MessageHeader")
     inner = _obj(repeated.get("RepeatedResponseMessageBody"), "RepeatedResponseMessageBody")
-    return {**read_payment(inner.get("PaymentResponse")),
-            "service_id": str(inner_head.get("ServiceID", ""))}
+    read = read_reversal(inner["ReversalResponse"]) if "ReversalResponse" in inner \
+        else read_payment(inner.get("PaymentResponse"))
+    return {**read, "service_id": str(inner_head.get("ServiceID", ""))}

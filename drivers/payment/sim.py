@@ -5,8 +5,11 @@ the one it uses with a terminal on the shop's LAN. What the next payment does is
 `behave(outcome, delay)` (or per amount: an amount ending in 13 cents declines, 14 is
 cancelled by the shopper): approve, decline, cancel (the shopper), slow (approves after the
 delay), no_answer (holds the request past any timeout, then approves), lost (approves and
-drops the connection without an answer). `charges` is the acquirer's book: what a till
-reconciles against.
+drops the connection without an answer). `behave_refund(outcome, delay)` does the same for
+the next Reversal (approve, decline, slow, lost). `charges` and `refunds` are the acquirer's
+book: what a till reconciles against; `brand_totals()` is the terminal's own per-brand
+count of its open period (GetTotals; Reconciliation closes it), and `skew` (brand -> cents)
+makes it report different totals, as a terminal whose day went otherwise would.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from drivers.payment.crypto import ProtectionError, SharedKey, protect, unprotec
 
 log = logging.getLogger(__name__)
 OUTCOMES = ("approve", "decline", "cancel", "slow", "no_answer", "lost")
+REFUND_OUTCOMES = ("approve", "decline", "slow", "lost")
 BRANDS = (("mc", "541333", "0010"), ("visa", "411111", "1111"), ("maestro", "679999", "0019"))
 
 
@@ -89,6 +93,11 @@ class SimTerminal:
         self.default: tuple[str, float] = ("approve", 0.0)
         self.aborts: list[str] = []
         self.refunds: list[Charge] = []  # transaction_ref: the original POITransactionID
+        self._refund_plan: list[tuple[str, float]] = []
+        self._period: dict[str, list[int]] = {}  # brand -> [count, cents] since Reconciliation
+        self.skew: dict[str, int] = {}  # brand -> cents added to what GetTotals reports
+        self.reconciliations = 0
+        self.connections = 0  # TCP (and TLS) connections accepted: a kept-alive link reuses one
         self.refused: list[str] = []  # messages it could not open, and why
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", port), _handler(self))
@@ -119,6 +128,29 @@ class SimTerminal:
         with self._lock:
             self._plan.append((outcome, delay))
 
+    def behave_refund(self, outcome: str, delay: float = 0.0) -> None:
+        """What the next Reversal does (queued, one per refund)."""
+        if outcome not in REFUND_OUTCOMES:
+            raise ValueError(f"{outcome!r} is not one of {', '.join(REFUND_OUTCOMES)}")
+        with self._lock:
+            self._refund_plan.append((outcome, delay))
+
+    def connection_opened(self) -> None:
+        """One more TLS connection from a till (the bench counts them to see reuse)."""
+        with self._lock:
+            self.connections += 1
+
+    def brand_totals(self) -> dict[str, tuple[int, int]]:
+        """brand -> (count, cents) of the open period, as the terminal itself counts them."""
+        with self._lock:
+            return {brand: (count, amount) for brand, (count, amount) in self._period.items()}
+
+    def _count(self, brand: str, amount: int) -> None:
+        """Inside the lock: one approved payment (or, negative, refund) in the period."""
+        into = self._period.setdefault(brand, [0, 0])
+        into[0] += 1
+        into[1] += amount
+
     def approved(self) -> list[Charge]:
         with self._lock:
             return [c for c in self.charges if c.result == "approved"]
@@ -140,7 +172,9 @@ class SimTerminal:
         if category == "TransactionStatus":
             return self._status(head, request["TransactionStatusRequest"]), "answer"
         if category == "Reversal":
-            return self._reversal(head, request["ReversalRequest"]), "answer"
+            return self._reversal(head, request["ReversalRequest"])
+        if category in ("GetTotals", "Reconciliation"):
+            return self._totals(head, category), "answer"
         if category == "Abort":
             self._abort(request["AbortRequest"]["MessageReference"]["ServiceID"])
             return None, "answer"
@@ -175,15 +209,14 @@ class SimTerminal:
                                                                                    "approved")
             if charge.result == "approved":
                 charge.psp_reference = secrets.token_hex(8).upper()
+                self._count(brand_of(charge.service_id)[0], charge.amount)
             charge.response = self._payment_response(head, charge)
             charge.done.set()
         return charge.response, "drop" if outcome == "lost" else "answer"
 
     def _payment_response(self, head: dict[str, Any], charge: Charge) -> dict[str, Any]:
         ok = charge.result == "approved"
-        brand, bin6, last4 = BRANDS[int(charge.service_id, 16) % len(BRANDS)
-                                    if all(c in "0123456789abcdef" for c in charge.service_id)
-                                    else 0]
+        brand, bin6, last4 = brand_of(charge.service_id)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         result: dict[str, Any] = {"Result": "Success" if ok else "Failure"}
         if not ok:
@@ -218,29 +251,68 @@ class SimTerminal:
                         "PaymentBrand": brand, "MaskedPan": f"{bin6}******{last4}"}}},
                 "PaymentReceipt": receipts}}}
 
-    def _reversal(self, head: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    def _reversal(self, head: dict[str, Any], body: dict[str, Any]
+                  ) -> tuple[dict[str, Any] | None, str]:
         original = body["OriginalPOITransaction"]["POITransactionID"]["TransactionID"]
         amount = nexo.cents(body["ReversedAmount"])
+        refund = Charge(head["ServiceID"], original, amount)
+        with self._lock:
+            if refund.service_id in self._by_service:
+                self.refused.append(f"ServiceID {refund.service_id} used twice")
+                return None, "reject"
+            self._by_service[refund.service_id] = refund
+            outcome, delay = self._refund_plan.pop(0) if self._refund_plan else ("approve", 0.0)
+        if delay:
+            time.sleep(delay)  # the acquirer's time: the refund is made whatever the till does
         with self._lock:
             charge = next((c for c in self.charges if c.result == "approved" and
                            f"{c.service_id}.{c.psp_reference}" == original), None)
             done = sum(r.amount for r in self.refunds if r.transaction_ref == original)
-            ok = charge is not None and 0 < amount <= charge.amount - done
-            refund = Charge(head["ServiceID"], original, amount,
-                            result="approved" if ok else "declined",
-                            psp_reference=secrets.token_hex(8).upper() if ok else "")
-            refund.done.set()
-            if ok:
+            ok = (outcome != "decline" and charge is not None
+                  and 0 < amount <= charge.amount - done)
+            refund.result = "approved" if ok else "declined"
+            refund.psp_reference = secrets.token_hex(8).upper() if ok else ""
+            if ok and charge is not None:
                 self.refunds.append(refund)
-        result: dict[str, Any] = {"Result": "Success"} if ok else {
-            "Result": "Failure", "ErrorCondition": "NotAllowed" if charge else "NotFound"}
-        answer = {"Response": result, "POIData": {"POITransactionID": {
-            "TransactionID": f"{refund.service_id}.{refund.psp_reference or 'X'}",
-            "TimeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}}}
-        if ok:
-            answer["ReversedAmount"] = nexo.euros(amount)
+                self._count(brand_of(charge.service_id)[0], -amount)
+            condition = "Refusal" if outcome == "decline" else (
+                "NotAllowed" if charge else "NotFound")
+            result: dict[str, Any] = {"Result": "Success"} if ok else {
+                "Result": "Failure", "ErrorCondition": condition}
+            answer = {"Response": result, "POIData": {"POITransactionID": {
+                "TransactionID": f"{refund.service_id}.{refund.psp_reference or 'X'}",
+                "TimeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}}}
+            if ok:
+                answer["ReversedAmount"] = nexo.euros(amount)
+            refund.response = {"SaleToPOIResponse": {
+                "MessageHeader": {**head, "MessageType": "Response"},
+                "ReversalResponse": answer}}
+            refund.done.set()
+        return refund.response, "drop" if outcome == "lost" else "answer"
+
+    def _totals(self, head: dict[str, Any], category: str) -> dict[str, Any]:
+        """GetTotals (or Reconciliation, which also closes the period): per brand, debits
+        and credits as nexo TransactionTotals, with `skew` added."""
+        with self._lock:
+            period = {brand: list(v) for brand, v in self._period.items()}
+            for brand, cents in self.skew.items():
+                period.setdefault(brand, [0, 0])[1] += cents
+            if category == "Reconciliation":
+                self._period.clear()
+                self.reconciliations += 1
+        totals = []
+        for brand, (count, amount) in sorted(period.items()):
+            kind = "Debit" if amount >= 0 else "Credit"
+            totals.append({"PaymentInstrumentType": "Card", "CardBrand": brand,
+                           "PaymentTotals": [{"TransactionType": kind,
+                                              "TransactionCount": count,
+                                              "TransactionAmount": nexo.euros(abs(amount))}]})
+        answer = {"Response": {"Result": "Success"}, "POIReconciliationID": "1",
+                  "TransactionTotals": totals}
+        if category == "Reconciliation":
+            answer["ReconciliationType"] = "SaleReconciliation"
         return {"SaleToPOIResponse": {"MessageHeader": {**head, "MessageType": "Response"},
-                                      "ReversalResponse": answer}}
+                                      f"{category}Response": answer}}
 
     def _status(self, head: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         of = body["MessageReference"]["ServiceID"]
@@ -253,11 +325,12 @@ class SimTerminal:
                 else "InProgress"}}
         else:
             inner = charge.response["SaleToPOIResponse"]
+            kind = "ReversalResponse" if "ReversalResponse" in inner else "PaymentResponse"
             answer["TransactionStatusResponse"] = {
                 "Response": {"Result": "Success"},
                 "RepeatedMessageResponse": {
                     "MessageHeader": inner["MessageHeader"],
-                    "RepeatedResponseMessageBody": {"PaymentResponse": inner["PaymentResponse"]}}}
+                    "RepeatedResponseMessageBody": {kind: inner[kind]}}}
         return {"SaleToPOIResponse": answer}
 
     def _abort(self, of: str) -> None:
@@ -268,6 +341,12 @@ class SimTerminal:
                 charge.result = "aborted"
         if charge is not None:
             charge.done.set()
+
+
+def brand_of(service_id: str) -> tuple[str, str, str]:
+    """The simulated card a payment is made with (brand, BIN, last four), from its ServiceID."""
+    hexadecimal = all(c in "0123456789abcdef" for c in service_id)
+    return BRANDS[int(service_id, 16) % len(BRANDS) if hexadecimal and service_id else 0]
 
 
 class _Server(ThreadingHTTPServer):
@@ -284,6 +363,10 @@ def _handler(terminal: SimTerminal) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib name)
             pass
+
+        def setup(self) -> None:
+            terminal.connection_opened()
+            super().setup()
 
         def do_POST(self) -> None:  # noqa: N802 (stdlib name)
             if self.path not in ("/nexo", "/sync"):

@@ -21,12 +21,13 @@ from typing import Any
 
 import peewee
 
+from contract import signup as signup_wire
 from contract import wire
 from contract.config import MqttConfig
 from contract.keys import PublicKey
 from contract.release_notice import MAX_NOTICE_BYTES
 from contract.version import SOFTWARE_VERSION
-from firmware import device_state
+from firmware import device_state, signup
 from firmware.db import DatabaseBusy
 from firmware.offers import OFFERS_VERSION
 from firmware.office_key import fingerprint, pinned_office_key
@@ -99,6 +100,8 @@ class Uplink:
         self._pubacks: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
         self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         self._pending_deltas: dict[str, bytes] = {}
+        self._signup_acks: queue.SimpleQueue[list[str]] = queue.SimpleQueue()
+        self._signups_sent: dict[str, float] = {}  # sign-up id -> when published, main thread
         self._inflight: dict[int, int] = {}  # mid -> seq, main thread only
         self._wake = threading.Event()
         self._last_progress = time.monotonic()
@@ -122,7 +125,8 @@ class Uplink:
         self._config_live: dict[str, Any] = {}
         self._link_written: tuple[bool, float] | None = None  # (connected, when), main thread
         self.topic = {leaf: wire.terminal_topic(store, terminal, leaf)
-                      for leaf in ("journal", "status", "ack", "cmd")}
+                      for leaf in ("journal", "status", "ack", "cmd",
+                                   signup_wire.SIGNUP_LEAF, signup_wire.SIGNUP_ACK_LEAF)}
         self._downstream_topics = {
             wire.store_topic(store, "catalogue"): "catalogue",
             wire.store_topic(store, "prices"): "prices",
@@ -134,7 +138,8 @@ class Uplink:
         will = Will(self.topic["status"], self._status_payload("offline", with_state=False))
         self.connection = Connection(
             cfg, client_id or terminal, will,
-            [self.topic["ack"], self.topic["cmd"], *self._downstream_topics], events=self)
+            [self.topic["ack"], self.topic["cmd"], self.topic[signup_wire.SIGNUP_ACK_LEAF],
+             *self._downstream_topics], events=self)
 
     # -- LinkEvents: called on the network thread; they only record and wake ---------------
     def connected(self) -> None:
@@ -171,6 +176,8 @@ class Uplink:
                     self._replay_from = seq if current is None else min(current, seq)
                 else:
                     log.info("command %r is not handled by the uplink", cmd["cmd"])
+            elif topic == self.topic[signup_wire.SIGNUP_ACK_LEAF]:
+                self._signup_acks.put(signup_wire.decode_signup_ack(payload))
             elif topic in self._downstream_topics:
                 self._inbox.put((self._downstream_topics[topic], payload))
         except wire.ProtocolError as exc:
@@ -215,6 +222,7 @@ class Uplink:
             self._resend_wait = float(self.cfg.resend_seconds)
             self._status_sent = None
             self._ack_grace_until = None
+            self._signups_sent.clear()  # unconfirmed sign-ups go again on the new connection
         if self._subscribed == self._connections and self._ack_grace_until is None:
             # the retained ack follows the SUBACK: a moment's wait saves resending what
             # head office already holds (after a reinstall of the till, say)
@@ -236,10 +244,12 @@ class Uplink:
             self._probing = self._probing or "silent"
             self._resend_wait = self._silence.next()
         self._apply_downstream(now)
+        self._take_signup_acks()
         self._record_link(now)
         ready = self._ack_grace_until is not None and now >= self._ack_grace_until
         if self._connected and ready and now >= self._pause_until:
             self._publish_due()
+            self._publish_signups(now)
             self._publish_status(now)
 
     def _progress(self, now: float) -> None:
@@ -316,6 +326,39 @@ class Uplink:
             self._inflight[mid] = item.seq
             self.next_seq = item.seq + 1
             self.counters.published += 1
+
+    def _take_signup_acks(self) -> None:
+        """Head office has the customer: the sign-up (an e-mail address) leaves the till."""
+        while True:
+            try:
+                ids = self._signup_acks.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                gone = signup.delete(self.db, ids)
+            except DatabaseBusy as exc:
+                log.warning("sign-up acknowledgement put off: %s", exc)
+                self._signup_acks.put(ids)
+                return
+            for signup_id in ids:
+                self._signups_sent.pop(signup_id, None)
+            if gone:
+                self._status_sent = None
+                log.info("head office took %d sign-up(s); deleted here", gone)
+
+    def _publish_signups(self, now: float) -> None:
+        """Each pending sign-up once per connection at once, again after resend_seconds
+        without head office's acknowledgement (QoS 1; head office takes an id once)."""
+        due = [(signup_id, payload) for signup_id, payload in signup.pending(self.db)
+               if now - self._signups_sent.get(signup_id, float("-inf"))
+               >= self.cfg.resend_seconds]
+        sent = []
+        for signup_id, payload in due:
+            if self.connection.publish(self.topic[signup_wire.SIGNUP_LEAF], payload) is None:
+                break
+            self._signups_sent[signup_id] = now
+            sent.append(signup_id)
+        signup.mark_sent(self.db, sent)
 
     def _apply_downstream(self, now: float) -> None:
         due = [item for item in self._retry if item[0] <= now]
@@ -394,6 +437,7 @@ class Uplink:
             status.update({
                 "head": head, "acked": self.acked, "backlog": max(0, head - self.acked),
                 "refused": self.counters.refused, "rejected": self.counters.rejected,
+                "signups": signup.count_pending(self.db),
                 "downstream": reject_summary(),
                 "devices": self._devices,
                 "versions": {"software": SOFTWARE_VERSION,

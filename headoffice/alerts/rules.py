@@ -17,6 +17,7 @@ from typing import Any
 
 import peewee
 
+from contract import figures
 from contract.entries import Entry
 from contract.money import format_money
 from headoffice import bulk
@@ -191,10 +192,28 @@ def evaluate_entry(entry: Entry, rules: settings_mod.AlertSettings, batch: _Batc
                     {"name": data.name, "old": format_money(data.old_unit_price),
                      "new": format_money(data.new_unit_price),
                      "approved_by": data.approved_by}, entry)
-    elif kind == "z_close" and abs(data.variance) > rules.cash_variance_tolerance:
-        batch.alert(f"cash_variance:{key}", "cash_variance",
-                    {"variance": format_money(data.variance),
-                     "tolerance": format_money(rules.cash_variance_tolerance)}, entry)
+    elif kind == "z_close":
+        if abs(data.variance) > rules.cash_variance_tolerance:
+            batch.alert(f"cash_variance:{key}", "cash_variance",
+                        {"variance": format_money(data.variance),
+                         "tolerance": format_money(rules.cash_variance_tolerance)}, entry)
+        _card_totals(entry, key, batch)
+
+
+def _card_totals(entry: Entry, key: str, batch: _Batch) -> None:
+    """A Z whose card totals per brand differ from the PIN terminal's own (the till put both
+    in the z_close entry: firmware/card_close.py): one alert naming each brand's difference."""
+    data = entry.data
+    if data.terminal_totals is None:
+        return
+    journal = [{"brand": b.brand, "amount": b.amount} for b in data.card_brands]
+    terminal = [{"brand": b.brand, "amount": b.amount} for b in data.terminal_totals]
+    differences = figures.card_differences(journal, terminal)
+    if differences:
+        batch.alert(f"card_difference:{key}", "card_difference",
+                    {"difference": format_money(sum(differences.values())),
+                     "brands": ", ".join(f"{brand or '?'} {format_money(cents)}"
+                                         for brand, cents in differences.items())}, entry)
 
 
 def journal_order(entries: Iterable[Entry]) -> list[Entry]:

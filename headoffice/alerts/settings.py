@@ -34,6 +34,16 @@ class AlertSettings:
     mail_from: str = "kassa@localhost"
     mail_to: tuple[str, ...] = ()
     webhook_url: str = ""
+    # the owner's daily summary mail: sent once every active terminal has its Z of the day,
+    # or at this local time whatever is missing; its links point at this address
+    summary_cutoff: str = "23:30"
+    summary_base_url: str = "http://localhost:8080"
+
+    def cutoff(self) -> dt.time:
+        try:
+            return dt.time.fromisoformat(self.summary_cutoff.strip())
+        except ValueError:
+            raise SettingsError(f"alerts.summary_cutoff {self.summary_cutoff!r} is not HH:MM") from None
 
     def opening(self) -> tuple[dt.time, dt.time]:
         try:
@@ -72,6 +82,7 @@ def _build_alerts(table: dict[str, Any], source: str) -> AlertSettings:
         raise SettingsError(f"{source}: alerts.dead_letter_alert_count: must be at least 1")
     try:
         settings.opening()
+        settings.cutoff()
     except SettingsError as exc:
         raise SettingsError(f"{source}: {exc}") from None
     return settings

@@ -20,6 +20,7 @@ KINDS: dict[str, dict[str, str]] = {
     "no_sale": {"nl": "lade zonder verkoop", "en": "no sale"},
     "price_override": {"nl": "handmatige prijs", "en": "price override"},
     "cash_variance": {"nl": "kasverschil", "en": "cash variance"},
+    "card_difference": {"nl": "pinverschil", "en": "card difference"},
     "reversal_rate": {"nl": "veel storno's en retouren", "en": "reversal rate"},
     "tamper": {"nl": "mogelijke manipulatie", "en": "possible tampering"},
     "offline_backlog": {"nl": "offline met achterstand", "en": "offline with backlog"},
@@ -49,6 +50,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "cash_variance": {
         "nl": "kasverschil {variance} bij Z {where}, meer dan {tolerance}",
         "en": "cash variance {variance} at Z {where} exceeds {tolerance}"},
+    "card_difference": {
+        "nl": "pinverschil {difference} bij Z {where}: de kassa en de pinautomaat tellen per "
+              "merk anders ({brands})",
+        "en": "card difference {difference} at Z {where}: the till and the PIN terminal count "
+              "differently per brand ({brands})"},
     "reversal_rate": {
         "nl": "{cashier} op {store}/{terminal} heeft {reversals} storno's/retouren tegen "
               "{tickets} bonnen op {day} (grens {limit}%), bij #{seq}",

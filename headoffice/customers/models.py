@@ -64,6 +64,7 @@ class ConsentLog(OfficeModel):
     consent = peewee.BooleanField()
     source = peewee.CharField(max_length=32)  # till | office | webshop | unsubscribe
     recorded_by = peewee.CharField(max_length=64, default="")  # cashier or office user
+    text_version = peewee.CharField(max_length=20, default="")  # the consent text asked (till)
 
 
 class AccessRequest(OfficeModel):
@@ -75,4 +76,44 @@ class AccessRequest(OfficeModel):
     via = peewee.CharField(max_length=16)  # cli | dashboard
 
 
-CUSTOMER_MODELS = [Customer, Favourite, Purchase, Erased, ConsentLog, AccessRequest]
+class TillSignup(OfficeModel):
+    """A sign-up received from a till (headoffice/customers/signup.py), by the till's id, so a
+    resend is taken once. Pseudonymous: the address is in `Customer` only."""
+
+    signup_id = peewee.CharField(primary_key=True, max_length=40)
+    customer_id = peewee.CharField(max_length=40, index=True)  # "" when not taken (erased)
+    store = peewee.CharField(max_length=64)
+    terminal = peewee.CharField(max_length=64)
+    cashier = peewee.CharField(max_length=64)
+    at = peewee.CharField(max_length=40)  # when the cashier recorded it, UTC
+    received = peewee.CharField(max_length=40)
+    outcome = peewee.CharField(max_length=16)  # created | merged | erased
+
+
+class ErasedAddress(OfficeModel):
+    """An erased customer's e-mail as a salted HMAC (contract/signup.py forget_digest): the
+    tills drop a pending sign-up with that address, and one that arrives later from a till
+    that was offline is not taken. Never the address itself."""
+
+    salt = peewee.CharField(max_length=32)
+    digest = peewee.CharField(max_length=64)
+    erased = peewee.CharField(max_length=40, index=True)
+
+
+CUSTOMER_MODELS = [Customer, Favourite, Purchase, Erased, ConsentLog, AccessRequest, TillSignup,
+                   ErasedAddress]
+
+# Columns added since the first version: table -> {column: SQL that adds it}
+ADDED_COLUMNS = {ConsentLog: {"text_version": "VARCHAR(20) NOT NULL DEFAULT ''"}}
+
+
+def upgrade(db: peewee.Database) -> None:
+    """Adds the columns an older database's customer tables lack (before create_tables)."""
+    for model, columns in ADDED_COLUMNS.items():
+        table = model._meta.table_name
+        if not db.table_exists(table):
+            continue
+        have = {c.name for c in db.get_columns(table)}
+        for name, ddl in columns.items():
+            if name not in have:
+                db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {ddl}')

@@ -54,8 +54,9 @@ def _view(row: Customer) -> CustomerView:
                         favourites)
 
 
-def _check(name: str, email: str, language: str) -> tuple[str, str]:
-    if not name.strip():
+def _check(name: str, email: str, language: str, name_required: bool = True
+           ) -> tuple[str, str]:
+    if name_required and not name.strip():
         raise CustomerError("name: missing")
     email = email.strip().lower()
     if not _EMAIL.match(email):
@@ -68,9 +69,12 @@ def _check(name: str, email: str, language: str) -> tuple[str, str]:
 def create(name: str, email: str, language: str = "nl", home_store: str = "",
            consent: bool = False, consent_source: str = "office",
            card_prefix: str = DEFAULT_CARD_PREFIX, card: str | None = None,
-           recorded_by: str = "") -> CustomerView:
-    """A new account with a fresh pseudonym and loyalty card number."""
-    name, email = _check(name, email, language)
+           recorded_by: str = "", text_version: str = "", at: str | None = None,
+           log_refusal: bool = False) -> CustomerView:
+    """A new account with a fresh pseudonym and loyalty card number. A till sign-up passes
+    the consent text's version, when it was asked (`at`) and, as the customer answered
+    explicitly, `log_refusal` so a "no" is in the consent log too; its name may be empty."""
+    name, email = _check(name, email, language, name_required=consent_source != "till")
     if consent_source not in SOURCES:
         raise CustomerError(f"consent source: {consent_source!r} is not one of {', '.join(SOURCES)}")
     with write_transaction():
@@ -83,22 +87,22 @@ def create(name: str, email: str, language: str = "nl", home_store: str = "",
                     break
         elif Customer.get_or_none(Customer.card == card) is not None:
             raise CustomerError(f"card: {card} belongs to another customer")
-        stamp = now_iso()
+        stamp = at or now_iso()
         row = Customer.create(
             customer_id="c-" + secrets.token_hex(8), name=name, email=email, card=card,
             language=language, home_store=home_store, consent=consent,
             consent_date=stamp if consent else None,
             consent_source=consent_source if consent else None,
             unsubscribe_token=secrets.token_urlsafe(24), created=stamp)
-        if consent:
-            _log(row.customer_id, True, consent_source, recorded_by, stamp)
+        if consent or log_refusal:
+            _log(row.customer_id, consent, consent_source, recorded_by, stamp, text_version)
     return _view(row)
 
 
 def _log(customer_id: str, consent: bool, source: str, recorded_by: str,
-         at: str | None = None) -> None:
+         at: str | None = None, text_version: str = "") -> None:
     ConsentLog.create(customer_id=customer_id, at=at or now_iso(), consent=consent,
-                      source=source, recorded_by=recorded_by[:64])
+                      source=source, recorded_by=recorded_by[:64], text_version=text_version)
 
 
 def consent_log(customer_id: str) -> list[ConsentLog]:
@@ -125,17 +129,19 @@ def find(text: str, limit: int = 50) -> list[CustomerView]:
     return [_view(row) for row in query]
 
 
-def set_consent(ref: str, consent: bool, source: str, recorded_by: str = "") -> CustomerView:
+def set_consent(ref: str, consent: bool, source: str, recorded_by: str = "",
+                text_version: str = "", at: str | None = None) -> CustomerView:
     """Records marketing consent (or its withdrawal) with the date, where it came from and
-    who recorded it (the consent log keeps every change)."""
+    who recorded it (the consent log keeps every change); a till passes the version of the
+    consent text it asked and when it asked."""
     if source not in SOURCES:
         raise CustomerError(f"consent source: {source!r} is not one of {', '.join(SOURCES)}")
     customer = get(ref)
-    stamp = now_iso()
+    stamp = at or now_iso()
     with write_transaction():
         Customer.update(consent=consent, consent_date=stamp, consent_source=source).where(
             Customer.customer_id == customer.customer_id).execute()
-        _log(customer.customer_id, consent, source, recorded_by, stamp)
+        _log(customer.customer_id, consent, source, recorded_by, stamp, text_version)
     return get(customer.customer_id)
 
 

@@ -159,7 +159,7 @@ class ZRow:
     section: str = ""
 
 
-# figure -> Dutch label, in the order of the till's printed Z (firmware/receipt.py's words)
+# figure -> Dutch label, in the order of the till's printed Z (contract/receipt.py's words)
 _PAIRS = (("sales", "Verkopen"), ("refunds", "Retouren"), ("voids", "Annuleringen"),
           ("voids_open", "Annuleringen open bonnen"),
           ("voids_paid", "Annuleringen betaalde bonnen"), ("discounts", "Kortingen"),

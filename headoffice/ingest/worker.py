@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -23,8 +23,10 @@ import peewee
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from contract import signup as signup_wire
 from contract import wire
 from headoffice.broker import BrokerSettings, new_client
+from headoffice.customers.signup import SignupRefused, take
 from headoffice.ingest import fast_properties
 from headoffice.ingest.deadletter import RowBudget, record_unstorable
 from headoffice.ingest.ratelimit import TokenBuckets
@@ -52,6 +54,10 @@ ATTEMPTS_BEFORE_ONE_BY_ONE = 3
 # (thousands of entries a second) and cannot starve the others.
 TERMINAL_RATE, TERMINAL_BURST = 200.0, 5000
 KNOWN_RATE, KNOWN_BURST = 10.0, 200
+# Customers' sign-ups a terminal may send, per worker: a shop signs up a few an hour; after a
+# week offline a till sends its outbox at once, which the burst takes. Beyond that a sign-up
+# is not taken and not acknowledged (no account is made): the till sends it again later.
+SIGNUP_RATE, SIGNUP_BURST = 1.0, 200
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class Prepared:
     candidates: list[tuple[str, bytes, Candidate]]
     rejected: list[Rejected]
     statuses: list[StatusUpdate]
+    signups: list[tuple[str, bytes]] = field(default_factory=list)  # customers' sign-ups
 
 
 @dataclass
@@ -70,6 +77,8 @@ class WorkerStats:
     rejected: int = 0
     acks_sent: int = 0
     replays_sent: int = 0
+    signups: int = 0  # sign-ups taken (created or merged)
+    signups_limited: int = 0  # sign-ups over their terminal's rate: sent again by the till
 
 
 class IngestWorker:
@@ -82,6 +91,7 @@ class IngestWorker:
         self.budget = RowBudget()
         self.fresh = TokenBuckets(rates[0], rates[1])  # per terminal: new entries
         self.known = TokenBuckets(rates[2], rates[3])  # and entries it already confirmed
+        self.signup_rate = TokenBuckets(SIGNUP_RATE, SIGNUP_BURST)  # customers' sign-ups
         self.confirmed: dict[str, int] = {}  # terminal -> the seq of its last ack from here
         self.stats = WorkerStats()
         fast_properties.install()  # paho's MQTT 5 property decoding was a third of our CPU
@@ -106,7 +116,8 @@ class IngestWorker:
         self._disconnected.clear()
         # always (re)subscribe: a restarted broker may restore the session but not its
         # shared subscriptions (seen with Mosquitto 2.0), and subscribing again is harmless
-        client.subscribe([(wire.SHARED_JOURNAL_SUBSCRIPTION, 1), (wire.ALL_STATUS, 1)])
+        client.subscribe([(wire.SHARED_JOURNAL_SUBSCRIPTION, 1), (wire.ALL_STATUS, 1),
+                          (wire.SHARED_SIGNUP_SUBSCRIPTION, 1)])
         log.info("connected (session present: %s)", flags.session_present)
         self.connected.set()
 
@@ -197,6 +208,7 @@ class IngestWorker:
         """Each message in a transaction of its own; one that fails is dead-lettered as raw
         bytes with the reason. Raises (the batch is retried) only when even that dead
         letter cannot be written: then the database, not the message, is the problem."""
+        self._take_signups(prepared.signups)
         units = [Prepared([c], [], []) for c in sorted(
             prepared.candidates, key=lambda c: (c[2].terminal, c[2].seq))]
         units += [Prepared([], [r], []) for r in prepared.rejected]
@@ -224,7 +236,8 @@ class IngestWorker:
         DISCONNECT with "out of memory" and keeps the session)."""
         if self.connected.is_set():
             self._unsubscribed.clear()
-            self.client.unsubscribe([wire.SHARED_JOURNAL_SUBSCRIPTION, wire.ALL_STATUS])
+            self.client.unsubscribe([wire.SHARED_JOURNAL_SUBSCRIPTION, wire.ALL_STATUS,
+                                     wire.SHARED_SIGNUP_SUBSCRIPTION])
             self._unsubscribed.wait(3)
             while batch := self._collect():
                 try:
@@ -266,8 +279,13 @@ class IngestWorker:
         candidates: list[tuple[str, bytes, Candidate]] = []
         rejected: list[Rejected] = []
         statuses: list[StatusUpdate] = []
+        signups: list[tuple[str, bytes]] = []
         for _gen, msg in batch:
             topic, payload = msg.topic, bytes(msg.payload)
+            if topic.endswith("/" + signup_wire.SIGNUP_LEAF):
+                if self._signup_allowed(topic):
+                    signups.append((topic, payload))
+                continue
             if topic.endswith("/status"):
                 update = self._status(topic, payload)
                 if update is not None:
@@ -287,7 +305,7 @@ class IngestWorker:
                 candidates.append((topic, payload, outcome))
             else:
                 rejected.append(Rejected(topic, payload, outcome))
-        return Prepared(candidates, rejected, statuses)
+        return Prepared(candidates, rejected, statuses, signups)
 
     def _over_rate(self, topic: str, seq_property: str | None) -> Refusal | None:
         """The refusal of a journal message beyond its terminal's rate, before any check (a
@@ -309,12 +327,58 @@ class IngestWorker:
         return Refusal("rate_limited", f"more than {bucket.rate:g} {what} a second "
                        f"(burst {bucket.burst}) from this terminal", terminal, seq)
 
+    def _signup_allowed(self, topic: str) -> bool:
+        """False for a sign-up beyond its terminal's rate (dropped unacknowledged, so the
+        till keeps it); a topic that names no terminal passes, to be dead-lettered."""
+        try:
+            _store, terminal = wire.split_terminal_topic(topic, signup_wire.SIGNUP_LEAF)
+        except wire.ProtocolError:
+            return True
+        if self.signup_rate.take(terminal):
+            return True
+        self.stats.signups_limited += 1
+        if self.stats.signups_limited % 100 == 1:
+            log.warning("sign-ups from %s beyond %g a second (burst %d): left to the till's "
+                        "resend", terminal, self.signup_rate.rate, self.signup_rate.burst)
+        return False
+
     def _commit(self, batch: list[tuple[int, mqtt.MQTTMessage]], prepared: Prepared) -> None:
+        self._take_signups(prepared.signups)
         result = store_batch(self.db, prepared.candidates, list(prepared.rejected),
                              prepared.statuses, self.budget)
         self._ack(batch)
         self.stats.batches += 1
         self._published(result)
+
+    def _take_signups(self, signups: list[tuple[str, bytes]]) -> None:
+        """Customers signed up at a till (headoffice/customers/signup.py): each taken in a
+        transaction of its own and acknowledged to its till, which then deletes it. One that
+        cannot be taken is dead-lettered without its payload (it holds an e-mail address,
+        which the dead-letter table must not keep) and not acknowledged. Raises only while
+        the database is unavailable (the batch is retried; a sign-up is taken once)."""
+        taken: dict[tuple[str, str], list[str]] = {}
+        for topic, payload in signups:
+            try:
+                store, terminal = wire.split_terminal_topic(topic, signup_wire.SIGNUP_LEAF)
+                done = take(store, terminal, signup_wire.decode_signup(payload))
+            except UNAVAILABLE:
+                raise
+            except (wire.ProtocolError, SignupRefused, peewee.PeeweeException,
+                    ValueError) as exc:
+                log.error("sign-up on %s not taken: %s", topic[:200], exc)
+                record_unstorable(self.db, topic[:200], b"[sign-up withheld: personal data]",
+                                  exc, _now_iso())
+                self.stats.rejected += 1
+                continue
+            if done.outcome in ("created", "merged"):
+                self.stats.signups += 1
+            log.info("sign-up %s from %s/%s: %s %s", done.signup_id, store, terminal,
+                     done.outcome, done.customer_id)
+            taken.setdefault((store, terminal), []).append(done.signup_id)
+        for (store, terminal), ids in taken.items():
+            self.client.publish(
+                wire.terminal_topic(store, terminal, signup_wire.SIGNUP_ACK_LEAF),
+                signup_wire.encode_signup_ack(ids), qos=1)
 
     def _ack(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
         for gen, msg in batch:  # committed: now the broker may forget them

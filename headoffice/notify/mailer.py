@@ -52,8 +52,10 @@ class Mailer:
         return f"{self.settings.base_url.rstrip('/')}/unsubscribe/{token}"
 
     def send(self, to_name: str, to_addr: str, subject: str, text: str,
-             unsubscribe_token: str) -> str:
-        """Sends one mail; returns its Message-ID. Raises RateLimited or smtplib/OS errors."""
+             unsubscribe_token: str, html: str = "", unsubscribe_url: str = "") -> str:
+        """Sends one mail (plain text, with `html` as its alternative when given); returns its
+        Message-ID. `unsubscribe_url` replaces the customer link built from the token (the
+        owner's summary has its own). Raises RateLimited or smtplib/OS errors."""
         self.check_rate()
         msg = EmailMessage()
         msg["From"] = self.settings.sender
@@ -61,10 +63,12 @@ class Mailer:
         msg["Subject"] = subject
         msg["Date"] = formatdate(localtime=True)  # RFC 5322 requires it; spam filters check it
         msg["Message-ID"] = make_msgid(domain="kassa.local")
-        url = self.unsubscribe_url(unsubscribe_token)
+        url = unsubscribe_url or self.unsubscribe_url(unsubscribe_token)
         msg["List-Unsubscribe"] = f"<{url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058: POST to the link
         msg.set_content(text)
+        if html:
+            msg.add_alternative(html, subtype="html")
         s = self.settings
         with smtplib.SMTP(s.host, s.port, timeout=s.timeout) as smtp:
             if s.starttls:

@@ -18,7 +18,7 @@ from typing import Any
 
 from contract.keys import PrivateKey
 from headoffice.broker import Publish
-from headoffice.customers.models import Customer
+from headoffice.customers.models import Customer, ErasedAddress
 from headoffice.customers.service import now_iso
 from headoffice.downstream_send import send_downstream
 from headoffice.models import RegisteredTerminal
@@ -29,6 +29,10 @@ from headoffice.offers.models import Offer, Published
 from headoffice.offers.redeem import counts
 from headoffice.orm import write_transaction
 from headoffice.stock.models import OfficeProduct
+
+# erased addresses stay in the offers message this long, so a till that was offline for
+# weeks still drops a sign-up of that address from its outbox
+FORGET_DAYS = 90
 
 
 def stores() -> list[str]:
@@ -44,7 +48,11 @@ def snapshot(today: dt.date | None = None) -> dict[str, Any]:
     known = {c["id"] for c in customers}
     offers = list(active_offers(today))
     used = counts([o.offer_id for o in offers])
-    return {"customers": customers, "offers": [
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=FORGET_DAYS)).isoformat(
+        timespec="seconds")
+    forget = [{"salt": row.salt, "digest": row.digest} for row in ErasedAddress.select().where(
+        ErasedAddress.erased >= since).order_by(ErasedAddress.id)]
+    return {"customers": customers, "forget": forget, "offers": [
         {"id": o.offer_id, "customer": o.customer_id, "sku": o.sku, "title": o.title,
          "kind": o.kind, "value": o.value, "max_units": o.max_units, "uses": o.uses,
          "valid_from": o.valid_from, "valid_until": o.valid_until,

@@ -1,5 +1,6 @@
 """Login, logout, the user's own sessions, and for the owner the users page and the audit
-trail. Every login, failed login and user change is written to the audit trail."""
+trail (on screen and as CSV). Every login, failed login and logout is written to the audit
+trail here; user changes and the trail's own export by the guard (`audited=`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.routing import Route
 from headoffice.catalogue import audit as catalogue_audit
 from headoffice.web import audit_trail, sessions, throttle
 from headoffice.web.auth import COOKIE
-from headoffice.web.common import access, page, public, requires
+from headoffice.web.common import access, client_address, page, public, requires
 from headoffice.web.roles import ANY_ROLE, Role, RoleError, parse_role
 from headoffice.web.users import (
     UserError,
@@ -22,9 +23,7 @@ from headoffice.web.users import (
     totp_secret,
 )
 
-
-def address(request: Request) -> str:
-    return request.client.host if request.client else ""
+address = client_address
 
 
 ACTION_NAMES = {  # the audit trail's actions as the owner reads them (message ids, Dutch)
@@ -33,6 +32,12 @@ ACTION_NAMES = {  # the audit trail's actions as the owner reads them (message i
     "alert_ack": "melding gezien", "user_add": "gebruiker toegevoegd",
     "user_role": "rol gewijzigd", "user_remove": "gebruiker verwijderd",
     "user_unlock": "gebruiker gedeblokkeerd", "user_totp": "tweede factor gewijzigd",
+    "user_password": "wachtwoord gewijzigd",
+    "catalogue": "assortiment gewijzigd", "catalogue_publish": "assortiment verstuurd",
+    "customer": "klant gewijzigd", "customer_export": "klantgegevens opgevraagd",
+    "customer_erase": "klant gewist", "audit_export": "audittrail geëxporteerd",
+    "stock": "voorraad gewijzigd", "terminal": "terminal gewijzigd", "change": "wijziging",
+    "release": "release uitgerold", "config": "instellingen verstuurd",
 }
 HOME = {Role.FLEET: "/terminals"}  # where a role lands when "today" is not for it
 
@@ -116,27 +121,30 @@ def my_sessions(request: Request) -> Response:
     return page(request, "sessions.html", sessions=sessions.active(reach.user), nav="sessions")
 
 
-@requires(*ANY_ROLE, shop_scoped=True)
+@requires(*ANY_ROLE, shop_scoped=True, audited="logout_everywhere")
 def end_my_sessions(request: Request) -> Response:
     reach = access(request)
     assert reach is not None
     sessions.end_all(reach.user)
-    audit_trail.record("logout_everywhere", reach.user, address(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response
 
 
+def _users(request: Request, error: str = "", status_code: int = 200) -> Response:
+    return page(request, "users.html", status_code=status_code, users=list_users(),
+                locked=throttle.locked_users(), roles=list(Role), nav="users", error=error)
+
+
 @requires(Role.OWNER)
 def users_page(request: Request) -> Response:
-    locked = throttle.locked_users()
-    return page(request, "users.html", users=list_users(), locked=locked, roles=list(Role),
-                nav="users", error=request.query_params.get("error", ""))
+    return _users(request)
 
 
-@requires(Role.OWNER)
+@requires(Role.OWNER, audited="user_{action}", audit_form=("role", "shops"))
 async def user_action(request: Request) -> Response:
-    """The owner's buttons: unlock, remove, change role (and shops)."""
+    """The owner's buttons: unlock, remove, change role (and shops). A refused change shows
+    the page again with the reason (400), so only a change made is audited."""
     from starlette.concurrency import run_in_threadpool
 
     reach = access(request)
@@ -156,26 +164,55 @@ async def user_action(request: Request) -> Response:
             set_role(name, parse_role(str(form.get("role", ""))), shops)
         else:
             return "Onbekende actie"
-        audit_trail.record(f"user_{action}", reach.user, address(request), f"user={name} "
-                           + (f"role={form.get('role', '')} shops={form.get('shops', '')}"
-                              if action == "role" else ""))
         return ""
 
     try:
         error = await run_in_threadpool(act)
     except (UserError, RoleError) as exc:
         error = str(exc)
-    return RedirectResponse("/users" + (f"?error={error}" if error else ""), status_code=303)
+    if error:
+        return await run_in_threadpool(_users, request, error, 400)
+    return RedirectResponse("/users", status_code=303)
+
+
+def _filters(request: Request) -> tuple[str, str]:
+    """(action, since) from the query: an action name or prefix*, a date YYYY-MM-DD."""
+    import datetime as dt
+
+    action = request.query_params.get("action", "").strip()
+    since = request.query_params.get("since", "").strip()
+    if since:
+        dt.date.fromisoformat(since[:10])  # ValueError: the page says so
+    return action, since
 
 
 @requires(Role.OWNER)
 def audit_page(request: Request) -> Response:
-    """The head-office trail, newest first, with the chain check; the product master's own
-    rows (prices, products, promotions) beside it, newest first."""
+    """The head-office trail, newest first (filtered by action and date), with the chain
+    check; the product master's own rows (prices, products, promotions) beside it."""
+    try:
+        action, since = _filters(request)
+    except ValueError:
+        return page(request, "error.html", status_code=400,
+                    message="Ongeldige datum: gebruik JJJJ-MM-DD", detail="")
     checked, broken = audit_trail.verify()
-    return page(request, "audit.html", rows=audit_trail.recent(300), checked=checked,
-                broken=broken, catalogue=catalogue_audit.trail(limit=50), nav="audit",
-                action_names=ACTION_NAMES)
+    return page(request, "audit.html", rows=audit_trail.recent(300, action, since),
+                checked=checked, broken=broken, catalogue=catalogue_audit.trail(limit=50),
+                nav="audit", action_names=ACTION_NAMES, action=action, since=since)
+
+
+@requires(Role.OWNER, audited="audit_export")
+def audit_csv(request: Request) -> Response:
+    """The whole trail (or the filtered part) as CSV with each row's hash; handing it out is
+    itself a row of the trail."""
+    try:
+        action, since = _filters(request)
+    except ValueError:
+        return page(request, "error.html", status_code=400,
+                    message="Ongeldige datum: gebruik JJJJ-MM-DD", detail="")
+    rows = reversed(audit_trail.recent(None, action, since))
+    return Response(audit_trail.as_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="audittrail.csv"'})
 
 
 ROUTES = [
@@ -186,4 +223,5 @@ ROUTES = [
     Route("/users", users_page),
     Route("/users/{name}/{action}", user_action, methods=["POST"]),
     Route("/audit", audit_page),
+    Route("/audit/export", audit_csv),
 ]

@@ -46,6 +46,12 @@ from headoffice.web.common import bad_page, page, requires
 from headoffice.web.roles import Role
 
 ASSORTMENT = requires(Role.OWNER, Role.FLEET)  # products, prices, promotions, labels
+# A change is audited twice: field by field in the master's own trail (headoffice/catalogue/
+# audit.py, actor web:<user>) and with who and from where in head office's trail, which links
+# to it by the product's code in the path and the form's action.
+PRODUCT_FIELDS = ("action", "gtin", "plu", "name", "category", "vat_code", "price", "store",
+                  "valid_from", "cost", "active")
+PROMO_FIELDS = ("action", "id", "name", "type", "active", "valid_from", "valid_until")
 
 PAGE_SIZE = 100
 WEEKDAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
@@ -135,7 +141,7 @@ def _product_page(request: Request, product: MasterProduct | None, form: dict[st
                 **context)
 
 
-@ASSORTMENT
+@requires(Role.OWNER, Role.FLEET, audited="catalogue", audit_form=PRODUCT_FIELDS)
 async def product_page(request: Request) -> Response:
     """One product: its fields, prices (now and planned, per store), cost, ranges, history."""
     sku = request.path_params.get("sku")
@@ -250,7 +256,7 @@ def _promotion_item(form: dict[str, str]) -> dict[str, Any]:
     return item
 
 
-@ASSORTMENT
+@requires(Role.OWNER, Role.FLEET, audited="catalogue", audit_form=PROMO_FIELDS)
 async def promotions_page(request: Request) -> Response:
     """Every promotion with its terms; create or change one; switch one on or off."""
     error, form = "", {}
@@ -290,7 +296,7 @@ def _terms(item: dict[str, Any]) -> str:
     return f"{item['percent']}% korting"
 
 
-@ASSORTMENT
+@requires(Role.OWNER, Role.FLEET, audited="export")
 def labels_pdf(request: Request) -> Response:
     """The shelf labels of every price that takes effect in a store on a day (its own prices
     and the chain's), as the till will charge them from that moment."""

@@ -14,14 +14,21 @@ from starlette.routing import Route
 from headoffice.access_export import as_json, as_pdf, customer_data
 from headoffice.customers import service
 from headoffice.customers.service import LANGUAGES, CustomerError
-from headoffice.web.common import bad_page, login_required, page
+from headoffice.web.common import bad_page, page, requires
+from headoffice.web.roles import Role
+
+CUSTOMERS = requires(Role.OWNER)  # personal data: the owner only
+# Profile edits, consent and merges are audited with who and from where; the row keeps the
+# customer's id (in the path) and the action, never the profile's fields (the trail is
+# append-only; an erasure must not leave a name or e-mail behind in it).
+CHANGES = requires(Role.OWNER, audited="customer", audit_form=("action", "consent", "other"))
 
 
 def _actor(request: Request) -> str:
     return f"web:{request.session.get('user')}"
 
 
-@login_required
+@CUSTOMERS
 def customers_list(request: Request) -> Response:
     text = request.query_params.get("q", "").strip()
     return page(request, "customers.html", nav="shop", q=text, customers=service.find(text),
@@ -35,7 +42,7 @@ def _profile(request: Request, customer: service.CustomerView, error: str = "",
                 error=error, done=done)
 
 
-@login_required
+@CHANGES
 async def customer_page(request: Request) -> Response:
     """GET shows the profile; POST action=save|consent|merge changes it."""
     try:
@@ -69,7 +76,7 @@ async def customer_page(request: Request) -> Response:
     return RedirectResponse(f"/klanten/{customer.customer_id}?done={done}", status_code=303)
 
 
-@login_required
+@requires(Role.OWNER, audited="customer_export")
 def customer_export(request: Request) -> Response:
     """The customer's data as a download: ?format=json or pdf; the request is recorded."""
     kind = request.query_params.get("format", "pdf")

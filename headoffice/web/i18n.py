@@ -35,6 +35,14 @@ EN: dict[str, str] = {
     "Verwijderen": "Remove", "winkels": "shops",
     "Nieuwe gebruikers en wachtwoorden": "New users and passwords",
     "De keten is verbroken bij regel": "The chain is broken at row",
+    "Vanaf datum": "From date", "Exporteren (CSV)": "Export (CSV)", "Geen regels": "No rows",
+    "Nog geen wijzigingen van het assortiment": "No changes of the assortment yet",
+    "assortiment gewijzigd": "assortment changed", "assortiment verstuurd": "assortment sent",
+    "klant gewijzigd": "customer changed", "klantgegevens opgevraagd": "customer data exported",
+    "klant gewist": "customer erased", "audittrail geëxporteerd": "audit trail exported",
+    "voorraad gewijzigd": "stock changed", "terminal gewijzigd": "terminal changed",
+    "wijziging": "change", "wachtwoord gewijzigd": "password changed",
+    "release uitgerold": "release rolled out", "instellingen verstuurd": "settings sent",
     "Keten gecontroleerd": "Chain verified", "regels": "rows", "Wie": "Who", "Details": "Details",
     "Handeling": "Action", "Assortiment en prijzen": "Assortment and prices",
     "Alle wijzigingen van het assortiment": "Every change of the assortment",
@@ -263,6 +271,13 @@ EN: dict[str, str] = {
     # the owner's reports (headoffice/web/report_pages.py)
     "Rapporten": "Reports", "Verkoop": "Sales", "Marge": "Margin", "Marge %": "Margin %",
     "Kortingen en acties": "Discounts and promotions", "Excel": "Excel",
+    # the owner's daily summary mail (headoffice/web/summary_pages.py)
+    "Dagoverzicht per mail": "Daily summary by mail", "E-mailadres": "E-mail address",
+    "Aan": "On", "Opgeslagen": "Saved",
+    "Na de laatste Z van de dag (of uiterlijk om de afsluittijd): omzet per winkel naast "
+    "dezelfde weekdag een jaar eerder, de meldingen van de dag en de kasverschillen.":
+        "After the last Z of the day (or at the cut-off time at the latest): turnover per shop "
+        "beside the same weekday a year earlier, the day's alerts and the cash variances.",
     "(geen categorie)": "(no category)", "Bedrag": "Amount", "Betaald met": "Paid with",
     "Betaalwijze": "Payment method", "Kassier": "Cashier", "Kostprijs": "Cost price",
     "Alle verkochte producten hebben een kostprijs.": "Every product sold has a cost price.",
@@ -291,6 +306,60 @@ EN: dict[str, str] = {
     "kassier": "cashier", "betaalwijze": "payment method", "btw-tarief": "VAT rate",
     "weekdag:uur": "weekday:hour", "Geen persoonlijke aanbiedingen gebruikt.":
     "No personal offers used.",
+    # finding a receipt and the cash page (headoffice/web/receipt_pages.py, cash_pages.py)
+    "Bon zoeken": "Find a receipt",
+    "Bonnummer of QR-code": "Receipt number or QR code",
+    "tot": "until",
+    "Kaartreferentie": "Card reference",
+    "code of naam": "code or name",
+    "Klantenkaart": "Customer card",
+    "bonnen gevonden": "receipts found",
+    "de nieuwste": "the newest",
+    "Bon": "Receipt",
+    "training": "training",
+    "QR-code past niet bij het journaal": "QR code does not match the journal",
+    "Geen bon gevonden.": "No receipt found.",
+    "Scan de QR-code van een bon met de camera van een telefoon en plak de tekst bij "
+    "bonnummer, of vul een of meer velden in.":
+        "Scan a receipt's QR code with a phone camera and paste the text as the receipt "
+        "number, or fill in one or more fields.",
+    "bon zoeken": "find a receipt",
+    "bij bon": "for receipt",
+    "Zoals geprint": "As printed",
+    "kopie": "copy",
+    "Breedte": "Width",
+    "origineel": "original",
+    "als kopie": "as a copy",
+    "Opgebouwd uit de journaalregel met de bonopmaak van de kassa; de kop (naam, adres, "
+    "btw-nummer) komt uit de bedrijfsgegevens van het hoofdkantoor.":
+        "Built from the journal entry with the till's receipt layout; the header (name, "
+        "address, VAT number) comes from head office's company settings.",
+    "Handtekening": "Signature",
+    "Handtekening en keten kloppen": "Signature and chain are sound",
+    "Handtekening of keten klopt niet": "Signature or chain does not hold",
+    "Hash": "Hash",
+    "Sleutel van de terminal": "Terminal key",
+    "ingetrokken": "revoked",
+    "Retouren en annuleringen": "Refunds and voids",
+    "Journaalregel": "Journal entry",
+    "Tekort": "Short",
+    "Over": "Over",
+    "Kasverschil per Z": "Cash variance per Z",
+    "Kasverschil per kassier": "Cash variance per cashier",
+    "Per Z": "Per Z",
+    "Geld in/uit": "Cash in/out",
+    "Contant ontvangen": "Cash taken",
+    "Verwacht": "Expected",
+    "Verschil": "Variance",
+    "Geen Z-rapporten in deze periode.": "No Z reports in this period.",
+    "Wisselgeld en geld in/uit": "Float and cash in/out",
+    "Geen kasbewegingen in deze periode.": "No cash movements in this period.",
+    "wisselgeld begin": "opening float",
+    "geld in": "cash in",
+    "geld uit": "cash out",
+    "Ongeldige zoekvraag": "Invalid search",
+    "Ongeldige bonbreedte": "Invalid receipt width",
+    "Deze bon bestaat niet": "This receipt does not exist",
 }
 
 # "Btw hoog 21%", "Btw 0%", "Btw vrijgesteld" (headoffice/exports/zreports.py vat_label)

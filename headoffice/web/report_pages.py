@@ -1,8 +1,9 @@
 """The owner's report pages: sales over any range (with the previous period and a year
-earlier), the tickets behind a figure, and each report as an Excel file.
+earlier), the tickets behind a figure, and each report as an Excel file and a PDF.
 
 The figures come from headoffice.web.report_queries (the aggregates, contract.figures'
-definitions); the Excel file from headoffice.web.report_sheets, so page and file agree."""
+definitions); the Excel file from headoffice.web.report_sheets and the PDF from its sheets
+(headoffice.web.report_pdf), so page and files agree."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from starlette.routing import Route
 from headoffice.exports.periods import Period
 from headoffice.web import discount_queries as discounts
 from headoffice.web import margin_queries as margins
+from headoffice.web import report_pdf, report_sheets
 from headoffice.web import report_queries as reports
-from headoffice.web import report_sheets
-from headoffice.web.common import bad_page, page, requires
+from headoffice.web.common import bad_page, lang, page, requires
 from headoffice.web.i18n import now_local
 from headoffice.web.roles import Role
 
@@ -109,8 +110,8 @@ def discounts_page(request: Request, period: Period, store: str | None,
                 kind_names=discounts.KIND_NAMES, **_common(request, period, store, params))
 
 
-def download(body: bytes, name: str) -> Response:
-    return Response(body, media_type=XLSX,
+def download(body: bytes, name: str, media_type: str = XLSX) -> Response:
+    return Response(body, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -121,15 +122,20 @@ def file_tag(period: Period, store: str | None) -> str:
 FILE_NAMES = {"sales": "verkoop", "margin": "marge", "discounts": "kortingen"}
 
 
-@requires(Role.OWNER, Role.ACCOUNTANT)  # company-wide figures, no personal data
+@requires(Role.OWNER, Role.ACCOUNTANT, audited="export")  # company-wide, no personal data
 @ranged
-def report_xlsx(request: Request, period: Period, store: str | None,
+def report_file(request: Request, period: Period, store: str | None,
                 _params: dict[str, str]) -> Response:
+    """The report as Excel (/rapport/excel/KIND) or as PDF in the reader's language
+    (/rapport/pdf/KIND): the same sheets, so the same figures."""
     kind = request.path_params["kind"]
     if kind not in FILE_NAMES:
         return bad_page(request, "Onbekend rapport", kind)
-    return download(report_sheets.xlsx(kind, period, store),
-                    f"{FILE_NAMES[kind]}-{file_tag(period, store)}.xlsx")
+    name = f"{FILE_NAMES[kind]}-{file_tag(period, store)}"
+    if request.url.path.startswith("/rapport/pdf/"):
+        return download(report_pdf.pdf(kind, period, store, lang(request)), f"{name}.pdf",
+                        report_pdf.PDF)
+    return download(report_sheets.xlsx(kind, period, store), f"{name}.xlsx")
 
 
 ROUTES = [
@@ -137,5 +143,6 @@ ROUTES = [
     Route("/rapport/bonnen", tickets_page),
     Route("/rapport/marge", margin_page),
     Route("/rapport/kortingen", discounts_page),
-    Route("/rapport/excel/{kind}", report_xlsx),
+    Route("/rapport/excel/{kind}", report_file),
+    Route("/rapport/pdf/{kind}", report_file),
 ]

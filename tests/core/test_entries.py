@@ -21,6 +21,7 @@ from drivers.payment.crypto import SharedKey
 from drivers.payment.sim import SimTerminal
 from firmware.db import open_database
 from firmware.models import JournalEntry
+from firmware.payment_errors import PaymentNotApproved
 from firmware.permissions import Action
 from firmware.runtime import journal_downstream
 from firmware.sim import MANAGER_PIN, demo_card, ensure_demo_data, run_day
@@ -92,7 +93,12 @@ def every_kind(tmp_path_factory: pytest.TempPathFactory) -> TillService:
     till.add_plu("7")
     terminal.behave("decline")
     assert till.payments.pay().outcome == "declined"  # payment_started, payment_declined
-    assert till.payments.pay().outcome == "approved"  # a sale with the card's answer
+    card_sale = till.payments.pay()  # a sale with the card's answer
+    assert card_sale.outcome == "approved"
+    terminal.behave_refund("decline")  # refund_started, refund_declined
+    with pytest.raises(PaymentNotApproved):
+        till.payments.refund(card_sale.committed.entry.seq, {1: 1}, ok(Action.REFUND))
+    till.payments.refund(card_sale.committed.entry.seq, {1: 1}, ok(Action.REFUND))
     terminal.stop()
     till.set_training(True, approval=ok(Action.TRAINING))
     till.add_plu("6")

@@ -17,6 +17,7 @@ import pytest
 
 from contract.entries import parse_entry
 from contract.product_key import sku_of
+from firmware import signup
 from firmware.models import LocalCustomer, Product
 from firmware.offers import apply_message
 from firmware.uplink.downstream import _set_version, applied_version
@@ -48,7 +49,8 @@ def office(office_db_url):
 
 def _story(tmp_path):
     """Eva signs up (consent at the till), buys with her card at two tills, one offer is
-    redeemed at both (offline), she ordered online and got a back-in-stock mail."""
+    redeemed at both (offline), she ordered online and got a back-in-stock mail. Till t1 was
+    offline all along: it still holds her sign-up, address and name, in its outbox."""
     tills = [make_till(tmp_path, "t1")]
     y = Product.get(Product.plu == "4")
     sku_y = sku_of(y.gtin, y.plu)
@@ -79,6 +81,7 @@ def _story(tmp_path):
         sale = till.pay_card(None, f"R{n}").entry
         bodies += [sale.body, till.journal.get(sale.seq + 1).body]
         if n == 0:
+            till.sign_up(EMAIL, NAME, consent=True)  # pending: head office never got it
             till.db.close()
         else:
             tills.append(till)
@@ -113,8 +116,11 @@ def test_erasure_leaves_no_trace_in_any_database_file_or_wal(office, office_db_u
 
     # the other till, as its running uplink has it open (a close would checkpoint anyway)
     first = peewee.SqliteDatabase(str(tmp_path / "t1" / "db.sqlite3"), pragmas=PRAGMAS)
+    [(_id, waiting)] = signup.pending(first)  # her sign-up, never sent: the till was offline
+    assert EMAIL.encode() in waiting and NAME.encode() in waiting
     with first.bind_ctx([LocalCustomer, *_offer_models()]):
         apply_message(first, after, applied_version, _set_version)
+    assert signup.pending(first) == []  # the offers message's `forget` list took it
 
     # reports stay right with the pseudonym: still "2 of 1 allowed", never "of 0"
     [over] = over_redemptions()

@@ -58,6 +58,18 @@ def test_new_entries_and_copies_of_confirmed_ones_have_their_own_buckets() -> No
     assert worker._over_rate("not/a/journal/topic", "1") is None  # check_message refuses it
 
 
+def test_sign_ups_have_a_bucket_per_terminal_beyond_which_they_wait_for_a_resend() -> None:
+    from headoffice.ingest.worker import SIGNUP_BURST
+
+    worker = IngestWorker(None, BrokerSettings("127.0.0.1", 1), "rate-test")
+    topic = "kassa/v1/s1/t1/signup"
+    allowed = [worker._signup_allowed(topic) for _ in range(SIGNUP_BURST + 20)]
+    assert allowed.count(True) in (SIGNUP_BURST, SIGNUP_BURST + 1)  # a token may refill
+    assert allowed[-1] is False and worker.stats.signups_limited >= 19
+    assert worker._signup_allowed("kassa/v1/s1/t2/signup")  # t2 has its own
+    assert worker._signup_allowed("kassa/v1/s1/signup")  # no terminal: dead-lettered later
+
+
 def _signed_messages(till) -> list[tuple[str, int, bytes]]:
     topic = wire.terminal_topic(till.store, till.terminal, "journal")
     out, prev = [], chain.GENESIS.hex()

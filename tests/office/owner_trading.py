@@ -85,3 +85,13 @@ def recompute(bodies: list[dict[str, Any]], first: dt.date, last: dt.date) -> di
                 out["product"][key] += line["gross"]
                 out["product_qty"][key] += line["quantity"]
     return out
+
+
+def assert_cuts(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """The sales report's cashier, payment, VAT and hour x weekday cuts equal `recompute`'s."""
+    assert {r["cashier"]: r["turnover"] for r in got["cashier"]} == dict(want["cashier"])
+    assert {r["kind"]: r["amount"] for r in got["payment"] if r["amount"]} == \
+        {k: v for k, v in want["tender"].items() if v}
+    assert {f"{r['code']}:{r['rate_bp']}": r["gross"] for r in got["vat"]} == dict(want["vat"])
+    assert {(d, h): v for d in range(7) for h in range(24) if (v := got["heat"][d][h])} == \
+        {k: v for k, v in want["heat"].items() if v}

@@ -1,20 +1,24 @@
 """Each role in headless Chromium over HTTPS (a certificate from a test fleet CA; Chromium pins
 its key): what the role may open works, what it may not answers 403, a shop manager's pages
 hold nothing of another shop, the pages run under the Content-Security-Policy without a
-violation (charts and live refresh from static scripts), and the owner's users and audit pages
-are photographed at phone and desktop size."""
+violation (charts and live refresh from static scripts); a refused page's status is 403 and
+the manager's JSON holds no other shop either; a session ends in the browser the moment the
+user's role is changed; the owner unlocks a locked user and downloads the audit trail as CSV
+(both audited), and the users and audit pages are photographed at phone and desktop size."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import time
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from headoffice.alerts import settings as settings_mod
+from headoffice.web import audit_trail, throttle
 from headoffice.web.roles import Role
-from tests.office.access_kit import MINE, OTHER, PASSWORD, USERS, https_office, role_users, two_shops
+from headoffice.web.users import set_role
+from tests.office.access_kit import MINE, OTHER, PASSWORD, USERS, shops_office
 from tests.office.browser import make_driver, shoot
 
 PAGES = {  # role: (pages it may open, one page it may not)
@@ -38,11 +42,7 @@ def spki_pin(cert_path) -> str:
 
 @pytest.fixture
 def office(tmp_path, office_db_url, monkeypatch):
-    rules = settings_mod.AlertSettings(opening_hours="00:00-00:01")
-    monkeypatch.setattr(settings_mod, "_current", settings_mod.OfficeSettings(alerts=rules))
-    two_shops(tmp_path)
-    role_users()
-    web = https_office(office_db_url, tmp_path)
+    web = shops_office(tmp_path, office_db_url, monkeypatch)
     web.cert = tmp_path / "fleet" / "office-web" / "localhost.crt"
     yield web
     web.stop()
@@ -61,6 +61,13 @@ def sign_in(driver, base: str, name: str) -> None:
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "submit").click()
     driver.find_element(By.ID, "nav")  # signed in: the menu is there
+
+
+def status_of(driver, path: str) -> tuple[int, str]:
+    """(status, body) of a request the page makes with the browser's own session."""
+    return tuple(driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0]).then(r => r.text().then(t => done([r.status, t])));", path))
 
 
 def csp_violations(driver) -> list[str]:
@@ -86,6 +93,11 @@ def test_each_role_in_the_browser(office, chromium):
         if refused:
             driver.get(base + refused)
             assert "geen toegang" in driver.find_element(By.ID, "error").text, refused
+            assert status_of(driver, refused)[0] == 403, refused
+        if role is Role.MANAGER:
+            status, body = status_of(driver, "/api/live")
+            assert status == 200 and MINE[1] in body and OTHER[1] not in body
+            assert status_of(driver, f"/api/live?store={OTHER[0]}")[0] == 403
         menu = driver.find_element(By.ID, "nav").text
         assert ("Gebruikers" in menu) is (role is Role.OWNER)  # the menu shows what it may open
         assert ("Btw-aangifte" in menu) is (role in (Role.OWNER, Role.ACCOUNTANT))
@@ -98,9 +110,32 @@ def test_each_role_in_the_browser(office, chromium):
         assert csp_violations(driver) == [], role.value
         driver.get(base + "/logout")
         assert "/login" in driver.current_url
+    # a changed role ends the session in the browser at once
+    sign_in(driver, base, USERS[Role.ACCOUNTANT])
+    set_role(USERS[Role.ACCOUNTANT], Role.ACCOUNTANT)
+    driver.get(base + "/vat")
+    assert "/login" in driver.current_url
+    # ten wrong passwords from elsewhere lock the fleet admin; the owner lifts it on the page
+    for _ in range(throttle.LOCK_AFTER):
+        throttle.failed(USERS[Role.FLEET], "192.0.2.9")
     sign_in(driver, base, USERS[Role.OWNER])
     shoot(driver, base, "users", "/users")
+    locked = driver.find_element(By.CSS_SELECTOR, f'tr[data-user="{USERS[Role.FLEET]}"]')
+    assert "geblokkeerd" in locked.text
+    locked.find_element(By.CSS_SELECTOR, "button.unlock").click()
+    driver.find_element(By.ID, "users")
+    assert USERS[Role.FLEET] not in throttle.locked_users()
     shoot(driver, base, "audit", "/audit")
     rows = driver.find_elements(By.CSS_SELECTOR, "#audit tbody tr")
     assert len(rows) >= 5 and "Keten gecontroleerd" in driver.find_element(By.ID, "chain").text
+    unlock = driver.find_element(By.CSS_SELECTOR, '#audit tr[data-action="user_unlock"]').text
+    assert USERS[Role.OWNER] in unlock and "127.0.0.1" in unlock
+    driver.find_element(By.ID, "csv").click()
+    for _ in range(50):
+        if (driver.downloads / "audittrail.csv").exists():
+            break
+        time.sleep(0.1)
+    trail = (driver.downloads / "audittrail.csv").read_text(encoding="utf-8")
+    assert trail.startswith("id,at,actor,address,action") and ",user_unlock," in trail
+    assert audit_trail.recent(1)[0].action == "audit_export"
     assert csp_violations(driver) == []

@@ -1,11 +1,12 @@
 """The owner's report pages in headless Chromium: a custom range, the figures beside the
-journal's, a drill-down to the tickets, the Excel file read back and compared with the page,
-and screenshots of each page at phone and desktop size
+journal's, a drill-down to the tickets, the Excel file and the PDF of each report read back
+(openpyxl; pypdf's text) and compared with the page, and screenshots of each page at phone and desktop size
 (test-artifacts/screenshots/office-report-*-phone.png / -desktop.png)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tests.office.helpers import OfficeWeb
 from tests.office.owner_trading import AMSTERDAM, DAY, recompute, trade
 from tests.office.test_owner_discounts import discounted_sale
 from tests.office.test_owner_margin import master_product
+from tests.office.test_report_pdf import flat, pdf_text
 
 
 def _money(text: str) -> int:
@@ -87,6 +89,16 @@ def test_report_pages_in_the_browser(tmp_path, office_db_url, browser) -> None:
         book = load_workbook(_download(browser, ".xlsx"))
         assert round(book["Overzicht"].cell(4, 2).value * 100) == want["turnover"]
         assert book["Overzicht"].cell(4, 3).value == want["tickets"]
+        # the PDF button: the figures on screen, as the screen writes them, are in its text
+        shown = [flat(browser.find_element(By.CSS_SELECTOR, f"#{table} {cell}").text)
+                 for table, cell in (("overview #now", "td:nth-child(2)"),
+                                     ("overview #last-year", "td:nth-child(2)"),
+                                     ("by-payment tr[data-key=card]", "td:nth-child(2)"),
+                                     ("by-cashier tr", "td:nth-child(3)"))]
+        browser.find_element(By.ID, "pdf").click()
+        text = flat(pdf_text(_download(browser, ".pdf", name="verkoop").read_bytes()))
+        assert all(figure in text for figure in shown), (shown, text[:400])
+        assert _money(shown[0]) == want["turnover"]
         browser.get(base + "/rapport/marge?" + query)
         assert browser.find_element(By.ID, "uncosted")  # products without a cost price
         assert _money(browser.find_element(By.ID, "margin").text) == margin_figures.margin
@@ -94,13 +106,24 @@ def test_report_pages_in_the_browser(tmp_path, office_db_url, browser) -> None:
         browser.find_element(By.ID, "xlsx").click()
         book = load_workbook(_download(browser, ".xlsx", name="marge"))
         assert round(book["Totaal"].cell(4, 6).value * 100) == margin_figures.margin
+        shown = [flat(browser.find_element(By.ID, i).text) for i in ("margin", "cost")]
+        browser.find_element(By.ID, "pdf").click()
+        text = flat(pdf_text(_download(browser, ".pdf", name="marge").read_bytes()))
+        assert all(figure in text for figure in shown), shown
         browser.get(base + "/rapport/kortingen?" + query)
         cost = browser.find_element(By.CSS_SELECTOR, "#by-kind tr[data-key='promotion:'] td.cost")
         assert _money(cost.text) > 0
+        row = browser.find_elements(By.CSS_SELECTOR, "#by-kind tr[data-key='promotion:'] td")
+        tickets, pieces, spent, sold = (flat(td.text) for td in row[1:])
+        browser.find_element(By.ID, "pdf").click()
+        text = flat(pdf_text(_download(browser, ".pdf", name="kortingen").read_bytes()))
+        assert re.search(rf"actie {tickets} \d+ {pieces} {re.escape(spent)} {re.escape(sold)}",
+                         text), (row, text[:400])
         for name, path in (("report-sales", "/rapport?" + query),
                            ("report-tickets", "/rapport/bonnen?" + query + "&cut=payment&value=card"),
                            ("report-margin", "/rapport/marge?" + query),
-                           ("report-discounts", "/rapport/kortingen?" + query)):
+                           ("report-discounts", "/rapport/kortingen?" + query),
+                           ("summary-settings", "/dagoverzicht")):
             shoot(browser, base, name, path)
     finally:
         web.stop()

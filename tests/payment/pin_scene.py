@@ -93,6 +93,11 @@ def scene(d: Driver) -> Iterator[Any]:
     d.shot("p5-approved")
     d.result["approved"] = [terminal.ids.headline.text, terminal.ids.detail.text,
                             terminal.ids.action.text]
+    d.result["merchant_button"] = [terminal.ids.merchant_copy.text,
+                                   terminal.ids.merchant_copy.opacity]
+    d.tap(terminal.ids.merchant_copy)  # [payment] merchant_copy = "ask": on request
+    yield (lambda: terminal.message, "the merchant copy to print")
+    d.result["merchant_copy"] = [terminal.message, terminal.merchant_copy_offered]
     d.tap(terminal.ids.action)
     yield (lambda: sm.current == "done", "the done screen")
     yield 0.3
@@ -116,8 +121,14 @@ def scene(d: Driver) -> Iterator[Any]:
     yield 0.3
     d.tap(_row_plus(manager, 1))
     yield 0.2
+    sim.behave_refund("slow", 2.0)  # the acquirer takes its time: the screen waits
     d.tap(manager.ids.do_card_refund)
     yield from approve(d, "the refund to the card")
+    yield (lambda: manager.refund_waiting, "the refund to wait for the terminal")
+    yield 0.3
+    d.shot("p8a-refund-waiting")
+    d.result["refund_waiting"] = [manager.message, manager.ids.do_card_refund.disabled,
+                                  [e.type for e in till.journal.entries()][-1]]
     yield (lambda: len(sim.refunds) == 1 and "kaart" in manager.message.lower(),
            "the refund through the terminal")
     yield 0.3

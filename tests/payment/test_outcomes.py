@@ -198,3 +198,25 @@ def test_split_part_card_then_card_then_cash(pay_till: TillService, terminal: Si
     assert kinds[:2] == [("card", part, True), ("card", more, True)] and kinds[2][0] == "cash"
     assert [c.amount for c in terminal.approved()] == [part, more]
     assert len({c.transaction_ref for c in terminal.charges}) == 1  # one ticket
+
+
+def test_payments_from_new_threads_keep_one_connection(pay_till: TillService,
+                                                       terminal: SimTerminal) -> None:
+    """The UI sends each payment from a new worker thread: the kept-alive TLS connection is
+    shared, so a payment does not pay for a handshake; an Abort still gets a connection of
+    its own while the payment's waits."""
+    for _ in range(3):
+        _ticket(pay_till)
+        worker = threading.Thread(target=pay_till.payments.pay)
+        worker.start()
+        worker.join(10)
+    assert len(terminal.approved()) == 3 and terminal.connections == 1
+    _ticket(pay_till)
+    terminal.behave("no_answer")
+    results = []
+    worker = threading.Thread(target=lambda: results.append(pay_till.payments.pay()))
+    worker.start()
+    assert _wait(lambda: len(terminal.charges) == 4)
+    pay_till.payments.abort()
+    worker.join(10)
+    assert results[0].outcome == "aborted" and terminal.connections == 2

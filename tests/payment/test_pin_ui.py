@@ -11,7 +11,7 @@ import pytest
 from tests.ui.scene_runs import ARTIFACTS, SIZES, run_scenes
 
 SHOTS = ("p1-payment-pin", "p2-waiting", "p3-aborted", "p4-declined", "p5-approved", "p6-done",
-         "p7-checking", "p8-refunded")
+         "p7-checking", "p8a-refund-waiting", "p8-refunded")
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,11 @@ def test_pin_waits_aborts_declines_approves_and_checks(runs: dict, size: str) ->
     refund = result["refund"]
     assert refund["terminal"] > 0 and "." in refund["original"]  # <ServiceID>.<PSP reference>
     assert refund["message"].startswith("Teruggestort op de kaart")
+    # the Reversal ran off the UI thread: the screen showed it waiting, refund_started journaled
+    assert result["refund_waiting"] == ["Terugstorting via de pinautomaat: wachten op het "
+                                        "antwoord…", True, "refund_started"]
+    assert result["merchant_button"] == ["Winkelbon pin", 1]
+    assert result["merchant_copy"] == ["Winkelbon pin afgedrukt", False]
     assert result["types"] == ["payment_started", "payment_declined", "payment_started",
                                "payment_declined", "payment_started", "sale",
                                "payment_started", "sale"]

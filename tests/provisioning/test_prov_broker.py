@@ -406,3 +406,33 @@ def test_valid_terminal_feeds_head_office_and_a_forged_key_is_dead_lettered(
     finally:
         stop(uplink)
         stop(ingest)
+
+
+def test_terminal_publishes_only_its_own_sign_ups_and_reads_only_its_own_answers(
+        secured: Secured) -> None:
+    """Sign-ups carry an e-mail address (contract/signup.py): a terminal may publish them only
+    on its own topic, head office's workers share them, and each terminal reads only its own
+    acknowledgements; neither side can write the other's direction."""
+    t1, t2, ho = terminal_session(secured, "t1"), terminal_session(secured, "t2"), ingest_session(
+        secured)
+    try:
+        ho.subscribe("$share/ingest/kassa/v1/+/+/signup")
+        t1.subscribe("kassa/v1/+/+/signup_ack", "kassa/v1/+/+/signup")
+        assert t1.publish("kassa/v1/s1/t1/signup", b"t1's own") == 0
+        assert t1.publish("kassa/v1/s1/t2/signup", b"forged for t2") == NOT_AUTHORIZED
+        assert t1.publish("kassa/v1/s2/t3/signup", b"forged for t3") == NOT_AUTHORIZED
+        assert t1.publish("kassa/v1/s1/t1/signup_ack", b"{}") == NOT_AUTHORIZED  # HO answers
+        assert ho.publish("kassa/v1/s1/t1/signup", b"head office is no till") == NOT_AUTHORIZED
+        assert t2.publish("kassa/v1/s1/t2/signup", b"t2's own") == 0
+        for terminal in ("t1", "t2"):
+            assert ho.publish(f"kassa/v1/s1/{terminal}/signup_ack", terminal.encode()) == 0
+        wait_until(lambda: len(ho.messages) == 2, 10, "both sign-ups at head office")
+        wait_until(lambda: len(t1.messages) >= 1, 10, "t1's acknowledgement")
+        time.sleep(0.3)
+        assert sorted(ho.messages) == [("kassa/v1/s1/t1/signup", b"t1's own"),
+                                       ("kassa/v1/s1/t2/signup", b"t2's own")]
+        # t1 sees its own answer only: neither t2's answer nor anybody's sign-up
+        assert t1.messages == [("kassa/v1/s1/t1/signup_ack", b"t1")]
+    finally:
+        for session in (t1, t2, ho):
+            session.close()

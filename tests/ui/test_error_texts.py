@@ -34,6 +34,7 @@ SAMPLES: dict[str, Any] = {
     "maximum": 9999, "remaining": 2, "digits": 11, "check_digit": 4, "expected": 6,
     "seconds": 30, "pin": 23, "age": 18, "parked_id": 5, "product_id": 77, "count": -1,
     "service_id": "a1b2c3d4e5", "outcome": "declined", "reason": "Refusal",
+    "email": "noor@bakkerij", "limit": 100,
 }
 DETAIL = "the driver's own English sentence, for the log only"
 

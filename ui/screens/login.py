@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from kivy.properties import StringProperty
 
 from firmware.errors import AuthError, TillError
@@ -9,6 +12,8 @@ from ui.errors import error_text
 from ui.i18n import _
 from ui.pin_entry import PinEntry
 from ui.screens.base import KassaScreen
+
+log = logging.getLogger(__name__)
 
 
 class LoginScreen(PinEntry, KassaScreen):
@@ -44,10 +49,21 @@ class LoginScreen(PinEntry, KassaScreen):
             self.message = error_text(exc)
             return
         payments = self.till.payments
+        if payments is not None and payments.refunds.pending() is not None:
+            # A card refund cut short by a restart: asked for off the UI thread; until the
+            # terminal says, no other refund or void of that sale is made (RefundPending).
+            threading.Thread(target=self._settle_refund, name="pin-refund-check",
+                             daemon=True).start()
         if payments is not None and payments.pending() is not None:
             self.app.screen("terminal").check()  # the last payment's outcome comes first
             return
         self.app.go("sale")
+
+    def _settle_refund(self) -> None:
+        try:
+            self.till.payments.resolve_refund()
+        except TillError as exc:  # the refund panel asks again before the next refund
+            log.warning("the last card refund is still unknown: %s", exc)
 
     def on_scan(self, code: str) -> None:
         self.app.reject(_("Log in first"))

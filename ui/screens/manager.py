@@ -4,8 +4,10 @@ dialog when a cashier is logged in (the core decides; the UI only asks for the P
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -51,6 +53,7 @@ class ManagerScreen(KassaScreen):
     refund_seq = NumericProperty(0)
     refund_qty = DictProperty({})
     refund_total = StringProperty("")  # what the chosen lines pay back, before any PIN
+    refund_waiting = BooleanProperty(False)  # the PIN terminal has the refund: buttons wait
     alarm = BooleanProperty(False)
     stock_kind = StringProperty("goods_received")  # goods_received | stock_count
     stock_product = DictProperty({})  # id, name, stock of the product being booked
@@ -315,11 +318,7 @@ class ManagerScreen(KassaScreen):
             self.message = _("choose at least one line to refund")
             return None
         if self._paid_by_terminal():  # back to the same card payment, through the terminal
-            quantities = {int(n): q for n, q in self.refund_qty.items() if q}
-            amount = self.refund_amount("card")
-            self.app.attempt(self.till.payments.refund, seq=self.refund_seq,
-                             quantities=quantities, on_done=self._refunded,
-                             detail=_("To refund") + f": {amount}")
+            self._terminal_refund()
             return None
 
         def take(reference: str) -> None:
@@ -330,6 +329,53 @@ class ManagerScreen(KassaScreen):
                               max_digits=12)
         dialog.open()
         return dialog
+
+    def _terminal_refund(self) -> None:
+        """refund_started is journaled here (quick and local, after the manager's PIN); the
+        Reversal and any status request run on a worker thread while the screen waits. A
+        refund whose outcome the last run never learnt is settled first, the same way."""
+        if self.refund_waiting:
+            return
+        payments = self.till.payments
+        if payments.refunds.pending() is not None:
+            self._in_background(payments.resolve_refund, lambda _r: self._terminal_refund(),
+                                _("Checking the last card refund…"))
+            return
+        quantities = {int(n): q for n, q in self.refund_qty.items() if q}
+        self.app.attempt(payments.start_refund, seq=self.refund_seq, quantities=quantities,
+                         on_done=lambda pending: self._in_background(
+                             lambda: payments.send_refund(pending), self._card_refund_done,
+                             _("Refund on the PIN terminal: waiting for its answer…")),
+                         detail=_("To refund") + f": {self.refund_amount('card')}")
+
+    def _in_background(self, call: Any, then: Any, waiting: str) -> None:
+        self.refund_waiting = True
+        self.inform(waiting)
+
+        def work() -> None:
+            try:
+                result = call()
+            except TillError as exc:
+                failure = exc
+                Clock.schedule_once(lambda _dt: self._refund_failed(failure))
+                return
+            Clock.schedule_once(lambda _dt: self._refund_settled(then, result))
+
+        threading.Thread(target=work, name="pin-refund", daemon=True).start()
+
+    def _refund_settled(self, then: Any, result: Any) -> None:
+        self.refund_waiting = False
+        then(result)
+
+    def _refund_failed(self, exc: TillError) -> None:
+        self.refund_waiting = False
+        self.app.show_error(error_text(exc))
+
+    def _card_refund_done(self, result: Any) -> None:
+        if result.committed is not None:
+            self._refunded(result.committed)
+            return
+        self.app.show_error(_("The card refund was not made") + f" ({result.reason})")
 
     def _paid_by_terminal(self) -> bool:
         """The sale was paid through the PIN terminal, which is connected now."""

@@ -12,6 +12,7 @@ from contract.gtin import BarcodeError
 from contract.money import div_round_half_up
 from firmware.errors import NeedsWeight, TillError
 from firmware.ticket import Line, Ticket
+from ui import signup_dialog as signup_ui
 from ui import widgets as w
 from ui.dialogs import ConfirmDialog, NumberDialog
 from ui.errors import error_text
@@ -400,6 +401,11 @@ class SaleScreen(KassaScreen):
 
     def _fill_customers(self, grid) -> None:  # noqa: ANN001
         grid.clear_widgets()
+        signup = w.BigButton(text=_("Sign up a customer"), tone=w.GREEN, size_hint_y=None,
+                             height=S(70), font_size=S(16))
+        signup.bind(on_release=lambda _b: signup_ui.ask(self.app))
+        self.signup_button = signup
+        grid.add_widget(signup)
         if self.customer:
             detach = w.BigButton(text=_("Remove customer") + f"\n{self.customer}", tone=w.ORANGE,
                                  size_hint_y=None, height=S(70), font_size=S(16))

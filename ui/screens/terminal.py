@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.properties import NumericProperty, OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 
 from firmware.errors import TillError
 from ui.errors import error_text
@@ -33,6 +33,7 @@ class TerminalScreen(KassaScreen):
     amount = NumericProperty(0)
     headline = StringProperty("")
     detail = StringProperty("")
+    merchant_copy_offered = BooleanProperty(False)  # [payment] merchant_copy = "ask"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -74,7 +75,7 @@ class TerminalScreen(KassaScreen):
                 return
             Clock.schedule_once(lambda _dt: self._done(result))
 
-        threading.Thread(target=work, name="pin-terminal", daemon=True).start()
+        self.till.payments.worker.submit(work)  # one long-lived thread for the terminal
 
     # --- outcomes --------------------------------------------------------------------------
     def _done(self, result: Any) -> None:
@@ -83,6 +84,8 @@ class TerminalScreen(KassaScreen):
             return
         if result.outcome == "approved":
             self._committed = result.committed
+            self.merchant_copy_offered = (result.committed is not None
+                                          and self.till.payments.merchant_copy == "ask")
             self.detail = " ".join(p for p in (result.brand.upper(), result.masked_pan[-8:]) if p)
             self.state = "approved"
             return
@@ -94,6 +97,8 @@ class TerminalScreen(KassaScreen):
         self.state = "unresolved"
 
     def on_state(self, _screen: Any, state: str) -> None:  # noqa: ANN401
+        if state != "approved":
+            self.merchant_copy_offered = False
         self.headline = {
             "waiting": _("Customer pays on the PIN terminal"),
             "checking": _("Checking the last payment…"),
@@ -119,6 +124,18 @@ class TerminalScreen(KassaScreen):
             self.check()
         else:
             self.app.go("payment" if not self.till.ticket.is_empty else "sale")
+
+    def print_merchant_copy(self) -> None:
+        """The cashier asked for the terminal's merchant receipt: a second receipt."""
+        if self._committed is None:
+            return
+        self.app.attempt(self.till.payments.print_merchant_copy,
+                         seq=self._committed.entry.seq,
+                         on_done=lambda _r: self._merchant_copy_printed())
+
+    def _merchant_copy_printed(self) -> None:
+        self.merchant_copy_offered = False
+        self.inform(_("Merchant copy printed"))
 
     def on_scan(self, code: str) -> None:
         self.app.reject(_("Finish or cancel the payment first"))
