@@ -51,7 +51,9 @@ class CashRecord(OfficeModel):
 
     class Meta:
         table_name = "cash_record"
-        indexes = ((("terminal", "seq"), True), (("day", "store"), False))
+        # in the page's order (ts, terminal, seq) by type, and by shop and type: no sort
+        indexes = ((("terminal", "seq"), True), (("type", "ts", "terminal", "seq"), False),
+                   (("store", "type", "ts", "terminal", "seq"), False))
 
 
 CASH_MODELS: list[type[peewee.Model]] = [CashRecord]

@@ -10,6 +10,7 @@ cash_out negative, variance negative when cash is missing.
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import starmap
 from typing import Any, NamedTuple
 
@@ -58,9 +59,13 @@ def _rows(columns: tuple[str, ...], types: tuple[str, ...], period: Period,
           shops: frozenset[str] | None, store: str | None) -> list[tuple]:
     """`columns` of the cash rows of `types` whose local day is in the period, oldest
     first, as the driver returns them (no model object per row)."""
+    # the stored ts is the till's own ISO time: a day either side of the local days covers
+    # any offset, and reads the (type, ts) index in the page's order
     query = (CashRecord.select(*[CashRecord._meta.columns[c] for c in columns])
-             .where(CashRecord.day >= period.first, CashRecord.day <= period.last,
-                    CashRecord.type.in_(types))
+             .where(CashRecord.type.in_(types),
+                    CashRecord.ts >= (period.start - dt.timedelta(days=1)).isoformat(),
+                    CashRecord.ts < (period.end + dt.timedelta(days=2)).isoformat(),
+                    CashRecord.day >= period.first, CashRecord.day <= period.last)
              .order_by(CashRecord.ts, CashRecord.terminal, CashRecord.seq))
     if shops is not None:
         query = query.where(CashRecord.store.in_(sorted(shops)))
