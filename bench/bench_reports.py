@@ -12,7 +12,9 @@ then the receipt search by each of its fields and one receipt's page (receipt_se
 receipt_view) and the cash page over a month, a year and 3 years (cash_queries).
 
 Run: nice .venv/bin/python bench/bench_reports.py [--sales 1000000] [--runs 5]
-     [--only sqlite|postgresql] [--filter TEXT] [--pg postgresql://postgres@127.0.0.1/postgres]
+     [--only sqlite|postgresql] [--filter TEXT]... [--pg postgresql://postgres@127.0.0.1/postgres]
+     (generating: run --only sqlite and --only postgresql at once, with --filter none, to
+     use two cores)
 """
 
 from __future__ import annotations
@@ -236,7 +238,7 @@ def p95(samples: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def run(engine: str, url: str, plan: Plan, runs: int, only: str) -> list[dict[str, Any]]:
+def run(engine: str, url: str, plan: Plan, runs: int, only: list[str]) -> list[dict[str, Any]]:
     from headoffice.db import open_office_db
 
     db = open_office_db(url)
@@ -249,7 +251,7 @@ def run(engine: str, url: str, plan: Plan, runs: int, only: str) -> list[dict[st
           f" {statistics.median(reference):.1f} ms  (load {os.getloadavg()[0]:.2f})", flush=True)
     print(f"{'report':48} {'median':>9} {'p95':>9} {'x count':>8} {'n':>3}")
     for label, call in cases(plan):
-        if only and only not in label:
+        if only and not any(text in label for text in only):
             continue
         samples = timed(call, runs)
         reference = timed(count_sales, 3)  # the reference beside each report, same moment
@@ -268,7 +270,8 @@ def main() -> int:
     parser.add_argument("--sales", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
-    parser.add_argument("--filter", default="", help="only the reports whose label has this")
+    parser.add_argument("--filter", action="append", default=[],
+                        help="only the reports whose label has this (may be repeated)")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="maintenance database of the local PostgreSQL server")
     parser.add_argument("--json", help="also write the results to this file")
