@@ -231,6 +231,18 @@ def _window(search: Search) -> tuple[str | None, str | None]:
     return since, until
 
 
+def _pages(query: peewee.ModelSelect) -> Iterator[Any]:
+    """The rows of an ordered query PAGE at a time (LIMIT/OFFSET): the PostgreSQL driver
+    would fetch every row at once, where the search stops at LIMIT receipts."""
+    offset = 0
+    while True:
+        rows = list(query.limit(PAGE).offset(offset))
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        offset += PAGE
+
+
 def _keyed_query(kind: str, values: list[str], since: str | None, until: str | None,
                  shops: frozenset[str] | None, store: str | None) -> peewee.ModelSelect:
     query = (ReceiptKey.select(ReceiptKey.terminal, ReceiptKey.seq)
@@ -256,7 +268,7 @@ def _keyed(key: tuple[str, list[str]], search: Search, shops: frozenset[str] | N
     kind, values = key
     since, until = _window(search)
     if len(values) == 1:
-        yield from _keyed_query(kind, values, since, until, shops, store).tuples().iterator()
+        yield from _pages(_keyed_query(kind, values, since, until, shops, store).tuples())
         return
     newest, oldest = OfficeEntry.select(peewee.fn.MAX(OfficeEntry.ts),
                                         peewee.fn.MIN(OfficeEntry.ts)).scalar(as_tuple=True)
@@ -269,7 +281,7 @@ def _keyed(key: tuple[str, list[str]], search: Search, shops: frozenset[str] | N
     while end > bottom:
         start = max(bottom, (dt.date.fromisoformat(end[:10]) - dt.timedelta(days=days))
                     .isoformat())
-        yield from _keyed_query(kind, values, start, end, shops, store).tuples()
+        yield from _pages(_keyed_query(kind, values, start, end, shops, store).tuples())
         end, days = start, days * 2
 
 
@@ -277,7 +289,8 @@ def _find_keyed(key: tuple[str, list[str]], search: Search, customer_id: str,
                 shops: frozenset[str] | None, store: str | None, limit: int) -> list[Found]:
     """The receipts the key names, read PAGE at a time, matched on their signed bodies."""
     out: list[Found] = []
-    pairs = _keyed(key, search, shops, store)
+    seen: set[tuple[str, int]] = set()  # a receipt with two of the values comes twice
+    pairs = (p for p in _keyed(key, search, shops, store) if not (p in seen or seen.add(p)))
     while True:
         page = list(itertools.islice(pairs, PAGE))
         if not page:
@@ -332,7 +345,7 @@ def find(search: Search, shops: frozenset[str] | None = None, store: str | None 
             OfficeEntry.body.contains(f'"{key}":{sign}{cents}')
             for key in ("total", "total_paid") for sign in ("", "-")]))
     out: list[Found] = []
-    for row in query.iterator():
+    for row in _pages(query):
         body = json.loads(row.body)
         if matches(body, search, customer_id):
             out.append(_found(body, row.hash, number))

@@ -66,7 +66,9 @@ def test_find_a_receipt_every_way(tmp_path, office_db_url) -> None:
     want_name = {("t1", b["seq"]) for b in marked.bodies if b["type"] in ("sale", "refund", "void")
                  and any(name.lower() in ln["name"].lower() and not ln["removed"]
                          for ln in b["data"]["lines"])}
-    assert set(find(product=name.upper())) == want_name >= want_product
+    by_name = find(product=name.upper())
+    assert set(by_name) == want_name >= want_product and len(by_name) == len(want_name)
+    assert by_name == sorted(by_name, key=lambda hit: -hit[1])  # newest first
     amount = sale["data"]["total"]
     want_amount = {("t1", b["seq"]) for b in marked.bodies if b["type"] in ("sale", "refund", "void")
                    and amount in (abs(b["data"]["total"]), abs(b["data"].get("total_paid") or 0))}
