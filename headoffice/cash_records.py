@@ -34,6 +34,7 @@ class CashRecord(OfficeModel):
     terminal = peewee.CharField(max_length=64)
     seq = peewee.BigIntegerField()
     type = peewee.CharField(max_length=16)
+    z = peewee.BooleanField()  # a Z close, not a movement
     ts = peewee.CharField(max_length=40)
     day = peewee.CharField(max_length=10)  # local date, YYYY-MM-DD
     cashier = peewee.CharField(max_length=200, default="")
@@ -51,13 +52,14 @@ class CashRecord(OfficeModel):
 
     class Meta:
         table_name = "cash_record"
-        # in the page's order (ts, terminal, seq) by type, and by shop and type: no sort
-        indexes = ((("terminal", "seq"), True), (("type", "ts", "terminal", "seq"), False),
-                   (("store", "type", "ts", "terminal", "seq"), False))
+        # the Zs, and the movements, in the page's order (ts, terminal, seq), all shops and
+        # by shop: one index range each, no sort
+        indexes = ((("terminal", "seq"), True), (("z", "ts", "terminal", "seq"), False),
+                   (("store", "z", "ts", "terminal", "seq"), False))
 
 
 CASH_MODELS: list[type[peewee.Model]] = [CashRecord]
-COLUMNS = ("store", "terminal", "seq", "type", "ts", "day", "cashier", "approved_by",
+COLUMNS = ("store", "terminal", "seq", "type", "z", "ts", "day", "cashier", "approved_by",
            "z_number", "float", "cash_in", "cash_out", "cash_tenders", "expected", "counted",
            "variance", "amount", "reason")
 
@@ -74,7 +76,7 @@ def row_of(body: Mapping[str, Any]) -> tuple | None:
     if kind not in CASH_TYPES or body.get("training"):
         return None
     data: Mapping[str, Any] = body["data"]
-    head = (body["store"], body["terminal"], body["seq"], kind, body["ts"],
+    head = (body["store"], body["terminal"], body["seq"], kind, kind == "z_close", body["ts"],
             local_day(body["ts"]), body.get("cashier") or "", data.get("approved_by") or "")
     if kind == "z_close":
         cash = data["cash"]

@@ -26,11 +26,11 @@ class ZCash(NamedTuple):
     store: str
     terminal: str
     seq: int
-    z_number: int
     ts: str
     day: str  # local date, YYYY-MM-DD
     cashier: str
     approved_by: str
+    z_number: int
     float: int
     cash_in: int
     cash_out: int
@@ -43,26 +43,32 @@ class ZCash(NamedTuple):
 class Move(NamedTuple):
     """A float, cash in or cash out: `amount` signed (cash out negative)."""
 
+    type: str
+    amount: int
+    reason: str
     store: str
     terminal: str
     seq: int
-    type: str
     ts: str
     day: str
     cashier: str
-    amount: int
-    reason: str
     approved_by: str
 
 
-def _rows(columns: tuple[str, ...], types: tuple[str, ...], period: Period,
-          shops: frozenset[str] | None, store: str | None) -> list[tuple]:
-    """`columns` of the cash rows of `types` whose local day is in the period, oldest
-    first, as the driver returns them (no model object per row)."""
+Z_COLUMNS = ("store", "terminal", "seq", "ts", "day", "cashier", "approved_by", "z_number",
+             "float", "cash_in", "cash_out", "cash_tenders", "expected", "counted", "variance")
+MOVE_COLUMNS = ("type", "amount", "reason", "store", "terminal", "seq", "ts", "day", "cashier",
+                "approved_by")
+
+
+def _rows(columns: tuple[str, ...], z: bool, period: Period, shops: frozenset[str] | None,
+          store: str | None) -> list[tuple]:
+    """`columns` of the Zs (or movements) whose local day is in the period, oldest first, as
+    the driver returns them (no model object per row)."""
     # the stored ts is the till's own ISO time: a day either side of the local days covers
-    # any offset, and reads the (type, ts) index in the page's order
+    # any offset, and reads the (z, ts, terminal, seq) index in the page's order
     query = (CashRecord.select(*[CashRecord._meta.columns[c] for c in columns])
-             .where(CashRecord.type.in_(types),
+             .where(CashRecord.z == z,
                     CashRecord.ts >= (period.start - dt.timedelta(days=1)).isoformat(),
                     CashRecord.ts < (period.end + dt.timedelta(days=2)).isoformat(),
                     CashRecord.day >= period.first, CashRecord.day <= period.last)
@@ -75,20 +81,14 @@ def _rows(columns: tuple[str, ...], types: tuple[str, ...], period: Period,
     return database_proxy.obj.execute_sql(sql, params).fetchall()
 
 
-Z_COLUMNS = ("store", "terminal", "seq", "z_number", "ts", "day", "cashier", "approved_by",
-             "float", "cash_in", "cash_out", "cash_tenders", "expected", "counted", "variance")
-MOVE_COLUMNS = ("store", "terminal", "seq", "type", "ts", "day", "cashier", "amount",
-                "reason", "approved_by")
-
-
 def z_cash(period: Period, shops: frozenset[str] | None = None,
            store: str | None = None) -> list[ZCash]:
-    return list(starmap(ZCash, _rows(Z_COLUMNS, ("z_close",), period, shops, store)))
+    return list(starmap(ZCash, _rows(Z_COLUMNS, True, period, shops, store)))
 
 
 def moves(period: Period, shops: frozenset[str] | None = None,
           store: str | None = None) -> list[Move]:
-    return list(starmap(Move, _rows(MOVE_COLUMNS, MOVE_TYPES, period, shops, store)))
+    return list(starmap(Move, _rows(MOVE_COLUMNS, False, period, shops, store)))
 
 
 def by_cashier(zs: list[ZCash]) -> list[dict[str, Any]]:
