@@ -38,7 +38,8 @@ def report(data: dict[str, Any]) -> None:
 
 def till_app(size: tuple[int, int] = (800, 480), var_dir: str = "") -> Any:
     """The real till app on simulated hardware (call before importing Kivy); a fresh var dir
-    unless one is given. The simulators (cli.wiring.Simulators) are on `app.sims`."""
+    unless one is given, wired as `kassa till --sim` wires it (the printer simulator in the
+    print process). The simulators (cli.wiring.Simulators) are on `app.sims`."""
     from ui.kivy_setup import configure_kivy
 
     configure_kivy(False, size[0], size[1], False)
@@ -48,7 +49,7 @@ def till_app(size: tuple[int, int] = (800, 480), var_dir: str = "") -> Any:
 
     config = Config(var_dir=var_dir or tempfile.mkdtemp(prefix="kassa-bench-ui-"))
     relay = StateRelay()
-    peripherals, sims = wiring.build_simulated(config, relay)
+    peripherals, sims = wiring.build_simulated(config, relay, printer_process=True)
     app = build_app(config, peripherals, relay, demo=True)
     app.sims = sims
     return app

@@ -5,8 +5,10 @@ Measured on a terminal whose database already exists (a first run creates the ke
 users and catalogue, as the startup benchmark does): the till restarted by systemd, not the
 one-off catalogue import. The sales go through the screens' own code paths (scan on the sale
 screen, cash on the payment screen, the done screen, back to the sale screen), a few per frame so every screen
-is drawn. Reference, same run: the same process's RSS at its first interactive frame, and a
-bare Kivy app with one button.
+is drawn. The till is wired as `kassa till --sim` wires it: its printer driver runs in a print
+process of its own (drivers/printer/remote.py), whose memory is printed beside the share (it
+is not in it: the share is the screen process's). Reference, same run: the same process's
+RSS at its first interactive frame, and a bare Kivy app with one button.
 
 `--runs N` repeats the pair (till, bare window, each a fresh process on the same database)
 N times and prints the medians.
@@ -21,6 +23,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -72,7 +75,7 @@ def child(mode: str, sales: int, var_dir: str = "") -> None:
             if state["sold"] >= sales:
                 app.till.print_queue.wait_idle(30)
                 report({"rss_start": state["start"], "rss": rss_mb(), "sales": state["sold"],
-                        "parts": rss_breakdown(),
+                        "parts": rss_breakdown(), "printer": print_process_mb(app),
                         "journal": app.till.journal.head()[0]})
                 app.stop()
                 return False
@@ -93,6 +96,20 @@ def child(mode: str, sales: int, var_dir: str = "") -> None:
 TARGET_MB = 40.0
 
 
+def print_process_mb(app: Any) -> dict[str, float]:
+    """The print process beside the screen's (drivers/printer/remote.py): its resident and
+    proportional (shared pages split) memory, so the share is never read without it."""
+    pid = getattr(app.sims.printer, "pid", None)
+    if pid is None:
+        return {}
+    found: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        key = line.split(":")[0]
+        if key in ("Rss", "Pss"):
+            found[key.lower()] = int(line.split()[1]) / 1024
+    return found
+
+
 def print_run(till: dict, bare: dict) -> None:
     print(f"RSS after {till['sales']} sales through the UI: {till['rss']:.0f} MB "
           f"(at the first frame: {till['rss_start']:.0f} MB, "
@@ -102,6 +119,9 @@ def print_run(till: dict, bare: dict) -> None:
         t, b = till["parts"].get(part, 0.0), bare["parts"].get(part, 0.0)
         print(f"  {part:58s} {t:6.1f} {b:6.1f} {t - b:+9.1f}")
     print(f"  the till's own share (till - bare, same renderer): {till['rss'] - bare['rss']:.1f} MB")
+    if till.get("printer"):
+        print(f"  beside it, the print process (escpos, not in the share): RSS "
+              f"{till['printer']['rss']:.1f} MB, PSS {till['printer']['pss']:.1f} MB")
 
 
 def main() -> int:
@@ -119,7 +139,7 @@ def main() -> int:
         child(args.child, args.sales, args.var)
         return 0
     var = tempfile.mkdtemp(prefix="kassa-bench-mem-")
-    shares, tills, bares = [], [], []
+    shares, tills, bares, printers = [], [], [], []
     with xvfb() as display:
         run_child(Path(__file__), "prepare", display, "--var", var)
         for n in range(args.runs):
@@ -131,11 +151,15 @@ def main() -> int:
             shares.append(till["rss"] - bare["rss"])
             tills.append(till["rss"])
             bares.append(bare["rss"])
+            if till.get("printer"):
+                printers.append(till["printer"]["pss"])
     share = statistics.median(shares)
     print(f"=== {args.runs} run(s): the till's own share after {args.sales} sales, median "
           f"{share:.1f} MB (runs: {', '.join(f'{v:.1f}' for v in shares)}); till RSS median "
           f"{statistics.median(tills):.0f} MB, bare Kivy button {statistics.median(bares):.0f} MB; "
           f"target <= {TARGET_MB:.0f} MB: {'met' if share <= TARGET_MB else 'MISSED'}")
+    if printers:
+        print(f"    the print process beside it: PSS median {statistics.median(printers):.1f} MB")
     return 0
 
 

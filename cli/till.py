@@ -75,12 +75,15 @@ def parse_size(text: str, default: tuple[int, int]) -> tuple[int, int]:
 def open_peripherals(config: Any, relay: StateRelay, *, sim: bool = False,
                      scanner_stdin: bool = False) -> Peripherals:
     """The devices the config names (all simulated with `sim`), through the shared wiring;
-    their state reports go to the relay (and from there to the till's runtime)."""
+    their state reports go to the relay (and from there to the till's runtime). The printer
+    driver runs in a print process of its own, so the screen's process never loads escpos."""
     from cli import wiring
 
     if sim:
-        return wiring.build_simulated(config, relay, scanner_stdin=scanner_stdin)[0]
-    return wiring.build_peripherals(config, relay, scanner_stdin=scanner_stdin)
+        return wiring.build_simulated(config, relay, scanner_stdin=scanner_stdin,
+                                      printer_process=True)[0]
+    return wiring.build_peripherals(config, relay, scanner_stdin=scanner_stdin,
+                                    printer_process=True)
 
 
 def build_app(config: Any, peripherals: Peripherals, relay: StateRelay | None = None, *,
@@ -115,6 +118,9 @@ def build_app(config: Any, peripherals: Peripherals, relay: StateRelay | None = 
     holder.append(app)
     if relay is not None:
         relay.attach(runtime.device_report)
+    ready = getattr(peripherals.printer, "ready", None)
+    if ready is not None:  # a print process checks its settings while the above was built
+        ready()
     return app
 
 
@@ -145,7 +151,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"kassa till: a device could not be set up: {exc} (see docs/peripherals.md; "
               "--sim runs on simulated hardware)", file=sys.stderr)
         return 2
-    app = build_app(config, peripherals, relay, language=args.language, demo=args.demo)
+    try:
+        app = build_app(config, peripherals, relay, language=args.language, demo=args.demo)
+    except DeviceError as exc:
+        peripherals.close()
+        print(f"kassa till: a device could not be set up: {exc} (see docs/peripherals.md; "
+              "--sim runs on simulated hardware)", file=sys.stderr)
+        return 2
     try:
         app.run()
         app.till.print_queue.wait_idle(5)

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from contract.config import Config
 from drivers import errors as driver_errors
 from drivers.drawer.sim import SimDrawer
-from drivers.printer.sim import SimPrinter
 from drivers.scanner.sim import SimScanner
 from firmware import ports
 from firmware.ports import Peripherals, StateCallback
@@ -27,9 +26,11 @@ if TYPE_CHECKING:  # the hardware drivers are imported when a config asks for th
     from drivers.drawer.gpio import GpioDrawer
     from drivers.drawer.printer_kick import PrinterKickDrawer
     from drivers.printer.escpos_printer import EscposPrinter
+    from drivers.printer.remote import RemotePrinter
+    from drivers.printer.sim import SimPrinter
     from drivers.scanner.evdev_scanner import EvdevScanner
 
-    DriverPrinter = EscposPrinter | SimPrinter
+    DriverPrinter = EscposPrinter | SimPrinter | RemotePrinter
     DriverDrawer = GpioDrawer | PrinterKickDrawer | SimDrawer
 
 DeviceStateCallback = Callable[[str, str, str], None]
@@ -86,6 +87,14 @@ class PortPrinter:
         with _translated():
             self.driver.print_document(document)
 
+    def ready(self) -> None:
+        """Waits until a printer in its own process has checked its settings (the driver's
+        refusal arrives translated, as from build_printer); in-process drivers already have."""
+        wait = getattr(self.driver, "wait_ready", None)
+        if wait is not None:
+            with _translated():
+                wait()
+
     def close(self) -> None:
         self.driver.close()
 
@@ -112,18 +121,29 @@ def _quiet(state: str, detail: str) -> None:
     """Nobody listening."""
 
 
-def build_printer(config: Config, on_state: StateCallback | None = None) -> PortPrinter | None:
+def build_printer(config: Config, on_state: StateCallback | None = None, *,
+                  own_process: bool = False) -> PortPrinter | None:
+    """The configured printer; with `own_process` its driver runs in a print process
+    (drivers/printer/remote.py): the till's screen process then never loads python-escpos.
+    The settings are then checked in that process: PortPrinter.ready() waits for the answer."""
     p = config.printer
     if p.kind == "none":
         return None
+    settings: dict[str, Any] = dict(
+        profile=p.profile, columns=p.columns, code_page=p.code_page, vendor_id=p.vendor_id,
+        product_id=p.product_id, host=p.host, port=p.port, device=p.device,
+        timeout_seconds=p.timeout_seconds, var_dir=str(config.var_dir))
+    driver: DriverPrinter
+    if own_process:
+        from drivers.printer.remote import RemotePrinter
+
+        with _translated():
+            driver = RemotePrinter(p.kind, on_state=on_state or _quiet, **settings)
+        return PortPrinter(driver)
     from drivers.printer.factory import open_printer
 
     with _translated():
-        driver = open_printer(
-            p.kind, on_state=on_state or _quiet, profile=p.profile, columns=p.columns,
-            code_page=p.code_page, vendor_id=p.vendor_id, product_id=p.product_id, host=p.host,
-            port=p.port, device=p.device, timeout_seconds=p.timeout_seconds,
-            var_dir=config.var_dir)
+        driver = open_printer(p.kind, on_state=on_state or _quiet, **settings)
     return PortPrinter(driver)
 
 
@@ -172,8 +192,9 @@ def build_scanner(config: Config, on_state: StateCallback | None = None, *,
 
 
 def build_peripherals(config: Config, on_state: DeviceStateCallback | None = None, *,
-                      scanner_stdin: bool = False) -> Peripherals:
-    """All three devices; a device that fails to build releases the ones already built."""
+                      scanner_stdin: bool = False, printer_process: bool = False) -> Peripherals:
+    """All three devices; a device that fails to build releases the ones already built.
+    `printer_process`: the printer driver in a process of its own (the till's screen)."""
     def report(device: str) -> StateCallback | None:
         if on_state is None:
             return None
@@ -181,7 +202,7 @@ def build_peripherals(config: Config, on_state: DeviceStateCallback | None = Non
 
     printer = drawer = None
     try:
-        printer = build_printer(config, report("printer"))
+        printer = build_printer(config, report("printer"), own_process=printer_process)
         drawer = build_drawer(config, printer, report("drawer"))
         scanner = build_scanner(config, report("scanner"), stdin=scanner_stdin)
     except BaseException:
@@ -204,18 +225,26 @@ class Simulators:
     till use to play the world (a scan, paper out, the drawer pushed shut). The till itself
     only ever sees the Peripherals."""
 
-    printer: SimPrinter
+    printer: SimPrinter | RemotePrinter
     drawer: SimDrawer
     scanner: SimScanner
 
 
 def build_simulated(config: Config, on_state: DeviceStateCallback | None = None, *,
-                    scanner_stdin: bool = False) -> tuple[Peripherals, Simulators]:
+                    scanner_stdin: bool = False, printer_process: bool = False
+                    ) -> tuple[Peripherals, Simulators]:
     """Simulated hardware whatever the config says: previews under var/printer, a drawer with
-    a sensor, an injectable scanner; and the simulators that drive them."""
-    peripherals = build_peripherals(simulated(config), on_state, scanner_stdin=scanner_stdin)
+    a sensor, an injectable scanner; and the simulators that drive them (with
+    `printer_process`, the printer simulator runs in the print process and its `simulate`
+    is passed on to it)."""
+    peripherals = build_peripherals(simulated(config), on_state, scanner_stdin=scanner_stdin,
+                                    printer_process=printer_process)
     printer, drawer, scanner = peripherals.printer, peripherals.drawer, peripherals.scanner
-    if not (isinstance(printer, PortPrinter) and isinstance(printer.driver, SimPrinter)
+    if printer_process:
+        from drivers.printer.remote import RemotePrinter as simulator
+    else:  # only now: drivers.printer.sim imports python-escpos
+        from drivers.printer.sim import SimPrinter as simulator  # type: ignore[assignment]
+    if not (isinstance(printer, PortPrinter) and isinstance(printer.driver, simulator)
             and isinstance(drawer, PortDrawer) and isinstance(drawer.driver, SimDrawer)
             and isinstance(scanner, SimScanner)):
         peripherals.close()

@@ -3,10 +3,10 @@
 `headoffice.db.open_office_db` calls `create_all` once per opening, so after it every table
 exists; nothing else creates tables (no check on each customer lookup or ingest batch).
 Creating is idempotent (CREATE TABLE IF NOT EXISTS, CREATE INDEX IF NOT EXISTS), so a new
-table or index is added to an existing database at its next start, and a new roll-up table
-is filled there from the aggregate it sums (headoffice.rollups), the receipt search keys
-and cash rows from the stored journal; so is the audit trail's
-append-only trigger.
+table or index is added to an existing database at its next start, and so is the audit
+trail's append-only trigger; a new roll-up table is filled there from the aggregate it sums
+(headoffice.rollups), the receipt search keys and cash rows from the stored journal
+(headoffice.receipt_keys, headoffice.cash_records).
 """
 
 from __future__ import annotations

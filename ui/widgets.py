@@ -156,7 +156,11 @@ ROW_PAD_X, ROW_PAD_Y, ROW_AMOUNT_WIDTH = 6, 2, 104  # a ticket row's margins and
 class TicketRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
     """One ticket line: name over quantity x unit price, the amount on the right; tap selects
     it. A plain widget whose three labels are placed here in one pass: the nested
-    BoxLayouts it had cost a scan two layout passes and their kv callbacks per row."""
+    BoxLayouts it had cost a scan two layout passes and their kv callbacks per row.
+
+    Its labels and background sit in the row's own coordinates (a Translate to the row's
+    position, as in Kivy's RelativeLayout): a scan moves every visible row up by one, and
+    moving a row is then one Translate instead of three labels and their canvas rules."""
 
     index = NumericProperty(0)
     line_no = NumericProperty(0)
@@ -167,24 +171,34 @@ class TicketRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.fbind("pos", self.place)
         self.fbind("size", self.place)
         self.place()
 
     def place(self, *_args) -> None:
         """The name on the upper half, the detail on the lower, the amount at full height
-        in a fixed column on the right; each label wraps within its own box."""
+        in a fixed column on the right; each label wraps within its own box. In the row's
+        own coordinates: only a new size moves them."""
         pad_x, pad_y, amount_width = S(ROW_PAD_X), S(ROW_PAD_Y), S(ROW_AMOUNT_WIDTH)
-        x, y = self.x + pad_x, self.y + pad_y
         width, height = max(0, self.width - 2 * pad_x), max(0, self.height - 2 * pad_y)
         text_width = max(0, width - amount_width)
         half = height / 2
         ids = self.ids
-        for label, pos, size in ((ids.name_label, (x, y + half), (text_width, half)),
-                                 (ids.detail_label, (x, y), (text_width, half)),
-                                 (ids.amount_label, (x + text_width, y), (amount_width, height))):
+        for label, pos, size in ((ids.name_label, (pad_x, pad_y + half), (text_width, half)),
+                                 (ids.detail_label, (pad_x, pad_y), (text_width, half)),
+                                 (ids.amount_label, (pad_x + text_width, pad_y), (amount_width, height))):
             label.pos, label.size = pos, size
             label.text_size = size
+
+    def to_parent(self, x: float, y: float, **_kwargs) -> tuple[float, float]:
+        return x + self.x, y + self.y
+
+    def to_local(self, x: float, y: float, **_kwargs) -> tuple[float, float]:
+        return x - self.x, y - self.y
+
+    def _apply_transform(self, m, pos=None):  # noqa: ANN001, ANN202 - Kivy's signature
+        m.translate(self.x, self.y, 0)
+        return super()._apply_transform(m, (0, 0))
+    # touches: only the row itself takes them (its labels take none), in its parent's terms
 
     def refresh_view_attrs(self, rv, index, data):  # noqa: ANN001 - Kivy's signature
         self.index = index

@@ -748,8 +748,8 @@ def launch(size: str, var: str, sections: dict[str, dict[str, Any]]) -> tuple[An
     config = dataclasses.replace(base, **{
         section: dataclasses.replace(getattr(base, section), **fields)
         for section, fields in sections.items()})
-    relay = StateRelay()
-    peripherals, sims = wiring.build_simulated(config, relay)
+    relay = StateRelay()  # wired as `kassa till --sim` is: the printer in its print process
+    peripherals, sims = wiring.build_simulated(config, relay, printer_process=True)
     app = build_app(config, peripherals, relay, demo=True)
     shop_data(app.till)
     return app, sims
