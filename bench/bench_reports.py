@@ -7,10 +7,14 @@ sales, refunds and paid voids, and the aggregates ingest fills) is made once and
 var/bench/ (a SQLite file) and in a PostgreSQL database on the local server
 (kassa_bench_reports_<key>); later runs reuse both. Each report is called in-process the
 way its page calls it (headoffice.web.report_queries, margin_queries, discount_queries,
-queries), a 1-year and the 3-year range, all shops and one shop, N times after one warm-up.
+queries), a 1-year and the 3-year range, all shops and one shop, N times after one warm-up;
+then the receipt search by each of its fields and one receipt's page (receipt_search,
+receipt_view) and the cash page over a month, a year and 3 years (cash_queries).
 
 Run: nice .venv/bin/python bench/bench_reports.py [--sales 1000000] [--runs 5]
-     [--only sqlite|postgresql] [--filter TEXT] [--pg postgresql://postgres@127.0.0.1/postgres]
+     [--only sqlite|postgresql] [--filter TEXT]... [--pg postgresql://postgres@127.0.0.1/postgres]
+     (generating: run --only sqlite and --only postgresql at once, with --filter none, to
+     use two cores)
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.report_data import Plan, ean13, populate  # noqa: E402
 
 TARGET_MS = 300.0
-GENERATOR_VERSION = 1  # bump when bench/report_data.py makes other rows
+GENERATOR_VERSION = 2  # bump when bench/report_data.py makes other rows
 CACHE = Path(__file__).resolve().parent.parent / "var" / "bench"
 
 
@@ -144,6 +148,64 @@ def cases(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
                     lambda p=period: reports.tickets_behind(p, shop, f"{shop}-kassa1")))
     day = plan.last
     out.append(("dashboard live (today)", lambda: queries.live(day)))
+    return out + receipt_cases(plan) + cash_cases(plan)
+
+
+def receipt_cases(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
+    """The receipt search the way its page calls it (parse_search, find) for each field, and
+    one receipt's page (rendered, signature and chain checked, refunds and copies)."""
+    from headoffice.receipt_keys import ReceiptKey
+    from headoffice.web import receipt_search as search
+    from headoffice.web import receipt_view as view
+
+    shop, terminal = "winkel03", "winkel03-kassa1"
+    refunded = (ReceiptKey.select(ReceiptKey.value)
+                .where(ReceiptKey.kind == "against", ReceiptKey.terminal == terminal)
+                .order_by(ReceiptKey.ts.desc()).limit(1).scalar())  # "<terminal>/<seq>"
+    seq = int(refunded.rsplit("/", 1)[1])
+    busy = (plan.last - dt.timedelta(days=(plan.last.weekday() - 5) % 7)).isoformat()
+    forms = [
+        ("number", {"nummer": f"{shop}/{terminal}/{seq}"}),
+        ("number alone", {"nummer": str(seq)}),
+        ("QR data", {"nummer": f"KASSA1|{shop}|{terminal}|{seq}|{'0' * 16}"}),
+        ("amount", {"bedrag": "12,34"}),
+        ("amount one shop", {"bedrag": "7,50", "store": shop}),
+        ("amount + day", {"bedrag": "3,98", "van": busy, "tot": busy}),
+        ("time: an hour", {"van": f"{busy}T12:00", "tot": f"{busy}T12:59"}),
+        ("time: a week one shop", {"van": (plan.last - dt.timedelta(days=6)).isoformat(),
+                                   "tot": plan.last.isoformat(), "store": shop}),
+        ("card reference", {"kaartref": "REF4321"}),
+        ("product code (best seller)", {"product": ean13(1)}),
+        ("product code (rare)", {"product": ean13(1998)}),
+        ("product code + amount", {"product": ean13(3), "bedrag": "5,00"}),
+        ("product name", {"product": "Bloemen 1980"}),
+        ("customer card", {"klant": "klant-01234"}),
+        ("customer card + week", {"klant": "klant-00042",
+                                  "van": (plan.last - dt.timedelta(days=6)).isoformat()}),
+    ]
+    out: list[tuple[str, Callable[[], Any]]] = []
+    for label, form in forms:
+        out.append((f"receipt search {label}",
+                    lambda f=form: search.find(search.parse_search(f), None, f.get("store"))))
+    company = {"name": "Kassa Bench", "address": "Dorpsstraat 1", "vat_number": "NL0B01"}
+    out.append((f"receipt page (refunded sale {seq})",
+                lambda: view.receipt(terminal, seq, company)))
+    return out
+
+
+def cash_cases(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
+    """The cash page's report (every Z's variance, per cashier and day, the movements)."""
+    from headoffice.exports.periods import Period
+    from headoffice.web import cash_queries as cash
+
+    month = Period(plan.last.replace(day=1), plan.last, "month")
+    year = Period(plan.last - dt.timedelta(days=364), plan.last, "1y")
+    whole = Period(plan.first, plan.last, "3y")
+    out: list[tuple[str, Callable[[], Any]]] = []
+    for period in (month, year, whole):
+        for store, scope in ((None, "all"), ("winkel03", "shop")):
+            out.append((f"cash page {period.label} {scope}",
+                        lambda p=period, s=store: cash.cash_report(p, None, s)))
     return out
 
 
@@ -176,7 +238,7 @@ def p95(samples: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def run(engine: str, url: str, plan: Plan, runs: int, only: str) -> list[dict[str, Any]]:
+def run(engine: str, url: str, plan: Plan, runs: int, only: list[str]) -> list[dict[str, Any]]:
     from headoffice.db import open_office_db
 
     db = open_office_db(url)
@@ -189,7 +251,7 @@ def run(engine: str, url: str, plan: Plan, runs: int, only: str) -> list[dict[st
           f" {statistics.median(reference):.1f} ms  (load {os.getloadavg()[0]:.2f})", flush=True)
     print(f"{'report':48} {'median':>9} {'p95':>9} {'x count':>8} {'n':>3}")
     for label, call in cases(plan):
-        if only and only not in label:
+        if only and not any(text in label for text in only):
             continue
         samples = timed(call, runs)
         reference = timed(count_sales, 3)  # the reference beside each report, same moment
@@ -208,7 +270,8 @@ def main() -> int:
     parser.add_argument("--sales", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
-    parser.add_argument("--filter", default="", help="only the reports whose label has this")
+    parser.add_argument("--filter", action="append", default=[],
+                        help="only the reports whose label has this (may be repeated)")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="maintenance database of the local PostgreSQL server")
     parser.add_argument("--json", help="also write the results to this file")

@@ -1,6 +1,8 @@
 """A chain's three years of trading for the report benchmark, written straight into head
 office's tables: the product master (categories, cost price history), the signed journal
-entries (sales, refunds, paid voids) and the aggregates ingest fills from them.
+entries (each till day a float, sales with card references and some customer cards, refunds,
+paid voids, receipt copies, now and then cash in or out, and a Z close with the counted cash)
+and the aggregates, receipt search keys and cash rows ingest fills from them.
 
 Every entry is a contract-valid body, hashed and signed in a per-terminal chain exactly as a
 till does (contract.chain); the aggregates are summed by headoffice.aggregates' own
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from contract import chain
+from contract import chain, figures
 from contract.keys import JournalKey, public_key_hex
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -50,6 +52,8 @@ class Plan:
     seed: int = 18
     refund_share: float = 0.02
     void_share: float = 0.005
+    customer_share: float = 0.12
+    copy_share: float = 0.005
 
     def terminals(self) -> list[tuple[str, str]]:
         """Two to four terminals per shop."""
@@ -118,9 +122,12 @@ PROMOTIONS = [(f"actie-{n}", f"Actie {n}", 1 + n % 3) for n in range(1, 13)]
 class Trader:
     """Builds the bodies of one terminal's journal in seq order."""
 
-    def __init__(self, store: str, terminal: str, rng: random.Random, items: list[Product]):
+    def __init__(self, store: str, terminal: str, rng: random.Random, items: list[Product],
+                 customer_share: float = 0.0):
         self.store, self.terminal, self.rng, self.items = store, terminal, rng, items
+        self.customer_share = customer_share
         self.seq = 0
+        self.counters: dict[str, int] = {}  # the till's running figures, for its Z close
         self.recent: list[dict[str, Any]] = []  # sales that may still be refunded or voided
         first = sum(store.encode())  # not hash(): that changes with each process
         self.cashiers = [CASHIERS[(first + i) % len(CASHIERS)] for i in range(4)]
@@ -196,7 +203,9 @@ class Trader:
         data = {"lines": lines, "vat": list(vat.values()), "total": total,
                 "discount_total": sum(ln["discount"] + ln["promo_discount"] +
                                       ln["ticket_discount"] for ln in active),
-                "ticket_discount": ticket_discount, "customer_id": None,
+                "ticket_discount": ticket_discount,
+                "customer_id": (f"klant-{rng.randint(1, 20000):05d}"
+                                if rng.random() < self.customer_share else None),
                 "rounding": rounding, "total_paid": total + rounding, "tenders": [tender],
                 "change": tender["change"]}
         if promotions:
@@ -235,11 +244,40 @@ class Trader:
         body["ref_seq"] = original["seq"]
         return body
 
+    def copy(self, ts: str) -> dict[str, Any] | None:
+        """A printed copy of the last sale."""
+        if not self.recent:
+            return None
+        body = self._body("receipt_copy", ts, {"of_type": "sale"})
+        body["ref_seq"] = self.recent[-1]["seq"]
+        return body
+
+    def cash(self, ts: str, kind: str, amount: int) -> dict[str, Any]:
+        """A float, cash in or cash out."""
+        reason = {"float": "wisselgeld", "cash_in": "wisselgeld van de bank",
+                  "cash_out": "afroming naar de kluis"}[kind]
+        return self._body(kind, ts, {"amount": amount, "reason": reason,
+                                     "approved_by": None if kind == "float" else "Manager"})
+
+    def close(self, ts: str) -> dict[str, Any]:
+        """The day's Z: the figures since the last one, the drawer counted (mostly right, now
+        and then short or over)."""
+        rng = self.rng
+        expected = figures.period_figures(self.counters, self.seq)["cash"]["expected"]
+        off = rng.choice((0, 0, 0, 0, 0, 0, -5, -10, -50, -500, 10, 20, 100))
+        total = max(0, expected + off)
+        counted = {"by_denomination": [[1000, total // 1000], [1, total % 1000]],
+                   "total": total}
+        return self._body("z_close", ts, figures.close_figures(self.counters, self.seq,
+                                                                counted, "Manager"))
+
     def _body(self, kind: str, ts: str, data: dict[str, Any]) -> dict[str, Any]:
         self.seq += 1
-        return {"v": chain.SCHEMA, "seq": self.seq, "type": kind, "ts": ts, "store": self.store,
+        body = {"v": chain.SCHEMA, "seq": self.seq, "type": kind, "ts": ts, "store": self.store,
                 "terminal": self.terminal, "cashier": self.rng.choice(self.cashiers),
                 "training": False, "data": data}
+        figures.apply(self.counters, figures.changes(body))
+        return body
 
 
 def day_counts(plan: Plan) -> dict[dt.date, list[int]]:
@@ -299,25 +337,42 @@ def journal(plan: Plan, items: list[Product], chains: dict[str, Chain]
     """Each day's signed entries of every terminal, in time order per terminal."""
     rng = random.Random(plan.seed + 3)
     terminals = plan.terminals()
-    traders = {t: Trader(s, t, random.Random(f"{plan.seed}:{t}"), items) for s, t in terminals}
+    traders = {t: Trader(s, t, random.Random(f"{plan.seed}:{t}"), items, plan.customer_share)
+               for s, t in terminals}
     hours = list(HOUR_WEIGHTS)
     hour_weights = list(HOUR_WEIGHTS.values())
     for day, counts in day_counts(plan).items():
         out = []
         for (_store, terminal), count in zip(terminals, counts, strict=True):
             trader, signer = traders[terminal], chains[terminal]
+            if not count:
+                continue
             picked = rng.choices(hours, hour_weights, k=count)
             moments = sorted(h * 60 + rng.randrange(60) for h in picked)
+            out.append(signer.sign(trader.cash(_stamp(day, 7 * 60 + 45, 0), "float",
+                                               rng.choice((10000, 15000, 20000)))))
+            moved = {rng.randrange(count): "cash_out"} if rng.random() < 0.3 else {}
+            if rng.random() < 0.05:
+                moved[rng.randrange(count)] = "cash_in"
             for n, minute in enumerate(moments):
                 ts = _stamp(day, minute, n % 60)
                 out.append(signer.sign(trader.sale(ts)))
+                later = _stamp(day, minute, min(59, n % 60 + 1))
                 chance = rng.random()
                 kind = "refund" if chance < plan.refund_share else (
                     "void" if chance < plan.refund_share + plan.void_share else "")
                 if kind:
-                    counter = trader.counter(_stamp(day, minute, min(59, n % 60 + 1)), kind)
+                    counter = trader.counter(later, kind)
                     if counter is not None:
                         out.append(signer.sign(counter))
+                elif chance > 1 - plan.copy_share:
+                    copy = trader.copy(later)
+                    if copy is not None:
+                        out.append(signer.sign(copy))
+                if n in moved:
+                    out.append(signer.sign(trader.cash(
+                        later, moved[n], rng.choice((2500, 5000, 10000, 20000)))))
+            out.append(signer.sign(trader.close(_stamp(day, 21 * 60 + 30, 0))))
         yield out
 
 
@@ -333,21 +388,33 @@ def _entry_row(signed: Signed) -> tuple:
             signed.text, signed.hash, signed.prev, signed.sig, body["ts"])
 
 
-def write_entries(db: Any, entries: list[Signed]) -> None:
-    """The journal rows in bulk: COPY on PostgreSQL, one executemany on SQLite."""
+def write_rows(db: Any, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows in bulk: COPY on PostgreSQL, one executemany on SQLite."""
     from headoffice.db import is_postgres
 
-    rows = [_entry_row(e) for e in entries]
     cursor = db.cursor()
     if is_postgres(db):
         buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
+        csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC).writerows(rows)  # "" stays ""
         buffer.seek(0)
-        cursor.copy_expert(f"COPY journal_entry ({', '.join(ENTRY_COLUMNS)}) FROM STDIN"
+        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN"
                            " WITH (FORMAT csv)", buffer)
     else:
-        cursor.executemany(f"INSERT INTO journal_entry ({', '.join(ENTRY_COLUMNS)}) VALUES"
-                           f" ({', '.join('?' for _ in ENTRY_COLUMNS)})", rows)
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
+                           f" ({', '.join('?' for _ in columns)})", rows)
+
+
+def write_entries(db: Any, entries: list[Signed]) -> None:
+    """The journal rows, and the receipt search keys and cash rows ingest writes with them
+    (headoffice.receipt_keys, headoffice.cash_records: the same functions make the rows)."""
+    from headoffice import cash_records, receipt_keys
+
+    write_rows(db, "journal_entry", ENTRY_COLUMNS, [_entry_row(e) for e in entries])
+    bodies = [e.body for e in entries]
+    write_rows(db, "receipt_key", receipt_keys.COLUMNS, receipt_keys.rows_of(bodies))
+    receipt_keys.record_names(bodies)
+    write_rows(db, "cash_record", cash_records.COLUMNS,
+               [row for row in map(cash_records.row_of, bodies) if row is not None])
 
 
 def write_master(plan: Plan, items: list[Product]) -> None:

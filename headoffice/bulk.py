@@ -55,13 +55,16 @@ def upsert(table: str, columns: Sequence[str], key: Sequence[str], rows: Sequenc
 
 def select_pairs(table: str, columns: Sequence[str], pairs: Sequence[tuple[str, int]]
                  ) -> list[tuple]:
-    """`columns` of the rows whose (terminal, seq) is one of `pairs`: one statement per
-    page, on both engines (a row-value IN over a VALUES list)."""
+    """`columns` of the rows whose (terminal, seq) is one of `pairs` (no pair twice): one
+    statement per page, on both engines. A join with the VALUES list, not a row-value IN:
+    SQLite, once the table is analysed, answers that IN by scanning the whole table; the join
+    looks each pair up in the (terminal, seq) index."""
     out: list[tuple] = []
+    picked = ", ".join(f"{table}.{c}" for c in columns)
     for start in range(0, len(pairs), SQLITE_ROWS):
         chunk = list(pairs[start:start + SQLITE_ROWS])
-        sql = (f"SELECT {', '.join(columns)} FROM {table} "
-               "WHERE (terminal, seq) IN (VALUES {values})")
+        sql = (f"WITH wanted (t, s) AS (VALUES {{values}}) SELECT {picked} FROM wanted "
+               f"JOIN {table} ON {table}.terminal = wanted.t AND {table}.seq = wanted.s")
         out += _select(sql, chunk)
     return out
 

@@ -5,7 +5,8 @@ exists; nothing else creates tables (no check on each customer lookup or ingest 
 Creating is idempotent (CREATE TABLE IF NOT EXISTS, CREATE INDEX IF NOT EXISTS), so a new
 table or index is added to an existing database at its next start, and so is the audit
 trail's append-only trigger; a new roll-up table is filled there from the aggregate it sums
-(headoffice.rollups).
+(headoffice.rollups), the receipt search keys and cash rows from the stored journal
+(headoffice.receipt_keys, headoffice.cash_records).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import time
 
 import peewee
 
-from headoffice import rollups
+from headoffice import cash_records, receipt_keys, rollups
 from headoffice.aggregate_models import AGG_MODELS
 from headoffice.alerts.models import ALERT_MODELS
+from headoffice.cash_records import CASH_MODELS
 from headoffice.catalogue.models import MASTER_MODELS
 from headoffice.customers.models import CUSTOMER_MODELS
 from headoffice.customers.models import upgrade as upgrade_customers
@@ -24,6 +26,7 @@ from headoffice.downstream_models import DOWNSTREAM_MODELS
 from headoffice.models import ALL_MODELS as CORE_MODELS
 from headoffice.notify.models import NOTIFY_MODELS
 from headoffice.offers.models import OFFER_MODELS
+from headoffice.receipt_keys import RECEIPT_KEY_MODELS
 from headoffice.releases.models import RELEASE_MODELS
 from headoffice.stock.models import STOCK_MODELS
 from headoffice.web.audit_trail import AUDIT_MODELS, protect
@@ -40,7 +43,7 @@ TABLES: list[type[peewee.Model]] = [
     *CUSTOMER_MODELS, *STOCK_MODELS, *OFFER_MODELS, *NOTIFY_MODELS, *WEBSHOP_MODELS,
     *MASTER_MODELS,
     *RELEASE_MODELS, *SUMMARY_MODELS,
-    *DOWNSTREAM_MODELS,
+    *DOWNSTREAM_MODELS, *RECEIPT_KEY_MODELS, *CASH_MODELS,
 ]
 
 ATTEMPTS = 10
@@ -56,6 +59,8 @@ def create_all(db: peewee.Database) -> None:
                 upgrade_customers(db)
                 db.create_tables(TABLES, safe=True)
                 rollups.fill_missing(db)
+                receipt_keys.fill_missing(db)  # the search index of an older database
+                cash_records.fill_missing(db)
                 protect(db)  # the audit trail refuses UPDATE and DELETE
             return
         except (peewee.OperationalError, peewee.IntegrityError, peewee.ProgrammingError,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import peewee
 
 from contract.entries import MAX_SEQ
-from headoffice import aggregates, bulk
+from headoffice import aggregates, bulk, cash_records, receipt_keys
 from headoffice.alerts import rules as alert_rules
 from headoffice.ingest import deadletter
 from headoffice.ingest.deadletter import Letter, RowBudget
@@ -38,10 +38,12 @@ RETRIES = 8
 
 
 def _on_stored(received: list[Received]) -> None:
-    """Updates the dashboard aggregates and records the anomaly alerts of the entries just
-    stored, inside the batch's transaction: both commit (or roll back) with the batch and
-    nothing is counted twice."""
+    """Updates the dashboard aggregates, the receipt search keys and the cash rows and
+    records the anomaly alerts of the entries just stored, inside the batch's transaction:
+    all commit (or roll back) with the batch and nothing is counted twice."""
     aggregates.apply(aggregates.collect(received))
+    receipt_keys.record(r.body for r in received)
+    cash_records.record(r.body for r in received)
     alert_rules.evaluate_entries([r.entry for r in received])
 
 
@@ -308,6 +310,8 @@ def _walk(terminal: str, seq: int, head: str, problem: str,
                                          "chain_break", "prev hash does not match entry "
                                          f"{seq}", terminal, entry_seq)))
             entry.delete_instance()
+            receipt_keys.forget(terminal, entry_seq)
+            cash_records.forget(terminal, entry_seq)
             return seq, head, f"chain break at seq {entry_seq}", False
         seq, head = entry_seq, entry_hash
     return seq, head, problem, True

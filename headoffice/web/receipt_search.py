@@ -1,32 +1,39 @@
 """Finding one receipt in the journal head office stored: by its number, the QR code or footer
 line printed on it, its amount, a time range, a card reference, a product or a customer card.
 
-The database narrows by type, shop, terminal, number and day, and by a text the body must
-contain (a card reference, customer, product or amount: a LIKE over the signed JSON); the
-exact match is then made on the signed body itself, so what is found is what the till
-journaled. Training receipts are found too (they were printed), and marked.
+A card reference, customer, amount or product code is looked up in the search keys ingest
+writes (headoffice.receipt_keys), newest first, and the receipts they name are read in pages;
+a number, a time range or a product name narrows the journal itself by type, shop,
+terminal, number and day (and a name by a LIKE over the signed JSON). Either way the exact
+match is made on the signed body itself, so what is found is what the till journaled.
+Training receipts are found too (they were printed), and marked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import reduce
 from typing import Any
 
+import peewee
+
 from contract.receipt import parse_qr_payload
+from headoffice import bulk, receipt_keys
 from headoffice.alerts.texts import LOCAL
 from headoffice.customers.service import CustomerError
 from headoffice.customers.service import get as customer
 from headoffice.models import OfficeEntry
+from headoffice.receipt_keys import RECEIPT_TYPES, ReceiptKey, card_refs
 
-RECEIPT_TYPES = ("sale", "refund", "void")
 LIMIT = 200
+PAGE = 400  # receipts read per statement on the key path
 _NUMBER = re.compile(r"^(?:(?P<store>[\w-]+)/)?(?:(?P<terminal>[\w-]+)[-/])?(?P<seq>\d+)"
                      r"(?:\s+(?P<hash>[0-9a-f]{16}))?$")
 
@@ -153,16 +160,6 @@ def _local(ts: str) -> dt.datetime:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(LOCAL)
 
 
-def _card_refs(data: dict[str, Any]) -> Iterable[str]:
-    for tender in data.get("tenders", ()):
-        if tender.get("reference"):
-            yield tender["reference"]
-        card = tender.get("card") or {}
-        for key in ("psp_reference", "transaction_ref", "poi_transaction_id"):
-            if card.get(key):
-                yield card[key]
-
-
 def _product_matches(line: dict[str, Any], needle: str) -> bool:
     """A product code or SKU equal to what was typed, or (for text that is not a number) a
     name containing it."""
@@ -186,7 +183,7 @@ def matches(body: dict[str, Any], search: Search, customer_id: str = "") -> bool
         if (search.since and when < search.since) or (search.until and when > search.until):
             return False
     if search.card_ref and not any(search.card_ref.lower() == ref.lower()
-                                   for ref in _card_refs(data)):
+                                   for ref in card_refs(data)):
         return False
     if search.product:
         needle = search.product.lower()
@@ -205,12 +202,121 @@ def _found(body: dict[str, Any], hash_hex: str, number: Number | None) -> Found:
                  bool(body.get("training")), qr)
 
 
+def _key(search: Search, customer_id: str) -> tuple[str, list[str]] | None:
+    """The search key and its values that drive the search (the rarest first), or None when
+    only the journal can answer (a number, or a time range alone)."""
+    if search.number:
+        return None  # a number names at most a receipt per terminal
+    if search.card_ref:
+        return "card", [search.card_ref.lower()[:200]]
+    if search.customer:
+        return "customer", [customer_id[:200]]
+    if search.amount is not None:
+        return "amount", [str(abs(search.amount))]
+    if search.product:
+        needle = search.product.lower()[:200]
+        if needle.isdigit():  # a code: never part of a name
+            return "product", [needle]
+        return "product", sorted({needle, *receipt_keys.product_values(needle)})
+    return None
+
+
+def _window(search: Search) -> tuple[str | None, str | None]:
+    """The stored ts bounds: the till's own ISO time, so a day either side covers any
+    offset."""
+    since = ((search.since.date() - dt.timedelta(days=1)).isoformat()
+             if search.since else None)
+    until = ((search.until.date() + dt.timedelta(days=2)).isoformat()
+             if search.until else None)
+    return since, until
+
+
+def _pages(query: peewee.ModelSelect) -> Iterator[Any]:
+    """The rows of an ordered query PAGE at a time (LIMIT/OFFSET): the PostgreSQL driver
+    would fetch every row at once, where the search stops at LIMIT receipts."""
+    offset = 0
+    while True:
+        rows = list(query.limit(PAGE).offset(offset))
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        offset += PAGE
+
+
+def _keyed_query(kind: str, values: list[str], since: str | None, until: str | None,
+                 shops: frozenset[str] | None, store: str | None) -> peewee.ModelSelect:
+    query = (ReceiptKey.select(ReceiptKey.terminal, ReceiptKey.seq)
+             .where(ReceiptKey.kind == kind, ReceiptKey.value.in_(values))
+             .order_by(ReceiptKey.ts.desc(), ReceiptKey.terminal, ReceiptKey.seq.desc()))
+    if shops is not None:
+        query = query.where(ReceiptKey.store.in_(sorted(shops)))
+    if store:
+        query = query.where(ReceiptKey.store == store)
+    if since:
+        query = query.where(ReceiptKey.ts >= since)
+    if until:
+        query = query.where(ReceiptKey.ts < until)
+    return query
+
+
+def _keyed(key: tuple[str, list[str]], search: Search, shops: frozenset[str] | None,
+           store: str | None) -> Iterator[tuple[str, int]]:
+    """(terminal, seq) of the receipts with one of the key's values, newest first. Several
+    values (the products of a name) are read 1, 2, 4... days at a time back from the newest
+    entry: each window is a few index ranges, where one query over all time would sort
+    every receipt of every such product to give the newest."""
+    kind, values = key
+    since, until = _window(search)
+    if len(values) == 1:
+        yield from _pages(_keyed_query(kind, values, since, until, shops, store).tuples())
+        return
+    newest, oldest = OfficeEntry.select(peewee.fn.MAX(OfficeEntry.ts),
+                                        peewee.fn.MIN(OfficeEntry.ts)).scalar(as_tuple=True)
+    if newest is None:
+        return
+    end = min(until or "9999", (dt.date.fromisoformat(newest[:10])
+                                + dt.timedelta(days=2)).isoformat())
+    bottom = max(since or "", oldest[:10])
+    days = 1
+    while end > bottom:
+        start = max(bottom, (dt.date.fromisoformat(end[:10]) - dt.timedelta(days=days))
+                    .isoformat())
+        yield from _pages(_keyed_query(kind, values, start, end, shops, store).tuples())
+        end, days = start, days * 2
+
+
+def _find_keyed(key: tuple[str, list[str]], search: Search, customer_id: str,
+                shops: frozenset[str] | None, store: str | None, limit: int) -> list[Found]:
+    """The receipts the key names, read PAGE at a time, matched on their signed bodies."""
+    out: list[Found] = []
+    seen: set[tuple[str, int]] = set()  # a receipt with two of the values comes twice
+    pairs = (p for p in _keyed(key, search, shops, store) if not (p in seen or seen.add(p)))
+    while True:
+        page = list(itertools.islice(pairs, PAGE))
+        if not page:
+            return out
+        stored = {(t, s): (body, hash_hex) for t, s, body, hash_hex in bulk.select_pairs(
+            OfficeEntry._meta.table_name, ("terminal", "seq", "body", "hash"), page)}
+        for pair in page:
+            if pair not in stored:
+                continue
+            body = json.loads(stored[pair][0])
+            if body.get("type") in RECEIPT_TYPES and matches(body, search, customer_id):
+                out.append(_found(body, stored[pair][1], search.number))
+                if len(out) >= limit:
+                    return out
+
+
 def find(search: Search, shops: frozenset[str] | None = None, store: str | None = None,
          limit: int = LIMIT) -> list[Found]:
     """The receipts (sales, refunds, voids) of the shops one may see that fit `search`,
     newest first, at most `limit`."""
     if search.empty:
         return []
+    customer_id = customer_id_of(search.customer) if search.customer else ""
+    key = _key(search, customer_id)
+    if key is not None:
+        return _find_keyed(key, search, customer_id, shops, store, limit)
     query = (OfficeEntry.select(OfficeEntry.body, OfficeEntry.hash)
              .where(OfficeEntry.type.in_(RECEIPT_TYPES))
              .order_by(OfficeEntry.ts.desc(), OfficeEntry.terminal, OfficeEntry.seq.desc()))
@@ -225,14 +331,11 @@ def find(search: Search, shops: frozenset[str] | None = None, store: str | None 
             query = query.where(OfficeEntry.terminal == number.terminal)
         if number.store:
             query = query.where(OfficeEntry.store == number.store)
-    # the stored ts is the till's own ISO time: a day either side covers any offset
-    if search.since:
-        query = query.where(OfficeEntry.ts >= (search.since.date() - dt.timedelta(days=1))
-                            .isoformat())
-    if search.until:
-        query = query.where(OfficeEntry.ts < (search.until.date() + dt.timedelta(days=2))
-                            .isoformat())
-    customer_id = customer_id_of(search.customer) if search.customer else ""
+    since, until = _window(search)
+    if since:
+        query = query.where(OfficeEntry.ts >= since)
+    if until:
+        query = query.where(OfficeEntry.ts < until)
     for needle in (search.card_ref, customer_id, search.product):
         if needle:  # a case-insensitive LIKE: a superset, `matches` decides
             query = query.where(OfficeEntry.body.contains(json.dumps(needle)[1:-1]))
@@ -242,7 +345,7 @@ def find(search: Search, shops: frozenset[str] | None = None, store: str | None 
             OfficeEntry.body.contains(f'"{key}":{sign}{cents}')
             for key in ("total", "total_paid") for sign in ("", "-")]))
     out: list[Found] = []
-    for row in query.iterator():
+    for row in _pages(query):
         body = json.loads(row.body)
         if matches(body, search, customer_id):
             out.append(_found(body, row.hash, number))

@@ -12,11 +12,10 @@ from contract import chain
 from contract.config import TerminalConfig
 from contract.keys import public_key_from_hex
 from contract.receipt import build_document, render_text
+from headoffice import bulk
 from headoffice.models import OfficeEntry, RegisteredTerminal
+from headoffice.receipt_keys import RECEIPT_TYPES, ReceiptKey
 from headoffice.signing import fingerprint
-from headoffice.web.receipt_search import RECEIPT_TYPES
-
-AGAINST_TYPES = ("refund", "void", "receipt_copy")
 
 
 class NoReceipt(LookupError):
@@ -120,15 +119,16 @@ def check_entry(row: OfficeEntry) -> Check:
 
 
 def _related(terminal: str, seq: int) -> list[Related]:
-    rows = (OfficeEntry.select(OfficeEntry.body)
-            .where(OfficeEntry.terminal == terminal, OfficeEntry.seq > seq,
-                   OfficeEntry.type.in_(AGAINST_TYPES),
-                   OfficeEntry.body.contains(f'"ref_seq":{seq},'))
-            .order_by(OfficeEntry.seq))
+    """The refunds, voids and copies whose ref_seq is this receipt (the `against` search
+    keys name them), in seq order."""
+    pairs = sorted(ReceiptKey.select(ReceiptKey.terminal, ReceiptKey.seq)
+                   .where(ReceiptKey.kind == "against", ReceiptKey.value == f"{terminal}/{seq}")
+                   .tuples())
     out = []
-    for row in rows:
-        body = json.loads(row.body)
-        if body.get("ref_seq") != seq:
+    for _seq, body_text in sorted(bulk.select_pairs(OfficeEntry._meta.table_name,
+                                                    ("seq", "body"), pairs)):
+        body = json.loads(body_text)
+        if body.get("ref_seq") != seq or body["terminal"] != terminal or body["seq"] <= seq:
             continue
         total = None if body["type"] == "receipt_copy" else body["data"].get("total", 0)
         out.append(Related(body["seq"], body["type"], body["ts"], body.get("cashier") or "",

@@ -27,9 +27,12 @@ def table_rows(model: Any) -> list[tuple]:
 
 def snapshot() -> dict[str, list[tuple]]:
     from headoffice.aggregate_models import AGG_MODELS
+    from headoffice.cash_records import CashRecord
     from headoffice.models import OfficeEntry
+    from headoffice.receipt_keys import ProductName, ReceiptKey
 
-    return {m.__name__: table_rows(m) for m in [*AGG_MODELS, OfficeEntry]}
+    return {m.__name__: table_rows(m)
+            for m in [*AGG_MODELS, OfficeEntry, ReceiptKey, ProductName, CashRecord]}
 
 
 def ingest(url: str) -> None:
@@ -62,7 +65,10 @@ def test_bulk_data_equals_what_ingest_stores(tmp_path, office_db_url) -> None:
     """Ingest into a SQLite file; the bulk writer into the engine under test (COPY on
     PostgreSQL); every aggregate row and journal row the same."""
     from headoffice.aggregate_models import AggDay, AggDiscount
+    from headoffice.cash_records import CashRecord
     from headoffice.db import database_proxy, open_office_db
+    from headoffice.models import OfficeEntry
+    from headoffice.receipt_keys import ReceiptKey
 
     ingest(f"sqlite:///{tmp_path / 'ingested.sqlite3'}")
     ingested = snapshot()
@@ -85,6 +91,22 @@ def test_bulk_data_equals_what_ingest_stores(tmp_path, office_db_url) -> None:
     day_fields = fields(AggDay)
     assert sum(int(r[day_fields.index("refunds")]) for r in written["AggDay"]) > 0
     assert sum(int(r[day_fields.index("voids")]) for r in written["AggDay"]) > 0
+    # ... and every kind the receipt search and the cash page read
+    types = {row[fields(OfficeEntry).index("type")] for row in written["OfficeEntry"]}
+    assert types == {"sale", "refund", "void", "receipt_copy", "float", "cash_in", "cash_out",
+                     "z_close"}
+    kinds = {row[fields(ReceiptKey).index("kind")] for row in written["ReceiptKey"]}
+    assert kinds == {"amount", "card", "customer", "product", "against"}
+    variances = {int(r[fields(CashRecord).index("variance")]) for r in written["CashRecord"]}
+    assert min(variances) < 0 < max(variances)
+    # a database from before the search keys and cash rows gets them from its journal
+    from headoffice import cash_records, receipt_keys
+
+    ReceiptKey.delete().execute()
+    CashRecord.delete().execute()
+    receipt_keys.fill_missing(bulk)
+    cash_records.fill_missing(bulk)
+    assert snapshot() == ingested
 
 
 def scan(period: Any, store: str | None, cut: str, value: str,
