@@ -86,15 +86,23 @@ def test_twenty_kills_never_charge_twice_nor_sell_unpaid(tmp_path: Path,
     assert len(started) >= KILLS  # every kill fell after a payment_started
     # Most kills fell while the terminal had the payment: its outcome was settled by the next
     # run, from TransactionStatus (a software_start lies between payment_started and sale).
-    open_payment, after_restart = None, 0
-    for body in bodies:
-        if body["type"] == "payment_started":
-            open_payment, restarted = body["data"]["service_id"], False
-        elif body["type"] == "software_start" and open_payment:
-            restarted = True
-        elif body["type"] in ("sale", "payment_declined") and open_payment:
-            after_restart += restarted
-            open_payment = None
+    after_restart = settled_after_a_restart(bodies, "payment_started",
+                                            ("sale", "payment_declined"))
     assert after_restart >= KILLS // 2, after_restart
     verify = kassa(config, "journal", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def settled_after_a_restart(bodies: list[dict], started: str, settled: tuple[str, ...]) -> int:
+    """How many `started` entries were settled (by one of `settled`) only after a
+    software_start: the outcomes the next run found out from the terminal."""
+    open_id, restarted, count = None, False, 0
+    for body in bodies:
+        if body["type"] == started:
+            open_id, restarted = body["data"]["service_id"], False
+        elif body["type"] == "software_start" and open_id:
+            restarted = True
+        elif body["type"] in settled and open_id:
+            count += restarted
+            open_id = None
+    return count

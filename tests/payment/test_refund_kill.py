@@ -19,7 +19,7 @@ from pathlib import Path
 from drivers.payment.sim import SimTerminal
 from tests.faults.shop import kassa
 from tests.payment.conftest import payment_config
-from tests.payment.test_kill import ROOT, _till, _wait_for
+from tests.payment.test_kill import ROOT, _till, _wait_for, settled_after_a_restart
 
 KILLS = 8
 SALES = 10  # at least ten pieces: more than the kills can take
@@ -85,15 +85,7 @@ def test_kills_never_refund_twice_nor_journal_an_unmade_refund(tmp_path: Path,
     declined = [b for b in bodies if b["type"] == "refund_declined"]
     assert len(started) == len(refunds) + len(declined)  # each one settled, one way
     # most kills fell while the terminal had the refund: settled by the next run
-    open_refund, after_restart, restarted = None, 0, False
-    for body in bodies:
-        if body["type"] == "refund_started":
-            open_refund, restarted = body["data"]["service_id"], False
-        elif body["type"] == "software_start" and open_refund:
-            restarted = True
-        elif body["type"] in ("refund", "refund_declined") and open_refund:
-            after_restart += restarted
-            open_refund = None
+    after_restart = settled_after_a_restart(bodies, "refund_started", ("refund", "refund_declined"))
     assert after_restart >= KILLS // 2, after_restart
     verify = kassa(config, "journal", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
