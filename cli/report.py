@@ -51,7 +51,7 @@ def parse_counts(items: list[str]) -> dict[int, int]:
 
 
 def _print(args: argparse.Namespace, config, entry) -> None:
-    from firmware.receipt import build_document, render_text
+    from contract.receipt import build_document, render_text
 
     if args.json:
         print(json.dumps(entry.body["data"], indent=2, ensure_ascii=False))

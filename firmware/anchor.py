@@ -23,7 +23,7 @@ import peewee
 
 from contract import chain
 from contract.keys import PrivateKey, PublicKey
-from firmware.receipt import parse_qr_payload
+from contract.receipt import parse_qr_payload
 
 log = logging.getLogger(__name__)
 

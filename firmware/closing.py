@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from contract.receipt import build_report
 from firmware import anchor, integrity, reports
 from firmware.errors import (
     BadPieceCount,
@@ -20,7 +21,6 @@ from firmware.errors import (
 from firmware.journal import Entry
 from firmware.kernel import Committed, TillKernel
 from firmware.permissions import Action, Approval
-from firmware.receipt import build_report
 from firmware.sales import SalesService
 
 log = logging.getLogger(__name__)

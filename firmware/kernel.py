@@ -29,12 +29,12 @@ from typing import Any
 import peewee
 
 from contract.config import Config
+from contract.receipt import build_receipt
 from firmware.errors import JournalAlarmActive, NotLoggedIn, storage_error
 from firmware.journal import Entry, Journal
 from firmware.permissions import Action, Approval, authorising_manager
 from firmware.ports import DeviceError, Drawer
 from firmware.print_queue import PrintJob, PrintQueue
-from firmware.receipt import build_receipt
 from firmware.users import Cashier, Users
 
 log = logging.getLogger(__name__)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from contract.receipt import build_merchant_copy
 from firmware.card_refunds import CardRefunds, PendingRefund, RefundResult
 from firmware.journal import Entry
 from firmware.kernel import Committed, TillKernel
@@ -42,7 +43,6 @@ from firmware.payment_errors import (
 )
 from firmware.permissions import Approval
 from firmware.ports import PaymentTerminal
-from firmware.receipt import build_merchant_copy
 from firmware.returns import ReturnService
 from firmware.sales import SalesService
 from firmware.ticket import Ticket

@@ -15,9 +15,9 @@ import pytest
 from cli.assemble import build_till
 from contract import figures
 from contract.config import Config
+from contract.receipt import build_report
 from firmware import anchor, checkpoint
 from firmware.permissions import Action
-from firmware.receipt import build_report
 from firmware.sim import MANAGER_PIN, run_day
 from tests.faults.shop import acknowledge, closed_day, kassa, refused_at_start, scalar, tamper
 

@@ -19,9 +19,9 @@ from lxml import etree
 
 from cli import main
 from contract import figures as contract_figures
+from contract.receipt import build_document, render_text
 from firmware.catalogue import import_csv
 from firmware.permissions import Action
-from firmware.receipt import build_document, render_text
 from firmware.sim import MANAGER_PIN
 from firmware.till import TillService
 from tests.office.helpers import enroll, feed, make_till, payloads, shop_day

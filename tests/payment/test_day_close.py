@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from cli.payment_wiring import build_terminal
+from contract.receipt import build_report, render_text
 from drivers.payment.sim import SimTerminal
 from firmware.permissions import Action
-from firmware.receipt import build_report, render_text
 from firmware.till import TillService
 from tests.office.helpers import enroll, feed, make_till, payloads
 from tests.payment.conftest import payment_config

@@ -125,7 +125,7 @@ def _wait(predicate, timeout: float = 5.0) -> bool:
 
 
 def test_the_cardholder_lines_are_printed_within_the_receipt_width(pay_till: TillService) -> None:
-    from firmware.receipt import build_document
+    from contract.receipt import build_document
 
     _ticket(pay_till)
     sale = pay_till.payments.pay().committed.entry

@@ -11,12 +11,12 @@ import pytest
 from cli.assemble import build_till
 from contract.entries import EntrySchemaError, parse_entry, validate_body
 from contract.promotions import TIMEZONE
+from contract.receipt import build_document
 from drivers.printer.factory import open_printer
 from firmware.catalogue import import_csv
 from firmware.downstream_log import journal_waiting
 from firmware.models import DownstreamReject, JournalEntry
 from firmware.permissions import Action
-from firmware.receipt import build_document
 from firmware.uplink.downstream import Downstream, Rejected
 from tests.fixtures_till import make_config
 

@@ -12,10 +12,10 @@ from contract import figures
 from contract.entries import parse_entry
 from contract.keys import public_key_from_hex
 from contract.money import div_round_half_up
+from contract.receipt import build_document, render_text
 from firmware import reports, totals
 from firmware.db import open_database
 from firmware.journal import Journal
-from firmware.receipt import build_document, render_text
 from firmware.sim import MANAGER_PIN, run_day
 from firmware.till import TillService
 from tests.fixtures_till import make_config

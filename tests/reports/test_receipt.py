@@ -10,11 +10,11 @@ import pytest
 from cli.assemble import build_till
 from contract.config import VariableMeasure
 from contract.gtin import make_variable_code
+from contract.receipt import Layout, build_document, parse_qr_payload, render_text, vat_table
 from drivers.printer.document import blocks_of
 from drivers.printer.factory import open_printer
 from firmware.catalogue import import_csv
 from firmware.permissions import Action
-from firmware.receipt import Layout, build_document, parse_qr_payload, render_text, vat_table
 from firmware.sim import MANAGER_PIN, WEIGHED_CSV, ensure_demo_data
 from firmware.till import TillService
 from tests.drivers.escpos_lines import read_paper

@@ -13,8 +13,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
 from contract.money import div_round_half_up
+from contract.receipt import parse_qr_payload
 from firmware.errors import TillError
-from firmware.receipt import parse_qr_payload
 from ui import widgets as w
 from ui.dialogs import NumberDialog, TextDialog
 from ui.errors import error_text
@@ -29,7 +29,7 @@ def report_text(till: Any, committed: Any) -> str:
     """The report as the printer gets it, so the screen and the paper say the same."""
     entry = committed.entry
     try:
-        from firmware.receipt import build_report, render_text
+        from contract.receipt import build_report, render_text
 
         document = build_report(entry.body, entry.hash, till.config.terminal,
                                 till.config.printer.columns, till.language)
