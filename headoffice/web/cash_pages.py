@@ -1,6 +1,6 @@
-"""The cash page: cash variance per Z and per cashier over a date range (table and chart),
-the float and cash in/out history, and the same as an Excel file. A shop manager sees their
-own shops only."""
+"""The cash page: cash variance per day and per cashier over a date range (charts and a
+table), every Z and the float and cash in/out history a page at a time (newest first), and
+all of it as an Excel file. A shop manager sees their own shops only."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ from headoffice.web import cash_queries as cash
 from headoffice.web import report_queries as reports
 from headoffice.web.common import bad_page, page, requires, scoped_store, shops_of
 from headoffice.web.i18n import now_local
+from headoffice.web.paging import Pager, page_number
 from headoffice.web.report_pages import download, file_tag
 from headoffice.web.roles import Role
 
+Z_PAGE, MOVE_PAGE = "z_pagina", "geld_pagina"  # the lists' page numbers in the address
 MOVE_NAMES = {"float": "wisselgeld begin", "cash_in": "geld in", "cash_out": "geld uit"}
 
 
@@ -70,16 +72,24 @@ def cash_page(request: Request) -> Response:
         period, store, params = _chosen(request)
     except reports.ReportError as exc:
         return bad_page(request, "Ongeldige periode", str(exc))
-    data = cash.cash_report(period, shops_of(request), store)
-    chart = {"z_labels": [f"{z.day[8:10]}-{z.day[5:7]} {z.terminal} Z{z.z_number}"
-                          for z in data["zs"]],
-             "z_values": [z.variance for z in data["zs"]],
+    q = request.query_params
+    data = cash.cash_page(period, shops_of(request), store, page_number(q.get(Z_PAGE)),
+                          page_number(q.get(MOVE_PAGE)))
+    t = data["totals"]
+    z_pager = Pager(data["z_page"], t["zs"], Z_PAGE, "/kas",
+                    {**params, MOVE_PAGE: str(data["move_page"])}, "z-lijst")
+    move_pager = Pager(data["move_page"], t["moves"], MOVE_PAGE, "/kas",
+                       {**params, Z_PAGE: str(data["z_page"])}, "geld-lijst")
+    chart = {"day_labels": [f"{d['day'][8:10]}-{d['day'][5:7]}-{d['day'][:4]}"
+                            for d in data["days"]],
+             "day_values": [d["variance"] for d in data["days"]],
              "cashier_labels": [r["cashier"] or "-" for r in data["cashiers"]],
              "cashier_values": [r["variance"] for r in data["cashiers"]]}
     return page(request, "cash.html", nav="cash", c=data, chart=chart, period=period,
                 store=store or "", params=params, query=urlencode(params),
                 presets=reports.PRESETS, preset_names=reports.PRESET_NAMES,
-                stores=_stores(request), move_names=MOVE_NAMES)
+                stores=_stores(request), move_names=MOVE_NAMES, z_pager=z_pager,
+                move_pager=move_pager)
 
 
 @requires(Role.OWNER, Role.MANAGER, Role.ACCOUNTANT, shop_scoped=True,
