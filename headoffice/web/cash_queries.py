@@ -117,18 +117,32 @@ def moves(period: Period, shops: frozenset[str] | None = None,
     return list(starmap(Move, _rows(MOVE_COLUMNS, False, period, shops, store)))
 
 
+def _newest_page(columns: tuple[str, ...], z: bool, period: Period,
+                 shops: frozenset[str] | None, store: str | None, offset: int, size: int,
+                 total: int) -> list[tuple]:
+    """Rows `offset` .. `offset + size` of the newest-first list of `total` rows. A page in
+    the older half is read from the oldest end and turned round, so no page skips more
+    than half the list (the last page costs what the first does)."""
+    if offset * 2 < total:
+        return _rows(columns, z, period, shops, store, True, size, offset)
+    end = min(offset + size, total)
+    if end <= offset:
+        return []
+    return _rows(columns, z, period, shops, store, False, end - offset, total - end)[::-1]
+
+
 def z_page(period: Period, shops: frozenset[str] | None, store: str | None, offset: int,
-           size: int) -> list[ZCash]:
-    """`size` Zs from `offset`, newest first (a page of the list)."""
-    return list(starmap(ZCash, _rows(Z_COLUMNS, True, period, shops, store, True, size,
-                                     offset)))
+           size: int, total: int) -> list[ZCash]:
+    """`size` Zs from `offset`, newest first (a page of the list of `total` Zs)."""
+    return list(starmap(ZCash, _newest_page(Z_COLUMNS, True, period, shops, store, offset,
+                                            size, total)))
 
 
 def move_page(period: Period, shops: frozenset[str] | None, store: str | None, offset: int,
-              size: int) -> list[Move]:
-    """`size` movements from `offset`, newest first (a page of the list)."""
-    return list(starmap(Move, _rows(MOVE_COLUMNS, False, period, shops, store, True, size,
-                                    offset)))
+              size: int, total: int) -> list[Move]:
+    """`size` movements from `offset`, newest first (a page of the list of `total`)."""
+    return list(starmap(Move, _newest_page(MOVE_COLUMNS, False, period, shops, store, offset,
+                                           size, total)))
 
 
 def _int(value: Any) -> int:
@@ -203,5 +217,6 @@ def cash_page(period: Period, shops: frozenset[str] | None, store: str | None, z
     z_at = shown_page(z_asked, data["totals"]["zs"], size)
     move_at = shown_page(move_asked, data["totals"]["moves"], size)
     return {**data, "z_page": z_at, "move_page": move_at,
-            "zs": z_page(period, shops, store, (z_at - 1) * size, size),
-            "moves": move_page(period, shops, store, (move_at - 1) * size, size)}
+            "zs": z_page(period, shops, store, (z_at - 1) * size, size, data["totals"]["zs"]),
+            "moves": move_page(period, shops, store, (move_at - 1) * size, size,
+                               data["totals"]["moves"])}
