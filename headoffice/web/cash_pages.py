@@ -4,6 +4,7 @@ all of it as an Excel file. A shop manager sees their own shops only."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +24,8 @@ from headoffice.web.report_pages import download, file_tag
 from headoffice.web.roles import Role
 
 Z_PAGE, MOVE_PAGE = "z_pagina", "geld_pagina"  # the lists' page numbers in the address
+OVER_TIME_TITLES = {"dag": "Kasverschil per dag", "week": "Kasverschil per week",
+                    "maand": "Kasverschil per maand"}
 MOVE_NAMES = {"float": "wisselgeld begin", "cash_in": "geld in", "cash_out": "geld uit"}
 
 
@@ -61,6 +64,26 @@ def cash_sheets(data: dict[str, Any]) -> list[Sheet]:
     ]
 
 
+def over_time(days: list[dict[str, Any]], period: Period) -> tuple[str, list[str], list[int]]:
+    """The variance over time for the chart: per day over up to two months, per week
+    (ISO) up to a year, per month beyond, as a bar per day over years is too thin to read.
+    (unit, labels, cents); the figures are the per-day sums added up."""
+    length = (period.end - period.start).days + 1
+    unit = "dag" if length <= 62 else "week" if length <= 366 else "maand"
+    sums: dict[str, int] = {}
+    for row in days:  # oldest first, so the labels come in order
+        day = dt.date.fromisoformat(row["day"])
+        if unit == "dag":
+            label = f"{day:%d-%m-%Y}"
+        elif unit == "week":
+            year, week, _weekday = day.isocalendar()
+            label = f"wk {week} {year}"
+        else:
+            label = f"{day:%m-%Y}"
+        sums[label] = sums.get(label, 0) + row["variance"]
+    return unit, list(sums), list(sums.values())
+
+
 def _stores(request: Request) -> list[str]:
     shops = shops_of(request)
     return [s for s in z_stores() if shops is None or s in shops]
@@ -80,9 +103,8 @@ def cash_page(request: Request) -> Response:
                     {**params, MOVE_PAGE: str(data["move_page"])}, "z-lijst")
     move_pager = Pager(data["move_page"], t["moves"], MOVE_PAGE, "/kas",
                        {**params, Z_PAGE: str(data["z_page"])}, "geld-lijst")
-    chart = {"day_labels": [f"{d['day'][8:10]}-{d['day'][5:7]}-{d['day'][:4]}"
-                            for d in data["days"]],
-             "day_values": [d["variance"] for d in data["days"]],
+    unit, labels, values = over_time(data["days"], period)
+    chart = {"title": OVER_TIME_TITLES[unit], "day_labels": labels, "day_values": values,
              "cashier_labels": [r["cashier"] or "-" for r in data["cashiers"]],
              "cashier_values": [r["variance"] for r in data["cashiers"]]}
     return page(request, "cash.html", nav="cash", c=data, chart=chart, period=period,

@@ -345,6 +345,8 @@ EN: dict[str, str] = {
     "Tekort": "Short",
     "Over": "Over",
     "Kasverschil per dag": "Cash variance per day",
+    "Kasverschil per week": "Cash variance per week",
+    "Kasverschil per maand": "Cash variance per month",
     "volgende": "next", "pagina": "page",
     "nieuwste eerst": "newest first", "Kasbewegingen": "Cash movements",
     "Pagina's Z-rapporten": "Pages of Z reports",

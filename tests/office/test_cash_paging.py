@@ -231,3 +231,31 @@ def test_the_page_over_http_pages_and_keeps_its_filters(tmp_path, office_db_url)
         assert len(list(book["Kasbewegingen"].iter_rows(min_row=4))) == len(moved)
     finally:
         web.stop()
+
+
+def test_the_chart_over_time_adds_the_days_up_per_week_or_month() -> None:
+    from headoffice.exports.periods import Period
+    from headoffice.web.cash_pages import over_time
+
+    rng = random.Random(11)
+    start = dt.date(2023, 12, 1)
+    days = [{"day": (start + dt.timedelta(days=n)).isoformat(),
+             "variance": rng.randint(-3000, 2000)} for n in range(0, 1096, 2)]
+    short = Period(dt.date(2026, 3, 1), dt.date(2026, 4, 30), "range")
+    in_short = [d for d in days if short.first <= d["day"] <= short.last]
+    assert over_time(in_short, short) == (
+        "dag", [f"{d['day'][8:]}-{d['day'][5:7]}-{d['day'][:4]}" for d in in_short],
+        [d["variance"] for d in in_short])
+    year = Period(dt.date(2025, 12, 1), dt.date(2026, 11, 30), "1y")
+    in_year = [d for d in days if year.first <= d["day"] <= year.last]
+    unit, labels, values = over_time(in_year, year)
+    weeks: dict[tuple[int, int], int] = defaultdict(int)
+    for d in in_year:
+        weeks[dt.date.fromisoformat(d["day"]).isocalendar()[:2]] += d["variance"]
+    assert unit == "week" and labels[0] == "wk 49 2025" and labels[-1] == "wk 48 2026"
+    assert values == [weeks[k] for k in sorted(weeks)]
+    whole = Period(start, dt.date(2026, 11, 30), "3y")
+    unit, labels, values = over_time(days, whole)
+    assert unit == "maand" and len(labels) == 36 and labels[:2] == ["12-2023", "01-2024"]
+    assert sum(values) == sum(d["variance"] for d in days)
+    assert over_time([], whole) == ("maand", [], [])
