@@ -23,8 +23,8 @@ from contract import figures
 from headoffice.aggregate_models import (
     AggCashier,
     AggCashierAll,
-    AggHour,
     AggHourAll,
+    AggHourShop,
     AggVat,
     AggVatAll,
 )
@@ -213,13 +213,13 @@ def by_cashier(period: Period, store: str | None = None) -> list[dict[str, Any]]
 
 def heat_map(period: Period, store: str | None = None) -> list[list[int]]:
     """Turnover per weekday (0 = Monday) and hour: 7 rows of 24 cents. Every shop's from
-    AggHourAll, one shop's from its AggHour rows."""
-    table = AggHour if store else AggHourAll
+    AggHourAll, one shop's from its roll-up over its terminals, AggHourShop."""
+    table = AggHourShop if store else AggHourAll
     query = (table.select(table.day, table.hour, fn.SUM(table.turnover).alias("t"))
              .where(table.day.between(period.first, period.last))
              .group_by(table.day, table.hour))
     if store:
-        query = query.where(AggHour.store == store)
+        query = query.where(AggHourShop.store == store)
     grid = [[0] * 24 for _ in range(7)]
     weekdays: dict[str, int] = {}  # a day's weekday, worked out once (not once per hour)
     for day, hour, turnover in query.tuples():
