@@ -1,11 +1,14 @@
 """The receipt search's index: what a receipt can be found by (its amount, card references,
-customer and product codes) and what a refund, void or copy was journaled against, one short
-row per value, so a search reads a few index rows instead of a LIKE over every signed body.
+customer, product codes and VAT rates) and what a refund, void or copy was journaled
+against, one short row per value, so a search reads a few index rows instead of a LIKE over
+every signed body. The reports' drill-down to a product, category or VAT rate reads the
+same keys (headoffice.web.report_queries.tickets_behind).
 
 Ingest writes a batch's keys in its own transaction (headoffice/ingest/store.py), and
 headoffice.schema.create_all fills the table once from the stored journal of a database that
-predates it. The keys only narrow: the search still matches the signed body itself
-(headoffice.web.receipt_search.matches), so what it finds is what the till journaled.
+predates it (and the VAT keys alone in one whose keys predate those). The keys only narrow:
+the search still matches the signed body itself (headoffice.web.receipt_search.matches),
+as the drill-down does, so what is found is what the till journaled.
 """
 
 from __future__ import annotations
