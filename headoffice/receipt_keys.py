@@ -196,14 +196,21 @@ _VAT_ROWS = {
 
 def fill_vat(db: peewee.Database) -> None:
     """The VAT keys of every stored receipt, in one statement: the database reads the rates
-    out of the stored bodies itself (a million receipts in about half a minute), where
-    parsing them here would take minutes."""
+    out of the stored bodies itself (a million receipts in about a minute), where parsing
+    them here would take minutes."""
     engine = "postgresql" if is_postgres(db) else "sqlite"
     types = ", ".join(f"'{t}'" for t in RECEIPT_TYPES)
     value, rows = _VAT_ROWS[engine]
-    db.execute_sql(f"INSERT INTO receipt_key ({', '.join(COLUMNS)}) SELECT DISTINCT 'vat', "
-                   f"{value}, j.terminal, j.seq, j.store, j.ts FROM {rows}"
-                   f" WHERE j.type IN ({types})")
+    with db.atomic():
+        if engine == "postgresql":  # workers starting at once: the second waits here until
+            # the first commits, then finds the keys (on SQLite its write fails and
+            # create_all retries)
+            db.execute_sql("LOCK TABLE receipt_key IN SHARE ROW EXCLUSIVE MODE")
+            if _holds("vat"):
+                return
+        db.execute_sql(f"INSERT INTO receipt_key ({', '.join(COLUMNS)}) SELECT DISTINCT"
+                       f" 'vat', {value}, j.terminal, j.seq, j.store, j.ts FROM {rows}"
+                       f" WHERE j.type IN ({types})")
     db.execute_sql("ANALYZE receipt_key")
 
 
