@@ -132,13 +132,16 @@ def name_of(latest: str) -> str:
     return latest.split(" ", 1)[1]
 
 
-def top_products(period: Period, store: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
+def top_products(period: Period, store: str | None = None, limit: int = 10,
+                 named: bool = True) -> list[dict[str, Any]]:
     """Units and gross per product, best sellers first, named as in the latest bucket read
-    (`latest_name`): from a shop's AggProduct rows, or for every shop from AggProductAll (the
-    same sums, one row per product and bucket)."""
+    (`latest_name`; with `named` False the name is left empty, for figures only compared):
+    from a shop's AggProduct rows, or for every shop from AggProductAll (the same sums, one
+    row per product and bucket)."""
     table = AggProduct if store else AggProductAll
     gross = fn.SUM(table.gross)
-    query = (table.select(table.product, latest_name(table).alias("name"),
+    name = latest_name(table) if named else fn.MIN(" ")
+    query = (table.select(table.product, name.alias("name"),
                           fn.SUM(table.quantity).alias("quantity"), gross.alias("gross"))
              .where(table.bucket.in_(product_buckets(period)))
              .group_by(table.product).order_by(gross.desc()).limit(limit))

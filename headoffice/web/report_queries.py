@@ -173,9 +173,9 @@ def by_vat(period: Period, store: str | None = None) -> list[dict[str, Any]]:
              "vat": int(r["vat"]), "net": int(r["gross"]) - int(r["vat"])} for r in query.dicts()]
 
 
-def by_product(period: Period, store: str | None = None, limit: int = 1000
-               ) -> list[dict[str, Any]]:
-    return queries.top_products(period, store, limit)
+def by_product(period: Period, store: str | None = None, limit: int = 1000,
+               named: bool = True) -> list[dict[str, Any]]:
+    return queries.top_products(period, store, limit, named)
 
 
 def category_of(codes: list[str]) -> dict[str, str]:
@@ -275,14 +275,15 @@ def report(period: Period, store: str | None = None) -> dict[str, Any]:
     their figure in the previous period and a year earlier beside it. Each range's day
     totals are read once, per terminal of every shop: the shop and terminal cuts, the
     overview and the payment cut are sums of those rows; each range's product totals once
-    for the product and category cuts (and one look-up of the categories)."""
+    for the product and category cuts (and one look-up of the categories), the names only
+    for the range shown."""
     previous, earlier = period.previous(), year_earlier(period)
     ranges = (period, previous, earlier)
     terminals = {p: queries.by_terminal(p) for p in ranges}
     mine = {p: [row for row in terminals[p] if not store or row["store"] == store]
             for p in ranges}
     totals = {p: queries.summed(mine[p])[0] for p in ranges}
-    products = {p: by_product(p, store, limit=CATEGORY_PRODUCTS) for p in ranges}
+    products = {p: by_product(p, store, CATEGORY_PRODUCTS, named=p is period) for p in ranges}
     categories = category_of(sorted({row["product"] for p in ranges for row in products[p]}))
     shared = {
         "shop": lambda p, _store: queries.summed(terminals[p], "store"),
