@@ -3,8 +3,9 @@ from the month buckets in a database from a version that kept only days and mont
 (headoffice.schema.create_all runs this). Ingest keeps them current from then on, with the
 same deltas as the day and month rows (headoffice/aggregates.py).
 
-A year row's name is that of its latest month, as if ingest had written it: the name last
-received in the year's newest month.
+A year row's name is that of its latest month (the name last received in the year's newest
+month that sold it), where ingest keeps the name last received in the year: the same unless a
+till sent an older month's sales after a rename.
 """
 
 from __future__ import annotations
