@@ -16,9 +16,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from peewee import fn
+
 from contract.config import NL_RATES
 from contract.money import div_round_half_up
-from headoffice.aggregate_models import AggProduct, AggProductAll
+from headoffice import margin_months
+from headoffice.aggregate_models import AggDay, AggMargin, AggProduct, AggProductAll
 from headoffice.catalogue.models import CostPrice
 from headoffice.catalogue.products import ProductFacts, find_many
 from headoffice.catalogue.times import SHOP_ZONE, from_stored
@@ -148,66 +151,130 @@ def intervals(product: ProductFacts | None, book: CostBook) -> list[tuple[str, s
     return out
 
 
-# the net of one day row at its interval's rate, rounded half up away from zero per row
+# the net of one day row at its span's rate, rounded half up away from zero per row
 # (div_round_half_up(gross * 10000, 10000 + rate), in integer SQL on both engines)
-NET_SQL = ("CASE WHEN i.cost IS NULL THEN 0"
-           " WHEN a.gross >= 0 THEN (a.gross * 20000 + 10000 + i.rate) / (20000 + 2 * i.rate)"
-           " ELSE -((-a.gross * 20000 + 10000 + i.rate) / (20000 + 2 * i.rate)) END")
+NET_SQL = f"CASE WHEN i.cost IS NULL THEN 0 ELSE {margin_months.net_sql('a.gross', 'i.rate')} END"
+# a month row's sum of those day nets at its span's rate (a month span has one of these rates)
+MONTH_NET_SQL = ("CASE WHEN i.cost IS NULL THEN 0"
+                 + "".join(f" WHEN i.rate = {rate} THEN m.{column}"
+                           for rate, column in margin_months.NET_COLUMNS.items())
+                 + " ELSE m.gross END")
+MONTH_RATES = frozenset({0, *margin_months.RATES_BP})
 
 
-def _codes(period: Period, store: str | None) -> list[str]:
-    """The product keys sold in the range's months (a few thousand month rows)."""
+def _codes(period: Period, store: str | None) -> dict[str, str]:
+    """The product keys sold in the range's months (a few thousand month rows), each with a
+    name as received (the label of a product the master does not know)."""
     table = AggProduct if store else AggProductAll
-    query = (table.select(table.product).distinct()
-             .where(table.bucket.between("m" + period.first[:7], "m" + period.last[:7])))
+    query = (table.select(table.product, fn.MIN(table.name))
+             .where(table.bucket.between("m" + period.first[:7], "m" + period.last[:7]))
+             .group_by(table.product))
     if store:
         query = query.where(AggProduct.store == store)
-    return [row[0] for row in query.tuples()]
+    return dict(query.tuples())
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def spans(period: Period, master: dict[str, ProductFacts | None], book: CostBook
+          ) -> tuple[list[tuple], list[tuple]]:
+    """Each product's intervals of one cost and rate, cut to the range: the whole months in
+    them as month spans (code, first month, month after, cost, rate), for the month rows;
+    the days before and after those, and any interval at a rate the month rows do not keep,
+    as day spans (code, 'd' first day, 'd' day after, cost, rate), for the day rows."""
+    first, after = period.start, period.end + dt.timedelta(days=1)
+    months: list[tuple] = []
+    days: list[tuple] = []
+    for code, product in master.items():
+        for lo, hi, cost, rate in intervals(product, book):
+            start = max(dt.date.fromisoformat(lo), first) if lo else first
+            end = min(dt.date.fromisoformat(hi), after) if hi != END_OF_TIME else after
+            if start >= end:
+                continue
+            whole = start if start.day == 1 else _next_month(start)  # first whole month
+            stop = end.replace(day=1)  # the month after the last whole one
+            if rate not in MONTH_RATES or whole >= stop:
+                days.append((code, "d" + start.isoformat(), "d" + end.isoformat(), cost, rate))
+                continue
+            months.append((code, whole.isoformat()[:7], stop.isoformat()[:7], cost, rate))
+            if start < whole:
+                days.append((code, "d" + start.isoformat(), "d" + whole.isoformat(), cost, rate))
+            if stop < end:
+                days.append((code, "d" + stop.isoformat(), "d" + end.isoformat(), cost, rate))
+    return months, days
+
+
+def _fill(name: str, rows: list[tuple]) -> None:
+    """A temporary table of spans (code, lo, hi, cost, rate)."""
+    db = database_proxy.obj
+    mark = "%s" if is_postgres() else "?"
+    db.execute_sql(f"CREATE TEMPORARY TABLE {name} (code VARCHAR(64), lo VARCHAR(11),"
+                   " hi VARCHAR(11), cost BIGINT, rate INTEGER)")
+    for start in range(0, len(rows), 400):
+        page = rows[start:start + 400]
+        db.execute_sql(f"INSERT INTO {name} VALUES " + ", ".join(
+            f"({mark}, {mark}, {mark}, {mark}, {mark})" for _ in page),
+            [v for row in page for v in row])
+    if is_postgres():
+        db.execute_sql(f"ANALYZE {name}")  # its size, for the join's plan
+
+
+def _shops(period: Period) -> list[str]:
+    """The shops with sales figures in the range (from the day totals: a row per terminal
+    and day); every product row's shop is among them."""
+    return [row[0] for row in AggDay.select(AggDay.store).distinct()
+            .where(AggDay.day.between(period.first, period.last)).tuples()]
 
 
 def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | None],
             book: CostBook) -> list[tuple]:
-    """Per shop, product and whether costed: pieces, gross, net, cost and a name, summed by
-    the database over the day rows joined to each product's intervals (a temporary table)."""
+    """Per shop, product and whether costed: pieces, gross, net and cost, summed by the
+    database over the month rows of the whole months in which a product's cost and rate stay
+    the same, and over the day rows of the other days (temporary tables of spans, which
+    drive the joins through the (store, product, month) and (product, bucket) indexes)."""
     db = database_proxy.obj
     mark = "%s" if is_postgres() else "?"
-    rows = [(code, lo, hi, cost, rate) for code, product in master.items()
-            for lo, hi, cost, rate in intervals(product, book)]
+    months, days = spans(period, master, book)
+    shops = [store] if store else _shops(period)  # the month rows' index starts with the shop
+    shop = f" AND m.store IN ({', '.join(mark for _ in shops)})" if shops else ""
+    out: list[tuple] = []
     with db.atomic():
-        db.execute_sql("CREATE TEMPORARY TABLE margin_interval (code VARCHAR(64), lo VARCHAR(11),"
-                       " hi VARCHAR(11), cost BIGINT, rate INTEGER)")
+        _fill("margin_month_span", months)
+        _fill("margin_day_span", days)
         try:
-            for start in range(0, len(rows), 400):
-                page = rows[start:start + 400]
-                db.execute_sql("INSERT INTO margin_interval VALUES " + ", ".join(
-                    f"({mark}, {mark}, {mark}, {mark}, {mark})" for _ in page),
-                    [v for row in page for v in row])
-            where = f"a.bucket BETWEEN {mark} AND {mark}"
-            params: list[Any] = ["d" + period.first, "d" + period.last]
-            if store:
-                where += f" AND a.store = {mark}"
-                params.append(store)
-            day = "SUBSTR(a.bucket, 2, 10)"
-            return db.execute_sql(
+            out += db.execute_sql(
+                f"SELECT m.store, m.product, i.cost IS NULL, SUM(m.quantity), SUM(m.gross),"
+                f" SUM({MONTH_NET_SQL}), SUM(COALESCE(i.cost, 0) * m.quantity)"
+                f" FROM margin_month_span i CROSS JOIN {AggMargin._meta.table_name} m"
+                f" WHERE m.product = i.code AND m.month >= i.lo AND m.month < i.hi{shop}"
+                f" GROUP BY m.store, m.product, i.cost IS NULL", shops).fetchall()
+            out += db.execute_sql(
                 f"SELECT a.store, a.product, i.cost IS NULL, SUM(a.quantity), SUM(a.gross),"
-                f" SUM({NET_SQL}), SUM(COALESCE(i.cost, 0) * a.quantity), MIN(a.name)"
-                f" FROM {AggProduct._meta.table_name} a JOIN margin_interval i"
-                f" ON i.code = a.product AND {day} >= i.lo AND {day} < i.hi"
-                f" WHERE {where} GROUP BY a.store, a.product, i.cost IS NULL", params).fetchall()
+                f" SUM({NET_SQL}), SUM(COALESCE(i.cost, 0) * a.quantity)"
+                f" FROM margin_day_span i CROSS JOIN {AggProduct._meta.table_name} a"
+                f" WHERE a.product = i.code AND a.bucket >= i.lo AND a.bucket < i.hi"
+                f"{shop.replace('m.', 'a.')} GROUP BY a.store, a.product, i.cost IS NULL",
+                shops).fetchall()
         finally:
-            db.execute_sql("DROP TABLE margin_interval")
+            db.execute_sql("DROP TABLE margin_month_span")
+            db.execute_sql("DROP TABLE margin_day_span")
+    return out
 
 
 def margin(period: Period, store: str | None = None) -> MarginReport:
     """Each day row takes its product's cost on that day and its VAT rate on that day (net
     rounded per row, as the per-day aggregate allows); the database sums the rows per
     product over the intervals in which both stay the same."""
-    master = _master(sorted(_codes(period, store)))
+    names = _codes(period, store)
+    master = _master(sorted(names))
     book = CostBook(sorted({p.id for p in master.values() if p is not None}))
     tables: tuple[dict[str, list[Any]], ...] = ({}, {}, {})  # products, categories, shops
     total = [0] * len(SUMS)
-    for shop, code, uncosted, quantity, gross, net, cost, name in _summed(period, store,
-                                                                          master, book):
+    for shop, code, uncosted, quantity, gross, net, cost in _summed(period, store, master,
+                                                                    book):
+        name = names[code]
         product = master[code]
         q, g = int(quantity), int(gross)
         adds = (q, g, 0, 0, q, g) if uncosted else (q, g, int(net), int(cost), 0, 0)
