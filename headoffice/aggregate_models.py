@@ -228,10 +228,25 @@ class AggDiscountAll(OfficeModel):
         indexes = ((("day", "cashier", "kind", "ref"), True),)
 
 
+class AggMarginAll(OfficeModel):
+    """AggMargin over every shop (its nets are sums of per-shop day nets, as there)."""
+
+    product = peewee.CharField(max_length=64)
+    month = peewee.CharField(max_length=7)
+    quantity = peewee.BigIntegerField(default=0)
+    gross = peewee.BigIntegerField(default=0)
+    net_2100 = peewee.BigIntegerField(default=0)
+    net_900 = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_margin_all"
+        indexes = ((("product", "month"), True),)
+
+
 # roll-up -> the aggregate it sums
 ROLLUPS: dict[type[OfficeModel], type[OfficeModel]] = {
     AggHourAll: AggHour, AggVatAll: AggVat, AggProductAll: AggProduct,
-    AggCashierAll: AggCashier, AggDiscountAll: AggDiscount,
+    AggCashierAll: AggCashier, AggDiscountAll: AggDiscount, AggMarginAll: AggMargin,
 }
 
 

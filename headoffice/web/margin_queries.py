@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,13 @@ from peewee import fn
 from contract.config import NL_RATES
 from contract.money import div_round_half_up
 from headoffice import margin_months
-from headoffice.aggregate_models import AggDay, AggMargin, AggProduct, AggProductAll
+from headoffice.aggregate_models import (
+    AggDay,
+    AggMargin,
+    AggMarginAll,
+    AggProduct,
+    AggProductAll,
+)
 from headoffice.catalogue.models import CostPrice
 from headoffice.catalogue.products import ProductFacts, find_many
 from headoffice.catalogue.times import SHOP_ZONE, from_stored
@@ -95,8 +102,7 @@ class CostBook:
                 rows[row[0]].append((row[1], row[2]))
         for product, found in rows.items():
             found.sort()
-            self.history[product] = ([from_stored(f[0]).astimezone(SHOP_ZONE).date().isoformat()
-                                      for f in found], [f[1] for f in found])
+            self.history[product] = ([_shop_date(f[0]) for f in found], [f[1] for f in found])
 
     def at(self, product: int, day: str) -> int | None:
         """The cost on shop day `day` (YYYY-MM-DD), or None."""
@@ -106,6 +112,12 @@ class CostBook:
         days, costs = found
         index = bisect.bisect_right(days, day) - 1  # the last price from that day or before
         return costs[index] if index >= 0 else None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _shop_date(stored: str) -> str:
+    """The shop date (YYYY-MM-DD) of a stored moment; asked again at each report."""
+    return from_stored(stored).astimezone(SHOP_ZONE).date().isoformat()
 
 
 def _master(codes: list[str]) -> dict[str, ProductFacts | None]:
@@ -229,65 +241,102 @@ def _shops(period: Period) -> list[str]:
 
 
 def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | None],
-            book: CostBook) -> list[tuple]:
-    """Per shop, product and whether costed: pieces, gross, net and cost, summed by the
-    database over the month rows of the whole months in which a product's cost and rate stay
-    the same, and over the day rows of the other days (temporary tables of spans, which
-    drive the joins through the (store, product, month) and (product, bucket) indexes)."""
+            book: CostBook) -> tuple[list[tuple], list[tuple]]:
+    """Per product and whether costed, and per shop and whether costed: pieces, gross, net
+    and cost, summed by the database over the month rows of the whole months in which a
+    product's cost and rate stay the same, and over the day rows of the other days
+    (temporary tables of spans drive the joins through the month rows' (product, month)
+    and (store, product, month) keys and the day rows' (product, bucket) index). Every
+    shop: the products from the chain-wide month rows, the shops from the shops' ones."""
     db = database_proxy.obj
     mark = "%s" if is_postgres() else "?"
     months, days = spans(period, master, book)
-    shops = [store] if store else _shops(period)  # the month rows' index starts with the shop
-    shop = f" AND m.store IN ({', '.join(mark for _ in shops)})" if shops else ""
-    out: list[tuple] = []
+    shops = [store] if store else _shops(period)
+    shop = f" AND {{t}}.store IN ({', '.join(mark for _ in shops)})" if shops else ""
+    bounds = (f" AND m.month >= '{period.start.isoformat()[:7]}'"  # dates: no quoting issue
+              f" AND m.month <= '{period.end.isoformat()[:7]}'")
+    joined = ("FROM margin_month_span i CROSS JOIN {table} m"
+              " WHERE m.product = i.code AND m.month >= i.lo AND m.month < i.hi" + bounds)
+    month_sums = (f"i.cost IS NULL, SUM(m.quantity), SUM(m.gross), SUM({MONTH_NET_SQL}),"
+                  f" SUM(COALESCE(i.cost, 0) * m.quantity)")
     with db.atomic():
+        if is_postgres():  # compiling these short queries took longer than running them
+            db.execute_sql("SET LOCAL jit = off")
         _fill("margin_month_span", months)
         _fill("margin_day_span", days)
         try:
-            out += db.execute_sql(
-                f"SELECT m.store, m.product, i.cost IS NULL, SUM(m.quantity), SUM(m.gross),"
-                f" SUM({MONTH_NET_SQL}), SUM(COALESCE(i.cost, 0) * m.quantity)"
-                f" FROM margin_month_span i CROSS JOIN {AggMargin._meta.table_name} m"
-                f" WHERE m.product = i.code AND m.month >= i.lo AND m.month < i.hi{shop}"
-                f" GROUP BY m.store, m.product, i.cost IS NULL", shops).fetchall()
-            out += db.execute_sql(
+            daily = db.execute_sql(
                 f"SELECT a.store, a.product, i.cost IS NULL, SUM(a.quantity), SUM(a.gross),"
                 f" SUM({NET_SQL}), SUM(COALESCE(i.cost, 0) * a.quantity)"
                 f" FROM margin_day_span i CROSS JOIN {AggProduct._meta.table_name} a"
                 f" WHERE a.product = i.code AND a.bucket >= i.lo AND a.bucket < i.hi"
-                f"{shop.replace('m.', 'a.')} GROUP BY a.store, a.product, i.cost IS NULL",
+                f"{shop.format(t='a')} GROUP BY a.store, a.product, i.cost IS NULL",
                 shops).fetchall()
+            if store:
+                monthly = db.execute_sql(
+                    f"SELECT m.product, {month_sums} "
+                    + joined.format(table=AggMargin._meta.table_name) + shop.format(t="m")
+                    + " GROUP BY m.product, i.cost IS NULL", shops).fetchall()
+                by_shop = [(store, *row[1:]) for row in monthly]
+            else:
+                monthly = db.execute_sql(
+                    f"SELECT m.product, {month_sums} "
+                    + joined.format(table=AggMarginAll._meta.table_name)
+                    + " GROUP BY m.product, i.cost IS NULL").fetchall()
+                # SQLite: a shop at a time through the (store, product, month) key, which
+                # it would not use for a list of shops; PostgreSQL: all at once (hash join)
+                groups = [shops] if is_postgres() else [[one] for one in shops]
+                by_shop = []
+                for group in groups:
+                    by_shop += db.execute_sql(
+                        f"SELECT m.store, {month_sums} "
+                        + joined.format(table=AggMargin._meta.table_name)
+                        + shop.format(t="m").replace(", ".join(mark for _ in shops),
+                                                     ", ".join(mark for _ in group))
+                        + " GROUP BY m.store, i.cost IS NULL", group).fetchall()
         finally:
             db.execute_sql("DROP TABLE margin_month_span")
             db.execute_sql("DROP TABLE margin_day_span")
-    return out
+    by_product = monthly + [row[1:] for row in daily]
+    return by_product, by_shop + [(row[0], *row[2:]) for row in daily]
+
+
+def _adds(uncosted: Any, quantity: Any, gross: Any, net: Any, cost: Any
+          ) -> tuple[int, ...]:
+    """A summed row's share of MarginRow's SUMS."""
+    q, g = int(quantity), int(gross)
+    return (q, g, 0, 0, q, g) if uncosted else (q, g, int(net), int(cost), 0, 0)
+
+
+def _add(table: dict[str, list[Any]], key: str, label: str, adds: tuple[int, ...]) -> None:
+    sums = table.get(key)
+    if sums is None:
+        sums = table[key] = [label, 0, 0, 0, 0, 0, 0]
+    for index, value in enumerate(adds, 1):
+        sums[index] += value
 
 
 def margin(period: Period, store: str | None = None) -> MarginReport:
     """Each day row takes its product's cost on that day and its VAT rate on that day (net
-    rounded per row, as the per-day aggregate allows); the database sums the rows per
-    product over the intervals in which both stay the same."""
+    rounded per row, as the per-day aggregate allows); the database sums them per product
+    and per shop over the spans in which both stay the same, from month rows where a span
+    holds whole months (headoffice/margin_months.py)."""
     names = _codes(period, store)
     master = _master(sorted(names))
     book = CostBook(sorted({p.id for p in master.values() if p is not None}))
     tables: tuple[dict[str, list[Any]], ...] = ({}, {}, {})  # products, categories, shops
     total = [0] * len(SUMS)
-    for shop, code, uncosted, quantity, gross, net, cost in _summed(period, store, master,
-                                                                    book):
-        name = names[code]
+    by_product, by_shop = _summed(period, store, master, book)
+    for code, *sums in by_product:
         product = master[code]
-        q, g = int(quantity), int(gross)
-        adds = (q, g, 0, 0, q, g) if uncosted else (q, g, int(net), int(cost), 0, 0)
+        adds = _adds(*sums)
         category = (product.category if product is not None else "") or NO_CATEGORY
-        for table, key, label in ((tables[0], code, product.name if product else name),
-                                  (tables[1], category, category), (tables[2], shop, shop)):
-            sums = table.get(key)
-            if sums is None:
-                sums = table[key] = [label, 0, 0, 0, 0, 0, 0]
-            for index, value in enumerate(adds, 1):
-                sums[index] += value
+        _add(tables[0], code, product.name if product else names[code], adds)
+        _add(tables[1], category, category, adds)
         for index, value in enumerate(adds):
             total[index] += value
+    for shop, *sums in by_shop:
+        _add(tables[2], shop, shop, _adds(*sums))
 
     def ordered(table: dict[str, list[Any]]) -> list[MarginRow]:
         found = [MarginRow(key, sums[0], *sums[1:]) for key, sums in table.items()]

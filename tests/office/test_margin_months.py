@@ -32,6 +32,7 @@ def _sell(rng: random.Random) -> None:
             shop, code = rng.choice(SHOPS), str(rng.choice(range(1001, 1013)))
             quantity = rng.randint(1, 4) * (-1 if rng.random() < 0.2 else 1)  # refunds
             gross = quantity * rng.randint(1, 999)
+            totals.day[(shop, f"{shop}-kassa1", day)]["turnover"] += gross  # as ingest does
             for bucket in ("d" + day, "m" + day[:7]):
                 row = totals.product[(shop, bucket, code)]
                 row[0], row[1], row[2] = f"Artikel {code}", row[1] + quantity, row[2] + gross
