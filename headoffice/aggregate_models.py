@@ -73,9 +73,10 @@ class AggProduct(OfficeModel):
 
     class Meta:
         table_name = "agg_product"
-        # (product, bucket): the margin reads one product's days where its cost changes
+        # (product, store, bucket): the margin reads a product's days in each shop where
+        # its cost changes inside a month (headoffice/web/margin_queries.py)
         indexes = ((("store", "bucket", "product"), True), (("bucket",), False),
-                   (("product", "bucket"), False))
+                   (("product", "store", "bucket"), False))
 
 
 class AggMargin(OfficeModel):

@@ -246,7 +246,7 @@ def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | 
     and cost, summed by the database over the month rows of the whole months in which a
     product's cost and rate stay the same, and over the day rows of the other days
     (temporary tables of spans drive the joins through the month rows' (product, month)
-    and (store, product, month) keys and the day rows' (product, bucket) index). Every
+    and (store, product, month) keys and the day rows' (product, store, bucket) index). Every
     shop: the products from the chain-wide month rows, the shops from the shops' ones."""
     db = database_proxy.obj
     mark = "%s" if is_postgres() else "?"
