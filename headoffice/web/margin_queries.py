@@ -195,11 +195,13 @@ def spans(period: Period, master: dict[str, ProductFacts | None], book: CostBook
     """Each product's intervals of one cost and rate, cut to the range: the whole months in
     them as month spans (code, first month, month after, cost, rate), for the month rows;
     the days before and after those, and any interval at a rate the month rows do not keep,
-    as day spans (code, 'd' first day, 'd' day after, cost, rate), for the day rows."""
+    as day spans (code, 'd' first day, 'd' day after, cost, rate, sign 1), for the day rows.
+    A month split in two by one change (_folded) reads only its shorter side's days."""
     first, after = period.start, period.end + dt.timedelta(days=1)
     months: list[tuple] = []
     days: list[tuple] = []
     for code, product in master.items():
+        pieces: list[tuple[dt.date, dt.date, int | None, int]] = []  # day pieces, in order
         for lo, hi, cost, rate in intervals(product, book):
             start = max(dt.date.fromisoformat(lo), first) if lo else first
             end = min(dt.date.fromisoformat(hi), after) if hi != END_OF_TIME else after
@@ -208,26 +210,56 @@ def spans(period: Period, master: dict[str, ProductFacts | None], book: CostBook
             whole = start if start.day == 1 else _next_month(start)  # first whole month
             stop = end.replace(day=1)  # the month after the last whole one
             if rate not in MONTH_RATES or whole >= stop:
-                days.append((code, "d" + start.isoformat(), "d" + end.isoformat(), cost, rate))
+                pieces.append((start, end, cost, rate))
                 continue
             months.append((code, whole.isoformat()[:7], stop.isoformat()[:7], cost, rate))
             if start < whole:
-                days.append((code, "d" + start.isoformat(), "d" + whole.isoformat(), cost, rate))
+                pieces.append((start, whole, cost, rate))
             if stop < end:
-                days.append((code, "d" + stop.isoformat(), "d" + end.isoformat(), cost, rate))
+                pieces.append((stop, end, cost, rate))
+        _folded(code, pieces, months, days)
     return months, days
 
 
-def _fill(name: str, rows: list[tuple]) -> None:
-    """A temporary table of spans (code, lo, hi, cost, rate)."""
+def _splits_a_month(a: tuple, b: tuple) -> bool:
+    """Whether two day pieces are the two sides of one change inside a whole month, both
+    at rates the month rows keep."""
+    return (a[0].day == 1 and a[1] == b[0] and b[1] == _next_month(a[0])
+            and a[3] in MONTH_RATES and b[3] in MONTH_RATES)
+
+
+def _folded(code: str, pieces: list[tuple], months: list[tuple], days: list[tuple]) -> None:
+    """Adds a product's day pieces as day spans; where two split a whole month, the month
+    row at the longer side's cost and rate, plus the shorter side's days at its own, minus
+    them at the longer side's (sign -1): sums of per-day figures, so exact, and half the
+    days read on average."""
+    index = 0
+    while index < len(pieces):
+        a = pieces[index]
+        b = pieces[index + 1] if index + 1 < len(pieces) else None
+        if b is None or not _splits_a_month(a, b):
+            days.append((code, "d" + a[0].isoformat(), "d" + a[1].isoformat(), a[2], a[3], 1))
+            index += 1
+            continue
+        short, long = (a, b) if a[1] - a[0] <= b[1] - b[0] else (b, a)
+        months.append((code, a[0].isoformat()[:7], b[1].isoformat()[:7], long[2], long[3]))
+        lo, hi = "d" + short[0].isoformat(), "d" + short[1].isoformat()
+        days.append((code, lo, hi, short[2], short[3], 1))
+        days.append((code, lo, hi, long[2], long[3], -1))
+        index += 2
+
+
+def _fill(name: str, rows: list[tuple], signed: bool = False) -> None:
+    """A temporary table of spans (code, lo, hi, cost, rate[, sign])."""
     db = database_proxy.obj
     mark = "%s" if is_postgres() else "?"
+    sign = ", sign INTEGER" if signed else ""
     db.execute_sql(f"CREATE TEMPORARY TABLE {name} (code VARCHAR(64), lo VARCHAR(11),"
-                   " hi VARCHAR(11), cost BIGINT, rate INTEGER)")
+                   f" hi VARCHAR(11), cost BIGINT, rate INTEGER{sign})")
     for start in range(0, len(rows), 400):
         page = rows[start:start + 400]
         db.execute_sql(f"INSERT INTO {name} VALUES " + ", ".join(
-            f"({mark}, {mark}, {mark}, {mark}, {mark})" for _ in page),
+            "(" + ", ".join(mark for _ in row) + ")" for row in page),
             [v for row in page for v in row])
     if is_postgres():
         db.execute_sql(f"ANALYZE {name}")  # its size, for the join's plan
@@ -263,11 +295,12 @@ def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | 
         if is_postgres():  # compiling these short queries took longer than running them
             db.execute_sql("SET LOCAL jit = off")
         _fill("margin_month_span", months)
-        _fill("margin_day_span", days)
+        _fill("margin_day_span", days, signed=True)
         try:
             daily = db.execute_sql(
-                f"SELECT a.store, a.product, i.cost IS NULL, SUM(a.quantity), SUM(a.gross),"
-                f" SUM({NET_SQL}), SUM(COALESCE(i.cost, 0) * a.quantity)"
+                f"SELECT a.store, a.product, i.cost IS NULL, SUM(i.sign * a.quantity),"
+                f" SUM(i.sign * a.gross), SUM(i.sign * ({NET_SQL})),"
+                f" SUM(i.sign * COALESCE(i.cost, 0) * a.quantity)"
                 f" FROM margin_day_span i CROSS JOIN {AggProduct._meta.table_name} a"
                 f" WHERE a.product = i.code AND a.bucket >= i.lo AND a.bucket < i.hi"
                 f"{shop.format(t='a')} GROUP BY a.store, a.product, i.cost IS NULL",
