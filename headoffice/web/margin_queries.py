@@ -292,9 +292,10 @@ def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | 
     month_sums = (f"i.cost IS NULL, SUM(m.quantity), SUM(m.gross), SUM({MONTH_NET_SQL}),"
                   f" SUM(COALESCE(i.cost, 0) * m.quantity)")
     with db.atomic():
-        if is_postgres():  # compiling these short queries took longer than running them;
-            db.execute_sql("SET LOCAL jit = off")  # a hash join over every day row (its
-            db.execute_sql("SET LOCAL enable_hashjoin = off")  # guess) took 1.5 s, not 0.1
+        if is_postgres():  # compiling these short queries took longer than running them
+            db.execute_sql("SET LOCAL jit = off")
+            # guessing many day spans, it hashed every product day row: 1.5 s, not 0.1-0.3
+            db.execute_sql("SET LOCAL enable_hashjoin = off")
         _fill("margin_month_span", months)
         _fill("margin_day_span", days, signed=True)
         try:
@@ -306,6 +307,8 @@ def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | 
                 f" WHERE a.product = i.code AND a.bucket >= i.lo AND a.bucket < i.hi"
                 f"{shop.format(t='a')} GROUP BY a.store, a.product, i.cost IS NULL",
                 shops).fetchall()
+            if is_postgres():  # the month rows' joins may hash (a year of every shop's)
+                db.execute_sql("SET LOCAL enable_hashjoin = on")
             if store:
                 monthly = db.execute_sql(
                     f"SELECT m.product, {month_sums} "
