@@ -307,8 +307,6 @@ def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | 
                 f" WHERE a.product = i.code AND a.bucket >= i.lo AND a.bucket < i.hi"
                 f"{shop.format(t='a')} GROUP BY a.store, a.product, i.cost IS NULL",
                 shops).fetchall()
-            if is_postgres():  # the month rows' joins may hash (a year of every shop's)
-                db.execute_sql("SET LOCAL enable_hashjoin = on")
             if store:
                 monthly = db.execute_sql(
                     f"SELECT m.product, {month_sums} "
@@ -323,6 +321,8 @@ def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | 
                 # SQLite: a shop at a time through the (store, product, month) key, which
                 # it would not use for a list of shops; PostgreSQL: all at once (hash join)
                 groups = [shops] if is_postgres() else [[one] for one in shops]
+                if is_postgres():  # every shop's month rows of a year: hashed is faster
+                    db.execute_sql("SET LOCAL enable_hashjoin = on")
                 by_shop = []
                 for group in groups:
                     by_shop += db.execute_sql(
