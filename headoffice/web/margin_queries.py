@@ -5,7 +5,9 @@ Read from the per-day product totals (AggProduct 'd' buckets, contract.figures' 
 refunds and paid voids count negative), never from the journal. The cost taken is the one
 valid at the end of the sales day (a cost change during a day counts for that whole day,
 the granularity of the aggregate); a product the master does not know, or without a cost
-price that day, is listed apart with what it sold and left out of the margin.
+price that day, is listed apart with what it sold and left out of the margin. Whole months
+in which a product's cost and rate stay the same are read from their month sums of those
+day rows (AggMargin, headoffice/margin_months.py), which give the same figures.
 """
 
 from __future__ import annotations
