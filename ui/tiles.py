@@ -66,37 +66,40 @@ class TileBackdrop:
         self.canvas.before.add(self._backdrop_colour)
         self.canvas.before.add(self._backdrop)
         self.fbind("children", self._backdrop_trigger)
-        self._tiles: list[Widget] = []
 
     def add_widget(self, widget: Widget, *args, **kwargs) -> None:
         super().add_widget(widget, *args, **kwargs)
-        if isinstance(widget, Tile):
-            for name in self._WATCHED:
-                widget.fbind(name, self._backdrop_trigger)
-        self._backdrop_trigger()
+        self._watch(widget, widget.fbind)
 
     def remove_widget(self, widget: Widget, *args, **kwargs) -> None:
         super().remove_widget(widget, *args, **kwargs)
+        self._watch(widget, widget.funbind)
+
+    def _watch(self, widget: Widget, bind) -> None:  # noqa: ANN001 - fbind or funbind
         if isinstance(widget, Tile):
             for name in self._WATCHED:
-                widget.funbind(name, self._backdrop_trigger)
+                bind(name, self._backdrop_trigger)
         self._backdrop_trigger()
 
-    def update_backdrop(self, *_args) -> None:
-        """One quad per shown, enabled tile, its colour as texture coordinates."""
+    def update_backdrop_quads(self) -> list[Widget]:
+        """Draws the mesh now: one quad per shown, enabled tile, its colour as texture
+        coordinates. Returns the tiles drawn."""
         colours = palette()
         vertices: list[float] = []
         indices: list[int] = []
-        for tile in self.children:
-            if not isinstance(tile, Tile) or tile.disabled or tile.opacity <= 0:
-                continue
+        drawn = [tile for tile in self.children
+                 if isinstance(tile, Tile) and not tile.disabled and tile.opacity > 0]
+        for n, tile in enumerate(drawn):
             u, v = colours.coord(tile.background_color)
             x, y = tile.pos
             right, top = x + tile.width, y + tile.height
-            base = len(vertices) // 4
             vertices += (x, y, u, v, right, y, u, v, right, top, u, v, x, top, u, v)
-            indices += (base, base + 1, base + 2, base + 2, base + 3, base)
+            indices += (4 * n, 4 * n + 1, 4 * n + 2, 4 * n + 2, 4 * n + 3, 4 * n)
         self._backdrop.vertices, self._backdrop.indices = vertices, indices
+        return drawn
+
+    def update_backdrop(self, *_args) -> None:
+        self.update_backdrop_quads()
 
 
 class Tile:
