@@ -17,6 +17,7 @@ from kivy.uix.recycleboxlayout import RecycleBoxLayout
 from kivy.uix.recyclelayout import RecycleLayout
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
+from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
 from ui.metrics import S
@@ -435,6 +436,13 @@ class PagedButtons(TileBackdrop, BoxLayout):
             nav.add_widget(widget)
         self.add_widget(self.grid)
         self.add_widget(nav)
+
+
+class ScreenSwitcher(ScreenManager):
+    """A ScreenManager that switches screens at once (widgets.kv) and leaves out Kivy's
+    stencil clip, eight canvas instructions in every frame: for managers whose screens stay
+    within them (the root, the sale screen's modes; the manager screen's panels keep the
+    clip, their keypad reaches 4 px below)."""
 
 
 class Flash(Widget):
