@@ -9,7 +9,8 @@ var/bench/ (a SQLite file) and in a PostgreSQL database on the local server
 way its page calls it (headoffice.web.report_queries, margin_queries, discount_queries,
 queries), a 1-year and the 3-year range, all shops and one shop, N times after one warm-up;
 then the receipt search by each of its fields and one receipt's page (receipt_search,
-receipt_view) and the cash page over a month, a year and 3 years (cash_queries).
+receipt_view) and the cash page over a month, a year and 3 years, its first and its last
+page (cash_queries.cash_page).
 
 Run: nice .venv/bin/python bench/bench_reports.py [--sales 1000000] [--runs 5]
      [--only sqlite|postgresql] [--filter TEXT]... [--pg postgresql://postgres@127.0.0.1/postgres]
@@ -194,7 +195,9 @@ def receipt_cases(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
 
 
 def cash_cases(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
-    """The cash page's report (every Z's variance, per cashier and day, the movements)."""
+    """The cash page as its view calls it (cash_queries.cash_page: the per-cashier and
+    per-day variance and the totals grouped, and one page of 100 Zs and of 100 movements,
+    newest first): the first page, and the last page of both lists (the longest offset)."""
     from headoffice.exports.periods import Period
     from headoffice.web import cash_queries as cash
 
@@ -205,7 +208,9 @@ def cash_cases(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
     for period in (month, year, whole):
         for store, scope in ((None, "all"), ("winkel03", "shop")):
             out.append((f"cash page {period.label} {scope}",
-                        lambda p=period, s=store: cash.cash_report(p, None, s)))
+                        lambda p=period, s=store: cash.cash_page(p, None, s, 1, 1)))
+            out.append((f"cash page {period.label} {scope} last page",
+                        lambda p=period, s=store: cash.cash_page(p, None, s, 10**6, 10**6)))
     return out
 
 

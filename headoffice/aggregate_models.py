@@ -177,6 +177,17 @@ class AggHourAll(OfficeModel):
         indexes = ((("day", "hour"), True),)
 
 
+class AggHourShop(AggHourAll):
+    """A shop's hours over its terminals: one shop's heat map reads a row per day and hour
+    (a third of its AggHour rows at three tills)."""
+
+    store = peewee.CharField(max_length=64)
+
+    class Meta:
+        table_name = "agg_hour_shop"
+        indexes = ((("store", "day", "hour"), True),)
+
+
 class AggVatAll(OfficeModel):
     day = peewee.CharField(max_length=10)
     code = peewee.CharField(max_length=16)
@@ -246,7 +257,7 @@ class AggMarginAll(OfficeModel):
 
 # roll-up -> the aggregate it sums
 ROLLUPS: dict[type[OfficeModel], type[OfficeModel]] = {
-    AggHourAll: AggHour, AggVatAll: AggVat, AggProductAll: AggProduct,
+    AggHourAll: AggHour, AggHourShop: AggHour, AggVatAll: AggVat, AggProductAll: AggProduct,
     AggCashierAll: AggCashier, AggDiscountAll: AggDiscount, AggMarginAll: AggMargin,
 }
 

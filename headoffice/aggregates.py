@@ -40,7 +40,6 @@ from headoffice.received import Received, read
 
 log = logging.getLogger("kassa.office.aggregates")
 
-_ROLLUP_OF = {source: rollup for rollup, source in ROLLUPS.items()}
 _DAY_FIELDS = [f for f in AggDay._meta.sorted_field_names
                if f not in ("id", "store", "terminal", "day")]
 
@@ -219,10 +218,15 @@ def collect(received: Iterable[Received]) -> BatchTotals:
 
 
 def _rolled_up(model: type[peewee.Model], rows: list[dict[str, Any]]) -> None:
-    """Adds the same deltas to the model's roll-up over every shop and terminal, if it has
-    one (aggregate_models.ROLLUPS)."""
-    rollup = _ROLLUP_OF.get(model)
-    if rollup is None or not rows:
+    """Adds the same deltas to each of the model's roll-ups (over every shop and terminal,
+    or a shop's terminals: aggregate_models.ROLLUPS)."""
+    for rollup, source in ROLLUPS.items():
+        if source is model:
+            _roll_up(rollup, rows)
+
+
+def _roll_up(rollup: type[peewee.Model], rows: list[dict[str, Any]]) -> None:
+    if not rows:
         return
     key, sums, text = rollup_columns(rollup)
     summed: dict[tuple, dict[str, Any]] = {}

@@ -17,7 +17,13 @@ import datetime as dt
 import json
 from typing import Any
 
-from headoffice.aggregate_models import AggCashier, AggProduct, AggVat
+from headoffice.aggregate_models import (
+    AggCashier,
+    AggCashierAll,
+    AggProduct,
+    AggVat,
+    AggVatAll,
+)
 from headoffice.exports.periods import Period
 
 Window = tuple[str | None, str, str]
@@ -54,11 +60,22 @@ def _store_days(query: Any, store: str | None) -> list[Window] | None:
     return out
 
 
+def _days(query: Any) -> list[Window]:
+    """Every shop's window of each day a roll-up query (selecting the day) names, newest
+    first: a day of a common figure is read whole anyway (SHOPS_PER_DAY), and the roll-up
+    has a row per day where the shops' aggregate has one per terminal."""
+    return [(None, day, day + END) for (day,) in
+            query.order_by(query.model.day.desc()).tuples()]
+
+
 def windows(period: Period, store: str | None, cut: str, value: str) -> list[Window] | None:
     """The windows the tickets of (cut, value) fall in, newest first; None when every day
     of the range can hold them (the cut says nothing about the day)."""
     first, last = period.first, period.last
     if cut == "cashier" and 0 < len(value) < CASHIER_KEY:  # a row per cashier and day
+        if store is None:
+            return _days(AggCashierAll.select(AggCashierAll.day).where(
+                AggCashierAll.cashier == value, AggCashierAll.day.between(first, last)))
         query = (AggCashier.select(AggCashier.store, AggCashier.day)
                  .where(AggCashier.cashier == value, AggCashier.day.between(first, last)))
         return _store_days(query, store)
@@ -66,6 +83,10 @@ def windows(period: Period, store: str | None, cut: str, value: str) -> list[Win
         code, rate = value.split(":", 1)
         if not rate.lstrip("-").isdigit():
             return []
+        if store is None:
+            return _days(AggVatAll.select(AggVatAll.day).where(
+                AggVatAll.code == code, AggVatAll.rate_bp == int(rate),
+                AggVatAll.day.between(first, last)))
         query = (AggVat.select(AggVat.store, AggVat.day)
                  .where(AggVat.code == code, AggVat.rate_bp == int(rate),
                         AggVat.day.between(first, last)))

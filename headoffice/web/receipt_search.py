@@ -12,28 +12,23 @@ Training receipts are found too (they were printed), and marked.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import operator
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import reduce
 from typing import Any
 
-import peewee
-
 from contract.receipt import parse_qr_payload
-from headoffice import bulk, receipt_keys
+from headoffice import receipt_keys
 from headoffice.alerts.texts import LOCAL
 from headoffice.customers.service import CustomerError
 from headoffice.customers.service import get as customer
 from headoffice.models import OfficeEntry
-from headoffice.receipt_keys import RECEIPT_TYPES, ReceiptKey, card_refs
+from headoffice.receipt_keys import RECEIPT_TYPES, card_refs
 
 LIMIT = 200
-PAGE = 400  # receipts read per statement on the key path
 _NUMBER = re.compile(r"^(?:(?P<store>[\w-]+)/)?(?:(?P<terminal>[\w-]+)[-/])?(?P<seq>\d+)"
                      r"(?:\s+(?P<hash>[0-9a-f]{16}))?$")
 
@@ -231,80 +226,19 @@ def _window(search: Search) -> tuple[str | None, str | None]:
     return since, until
 
 
-def _pages(query: peewee.ModelSelect) -> Iterator[Any]:
-    """The rows of an ordered query PAGE at a time (LIMIT/OFFSET): the PostgreSQL driver
-    would fetch every row at once, where the search stops at LIMIT receipts."""
-    offset = 0
-    while True:
-        rows = list(query.limit(PAGE).offset(offset))
-        yield from rows
-        if len(rows) < PAGE:
-            return
-        offset += PAGE
-
-
-def _keyed_query(kind: str, values: list[str], since: str | None, until: str | None,
-                 shops: frozenset[str] | None, store: str | None) -> peewee.ModelSelect:
-    query = (ReceiptKey.select(ReceiptKey.terminal, ReceiptKey.seq)
-             .where(ReceiptKey.kind == kind, ReceiptKey.value.in_(values))
-             .order_by(ReceiptKey.ts.desc(), ReceiptKey.terminal, ReceiptKey.seq.desc()))
-    if shops is not None:
-        query = query.where(ReceiptKey.store.in_(sorted(shops)))
-    if store:
-        query = query.where(ReceiptKey.store == store)
-    if since:
-        query = query.where(ReceiptKey.ts >= since)
-    if until:
-        query = query.where(ReceiptKey.ts < until)
-    return query
-
-
-def _keyed(key: tuple[str, list[str]], search: Search, shops: frozenset[str] | None,
-           store: str | None) -> Iterator[tuple[str, int]]:
-    """(terminal, seq) of the receipts with one of the key's values, newest first. Several
-    values (the products of a name) are read 1, 2, 4... days at a time back from the newest
-    entry: each window is a few index ranges, where one query over all time would sort
-    every receipt of every such product to give the newest."""
-    kind, values = key
-    since, until = _window(search)
-    if len(values) == 1:
-        yield from _pages(_keyed_query(kind, values, since, until, shops, store).tuples())
-        return
-    newest, oldest = OfficeEntry.select(peewee.fn.MAX(OfficeEntry.ts),
-                                        peewee.fn.MIN(OfficeEntry.ts)).scalar(as_tuple=True)
-    if newest is None:
-        return
-    end = min(until or "9999", (dt.date.fromisoformat(newest[:10])
-                                + dt.timedelta(days=2)).isoformat())
-    bottom = max(since or "", oldest[:10])
-    days = 1
-    while end > bottom:
-        start = max(bottom, (dt.date.fromisoformat(end[:10]) - dt.timedelta(days=days))
-                    .isoformat())
-        yield from _pages(_keyed_query(kind, values, start, end, shops, store).tuples())
-        end, days = start, days * 2
-
-
 def _find_keyed(key: tuple[str, list[str]], search: Search, customer_id: str,
                 shops: frozenset[str] | None, store: str | None, limit: int) -> list[Found]:
-    """The receipts the key names, read PAGE at a time, matched on their signed bodies."""
+    """The receipts the key names, newest first, matched on their signed bodies."""
     out: list[Found] = []
-    seen: set[tuple[str, int]] = set()  # a receipt with two of the values comes twice
-    pairs = (p for p in _keyed(key, search, shops, store) if not (p in seen or seen.add(p)))
-    while True:
-        page = list(itertools.islice(pairs, PAGE))
-        if not page:
-            return out
-        stored = {(t, s): (body, hash_hex) for t, s, body, hash_hex in bulk.select_pairs(
-            OfficeEntry._meta.table_name, ("terminal", "seq", "body", "hash"), page)}
-        for pair in page:
-            if pair not in stored:
-                continue
-            body = json.loads(stored[pair][0])
-            if body.get("type") in RECEIPT_TYPES and matches(body, search, customer_id):
-                out.append(_found(body, stored[pair][1], search.number))
-                if len(out) >= limit:
-                    return out
+    since, until = _window(search)
+    for text, hash_hex in receipt_keys.entries_newest_first(
+            *key, since, until, ("body", "hash"), shops=shops, store=store):
+        body = json.loads(text)
+        if body.get("type") in RECEIPT_TYPES and matches(body, search, customer_id):
+            out.append(_found(body, hash_hex, search.number))
+            if len(out) >= limit:
+                return out
+    return out
 
 
 def find(search: Search, shops: frozenset[str] | None = None, store: str | None = None,
@@ -345,7 +279,7 @@ def find(search: Search, shops: frozenset[str] | None = None, store: str | None 
             OfficeEntry.body.contains(f'"{key}":{sign}{cents}')
             for key in ("total", "total_paid") for sign in ("", "-")]))
     out: list[Found] = []
-    for row in _pages(query):
+    for row in receipt_keys.pages(query):
         body = json.loads(row.body)
         if matches(body, search, customer_id):
             out.append(_found(body, row.hash, number))

@@ -23,8 +23,8 @@ from contract import figures
 from headoffice.aggregate_models import (
     AggCashier,
     AggCashierAll,
-    AggHour,
     AggHourAll,
+    AggHourShop,
     AggVat,
     AggVatAll,
 )
@@ -32,6 +32,7 @@ from headoffice.catalogue.products import find_many
 from headoffice.exports.periods import Period, PeriodError, around, parse_period
 from headoffice.models import OfficeEntry
 from headoffice.orm import is_postgres
+from headoffice.receipt_keys import entries_newest_first, line_key, vat_value
 from headoffice.web import drill_scope, queries
 
 PRESETS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month",
@@ -213,13 +214,13 @@ def by_cashier(period: Period, store: str | None = None) -> list[dict[str, Any]]
 
 def heat_map(period: Period, store: str | None = None) -> list[list[int]]:
     """Turnover per weekday (0 = Monday) and hour: 7 rows of 24 cents. Every shop's from
-    AggHourAll, one shop's from its AggHour rows."""
-    table = AggHour if store else AggHourAll
+    AggHourAll, one shop's from its roll-up over its terminals, AggHourShop."""
+    table = AggHourShop if store else AggHourAll
     query = (table.select(table.day, table.hour, fn.SUM(table.turnover).alias("t"))
              .where(table.day.between(period.first, period.last))
              .group_by(table.day, table.hour))
     if store:
-        query = query.where(AggHour.store == store)
+        query = query.where(AggHourShop.store == store)
     grid = [[0] * 24 for _ in range(7)]
     weekdays: dict[str, int] = {}  # a day's weekday, worked out once (not once per hour)
     for day, hour, turnover in query.tuples():
@@ -297,11 +298,6 @@ class Ticket:
     tenders: str
 
 
-def _line_key(line: dict[str, Any]) -> str:
-    """A journal line's product key, as AggProduct keys it (headoffice/aggregates.py)."""
-    return str(line.get("code") or line.get("product_id") or line.get("name") or "?")[:64]
-
-
 def _matches(body: dict[str, Any], cut: str, value: str,
              categories: dict[str, str] | None = None) -> bool:
     data = body.get("data", {})
@@ -312,13 +308,15 @@ def _matches(body: dict[str, Any], cut: str, value: str,
     if cut == "payment":
         return any(t.get("kind") == value for t in data.get("tenders", ()))
     if cut == "vat":
-        return any(f"{v.get('code')}:{v.get('rate_bp')}" == value for v in data.get("vat", ()))
+        return any(vat_value(v) == value for v in data.get("vat", ()))
     if cut == "product":
-        return any(_line_key(ln) == value and not ln.get("removed")
+        return any(line_key(ln) == value and not ln.get("removed")
                    for ln in data.get("lines", ()))
     if cut == "category" and categories is not None:
-        keys = [_line_key(ln) for ln in data.get("lines", ()) if not ln.get("removed")]
-        categories.update(category_of([k for k in keys if k not in categories]))
+        keys = [line_key(ln) for ln in data.get("lines", ()) if not ln.get("removed")]
+        missing = [k for k in keys if k not in categories]
+        if missing:  # (the range's products are looked up before: seldom any)
+            categories.update(category_of(missing))
         return any(categories[k] == value for k in keys)
     if cut == "heat":
         weekday, hour = (int(x) for x in value.split(":"))
@@ -342,21 +340,26 @@ def _holds(text: str) -> Any:
 def _chunks(found: list[drill_scope.Window]) -> list[list[drill_scope.Window]]:
     """Windows in groups of whole days, newest first, so the groups' entries come in the
     order of one query over all of them: 1 day, then 2, 4, 8... (a common figure fills the
-    page from the newest day; a rare one reads further with fewer queries). A day's windows
-    stay together (drill_scope gives at most a few per day)."""
-    out: list[list[drill_scope.Window]] = []
-    days = 0  # days in the last group
+    page from the newest day; a rare one reads further with fewer queries), at most
+    WINDOWS_PER_QUERY windows a group. A day's windows stay together (drill_scope gives at
+    most a few per day): split, a later shop's entries of that day would come after an
+    earlier shop's."""
+    days: list[list[drill_scope.Window]] = []
     for window in found:
-        day = window[1][:10]
-        last = out[-1] if out else None
-        if last is not None and last[-1][1][:10] == day and len(last) < WINDOWS_PER_QUERY:
-            last.append(window)
-        elif last is not None and days < 2 ** (len(out) - 1) and len(last) < WINDOWS_PER_QUERY:
-            last.append(window)
-            days += 1
+        if days and days[-1][0][1][:10] == window[1][:10]:
+            days[-1].append(window)
         else:
-            out.append([window])
-            days = 1
+            days.append([window])
+    out: list[list[drill_scope.Window]] = []
+    in_last = 0  # days in the last group
+    for day in days:
+        if out and in_last < 2 ** (len(out) - 1) and \
+                len(out[-1]) + len(day) <= WINDOWS_PER_QUERY:
+            out[-1].extend(day)
+            in_last += 1
+        else:
+            out.append(list(day))
+            in_last = 1
     return out
 
 
@@ -403,13 +406,45 @@ def _may_hold(text: str, keys: set[str]) -> bool:
     return False
 
 
+def _keys(cut: str, value: str, wanted: set[str] | None) -> tuple[str, list[str]] | None:
+    """The search keys (headoffice.receipt_keys) of which every ticket of the cut holds one:
+    for a product or category its products' (`product`: a line's code, lower case, or for a
+    line without one the key it is reported by), for a VAT rate `vat`; None for another cut,
+    or when a key may have been cut short (a code of 64 characters or more): those tickets
+    are found by reading their days."""
+    if cut == "vat":
+        return ("vat", [value]) if len(value) < 200 else None
+    if cut not in ("product", "category"):
+        return None
+    keys = {value} if cut == "product" else wanted or set()
+    if any(len(key) >= 64 for key in keys):
+        return None
+    return "product", sorted({key.lower() for key in keys})
+
+
+def _candidates(period: Period, store: str | None, terminal: str | None, cut: str,
+                value: str, wanted: set[str] | None, keyed: bool):
+    """The stored bodies (text) that may match, newest first: through the search keys for a
+    product, category or VAT rate, else from the shop days the aggregates name."""
+    keys = _keys(cut, value, wanted) if keyed else None
+    if keys is None:
+        return _entries(period, store, terminal, cut, value)
+    if not keys[1]:  # a category none of the range's products is in
+        return iter(())
+    until = (period.end + dt.timedelta(days=1)).isoformat()
+    return entries_newest_first(*keys, period.first, until, store=store, terminal=terminal)
+
+
 def tickets_behind(period: Period, store: str | None = None, terminal: str | None = None,
-                   cut: str = "", value: str = "", limit: int = 500) -> list[Ticket]:
+                   cut: str = "", value: str = "", limit: int = 500,
+                   keyed: bool = True) -> list[Ticket]:
     """The sales, refunds and paid voids behind one figure of a report, newest first: those
     that count in turnover (contract.figures.moves_money), of the range, shop and terminal,
     that match the cut (cashier, payment kind, "code:rate_bp", product key, category,
-    "weekday:hour"). Only the shop days the aggregates name for the cut are read
-    (headoffice.web.drill_scope)."""
+    "weekday:hour"). A product's, category's or VAT rate's tickets are read through the
+    search keys ingest writes (headoffice.receipt_keys); any other cut's (or with `keyed`
+    False) only the shop days the aggregates name (headoffice.web.drill_scope). Either way
+    each signed body is matched in full."""
     if cut not in ("", *CUTS):
         raise ReportError("onbekende uitsplitsing", cut)
     categories: dict[str, str] = {}  # product key -> category, looked up once per key
@@ -418,7 +453,7 @@ def tickets_behind(period: Period, store: str | None = None, terminal: str | Non
                                        by_product(period, store, limit=1_000_000)]))
     wanted = {k for k, c in categories.items() if c == value} if cut == "category" else None
     out: list[Ticket] = []
-    for (text,) in _entries(period, store, terminal, cut, value):
+    for (text,) in _candidates(period, store, terminal, cut, value, wanted, keyed):
         if wanted is not None and not _may_hold(text, wanted):
             continue
         body = json.loads(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from starlette.templating import Jinja2Templates
 
 from contract.money import CURRENCY, DEFAULT_LOCALE, format_money
@@ -23,6 +23,7 @@ def whole_euros(euros: int) -> str:
 
 
 templates.env.filters["whole_euros"] = whole_euros
+templates.env.filters["aantal"] = lambda n: format_decimal(int(n or 0), locale=DEFAULT_LOCALE)  # 32.880
 templates.env.filters["datum"] = date_nl  # 02-12-2026
 templates.env.filters["tijd"] = local_time  # 02-12-2026 14:03:05, Europe/Amsterdam
 templates.env.filters["apparaat"] = device_state  # a device state's Dutch name

@@ -2,15 +2,20 @@
 opens the receipt as printed with its signature check, refund and copy; a report figure drills
 down to a ticket and on to its receipt; the cash page over a custom range shows the variance
 the journal gives and its Excel file says the same. Access per role and shop over HTTP.
+Three months of Zs and movements of three shops page through, newest first, the links
+keeping the range and the other list's page while the figures at the top stay.
 Screenshots at phone and desktop width: test-artifacts/screenshots/office-receipt-find-*,
-office-receipt-*, office-cash-* (.png)."""
+office-receipt-*, office-cash-*, office-cash-page-2-* (.png)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import datetime as dt
+import random
+from urllib.parse import parse_qs, quote, urlsplit
 
 from tests.office.owner_trading import BEFORE, DAY, recompute
 from tests.office.receipt_trading import trade_with_receipts
+from tests.office.test_cash_paging import _in, _newest_first, _old_sums, _random_rows, _store_rows
 from tests.office.test_owner_reports_browser import _download, _money
 from tests.office.test_receipt_find import recompute_cash
 
@@ -21,6 +26,76 @@ SETTINGS = ('[company]\nname = "Bakkerij De Korenaar"\naddress = "Dorpsstraat 1,
 def _printed_total(text: str) -> int:
     [line] = [ln for ln in text.splitlines() if ln.startswith("TOTAAL")]
     return _money(line[len("TOTAAL"):])
+
+
+def _shown(browser, table: str) -> list[tuple[str, int]]:
+    from selenium.webdriver.common.by import By
+
+    return [(r.get_attribute("data-terminal"), int(r.get_attribute("data-seq")))
+            for r in browser.find_elements(By.CSS_SELECTOR, f"#{table} tr[data-seq]")]
+
+
+def _page_through(browser, base: str, shoot) -> None:
+    """Three months of random Zs and movements in three shops: the page lists them 100 at
+    a time, newest first; page links keep the range and the other list's page; the
+    variance at the top and per cashier stays the same on every page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    stored = _random_rows(random.Random(3), zs=250, moves=150)
+    _store_rows(stored)
+    rows = _in(stored, dt.date(2026, 9, 1), dt.date(2026, 11, 30), None, None)
+    zs, moved, want = _newest_first(rows, True), _newest_first(rows, False), _old_sums(rows)
+    filters = {"preset": ["custom"], "from": ["2026-09-01"], "to": ["2026-11-30"]}
+    browser.get(base + "/kas?preset=custom&from=2026-09-01&to=2026-11-30")
+
+    def top() -> tuple:
+        cashiers = {r.get_attribute("data-key"): _money(r.find_element(
+            By.CSS_SELECTOR, "td.variance").text)
+            for r in browser.find_elements(By.CSS_SELECTOR, "#per-cashier tr[data-key]")}
+        return _money(browser.find_element(By.ID, "variance").text), cashiers
+
+    first_top = top()
+    assert first_top == (want["totals"]["variance"],
+                         {r["cashier"]: r["variance"] for r in want["cashiers"]})
+    assert _shown(browser, "per-z") == zs[:100] and _shown(browser, "moves") == moved[:100]
+    pages = browser.find_element(By.ID, "per-z-pages")
+    assert (pages.get_attribute("data-page"), pages.get_attribute("data-pages")) == ("1", "3")
+    for number, want_rows in (("2", zs[100:200]), ("3", zs[200:])):
+        browser.find_element(By.CSS_SELECTOR, f"#per-z-pages a[data-page='{number}']").click()
+        WebDriverWait(browser, 20).until(lambda d, n=number: f"z_pagina={n}" in d.current_url)
+        query = parse_qs(urlsplit(browser.current_url).query)
+        assert {k: query[k] for k in filters} == filters and query["geld_pagina"] == ["1"]
+        assert _shown(browser, "per-z") == want_rows
+        assert _shown(browser, "moves") == moved[:100]
+        assert top() == first_top
+    assert not browser.find_elements(By.CSS_SELECTOR, "#per-z-pages a[rel=next]")
+    browser.find_element(By.CSS_SELECTOR, "#moves-pages a[rel=next]").click()
+    WebDriverWait(browser, 20).until(lambda d: "geld_pagina=2" in d.current_url)
+    query = parse_qs(urlsplit(browser.current_url).query)
+    assert query["z_pagina"] == ["3"] and {k: query[k] for k in filters} == filters
+    assert _shown(browser, "moves") == moved[100:] and _shown(browser, "per-z") == zs[200:]
+    assert top() == first_top
+    shoot(browser, base, "cash-paged", "/kas?preset=custom&from=2026-09-01&to=2026-11-30")
+    _shoot_list(browser, base + "/kas?preset=custom&from=2026-09-01&to=2026-11-30&z_pagina=2",
+                "z-lijst", "cash-page-2")
+
+
+def _shoot_list(browser, url: str, anchor: str, name: str) -> None:
+    """A page scrolled to one of its lists, at phone and desktop size (the menu is off
+    screen there, so not browser.shoot)."""
+    from tests.office.browser import SHOTS, SIZES
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for size, (width, height, mobile) in SIZES.items():
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+        browser.get(url)
+        browser.execute_script("document.getElementById(arguments[0]).scrollIntoView()", anchor)
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth") <= 0, size
+        browser.save_screenshot(str(SHOTS / f"office-{name}-{size}.png"))
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def test_find_a_receipt_and_the_cash_page_in_the_browser(tmp_path, office_db_url,
@@ -103,7 +178,7 @@ def test_find_a_receipt_and_the_cash_page_in_the_browser(tmp_path, office_db_url
         rows = browser.find_elements(By.CSS_SELECTOR, "#per-z tr[data-seq]")
         assert [(int(r.get_attribute("data-seq")),
                  _money(r.find_element(By.CSS_SELECTOR, "td.variance").text)) for r in rows] == \
-            [(z[0], z[3]) for z in cash["zs"]]
+            [(z[0], z[3]) for z in reversed(cash["zs"])]  # newest first
         cashier_rows = browser.find_elements(By.CSS_SELECTOR, "#per-cashier tr[data-key]")
         assert {r.get_attribute("data-key"): _money(r.find_element(By.CSS_SELECTOR,
                                                                      "td.variance").text)
@@ -111,10 +186,11 @@ def test_find_a_receipt_and_the_cash_page_in_the_browser(tmp_path, office_db_url
         moves = browser.find_elements(By.CSS_SELECTOR, "#moves tr[data-seq]")
         assert [(int(m.get_attribute("data-seq")), m.get_attribute("data-type"),
                  _money(m.find_element(By.CSS_SELECTOR, "td.amount").text)) for m in moves] == \
-            [(seq, kind, amount) for seq, kind, amount, _ in cash["moves"]]
+            [(seq, kind, amount) for seq, kind, amount, _ in reversed(cash["moves"])]
         assert browser.execute_script(
-            "return Chart.getChart(document.getElementById('z-chart')).data.datasets[0].data"
-        ) == [z[3] / 100 for z in cash["zs"]]
+            "return Chart.getChart(document.getElementById('day-chart')).data.datasets[0].data"
+        ) == [value / 100 for _day, value in sorted(cash["days"].items())]
+        assert not browser.find_elements(By.CSS_SELECTOR, "nav.pager")  # one page only
         cash_query = browser.current_url.split("?", 1)[1]
         browser.find_element(By.ID, "xlsx").click()
         book = load_workbook(_download(browser, ".xlsx", name="kasgeld"))
@@ -128,6 +204,7 @@ def test_find_a_receipt_and_the_cash_page_in_the_browser(tmp_path, office_db_url
                            ("receipt", receipt_path),
                            ("cash", "/kas?" + cash_query)):
             shoot(browser, base, name, path)
+        _page_through(browser, base, shoot)
         # access: a shop manager sees their own shop's receipts and cash only
         add_user("noord", "geheim-wachtwoord", replace=True, role=Role.MANAGER, shops=("s2",))
         add_user("filiaal", "geheim-wachtwoord", replace=True, role=Role.MANAGER, shops=("s1",))

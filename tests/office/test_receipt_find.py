@@ -140,7 +140,8 @@ def test_a_receipt_as_printed_with_its_proof_refunds_and_copies(tmp_path, office
 def recompute_cash(bodies: list[dict[str, Any]], first: dt.date, last: dt.date) -> dict[str, Any]:
     """Each Z's drawer rebuilt from the journal alone: the floats, cash in and out and cash
     tenders since the terminal's previous Z, the counted pieces, and counted - expected."""
-    out: dict[str, Any] = {"zs": [], "cashier": defaultdict(int), "moves": []}
+    out: dict[str, Any] = {"zs": [], "cashier": defaultdict(int), "moves": [],
+                           "days": defaultdict(int)}
     since = {"float": 0, "cash_in": 0, "cash_out": 0, "cash": 0}
     for body in sorted(bodies, key=lambda b: b["seq"]):
         if body.get("training"):
@@ -160,6 +161,7 @@ def recompute_cash(bodies: list[dict[str, Any]], first: dt.date, last: dt.date) 
             if in_range:
                 out["zs"].append((body["seq"], expected, counted, counted - expected))
                 out["cashier"][body["cashier"]] += counted - expected
+                out["days"][body["ts"][:10]] += counted - expected
             since = dict.fromkeys(since, 0)
     return out
 

@@ -1,4 +1,4 @@
-// The cash page's charts: the variance of each Z and of each cashier (no inline script: CSP).
+// The cash page's charts: the variance of each day and of each cashier (no inline script: CSP).
 const cash = JSON.parse(document.getElementById('cash-data').textContent);
 const euro = new Intl.NumberFormat('nl-NL', {style: 'currency', currency: 'EUR'});
 const colour = values => values.map(v => (v < 0 ? '#c0392b' : '#457b9d'));
@@ -10,5 +10,5 @@ function bars(id, labels, cents) {
               tooltip: {callbacks: {label: c => cash.label + ': ' + euro.format(c.parsed.y)}}},
               scales: {y: {ticks: {callback: v => euro.format(v)}}}}});
 }
-bars('z-chart', cash.z_labels, cash.z_values);
+bars('day-chart', cash.day_labels, cash.day_values);
 bars('cashier-chart', cash.cashier_labels, cash.cashier_values);
