@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
+
+from contract.number_locale import currency_pattern, number_locale
 
 CURRENCY = "EUR"
 DEFAULT_LOCALE = "nl_NL"
@@ -67,8 +69,16 @@ def round_to_5_cents(cents: int) -> CashRounding:
 
 
 def format_money(cents: int, locale: str = DEFAULT_LOCALE) -> str:
-    """`€ 1.234,56` for nl_NL, `€1,234.56` for en; Babel knows each locale's pattern."""
-    return format_currency(Decimal(cents) / 100, CURRENCY, locale=locale)
+    """`€ 1.234,56` for nl_NL, `€1,234.56` for en; Babel knows each locale's pattern.
+
+    Babel formats with the locale's currency pattern and its symbol, through a NumberLocale
+    (contract/number_locale.py: only Babel's number data in memory). The decimals are the
+    pattern's: the euro's two, as format_currency gives them (tests/core/test_number_locale.py
+    compares the two on Babel's full locales)."""
+    pattern = currency_pattern(locale, CURRENCY)
+    if pattern is None:
+        return format_currency(Decimal(cents) / 100, CURRENCY, locale=locale)
+    return format_decimal(Decimal(cents) / 100, format=pattern, locale=number_locale(locale))
 
 
 _PLAIN_AMOUNT = re.compile(r"(\d{1,12})(?:[.,](\d\d))?")

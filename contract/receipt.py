@@ -22,6 +22,7 @@ from babel.numbers import format_decimal
 from contract import figures
 from contract.config import TerminalConfig
 from contract.money import format_money
+from contract.number_locale import number_locale
 
 COLUMNS = (32, 42, 48)
 TEXTS = {
@@ -112,19 +113,20 @@ class Layout:
 
     def amount(self, cents: int) -> str:
         """An amount without the currency sign, for tables."""
-        return format_decimal(Decimal(cents) / 100, format="#,##0.00", locale=self.locale)
+        return format_decimal(Decimal(cents) / 100, format="#,##0.00", locale=number_locale(self.locale))
 
     def number(self, value: int) -> str:
         """A count or quantity as the receipt's language writes it (1.000 in Dutch)."""
-        return format_decimal(value, format="#,##0", locale=self.locale)
+        return format_decimal(value, format="#,##0", locale=number_locale(self.locale))
 
     def kilos(self, grams: int) -> str:
         """A weight in kg with three decimals: `1,234` in Dutch, `1.234` in English."""
-        return format_decimal(Decimal(grams) / 1000, format="#,##0.000", locale=self.locale)
+        return format_decimal(Decimal(grams) / 1000, format="#,##0.000", locale=number_locale(self.locale))
 
     def percent(self, basis_points: int) -> str:
         """A VAT rate: `21%`, `5,5%` in Dutch."""
-        rate = format_decimal(Decimal(basis_points) / 100, format="#,##0.##", locale=self.locale)
+        rate = format_decimal(Decimal(basis_points) / 100, format="#,##0.##",
+                              locale=number_locale(self.locale))
         return f"{rate}%"
 
     def text(self, text: str, align: str = "left", bold: bool = False, double: bool = False) -> None:

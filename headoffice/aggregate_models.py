@@ -74,7 +74,30 @@ class AggProduct(OfficeModel):
 
     class Meta:
         table_name = "agg_product"
-        indexes = ((("store", "bucket", "product"), True), (("bucket",), False))
+        # (product, store, bucket): the margin reads a product's days in each shop where
+        # its cost changes inside a month (headoffice/web/margin_queries.py)
+        indexes = ((("store", "bucket", "product"), True), (("bucket",), False),
+                   (("product", "store", "bucket"), False))
+
+
+class AggMargin(OfficeModel):
+    """Per shop, product and month 'YYYY-MM': pieces, gross, and the sum of the product's
+    per-day nets (each AggProduct day row's gross without VAT, rounded per row) at each rate
+    of headoffice.margin_months.RATES_BP. The margin report reads these for the months in
+    which a product's cost and rate stay the same; rounding per day row is kept exactly,
+    since a sum of rounded day nets adds up month by month (headoffice/margin_months.py)."""
+
+    store = peewee.CharField(max_length=64)
+    product = peewee.CharField(max_length=64)
+    month = peewee.CharField(max_length=7)
+    quantity = peewee.BigIntegerField(default=0)
+    gross = peewee.BigIntegerField(default=0)
+    net_2100 = peewee.BigIntegerField(default=0)  # at 21%
+    net_900 = peewee.BigIntegerField(default=0)  # at 9%
+
+    class Meta:
+        table_name = "agg_margin"
+        indexes = ((("store", "product", "month"), True), (("month",), False))
 
 
 class AggPromotion(OfficeModel):
@@ -218,10 +241,25 @@ class AggDiscountAll(OfficeModel):
         indexes = ((("day", "cashier", "kind", "ref"), True),)
 
 
+class AggMarginAll(OfficeModel):
+    """AggMargin over every shop (its nets are sums of per-shop day nets, as there)."""
+
+    product = peewee.CharField(max_length=64)
+    month = peewee.CharField(max_length=7)
+    quantity = peewee.BigIntegerField(default=0)
+    gross = peewee.BigIntegerField(default=0)
+    net_2100 = peewee.BigIntegerField(default=0)
+    net_900 = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "agg_margin_all"
+        indexes = ((("product", "month"), True),)
+
+
 # roll-up -> the aggregate it sums
 ROLLUPS: dict[type[OfficeModel], type[OfficeModel]] = {
     AggHourAll: AggHour, AggHourShop: AggHour, AggVatAll: AggVat, AggProductAll: AggProduct,
-    AggCashierAll: AggCashier, AggDiscountAll: AggDiscount,
+    AggCashierAll: AggCashier, AggDiscountAll: AggDiscount, AggMarginAll: AggMargin,
 }
 
 
@@ -234,5 +272,5 @@ def rollup_columns(rollup: type[OfficeModel]) -> tuple[list[str], list[str], lis
     return key, [n for n in rest if n not in text], text
 
 
-AGG_MODELS: list[type[OfficeModel]] = [AggDay, AggHour, AggVat, AggProduct, AggPromotion,
-                                       AggCashier, AggDiscount, *ROLLUPS]
+AGG_MODELS: list[type[OfficeModel]] = [AggDay, AggHour, AggVat, AggProduct, AggMargin,
+                                       AggPromotion, AggCashier, AggDiscount, *ROLLUPS]

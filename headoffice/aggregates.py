@@ -1,8 +1,8 @@
 """Pre-aggregated sales totals, updated in the same transaction as each ingest batch.
 
 The dashboard and the tax exports read these small tables instead of rescanning the journal:
-per shop/terminal/day/hour, per product (day, month and year buckets), per VAT rate and per
-tender.
+per shop/terminal/day/hour, per product (day, month and year buckets, and per month the
+sums the margin report reads: headoffice/margin_months.py), per VAT rate and per tender.
 Entries are read through the contract (headoffice.received: contract.entries' typed
 entries) and summed with contract.figures' reduction, so every figure has the definition and
 sign the till's reports give it: refunds and voids of paid tickets count negative. Training
@@ -21,7 +21,7 @@ import peewee
 
 from contract import figures
 from contract.entries import Entry, EntrySchemaError, TicketLine
-from headoffice import bulk
+from headoffice import bulk, margin_months
 from headoffice.aggregate_models import (
     AGG_MODELS,
     ROLLUPS,
@@ -29,6 +29,7 @@ from headoffice.aggregate_models import (
     AggDay,
     AggDiscount,
     AggHour,
+    AggMargin,
     AggProduct,
     AggPromotion,
     AggVat,
@@ -245,21 +246,24 @@ def _roll_up(rollup: type[peewee.Model], rows: list[dict[str, Any]]) -> None:
 
 
 def _upsert(model: type[peewee.Model], rows: list[dict[str, Any]], target: list[peewee.Field],
-            add: list[str], replace: tuple[str, ...] = ()) -> None:
+            add: list[str], replace: tuple[str, ...] = (),
+            returning: tuple[str, ...] = ()) -> list[tuple]:
     """One multi-row upsert per page, through the driver (peewee's statement building cost
     more than the database's work here), in key order: one lock order for every worker.
-    The same deltas go to the model's roll-up."""
+    The same deltas go to the model's roll-up. Returns the `returning` columns of the rows
+    written, as they are after it."""
     if not rows:
-        return
+        return []
     _rolled_up(model, rows)
     names = list(rows[0])
     key = [f.name for f in target]
     rows = sorted(rows, key=lambda r: tuple(r[k] for k in key))
     fields = model._meta.fields
-    bulk.upsert(model._meta.table_name, [fields[n].column_name for n in names],
-                [f.column_name for f in target], [tuple(r[n] for n in names) for r in rows],
-                add=[fields[n].column_name for n in add],
-                replace=[fields[n].column_name for n in replace])
+    return bulk.upsert(model._meta.table_name, [fields[n].column_name for n in names],
+                       [f.column_name for f in target], [tuple(r[n] for n in names) for r in rows],
+                       add=[fields[n].column_name for n in add],
+                       replace=[fields[n].column_name for n in replace],
+                       returning=[fields[n].column_name for n in returning])
 
 
 def apply(totals: BatchTotals) -> None:
@@ -277,8 +281,14 @@ def apply(totals: BatchTotals) -> None:
                                AggVat.rate_bp], ["gross", "vat"])
     product_rows = [{"store": s, "bucket": b, "product": p, "name": v[0], "quantity": v[1],
                      "gross": v[2]} for (s, b, p), v in totals.product.items()]
-    _upsert(AggProduct, product_rows, [AggProduct.store, AggProduct.bucket, AggProduct.product],
-            ["quantity", "gross"], replace=("name",))
+    written = _upsert(AggProduct, product_rows,
+                      [AggProduct.store, AggProduct.bucket, AggProduct.product],
+                      ["quantity", "gross"], replace=("name",),
+                      returning=("store", "bucket", "product", "gross"))
+    # the month roll-up of the day rows' nets, from each day row's gross before and after
+    _upsert(AggMargin, margin_months.month_rows(written, totals.product),
+            [AggMargin.store, AggMargin.product, AggMargin.month],
+            ["quantity", "gross", *margin_months.NET_COLUMNS.values()])
     _apply_promotions(totals)
     cashier_rows = [{"store": s, "terminal": t, "day": d, "cashier": c, "tickets": v[0],
                      "turnover": v[1]} for (s, t, d, c), v in totals.cashier.items()]

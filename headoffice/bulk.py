@@ -41,16 +41,20 @@ def run_values(sql: str, rows: Sequence[Sequence[Any]], fetch: bool = False) -> 
 
 
 def upsert(table: str, columns: Sequence[str], key: Sequence[str], rows: Sequence[Sequence[Any]],
-           add: Sequence[str] = (), replace: Sequence[str] = ()) -> None:
+           add: Sequence[str] = (), replace: Sequence[str] = (),
+           returning: Sequence[str] = ()) -> list[tuple]:
     """INSERT ... ON CONFLICT (key) DO UPDATE: the `add` columns are summed, the `replace`
-    columns take the new value. Rows are written in the order given: callers sort them by
-    key, so two workers lock the same rows in the same order."""
+    columns take the new value; the `returning` columns of every row written, as they are
+    now, are returned. Rows are written in the order given: callers sort them by key, so two
+    workers lock the same rows in the same order."""
     sets = [f"{c} = {table}.{c} + EXCLUDED.{c}" for c in add]
     sets += [f"{c} = EXCLUDED.{c}" for c in replace]
     action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {{values}} "
            f"ON CONFLICT ({', '.join(key)}) {action}")
-    run_values(sql, rows)
+    if returning:
+        sql += f" RETURNING {', '.join(returning)}"
+    return run_values(sql, rows, fetch=bool(returning))
 
 
 def select_pairs(table: str, columns: Sequence[str], pairs: Sequence[tuple[str, int]]

@@ -17,9 +17,11 @@ from kivy.uix.recycleboxlayout import RecycleBoxLayout
 from kivy.uix.recyclelayout import RecycleLayout
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
+from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
 from ui.metrics import S
+from ui.tiles import Tile, TileBackdrop
 
 GREEN = (0.10, 0.55, 0.25, 1)
 RED = (0.75, 0.12, 0.12, 1)
@@ -103,6 +105,18 @@ class BigButton(FitText, Button):
     """A flat button at least 60 px (scaled) in both directions; its caption always fits."""
 
     tone = ListProperty(GREY)
+
+
+class TileButton(Tile, BigButton):
+    """A BigButton in a TileRow or TileGrid, which draws its background (ui/tiles.py)."""
+
+
+class TileRow(TileBackdrop, BoxLayout):
+    """A BoxLayout that draws its TileButtons' backgrounds in one Mesh."""
+
+
+class TileGrid(TileBackdrop, GridLayout):
+    """A GridLayout that draws its TileButtons' backgrounds in one Mesh."""
 
 
 class KeyPad(GridLayout):
@@ -317,13 +331,14 @@ class TicketView(RecycleView):
         pass
 
 
-class PagedButtons(BoxLayout):
+class PagedButtons(TileBackdrop, BoxLayout):
     """Buttons a page at a time, as many as fit at `cell_width` x `cell_height` (or `cols` x
     `rows` when given). When they do not all fit, big arrows turn the pages and a label says
     "page / pages": categories in one row with the arrows at its ends (`arrows: 'ends'`),
     products in a grid with the arrows below it (`arrows: 'below'`). Every button is
     reachable by an obvious tap, no thin scrollbar to find. The buttons are made by `make`
-    when their page is first shown."""
+    when their page is first shown; TileButtons, whose backgrounds the grid draws in one
+    Mesh, as it and the arrows' row do for the arrows."""
 
     page = NumericProperty(0)
     pages = NumericProperty(1)
@@ -341,11 +356,11 @@ class PagedButtons(BoxLayout):
         self.items: list = []
         self.made: dict[int, Widget] = {}
         self.make = None
-        self.grid = GridLayout()
-        self.prev = BigButton(text="◀", font_name="DejaVuSans", on_release=lambda _b: self.turn(-1))
-        self.next = BigButton(text="▶", font_name="DejaVuSans", on_release=lambda _b: self.turn(1))
+        self.grid = TileGrid()
+        self.prev = TileButton(text="◀", font_name="DejaVuSans", on_release=lambda _b: self.turn(-1))
+        self.next = TileButton(text="▶", font_name="DejaVuSans", on_release=lambda _b: self.turn(1))
         self.where = Label(bold=True, color=(0.75, 0.78, 0.82, 1))
-        self.nav = BoxLayout(size_hint_y=None)
+        self.nav = TileRow(size_hint_y=None)
         self._refresh = Clock.create_trigger(self._show, -1)
         for name in ("size", "page", "cols", "rows", "cell_width", "cell_height", "arrow_size",
                      "gap", "arrows"):
@@ -421,6 +436,13 @@ class PagedButtons(BoxLayout):
             nav.add_widget(widget)
         self.add_widget(self.grid)
         self.add_widget(nav)
+
+
+class ScreenSwitcher(ScreenManager):
+    """A ScreenManager that switches screens at once (widgets.kv) and leaves out Kivy's
+    stencil clip, eight canvas instructions in every frame: for managers whose screens stay
+    within them (the root, the sale screen's modes; the manager screen's panels keep the
+    clip, their keypad reaches 4 px below)."""
 
 
 class Flash(Widget):

@@ -5,20 +5,32 @@ Read from the per-day product totals (AggProduct 'd' buckets, contract.figures' 
 refunds and paid voids count negative), never from the journal. The cost taken is the one
 valid at the end of the sales day (a cost change during a day counts for that whole day,
 the granularity of the aggregate); a product the master does not know, or without a cost
-price that day, is listed apart with what it sold and left out of the margin.
+price that day, is listed apart with what it sold and left out of the margin. Whole months
+in which a product's cost and rate stay the same are read from their month sums of those
+day rows (AggMargin, headoffice/margin_months.py), which give the same figures.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from peewee import fn
+
 from contract.config import NL_RATES
 from contract.money import div_round_half_up
-from headoffice.aggregate_models import AggProduct, AggProductAll
+from headoffice import margin_months
+from headoffice.aggregate_models import (
+    AggDay,
+    AggMargin,
+    AggMarginAll,
+    AggProduct,
+    AggProductAll,
+)
 from headoffice.catalogue.models import CostPrice
 from headoffice.catalogue.products import ProductFacts, find_many
 from headoffice.catalogue.times import SHOP_ZONE, from_stored
@@ -92,8 +104,7 @@ class CostBook:
                 rows[row[0]].append((row[1], row[2]))
         for product, found in rows.items():
             found.sort()
-            self.history[product] = ([from_stored(f[0]).astimezone(SHOP_ZONE).date().isoformat()
-                                      for f in found], [f[1] for f in found])
+            self.history[product] = ([_shop_date(f[0]) for f in found], [f[1] for f in found])
 
     def at(self, product: int, day: str) -> int | None:
         """The cost on shop day `day` (YYYY-MM-DD), or None."""
@@ -103,6 +114,12 @@ class CostBook:
         days, costs = found
         index = bisect.bisect_right(days, day) - 1  # the last price from that day or before
         return costs[index] if index >= 0 else None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _shop_date(stored: str) -> str:
+    """The shop date (YYYY-MM-DD) of a stored moment; asked again at each report."""
+    return from_stored(stored).astimezone(SHOP_ZONE).date().isoformat()
 
 
 def _master(codes: list[str]) -> dict[str, ProductFacts | None]:
@@ -148,79 +165,217 @@ def intervals(product: ProductFacts | None, book: CostBook) -> list[tuple[str, s
     return out
 
 
-# the net of one day row at its interval's rate, rounded half up away from zero per row
+# the net of one day row at its span's rate, rounded half up away from zero per row
 # (div_round_half_up(gross * 10000, 10000 + rate), in integer SQL on both engines)
-NET_SQL = ("CASE WHEN i.cost IS NULL THEN 0"
-           " WHEN a.gross >= 0 THEN (a.gross * 20000 + 10000 + i.rate) / (20000 + 2 * i.rate)"
-           " ELSE -((-a.gross * 20000 + 10000 + i.rate) / (20000 + 2 * i.rate)) END")
+NET_SQL = f"CASE WHEN i.cost IS NULL THEN 0 ELSE {margin_months.net_sql('a.gross', 'i.rate')} END"
+# a month row's sum of those day nets at its span's rate (a month span has one of these rates)
+MONTH_NET_SQL = ("CASE WHEN i.cost IS NULL THEN 0"
+                 + "".join(f" WHEN i.rate = {rate} THEN m.{column}"
+                           for rate, column in margin_months.NET_COLUMNS.items())
+                 + " ELSE m.gross END")
+MONTH_RATES = frozenset({0, *margin_months.RATES_BP})
 
 
-def _codes(period: Period, store: str | None) -> list[str]:
-    """The product keys sold in the range's months (a few thousand month rows)."""
+def _codes(period: Period, store: str | None) -> dict[str, str]:
+    """The product keys sold in the range's months (a few thousand month rows), each with a
+    name as received (the label of a product the master does not know)."""
     table = AggProduct if store else AggProductAll
-    query = (table.select(table.product).distinct()
-             .where(table.bucket.between("m" + period.first[:7], "m" + period.last[:7])))
+    query = (table.select(table.product, fn.MIN(table.name))
+             .where(table.bucket.between("m" + period.first[:7], "m" + period.last[:7]))
+             .group_by(table.product))
     if store:
         query = query.where(AggProduct.store == store)
-    return [row[0] for row in query.tuples()]
+    return dict(query.tuples())
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def spans(period: Period, master: dict[str, ProductFacts | None], book: CostBook
+          ) -> tuple[list[tuple], list[tuple]]:
+    """Each product's intervals of one cost and rate, cut to the range: the whole months in
+    them as month spans (code, first month, month after, cost, rate), for the month rows;
+    the days before and after those, and any interval at a rate the month rows do not keep,
+    as day spans (code, 'd' first day, 'd' day after, cost, rate, sign 1), for the day rows.
+    A month split in two by one change (_folded) reads only its shorter side's days."""
+    first, after = period.start, period.end + dt.timedelta(days=1)
+    months: list[tuple] = []
+    days: list[tuple] = []
+    for code, product in master.items():
+        pieces: list[tuple[dt.date, dt.date, int | None, int]] = []  # day pieces, in order
+        for lo, hi, cost, rate in intervals(product, book):
+            start = max(dt.date.fromisoformat(lo), first) if lo else first
+            end = min(dt.date.fromisoformat(hi), after) if hi != END_OF_TIME else after
+            if start >= end:
+                continue
+            whole = start if start.day == 1 else _next_month(start)  # first whole month
+            stop = end.replace(day=1)  # the month after the last whole one
+            if rate not in MONTH_RATES or whole >= stop:
+                pieces.append((start, end, cost, rate))
+                continue
+            months.append((code, whole.isoformat()[:7], stop.isoformat()[:7], cost, rate))
+            if start < whole:
+                pieces.append((start, whole, cost, rate))
+            if stop < end:
+                pieces.append((stop, end, cost, rate))
+        _folded(code, pieces, months, days)
+    return months, days
+
+
+def _splits_a_month(a: tuple, b: tuple) -> bool:
+    """Whether two day pieces are the two sides of one change inside a whole month, both
+    at rates the month rows keep."""
+    return (a[0].day == 1 and a[1] == b[0] and b[1] == _next_month(a[0])
+            and a[3] in MONTH_RATES and b[3] in MONTH_RATES)
+
+
+def _folded(code: str, pieces: list[tuple], months: list[tuple], days: list[tuple]) -> None:
+    """Adds a product's day pieces as day spans; where two split a whole month, the month
+    row at the longer side's cost and rate, plus the shorter side's days at its own, minus
+    them at the longer side's (sign -1): sums of per-day figures, so exact, and half the
+    days read on average."""
+    index = 0
+    while index < len(pieces):
+        a = pieces[index]
+        b = pieces[index + 1] if index + 1 < len(pieces) else None
+        if b is None or not _splits_a_month(a, b):
+            days.append((code, "d" + a[0].isoformat(), "d" + a[1].isoformat(), a[2], a[3], 1))
+            index += 1
+            continue
+        short, long = (a, b) if a[1] - a[0] <= b[1] - b[0] else (b, a)
+        months.append((code, a[0].isoformat()[:7], b[1].isoformat()[:7], long[2], long[3]))
+        lo, hi = "d" + short[0].isoformat(), "d" + short[1].isoformat()
+        days.append((code, lo, hi, short[2], short[3], 1))
+        days.append((code, lo, hi, long[2], long[3], -1))
+        index += 2
+
+
+def _fill(name: str, rows: list[tuple], signed: bool = False) -> None:
+    """A temporary table of spans (code, lo, hi, cost, rate[, sign])."""
+    db = database_proxy.obj
+    mark = "%s" if is_postgres() else "?"
+    sign = ", sign INTEGER" if signed else ""
+    db.execute_sql(f"CREATE TEMPORARY TABLE {name} (code VARCHAR(64), lo VARCHAR(11),"
+                   f" hi VARCHAR(11), cost BIGINT, rate INTEGER{sign})")
+    for start in range(0, len(rows), 400):
+        page = rows[start:start + 400]
+        db.execute_sql(f"INSERT INTO {name} VALUES " + ", ".join(
+            "(" + ", ".join(mark for _ in row) + ")" for row in page),
+            [v for row in page for v in row])
+    if is_postgres():
+        db.execute_sql(f"ANALYZE {name}")  # its size, for the join's plan
+
+
+def _shops(period: Period) -> list[str]:
+    """The shops with sales figures in the range (from the day totals: a row per terminal
+    and day); every product row's shop is among them."""
+    return [row[0] for row in AggDay.select(AggDay.store).distinct()
+            .where(AggDay.day.between(period.first, period.last)).tuples()]
 
 
 def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | None],
-            book: CostBook) -> list[tuple]:
-    """Per shop, product and whether costed: pieces, gross, net, cost and a name, summed by
-    the database over the day rows joined to each product's intervals (a temporary table)."""
+            book: CostBook) -> tuple[list[tuple], list[tuple]]:
+    """Per product and whether costed, and per shop and whether costed: pieces, gross, net
+    and cost, summed by the database over the month rows of the whole months in which a
+    product's cost and rate stay the same, and over the day rows of the other days
+    (temporary tables of spans drive the joins through the month rows' (product, month)
+    and (store, product, month) keys and the day rows' (product, store, bucket) index). Every
+    shop: the products from the chain-wide month rows, the shops from the shops' ones."""
     db = database_proxy.obj
     mark = "%s" if is_postgres() else "?"
-    rows = [(code, lo, hi, cost, rate) for code, product in master.items()
-            for lo, hi, cost, rate in intervals(product, book)]
+    months, days = spans(period, master, book)
+    shops = [store] if store else _shops(period)
+    shop = f" AND {{t}}.store IN ({', '.join(mark for _ in shops)})" if shops else ""
+    bounds = (f" AND m.month >= '{period.start.isoformat()[:7]}'"  # dates: no quoting issue
+              f" AND m.month <= '{period.end.isoformat()[:7]}'")
+    joined = ("FROM margin_month_span i CROSS JOIN {table} m"
+              " WHERE m.product = i.code AND m.month >= i.lo AND m.month < i.hi" + bounds)
+    month_sums = (f"i.cost IS NULL, SUM(m.quantity), SUM(m.gross), SUM({MONTH_NET_SQL}),"
+                  f" SUM(COALESCE(i.cost, 0) * m.quantity)")
     with db.atomic():
-        db.execute_sql("CREATE TEMPORARY TABLE margin_interval (code VARCHAR(64), lo VARCHAR(11),"
-                       " hi VARCHAR(11), cost BIGINT, rate INTEGER)")
+        if is_postgres():  # compiling these short queries took longer than running them
+            db.execute_sql("SET LOCAL jit = off")
+            # guessing many day spans, it hashed every product day row: 1.5 s, not 0.1-0.3
+            db.execute_sql("SET LOCAL enable_hashjoin = off")
+        _fill("margin_month_span", months)
+        _fill("margin_day_span", days, signed=True)
         try:
-            for start in range(0, len(rows), 400):
-                page = rows[start:start + 400]
-                db.execute_sql("INSERT INTO margin_interval VALUES " + ", ".join(
-                    f"({mark}, {mark}, {mark}, {mark}, {mark})" for _ in page),
-                    [v for row in page for v in row])
-            where = f"a.bucket BETWEEN {mark} AND {mark}"
-            params: list[Any] = ["d" + period.first, "d" + period.last]
+            daily = db.execute_sql(
+                f"SELECT a.store, a.product, i.cost IS NULL, SUM(i.sign * a.quantity),"
+                f" SUM(i.sign * a.gross), SUM(i.sign * ({NET_SQL})),"
+                f" SUM(i.sign * COALESCE(i.cost, 0) * a.quantity)"
+                f" FROM margin_day_span i CROSS JOIN {AggProduct._meta.table_name} a"
+                f" WHERE a.product = i.code AND a.bucket >= i.lo AND a.bucket < i.hi"
+                f"{shop.format(t='a')} GROUP BY a.store, a.product, i.cost IS NULL",
+                shops).fetchall()
             if store:
-                where += f" AND a.store = {mark}"
-                params.append(store)
-            day = "SUBSTR(a.bucket, 2, 10)"
-            return db.execute_sql(
-                f"SELECT a.store, a.product, i.cost IS NULL, SUM(a.quantity), SUM(a.gross),"
-                f" SUM({NET_SQL}), SUM(COALESCE(i.cost, 0) * a.quantity), MIN(a.name)"
-                f" FROM {AggProduct._meta.table_name} a JOIN margin_interval i"
-                f" ON i.code = a.product AND {day} >= i.lo AND {day} < i.hi"
-                f" WHERE {where} GROUP BY a.store, a.product, i.cost IS NULL", params).fetchall()
+                monthly = db.execute_sql(
+                    f"SELECT m.product, {month_sums} "
+                    + joined.format(table=AggMargin._meta.table_name) + shop.format(t="m")
+                    + " GROUP BY m.product, i.cost IS NULL", shops).fetchall()
+                by_shop = [(store, *row[1:]) for row in monthly]
+            else:
+                monthly = db.execute_sql(
+                    f"SELECT m.product, {month_sums} "
+                    + joined.format(table=AggMarginAll._meta.table_name)
+                    + " GROUP BY m.product, i.cost IS NULL").fetchall()
+                # SQLite: a shop at a time through the (store, product, month) key, which
+                # it would not use for a list of shops; PostgreSQL: all at once (hash join)
+                groups = [shops] if is_postgres() else [[one] for one in shops]
+                if is_postgres():  # every shop's month rows of a year: hashed is faster
+                    db.execute_sql("SET LOCAL enable_hashjoin = on")
+                by_shop = []
+                for group in groups:
+                    by_shop += db.execute_sql(
+                        f"SELECT m.store, {month_sums} "
+                        + joined.format(table=AggMargin._meta.table_name)
+                        + shop.format(t="m").replace(", ".join(mark for _ in shops),
+                                                     ", ".join(mark for _ in group))
+                        + " GROUP BY m.store, i.cost IS NULL", group).fetchall()
         finally:
-            db.execute_sql("DROP TABLE margin_interval")
+            db.execute_sql("DROP TABLE margin_month_span")
+            db.execute_sql("DROP TABLE margin_day_span")
+    by_product = monthly + [row[1:] for row in daily]
+    return by_product, by_shop + [(row[0], *row[2:]) for row in daily]
+
+
+def _adds(uncosted: Any, quantity: Any, gross: Any, net: Any, cost: Any
+          ) -> tuple[int, ...]:
+    """A summed row's share of MarginRow's SUMS."""
+    q, g = int(quantity), int(gross)
+    return (q, g, 0, 0, q, g) if uncosted else (q, g, int(net), int(cost), 0, 0)
+
+
+def _add(table: dict[str, list[Any]], key: str, label: str, adds: tuple[int, ...]) -> None:
+    sums = table.get(key)
+    if sums is None:
+        sums = table[key] = [label, 0, 0, 0, 0, 0, 0]
+    for index, value in enumerate(adds, 1):
+        sums[index] += value
 
 
 def margin(period: Period, store: str | None = None) -> MarginReport:
     """Each day row takes its product's cost on that day and its VAT rate on that day (net
-    rounded per row, as the per-day aggregate allows); the database sums the rows per
-    product over the intervals in which both stay the same."""
-    master = _master(sorted(_codes(period, store)))
+    rounded per row, as the per-day aggregate allows); the database sums them per product
+    and per shop over the spans in which both stay the same, from month rows where a span
+    holds whole months (headoffice/margin_months.py)."""
+    names = _codes(period, store)
+    master = _master(sorted(names))
     book = CostBook(sorted({p.id for p in master.values() if p is not None}))
     tables: tuple[dict[str, list[Any]], ...] = ({}, {}, {})  # products, categories, shops
     total = [0] * len(SUMS)
-    for shop, code, uncosted, quantity, gross, net, cost, name in _summed(period, store,
-                                                                          master, book):
+    by_product, by_shop = _summed(period, store, master, book)
+    for code, *sums in by_product:
         product = master[code]
-        q, g = int(quantity), int(gross)
-        adds = (q, g, 0, 0, q, g) if uncosted else (q, g, int(net), int(cost), 0, 0)
+        adds = _adds(*sums)
         category = (product.category if product is not None else "") or NO_CATEGORY
-        for table, key, label in ((tables[0], code, product.name if product else name),
-                                  (tables[1], category, category), (tables[2], shop, shop)):
-            sums = table.get(key)
-            if sums is None:
-                sums = table[key] = [label, 0, 0, 0, 0, 0, 0]
-            for index, value in enumerate(adds, 1):
-                sums[index] += value
+        _add(tables[0], code, product.name if product else names[code], adds)
+        _add(tables[1], category, category, adds)
         for index, value in enumerate(adds):
             total[index] += value
+    for shop, *sums in by_shop:
+        _add(tables[2], shop, shop, _adds(*sums))
 
     def ordered(table: dict[str, list[Any]]) -> list[MarginRow]:
         found = [MarginRow(key, sums[0], *sums[1:]) for key, sums in table.items()]

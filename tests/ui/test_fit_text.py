@@ -4,23 +4,11 @@ in a real Kivy window under Xvfb, with the till's fonts."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-from tests.ui.xvfb import kivy_env, xvfb
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ui.xvfb import kivy_check
 
 
 def test_quick_fit_agrees_with_the_full_measure() -> None:
-    with xvfb(800, 480) as display:
-        proc = subprocess.run([sys.executable, "-m", "tests.ui.fit_check"], cwd=ROOT,
-                              env=kivy_env(display), capture_output=True, text=True, timeout=120)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    cases = json.loads(lines[0][len("RESULT "):])
+    cases = kivy_check("tests.ui.fit_check")
     assert len(cases) == 10 * 7 * 5 * 2
     differ = [case for case in cases if case["quick"] != case["full"]]
     assert not differ, differ[:5]

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -44,3 +50,14 @@ def kivy_env(display: str) -> dict[str, str]:
                 "KIVY_NO_CONFIG": "1", "SDL_AUDIODRIVER": "dummy",
                 "KIVY_HOME": env.get("KIVY_HOME", "/tmp/kassa-kivy-home")})
     return env
+
+
+def kivy_check(module: str) -> Any:
+    """Runs `python -m module` in a Kivy window of its own on a fresh 800x480 Xvfb (Kivy's
+    window is one per process) and returns the JSON it printed after "RESULT "."""
+    with xvfb(800, 480) as display:
+        proc = subprocess.run([sys.executable, "-m", module], cwd=ROOT, env=kivy_env(display),
+                              capture_output=True, text=True, timeout=120)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    return json.loads(lines[0][len("RESULT "):])

@@ -331,9 +331,9 @@ class SaleScreen(KassaScreen):
         names = [("*", _("Favourites"))] + [(c, c or _("Other")) for c in self.till.catalogue.categories()]
         self.ids.categories.set_items(names, self._category_button)
 
-    def _category_button(self, item: tuple[str, str]) -> w.BigButton:
+    def _category_button(self, item: tuple[str, str]) -> w.TileButton:
         key, label = item
-        button = w.BigButton(text=label, font_size=S(16), tone=self._category_tone(key))
+        button = w.TileButton(text=label, font_size=S(16), tone=self._category_tone(key))
         button.category = key
         button.bind(on_release=lambda _b: self.show_category(key))
         return button
@@ -349,8 +349,8 @@ class SaleScreen(KassaScreen):
                     else self.till.catalogue.in_category(category))
         self.ids.grid.set_items(products, self._product_button)
 
-    def _product_button(self, product) -> w.BigButton:  # noqa: ANN001 - a catalogue ProductInfo
-        button = w.BigButton(text=f"{product.name}\n{money(product.price_cents)}", font_size=S(16),
+    def _product_button(self, product) -> w.TileButton:  # noqa: ANN001 - a catalogue ProductInfo
+        button = w.TileButton(text=f"{product.name}\n{money(product.price_cents)}", font_size=S(16),
                              tone=(0.20, 0.24, 0.30, 1))
         button.bind(on_release=lambda _b, pid=product.id: self.add_product(pid))
         return button
