@@ -62,7 +62,8 @@ class AggVat(OfficeModel):
 
 
 class AggProduct(OfficeModel):
-    """Per product and bucket: 'd2025-03-01' (a day) or 'm2025-03' (a month)."""
+    """Per product and bucket: 'd2025-03-01' (a day), 'm2025-03' (a month) or 'y2025' (a
+    calendar year). `name` is the one last received in the bucket."""
 
     store = peewee.CharField(max_length=64)
     bucket = peewee.CharField(max_length=11)

@@ -1,8 +1,8 @@
 """Pre-aggregated sales totals, updated in the same transaction as each ingest batch.
 
 The dashboard and the tax exports read these small tables instead of rescanning the journal:
-per shop/terminal/day/hour, per product (day and month buckets, and per month the sums the
-margin report reads: headoffice/margin_months.py), per VAT rate and per tender.
+per shop/terminal/day/hour, per product (day, month and year buckets, and per month the
+sums the margin report reads: headoffice/margin_months.py), per VAT rate and per tender.
 Entries are read through the contract (headoffice.received: contract.entries' typed
 entries) and summed with contract.figures' reduction, so every figure has the definition and
 sign the till's reports give it: refunds and voids of paid tickets count negative. Training
@@ -193,7 +193,7 @@ def _add_products(totals: BatchTotals, entry: Entry, day: str) -> None:
         if entry.type == "sale":
             totals.day[(entry.store, entry.terminal, day)]["items"] += line.quantity
         product = str(line.code or line.product_id or line.name or "?")[:64]
-        for bucket in ("d" + day, "m" + day[:7]):
+        for bucket in ("d" + day, "m" + day[:7], "y" + day[:4]):
             row = totals.product[(entry.store, bucket, product)]
             row[0] = line.name[:255]
             row[1] += line.quantity

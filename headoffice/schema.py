@@ -5,7 +5,8 @@ exists; nothing else creates tables (no check on each customer lookup or ingest 
 Creating is idempotent (CREATE TABLE IF NOT EXISTS, CREATE INDEX IF NOT EXISTS), so a new
 table or index is added to an existing database at its next start, and so is the audit
 trail's append-only trigger; a new roll-up table is filled there from the aggregate it sums
-(headoffice.rollups), the receipt search keys and cash rows from the stored journal
+(headoffice.rollups), the product totals' year buckets from their months
+(headoffice.product_years), the receipt search keys and cash rows from the stored journal
 (headoffice.receipt_keys, headoffice.cash_records).
 """
 
@@ -15,7 +16,7 @@ import time
 
 import peewee
 
-from headoffice import cash_records, receipt_keys, rollups
+from headoffice import cash_records, product_years, receipt_keys, rollups
 from headoffice.aggregate_models import AGG_MODELS
 from headoffice.alerts.models import ALERT_MODELS
 from headoffice.cash_records import CASH_MODELS
@@ -59,6 +60,7 @@ def create_all(db: peewee.Database) -> None:
                 upgrade_customers(db)
                 db.create_tables(TABLES, safe=True)
                 rollups.fill_missing(db)
+                product_years.fill_missing(db)  # year buckets of an older database
                 receipt_keys.fill_missing(db)  # the search index of an older database
                 cash_records.fill_missing(db)
                 protect(db)  # the audit trail refuses UPDATE and DELETE

@@ -14,6 +14,7 @@ from headoffice.alerts.models import Alert
 from headoffice.downstream_models import FLEET_STORE, DownstreamPublished
 from headoffice.exports.periods import Period
 from headoffice.models import DeadLetterTerminal, OfficeEntry, TerminalState
+from headoffice.orm import is_postgres
 
 SUM_FIELDS = ("tickets", "sales_gross", "turnover", "items", "refunds", "voids", "voided_open",
               "no_sales",
@@ -49,6 +50,21 @@ def by_store(period: Period) -> list[dict[str, Any]]:
     return [_with_basket(r) for r in _totals_query(period, None, AggDay.store).dicts()]
 
 
+def summed(rows: list[dict[str, Any]], *key: str) -> list[dict[str, Any]]:
+    """`by_terminal` rows added up per `key` (no key: one row of every row, zero when there
+    are none), in the order met: a shop's totals and every shop's, without reading the day
+    rows again."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        ident = tuple(row[k] for k in key)
+        into = out.setdefault(ident, {**{k: row[k] for k in key}, **dict.fromkeys(SUM_FIELDS, 0)})
+        for name in SUM_FIELDS:
+            into[name] += row[name]
+    if not key and not out:
+        out[()] = dict.fromkeys(SUM_FIELDS, 0)
+    return [_with_basket(row) for row in out.values()]
+
+
 def hourly(period: Period, store: str | None = None) -> list[int]:
     query = (AggHour.select(AggHour.hour, fn.SUM(AggHour.turnover).alias("turnover"))
              .where(AggHour.day.between(period.first, period.last)).group_by(AggHour.hour))
@@ -81,11 +97,17 @@ def series(period: Period, store: str | None = None) -> tuple[list[str], list[in
     return labels, [found.get(label, 0) for label in labels]
 
 
-def _buckets(period: Period) -> list[str]:
+def product_buckets(period: Period) -> list[str]:
+    """The fewest AggProduct buckets that cover the range: a year for each whole calendar
+    year in it, a month for each other whole month, a day for the rest."""
     buckets, day = [], period.start
     while day <= period.end:
         month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        if day.day == 1 and month_end <= period.end:
+        year_end = day.replace(month=12, day=31)
+        if day.month == 1 and day.day == 1 and year_end <= period.end:
+            buckets.append(f"y{day.year:04d}")
+            day = year_end + dt.timedelta(days=1)
+        elif day.day == 1 and month_end <= period.end:
             buckets.append("m" + day.strftime("%Y-%m"))
             day = month_end + dt.timedelta(days=1)
         else:
@@ -94,18 +116,38 @@ def _buckets(period: Period) -> list[str]:
     return buckets
 
 
-def top_products(period: Period, store: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
-    """Units and gross per product, best sellers first: from a shop's AggProduct rows, or
-    for every shop from AggProductAll (the same sums, one row per product and bucket)."""
+def latest_name(table: Any) -> Any:
+    """The name of a product's most recent bucket among those read (its latest name in the
+    range), as `<bucket date> <name>`: the largest such text is that of the latest bucket,
+    since the buckets of one range never overlap ('2025' < '2026-01' < '2026-02-01'); bytes
+    compared (PostgreSQL: the C collation), whatever the database's collation."""
+    text = fn.SUBSTR(table.bucket, 2).concat(" ").concat(table.name)
+    if is_postgres():
+        text = text.collate('"C"')
+    return fn.MAX(text)
+
+
+def name_of(latest: str) -> str:
+    """The name out of `latest_name`'s text."""
+    return latest.split(" ", 1)[1]
+
+
+def top_products(period: Period, store: str | None = None, limit: int = 10,
+                 named: bool = True) -> list[dict[str, Any]]:
+    """Units and gross per product, best sellers first, named as in the latest bucket read
+    (`latest_name`; with `named` False the name is left empty, for figures only compared):
+    from a shop's AggProduct rows, or for every shop from AggProductAll (the same sums, one
+    row per product and bucket)."""
     table = AggProduct if store else AggProductAll
     gross = fn.SUM(table.gross)
-    query = (table.select(table.product, fn.MAX(table.name).alias("name"),
+    name = latest_name(table) if named else fn.MIN(" ")
+    query = (table.select(table.product, name.alias("name"),
                           fn.SUM(table.quantity).alias("quantity"), gross.alias("gross"))
-             .where(table.bucket.in_(_buckets(period)))
+             .where(table.bucket.in_(product_buckets(period)))
              .group_by(table.product).order_by(gross.desc()).limit(limit))
     if store:
         query = query.where(AggProduct.store == store)
-    return [{"product": r["product"], "name": r["name"], "quantity": int(r["quantity"]),
+    return [{"product": r["product"], "name": name_of(r["name"]), "quantity": int(r["quantity"]),
              "gross": int(r["gross"])} for r in query.dicts()]
 
 

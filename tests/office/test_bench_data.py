@@ -84,6 +84,14 @@ def test_bulk_data_equals_what_ingest_stores(tmp_path, office_db_url) -> None:
         rollup.delete().execute()
     rollups.fill_missing(bulk)
     assert snapshot() == ingested
+    # ... and the product totals' year buckets from their months
+    from headoffice import product_years
+    from headoffice.aggregate_models import AggProduct, AggProductAll
+
+    for table in (AggProduct, AggProductAll):
+        table.delete().where(table.bucket.between("y", "z")).execute()
+    product_years.fill_missing(bulk)
+    assert snapshot() == ingested
     # the sample has every kind of row the reports read
     assert len(written["OfficeEntry"]) > PLAN.sales
     kinds = {row[fields(AggDiscount).index("kind")] for row in written["AggDiscount"]}
