@@ -261,6 +261,8 @@ class Ticket:
         lines = self.active_lines
         for line in self.lines:
             line.ticket_discount = 0
+        if not self.ticket_discount:
+            return  # nothing to spread (most tickets): no pass over the lines' amounts
         # never below 0: a promotion share can be stale for the moment between an edit and
         # the pricing step that works the promotions out again
         base = [max(0, line.amount - line.discount - line.promo_discount) for line in lines]

@@ -231,8 +231,10 @@ class TicketLayout(RecycleBoxLayout):
     changed are refreshed, so a scan re-renders one row, not the whole visible ticket."""
 
     _keep: list | None = None  # 'modified' slices of an append/modify-only change
+    _laid: tuple | None = None  # what the last full pass placed the rows for (see compute_layout)
 
     def compute_sizes_from_data(self, data, flags):  # noqa: ANN001, ANN201 - Kivy's signature
+        self._laid = None
         if flags and all(f and set(f) <= {"appended", "modified"} for f in flags):
             self._keep = [f["modified"] for f in flags if "modified" in f]
         else:
@@ -252,14 +254,26 @@ class TicketLayout(RecycleBoxLayout):
                     adapter.refresh_view_attrs(index, data[index], view)
         self._keep = []  # compute_layout clears again within the same refresh: keep views
         adapter.make_views_dirty()  # still in sync with their data: reused by index
-        self.clear_widgets()
-        self.view_indices = {}
+        self.view_indices = {}  # the rows stay children: set_visible_views takes off the rest
         self._size_needs_update = False
+
+    def set_visible_views(self, indices, data, viewport):  # noqa: ANN001, ANN201 - Kivy's signature
+        """Kivy's, then the rows no longer shown are taken off: clear_layout leaves the rows in
+        the layout, so the ones a scan keeps on screen are only moved, not removed and added
+        again (each a canvas taken out and put back, and their bindings)."""
+        super().set_visible_views(indices, data, viewport)
+        shown = self.view_indices
+        for child in [child for child in self.children if child not in shown]:
+            self.remove_widget(child)
 
     def compute_layout(self, data, flags):  # noqa: ANN001, ANN201 - Kivy's signature
         """Rows of one fixed height, one under the other: each row's place is arithmetic, so a
         scan costs a few dict writes per line instead of BoxLayout's general pass over every
-        row's hints (run twice per scan, as the ticket's height grows)."""
+        row's hints.
+
+        Once per scan: the new height this pass sets (`height: self.minimum_height`) asks the
+        view for another full pass, which would place every row where it already is and take
+        the visible rows off and on again; it is skipped when nothing it depends on moved."""
         hint_x, hint_y = self.default_size_hint
         if (self.orientation != "vertical" or self.default_size[1] is None or hint_y is not None
                 or self.default_pos_hint or self.key_size or self.key_size_hint):
@@ -268,6 +282,9 @@ class TicketLayout(RecycleBoxLayout):
         changed = self._changed_views
         if changed is None or (changed and not self._update_sizes(changed)):
             return
+        if not changed and self._laid is not None and self._laid == self._placing(data):
+            return  # a full pass asked for by the height the last pass set: all in place
+        self._laid = None
         self.clear_layout()
         self._rv_positions = None
         left, top, right, bottom = self.padding
@@ -284,6 +301,13 @@ class TicketLayout(RecycleBoxLayout):
             opt["size"] = [width, row]
         first = self.y + self.height - top - row - spacing / 2.0
         self._rv_positions = [first - (count - 1 - j) * step for j in range(count)]
+        self._laid = self._placing(data)
+
+    def _placing(self, data) -> tuple:  # noqa: ANN001 - the view's data
+        """Everything a full pass's row places and view positions follow from."""
+        return (len(data), id(self.view_opts), tuple(self.pos), tuple(self.size),
+                tuple(self.padding), self.spacing, tuple(self.default_size),
+                tuple(self.default_size_hint))
 
 
 class TicketView(RecycleView):
@@ -321,10 +345,20 @@ class TicketView(RecycleView):
             self.scroll_y = 0
 
     def select(self, line_no: int) -> None:
-        self.selected_line = 0 if self.selected_line == line_no else line_no
-        for i, row in enumerate(self.data):
-            if row["selected"] != (row["line_no"] == self.selected_line):
-                self.data[i] = {**row, "selected": not row["selected"]}
+        """Selects the line, or clears the selection when it is the selected one. A row's
+        flag is `line_no == selected_line` (show and add_row keep it so), so only the rows of
+        the old and the new selection can change; they are looked for from the end, where a
+        scan's line and the one before it are, instead of comparing every row."""
+        old, self.selected_line = self.selected_line, 0 if self.selected_line == line_no else line_no
+        data, wanted = self.data, {old, line_no} - {0}
+        for i in range(len(data) - 1, -1, -1):
+            if not wanted:
+                break
+            row = data[i]
+            if row["line_no"] in wanted:
+                wanted.discard(row["line_no"])
+                if row["selected"] != (row["line_no"] == self.selected_line):
+                    data[i] = {**row, "selected": not row["selected"]}
         self.dispatch("on_select", self.selected_line)
 
     def on_select(self, line_no: int) -> None:

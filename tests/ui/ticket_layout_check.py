@@ -1,6 +1,8 @@
 """Child process of tests/ui/test_ticket_layout.py (Kivy's window is one per process): the
 ticket's fixed-row layout (ui.widgets.TicketLayout) against Kivy's general RecycleBoxLayout
-pass on the same data, after every append, an edit and a shorter ticket. Prints JSON."""
+pass on the same data, after every append, an edit and a shorter ticket; and five scans on the
+incremental path (one row appended, one full pass, rows kept in the layout), then the
+selection moved. Prints JSON."""
 
 from __future__ import annotations
 
@@ -66,6 +68,30 @@ def main() -> int:
     for n in range(4, 131):
         view.add_row(row(n))
     cases.append(("130 appended", *both()))
+    scans = []  # a scan's path: one row appended, its own refresh, the view at the end
+    passes = {"clear": 0}
+    keep_clear = TicketLayout.clear_layout
+
+    def counted(self: TicketLayout) -> None:
+        passes["clear"] += 1
+        keep_clear(self)
+
+    TicketLayout.clear_layout = counted
+    try:
+        for n in range(131, 136):
+            passes["clear"] = 0
+            view.add_row(row(n))
+            view.refresh_views()
+            scans.append({"clears": passes["clear"], **snapshot()})
+    finally:
+        TicketLayout.clear_layout = keep_clear
+    general = dict(both()[1])
+    for n in (133, 131, 131, 134):
+        view.select(n)
+    selection = {"selected_line": view.selected_line,
+                 "flags": [r["line_no"] for r in view.data if r["selected"]],
+                 "all_rows_agree": all(r["selected"] == (r["line_no"] == view.selected_line)
+                                       for r in view.data)}
     view.data[5] = {**row(6), "name": "changed"}
     cases.append(("one edited", *both()))
     view.show([row(n) for n in range(1, 11)], scroll_to_end=False)
@@ -74,6 +100,7 @@ def main() -> int:
     cases.append(("empty", *both()))
     out = [{"case": name, "same": fast == general, "fast": fast, "general": general}
            for name, fast, general in cases]
+    out.append({"case": "scans", "scans": scans, "general": general, "selection": selection})
     print("RESULT " + json.dumps(out), flush=True)
     return 0
 
