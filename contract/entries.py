@@ -847,7 +847,8 @@ def _object_check(cls: type) -> Check:
     return check
 
 
-_DATA_CHECKS = {k: _object_check(cls) for k, cls in DATA_TYPES.items()}
+# A data type's checker is generated when a body of that type is first checked: a till
+# writes a handful of the types, and the others' generated code would only take memory.
 _ENVELOPE_FIELDS = [f for f in dataclasses.fields(Entry) if f.name != "data"]
 _ENVELOPE_CHECK = _object_check(dataclasses.make_dataclass(
     "Envelope", [(f.name, typing.get_type_hints(Entry)[f.name], f) for f in _ENVELOPE_FIELDS]
@@ -858,7 +859,7 @@ def _check(body: Any, strict: bool, build: bool) -> Entry | None:
     if type(body) is not dict:
         raise EntrySchemaError("?", "body", f"must be an object, not {_kind(body)}")
     kind = body.get("type")
-    entry_type = kind if type(kind) is str and kind in _DATA_CHECKS else "?"
+    entry_type = kind if type(kind) is str and kind in DATA_TYPES else "?"
     try:
         envelope = _ENVELOPE_CHECK(body, strict, build)
         if body["v"] not in VERSIONS:
@@ -869,7 +870,7 @@ def _check(body: Any, strict: bool, build: bool) -> Entry | None:
         if "data" not in body:
             raise _Bad("is required", "data")
         try:
-            data = _DATA_CHECKS[entry_type](body["data"], strict, build)
+            data = _object_check(DATA_TYPES[entry_type])(body["data"], strict, build)
         except _Bad as bad:
             raise bad.under("data") from None
         _cross_checks(entry_type, body)

@@ -43,6 +43,11 @@ class PaymentScreen(KassaScreen):
     tenders = ListProperty([])
     terminal = BooleanProperty(False)  # a PIN terminal is connected: card goes through it
 
+    def __init__(self, **kwargs) -> None:
+        self._quick: list[w.BigButton] = []  # the quick amounts' buttons (_quick_button)
+        self._exact = 0  # what the exact button pays
+        super().__init__(**kwargs)
+
     def on_pre_enter(self, *_args) -> None:
         payments = self.till.payments
         self.terminal = payments is not None and not self.till.training  # a trainee types
@@ -76,15 +81,31 @@ class PaymentScreen(KassaScreen):
         if self.method != "cash":
             return
         due = self.till.cash_due() if self.till.ticket.due > 0 else 0
-        exact = w.BigButton(text=_("Exact") + f"\n{money(due)}", tone=w.GREEN, font_size=S(18))
-        exact.bind(on_release=lambda _b: self.pay_cash(due))
+        self._exact = due
+        exact = self._quick_button(0)
+        exact.text = _("Exact") + f"\n{money(due)}"
         grid.add_widget(exact)
         cash = self.till.config.cash
-        for cents in covering_notes(due, cash.quick_amounts_cents, cash.denominations_cents):
-            button = w.BigButton(text=money(cents), tone=w.BLUE, font_size=S(20))
+        for n, cents in enumerate(covering_notes(due, cash.quick_amounts_cents,
+                                                 cash.denominations_cents), start=1):
+            button = self._quick_button(n)
             button.cents = cents
-            button.bind(on_release=lambda b: self.pay_cash(b.cents))
+            button.text = money(cents)
             grid.add_widget(button)
+
+    def _quick_button(self, n: int) -> w.BigButton:
+        """The n-th quick amount's button (0: exact, the others a note's `cents`), made once
+        and kept: a new set for every sale would build five buttons and free them again, and
+        the freed heap stays with the process in pieces."""
+        while len(self._quick) <= n:
+            if self._quick:
+                button = w.BigButton(tone=w.BLUE, font_size=S(20))
+                button.bind(on_release=lambda b: self.pay_cash(b.cents))
+            else:
+                button = w.BigButton(tone=w.GREEN, font_size=S(18))
+                button.bind(on_release=lambda _b: self.pay_cash(self._exact))
+            self._quick.append(button)
+        return self._quick[n]
 
     # --- keypad --------------------------------------------------------------------------
     def key(self, key: str) -> None:

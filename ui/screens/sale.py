@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from kivy.properties import NumericProperty, StringProperty
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
@@ -69,6 +71,22 @@ def line_row(line: Line, promotion: str = "") -> dict:
             "amount": money(line.gross), "selected": False}
 
 
+class SaleKeypad(BoxLayout):
+    """The keypad mode: PLU or barcode entry, × quantity, line quantity, discount, price."""
+
+    screen = ObjectProperty(None)
+
+
+class SaleSearch(BoxLayout):
+    """The search mode: products or customers by name, with an on-screen letter keyboard."""
+
+    screen = ObjectProperty(None)
+
+
+MODES: dict[str, type[BoxLayout]] = {"keypad": SaleKeypad, "search": SaleSearch}
+_modes_loaded: list[bool] = []  # sale_modes.kv's rules are loaded once per process
+
+
 class SaleScreen(KassaScreen):
     mode = StringProperty("products")  # products | keypad | search
     total_text = StringProperty("")
@@ -80,6 +98,7 @@ class SaleScreen(KassaScreen):
     search_for = StringProperty("products")  # products | customers
     customer = StringProperty("")  # the attached customer's name
     _promoted = False  # the rows shown carry promotions: the next scan redraws them all
+    _built: frozenset[str] | set[str] = frozenset()  # the modes built so far (build_mode)
 
     def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
         self.build_categories()
@@ -90,9 +109,22 @@ class SaleScreen(KassaScreen):
         self.refresh_ticket()
 
     def on_mode(self, _screen, mode: str) -> None:  # noqa: ANN001
+        if mode in MODES and mode not in self._built:
+            self.build_mode(mode)
         if mode == "search" and not self.ids.search_keys.children:
             self.build_search_keys()  # 28 buttons most tickets never need: memory and start-up
         self.ids.modes.current = mode
+
+    def build_mode(self, mode: str) -> None:
+        """The keypad or search mode's widgets, on first use: most tickets are only scanned,
+        and their buttons and labels would cost memory all day. Their ids join the screen's."""
+        if not _modes_loaded:
+            Builder.load_file(str(Path(__file__).with_name("sale_modes.kv")))
+            _modes_loaded.append(True)
+        part = MODES[mode](screen=self)
+        self._built = {*self._built, mode}
+        self.ids[f"{mode}_mode"].add_widget(part)
+        self.ids.update(part.ids)
 
     # --- the ticket ----------------------------------------------------------------------
     def refresh_ticket(self, scroll: bool = False) -> None:
