@@ -23,7 +23,7 @@ from peewee import fn
 
 from contract.config import NL_RATES
 from contract.money import div_round_half_up
-from headoffice import margin_months
+from headoffice import margin_cache, margin_months
 from headoffice.aggregate_models import (
     AggDay,
     AggMargin,
@@ -340,6 +340,54 @@ def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | 
     return by_product, by_shop + [(row[0], *row[2:]) for row in daily]
 
 
+def _month_parts(period: Period) -> tuple[list[str], list[Period]]:
+    """The range's whole months ('YYYY-MM') and the days before and after them."""
+    start, after = period.start, period.end + dt.timedelta(days=1)
+    whole = start if start.day == 1 else _next_month(start)
+    stop = after.replace(day=1)
+    if whole >= stop:
+        return [], [period]
+    months: list[str] = []
+    month = whole
+    while month < stop:
+        months.append(month.isoformat()[:7])
+        month = _next_month(month)
+    edges = [Period(a, b - dt.timedelta(days=1), "days")
+             for a, b in ((start, whole), (stop, after)) if a < b]
+    return months, edges
+
+
+def _as_kept(by_product: list[tuple], by_shop: list[tuple]) -> list[margin_cache.Summed]:
+    """_summed's rows as one row per product or shop and costed or not."""
+    sums: dict[tuple[str, str, bool], list[int]] = {}
+    for kind, rows in ((margin_cache.PRODUCT, by_product), (margin_cache.SHOP, by_shop)):
+        for key, uncosted, *values in rows:
+            found = sums.setdefault((kind, key, bool(uncosted)), [0, 0, 0, 0])
+            for index, value in enumerate(values):
+                found[index] += int(value or 0)
+    return [(kind, key, uncosted, *values)  # type: ignore[misc]
+            for (kind, key, uncosted), values in sums.items()]
+
+
+def _summed_kept(period: Period, store: str | None, master: dict[str, ProductFacts | None],
+                 book: CostBook) -> tuple[list[tuple], list[tuple]]:
+    """_summed's figures, the whole months' from the kept ones (headoffice/margin_cache.py,
+    computed by _summed a month at a time when not current), the edge days' from _summed."""
+    months, edges = _month_parts(period)
+
+    def compute(month: str) -> list[margin_cache.Summed]:
+        first = dt.date.fromisoformat(month + "-01")
+        last = _next_month(first) - dt.timedelta(days=1)
+        return _as_kept(*_summed(Period(first, last, "month"), store, master, book))
+
+    rows = margin_cache.months_of(store or margin_cache.CHAIN, months, compute)
+    for edge in edges:
+        rows += _as_kept(*_summed(edge, store, master, book))
+    by_product = [row[1:] for row in rows if row[0] == margin_cache.PRODUCT]
+    by_shop = [row[1:] for row in rows if row[0] == margin_cache.SHOP]
+    return by_product, by_shop
+
+
 def _adds(uncosted: Any, quantity: Any, gross: Any, net: Any, cost: Any
           ) -> tuple[int, ...]:
     """A summed row's share of MarginRow's SUMS."""
@@ -365,7 +413,7 @@ def margin(period: Period, store: str | None = None) -> MarginReport:
     book = CostBook(sorted({p.id for p in master.values() if p is not None}))
     tables: tuple[dict[str, list[Any]], ...] = ({}, {}, {})  # products, categories, shops
     total = [0] * len(SUMS)
-    by_product, by_shop = _summed(period, store, master, book)
+    by_product, by_shop = _summed_kept(period, store, master, book)
     for code, *sums in by_product:
         product = master[code]
         adds = _adds(*sums)
