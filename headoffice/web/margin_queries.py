@@ -369,20 +369,27 @@ def _as_kept(by_product: list[tuple], by_shop: list[tuple]) -> list[margin_cache
             for (kind, key, uncosted), values in sums.items()]
 
 
-def _summed_kept(period: Period, store: str | None, master: dict[str, ProductFacts | None],
-                 book: CostBook) -> tuple[list[tuple], list[tuple]]:
+def _summed_kept(period: Period, store: str | None, master: dict[str, ProductFacts | None]
+                 ) -> tuple[list[tuple], list[tuple]]:
     """_summed's figures, the whole months' from the kept ones (headoffice/margin_cache.py,
-    computed by _summed a month at a time when not current), the edge days' from _summed."""
+    computed by _summed a month at a time when not current), the edge days' from _summed.
+    The cost prices are loaded only when something is computed (a tenth of a second)."""
     months, edges = _month_parts(period)
+    costs: list[CostBook] = []
+
+    def book() -> CostBook:
+        if not costs:
+            costs.append(CostBook(sorted({p.id for p in master.values() if p is not None})))
+        return costs[0]
 
     def compute(month: str) -> list[margin_cache.Summed]:
         first = dt.date.fromisoformat(month + "-01")
         last = _next_month(first) - dt.timedelta(days=1)
-        return _as_kept(*_summed(Period(first, last, "month"), store, master, book))
+        return _as_kept(*_summed(Period(first, last, "month"), store, master, book()))
 
     rows = margin_cache.months_of(store or margin_cache.CHAIN, months, compute)
     for edge in edges:
-        rows += _as_kept(*_summed(edge, store, master, book))
+        rows += _as_kept(*_summed(edge, store, master, book()))
     by_product = [row[1:] for row in rows if row[0] == margin_cache.PRODUCT]
     by_shop = [row[1:] for row in rows if row[0] == margin_cache.SHOP]
     return by_product, by_shop
@@ -410,10 +417,9 @@ def margin(period: Period, store: str | None = None) -> MarginReport:
     holds whole months (headoffice/margin_months.py)."""
     names = _codes(period, store)
     master = _master(sorted(names))
-    book = CostBook(sorted({p.id for p in master.values() if p is not None}))
     tables: tuple[dict[str, list[Any]], ...] = ({}, {}, {})  # products, categories, shops
     total = [0] * len(SUMS)
-    by_product, by_shop = _summed_kept(period, store, master, book)
+    by_product, by_shop = _summed_kept(period, store, master)
     for code, *sums in by_product:
         product = master[code]
         adds = _adds(*sums)
