@@ -138,14 +138,16 @@ def keep(scope: str, month: str, version: int, rows: list[Summed]) -> None:
 
 
 def months_of(scope: str, months: list[str],
-              compute: Callable[[str], list[Summed]]) -> list[Summed]:
+              compute: Callable[[list[str]], dict[str, list[Summed]]]) -> list[Summed]:
     """The summed rows of these whole months: kept ones read back, the others computed by
-    `compute(month)` and kept."""
+    `compute(months)` (month -> its rows) and kept."""
     versions, kept = current(scope, months)
     out = read(scope, [m for m in months if m in kept])
-    for month in months:
-        if month not in kept:
-            rows = compute(month)
+    stale = [m for m in months if m not in kept]
+    if stale:
+        computed = compute(stale)
+        for month in stale:
+            rows = computed.get(month, [])
             keep(scope, month, versions[month], rows)
             out += rows
     return out

@@ -275,16 +275,19 @@ def _shops(period: Period) -> list[str]:
 
 
 def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | None],
-            book: CostBook) -> tuple[list[tuple], list[tuple]]:
+            book: CostBook, by_month: bool = False) -> tuple[list[tuple], list[tuple]]:
     """Per product and whether costed, and per shop and whether costed: pieces, gross, net
     and cost, summed by the database over the month rows of the whole months in which a
     product's cost and rate stay the same, and over the day rows of the other days
     (temporary tables of spans drive the joins through the month rows' (product, month)
     and (store, product, month) keys and the day rows' (product, store, bucket) index). Every
-    shop: the products from the chain-wide month rows, the shops from the shops' ones."""
+    shop: the products from the chain-wide month rows, the shops from the shops' ones.
+    `by_month`: each row also per month, that month ('YYYY-MM') its last column."""
     db = database_proxy.obj
     mark = "%s" if is_postgres() else "?"
     months, days = spans(period, master, book)
+    day_month = ", SUBSTR(a.bucket, 2, 7)" if by_month else ""
+    month = ", m.month" if by_month else ""
     shops = [store] if store else _shops(period)
     shop = f" AND {{t}}.store IN ({', '.join(mark for _ in shops)})" if shops else ""
     bounds = (f" AND m.month >= '{period.start.isoformat()[:7]}'"  # dates: no quoting issue
@@ -304,22 +307,22 @@ def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | 
             daily = db.execute_sql(
                 f"SELECT a.store, a.product, i.cost IS NULL, SUM(i.sign * a.quantity),"
                 f" SUM(i.sign * a.gross), SUM(i.sign * ({NET_SQL})),"
-                f" SUM(i.sign * COALESCE(i.cost, 0) * a.quantity)"
+                f" SUM(i.sign * COALESCE(i.cost, 0) * a.quantity){day_month}"
                 f" FROM margin_day_span i CROSS JOIN {AggProduct._meta.table_name} a"
                 f" WHERE a.product = i.code AND a.bucket >= i.lo AND a.bucket < i.hi"
-                f"{shop.format(t='a')} GROUP BY a.store, a.product, i.cost IS NULL",
+                f"{shop.format(t='a')} GROUP BY a.store, a.product, i.cost IS NULL{day_month}",
                 shops).fetchall()
             if store:
                 monthly = db.execute_sql(
-                    f"SELECT m.product, {month_sums} "
+                    f"SELECT m.product, {month_sums}{month} "
                     + joined.format(table=AggMargin._meta.table_name) + shop.format(t="m")
-                    + " GROUP BY m.product, i.cost IS NULL", shops).fetchall()
+                    + f" GROUP BY m.product, i.cost IS NULL{month}", shops).fetchall()
                 by_shop = [(store, *row[1:]) for row in monthly]
             else:
                 monthly = db.execute_sql(
-                    f"SELECT m.product, {month_sums} "
+                    f"SELECT m.product, {month_sums}{month} "
                     + joined.format(table=AggMarginAll._meta.table_name)
-                    + " GROUP BY m.product, i.cost IS NULL").fetchall()
+                    + f" GROUP BY m.product, i.cost IS NULL{month}").fetchall()
                 # SQLite: a shop at a time through the (store, product, month) key, which
                 # it would not use for a list of shops; PostgreSQL: all at once (hash join)
                 groups = [shops] if is_postgres() else [[one] for one in shops]
@@ -328,11 +331,11 @@ def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | 
                 by_shop = []
                 for group in groups:
                     by_shop += db.execute_sql(
-                        f"SELECT m.store, {month_sums} "
+                        f"SELECT m.store, {month_sums}{month} "
                         + joined.format(table=AggMargin._meta.table_name)
                         + shop.format(t="m").replace(", ".join(mark for _ in shops),
                                                      ", ".join(mark for _ in group))
-                        + " GROUP BY m.store, i.cost IS NULL", group).fetchall()
+                        + f" GROUP BY m.store, i.cost IS NULL{month}", group).fetchall()
         finally:
             db.execute_sql("DROP TABLE margin_month_span")
             db.execute_sql("DROP TABLE margin_day_span")
@@ -357,23 +360,41 @@ def _month_parts(period: Period) -> tuple[list[str], list[Period]]:
     return months, edges
 
 
-def _as_kept(by_product: list[tuple], by_shop: list[tuple]) -> list[margin_cache.Summed]:
-    """_summed's rows as one row per product or shop and costed or not."""
-    sums: dict[tuple[str, str, bool], list[int]] = {}
+def _as_kept(by_product: list[tuple], by_shop: list[tuple]
+             ) -> dict[str, list[margin_cache.Summed]]:
+    """_summed's rows by month (its last column) as one row per product or shop and costed
+    or not."""
+    sums: dict[tuple[str, str, str, bool], list[int]] = {}
     for kind, rows in ((margin_cache.PRODUCT, by_product), (margin_cache.SHOP, by_shop)):
-        for key, uncosted, *values in rows:
-            found = sums.setdefault((kind, key, bool(uncosted)), [0, 0, 0, 0])
+        for key, uncosted, *values, month in rows:
+            found = sums.setdefault((month, kind, key, bool(uncosted)), [0, 0, 0, 0])
             for index, value in enumerate(values):
                 found[index] += int(value or 0)
-    return [(kind, key, uncosted, *values)  # type: ignore[misc]
-            for (kind, key, uncosted), values in sums.items()]
+    out: dict[str, list[margin_cache.Summed]] = defaultdict(list)
+    for (month, kind, key, uncosted), values in sums.items():
+        out[month].append((kind, key, uncosted, *values))  # type: ignore[arg-type]
+    return out
+
+
+def _runs(months: list[str]) -> list[Period]:
+    """Consecutive months ('YYYY-MM', in order) as ranges of whole months."""
+    out: list[Period] = []
+    for month in months:
+        first = dt.date.fromisoformat(month + "-01")
+        last = _next_month(first) - dt.timedelta(days=1)
+        if out and out[-1].end + dt.timedelta(days=1) == first:
+            out[-1] = Period(out[-1].start, last, "months")
+        else:
+            out.append(Period(first, last, "months"))
+    return out
 
 
 def _summed_kept(period: Period, store: str | None, master: dict[str, ProductFacts | None]
                  ) -> tuple[list[tuple], list[tuple]]:
-    """_summed's figures, the whole months' from the kept ones (headoffice/margin_cache.py,
-    computed by _summed a month at a time when not current), the edge days' from _summed.
-    The cost prices are loaded only when something is computed (a tenth of a second)."""
+    """_summed's figures, the whole months' from the kept ones (headoffice/margin_cache.py;
+    those not current computed by _summed per month, in one go for each run of them, and
+    kept), the edge days' from _summed. The cost prices are loaded only when something is
+    computed (a tenth of a second)."""
     months, edges = _month_parts(period)
     costs: list[CostBook] = []
 
@@ -382,16 +403,19 @@ def _summed_kept(period: Period, store: str | None, master: dict[str, ProductFac
             costs.append(CostBook(sorted({p.id for p in master.values() if p is not None})))
         return costs[0]
 
-    def compute(month: str) -> list[margin_cache.Summed]:
-        first = dt.date.fromisoformat(month + "-01")
-        last = _next_month(first) - dt.timedelta(days=1)
-        return _as_kept(*_summed(Period(first, last, "month"), store, master, book()))
+    def compute(stale: list[str]) -> dict[str, list[margin_cache.Summed]]:
+        out: dict[str, list[margin_cache.Summed]] = {}
+        for run in _runs(stale):
+            out.update(_as_kept(*_summed(run, store, master, book(), by_month=True)))
+        return out
 
     rows = margin_cache.months_of(store or margin_cache.CHAIN, months, compute)
-    for edge in edges:
-        rows += _as_kept(*_summed(edge, store, master, book()))
     by_product = [row[1:] for row in rows if row[0] == margin_cache.PRODUCT]
     by_shop = [row[1:] for row in rows if row[0] == margin_cache.SHOP]
+    for edge in edges:
+        found, shops = _summed(edge, store, master, book())
+        by_product += found
+        by_shop += shops
     return by_product, by_shop
 
 
