@@ -9,13 +9,15 @@ computed (MarginCacheRow) and reads it back while its MarginCacheMonth says it i
 every change adds one to the `version` of the months it touches (ingest: the months its day
 rows fall in, for the chain and the shop; a cost price: its months from its valid-from on;
 a product saved or imported: every month), and a month is current while `filled` equals
-`version`. The version is read before the month is computed, so a change committed
-during the computation leaves the month stale, never wrong.
+`version`. Ingest keeps a current month current: it adds its batch's figures with their cost
+applied (headoffice/margin_deltas.py) and moves `filled` along. The version is read before
+a month is computed, so a change committed during the computation leaves the month stale,
+never wrong.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import peewee
 
@@ -62,15 +64,27 @@ CACHE_MODELS: list[type[OfficeModel]] = [MarginCacheMonth, MarginCacheRow]
 Summed = tuple[str, str, bool, int, int, int, int]  # kind, key, uncosted, q, gross, net, cost
 
 
-def sold(stores_months: Iterable[tuple[str, str]]) -> None:
-    """Ingest wrote day rows of these (shop, 'YYYY-MM'): those months change for the chain
-    and for the shop. Call inside the ingest's transaction."""
-    keys = sorted({(scope, month) for store, month in stores_months
-                   for scope in (CHAIN, store)})
-    if keys:
-        bulk.upsert(MarginCacheMonth._meta.table_name, ["scope", "month", "version"],
-                    ["scope", "month"], [(scope, month, 1) for scope, month in keys],
-                    add=["version"])
+def sold(sums: dict[tuple[str, str, str, str, bool], list[int]]) -> None:
+    """Ingest's batch, per (scope, month, kind, key, uncosted): [pieces, gross, net, cost]
+    (headoffice/margin_deltas.py). Each month it touches gets one more version; one kept
+    current stays so, with these added. Call inside the ingest's transaction."""
+    table = MarginCacheMonth._meta.table_name
+    months = sorted({(scope, month) for scope, month, *_ in sums})
+    if not months:
+        return
+    found = bulk.run_values(
+        f"INSERT INTO {table} (scope, month, version) VALUES {{values}}"
+        f" ON CONFLICT (scope, month) DO UPDATE SET version = {table}.version + 1,"
+        f" filled = CASE WHEN {table}.filled = {table}.version THEN {table}.version + 1"
+        f" ELSE {table}.filled END RETURNING scope, month, version, filled",
+        [(scope, month, 1) for scope, month in months], fetch=True)
+    kept = {(scope, month) for scope, month, version, filled in found if filled == version}
+    rows = sorted((*key, *values) for key, values in sums.items() if key[:2] in kept)
+    if rows:
+        bulk.upsert(MarginCacheRow._meta.table_name,
+                    ["scope", "month", "kind", "key", "uncosted", "quantity", "gross", "net",
+                     "cost"], ["scope", "month", "kind", "key", "uncosted"], rows,
+                    add=["quantity", "gross", "net", "cost"])
 
 
 def changed_from(month: str | None) -> None:
@@ -115,11 +129,19 @@ def read(scope: str, months: list[str]) -> list[Summed]:
 
 
 def keep(scope: str, month: str, version: int, rows: list[Summed]) -> None:
-    """Keeps a month's rows, computed after its version was read; a clash with another
-    report keeping the same month leaves it to that one."""
+    """Keeps a month's rows, computed after its version was read: the month is claimed
+    first (on PostgreSQL its row stays locked until the commit, so ingest waits), and only
+    while still at that version and not kept by another report meanwhile."""
     db = database_proxy.obj
+    m = MarginCacheMonth
     try:
         with db.atomic():
+            m.insert(scope=scope, month=month, version=0).on_conflict_ignore().execute()
+            claimed = (m.update(filled=m.version)
+                       .where(m.scope == scope, m.month == month, m.version == version,
+                              (m.filled.is_null()) | (m.filled != m.version)).execute())
+            if not claimed:
+                return
             MarginCacheRow.delete().where(MarginCacheRow.scope == scope,
                                           MarginCacheRow.month == month).execute()
             for start in range(0, len(rows), 500):
@@ -127,12 +149,6 @@ def keep(scope: str, month: str, version: int, rows: list[Summed]) -> None:
                     [{"scope": scope, "month": month, "kind": kind, "key": key,
                       "uncosted": uncosted, "quantity": q, "gross": g, "net": n, "cost": c}
                      for kind, key, uncosted, q, g, n, c in rows[start:start + 500]]).execute()
-            updated = (MarginCacheMonth.update(filled=version)
-                       .where(MarginCacheMonth.scope == scope, MarginCacheMonth.month == month,
-                              MarginCacheMonth.version == version).execute())
-            if not updated and version == 0:
-                MarginCacheMonth.insert(scope=scope, month=month, version=0,
-                                        filled=0).on_conflict_ignore().execute()
     except peewee.IntegrityError:
         return
 

@@ -12,9 +12,7 @@ day rows (AggMargin, headoffice/margin_months.py), which give the same figures.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,9 +29,8 @@ from headoffice.aggregate_models import (
     AggProduct,
     AggProductAll,
 )
-from headoffice.catalogue.models import CostPrice
 from headoffice.catalogue.products import ProductFacts, find_many
-from headoffice.catalogue.times import SHOP_ZONE, from_stored
+from headoffice.cost_book import CostBook
 from headoffice.exports.periods import Period
 from headoffice.orm import database_proxy, is_postgres
 
@@ -77,49 +74,9 @@ class MarginReport:
     uncosted: list[MarginRow] = field(default_factory=list)  # products sold without a cost
 
 
-def _rate_bp(vat_code: str, day: dt.date) -> int:
-    rates = [r for r in NL_RATES if r.code == vat_code and r.valid_from <= day]
-    return max(rates, key=lambda r: r.valid_from).bp if rates else 0
-
-
 def net_of(gross: int, rate_bp: int) -> int:
     """Gross (VAT included) without its VAT at `rate_bp`, rounded half up."""
     return div_round_half_up(gross * 10000, 10000 + rate_bp)
-
-
-class CostBook:
-    """Every cost price of some products, loaded once; `at(product, day)` is the one valid at
-    the end of that shop day (what cost_at gives for that moment). A price from moment m is
-    the one valid at the end of every shop day from m's own shop date on (until the next),
-    so each is kept with that date and a day finds its price by comparing dates as text."""
-
-    def __init__(self, product_ids: list[int]) -> None:
-        self.history: dict[int, tuple[list[str], list[int]]] = {}
-        rows: dict[int, list[tuple[str, int]]] = defaultdict(list)
-        for start in range(0, len(product_ids), 500):
-            for row in (CostPrice.select(CostPrice.product, CostPrice.valid_from,
-                                         CostPrice.cost_cents)
-                        .where(CostPrice.product.in_(product_ids[start:start + 500]))
-                        .tuples()):
-                rows[row[0]].append((row[1], row[2]))
-        for product, found in rows.items():
-            found.sort()
-            self.history[product] = ([_shop_date(f[0]) for f in found], [f[1] for f in found])
-
-    def at(self, product: int, day: str) -> int | None:
-        """The cost on shop day `day` (YYYY-MM-DD), or None."""
-        found = self.history.get(product)
-        if found is None:
-            return None
-        days, costs = found
-        index = bisect.bisect_right(days, day) - 1  # the last price from that day or before
-        return costs[index] if index >= 0 else None
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _shop_date(stored: str) -> str:
-    """The shop date (YYYY-MM-DD) of a stored moment; asked again at each report."""
-    return from_stored(stored).astimezone(SHOP_ZONE).date().isoformat()
 
 
 def _master(codes: list[str]) -> dict[str, ProductFacts | None]:

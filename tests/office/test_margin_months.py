@@ -193,7 +193,12 @@ def test_kept_months_follow_later_sales_and_master_changes(office_db_url) -> Non
         when = dt.datetime(2025, 11, 1) + dt.timedelta(hours=rng.randint(0, 130 * 24))
         set_cost(product, rng.randint(10, 600), when.replace(tzinfo=AMSTERDAM))
     check("costs entered later")
+    kept = {m.month for m in MarginCacheMonth.select().where(
+        MarginCacheMonth.scope == "", MarginCacheMonth.filled == MarginCacheMonth.version)}
+    assert {"2025-12", "2026-01", "2026-02"} <= kept
     _sell(random.Random(32))
+    assert kept == {m.month for m in MarginCacheMonth.select().where(  # sales added to them
+        MarginCacheMonth.scope == "", MarginCacheMonth.filled == MarginCacheMonth.version)}
     check("later sales")
     product = products[0]
     save_product(product_fields({"plu": product.plu, "name": product.name,
