@@ -21,7 +21,7 @@ import peewee
 
 from contract import figures
 from contract.entries import Entry, EntrySchemaError, TicketLine
-from headoffice import bulk, margin_months
+from headoffice import bulk, margin_cache, margin_deltas, margin_months
 from headoffice.aggregate_models import (
     AGG_MODELS,
     ROLLUPS,
@@ -289,6 +289,7 @@ def apply(totals: BatchTotals) -> None:
     _upsert(AggMargin, margin_months.month_rows(written, totals.product),
             [AggMargin.store, AggMargin.product, AggMargin.month],
             ["quantity", "gross", *margin_months.NET_COLUMNS.values()])
+    margin_deltas.add(written, totals.product)
     _apply_promotions(totals)
     cashier_rows = [{"store": s, "terminal": t, "day": d, "cashier": c, "tickets": v[0],
                      "turnover": v[1]} for (s, t, d, c), v in totals.cashier.items()]
@@ -321,6 +322,7 @@ def rebuild(db: peewee.Database, batch: int = 5000) -> int:
     with db.atomic():
         for model in AGG_MODELS:
             model.delete().execute()
+        margin_cache.changed_from(None)
         count = 0
         chunk: list[Received] = []
         query = (OfficeEntry.select(OfficeEntry.terminal, OfficeEntry.seq, OfficeEntry.body)

@@ -24,6 +24,7 @@ from headoffice.catalogue.models import MASTER_MODELS
 from headoffice.customers.models import CUSTOMER_MODELS
 from headoffice.customers.models import upgrade as upgrade_customers
 from headoffice.downstream_models import DOWNSTREAM_MODELS
+from headoffice.margin_cache import CACHE_MODELS
 from headoffice.models import ALL_MODELS as CORE_MODELS
 from headoffice.notify.models import NOTIFY_MODELS
 from headoffice.offers.models import OFFER_MODELS
@@ -39,7 +40,7 @@ from headoffice.webshop.models import WEBSHOP_MODELS
 from headoffice.webshop.models import upgrade as upgrade_webshop
 
 TABLES: list[type[peewee.Model]] = [
-    *CORE_MODELS, *AGG_MODELS, *ALERT_MODELS, *USER_MODELS, *SESSION_MODELS,
+    *CORE_MODELS, *AGG_MODELS, *CACHE_MODELS, *ALERT_MODELS, *USER_MODELS, *SESSION_MODELS,
     *THROTTLE_MODELS, *AUDIT_MODELS,
     *CUSTOMER_MODELS, *STOCK_MODELS, *OFFER_MODELS, *NOTIFY_MODELS, *WEBSHOP_MODELS,
     *MASTER_MODELS,

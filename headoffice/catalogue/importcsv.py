@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import peewee
 
 from contract.product_key import sku_of
+from headoffice import margin_cache
 from headoffice.catalogue import audit
 from headoffice.catalogue.errors import BadField, CodeTaken, MasterError, UnknownDeposit
 from headoffice.catalogue.fields import ProductFields, euros, product_fields
@@ -230,6 +231,7 @@ def _write(rows: list[_Row], master: _Master, actor: str, when: str,
     report.inserted = len(fresh)
     created = {id(r) for r in fresh}
     changed_codes: list[int] = []
+    margin_changed = bool(fresh)  # codes sold before may be the new products'
     for r in rows:
         new = {**{k: getattr(r.fields, k) for k in FIELDS}, "barcodes": list(r.fields.barcodes)}
         values = _values(r.fields, now)
@@ -242,9 +244,13 @@ def _write(rows: list[_Row], master: _Master, actor: str, when: str,
         if old == new:
             continue
         MasterProduct.update(**values).where(MasterProduct.id == r.own).execute()
+        # another rate or other codes: what the margin's months are worth changes
+        margin_changed |= any(old[k] != new[k] for k in ("vat_code", "gtin", "plu", "barcodes"))
         trail.append(audit.entry(actor, "product", values["sku"], "update", old, new, now))
         if old["barcodes"] != new["barcodes"]:
             changed_codes.append(r.own)
+    if margin_changed:
+        margin_cache.changed_from(None)
     for start in range(0, len(changed_codes), CHUNK):
         MasterBarcode.delete().where(MasterBarcode.product.in_(
             changed_codes[start:start + CHUNK])).execute()
@@ -296,6 +302,8 @@ def _costs(rows: list[_Row], actor: str, when: str, now: str) -> list[dict | Non
                                for r in changes[start:start + CHUNK]]).on_conflict(
             conflict_target=[CostPrice.product, CostPrice.valid_from],
             update={CostPrice.cost_cents: peewee.EXCLUDED.cost_cents}).execute()
+    if changes:
+        margin_cache.changed_from(when[:7])  # its UTC month: never after its shop month
     return [audit.entry(actor, "cost", sku_of(r.fields.gtin, r.fields.plu),
                         "update" if r.own in current else "create",
                         {"cost_cents": current.get(r.own)},

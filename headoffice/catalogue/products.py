@@ -10,6 +10,7 @@ from typing import Any
 from contract import downstream as bounds
 from contract.config import VAT_CODES
 from contract.product_key import sku_of
+from headoffice import margin_cache
 from headoffice.catalogue import audit
 from headoffice.catalogue.errors import BadField, CodeTaken, UnknownDeposit, UnknownProduct
 from headoffice.catalogue.fields import ProductFields, content_text, gtin, plu
@@ -168,8 +169,14 @@ def save_product(fields: ProductFields, actor: str) -> tuple[MasterProduct, bool
         if product is None:
             product = MasterProduct.create(**values)
             old, action = None, "create"
+            margin_cache.changed_from(None)  # a code sold before may be this product's
         else:
             old, action = snapshot(product), "update"
+            if (product.vat_code, product.sku, product.gtin, product.plu,
+                    sorted(barcodes_of(product.id))) != (
+                    values["vat_code"], values["sku"], values["gtin"], values["plu"],
+                    sorted(fields.barcodes)):
+                margin_cache.changed_from(None)  # another rate, or other codes sold
             MasterProduct.update(**values).where(MasterProduct.id == product.id).execute()
             product = MasterProduct.get_by_id(product.id)
         MasterBarcode.delete().where(MasterBarcode.product == product.id).execute()
@@ -268,6 +275,7 @@ def set_cost(product: MasterProduct, cost_cents: int, valid_from: dt.datetime,
         CostPrice.insert(product=product.id, cost_cents=cost_cents, valid_from=when).on_conflict(
             conflict_target=[CostPrice.product, CostPrice.valid_from],
             update={CostPrice.cost_cents: cost_cents}).execute()
+        margin_cache.changed_from(when[:7])  # its UTC month: never after its shop month
         audit.record(actor, "cost", product.sku, "update" if before is not None else "create",
                      {"cost_cents": before}, {"cost_cents": cost_cents, "valid_from": when})
 

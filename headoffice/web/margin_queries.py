@@ -12,9 +12,7 @@ day rows (AggMargin, headoffice/margin_months.py), which give the same figures.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +21,7 @@ from peewee import fn
 
 from contract.config import NL_RATES
 from contract.money import div_round_half_up
-from headoffice import margin_months
+from headoffice import margin_cache, margin_months
 from headoffice.aggregate_models import (
     AggDay,
     AggMargin,
@@ -31,9 +29,8 @@ from headoffice.aggregate_models import (
     AggProduct,
     AggProductAll,
 )
-from headoffice.catalogue.models import CostPrice
 from headoffice.catalogue.products import ProductFacts, find_many
-from headoffice.catalogue.times import SHOP_ZONE, from_stored
+from headoffice.cost_book import CostBook
 from headoffice.exports.periods import Period
 from headoffice.orm import database_proxy, is_postgres
 
@@ -77,49 +74,9 @@ class MarginReport:
     uncosted: list[MarginRow] = field(default_factory=list)  # products sold without a cost
 
 
-def _rate_bp(vat_code: str, day: dt.date) -> int:
-    rates = [r for r in NL_RATES if r.code == vat_code and r.valid_from <= day]
-    return max(rates, key=lambda r: r.valid_from).bp if rates else 0
-
-
 def net_of(gross: int, rate_bp: int) -> int:
     """Gross (VAT included) without its VAT at `rate_bp`, rounded half up."""
     return div_round_half_up(gross * 10000, 10000 + rate_bp)
-
-
-class CostBook:
-    """Every cost price of some products, loaded once; `at(product, day)` is the one valid at
-    the end of that shop day (what cost_at gives for that moment). A price from moment m is
-    the one valid at the end of every shop day from m's own shop date on (until the next),
-    so each is kept with that date and a day finds its price by comparing dates as text."""
-
-    def __init__(self, product_ids: list[int]) -> None:
-        self.history: dict[int, tuple[list[str], list[int]]] = {}
-        rows: dict[int, list[tuple[str, int]]] = defaultdict(list)
-        for start in range(0, len(product_ids), 500):
-            for row in (CostPrice.select(CostPrice.product, CostPrice.valid_from,
-                                         CostPrice.cost_cents)
-                        .where(CostPrice.product.in_(product_ids[start:start + 500]))
-                        .tuples()):
-                rows[row[0]].append((row[1], row[2]))
-        for product, found in rows.items():
-            found.sort()
-            self.history[product] = ([_shop_date(f[0]) for f in found], [f[1] for f in found])
-
-    def at(self, product: int, day: str) -> int | None:
-        """The cost on shop day `day` (YYYY-MM-DD), or None."""
-        found = self.history.get(product)
-        if found is None:
-            return None
-        days, costs = found
-        index = bisect.bisect_right(days, day) - 1  # the last price from that day or before
-        return costs[index] if index >= 0 else None
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _shop_date(stored: str) -> str:
-    """The shop date (YYYY-MM-DD) of a stored moment; asked again at each report."""
-    return from_stored(stored).astimezone(SHOP_ZONE).date().isoformat()
 
 
 def _master(codes: list[str]) -> dict[str, ProductFacts | None]:
@@ -275,16 +232,19 @@ def _shops(period: Period) -> list[str]:
 
 
 def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | None],
-            book: CostBook) -> tuple[list[tuple], list[tuple]]:
+            book: CostBook, by_month: bool = False) -> tuple[list[tuple], list[tuple]]:
     """Per product and whether costed, and per shop and whether costed: pieces, gross, net
     and cost, summed by the database over the month rows of the whole months in which a
     product's cost and rate stay the same, and over the day rows of the other days
     (temporary tables of spans drive the joins through the month rows' (product, month)
     and (store, product, month) keys and the day rows' (product, store, bucket) index). Every
-    shop: the products from the chain-wide month rows, the shops from the shops' ones."""
+    shop: the products from the chain-wide month rows, the shops from the shops' ones.
+    `by_month`: each row also per month, that month ('YYYY-MM') its last column."""
     db = database_proxy.obj
     mark = "%s" if is_postgres() else "?"
     months, days = spans(period, master, book)
+    day_month = ", SUBSTR(a.bucket, 2, 7)" if by_month else ""
+    month = ", m.month" if by_month else ""
     shops = [store] if store else _shops(period)
     shop = f" AND {{t}}.store IN ({', '.join(mark for _ in shops)})" if shops else ""
     bounds = (f" AND m.month >= '{period.start.isoformat()[:7]}'"  # dates: no quoting issue
@@ -304,22 +264,22 @@ def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | 
             daily = db.execute_sql(
                 f"SELECT a.store, a.product, i.cost IS NULL, SUM(i.sign * a.quantity),"
                 f" SUM(i.sign * a.gross), SUM(i.sign * ({NET_SQL})),"
-                f" SUM(i.sign * COALESCE(i.cost, 0) * a.quantity)"
+                f" SUM(i.sign * COALESCE(i.cost, 0) * a.quantity){day_month}"
                 f" FROM margin_day_span i CROSS JOIN {AggProduct._meta.table_name} a"
                 f" WHERE a.product = i.code AND a.bucket >= i.lo AND a.bucket < i.hi"
-                f"{shop.format(t='a')} GROUP BY a.store, a.product, i.cost IS NULL",
+                f"{shop.format(t='a')} GROUP BY a.store, a.product, i.cost IS NULL{day_month}",
                 shops).fetchall()
             if store:
                 monthly = db.execute_sql(
-                    f"SELECT m.product, {month_sums} "
+                    f"SELECT m.product, {month_sums}{month} "
                     + joined.format(table=AggMargin._meta.table_name) + shop.format(t="m")
-                    + " GROUP BY m.product, i.cost IS NULL", shops).fetchall()
+                    + f" GROUP BY m.product, i.cost IS NULL{month}", shops).fetchall()
                 by_shop = [(store, *row[1:]) for row in monthly]
             else:
                 monthly = db.execute_sql(
-                    f"SELECT m.product, {month_sums} "
+                    f"SELECT m.product, {month_sums}{month} "
                     + joined.format(table=AggMarginAll._meta.table_name)
-                    + " GROUP BY m.product, i.cost IS NULL").fetchall()
+                    + f" GROUP BY m.product, i.cost IS NULL{month}").fetchall()
                 # SQLite: a shop at a time through the (store, product, month) key, which
                 # it would not use for a list of shops; PostgreSQL: all at once (hash join)
                 groups = [shops] if is_postgres() else [[one] for one in shops]
@@ -328,16 +288,92 @@ def _summed(period: Period, store: str | None, master: dict[str, ProductFacts | 
                 by_shop = []
                 for group in groups:
                     by_shop += db.execute_sql(
-                        f"SELECT m.store, {month_sums} "
+                        f"SELECT m.store, {month_sums}{month} "
                         + joined.format(table=AggMargin._meta.table_name)
                         + shop.format(t="m").replace(", ".join(mark for _ in shops),
                                                      ", ".join(mark for _ in group))
-                        + " GROUP BY m.store, i.cost IS NULL", group).fetchall()
+                        + f" GROUP BY m.store, i.cost IS NULL{month}", group).fetchall()
         finally:
             db.execute_sql("DROP TABLE margin_month_span")
             db.execute_sql("DROP TABLE margin_day_span")
     by_product = monthly + [row[1:] for row in daily]
     return by_product, by_shop + [(row[0], *row[2:]) for row in daily]
+
+
+def _month_parts(period: Period) -> tuple[list[str], list[Period]]:
+    """The range's whole months ('YYYY-MM') and the days before and after them."""
+    start, after = period.start, period.end + dt.timedelta(days=1)
+    whole = start if start.day == 1 else _next_month(start)
+    stop = after.replace(day=1)
+    if whole >= stop:
+        return [], [period]
+    months: list[str] = []
+    month = whole
+    while month < stop:
+        months.append(month.isoformat()[:7])
+        month = _next_month(month)
+    edges = [Period(a, b - dt.timedelta(days=1), "days")
+             for a, b in ((start, whole), (stop, after)) if a < b]
+    return months, edges
+
+
+def _as_kept(by_product: list[tuple], by_shop: list[tuple]
+             ) -> dict[str, list[margin_cache.Summed]]:
+    """_summed's rows by month (its last column) as one row per product or shop and costed
+    or not."""
+    sums: dict[tuple[str, str, str, bool], list[int]] = {}
+    for kind, rows in ((margin_cache.PRODUCT, by_product), (margin_cache.SHOP, by_shop)):
+        for key, uncosted, *values, month in rows:
+            found = sums.setdefault((month, kind, key, bool(uncosted)), [0, 0, 0, 0])
+            for index, value in enumerate(values):
+                found[index] += int(value or 0)
+    out: dict[str, list[margin_cache.Summed]] = defaultdict(list)
+    for (month, kind, key, uncosted), values in sums.items():
+        out[month].append((kind, key, uncosted, *values))  # type: ignore[arg-type]
+    return out
+
+
+def _runs(months: list[str]) -> list[Period]:
+    """Consecutive months ('YYYY-MM', in order) as ranges of whole months."""
+    out: list[Period] = []
+    for month in months:
+        first = dt.date.fromisoformat(month + "-01")
+        last = _next_month(first) - dt.timedelta(days=1)
+        if out and out[-1].end + dt.timedelta(days=1) == first:
+            out[-1] = Period(out[-1].start, last, "months")
+        else:
+            out.append(Period(first, last, "months"))
+    return out
+
+
+def _summed_kept(period: Period, store: str | None, master: dict[str, ProductFacts | None]
+                 ) -> tuple[list[tuple], list[tuple]]:
+    """_summed's figures, the whole months' from the kept ones (headoffice/margin_cache.py;
+    those not current computed by _summed per month, in one go for each run of them, and
+    kept), the edge days' from _summed. The cost prices are loaded only when something is
+    computed (a tenth of a second)."""
+    months, edges = _month_parts(period)
+    costs: list[CostBook] = []
+
+    def book() -> CostBook:
+        if not costs:
+            costs.append(CostBook(sorted({p.id for p in master.values() if p is not None})))
+        return costs[0]
+
+    def compute(stale: list[str]) -> dict[str, list[margin_cache.Summed]]:
+        out: dict[str, list[margin_cache.Summed]] = {}
+        for run in _runs(stale):
+            out.update(_as_kept(*_summed(run, store, master, book(), by_month=True)))
+        return out
+
+    rows = margin_cache.months_of(store or margin_cache.CHAIN, months, compute)
+    by_product = [row[1:] for row in rows if row[0] == margin_cache.PRODUCT]
+    by_shop = [row[1:] for row in rows if row[0] == margin_cache.SHOP]
+    for edge in edges:
+        found, shops = _summed(edge, store, master, book())
+        by_product += found
+        by_shop += shops
+    return by_product, by_shop
 
 
 def _adds(uncosted: Any, quantity: Any, gross: Any, net: Any, cost: Any
@@ -362,10 +398,9 @@ def margin(period: Period, store: str | None = None) -> MarginReport:
     holds whole months (headoffice/margin_months.py)."""
     names = _codes(period, store)
     master = _master(sorted(names))
-    book = CostBook(sorted({p.id for p in master.values() if p is not None}))
     tables: tuple[dict[str, list[Any]], ...] = ({}, {}, {})  # products, categories, shops
     total = [0] * len(SUMS)
-    by_product, by_shop = _summed(period, store, master, book)
+    by_product, by_shop = _summed_kept(period, store, master)
     for code, *sums in by_product:
         product = master[code]
         adds = _adds(*sums)

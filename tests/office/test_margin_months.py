@@ -150,3 +150,62 @@ def test_month_rows_summed_from_the_day_rows_equal_ingest(office_db_url) -> None
     AggMargin.delete().execute()
     rollups.fill_missing(database_proxy.obj)
     assert rows() == kept
+
+
+def test_kept_months_follow_later_sales_and_master_changes(office_db_url) -> None:
+    """The months the report keeps with their cost applied (headoffice/margin_cache.py) stay
+    equal to the day rows after sales arrive, cost prices are entered later with a
+    valid-from in the past (and changed), a product's VAT code changes and a code sold
+    before joins the master."""
+    from headoffice.catalogue.fields import product_fields
+    from headoffice.catalogue.models import MasterProduct
+    from headoffice.catalogue.products import save_product, set_cost
+    from headoffice.exports.periods import Period
+    from headoffice.margin_cache import MarginCacheMonth
+    from headoffice.web.margin_queries import margin
+
+    rng = random.Random(31)
+    _master(rng)
+    _sell(rng)
+    ranges = [(FIRST, LAST), (dt.date(2025, 12, 1), dt.date(2026, 2, 28)),
+              (dt.date(2025, 12, 17), dt.date(2026, 3, 3))]
+
+    def check(step: str) -> None:
+        for first, last in ranges:
+            for store in (None, "s1"):
+                for _ in range(2):  # computed and kept, then read back
+                    report = margin(Period(first, last, "range"), store)
+                    found = {r.key: [r.quantity, r.gross, r.net, r.cost, r.uncosted,
+                                     r.uncosted_gross] for r in report.products}
+                    assert found == dict(_by_day_rows(first, last, store)), (step, first, last)
+                    shops = margin(Period(first, last, "range"), None).shops if store else []
+                    for shop in shops:
+                        if shop.key == store:
+                            assert (shop.net, shop.cost) == (report.total.net,
+                                                             report.total.cost), step
+
+    check("first")
+    assert MarginCacheMonth.select().where(MarginCacheMonth.filled.is_null(False)).exists()
+    products = list(MasterProduct.select().where(MasterProduct.plu.in_(["1001", "1002",
+                                                                        "1003", "1007"])))
+    for _ in range(5):
+        product = rng.choice(products)
+        when = dt.datetime(2025, 11, 1) + dt.timedelta(hours=rng.randint(0, 130 * 24))
+        set_cost(product, rng.randint(10, 600), when.replace(tzinfo=AMSTERDAM))
+    check("costs entered later")
+    kept = {m.month for m in MarginCacheMonth.select().where(
+        MarginCacheMonth.scope == "", MarginCacheMonth.filled == MarginCacheMonth.version)}
+    assert {"2025-12", "2026-01", "2026-02"} <= kept
+    _sell(random.Random(32))
+    assert kept == {m.month for m in MarginCacheMonth.select().where(  # sales added to them
+        MarginCacheMonth.scope == "", MarginCacheMonth.filled == MarginCacheMonth.version)}
+    check("later sales")
+    product = products[0]
+    save_product(product_fields({"plu": product.plu, "name": product.name,
+                                 "vat_code": "low" if product.vat_code != "low" else "high",
+                                 "category": product.category}), "test")
+    check("VAT code changed")
+    joined, _ = save_product(product_fields({"plu": "1010", "name": "Product 1010",
+                                             "vat_code": "high"}), "test")
+    set_cost(joined, 77, dt.datetime(2025, 1, 1, tzinfo=AMSTERDAM))
+    check("a sold code joins the master")
