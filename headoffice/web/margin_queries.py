@@ -74,11 +74,6 @@ class MarginReport:
     uncosted: list[MarginRow] = field(default_factory=list)  # products sold without a cost
 
 
-def net_of(gross: int, rate_bp: int) -> int:
-    """Gross (VAT included) without its VAT at `rate_bp`, rounded half up."""
-    return div_round_half_up(gross * 10000, 10000 + rate_bp)
-
-
 def _master(codes: list[str]) -> dict[str, ProductFacts | None]:
     return find_many(codes)
 

@@ -187,7 +187,8 @@ def test_margin_equals_a_recomputation_per_day_row(office_db_url) -> None:
     from headoffice.catalogue.times import SHOP_ZONE
     from headoffice.db import database_proxy
     from headoffice.exports.periods import Period
-    from headoffice.web.margin_queries import margin, net_of
+    from headoffice.margin_months import net_at as net_of
+    from headoffice.web.margin_queries import margin
 
     plan = Plan(sales=2500, shops=2, first=dt.date(2025, 11, 1), last=dt.date(2026, 2, 28),
                 products=80, seed=7)

@@ -26,7 +26,8 @@ def test_margin_takes_the_cost_valid_on_the_day_of_sale(tmp_path, office_db_url)
     from headoffice.catalogue.products import set_cost
     from headoffice.db import database_proxy
     from headoffice.exports.periods import Period
-    from headoffice.web.margin_queries import margin, net_of
+    from headoffice.margin_months import net_at as net_of
+    from headoffice.web.margin_queries import margin
     from headoffice.web.report_sheets import xlsx
 
     bodies = trade(tmp_path, database_proxy.obj)
