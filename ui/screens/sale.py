@@ -98,7 +98,6 @@ class SaleScreen(KassaScreen):
     search_for = StringProperty("products")  # products | customers
     customer = StringProperty("")  # the attached customer's name
     _promoted = False  # the rows shown carry promotions: the next scan redraws them all
-    _built: frozenset[str] | set[str] = frozenset()  # the modes built so far (build_mode)
 
     def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
         self.build_categories()
@@ -109,7 +108,7 @@ class SaleScreen(KassaScreen):
         self.refresh_ticket()
 
     def on_mode(self, _screen, mode: str) -> None:  # noqa: ANN001
-        if mode in MODES and mode not in self._built:
+        if mode in MODES and not self.ids[f"{mode}_mode"].children:
             self.build_mode(mode)
         if mode == "search" and not self.ids.search_keys.children:
             self.build_search_keys()  # 28 buttons most tickets never need: memory and start-up
@@ -122,7 +121,6 @@ class SaleScreen(KassaScreen):
             Builder.load_file(str(Path(__file__).with_name("sale_modes.kv")))
             _modes_loaded.append(True)
         part = MODES[mode](screen=self)
-        self._built = {*self._built, mode}
         self.ids[f"{mode}_mode"].add_widget(part)
         self.ids.update(part.ids)
 
