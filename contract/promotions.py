@@ -37,16 +37,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
 from contract.downstream import MAX_CATEGORY as _MAX_CATEGORY_LEN
 from contract.downstream import MAX_PRICE_CENTS, MAX_VERSION, DownstreamError, integer, text
 from contract.product_key import parse_sku
+from contract.shop_time import SHOP_ZONE
 
 KIND = "promotions"
-TIMEZONE = zoneinfo.ZoneInfo("Europe/Amsterdam")
+TIMEZONE = SHOP_ZONE
 TYPES = ("n_for_price", "buy_get", "nth_percent", "percent")
 MAX_PROMOTIONS = 10_000  # in one message
 MAX_PRODUCTS = 10_000  # SKUs one promotion covers

@@ -6,7 +6,6 @@ and its journal entry commit together or not at all.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,14 +16,15 @@ import peewee
 from contract import chain, entries, figures
 from contract.entries import ENTRY_TYPES, EntrySchemaError
 from contract.keys import PrivateKey, PublicKey
+from contract.shop_time import shop_stamp
 from firmware import totals
 from firmware.models import JournalEntry
 
 __all__ = ["ENTRY_TYPES", "Entry", "EntrySchemaError", "Journal", "VerifyResult", "now_local"]
 
 def now_local() -> str:
-    """Local wall-clock time with its UTC offset, to the millisecond."""
-    return dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
+    """The shop's wall-clock time with its UTC offset, to the millisecond (not the Pi's zone)."""
+    return shop_stamp("milliseconds")
 
 
 @dataclass(frozen=True)

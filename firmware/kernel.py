@@ -17,7 +17,6 @@ Features (sales, cash, customers, offers, stock, reports) are services built on 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import sqlite3
 import threading
@@ -30,6 +29,7 @@ import peewee
 
 from contract.config import Config
 from contract.receipt import build_receipt
+from contract.shop_time import shop_today
 from firmware.errors import JournalAlarmActive, NotLoggedIn, storage_error
 from firmware.journal import Entry, Journal
 from firmware.permissions import Action, Approval, authorising_manager
@@ -123,7 +123,7 @@ class TillKernel:
             raise JournalAlarmActive(",".join(dict.fromkeys(codes)))
 
     def rate_of(self, vat_code: str) -> int:
-        return self.config.tax.rate_bp(vat_code, dt.date.today())
+        return self.config.tax.rate_bp(vat_code, shop_today())
 
     # --- the journal ---------------------------------------------------------------------
     @contextlib.contextmanager

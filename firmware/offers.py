@@ -36,6 +36,7 @@ import peewee
 from contract.gtin import VariableLayout
 from contract.money import percent_of
 from contract.product_key import DEFAULT_LAYOUTS, sku_for_code
+from contract.shop_time import shop_today
 from firmware import signup
 from firmware.db import truncate_wal
 from firmware.journal import Entry
@@ -233,7 +234,7 @@ def local_uses(offer_id: str) -> int:
 def available_offers(db: peewee.Database, customer_id: str, terminal: str,
                      today: dt.date | None = None) -> list[OfferInfo]:
     """The customer's offers that are valid today and not used up, as this till knows it."""
-    today = today or dt.date.today()
+    today = today or shop_today()
     rows = LocalOffer.select().where(LocalOffer.customer_id == customer_id).order_by(
         LocalOffer.offer_id)
     result = []

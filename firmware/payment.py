@@ -16,7 +16,6 @@ sale without an approval, never two charges for one ticket.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import secrets
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contract.receipt import build_merchant_copy
+from contract.shop_time import shop_stamp
 from firmware.card_refunds import CardRefunds, PendingRefund, RefundResult
 from firmware.journal import Entry
 from firmware.kernel import Committed, TillKernel
@@ -364,7 +364,7 @@ class PaymentService:
 
     def _park(self, pending: Pending) -> None:
         cashier = self.kernel.cashier
-        ParkedTicket.create(created=dt.datetime.now().astimezone().isoformat(),
+        ParkedTicket.create(created=shop_stamp("microseconds"),
                             cashier=cashier.name if cashier else "", label="pin",
                             payload=json.dumps(pending.ticket))
 

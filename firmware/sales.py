@@ -10,7 +10,6 @@ receipt prints.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 from contract.gtin import BarcodeError
 from contract.money import percent_of
 from contract.product_key import sku_of
+from contract.shop_time import shop_stamp
 from firmware import deposit, offers
 from firmware.catalogue import Catalogue, ProductInfo, Resolved
 from firmware.errors import (
@@ -213,7 +213,7 @@ class SalesService:
             self._may_edit("park")
             if self.ticket.tenders:
                 raise PaymentStarted()
-            row = ParkedTicket.create(created=dt.datetime.now().astimezone().isoformat(),
+            row = ParkedTicket.create(created=shop_stamp("microseconds"),
                                       cashier=cashier.name, label=label,
                                       payload=json.dumps(self.ticket.to_dict()))
             self.ticket = Ticket()

@@ -10,12 +10,12 @@ WAL afterwards, so the address leaves the file's bytes too.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 
 import peewee
 
+from contract.shop_time import shop_stamp
 from contract.signup import (
     CONSENT_VERSION,
     MAX_NAME,
@@ -85,7 +85,7 @@ class SignupService:
             name = " ".join(name.split())
             if len(name) > MAX_NAME:
                 raise SignupNameTooLong(MAX_NAME)
-            now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+            now = shop_stamp("seconds")
             signup = Signup(new_signup_id(), address, name, language if language in (
                 "nl", "en") else "nl", bool(consent), CONSENT_VERSION, cashier.name,
                 cashier.id, now)

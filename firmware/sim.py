@@ -15,6 +15,7 @@ from contract.cards import card_number
 from contract.gtin import gs1_check_digit
 from contract.money import format_money
 from contract.product_key import sku_of
+from contract.shop_time import shop_today
 from firmware.catalogue import import_csv
 from firmware.errors import StorageError, TillError
 from firmware.models import LocalCustomer, LocalOffer, Meta, Product
@@ -88,7 +89,7 @@ def ensure_demo_customer(till: TillService) -> None:
     if LocalCustomer.select().exists() or Meta.get_or_none(Meta.key == OFFERS_VERSION):
         return
     product = Product.get_or_none(Product.plu == "1")
-    today = dt.date.today()
+    today = shop_today()
     with till.db.atomic():
         LocalCustomer.insert(customer_id=DEMO_CUSTOMER, card=demo_card(till), name="Demo Klant",
                              name_folded="demo klant", language="nl").execute()

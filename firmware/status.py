@@ -15,6 +15,7 @@ from typing import Any
 
 import peewee
 
+from contract.shop_time import shop_now
 from firmware.models import Delivery
 from firmware.offers import OFFERS_VERSION
 from firmware.ports import Peripherals
@@ -125,7 +126,7 @@ def link_state(enabled: bool, connected: bool, updated: str, now: dt.datetime) -
 def snapshot(till: TillService, peripherals: Peripherals, now: dt.datetime | None = None
              ) -> TillStatus:
     """The status of the till and its peripherals, now."""
-    now = now or dt.datetime.now().astimezone()
+    now = now or shop_now()
     connected, updated = link_fact()
     drawer_params = {"open_too_long": {"seconds": till.config.drawer.open_alert_seconds}}
     return TillStatus(

@@ -29,7 +29,6 @@ it; the till journals it (firmware/downstream_log.py), since the uplink has no j
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import tomllib
@@ -43,6 +42,7 @@ from contract import downstream as bounds
 from contract.config import ConfigError, parse_config
 from contract.keys import PublicKey
 from contract.sealed import FLEET, SealError, Unsealed, unseal
+from contract.shop_time import shop_stamp
 from contract.wire import ProtocolError, json_object
 from firmware.models import DownstreamEvent, DownstreamReject, Meta
 from firmware.offers import OFFERS_VERSION, OfferMessageError, apply_message
@@ -318,7 +318,7 @@ def _object(payload: bytes) -> dict[str, Any]:
 
 
 def _now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
+    return shop_stamp("milliseconds")
 
 
 def _event(kind: str, outcome: str, version: int | None, reason: str, count: int = 0,

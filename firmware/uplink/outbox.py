@@ -8,12 +8,12 @@ till's status bar reads instead of guessing from the ack's age.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import peewee
 
 from contract import chain, wire
+from contract.shop_time import shop_stamp
 from firmware.models import Delivery
 
 LINK_KEY = "link"
@@ -41,13 +41,13 @@ class Outbox:
             current = self.acked()
             if seq <= current:
                 return current
-            now = dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
+            now = shop_stamp("milliseconds")
             Delivery.insert(key="ack", acked_seq=seq, updated=now).on_conflict_replace().execute()
         return seq
 
     def record_link(self, connected: bool) -> None:
         """The broker connection as the uplink sees it, with the time (a heartbeat while up)."""
-        now = dt.datetime.now().astimezone().isoformat(timespec="milliseconds")
+        now = shop_stamp("milliseconds")
         Delivery.insert(key=LINK_KEY, acked_seq=int(connected), updated=now
                         ).on_conflict_replace().execute()
 

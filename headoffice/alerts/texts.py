@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
-LOCAL = ZoneInfo("Europe/Amsterdam")
+from contract.shop_time import SHOP_ZONE
+
+LOCAL = SHOP_ZONE
 LANGUAGES = ("nl", "en")
 
 KINDS: dict[str, dict[str, str]] = {

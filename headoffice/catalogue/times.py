@@ -8,11 +8,10 @@ that day (winter +01:00, summer +02:00), so it switches at the right instant by 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from contract.shop_time import SHOP_ZONE
 from headoffice.catalogue.errors import BadField
 
-SHOP_ZONE = ZoneInfo("Europe/Amsterdam")
 STORED = "%Y-%m-%dT%H:%M:%S+00:00"
 
 

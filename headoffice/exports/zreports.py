@@ -17,19 +17,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from peewee import fn
 
 from contract import figures
 from contract.entries import EntrySchemaError
 from contract.money import format_money
+from contract.shop_time import SHOP_ZONE  # every Z is dated in the shop's own time zone
 from headoffice.exports.periods import Period
 from headoffice.models import OfficeEntry, TerminalState
 from headoffice.received import read
 
-# The dashboard shows the owner's clock: every Z is dated in the shop's own time zone.
-SHOP_ZONE = ZoneInfo("Europe/Amsterdam")
 # Entry types that may move money (a void only when it voids a paid ticket; training never).
 MONEY_TYPES = ("sale", "refund", "void")
 

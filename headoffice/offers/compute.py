@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import peewee
 
 from contract.money import percent_of
+from contract.shop_time import shop_today
 from headoffice.customers.models import Customer, Purchase
 from headoffice.customers.service import now_iso
 from headoffice.offers.models import Campaign, Offer
@@ -80,7 +81,7 @@ def compute(campaign_id: int, lookback_days: int = 90, today: dt.date | None = N
             min_days: int = 2, min_together: int = 2) -> CampaignResult:
     """Issues the campaign's offers to consenting customers (idempotent per customer+SKU)."""
     campaign = Campaign.get_by_id(campaign_id)
-    since = ((today or dt.date.today()) - dt.timedelta(days=lookback_days)).isoformat()
+    since = ((today or shop_today()) - dt.timedelta(days=lookback_days)).isoformat()
     baskets = _baskets(since)
     issued = skipped = 0
     with write_transaction():
@@ -114,5 +115,5 @@ def compute(campaign_id: int, lookback_days: int = 90, today: dt.date | None = N
 
 
 def active_offers(today: dt.date | None = None) -> peewee.ModelSelect:
-    day = (today or dt.date.today()).isoformat()
+    day = (today or shop_today()).isoformat()
     return Offer.select().where(Offer.valid_until >= day).order_by(Offer.offer_id)

@@ -15,6 +15,7 @@ from email.message import Message
 import pytest
 from starlette.routing import Route
 
+from contract.shop_time import shop_today
 from headoffice.alerts import settings as settings_mod
 from headoffice.alerts.models import Alert
 from headoffice.exports.zreports import z_list
@@ -126,7 +127,7 @@ def test_every_export_and_change_leaves_a_row_with_who_and_where(office):
     owner, _ = login(office, OWNER)
     _one_row(before, "login", "the login")
     alert = Alert.select().where(Alert.store == MINE[0]).first().id
-    today = dt.date.today().isoformat()
+    today = shop_today().isoformat()
 
     changes = [  # (path, form, audit action, what the row's detail must hold)
         ("/assortiment/nieuw", {"action": "save", "plu": "4011", "name": "Appels los",
