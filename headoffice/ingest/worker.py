@@ -107,6 +107,7 @@ class IngestWorker:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_unsubscribe = lambda *_args: self._unsubscribed.set()
+        self.client.on_subscribe = self._on_subscribe
 
     def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
@@ -120,6 +121,15 @@ class IngestWorker:
                           (wire.SHARED_SIGNUP_SUBSCRIPTION, 1)])
         log.info("connected (session present: %s)", flags.session_present)
         self.connected.set()
+
+    def _on_subscribe(self, _c: Any, _u: Any, _mid: int, reasons: list[Any], _p: Any) -> None:
+        """Say when the feeds are really flowing: a refused subscription (an ACL mistake)
+        would otherwise leave a connected worker that never receives a message."""
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            log.error("the broker refused a subscription: %s", ", ".join(refused))
+        else:
+            log.info("subscribed to the journal, status and sign-up feeds")
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()

@@ -135,6 +135,9 @@ def test_poison_messages_never_hold_back_good_entries(fleet: Secured) -> None:
         assert t1.accepted and t2.accepted
         wait_until(lambda: all(f"as ho-{i} " in fleet.broker.log() for i in (0, 1)), 30,
                    "both ingest workers")
+        # connected is not yet subscribed: a message before the SUBACK has no subscriber
+        wait_until(lambda: log.read_text().count("subscribed to the journal") >= 2, 30,
+                   "both ingest workers subscribed")
         j1, j2 = "kassa/v1/s1/t1/journal", "kassa/v1/s1/t2/journal"
         for seq in (1, 2):
             assert _send(t1, j1, t1_good[seq - 1], str(seq)) == 0
