@@ -411,3 +411,24 @@ def test_ingest_costs_only_the_rows_of_kept_months(office_db_url, monkeypatch) -
     batch("2026-01-05", "1002")  # kept
     assert looked_up == [["1002"]]
     assert _kept_as_day_rows("", "2026-01") == _month_by_day_rows("2026-01", None)
+
+
+def test_fill_beside_ingest(office_db_url) -> None:
+    """The start's fill in its thread while sales arrive: every month it kept equals its day
+    rows, and a second fill keeps those it left (changed while it computed them)."""
+    from headoffice.web import margin_fill
+
+    rng = random.Random(48)
+    _master(rng)
+    _sell(rng)
+    filling = margin_fill.MarginFill()
+    filling.start()
+    _sell(random.Random(49))
+    filling.join(60)
+    assert not filling.is_alive()
+    for scope, month in sorted(_kept_months()):
+        assert _kept_as_day_rows(scope, month) == _month_by_day_rows(month, scope or None)
+    margin_fill.fill()
+    assert _kept_months() == {(scope, month) for scope in ("", *SHOPS) for month in WHOLE}
+    for scope, month in sorted(_kept_months()):
+        assert _kept_as_day_rows(scope, month) == _month_by_day_rows(month, scope or None)
