@@ -116,8 +116,8 @@ def run_web(args: argparse.Namespace) -> int:
     print(f"kassa office web: {scheme}://{args.host}:{args.port}/", flush=True)
     ssl = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
     try:
-        uvicorn.run(create_app(settings, idle_seconds=args.idle_minutes * 60), host=args.host,
-                    port=args.port, log_level="warning", **ssl)
+        uvicorn.run(create_app(settings, idle_seconds=args.idle_minutes * 60, fill_margin=True),
+                    host=args.host, port=args.port, log_level="warning", **ssl)
     finally:
         if worker:
             worker.stop()

@@ -10,9 +10,12 @@ every change adds one to the `version` of the months it touches (ingest: the mon
 rows fall in, for the chain and the shop; a cost price: its months from its valid-from on;
 a product saved or imported: every month), and a month is current while `filled` equals
 `version`. Ingest keeps a current month current: it adds its batch's figures with their cost
-applied (headoffice/margin_deltas.py) and moves `filled` along. The version is read before
-a month is computed, so a change committed during the computation leaves the month stale,
-never wrong.
+applied (headoffice/margin_deltas.py) and moves `filled` along; so does a cost price, with
+the difference it makes to its own product's day rows (headoffice/catalogue/products.py's
+cost_change). The version is read before a month is computed, so a change committed during
+the computation leaves the month stale, never wrong. The web service fills every month at
+its start (headoffice/web/margin_fill.py); a month not kept is computed by the report that
+needs it.
 """
 
 from __future__ import annotations
@@ -64,27 +67,51 @@ CACHE_MODELS: list[type[OfficeModel]] = [MarginCacheMonth, MarginCacheRow]
 Summed = tuple[str, str, bool, int, int, int, int]  # kind, key, uncosted, q, gross, net, cost
 
 
-def sold(sums: dict[tuple[str, str, str, str, bool], list[int]]) -> None:
-    """Ingest's batch, per (scope, month, kind, key, uncosted): [pieces, gross, net, cost]
-    (headoffice/margin_deltas.py). Each month it touches gets one more version; one kept
-    current stays so, with these added. Call inside the ingest's transaction."""
+def counted(months: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Ingest's batch touches these (scope, month)s: each gets one more version, one kept
+    current stays so (its rows are then added by `added`), and those are returned; a
+    batch touching no kept month costs nothing further. Call inside the ingest's transaction,
+    before its cost prices are read: on PostgreSQL the month rows stay locked, in order,
+    until the commit, so a cost change (`cost_changed_from`) waits for it or it for that."""
     table = MarginCacheMonth._meta.table_name
-    months = sorted({(scope, month) for scope, month, *_ in sums})
     if not months:
-        return
+        return set()
     found = bulk.run_values(
         f"INSERT INTO {table} (scope, month, version) VALUES {{values}}"
         f" ON CONFLICT (scope, month) DO UPDATE SET version = {table}.version + 1,"
         f" filled = CASE WHEN {table}.filled = {table}.version THEN {table}.version + 1"
         f" ELSE {table}.filled END RETURNING scope, month, version, filled",
-        [(scope, month, 1) for scope, month in months], fetch=True)
-    kept = {(scope, month) for scope, month, version, filled in found if filled == version}
-    rows = sorted((*key, *values) for key, values in sums.items() if key[:2] in kept)
+        [(scope, month, 1) for scope, month in sorted(set(months))], fetch=True)
+    return {(scope, month) for scope, month, version, filled in found if filled == version}
+
+
+def added(sums: dict[tuple[str, str, str, str, bool], list[int]]) -> None:
+    """Adds [pieces, gross, net, cost] per (scope, month, kind, key, uncosted) to kept
+    months (those `counted` or `cost_changed_from` returned, in the same transaction)."""
+    rows = sorted((*key, *values) for key, values in sums.items())
     if rows:
         bulk.upsert(MarginCacheRow._meta.table_name,
                     ["scope", "month", "kind", "key", "uncosted", "quantity", "gross", "net",
                      "cost"], ["scope", "month", "kind", "key", "uncosted"], rows,
                     add=["quantity", "gross", "net", "cost"])
+
+
+def cost_changed_from(month: str) -> set[tuple[str, str]]:
+    """Cost prices from `month` on are about to change: every month from then gets one more
+    version (a report computing one meanwhile does not keep it), one kept current stays so,
+    and those (scope, month)s are returned for the change's exact difference to be `added`.
+    Call inside the change's transaction before its cost prices are read (PostgreSQL: the
+    month rows are locked in ingest's order, so neither misses the other's rows)."""
+    m = MarginCacheMonth
+    if is_postgres():
+        list(m.select(m.id).where(m.month >= month).order_by(m.scope, m.month)
+             .for_update().tuples())
+    kept = {(scope, found) for scope, found in m.select(m.scope, m.month).where(
+        m.month >= month, m.filled == m.version).tuples()}
+    m.update(version=m.version + 1,
+             filled=peewee.Case(None, [(m.filled == m.version, m.version + 1)], m.filled)
+             ).where(m.month >= month).execute()
+    return kept
 
 
 def changed_from(month: str | None) -> None:
@@ -144,11 +171,10 @@ def keep(scope: str, month: str, version: int, rows: list[Summed]) -> None:
                 return
             MarginCacheRow.delete().where(MarginCacheRow.scope == scope,
                                           MarginCacheRow.month == month).execute()
-            for start in range(0, len(rows), 500):
-                MarginCacheRow.insert_many(
-                    [{"scope": scope, "month": month, "kind": kind, "key": key,
-                      "uncosted": uncosted, "quantity": q, "gross": g, "net": n, "cost": c}
-                     for kind, key, uncosted, q, g, n, c in rows[start:start + 500]]).execute()
+            bulk.run_values(  # plain rows: built by peewee they took longer than the sums
+                f"INSERT INTO {MarginCacheRow._meta.table_name} (scope, month, kind, key,"
+                " uncosted, quantity, gross, net, cost) VALUES {values}",
+                [(scope, month, *row) for row in rows])
     except peewee.IntegrityError:
         return
 

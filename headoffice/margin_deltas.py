@@ -11,18 +11,24 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from headoffice import margin_cache
+from headoffice.catalogue.cost_book import CostBook, rate_on
 from headoffice.catalogue.products import find_many
-from headoffice.cost_book import CostBook, rate_on
 from headoffice.margin_months import net_at
 
 
 def add(written: Iterable[tuple[str, str, str, int]],
         deltas: Mapping[tuple[str, str, str], list[Any]]) -> None:
     """`written` holds each product row's (store, bucket, product, gross now), `deltas` the
-    batch's [name, quantity, gross] per (store, bucket, product); only day rows count. Call
+    batch's [name, quantity, gross] per (store, bucket, product); only day rows count. The
+    months' versions are counted first: only the rows of kept months are costed (the
+    master and cost prices read for their products alone), nothing when none is kept. Call
     inside the ingest's transaction."""
     rows = [(store, bucket[1:], product, int(now), deltas[(store, bucket, product)])
             for store, bucket, product, now in written if bucket.startswith("d")]
+    kept = margin_cache.counted([(scope, row[1][:7]) for row in rows
+                                 for scope in (margin_cache.CHAIN, row[0])])
+    rows = [row for row in rows if (margin_cache.CHAIN, row[1][:7]) in kept
+            or (row[0], row[1][:7]) in kept]
     if not rows:
         return
     master = find_many(sorted({row[2] for row in rows}))
@@ -38,8 +44,10 @@ def add(written: Iterable[tuple[str, str, str, int]],
             adds = (quantity, gross, net_at(after, rate) - net_at(after - gross, rate),
                     cost * quantity)
         for scope in (margin_cache.CHAIN, store):
+            if (scope, day[:7]) not in kept:
+                continue
             for kind, key in ((margin_cache.PRODUCT, code), (margin_cache.SHOP, store)):
                 found = sums.setdefault((scope, day[:7], kind, key, cost is None), [0, 0, 0, 0])
                 for index, value in enumerate(adds):
                     found[index] += value
-    margin_cache.sold(sums)
+    margin_cache.added(sums)

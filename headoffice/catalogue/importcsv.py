@@ -32,6 +32,7 @@ from headoffice.catalogue.models import (
     MasterProduct,
     PriceEntry,
 )
+from headoffice.catalogue.products import cost_change
 from headoffice.catalogue.times import now_utc, stored
 from headoffice.orm import write_transaction
 
@@ -297,13 +298,15 @@ def _costs(rows: list[_Row], actor: str, when: str, now: str) -> list[dict | Non
     costed = [r for r in rows if r.cost is not None]
     current = _latest(CostPrice, CostPrice.cost_cents, [r.own for r in costed], when)
     changes = [r for r in costed if current.get(r.own) != r.cost]
-    for start in range(0, len(changes), CHUNK):
-        CostPrice.insert_many([{"product": r.own, "cost_cents": r.cost, "valid_from": when}
-                               for r in changes[start:start + CHUNK]]).on_conflict(
-            conflict_target=[CostPrice.product, CostPrice.valid_from],
-            update={CostPrice.cost_cents: peewee.EXCLUDED.cost_cents}).execute()
-    if changes:
-        margin_cache.changed_from(when[:7])  # its UTC month: never after its shop month
+
+    def write() -> None:
+        for start in range(0, len(changes), CHUNK):
+            CostPrice.insert_many([{"product": r.own, "cost_cents": r.cost, "valid_from": when}
+                                   for r in changes[start:start + CHUNK]]).on_conflict(
+                conflict_target=[CostPrice.product, CostPrice.valid_from],
+                update={CostPrice.cost_cents: peewee.EXCLUDED.cost_cents}).execute()
+    if changes:  # the margin's kept months: only these products' figures change
+        cost_change(sorted({r.own for r in changes}), when, write)
     return [audit.entry(actor, "cost", sku_of(r.fields.gtin, r.fields.plu),
                         "update" if r.own in current else "create",
                         {"cost_cents": current.get(r.own)},

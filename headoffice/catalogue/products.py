@@ -4,6 +4,7 @@ Every change writes its audit row (headoffice/catalogue/audit.py) in the same tr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,9 @@ from contract import downstream as bounds
 from contract.config import VAT_CODES
 from contract.product_key import sku_of
 from headoffice import margin_cache
+from headoffice.aggregate_models import AggMarginAll, AggProduct
 from headoffice.catalogue import audit
+from headoffice.catalogue.cost_book import CostBook, cost_deltas
 from headoffice.catalogue.errors import BadField, CodeTaken, UnknownDeposit, UnknownProduct
 from headoffice.catalogue.fields import ProductFields, content_text, gtin, plu
 from headoffice.catalogue.models import (
@@ -272,12 +275,40 @@ def set_cost(product: MasterProduct, cost_cents: int, valid_from: dt.datetime,
     when = stored(valid_from)
     with write_transaction():
         before = cost_at(product.id, valid_from)
-        CostPrice.insert(product=product.id, cost_cents=cost_cents, valid_from=when).on_conflict(
+        cost_change([product.id], when, lambda: CostPrice.insert(
+            product=product.id, cost_cents=cost_cents, valid_from=when).on_conflict(
             conflict_target=[CostPrice.product, CostPrice.valid_from],
-            update={CostPrice.cost_cents: cost_cents}).execute()
-        margin_cache.changed_from(when[:7])  # its UTC month: never after its shop month
+            update={CostPrice.cost_cents: cost_cents}).execute())
         audit.record(actor, "cost", product.sku, "update" if before is not None else "create",
                      {"cost_cents": before}, {"cost_cents": cost_cents, "valid_from": when})
+
+
+def cost_change(product_ids: list[int], when: str, write: Callable[[], Any]) -> None:
+    """Runs `write`, which stores cost prices of these products valid from the stored moment
+    `when`, and keeps the margin's kept months current with exactly what it changed: only
+    these products' day rows from `when`'s month on are costed again (cost_deltas), not
+    every product's months. Call inside the write transaction."""
+    kept = margin_cache.cost_changed_from(when[:7])  # its UTC month: never after its shop's
+    if not kept:
+        write()
+        return
+    before = CostBook(product_ids)
+    write()
+    after = CostBook(product_ids)
+    first = min(month for _scope, month in kept)
+    sold = [row[0] for row in AggMarginAll.select(AggMarginAll.product).distinct()
+            .where(AggMarginAll.month >= first).tuples()]
+    ids = set(product_ids)
+    products = {code: facts for code, facts in find_many(sold).items()
+                if facts is not None and facts.id in ids}
+    if not products:
+        return
+    rows = [(store, bucket[1:], code, quantity, gross) for store, bucket, code, quantity, gross
+            in AggProduct.select(AggProduct.store, AggProduct.bucket, AggProduct.product,
+                                 AggProduct.quantity, AggProduct.gross)
+            .where(AggProduct.product.in_(sorted(products)), AggProduct.bucket >= "d" + first,
+                   AggProduct.bucket < "e").tuples()]
+    margin_cache.added(cost_deltas(rows, products, before, after, kept))
 
 
 def cost_at(product_id: int, moment: dt.datetime) -> int | None:

@@ -3,8 +3,10 @@ return, exports."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -50,6 +52,7 @@ from headoffice.web.common import (
     shops_of,
 )
 from headoffice.web.i18n import COOKIE, LANGUAGES, chart_label, now_local, translator
+from headoffice.web.margin_fill import MarginFill
 from headoffice.web.roles import Role
 from headoffice.web.templating import HERE
 
@@ -268,8 +271,30 @@ class ServerTiming:
         await self.app(scope, receive, timed_send)
 
 
-def create_app(settings: OfficeSettings, idle_seconds: float = sessions.IDLE_SECONDS) -> Starlette:
+def _lifespan(fill_margin: bool) -> Callable[[Starlette], Any]:
+    """What runs beside the web service: the margin's kept months filled in the background
+    (headoffice/web/margin_fill.py), so the first report over years does not compute them."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        filling = MarginFill() if fill_margin else None
+        if filling is not None:
+            filling.start()
+        try:
+            yield
+        finally:
+            if filling is not None:
+                filling.stop()
+
+    return lifespan
+
+
+def create_app(settings: OfficeSettings, idle_seconds: float = sessions.IDLE_SECONDS,
+               fill_margin: bool = False) -> Starlette:
+    """The dashboard; `fill_margin`: fill the margin's kept months once it starts (the
+    service does; tests and benchmarks that build their own data leave it off)."""
     app = Starlette(
+        lifespan=_lifespan(fill_margin),
         routes=[
             *auth_pages.ROUTES,
             Route("/taal/{lang}", set_language),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +30,8 @@ from headoffice.aggregate_models import (
     AggProduct,
     AggProductAll,
 )
+from headoffice.catalogue.cost_book import CostBook
 from headoffice.catalogue.products import ProductFacts, find_many
-from headoffice.cost_book import CostBook
 from headoffice.exports.periods import Period
 from headoffice.orm import database_proxy, is_postgres
 
@@ -341,13 +342,12 @@ def _runs(months: list[str]) -> list[Period]:
     return out
 
 
-def _summed_kept(period: Period, store: str | None, master: dict[str, ProductFacts | None]
-                 ) -> tuple[list[tuple], list[tuple]]:
-    """_summed's figures, the whole months' from the kept ones (headoffice/margin_cache.py;
-    those not current computed by _summed per month, in one go for each run of them, and
-    kept), the edge days' from _summed. The cost prices are loaded only when something is
-    computed (a tenth of a second)."""
-    months, edges = _month_parts(period)
+def _months_computer(store: str | None, master: dict[str, ProductFacts | None]
+                     ) -> tuple[Callable[[list[str]], dict[str, list[margin_cache.Summed]]],
+                                Callable[[], CostBook]]:
+    """(compute, book): `compute(months)` sums whole months by _summed (in one go for each
+    run of them), `book()` the cost prices, loaded once and only when asked for (a tenth
+    of a second)."""
     costs: list[CostBook] = []
 
     def book() -> CostBook:
@@ -361,6 +361,17 @@ def _summed_kept(period: Period, store: str | None, master: dict[str, ProductFac
             out.update(_as_kept(*_summed(run, store, master, book(), by_month=True)))
         return out
 
+    return compute, book
+
+
+def _summed_kept(period: Period, store: str | None, master: dict[str, ProductFacts | None]
+                 ) -> tuple[list[tuple], list[tuple]]:
+    """_summed's figures, the whole months' from the kept ones (headoffice/margin_cache.py;
+    those not current computed by _summed per month, in one go for each run of them, and
+    kept), the edge days' from _summed. The cost prices are loaded only when something is
+    computed."""
+    months, edges = _month_parts(period)
+    compute, book = _months_computer(store, master)
     rows = margin_cache.months_of(store or margin_cache.CHAIN, months, compute)
     by_product = [row[1:] for row in rows if row[0] == margin_cache.PRODUCT]
     by_shop = [row[1:] for row in rows if row[0] == margin_cache.SHOP]
@@ -369,6 +380,17 @@ def _summed_kept(period: Period, store: str | None, master: dict[str, ProductFac
         by_product += found
         by_shop += shops
     return by_product, by_shop
+
+
+def keep_months(months: list[str], store: str | None) -> None:
+    """Computes and keeps those of these consecutive whole months ('YYYY-MM', in order) that
+    are not kept at their current version (the fill at start, headoffice/web/margin_fill.py),
+    as a report over them would."""
+    period = Period(dt.date.fromisoformat(months[0] + "-01"),
+                    _next_month(dt.date.fromisoformat(months[-1] + "-01"))
+                    - dt.timedelta(days=1), "months")
+    compute, _book = _months_computer(store, _master(sorted(_codes(period, store))))
+    margin_cache.months_of(store or margin_cache.CHAIN, months, compute)
 
 
 def _adds(uncosted: Any, quantity: Any, gross: Any, net: Any, cost: Any

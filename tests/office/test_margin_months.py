@@ -209,3 +209,226 @@ def test_kept_months_follow_later_sales_and_master_changes(office_db_url) -> Non
                                              "vat_code": "high"}), "test")
     set_cost(joined, 77, dt.datetime(2025, 1, 1, tzinfo=AMSTERDAM))
     check("a sold code joins the master")
+
+
+def _kept_as_day_rows(scope: str, month: str) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """A kept month's rows (headoffice/margin_cache.py) per product and per shop, as
+    _by_day_rows gives them: pieces, gross, net, cost, uncosted pieces and gross; rows of
+    nothing but zeros left out (a month may keep one after a refund or a cost change)."""
+    from headoffice.margin_cache import PRODUCT, MarginCacheRow
+
+    out: tuple[dict[str, list[int]], dict[str, list[int]]] = (defaultdict(lambda: [0] * 6),
+                                                              defaultdict(lambda: [0] * 6))
+    for row in MarginCacheRow.select().where(MarginCacheRow.scope == scope,
+                                             MarginCacheRow.month == month):
+        sums = out[0 if row.kind == PRODUCT else 1][row.key]
+        adds = ([row.quantity, row.gross, 0, 0, row.quantity, row.gross] if row.uncosted
+                else [row.quantity, row.gross, row.net, row.cost, 0, 0])
+        for index, value in enumerate(adds):
+            sums[index] += value
+    return tuple({k: v for k, v in table.items() if any(v)} for table in out)  # type: ignore
+
+
+def _month_by_day_rows(month: str, store: str | None) -> tuple[dict[str, list[int]],
+                                                              dict[str, list[int]]]:
+    """_by_day_rows of a whole month: per product, and per shop (the shop's own total)."""
+    first = dt.date.fromisoformat(month + "-01")
+    last = (first + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)
+    products = {k: v for k, v in _by_day_rows(first, last, store).items() if any(v)}
+    shops = {}
+    for shop in ([store] if store else SHOPS):
+        found = [sum(v[i] for v in _by_day_rows(first, last, shop).values()) for i in range(6)]
+        if any(found):
+            shops[shop] = found
+    return products, shops
+
+
+def _kept_months() -> set[tuple[str, str]]:
+    from headoffice.margin_cache import MarginCacheMonth
+
+    return {(m.scope, m.month) for m in MarginCacheMonth.select().where(
+        MarginCacheMonth.filled == MarginCacheMonth.version)}
+
+
+WHOLE = [f"{month:%Y-%m}" for month in (dt.date(2025, 11, 1), dt.date(2025, 12, 1),
+                                        dt.date(2026, 1, 1), dt.date(2026, 2, 1),
+                                        dt.date(2026, 3, 1))]
+
+
+def test_fill_at_start_keeps_every_month(office_db_url, monkeypatch) -> None:
+    """After the start's fill (headoffice/web/margin_fill.py) a report over every whole
+    month computes nothing from the day rows, and its figures are the day rows' own; every
+    month of every scope is kept as the day rows give it; a second fill finds nothing to do."""
+    from headoffice.exports.periods import Period
+    from headoffice.web import margin_fill, margin_queries
+
+    rng = random.Random(44)
+    _master(rng)
+    _sell(rng)
+    assert margin_fill.fill() == len(WHOLE) * (1 + len(SHOPS))
+    assert _kept_months() == {(scope, month) for scope in ("", *SHOPS) for month in WHOLE}
+    assert margin_fill.fill() == 0  # resumable: what is kept is skipped
+    summed = []
+    real = margin_queries._summed
+
+    def counted(period, store, master, book, by_month=False):
+        summed.append((period.start, period.end, by_month))
+        return real(period, store, master, book, by_month)
+
+    monkeypatch.setattr(margin_queries, "_summed", counted)
+    for store in (None, "s2"):
+        report = margin_queries.margin(Period(dt.date(2025, 11, 1), dt.date(2026, 3, 31),
+                                              "range"), store)
+        assert summed == [], store  # no day row read: every month was kept
+        found = {r.key: [r.quantity, r.gross, r.net, r.cost, r.uncosted, r.uncosted_gross]
+                 for r in report.products}
+        assert found == dict(_by_day_rows(FIRST, LAST, store)), store
+    report = margin_queries.margin(Period(FIRST, LAST, "range"), None)
+    assert all(not by_month for *_, by_month in summed)  # only the edge days
+    found = {r.key: [r.quantity, r.gross, r.net, r.cost, r.uncosted, r.uncosted_gross]
+             for r in report.products}
+    assert found == dict(_by_day_rows(FIRST, LAST, None))
+    for scope in ("", *SHOPS):
+        for month in WHOLE:
+            assert _kept_as_day_rows(scope, month) == \
+                _month_by_day_rows(month, scope or None), (scope, month)
+
+
+def test_fill_runs_beside_the_web(office_db_url, monkeypatch) -> None:
+    """The service answers while the fill is still computing, which it does in a thread of
+    its own; a report meanwhile gives the day rows' figures."""
+    import threading
+    import urllib.request
+
+    import uvicorn
+
+    from headoffice.alerts import settings as settings_mod
+    from headoffice.exports.periods import Period
+    from headoffice.web import margin_queries
+    from headoffice.web.app import create_app
+    from tests.fixtures_services import free_port, wait_for_port
+
+    rng = random.Random(45)
+    _master(rng)
+    _sell(rng)
+    started, release = threading.Event(), threading.Event()
+    threads = []
+    real = margin_queries.keep_months
+
+    def held(months, store):
+        threads.append(threading.current_thread())
+        started.set()
+        release.wait(20)
+        real(months, store)
+
+    monkeypatch.setattr(margin_queries, "keep_months", held)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(settings_mod.OfficeSettings(), fill_margin=True), host="127.0.0.1",
+        port=port, log_level="warning"))
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
+    try:
+        wait_for_port(port, 20)
+        assert started.wait(20)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
+            assert page.status == 200  # while the fill is held at its first step
+        report = margin_queries.margin(Period(FIRST, LAST, "range"), "s1")
+        found = {r.key: [r.quantity, r.gross, r.net, r.cost, r.uncosted, r.uncosted_gross]
+                 for r in report.products}
+        assert found == dict(_by_day_rows(FIRST, LAST, "s1"))
+        assert threads[0] not in (threading.current_thread(), serving)
+    finally:
+        release.set()
+        server.should_exit = True
+        serving.join(20)
+    assert not threads[0].is_alive()
+    assert len(threads) > 1  # it went on after the first step
+
+
+def test_back_dated_cost_changes_only_its_product(office_db_url) -> None:
+    """A cost price entered with a valid-from in the past, on a product with costs and on
+    one that had none, keeps every kept month kept, each equal to its day rows."""
+    from headoffice.catalogue.importcsv import import_csv
+    from headoffice.catalogue.models import MasterProduct
+    from headoffice.catalogue.products import set_cost
+    from headoffice.web import margin_fill
+
+    rng = random.Random(46)
+    _master(rng)
+    _sell(rng)
+    margin_fill.fill()
+    kept = _kept_months()
+    assert len(kept) == len(WHOLE) * (1 + len(SHOPS))
+    costed = MasterProduct.get(MasterProduct.plu == "1002")
+    uncosted = MasterProduct.get(MasterProduct.plu == "1007")
+    set_cost(costed, 444, dt.datetime(2025, 12, 10, 23, 30, tzinfo=AMSTERDAM))  # UTC: the 10th
+    set_cost(uncosted, 55, dt.datetime(2026, 1, 1, 0, 30, tzinfo=AMSTERDAM))  # UTC: December
+    set_cost(costed, 12, dt.datetime(2026, 2, 1, 0, 0, tzinfo=AMSTERDAM))  # replaces one
+    report = import_csv([  # the import's costs: two products, one without a cost before
+        "gtin;barcodes;plu;name;category;vat_code;unit;age_limit;deposit;active;price;cost\n",
+        ";;1003;Product 1003;Brood;low;;;;;;1,23\n", ";;1008;Product 1008;Koffie;high;;;;;;0,45\n"],
+        "test", valid_from=dt.datetime(2026, 1, 17, 15, tzinfo=AMSTERDAM))
+    assert (report.updated, report.errors) == (2, [])
+    assert _kept_months() == kept  # only those products' figures were costed again
+    for scope, month in sorted(kept):
+        assert _kept_as_day_rows(scope, month) == _month_by_day_rows(month, scope or None), \
+            (scope, month)
+
+
+def test_ingest_costs_only_the_rows_of_kept_months(office_db_url, monkeypatch) -> None:
+    """Ingest reads the master and the cost prices for a batch only when a month it touches
+    is kept, and then for the rows of kept months alone."""
+    from headoffice import margin_deltas
+    from headoffice.aggregates import BatchTotals, apply
+    from headoffice.db import database_proxy
+    from headoffice.web import margin_fill
+
+    rng = random.Random(47)
+    _master(rng)
+    looked_up: list[list[str]] = []
+    real = margin_deltas.find_many
+
+    def counted(codes):
+        looked_up.append(codes)
+        return real(codes)
+
+    monkeypatch.setattr(margin_deltas, "find_many", counted)
+    _sell(rng)
+    assert looked_up == []  # nothing kept yet
+    margin_fill.fill()
+
+    def batch(day: str, code: str) -> None:
+        totals = BatchTotals()
+        totals.day[("s1", "s1-kassa1", day)]["turnover"] += 300
+        for bucket in ("d" + day, "m" + day[:7]):
+            totals.product[("s1", bucket, code)] = [f"Artikel {code}", 1, 300]
+        with database_proxy.obj.atomic():
+            apply(totals)
+
+    batch("2026-07-01", "1001")  # a month not kept
+    assert looked_up == []
+    batch("2026-01-05", "1002")  # kept
+    assert looked_up == [["1002"]]
+    assert _kept_as_day_rows("", "2026-01") == _month_by_day_rows("2026-01", None)
+
+
+def test_fill_beside_ingest(office_db_url) -> None:
+    """The start's fill in its thread while sales arrive: every month it kept equals its day
+    rows, and a second fill keeps those it left (changed while it computed them)."""
+    from headoffice.web import margin_fill
+
+    rng = random.Random(48)
+    _master(rng)
+    _sell(rng)
+    filling = margin_fill.MarginFill()
+    filling.start()
+    _sell(random.Random(49))
+    filling.join(60)
+    assert not filling.is_alive()
+    for scope, month in sorted(_kept_months()):
+        assert _kept_as_day_rows(scope, month) == _month_by_day_rows(month, scope or None)
+    margin_fill.fill()
+    assert _kept_months() == {(scope, month) for scope in ("", *SHOPS) for month in WHOLE}
+    for scope, month in sorted(_kept_months()):
+        assert _kept_as_day_rows(scope, month) == _month_by_day_rows(month, scope or None)

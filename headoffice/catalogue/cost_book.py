@@ -1,5 +1,6 @@
 """The product master's cost prices as the margin takes them: the one valid at the end of
-a shop day (headoffice/web/margin_queries.py; ingest's kept margin months too)."""
+a shop day (headoffice/web/margin_queries.py; ingest's kept margin months too), and what a
+cost change makes of the margin's kept months."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import bisect
 import datetime as dt
 import functools
 from collections import defaultdict
+from typing import Any
 
 from contract.config import NL_RATES
+from headoffice import margin_cache
 from headoffice.catalogue.models import CostPrice
 from headoffice.catalogue.times import SHOP_ZONE, from_stored
+from headoffice.margin_months import net_at
 
 
 def rate_on(vat_code: str, day: dt.date) -> int:
@@ -52,3 +56,32 @@ class CostBook:
 def _shop_date(stored: str) -> str:
     """The shop date (YYYY-MM-DD) of a stored moment; asked again at each report."""
     return from_stored(stored).astimezone(SHOP_ZONE).date().isoformat()
+
+
+def cost_deltas(day_rows: list[tuple[str, str, str, int, int]], products: dict[str, Any],
+                before: CostBook, after: CostBook, kept: set[tuple[str, str]]
+                ) -> dict[tuple[str, str, str, str, bool], list[int]]:
+    """What a cost change makes of kept margin months (headoffice/margin_cache.py): for each
+    day row (store, day, code, pieces, gross) of a changed product (`products`: code -> its
+    facts) whose cost on its day differs between the books, its share at the old cost taken
+    off and at the new one added, per kept (scope, month), kind, key and uncosted; so the
+    months stay equal to a recomputation without computing anything else again."""
+    sums: dict[tuple[str, str, str, str, bool], list[int]] = {}
+    for store, day, code, quantity, gross in day_rows:
+        product = products[code]
+        old, new = before.at(product.id, day), after.at(product.id, day)
+        if old == new:
+            continue
+        net = net_at(gross, rate_on(product.vat_code, dt.date.fromisoformat(day)))
+        for sign, cost in ((-1, old), (1, new)):
+            adds = (quantity, gross, 0, 0) if cost is None else (quantity, gross, net,
+                                                                 cost * quantity)
+            for scope in (margin_cache.CHAIN, store):
+                if (scope, day[:7]) not in kept:
+                    continue
+                for kind, key in ((margin_cache.PRODUCT, code), (margin_cache.SHOP, store)):
+                    found = sums.setdefault((scope, day[:7], kind, key, cost is None),
+                                            [0, 0, 0, 0])
+                    for index, value in enumerate(adds):
+                        found[index] += sign * value
+    return sums

@@ -1,0 +1,96 @@
+"""The margin report's kept months (headoffice/margin_cache.py) filled when the web service
+starts, in a thread of its own: otherwise the first report over years computes them all
+while its user waits (4 to 7 s at 1,000,000 sales).
+
+Every whole month from the first with sales to the last, over every shop and for each
+shop, is computed as a report over it would (margin_queries.keep_months) and kept, a few
+months at a time: each step reads in one short transaction and keeps each month in another,
+so ingest is never held up for long; and the versions keep it correct alongside ingest,
+master changes and reports computing the same months (a month changed meanwhile is not
+kept, and the report that next needs it computes it). Months already kept at their current
+version are skipped, so a restart goes on where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+import peewee
+from peewee import fn
+
+from headoffice import margin_cache
+from headoffice.aggregate_models import AggDay, AggMarginAll
+from headoffice.orm import database_proxy
+from headoffice.web import margin_queries
+
+log = logging.getLogger(__name__)
+
+MONTHS_AT_ONCE = 12  # months computed in one step (about a second at 1M sales, every shop)
+PAUSE_SECONDS = 0.05  # between steps: the requests and ingest get the processor too
+
+
+def _months(first: str, last: str) -> list[str]:
+    """Every month ('YYYY-MM') from `first` to `last`."""
+    out: list[str] = []
+    month = dt.date.fromisoformat(first + "-01")
+    while month.isoformat()[:7] <= last:
+        out.append(month.isoformat()[:7])
+        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return out
+
+
+def _steps(months: list[str]) -> list[list[str]]:
+    """Months (in order) cut into runs of consecutive ones, at most MONTHS_AT_ONCE each."""
+    out: list[list[str]] = []
+    for month in months:
+        previous = out[-1][-1] if out else None
+        if previous is not None and len(out[-1]) < MONTHS_AT_ONCE \
+                and _months(previous, month) == [previous, month]:
+            out[-1].append(month)
+        else:
+            out.append([month])
+    return out
+
+
+def fill(stop: threading.Event | None = None) -> int:
+    """Keeps every whole month with sales (and those between) of every scope, the chain's
+    first; returns how many months it computed (0 when all were kept already)."""
+    first, last = AggMarginAll.select(fn.MIN(AggMarginAll.month),
+                                      fn.MAX(AggMarginAll.month)).scalar(as_tuple=True)
+    if first is None:
+        return 0
+    months = _months(first, last)
+    shops = sorted(row[0] for row in AggDay.select(AggDay.store).distinct().tuples())
+    computed = 0
+    for store in (None, *shops):
+        _versions, kept = margin_cache.current(store or margin_cache.CHAIN, months)
+        for step in _steps([m for m in months if m not in kept]):
+            if stop is not None and stop.wait(PAUSE_SECONDS):
+                return computed
+            margin_queries.keep_months(step, store)
+            computed += len(step)
+    return computed
+
+
+class MarginFill(threading.Thread):
+    """`fill` in the background, once, on its own database connection."""
+
+    def __init__(self) -> None:
+        super().__init__(name="kassa-margin-fill", daemon=True)
+        self.stopping = threading.Event()
+        self.computed = 0
+
+    def run(self) -> None:
+        try:
+            self.computed = fill(self.stopping)
+        except peewee.PeeweeException:  # the next report computes what is missing
+            log.exception("margin fill: database error, left to the reports")
+        finally:
+            if database_proxy.obj is not None:
+                database_proxy.obj.close()  # this thread's connection
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)
