@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MONTHS_AT_ONCE = 12  # months computed in one step (about a second at 1M sales, every shop)
 PAUSE_SECONDS = 0.05  # between steps: the requests and ingest get the processor too
+REFILL_SECONDS = 300.0  # between passes after the first
 
 
 def _months(first: str, last: str) -> list[str]:
@@ -75,18 +76,28 @@ def fill(stop: threading.Event | None = None) -> int:
 
 
 class MarginFill(threading.Thread):
-    """`fill` in the background, once, on its own database connection."""
+    """`fill` in the background on its own database connection: at start, then every
+    `every_seconds`, so months made stale by a change that touches them all (a product's VAT
+    code or codes, a rebuild) are kept again without a report waiting for them. A pass over
+    months all kept reads only their versions."""
 
-    def __init__(self) -> None:
+    def __init__(self, every_seconds: float = REFILL_SECONDS) -> None:
         super().__init__(name="kassa-margin-fill", daemon=True)
         self.stopping = threading.Event()
+        self.every_seconds = every_seconds
         self.computed = 0
+        self.passes = 0
 
     def run(self) -> None:
         try:
-            self.computed = fill(self.stopping)
-        except peewee.PeeweeException:  # the next report computes what is missing
-            log.exception("margin fill: database error, left to the reports")
+            while not self.stopping.is_set():
+                try:
+                    self.computed += fill(self.stopping)
+                except peewee.PeeweeException:  # the next report computes what is missing
+                    log.exception("margin fill: database error, left to the reports")
+                self.passes += 1
+                if self.stopping.wait(self.every_seconds):
+                    break
         finally:
             if database_proxy.obj is not None:
                 database_proxy.obj.close()  # this thread's connection

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
@@ -421,14 +422,54 @@ def test_fill_beside_ingest(office_db_url) -> None:
     rng = random.Random(48)
     _master(rng)
     _sell(rng)
-    filling = margin_fill.MarginFill()
+    filling = margin_fill.MarginFill(every_seconds=3600)
     filling.start()
     _sell(random.Random(49))
-    filling.join(60)
-    assert not filling.is_alive()
+    _wait(lambda: filling.passes >= 1)
+    filling.stop()
+    assert filling.passes == 1 and not filling.is_alive()
     for scope, month in sorted(_kept_months()):
         assert _kept_as_day_rows(scope, month) == _month_by_day_rows(month, scope or None)
     margin_fill.fill()
     assert _kept_months() == {(scope, month) for scope in ("", *SHOPS) for month in WHOLE}
     for scope, month in sorted(_kept_months()):
         assert _kept_as_day_rows(scope, month) == _month_by_day_rows(month, scope or None)
+
+
+def test_fill_keeps_again_what_a_vat_code_change_made_stale(office_db_url) -> None:
+    """A product's VAT code changes every month's net; the running fill's next pass keeps
+    them all again, as the day rows give them, without a report having to wait for it."""
+    from headoffice.catalogue.fields import product_fields
+    from headoffice.catalogue.models import MasterProduct
+    from headoffice.catalogue.products import save_product
+    from headoffice.web import margin_fill
+
+    rng = random.Random(50)
+    _master(rng)
+    _sell(rng)
+    everything = {(scope, month) for scope in ("", *SHOPS) for month in WHOLE}
+    filling = margin_fill.MarginFill(every_seconds=0.2)
+    filling.start()
+    try:
+        _wait(lambda: filling.passes >= 1)
+        assert _kept_months() == everything
+        product = MasterProduct.get(MasterProduct.plu == "1001")
+        save_product(product_fields({"plu": product.plu, "name": product.name,
+                                     "vat_code": "low" if product.vat_code != "low" else "high",
+                                     "category": product.category}), "test")
+        assert not _kept_months()  # every month of every scope is stale now
+        passes = filling.passes
+        _wait(lambda: filling.passes >= passes + 2)
+        assert _kept_months() == everything
+    finally:
+        filling.stop()
+    assert not filling.is_alive()
+    for scope, month in sorted(everything):
+        assert _kept_as_day_rows(scope, month) == _month_by_day_rows(month, scope or None)
+
+
+def _wait(condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
