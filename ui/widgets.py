@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from kivy.animation import Animation
 from kivy.clock import Clock
@@ -224,6 +225,35 @@ class TicketRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
             view.select(self.line_no)
 
 
+class RowPlaces(Sequence):
+    """The ticket layout's rows, all of one height, by arithmetic: as a sequence, the view
+    positions RecycleBoxLayout keeps (its `_rv_positions`, one per row, lowest row first),
+    and each row's place and size. One object per full pass instead of a list and a place
+    written for every row."""
+
+    def __init__(self, count: int, x: float, y0: float, width: float, row: float,  # noqa: PLR0913
+                 spacing: float, first: float) -> None:
+        self.count, self.x, self.y0, self.width, self.row = count, x, y0, width, row
+        self.step = row + spacing
+        self.first = first  # the top row's view position
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, j):  # noqa: ANN001, ANN204 - an index or a slice, as a list takes
+        if isinstance(j, slice):
+            return [self[i] for i in range(*j.indices(self.count))]
+        if j < 0:
+            j += self.count
+        if not 0 <= j < self.count:
+            raise IndexError(j)
+        return self.first - (self.count - 1 - j) * self.step
+
+    def place(self, index: int) -> tuple[tuple[float, float], list[float]]:
+        """Row `index`'s place (data order, the first at the top) and size."""
+        return (self.x, self.y0 + (self.count - 1 - index) * self.step), [self.width, self.row]
+
+
 class TicketLayout(RecycleBoxLayout):
     """A RecycleBoxLayout that keeps each row widget bound to its line when lines are only
     appended or changed in place: Kivy's own layout hands every visible row new data after
@@ -268,8 +298,9 @@ class TicketLayout(RecycleBoxLayout):
 
     def compute_layout(self, data, flags):  # noqa: ANN001, ANN201 - Kivy's signature
         """Rows of one fixed height, one under the other: each row's place is arithmetic, so a
-        scan costs a few dict writes per line instead of BoxLayout's general pass over every
-        row's hints.
+        full pass writes no row's place at all. The rows Kivy shows get theirs as they are shown
+        (refresh_view_layout), and the view finds the rows in its viewport by division
+        (RowPlaces); Kivy's pass wrote the place of all 100+ rows on every scan.
 
         Once per scan: the new height this pass sets (`height: self.minimum_height`) asks the
         view for another full pass, which would place every row where it already is and take
@@ -293,15 +324,47 @@ class TicketLayout(RecycleBoxLayout):
             return
         count, row, spacing = len(data), self.default_size[1], self.spacing
         self.minimum_size = left + right, top + bottom + count * row + (count - 1) * spacing
-        x = self.x + left
         width = self.default_size[0] if hint_x is None else max(0, hint_x * (self.width - left - right))
-        y0, step = self.y + bottom, row + spacing
-        for index, opt in enumerate(self.view_opts):
-            opt["pos"] = x, y0 + (count - 1 - index) * step
-            opt["size"] = [width, row]
-        first = self.y + self.height - top - row - spacing / 2.0
-        self._rv_positions = [first - (count - 1 - j) * step for j in range(count)]
+        self._rv_positions = RowPlaces(count, self.x + left, self.y + bottom, width, row, spacing,
+                                       self.y + self.height - top - row - spacing / 2.0)
         self._laid = self._placing(data)
+
+    def refresh_view_layout(self, index, layout, view, viewport):  # noqa: ANN001, ANN201 - Kivy's signature
+        """A row about to be shown gets its place and size from the arithmetic of the last full
+        pass, in its options too (Kivy compares a shown row's size with them)."""
+        places = self._rv_positions
+        if isinstance(places, RowPlaces) and index < len(places):
+            opt = self.view_opts[index]
+            opt["pos"], opt["size"] = layout["pos"], layout["size"] = places.place(index)
+        return super().refresh_view_layout(index, layout, view, viewport)
+
+    def place_of(self, index: int) -> tuple[tuple, tuple]:
+        """Where row `index` is laid out (its place and size), as Kivy's own pass would
+        have written it in its options."""
+        places = self._rv_positions
+        if isinstance(places, RowPlaces):
+            return places.place(index)
+        opt = self.view_opts[index]
+        return tuple(opt["pos"]), tuple(opt["size"])
+
+    def get_view_index_at(self, pos):  # noqa: ANN001, ANN201 - Kivy's signature
+        """Kivy's answer (the row at that height, 0 above the top), found by division
+        instead of a walk over every row's position."""
+        places = self._rv_positions
+        if not isinstance(places, RowPlaces):
+            return super().get_view_index_at(pos)
+        count, y = len(places), pos[1]
+        if count == 0:
+            return 0
+        if count == 1 or y >= places[count - 1]:
+            return 0
+        # Kivy: the smallest k >= 1 with y < places[k] gives row count - k
+        k = max(1, min(count - 1, int((y - places[0]) // places.step) + 1))
+        while k > 1 and y < places[k - 1]:
+            k -= 1
+        while not y < places[k]:
+            k += 1
+        return count - k
 
     def _placing(self, data) -> tuple:  # noqa: ANN001 - the view's data
         """Everything a full pass's row places and view positions follow from."""
