@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from kivy.animation import Animation
 from kivy.clock import Clock
 from kivy.core.text import Label as CoreLabel
+from kivy.graphics import Color, InstructionGroup, Rectangle
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -543,9 +544,35 @@ class ScreenSwitcher(ScreenManager):
 
 
 class Flash(Widget):
-    """A full-screen red flash that fades; it never takes touches away from the screen."""
+    """A full-screen red flash that fades; it never takes touches away from the screen.
+
+    Its rectangle is in its canvas only while it shows: Kivy draws a canvas at opacity 0 all
+    the same (only its colour's alpha is multiplied), so a transparent full-window rectangle
+    would cost every frame a draw call and the renderer a blend over the whole window."""
 
     alpha = NumericProperty(0.0)
+
+    def __init__(self, **kwargs) -> None:
+        self._colour = Color(0.9, 0.05, 0.05, 0.0)
+        self._rect = Rectangle()
+        self._look = InstructionGroup()
+        self._look.add(self._colour)
+        self._look.add(self._rect)
+        super().__init__(**kwargs)
+        self.fbind("pos", self._place)
+        self.fbind("size", self._place)
+        self._place()
+
+    def _place(self, *_args) -> None:
+        self._rect.pos, self._rect.size = self.pos, self.size
+
+    def on_alpha(self, _widget, alpha: float) -> None:  # noqa: ANN001
+        self._colour.a = alpha
+        shown = self._look in self.canvas.children
+        if alpha > 0 and not shown:
+            self.canvas.add(self._look)
+        elif alpha <= 0 and shown:
+            self.canvas.remove(self._look)
 
     def fire(self) -> None:
         Animation.cancel_all(self)
