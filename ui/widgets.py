@@ -79,24 +79,34 @@ def measure_fit(text: str, size: tuple, box_w: float | None, font_size: float, f
     """text_fits for the label's values. `quick`: a text on one line that fits is answered
     with one measure; without it the text is always wrapped and every word measured (the
     tests compare both)."""
-    options = {"font_size": font_size, "font_name": font_name, "bold": bold, "italic": italic,
-               "padding": list(padding), "halign": halign, "line_height": line_height}
-    core = CoreLabel(text=text, text_size=(box_w, None), **options)
-    core.resolve_font_name()
     pad = padding[0] + padding[2]
     one_line = text.count("\n") == 0
     if quick and one_line:  # on one line within the box: fits, no word split; one measure
-        line_w, line_h = core.get_extents(text)
+        line_w, line_h = measurer(font_size, font_name, bold, italic).get_extents(text)
         room = size[0] if box_w is None else min(size[0], box_w)
         tall = line_h * max(1.0, line_height) + padding[1] + padding[3]
         if line_w + pad <= room - 1 and tall <= size[1] - 1:
             return True
+    options = {"font_size": font_size, "font_name": font_name, "bold": bold, "italic": italic,
+               "padding": list(padding), "halign": halign, "line_height": line_height}
+    core = CoreLabel(text=text, text_size=(box_w, None), **options)
+    core.resolve_font_name()
     width, height = core.render()
     if height > size[1] or width > size[0]:
         return False
     if box_w is None:
         return True
     return all(core.get_extents(word)[0] + pad <= box_w for word in text.split())
+
+
+@functools.lru_cache(maxsize=32)
+def measurer(font_size: float, font_name: str, bold: bool, italic: bool) -> CoreLabel:
+    """A text-less CoreLabel in that font, to measure one line with (get_extents depends
+    on the font alone): a new message measured for fit costs one measure, not a CoreLabel
+    built for it, on each scan."""
+    core = CoreLabel(font_size=font_size, font_name=font_name, bold=bold, italic=italic)
+    core.resolve_font_name()
+    return core
 
 
 class FitLabel(FitText, Label):
