@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from kivy.animation import Animation
 from kivy.clock import Clock
 from kivy.core.text import Label as CoreLabel
-from kivy.graphics import Color, InstructionGroup, Rectangle
+from kivy.graphics import Color, InstructionGroup, PopMatrix, PushMatrix, Rectangle, Translate
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -177,6 +177,7 @@ class KeyPad(GridLayout):
 
 
 ROW_PAD_X, ROW_PAD_Y, ROW_AMOUNT_WIDTH = 6, 2, 104  # a ticket row's margins and amount column
+ROW_SELECTED, ROW_ODD, ROW_EVEN = (0.20, 0.40, 0.70, 1), (0.16, 0.17, 0.19, 1), (0.12, 0.13, 0.15, 1)
 
 
 class TicketRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
@@ -196,9 +197,28 @@ class TicketRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
     selected = BooleanProperty(False)
 
     def __init__(self, **kwargs) -> None:
+        self._shift = Translate()
+        self._colour = Color()
+        self._back = Rectangle(pos=(0, 0))
         super().__init__(**kwargs)
+        before = self.canvas.before
+        for instruction in (PushMatrix(), self._shift, self._colour, self._back):
+            before.add(instruction)
+        self.canvas.after.add(PopMatrix())
         self.fbind("size", self.place)
+        self.fbind("pos", self._move)
+        self.fbind("selected", self._paint)
+        self.fbind("index", self._paint)
         self.place()
+        self._move()
+        self._paint()
+
+    def _move(self, *_args) -> None:
+        self._shift.xy = self.pos
+
+    def _paint(self, *_args) -> None:
+        """Selected in blue, the other rows in two alternating greys."""
+        self._colour.rgba = ROW_SELECTED if self.selected else ROW_ODD if self.index % 2 else ROW_EVEN
 
     def place(self, *_args) -> None:
         """The name on the upper half, the detail on the lower, the amount at full height
@@ -208,6 +228,7 @@ class TicketRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
         width, height = max(0, self.width - 2 * pad_x), max(0, self.height - 2 * pad_y)
         text_width = max(0, width - amount_width)
         half = height / 2
+        self._back.size = self.size
         ids = self.ids
         for label, pos, size in ((ids.name_label, (pad_x, pad_y + half), (text_width, half)),
                                  (ids.detail_label, (pad_x, pad_y), (text_width, half)),
