@@ -5,8 +5,9 @@ Kivy applies every instruction of the window's canvas in every frame, and on the
 renderer (llvmpipe) each draw call is CPU work in Kivy's thread: this count is what the
 scan frame's draw phase (bench_ui_scan.py) costs, without the machine's noise. The walk
 follows Canvas.draw: a canvas's children hold its before and after groups, and a canvas at
-opacity 0 is skipped as Kivy skips it. Draw calls: the vertex instructions (Rectangle,
-BorderImage, Mesh, ...), counted by the BindTexture that Kivy puts before each.
+opacity 0 is drawn all the same (Kivy 2.3's Canvas.apply only multiplies the alpha; it does
+not skip it). Draw calls: the vertex instructions (Rectangle, BorderImage, Mesh, ...),
+counted by the BindTexture that Kivy puts before each.
 
 Run: .venv/bin/python bench/bench_ui_draw_count.py
 """
@@ -29,10 +30,8 @@ SIZES = ((800, 480), (1280, 800))
 
 
 def walk(canvas: Any, kinds: Counter) -> None:
-    from kivy.graphics import Canvas, InstructionGroup
+    from kivy.graphics import InstructionGroup
 
-    if isinstance(canvas, Canvas) and canvas.opacity == 0:
-        return
     for instruction in canvas.children:
         if isinstance(instruction, InstructionGroup):
             walk(instruction, kinds)

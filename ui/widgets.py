@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from kivy.animation import Animation
 from kivy.clock import Clock
 from kivy.core.text import Label as CoreLabel
+from kivy.graphics import Color, InstructionGroup, PopMatrix, PushMatrix, Rectangle, Translate
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -77,24 +79,34 @@ def measure_fit(text: str, size: tuple, box_w: float | None, font_size: float, f
     """text_fits for the label's values. `quick`: a text on one line that fits is answered
     with one measure; without it the text is always wrapped and every word measured (the
     tests compare both)."""
-    options = {"font_size": font_size, "font_name": font_name, "bold": bold, "italic": italic,
-               "padding": list(padding), "halign": halign, "line_height": line_height}
-    core = CoreLabel(text=text, text_size=(box_w, None), **options)
-    core.resolve_font_name()
     pad = padding[0] + padding[2]
     one_line = text.count("\n") == 0
     if quick and one_line:  # on one line within the box: fits, no word split; one measure
-        line_w, line_h = core.get_extents(text)
+        line_w, line_h = measurer(font_size, font_name, bold, italic).get_extents(text)
         room = size[0] if box_w is None else min(size[0], box_w)
         tall = line_h * max(1.0, line_height) + padding[1] + padding[3]
         if line_w + pad <= room - 1 and tall <= size[1] - 1:
             return True
+    options = {"font_size": font_size, "font_name": font_name, "bold": bold, "italic": italic,
+               "padding": list(padding), "halign": halign, "line_height": line_height}
+    core = CoreLabel(text=text, text_size=(box_w, None), **options)
+    core.resolve_font_name()
     width, height = core.render()
     if height > size[1] or width > size[0]:
         return False
     if box_w is None:
         return True
     return all(core.get_extents(word)[0] + pad <= box_w for word in text.split())
+
+
+@functools.lru_cache(maxsize=32)
+def measurer(font_size: float, font_name: str, bold: bool, italic: bool) -> CoreLabel:
+    """A text-less CoreLabel in that font, to measure one line with (get_extents depends
+    on the font alone): a new message measured for fit costs one measure, not a CoreLabel
+    built for it, on each scan."""
+    core = CoreLabel(font_size=font_size, font_name=font_name, bold=bold, italic=italic)
+    core.resolve_font_name()
+    return core
 
 
 class FitLabel(FitText, Label):
@@ -165,6 +177,7 @@ class KeyPad(GridLayout):
 
 
 ROW_PAD_X, ROW_PAD_Y, ROW_AMOUNT_WIDTH = 6, 2, 104  # a ticket row's margins and amount column
+ROW_SELECTED, ROW_ODD, ROW_EVEN = (0.20, 0.40, 0.70, 1), (0.16, 0.17, 0.19, 1), (0.12, 0.13, 0.15, 1)
 
 
 class TicketRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
@@ -184,9 +197,28 @@ class TicketRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
     selected = BooleanProperty(False)
 
     def __init__(self, **kwargs) -> None:
+        self._shift = Translate()
+        self._colour = Color()
+        self._back = Rectangle(pos=(0, 0))
         super().__init__(**kwargs)
+        before = self.canvas.before
+        for instruction in (PushMatrix(), self._shift, self._colour, self._back):
+            before.add(instruction)
+        self.canvas.after.add(PopMatrix())
         self.fbind("size", self.place)
+        self.fbind("pos", self._move)
+        self.fbind("selected", self._paint)
+        self.fbind("index", self._paint)
         self.place()
+        self._move()
+        self._paint()
+
+    def _move(self, *_args) -> None:
+        self._shift.xy = self.pos
+
+    def _paint(self, *_args) -> None:
+        """Selected in blue, the other rows in two alternating greys."""
+        self._colour.rgba = ROW_SELECTED if self.selected else ROW_ODD if self.index % 2 else ROW_EVEN
 
     def place(self, *_args) -> None:
         """The name on the upper half, the detail on the lower, the amount at full height
@@ -196,6 +228,7 @@ class TicketRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
         width, height = max(0, self.width - 2 * pad_x), max(0, self.height - 2 * pad_y)
         text_width = max(0, width - amount_width)
         half = height / 2
+        self._back.size = self.size
         ids = self.ids
         for label, pos, size in ((ids.name_label, (pad_x, pad_y + half), (text_width, half)),
                                  (ids.detail_label, (pad_x, pad_y), (text_width, half)),
@@ -222,6 +255,35 @@ class TicketRow(RecycleDataViewBehavior, ButtonBehavior, Widget):
         view = self.parent.parent if self.parent else None
         if isinstance(view, TicketView):
             view.select(self.line_no)
+
+
+class RowPlaces(Sequence):
+    """The ticket layout's rows, all of one height, by arithmetic: as a sequence, the view
+    positions RecycleBoxLayout keeps (its `_rv_positions`, one per row, lowest row first),
+    and each row's place and size. One object per full pass instead of a list and a place
+    written for every row."""
+
+    def __init__(self, count: int, x: float, y0: float, width: float, row: float,  # noqa: PLR0913
+                 spacing: float, first: float) -> None:
+        self.count, self.x, self.y0, self.width, self.row = count, x, y0, width, row
+        self.step = row + spacing
+        self.first = first  # the top row's view position
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, j):  # noqa: ANN001, ANN204 - an index or a slice, as a list takes
+        if isinstance(j, slice):
+            return [self[i] for i in range(*j.indices(self.count))]
+        if j < 0:
+            j += self.count
+        if not 0 <= j < self.count:
+            raise IndexError(j)
+        return self.first - (self.count - 1 - j) * self.step
+
+    def place(self, index: int) -> tuple[tuple[float, float], list[float]]:
+        """Row `index`'s place (data order, the first at the top) and size."""
+        return (self.x, self.y0 + (self.count - 1 - index) * self.step), [self.width, self.row]
 
 
 class TicketLayout(RecycleBoxLayout):
@@ -268,8 +330,9 @@ class TicketLayout(RecycleBoxLayout):
 
     def compute_layout(self, data, flags):  # noqa: ANN001, ANN201 - Kivy's signature
         """Rows of one fixed height, one under the other: each row's place is arithmetic, so a
-        scan costs a few dict writes per line instead of BoxLayout's general pass over every
-        row's hints.
+        full pass writes no row's place at all. The rows Kivy shows get theirs as they are shown
+        (refresh_view_layout), and the view finds the rows in its viewport by division
+        (RowPlaces); Kivy's pass wrote the place of all 100+ rows on every scan.
 
         Once per scan: the new height this pass sets (`height: self.minimum_height`) asks the
         view for another full pass, which would place every row where it already is and take
@@ -293,15 +356,47 @@ class TicketLayout(RecycleBoxLayout):
             return
         count, row, spacing = len(data), self.default_size[1], self.spacing
         self.minimum_size = left + right, top + bottom + count * row + (count - 1) * spacing
-        x = self.x + left
         width = self.default_size[0] if hint_x is None else max(0, hint_x * (self.width - left - right))
-        y0, step = self.y + bottom, row + spacing
-        for index, opt in enumerate(self.view_opts):
-            opt["pos"] = x, y0 + (count - 1 - index) * step
-            opt["size"] = [width, row]
-        first = self.y + self.height - top - row - spacing / 2.0
-        self._rv_positions = [first - (count - 1 - j) * step for j in range(count)]
+        self._rv_positions = RowPlaces(count, self.x + left, self.y + bottom, width, row, spacing,
+                                       self.y + self.height - top - row - spacing / 2.0)
         self._laid = self._placing(data)
+
+    def refresh_view_layout(self, index, layout, view, viewport):  # noqa: ANN001, ANN201 - Kivy's signature
+        """A row about to be shown gets its place and size from the arithmetic of the last full
+        pass, in its options too (Kivy compares a shown row's size with them)."""
+        places = self._rv_positions
+        if isinstance(places, RowPlaces) and index < len(places):
+            opt = self.view_opts[index]
+            opt["pos"], opt["size"] = layout["pos"], layout["size"] = places.place(index)
+        return super().refresh_view_layout(index, layout, view, viewport)
+
+    def place_of(self, index: int) -> tuple[tuple, tuple]:
+        """Where row `index` is laid out (its place and size), as Kivy's own pass would
+        have written it in its options."""
+        places = self._rv_positions
+        if isinstance(places, RowPlaces):
+            return places.place(index)
+        opt = self.view_opts[index]
+        return tuple(opt["pos"]), tuple(opt["size"])
+
+    def get_view_index_at(self, pos):  # noqa: ANN001, ANN201 - Kivy's signature
+        """Kivy's answer (the row at that height, 0 above the top), found by division
+        instead of a walk over every row's position."""
+        places = self._rv_positions
+        if not isinstance(places, RowPlaces):
+            return super().get_view_index_at(pos)
+        count, y = len(places), pos[1]
+        if count == 0:
+            return 0
+        if count == 1 or y >= places[count - 1]:
+            return 0
+        # Kivy: the smallest k >= 1 with y < places[k] gives row count - k
+        k = max(1, min(count - 1, int((y - places[0]) // places.step) + 1))
+        while k > 1 and y < places[k - 1]:
+            k -= 1
+        while not y < places[k]:
+            k += 1
+        return count - k
 
     def _placing(self, data) -> tuple:  # noqa: ANN001 - the view's data
         """Everything a full pass's row places and view positions follow from."""
@@ -480,9 +575,35 @@ class ScreenSwitcher(ScreenManager):
 
 
 class Flash(Widget):
-    """A full-screen red flash that fades; it never takes touches away from the screen."""
+    """A full-screen red flash that fades; it never takes touches away from the screen.
+
+    Its rectangle is in its canvas only while it shows: Kivy draws a canvas at opacity 0 all
+    the same (only its colour's alpha is multiplied), so a transparent full-window rectangle
+    would cost every frame a draw call and the renderer a blend over the whole window."""
 
     alpha = NumericProperty(0.0)
+
+    def __init__(self, **kwargs) -> None:
+        self._colour = Color(0.9, 0.05, 0.05, 0.0)
+        self._rect = Rectangle()
+        self._look = InstructionGroup()
+        self._look.add(self._colour)
+        self._look.add(self._rect)
+        super().__init__(**kwargs)
+        self.fbind("pos", self._place)
+        self.fbind("size", self._place)
+        self._place()
+
+    def _place(self, *_args) -> None:
+        self._rect.pos, self._rect.size = self.pos, self.size
+
+    def on_alpha(self, _widget, alpha: float) -> None:  # noqa: ANN001
+        self._colour.a = alpha
+        shown = self._look in self.canvas.children
+        if alpha > 0 and not shown:
+            self.canvas.add(self._look)
+        elif alpha <= 0 and shown:
+            self.canvas.remove(self._look)
 
     def fire(self) -> None:
         Animation.cancel_all(self)

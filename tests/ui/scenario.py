@@ -205,6 +205,20 @@ def OverrideDialogType() -> type:  # noqa: N802 - a lazily imported class
     return OverrideDialog
 
 
+def drawn(canvas: Any) -> int:
+    """The vertex instructions Kivy draws for a canvas (its before and after groups and nested
+    groups included; Kivy draws a canvas at opacity 0 all the same)."""
+    from kivy.graphics import InstructionGroup, VertexInstruction
+
+    count = 0
+    for instruction in canvas.children:
+        if isinstance(instruction, InstructionGroup):
+            count += drawn(instruction)
+        elif isinstance(instruction, VertexInstruction):
+            count += 1
+    return count
+
+
 def status_text(app: Any, item: str) -> str:
     return app.root.ids.status_bar.ids[item].text
 
@@ -253,12 +267,18 @@ def scenario(d: Driver) -> Iterator[Any]:
     d.result["ticket_total"] = till.ticket.total
 
     beeps = app.beeper.played
+    flash = app.root.ids.flash
+    at_rest = {"flash": drawn(flash.canvas),  # the banner's text texture, none when hidden
+               "training banner": int(app.root.ids.training_banner.texture is not None)}
     scanner.inject(make_gtin(99999))  # a valid GTIN that is not in the catalogue
-    yield (lambda: app.root.ids.flash.alpha > 0.3, "the red flash")
+    yield (lambda: flash.alpha > 0.3, "the red flash")
     d.shot("05-scan-rejected")
     d.result["reject"] = {"message": sale.message, "beeps": app.beeper.played - beeps,
                           "lines": len(till.ticket.active_lines)}
-    yield (lambda: app.root.ids.flash.alpha == 0, "the flash to fade")
+    flashing = drawn(flash.canvas)
+    yield (lambda: flash.alpha == 0, "the flash to fade")
+    d.result["hidden_drawn"] = {**at_rest, "flash while flashing": flashing,
+                                "flash faded": drawn(flash.canvas)}
 
     d.tap(sale.ids.ticket.children[0].children[-1])  # select the first row
     yield 0.2

@@ -1,7 +1,8 @@
 """The ticket list's fixed-row layout (ui.widgets.TicketLayout.compute_layout, the scan
 frame's layout work) places every row exactly where Kivy's general RecycleBoxLayout pass
 does: in a real Kivy window under Xvfb, after appends, an edit, a shorter and an empty
-ticket; and a scan's own path (one pass, the rows kept in the layout, the selection moved)."""
+ticket; and a scan's own path (one pass, the rows kept in the layout, the selection moved,
+the row at any height found as Kivy finds it)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,5 @@ def test_a_scan_lays_the_ticket_out_once_and_keeps_only_the_rows_on_screen() -> 
     assert {k: v for k, v in last.items() if k != "clears"} == general
     assert [line for line, _pos, _size in last["rows"]][-1] == 135  # the view follows the scan
     assert scans["selection"] == {"selected_line": 134, "flags": [134], "all_rows_agree": True}
+    # the row at a height, by division, is Kivy's walk over the positions at every height
+    assert scans["index_at"] == {"heights": 1705, "same": True, "arithmetic": "RowPlaces"}

@@ -194,6 +194,14 @@ def test_unknown_code_flashes_beeps_and_adds_nothing(runs: dict, size: str) -> N
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_what_is_hidden_is_not_drawn(runs: dict, size: str) -> None:
+    """Kivy draws a canvas at opacity 0 all the same: the red flash's full-window rectangle is
+    in its canvas only while it shows, and the hidden training banner has no text to draw."""
+    assert runs[size]["hidden_drawn"] == {"flash": 0, "training banner": 0,
+                                          "flash while flashing": 1, "flash faded": 0}
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_training_cash_sale_shows_the_drawer_opened_on_screen_only(runs: dict, size: str) -> None:
     sale = runs[size]["training_sale"]
     assert sale["training"] is True and sale["drawer"] == "training"

@@ -29,7 +29,7 @@ def main() -> int:
     assert isinstance(layout, TicketLayout)
 
     def snapshot() -> dict:
-        return {"opts": [(tuple(o["pos"]), tuple(o["size"])) for o in layout.view_opts],
+        return {"opts": [tuple(map(tuple, layout.place_of(i))) for i in range(len(layout.view_opts))],
                 "positions": list(layout._rv_positions or []),
                 "minimum": tuple(layout.minimum_size), "height": layout.height,
                 "rows": sorted((w.line_no, tuple(w.pos), tuple(w.size))
@@ -85,6 +85,14 @@ def main() -> int:
             scans.append({"clears": passes["clear"], **snapshot()})
     finally:
         TicketLayout.clear_layout = keep_clear
+    places = layout._rv_positions
+    heights = [y + d for y in list(places) for d in (-0.5, 0, 0.5)] + list(range(-100, 9000, 7))
+    found = [layout.get_view_index_at((0, y)) for y in heights]
+    layout._rv_positions = list(places)
+    kivys = [RecycleBoxLayout.get_view_index_at(layout, (0, y)) for y in heights]
+    layout._rv_positions = places
+    index_at = {"heights": len(heights), "same": found == kivys,
+                "arithmetic": type(places).__name__}
     general = dict(both()[1])
     for n in (133, 131, 131, 134):
         view.select(n)
@@ -100,7 +108,8 @@ def main() -> int:
     cases.append(("empty", *both()))
     out = [{"case": name, "same": fast == general, "fast": fast, "general": general}
            for name, fast, general in cases]
-    out.append({"case": "scans", "scans": scans, "general": general, "selection": selection})
+    out.append({"case": "scans", "scans": scans, "general": general, "selection": selection,
+                "index_at": index_at})
     print("RESULT " + json.dumps(out), flush=True)
     return 0
 

@@ -16,12 +16,19 @@ class KassaScreen(Screen):
     """What a message set directly is (the manager screen's are mostly confirmations);
     KassaApp.show_error always marks a refusal as 'error'."""
 
+    _next_kind: str | None = None  # inform's kind, taken by on_message
+
     def on_message(self, _screen, _text: str) -> None:  # noqa: ANN001
-        self.message_kind = self.default_kind
+        self.message_kind = self._next_kind or self.default_kind
 
     def inform(self, text: str) -> None:
-        """A confirmation, not a refusal: shown in the info colour."""
-        self.message = text
+        """A confirmation, not a refusal: shown in the info colour. The kind is set with the
+        text, not after it, so the banner does not turn red and back blue on every scan."""
+        self._next_kind = "info"
+        try:
+            self.message = text
+        finally:
+            self._next_kind = None
         self.message_kind = "info"
 
     @property
