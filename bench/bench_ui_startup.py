@@ -12,7 +12,8 @@ on a shared machine cannot inflate).
 Python reads the modules' bytecode from `__pycache__`, as on a till, where pip wrote it at
 install: a shell with PYTHONDONTWRITEBYTECODE set would otherwise make every till start
 compile Kassa's ~750 KB of source (~0.1 s of CPU that the bare window, all of whose modules
-come with bytecode, does not pay). `--source` measures that way all the same.
+come with bytecode, does not pay). `--source` leaves the environment as it is (with
+PYTHONDONTWRITEBYTECODE set and no `__pycache__` in the tree, every start compiles).
 
 Run: .venv/bin/python bench/bench_ui_startup.py [--runs 5]
 """
