@@ -20,11 +20,17 @@ from tests.ui.xvfb import kivy_env  # noqa: E402
 RESULT = "BENCH_RESULT "
 
 
-def run_child(script: Path, mode: str, display: str, *args: str) -> tuple[dict[str, Any], float]:
-    """Runs `script --child MODE`; returns its result and the wall time at spawn."""
+def run_child(script: Path, mode: str, display: str, *args: str,
+              bytecode: bool = False) -> tuple[dict[str, Any], float]:
+    """Runs `script --child MODE`; returns its result and the wall time at spawn. With
+    `bytecode`, the child reads and writes `__pycache__` even where PYTHONDONTWRITEBYTECODE
+    is set (as a shell here has it), like an installed till, whose pip wrote them."""
+    env = kivy_env(display)
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     spawned = time.time()
     proc = subprocess.run([sys.executable, str(script), "--child", mode, *args], cwd=ROOT,
-                          env=kivy_env(display), capture_output=True, text=True, timeout=600)
+                          env=env, capture_output=True, text=True, timeout=600)
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT):
             return json.loads(line[len(RESULT):]), spawned

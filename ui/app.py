@@ -62,8 +62,9 @@ def state_text(device: str, status: DeviceStatus) -> str:
 
 
 def load_kv() -> None:
-    """The shared rules; each screen's own rules are loaded when it is first shown."""
-    for name in ("widgets.kv", "dialogs.kv", "app.kv"):
+    """The shared rules; each screen's own rules are loaded when it is first shown, the
+    dialogs' when the first is built (ui/dialogs.py load_rules)."""
+    for name in ("widgets.kv", "app.kv"):
         Builder.load_file(str(UI_DIR / name))
 
 

@@ -20,7 +20,7 @@ from kivy.uix.modalview import ModalView
 from contract.signup import CONSENT_TEXTS, CONSENT_VERSION
 from firmware.errors import TillError
 from ui import widgets as w
-from ui.dialogs import ConfirmDialog
+from ui.dialogs import ConfirmDialog, load_rules
 from ui.errors import error_text
 from ui.i18n import _, language
 from ui.metrics import S
@@ -43,6 +43,7 @@ class SignupDialog(ModalView):
     error = StringProperty("")
 
     def __init__(self, on_next: Callable[[str, str], str | None], **kwargs) -> None:
+        load_rules()
         super().__init__(auto_dismiss=False, **kwargs)
         self.title = _("Sign up a customer")
         self.on_next = on_next
