@@ -37,3 +37,6 @@ def test_a_scan_lays_the_ticket_out_once_and_keeps_only_the_rows_on_screen() -> 
     assert scans["selection"] == {"selected_line": 134, "flags": [134], "all_rows_agree": True}
     # the row at a height, by division, is Kivy's walk over the positions at every height
     assert scans["index_at"] == {"heights": 1705, "same": True, "arithmetic": "RowPlaces"}
+    # the rows end where the scroll bar begins: it never covers an amount's last digit
+    clear = scans["clear_of_bar"]
+    assert clear["rows"] and clear["bar_width"] > 0 and clear["all_clear"], clear

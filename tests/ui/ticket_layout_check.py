@@ -85,6 +85,9 @@ def main() -> int:
             scans.append({"clears": passes["clear"], **snapshot()})
     finally:
         TicketLayout.clear_layout = keep_clear
+    bar_edge = layout.x + layout.width - view.bar_width  # where the scroll bar begins
+    clear_of_bar = {"rows": len(layout.children), "bar_width": view.bar_width,
+                    "all_clear": all(child.right <= bar_edge + 0.5 for child in layout.children)}
     places = layout._rv_positions
     heights = [y + d for y in list(places) for d in (-0.5, 0, 0.5)] + list(range(-100, 9000, 7))
     found = [layout.get_view_index_at((0, y)) for y in heights]
@@ -109,7 +112,7 @@ def main() -> int:
     out = [{"case": name, "same": fast == general, "fast": fast, "general": general}
            for name, fast, general in cases]
     out.append({"case": "scans", "scans": scans, "general": general, "selection": selection,
-                "index_at": index_at})
+                "index_at": index_at, "clear_of_bar": clear_of_bar})
     print("RESULT " + json.dumps(out), flush=True)
     return 0
 
