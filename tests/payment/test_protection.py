@@ -3,6 +3,7 @@ refused by type, secrets must be 0600, a bad setting names its key."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -26,10 +27,11 @@ def _message() -> dict:
 
 
 def test_a_protected_message_opens_with_the_same_key_only() -> None:
-    sealed = protect(_message(), KEY)
+    message = _message()  # once: its TimeStamp is the second it was built in
+    sealed = protect(copy.deepcopy(message), KEY)
     inner = sealed["SaleToPOIRequest"]
     assert "PaymentRequest" not in inner and inner["MessageHeader"]["ServiceID"] == "a1b2c3d4e5"
-    assert unprotect(json.loads(json.dumps(sealed)), KEY) == _message()
+    assert unprotect(json.loads(json.dumps(sealed)), KEY) == message
     with pytest.raises(ProtectionError):  # padding or HMAC, whichever fails first
         unprotect(sealed, SharedKey("kassa-key", "wrong passphrase", 1))
     forged = json.loads(json.dumps(sealed))
