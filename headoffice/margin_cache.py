@@ -65,6 +65,7 @@ class MarginCacheRow(OfficeModel):
 CACHE_MODELS: list[type[OfficeModel]] = [MarginCacheMonth, MarginCacheRow]
 
 Summed = tuple[str, str, bool, int, int, int, int]  # kind, key, uncosted, q, gross, net, cost
+Sums = dict[tuple[str, str, str, str, bool], list[int]]  # (scope, month, kind, key, uncosted)
 
 
 def counted(months: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -85,7 +86,21 @@ def counted(months: list[tuple[str, str]]) -> set[tuple[str, str]]:
     return {(scope, month) for scope, month, version, filled in found if filled == version}
 
 
-def added(sums: dict[tuple[str, str, str, str, bool], list[int]]) -> None:
+def add_row(sums: Sums, kept: set[tuple[str, str]], store: str, day: str, code: str,
+            uncosted: bool, adds: tuple[int, int, int, int], sign: int = 1) -> None:
+    """One day row's [pieces, gross, net, cost] (times `sign`) into `sums`, for the kept
+    months among its chain's and its shop's, by product and by shop: ingest's batch and a
+    cost change's difference are summed alike."""
+    for scope in (CHAIN, store):
+        if (scope, day[:7]) not in kept:
+            continue
+        for kind, key in ((PRODUCT, code), (SHOP, store)):
+            found = sums.setdefault((scope, day[:7], kind, key, uncosted), [0, 0, 0, 0])
+            for index, value in enumerate(adds):
+                found[index] += sign * value
+
+
+def added(sums: Sums) -> None:
     """Adds [pieces, gross, net, cost] per (scope, month, kind, key, uncosted) to kept
     months (those `counted` or `cost_changed_from` returned, in the same transaction)."""
     rows = sorted((*key, *values) for key, values in sums.items())

@@ -33,7 +33,7 @@ def add(written: Iterable[tuple[str, str, str, int]],
         return
     master = find_many(sorted({row[2] for row in rows}))
     book = CostBook(sorted({p.id for p in master.values() if p is not None}))
-    sums: dict[tuple[str, str, str, str, bool], list[int]] = {}
+    sums: margin_cache.Sums = {}
     for store, day, code, after, (_name, quantity, gross) in rows:
         product = master.get(code)
         cost = book.at(product.id, day) if product is not None else None
@@ -43,11 +43,5 @@ def add(written: Iterable[tuple[str, str, str, int]],
             rate = rate_on(product.vat_code, dt.date.fromisoformat(day))
             adds = (quantity, gross, net_at(after, rate) - net_at(after - gross, rate),
                     cost * quantity)
-        for scope in (margin_cache.CHAIN, store):
-            if (scope, day[:7]) not in kept:
-                continue
-            for kind, key in ((margin_cache.PRODUCT, code), (margin_cache.SHOP, store)):
-                found = sums.setdefault((scope, day[:7], kind, key, cost is None), [0, 0, 0, 0])
-                for index, value in enumerate(adds):
-                    found[index] += value
+        margin_cache.add_row(sums, kept, store, day, code, cost is None, adds)
     margin_cache.added(sums)

@@ -60,13 +60,13 @@ def _shop_date(stored: str) -> str:
 
 def cost_deltas(day_rows: list[tuple[str, str, str, int, int]], products: dict[str, Any],
                 before: CostBook, after: CostBook, kept: set[tuple[str, str]]
-                ) -> dict[tuple[str, str, str, str, bool], list[int]]:
+                ) -> margin_cache.Sums:
     """What a cost change makes of kept margin months (headoffice/margin_cache.py): for each
     day row (store, day, code, pieces, gross) of a changed product (`products`: code -> its
     facts) whose cost on its day differs between the books, its share at the old cost taken
     off and at the new one added, per kept (scope, month), kind, key and uncosted; so the
     months stay equal to a recomputation without computing anything else again."""
-    sums: dict[tuple[str, str, str, str, bool], list[int]] = {}
+    sums: margin_cache.Sums = {}
     for store, day, code, quantity, gross in day_rows:
         product = products[code]
         old, new = before.at(product.id, day), after.at(product.id, day)
@@ -76,12 +76,5 @@ def cost_deltas(day_rows: list[tuple[str, str, str, int, int]], products: dict[s
         for sign, cost in ((-1, old), (1, new)):
             adds = (quantity, gross, 0, 0) if cost is None else (quantity, gross, net,
                                                                  cost * quantity)
-            for scope in (margin_cache.CHAIN, store):
-                if (scope, day[:7]) not in kept:
-                    continue
-                for kind, key in ((margin_cache.PRODUCT, code), (margin_cache.SHOP, store)):
-                    found = sums.setdefault((scope, day[:7], kind, key, cost is None),
-                                            [0, 0, 0, 0])
-                    for index, value in enumerate(adds):
-                        found[index] += sign * value
+            margin_cache.add_row(sums, kept, store, day, code, cost is None, adds, sign)
     return sums
