@@ -13,7 +13,6 @@ version are skipped, so a restart goes on where the last one stopped.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 
@@ -32,23 +31,13 @@ PAUSE_SECONDS = 0.05  # between steps: the requests and ingest get the processor
 REFILL_SECONDS = 300.0  # between passes after the first
 
 
-def _months(first: str, last: str) -> list[str]:
-    """Every month ('YYYY-MM') from `first` to `last`."""
-    out: list[str] = []
-    month = dt.date.fromisoformat(first + "-01")
-    while month.isoformat()[:7] <= last:
-        out.append(month.isoformat()[:7])
-        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return out
-
-
 def _steps(months: list[str]) -> list[list[str]]:
     """Months (in order) cut into runs of consecutive ones, at most MONTHS_AT_ONCE each."""
     out: list[list[str]] = []
     for month in months:
         previous = out[-1][-1] if out else None
         if previous is not None and len(out[-1]) < MONTHS_AT_ONCE \
-                and _months(previous, month) == [previous, month]:
+                and margin_queries.months_from_to(previous, month) == [previous, month]:
             out[-1].append(month)
         else:
             out.append([month])
@@ -62,7 +51,7 @@ def fill(stop: threading.Event | None = None) -> int:
                                       fn.MAX(AggMarginAll.month)).scalar(as_tuple=True)
     if first is None:
         return 0
-    months = _months(first, last)
+    months = margin_queries.months_from_to(first, last)
     shops = sorted(row[0] for row in AggDay.select(AggDay.store).distinct().tuples())
     computed = 0
     for store in (None, *shops):

@@ -382,13 +382,22 @@ def _summed_kept(period: Period, store: str | None, master: dict[str, ProductFac
     return by_product, by_shop
 
 
+def months_from_to(first: str, last: str) -> list[str]:
+    """Every month ('YYYY-MM') from `first` to `last`, both included."""
+    return _month_parts(_whole_months(first, last))[0]
+
+
+def _whole_months(first: str, last: str) -> Period:
+    return Period(dt.date.fromisoformat(first + "-01"),
+                  _next_month(dt.date.fromisoformat(last + "-01")) - dt.timedelta(days=1),
+                  "months")
+
+
 def keep_months(months: list[str], store: str | None) -> None:
     """Computes and keeps those of these consecutive whole months ('YYYY-MM', in order) that
     are not kept at their current version (the fill at start, headoffice/web/margin_fill.py),
     as a report over them would."""
-    period = Period(dt.date.fromisoformat(months[0] + "-01"),
-                    _next_month(dt.date.fromisoformat(months[-1] + "-01"))
-                    - dt.timedelta(days=1), "months")
+    period = _whole_months(months[0], months[-1])
     compute, _book = _months_computer(store, _master(sorted(_codes(period, store))))
     margin_cache.months_of(store or margin_cache.CHAIN, months, compute)
 
